@@ -1,0 +1,58 @@
+"""The set of peripherals a simulated station runs with, and the simulated world's hands.
+
+``StationPeripherals`` bundles the four peripheral interfaces the controller uses (scanner
+transport, camera, ID reader, printer) with a ``World``: the side of the simulation that acts
+on the physical things — a voter holding a document to the reader, feeding a sheet into the
+scanner entry, taking a returned sheet back — and that counts what physically happened (sheets
+in the box, in the invalid compartment). Every fidelity builds one: logical/image fidelity
+with the in-memory twins of ``sim/memory_twins.py``, full fidelity with the real drivers over
+ptys (``sim/full_fidelity.py``).
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+from hardware.interfaces import Camera, IdReader, Printer, ScannerTransport, Slip
+
+
+class World(ABC):
+    """What the simulated people and paper do to the peripherals."""
+
+    @abstractmethod
+    def present_document(self, kind: str, payload: str) -> None:
+        """A voter holds a document to the reader (``kind`` 'mrz' or 'barcode')."""
+
+    @abstractmethod
+    def insert_sheet(self, frame: Any) -> None:
+        """A voter feeds a sheet into the scanner entry; ``frame`` is what the camera will see."""
+
+    @abstractmethod
+    def take_returned_sheet(self) -> Any | None:
+        """The voter takes back the sheet the scanner returned (None if none is out)."""
+
+    @property
+    @abstractmethod
+    def sheets_in_box(self) -> int: ...
+
+    @property
+    @abstractmethod
+    def sheets_in_invalid_compartment(self) -> int: ...
+
+    @abstractmethod
+    def printed_slips(self) -> list[Slip]: ...
+
+
+@dataclass
+class StationPeripherals:
+    scanner: ScannerTransport
+    camera: Camera
+    id_reader: IdReader
+    printer: Printer
+    world: World
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def close(self) -> None:
+        for p in (self.scanner, self.camera, self.id_reader, self.printer):
+            p.close()
