@@ -8,7 +8,7 @@ signature against a key obtained independently.
 ``UnitSigner`` is what the controller and the exporter take as ``signer``: ``sign(bytes)``,
 ``public_key_hex()``. A *checkpoint* is a journal event ``checkpoint`` with data
 ``{reason, head_seq, head_hash, signature, public_key}``: the signature covers
-``checkpoint_message(reason, head_seq, head_hash)`` — the head of the journal just before the
+``device.store.checkpoint_message(head_seq, head_hash, reason)`` — the head of the journal just before the
 checkpoint — so it seals every record up to it. Checkpoints are written at polls open, polls
 close and every export (``append_checkpoint``).
 
@@ -26,7 +26,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from device.store import StationStore
+from device.store import StationStore, checkpoint_message
 
 CHECKPOINT_REASONS = ("polls_open", "polls_close", "export")
 KEY_META = "unit_key"
@@ -103,16 +103,11 @@ def verify(public_key_hex: str, signature_hex: str, data: bytes) -> bool:
     return True
 
 
-def checkpoint_message(reason: str, head_seq: int, head_hash: str) -> bytes:
-    """The exact bytes a checkpoint signs."""
-    return f"ballotbox-checkpoint/1\n{reason}\n{int(head_seq)}\n{head_hash}".encode("ascii")
-
-
 def checkpoint_data(signer: Any, reason: str, head_seq: int, head_hash: str) -> dict[str, Any]:
     """The ``checkpoint`` event data sealing the journal up to (head_seq, head_hash)."""
     if reason not in CHECKPOINT_REASONS:
         raise ValueError(f"unknown checkpoint reason {reason!r}")
-    sig = signer.sign(checkpoint_message(reason, head_seq, head_hash))
+    sig = signer.sign(checkpoint_message(head_seq, head_hash, reason))
     return {"reason": reason, "head_seq": head_seq, "head_hash": head_hash,
             "signature": sig.hex(), "public_key": signer.public_key_hex()}
 
@@ -136,7 +131,7 @@ def append_checkpoint(store: StationStore, signer: Any, reason: str, at: float):
 def check_checkpoint(data: dict[str, Any], public_key_hex: str) -> bool:
     """True when a checkpoint's signature is valid under ``public_key_hex``."""
     try:
-        msg = checkpoint_message(data["reason"], data["head_seq"], data["head_hash"])
+        msg = checkpoint_message(data["head_seq"], data["head_hash"], data["reason"])
         return verify(public_key_hex, data["signature"], msg)
     except (KeyError, TypeError, ValueError, SignatureError):
         return False

@@ -111,3 +111,8 @@ class MemoryStore(StationStore):
 
     def cast_vote_records(self):
         return [self._cvrs[k] for k in sorted(self._cvrs)]
+
+
+def checkpoint_message(head_seq: int, head_hash: str, reason: str) -> bytes:
+    """The bytes a unit signs in a 'checkpoint' record: the journal head it vouches for."""
+    return f"ballotbox-checkpoint/1|{reason}|{head_seq}|{head_hash}".encode("ascii")

@@ -32,6 +32,16 @@ class World(ABC):
     def take_returned_sheet(self) -> Any | None:
         """The voter takes back the sheet the scanner returned (None if none is out)."""
 
+    @abstractmethod
+    def operator_removes_jammed_sheet(self) -> None:
+        """An operator opens the transport and takes out the sheet stuck in the path."""
+
+    @abstractmethod
+    def operator_places_sheet(self, into_box: bool) -> Any | None:
+        """After the controller says how the jam/fault was resolved: the sheet in the
+        operator's hand goes into the box (a recorded cast) or back to the voter (its frame
+        is returned so the voter can insert it again)."""
+
     @property
     @abstractmethod
     def sheets_in_box(self) -> int: ...

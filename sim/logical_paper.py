@@ -1,0 +1,57 @@
+"""Logical fidelity paper: a ballot is its marks as data, read back without an image.
+
+``LogicalPaper`` has the same two members as ``sim.image_paper.ImagePaper``: ``make_sheet``
+(what the camera will see for a marked sheet) and ``interpreter`` (turns that into a
+``BallotReading``). A ``LogicalFrame`` carries the election-hash prefix printed on the sheet,
+the style, the marks and whether it is a test ballot, so the controller's checks (wrong
+election, wrong style, test ballot, overvote, blank) run exactly as at image fidelity; only
+the optical reading is skipped.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from device.ballot import BallotReading, ContestReading
+from device.election import Election
+
+SHEET_KINDS = ("ballot", "test_ballot", "wrong_election", "not_a_ballot")
+
+
+@dataclass(frozen=True)
+class LogicalFrame:
+    kind: str
+    election_hash_prefix: str
+    ballot_style: str
+    marks: tuple[tuple[str, tuple[str, ...]], ...]
+
+
+class LogicalInterpreter:
+    def __init__(self, election: Election):
+        self.election = election
+
+    def interpret(self, frame: object) -> BallotReading:
+        if not isinstance(frame, LogicalFrame) or frame.kind == "not_a_ballot":
+            return BallotReading.rejected("not_a_ballot")
+        if frame.election_hash_prefix != self.election.hash_prefix:
+            return BallotReading.rejected("wrong_election", f"hash prefix {frame.election_hash_prefix}")
+        if frame.ballot_style not in self.election.ballot_styles:
+            return BallotReading.rejected("unknown_style", frame.ballot_style)
+        contests = {cid: ContestReading(cid, sel) for cid, sel in frame.marks}
+        return BallotReading(frame.ballot_style, contests, test_ballot=frame.kind == "test_ballot")
+
+
+class LogicalPaper:
+    fidelity = "logical"
+
+    def __init__(self, election: Election):
+        self.election = election
+        self.interpreter = LogicalInterpreter(election)
+
+    def make_sheet(self, style_id: str, marks: dict[str, tuple[str, ...]], rng: random.Random,
+                   kind: str = "ballot") -> LogicalFrame:
+        if kind not in SHEET_KINDS:
+            raise ValueError(f"unknown sheet kind {kind!r}")
+        prefix = self.election.hash_prefix if kind != "wrong_election" else "f" * len(self.election.hash_prefix)
+        return LogicalFrame(kind, prefix, style_id,
+                            tuple((cid, tuple(sel)) for cid, sel in sorted(marks.items())))

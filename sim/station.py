@@ -1,0 +1,262 @@
+"""A simulated polling-station day through the real controller, at any fidelity.
+
+``run_station_day`` plans the day from a scenario (``sim/voters.py``), builds the peripherals
+for the fidelity (``logical``: in-memory twins and marks as data; ``image``: in-memory twins
+and rendered, marked, distorted ballot images read by the real interpreter; ``full``: the real
+drivers over ptys to the twins), then plays it: zero report and open, each visitor at the ID
+desk and the ballot box (returns, second chances, jams cleared by the operator), close, results.
+
+Randomness comes in separate seeded streams (plan, paper, faults, record ids) so that the same
+seed gives the same voters and the same intentions at every fidelity, and the clock is a
+simulated one. The report compares the device's tally with the ground truth: what the people
+who marked the cast sheets meant, counted under the election's policy.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from device.ballot import BLANK, INVALID, OVERVOTE, CastVoteRecord, contest_status
+from device.controller import StationController
+from device.election import Election
+from device.store import MemoryStore, StationStore
+from device.tally import tally_station
+from hardware.interfaces import ScannerEventKind
+from sim.voters import Scenario, Visitor, plan_station_day
+
+FIDELITIES = ("logical", "image", "full")
+MAX_ATTEMPTS = 4  # a voter whose sheet keeps coming back gives up after this many tries
+
+
+class SimClock:
+    """Simulated wall clock (seconds since the epoch); advanced by the simulation only."""
+
+    def __init__(self, start: float):
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def _streams(seed: int) -> dict[str, random.Random]:
+    return {name: random.Random(f"{seed}:{name}") for name in ("plan", "paper", "faults", "ids", "clock")}
+
+
+def make_paper(fidelity: str, election: Election):
+    if fidelity == "logical":
+        from sim.logical_paper import LogicalPaper
+        return LogicalPaper(election)
+    from sim.image_paper import ImagePaper
+    return ImagePaper(election)
+
+
+def build_peripherals(fidelity: str, election: Election, paper, rngs, clock, scenario: Scenario,
+                      profile: str | None = None):
+    if fidelity == "full":
+        from sim.full_fidelity import build_full_peripherals
+        return build_full_peripherals(election, paper, rngs["faults"], clock, profile=profile)
+    from sim.memory_twins import build_memory_peripherals
+    return build_memory_peripherals(rngs["faults"], scenario.jam_rate, scenario.double_feed_rate)
+
+
+def expected_contests(election: Election, style: str, marks: dict[str, tuple[str, ...]]) -> dict:
+    """What a sheet marked ``marks`` should count as, under the election's policy."""
+    policy = election.policy
+    out = {}
+    for c in election.contests_for_style(style):
+        sel = tuple(sorted(marks.get(c.id, ())))
+        out[c.id] = (sel, contest_status(len(sel), c.vote_for))
+    if policy["overvote"] == "accept-invalid":
+        out = {cid: (s, INVALID if st == OVERVOTE else st) for cid, (s, st) in out.items()}
+    if policy["blank"] == "accept-invalid" and all(st == BLANK for _, st in out.values()):
+        out = {cid: (s, INVALID) for cid, (s, _) in out.items()}
+    return out
+
+
+@dataclass
+class StationDay:
+    election: Election
+    station_id: str
+    seed: int
+    fidelity: str
+    registered: int
+    controller: StationController
+    peripherals: Any
+    visitors: list[Visitor]
+    truth_cvrs: list[CastVoteRecord] = field(default_factory=list)
+    notices: list[dict] = field(default_factory=list)  # operator messages worth showing
+
+    def report(self) -> dict:
+        ctl = self.controller
+        results = ctl.results()
+        truth = tally_station(self.election, self.station_id, self.truth_cvrs)
+        world = self.peripherals.world
+        physical = {"sheets_in_box": world.sheets_in_box,
+                    "sheets_in_invalid_compartment": world.sheets_in_invalid_compartment}
+        return {
+            "election": self.election.id, "election_hash": self.election.hash,
+            "station": self.station_id, "seed": self.seed, "fidelity": self.fidelity,
+            "voters_registered": self.registered, "visitors": len(self.visitors),
+            "results": results.to_json()["contests"],
+            "ballots_cast": results.ballots_cast,
+            "reconciliation": ctl.reconciliation(),
+            "physical": physical,
+            "matches_ground_truth": results.to_json() == truth.to_json(),
+            "paper_matches_records": physical["sheets_in_box"] + physical["sheets_in_invalid_compartment"]
+            == results.ballots_cast,
+            "state": ctl.state,
+        }
+
+
+def run_station_day(election: Election, station_id: str | None = None, *, registered: int,
+                    seed: int, scenario: Scenario, fidelity: str = "logical",
+                    store: StationStore | None = None, signer=None, profile: str | None = None,
+                    progress: Callable[[int, int], None] | None = None) -> StationDay:
+    if fidelity not in FIDELITIES:
+        raise ValueError(f"fidelity must be one of {', '.join(FIDELITIES)}")
+    station_id = station_id or next(iter(election.stations))
+    if station_id not in election.stations:
+        raise ValueError(f"unknown station {station_id!r} (stations: {', '.join(election.stations)})")
+    rngs = _streams(seed)
+    roll, visitors = plan_station_day(election, station_id, registered, scenario, rngs["plan"])
+    y, m, d = (int(x) for x in election.date.split("-"))
+    clock = SimClock(dt.datetime(y, m, d, 7, 0, tzinfo=dt.timezone.utc).timestamp())
+    paper = make_paper(fidelity, election)
+    peripherals = build_peripherals(fidelity, election, paper, rngs, clock, scenario, profile)
+    ctl = StationController(election, station_id, roll, store if store is not None else MemoryStore(),
+                            scanner=peripherals.scanner, camera=peripherals.camera,
+                            interpreter=paper.interpreter, printer=peripherals.printer,
+                            clock=clock, rng=rngs["ids"], signer=signer)
+    day = StationDay(election, station_id, seed, fidelity, registered, ctl, peripherals, visitors)
+    try:
+        ctl.open()
+        gap = 11 * 3600 / max(1, len(visitors))
+        style = election.stations[station_id].ballot_style
+        for i, visitor in enumerate(visitors):
+            clock.advance(rngs["clock"].expovariate(1 / gap))
+            _visit(day, visitor, style, paper, rngs["paper"])
+            if progress:
+                progress(i + 1, len(visitors))
+        ctl.close()
+    except BaseException:
+        peripherals.close()
+        raise
+    peripherals.close()
+    return day
+
+
+def _visit(day: StationDay, visitor: Visitor, style: str, paper, rng: random.Random) -> None:
+    ctl, world = day.controller, day.peripherals.world
+    if visitor.document is not None:
+        world.present_document(*visitor.document)
+        record = day.peripherals.id_reader.read(timeout=2.0)
+        if record is None:
+            day.notices.append({"visitor": visitor.kind, "event": "id_not_read"})
+            return
+        checkin = ctl.present_id(record)
+        if not checkin.authorised:
+            day.notices.append({"visitor": visitor.kind, "event": checkin.outcome,
+                                "message": checkin.message.text})
+            return
+    marks = dict(visitor.marks)
+    kind = visitor.sheet_kind
+    for _attempt in range(MAX_ATTEMPTS):
+        world.insert_sheet(paper.make_sheet(style, marks, rng, kind))
+        outcome = _feed(day)
+        if outcome.status == "needs_review":
+            if visitor.corrects:
+                outcome = ctl.voter_decision(cast=False)
+                world.take_returned_sheet()
+                marks = _corrected(day.election, style, marks, rng)
+                continue
+            outcome = ctl.voter_decision(cast=True)
+        if outcome.status in ("jammed", "error"):
+            outcome = _operator_clears(day, outcome)
+            if outcome.status == "placed_in_box":
+                day.truth_cvrs.append(_truth(day, style, marks))
+                return
+            kind = kind if outcome.status != "returned_to_voter" else kind
+            continue
+        if outcome.status in ("cast", "cast_invalid"):
+            day.truth_cvrs.append(_truth(day, style, marks))
+            return
+        if outcome.status == "returned":
+            world.take_returned_sheet()
+            day.notices.append({"visitor": visitor.kind, "event": f"returned:{outcome.reason}",
+                                "message": outcome.message.text})
+            if outcome.reason in ("no_authorisation", "test_ballot"):
+                return
+            if outcome.reason in ("wrong_election", "not_a_ballot", "wrong_style"):
+                kind = "ballot"  # the poll worker hands over a proper ballot
+            continue
+        day.notices.append({"visitor": visitor.kind, "event": outcome.status, "message": outcome.message.text})
+        return
+
+
+def _feed(day: StationDay):
+    scanner = day.peripherals.scanner
+    while True:
+        event = scanner.poll_event(timeout=2.0)
+        if event is None:
+            raise RuntimeError("the scanner never reported the inserted sheet")
+        if event.kind is ScannerEventKind.PAPER_AT_ENTRY:
+            return day.controller.handle_paper()
+
+
+def _operator_clears(day: StationDay, outcome):
+    ctl, world = day.controller, day.peripherals.world
+    day.notices.append({"visitor": "operator", "event": outcome.status, "message": outcome.message.text})
+    world.operator_removes_jammed_sheet()
+    cleared = ctl.clear_jam() if outcome.status == "jammed" else ctl.clear_fault()
+    world.operator_places_sheet(into_box=cleared.status == "placed_in_box")
+    return cleared
+
+
+def _corrected(election: Election, style: str, marks: dict, rng: random.Random) -> dict:
+    """The voter fixes an overvoted or blank ballot: keeps vote_for of the marks, or picks some."""
+    fixed = {}
+    for c in election.contests_for_style(style):
+        sel = list(marks.get(c.id, ()))
+        if len(sel) > c.vote_for:
+            sel = sorted(rng.sample(sel, c.vote_for))
+        elif not sel:
+            sel = sorted(rng.sample(c.choice_ids(), c.vote_for))
+        fixed[c.id] = tuple(sel)
+    return fixed
+
+
+def _truth(day: StationDay, style: str, marks: dict) -> CastVoteRecord:
+    return CastVoteRecord(f"truth-{len(day.truth_cvrs):08d}", style,
+                          expected_contests(day.election, style, marks))
+
+
+def write_station_files(day: StationDay, out_dir: Path) -> dict[str, str]:
+    """The station's files: roll, slips as text, journal (JSON lines), records, report."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ctl = day.controller
+    files = {}
+    (out_dir / "roll.csv").write_text(ctl.roll.to_csv(), encoding="utf-8")
+    files["roll"] = "roll.csv"
+    slips = out_dir / "slips"
+    slips.mkdir(exist_ok=True)
+    for n, slip in enumerate(day.peripherals.world.printed_slips(), start=1):
+        (slips / f"{n:02d}-{slip.kind}.txt").write_text(slip.as_text(), encoding="utf-8")
+    files["slips"] = "slips/"
+    with open(out_dir / "journal.jsonl", "w", encoding="utf-8") as fh:
+        for rec in ctl.store.events():
+            fh.write(json.dumps(rec.to_json(), ensure_ascii=False, sort_keys=True) + "\n")
+    files["journal"] = "journal.jsonl"
+    (out_dir / "cast_vote_records.json").write_text(json.dumps(
+        [c.to_json() for c in ctl.store.cast_vote_records()], indent=1), encoding="utf-8")
+    files["cast_vote_records"] = "cast_vote_records.json"
+    (out_dir / "report.json").write_text(json.dumps(day.report(), indent=1, ensure_ascii=False),
+                                         encoding="utf-8")
+    files["report"] = "report.json"
+    return files

@@ -1,0 +1,210 @@
+"""Synthetic voters from a scenario: who comes, what they mean to vote, and how they misbehave.
+
+A scenario (JSON, format ``ballotbox-scenario/1``, bundled ones in ``sim/scenarios/``) gives the
+turnout, vote shares per contest (optionally per district), the shares of blank and overvoted
+ballots, and the rates of people who try to vote twice, come to the wrong station, are not on
+the roll, bring an unreadable document, or feed a sheet without checking in. ``plan_station_day``
+turns it, with a seeded ``random.Random``, into the station's voter roll and the ordered list of
+``Visitor``s; the same seed gives the same day.
+"""
+from __future__ import annotations
+
+import json
+import random
+import string
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from device.election import Election
+from device.identity import barcode_payload
+from device.voter_roll import Voter, VoterRoll
+
+FORMAT = "ballotbox-scenario/1"
+RATES = ("blank_rate", "overvote_rate", "undervote_rate", "repeat_voter_rate", "wrong_station_rate",
+         "not_on_roll_rate", "bad_document_rate", "stuffing_attempt_rate", "wrong_election_sheet_rate",
+         "corrects_after_return", "jam_rate", "double_feed_rate")
+DEFAULTS = {"turnout": 0.75, "blank_rate": 0.01, "overvote_rate": 0.01, "undervote_rate": 0.05,
+            "repeat_voter_rate": 0.01, "wrong_station_rate": 0.01, "not_on_roll_rate": 0.005,
+            "bad_document_rate": 0.005, "stuffing_attempt_rate": 0.002,
+            "wrong_election_sheet_rate": 0.002, "corrects_after_return": 0.7,
+            "jam_rate": 0.0, "double_feed_rate": 0.0}
+
+
+class ScenarioError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    rates: dict[str, float]
+    shares: dict[str, dict[str, float]]  # contest -> choice -> weight
+    district_shares: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> float:
+        if name in DEFAULTS:
+            return self.rates.get(name, DEFAULTS[name])
+        raise AttributeError(name)
+
+    def weights(self, election: Election, district: str, contest_id: str) -> dict[str, float]:
+        table = self.district_shares.get(district, {}).get(contest_id) or self.shares.get(contest_id)
+        choices = election.contests[contest_id].choice_ids()
+        if not table:
+            return {c: 1.0 for c in choices}
+        return {c: float(table.get(c, 0.0)) for c in choices}
+
+
+def parse_scenario(doc: object, election: Election, name: str = "scenario") -> Scenario:
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise ScenarioError(f"{name}: $.format must be {FORMAT!r}")
+    rates = {}
+    for key in ("turnout",) + RATES:
+        if key in doc:
+            v = doc[key]
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 1:
+                raise ScenarioError(f"{name}: $.{key} must be a number in [0, 1] (got {v!r})")
+            rates[key] = float(v)
+    shares = doc.get("shares", {})
+    district_shares = doc.get("district_shares", {})
+    for path, table in [("$.shares", shares)] + [(f"$.district_shares.{d}", t) for d, t in district_shares.items()]:
+        if path.startswith("$.district_shares.") and path.rsplit(".", 1)[1] not in election.districts:
+            raise ScenarioError(f"{name}: {path}: unknown district")
+        for cid, weights in table.items():
+            if cid not in election.contests:
+                raise ScenarioError(f"{name}: {path}.{cid}: unknown contest")
+            for choice, w in weights.items():
+                if choice not in election.contests[cid].choice_ids():
+                    raise ScenarioError(f"{name}: {path}.{cid}.{choice}: unknown choice")
+                if isinstance(w, bool) or not isinstance(w, (int, float)) or w < 0:
+                    raise ScenarioError(f"{name}: {path}.{cid}.{choice}: weight must be >= 0")
+    return Scenario(name, rates, shares, district_shares)
+
+
+def load_scenario(name_or_path: str | None, election: Election, election_name: str) -> Scenario:
+    """A scenario file, a bundled scenario name, or (None) the one bundled with the election."""
+    if name_or_path is None:
+        bundled = Path(str(resources.files("sim") / "scenarios" / f"{election_name}.json"))
+        if not bundled.exists():
+            return Scenario("uniform", {}, {})
+        path = bundled
+    else:
+        path = Path(name_or_path)
+        if not path.exists():
+            path = Path(str(resources.files("sim") / "scenarios" / f"{name_or_path}.json"))
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ScenarioError(f"no scenario file {name_or_path!r}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: not valid JSON ({exc})") from None
+    return parse_scenario(doc, election, str(path.name))
+
+
+@dataclass
+class Visitor:
+    """Someone who comes to the station. ``kind``: voter, repeat, wrong_station, stranger,
+    bad_document, stuffer (feeds a sheet without checking in)."""
+
+    kind: str
+    document: tuple[str, str] | None  # (record kind, payload)
+    marks: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    voter_id: str | None = None
+    sheet_kind: str = "ballot"
+    corrects: bool = True  # takes a returned ballot back and fixes it
+
+
+def _document_number(rng: random.Random) -> str:
+    return "".join(rng.choices(string.ascii_uppercase + string.digits, k=9))
+
+
+def choose_marks(election: Election, station_id: str, scenario: Scenario, rng: random.Random,
+                 allow_spoil: bool = True) -> dict[str, tuple[str, ...]]:
+    district = election.stations[station_id].district
+    contests = election.contests_at_station(station_id)
+    if allow_spoil and rng.random() < scenario.blank_rate:
+        return {c.id: () for c in contests}
+    marks = {}
+    for c in contests:
+        weights = scenario.weights(election, district, c.id)
+        if allow_spoil and rng.random() < scenario.overvote_rate and c.vote_for < len(c.choices):
+            k = c.vote_for + 1
+        elif c.vote_for > 1 and rng.random() < scenario.undervote_rate:
+            k = rng.randint(0, c.vote_for - 1)
+        else:
+            k = c.vote_for
+        marks[c.id] = _weighted_sample(weights, k, rng)
+    return marks
+
+
+def _weighted_sample(weights: dict[str, float], k: int, rng: random.Random) -> tuple[str, ...]:
+    pool = {c: w for c, w in weights.items()}
+    if sum(pool.values()) <= 0:
+        pool = {c: 1.0 for c in pool}
+    chosen: list[str] = []
+    for _ in range(k):
+        names = [c for c in pool if c not in chosen]
+        ws = [pool[c] for c in names]
+        if sum(ws) <= 0:
+            ws = [1.0] * len(names)
+        chosen.append(rng.choices(names, ws)[0])
+    return tuple(sorted(chosen))
+
+
+def plan_station_day(election: Election, station_id: str, registered: int, scenario: Scenario,
+                     rng: random.Random) -> tuple[VoterRoll, list[Visitor]]:
+    """The roll (this station's voters plus some of a neighbour's) and the day's visitors."""
+    if registered < 1:
+        raise ScenarioError("a station needs at least one registered voter")
+    voters = [Voter(f"{station_id}-V{i:06d}", _document_number(rng), station_id) for i in range(registered)]
+    others = [s for s in election.stations if s != station_id]
+    neighbours = []
+    if others:
+        n_other = max(5, registered // 20)
+        neighbours = [Voter(f"{others[i % len(others)]}-W{i:06d}", _document_number(rng),
+                            others[i % len(others)]) for i in range(n_other)]
+    seen = set()
+    for v in voters + neighbours:  # document numbers must be unique on the roll
+        if v.document_number in seen:
+            raise ScenarioError("document-number collision; use another seed")
+        seen.add(v.document_number)
+    roll = VoterRoll(voters + neighbours, election)
+
+    visitors: list[Visitor] = []
+    for v in voters:
+        if rng.random() >= scenario.turnout:
+            continue
+        visitors.append(Visitor("voter", ("barcode", barcode_payload(v.document_number)),
+                                choose_marks(election, station_id, scenario, rng), v.voter_id,
+                                corrects=rng.random() < scenario.corrects_after_return,
+                                sheet_kind="wrong_election" if rng.random() < scenario.wrong_election_sheet_rate
+                                else "ballot"))
+    extra: list[Visitor] = []
+    n = len(visitors)
+    for _ in range(_count(n, scenario.repeat_voter_rate, rng)):
+        first = visitors[rng.randrange(n)] if n else None
+        if first:
+            extra.append(Visitor("repeat", first.document, voter_id=first.voter_id))
+    for _ in range(_count(n, scenario.wrong_station_rate, rng)):
+        if neighbours:
+            w = rng.choice(neighbours)
+            extra.append(Visitor("wrong_station", ("barcode", barcode_payload(w.document_number)),
+                                 voter_id=w.voter_id))
+    for _ in range(_count(n, scenario.not_on_roll_rate, rng)):
+        extra.append(Visitor("stranger", ("barcode", barcode_payload("X" + _document_number(rng)))))
+    for _ in range(_count(n, scenario.bad_document_rate, rng)):
+        extra.append(Visitor("bad_document", ("barcode", "BBX1|" + "?" * 9)))
+    for _ in range(_count(n, scenario.stuffing_attempt_rate, rng)):
+        extra.append(Visitor("stuffer", None, choose_marks(election, station_id, scenario, rng, False)))
+    for e in extra:  # they arrive at random points of the day; a repeat voter after the first visit
+        first = 0
+        if e.kind == "repeat":
+            first = next(i for i, v in enumerate(visitors) if v.voter_id == e.voter_id) + 1
+        visitors.insert(rng.randint(first, len(visitors)), e)
+    return roll, visitors
+
+
+def _count(n: int, rate: float, rng: random.Random) -> int:
+    expected = n * rate
+    whole = int(expected)
+    return whole + (1 if rng.random() < expected - whole else 0)
