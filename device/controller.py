@@ -33,7 +33,8 @@ from device.events import OperatorMessage, message
 from device.identity import IdDocumentError, parse_id_record
 from device.reports import paused_slip, results_slip, zero_report_slip
 from device.station_machine import build_machines, region_of_trigger
-from device.store import StationStore, StoreWriteError, checkpoint_message
+from device.signing import append_checkpoint
+from device.store import StationStore, StoreWriteError
 from device.tally import Results, tally_station
 from device.voter_roll import VoterRoll
 from hardware.interfaces import (Camera, CoverOpen, DoubleFeed, IdRecord, PeripheralError, Printer,
@@ -258,14 +259,8 @@ class StationController:
             self.stop_checkin()
 
     def _checkpoint(self, reason: str) -> None:
-        if self.signer is None:
-            return
-        head = None
-        for head in self.store.events():
-            pass
-        sig = self.signer.sign(checkpoint_message(head.seq, head.hash, reason))
-        self._event("checkpoint", {"reason": reason, "head_seq": head.seq, "head_hash": head.hash,
-                                   "signature": sig.hex(), "public_key": self.signer.public_key_hex()})
+        if self.signer is not None:
+            append_checkpoint(self.store, self.signer, reason, self.clock())
 
     def _print(self, slip) -> None:
         if self.printer is not None:

@@ -1,0 +1,162 @@
+"""``ballotbox sim station``: one simulated polling-station day, for QA and for the demo.
+
+Human output (a terminal): the zero report, a progress bar while voters are processed, the
+refusals and returns the operator saw, results with seat allocation, the reconciliation and
+where the station's files went. ``--json`` prints one JSON object instead (same seed, same
+object). Exit status: 0 when the device's tally matches the ground truth and the paper in the
+box matches the records, 1 when not, 2 for bad input.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+from device.cli import UserError
+from device.election import ElectionError, load_election
+from sim.station import FIDELITIES, run_station_day, write_station_files
+from sim.voters import ScenarioError, load_scenario
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "station", help="simulate one polling-station day through the real controller",
+        description="Simulate one polling-station day: synthetic voters from a scenario check in, "
+                    "mark and feed ballots; the real controller counts them. The same seed gives "
+                    "the same day.")
+    p.add_argument("--election", default="demo",
+                   help="bundled election name (demo, cambodia-2022, kyrgyzstan-2017) or a JSON file")
+    p.add_argument("--station", help="station id (default: the election's first station)")
+    p.add_argument("--voters", type=int, default=200, help="registered voters at the station (default 200)")
+    p.add_argument("--seed", type=int, default=1, help="seed of the whole day (default 1)")
+    p.add_argument("--fidelity", choices=FIDELITIES, default="logical",
+                   help="logical: marks as data; image: rendered ballots through the interpreter; "
+                        "full: real drivers over ptys to the peripheral twins")
+    p.add_argument("--scenario", help="scenario file or bundled name (default: the election's own, "
+                                      "else uniform shares)")
+    p.add_argument("--profile", help="peripheral behaviour profile for --fidelity full")
+    p.add_argument("--store", help="keep the unit's SQLite database at this path")
+    p.add_argument("--out", help="write the station's files (roll, slips, journal, records) here")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run_station_command)
+
+
+def _open_store(path: str | None, seed: int):
+    """The unit's SQLite database and its key (a seeded simulation key, so a seed reproduces)."""
+    if not path:
+        return None, None
+    import random
+
+    from device.signing import provision
+    from device.sqlite_store import SqliteStore, StoreOpenError
+    try:
+        store = SqliteStore(path, durability="simulation")
+    except StoreOpenError as exc:
+        raise UserError(str(exc)) from None
+    return store, provision(store, random.Random(f"{seed}:unit-key"))
+
+
+def run_station_command(args: argparse.Namespace) -> int:
+    try:
+        election = load_election(args.election)
+        scenario = load_scenario(args.scenario, election, args.election)
+    except (ElectionError, ScenarioError) as exc:
+        raise UserError(str(exc)) from None
+    if args.voters < 1:
+        raise UserError("--voters must be at least 1")
+    if args.station and args.station not in election.stations:
+        raise UserError(f"unknown station {args.station!r} (stations: {', '.join(election.stations)})")
+    store, signer = _open_store(args.store, args.seed)
+    interactive = not args.json and sys.stdout.isatty()
+    if args.json:
+        day = run_station_day(election, args.station, registered=args.voters, seed=args.seed,
+                              scenario=scenario, fidelity=args.fidelity, store=store, signer=signer,
+                              profile=args.profile)
+    else:
+        day = _run_with_progress(election, args, scenario, store, signer, interactive)
+    report = day.report()
+    if args.out:
+        report["files"] = {k: str(Path(args.out) / v) for k, v in write_station_files(day, Path(args.out)).items()}
+    if args.store:
+        report["store"] = args.store
+    if store is not None:
+        store.close()
+    if args.json:
+        print(json.dumps(report, indent=1, ensure_ascii=False, sort_keys=True))
+    else:
+        _print_human(day, report)
+    return 0 if report["matches_ground_truth"] and report["paper_matches_records"] else 1
+
+
+def _run_with_progress(election, args, scenario, store, signer, interactive):
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console()
+    station = args.station or next(iter(election.stations))
+    console.print(f"[bold]{election.title}[/] — station [bold]{station}[/] "
+                  f"({election.stations[station].name}), {args.voters} registered voters, "
+                  f"seed {args.seed}, {args.fidelity} fidelity")
+    with Progress(TextColumn("voters"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, disable=not interactive) as bar:
+        task = bar.add_task("voters", total=None)
+        day = run_station_day(election, args.station, registered=args.voters, seed=args.seed,
+                              scenario=scenario, fidelity=args.fidelity, store=store, signer=signer,
+                              profile=args.profile,
+                              progress=lambda i, n: bar.update(task, completed=i, total=n))
+    return day
+
+
+def _print_human(day, report) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    slips = day.peripherals.world.printed_slips()
+    zero = next((s for s in slips if s.kind == "zero_report"), None)
+    if zero:
+        console.rule("Zero report (printed before the polls opened)")
+        console.print("\n".join(zero.lines[-4:]))
+    console.rule("What the operator saw")
+    seen = Counter((n["event"], n.get("message", "")) for n in day.notices)
+    for (event, text), n in sorted(seen.items()):
+        console.print(f"  {n:4d} x [yellow]{event}[/]: {text}")
+    console.rule("Results")
+    election = day.election
+    for cid, res in report["results"].items():
+        contest = election.contests[cid]
+        table = Table(title=f"{contest.title} ({contest.kind})", title_justify="left")
+        table.add_column("choice")
+        table.add_column("votes", justify="right")
+        if "seats" in res and res["seats"]:
+            table.add_column("seats", justify="right")
+        for choice in contest.choices:
+            row = [choice.name, str(res["votes"][choice.id])]
+            if "seats" in res and res["seats"]:
+                row.append(str(res["seats"][choice.id]))
+            table.add_row(*row)
+        console.print(table)
+        extra = f"  undervotes {res['undervotes']}, overvotes {res['overvotes']}, blank {res['blank']}, " \
+                f"invalid {res['invalid']}"
+        if res.get("winner"):
+            extra += f" — winner over 50%: {res['winner']}"
+        elif res.get("runoff"):
+            extra += f" — runoff between {' and '.join(res['runoff'])}"
+        console.print(extra)
+    rec = report["reconciliation"]
+    console.rule("Reconciliation")
+    console.print(f"  checked in {rec['checked_in']}, ballots cast {rec['cast']} "
+                  f"({rec['cast_invalid_compartment']} into the invalid compartment), "
+                  f"sheets returned {rec['returned']}, authorised but not cast {rec['authorised_unused']}")
+    console.print(f"  refused at the ID desk: {rec['refused_by_reason'] or 'none'}")
+    console.print(f"  sheets rejected: {rec['rejected_by_reason'] or 'none'}")
+    console.print(f"  paper in the box = records: {report['paper_matches_records']}; "
+                  f"tally matches what voters meant: {report['matches_ground_truth']}")
+    if report.get("files") or report.get("store"):
+        console.rule("Files")
+        for name, path in report.get("files", {}).items():
+            console.print(f"  {name}: {path}")
+        if report.get("store"):
+            console.print(f"  unit database: {report['store']}")
