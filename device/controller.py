@@ -160,15 +160,20 @@ class StationController:
         self.store.append_event(type_, data, self.clock())
 
     def _boot(self) -> None:
-        replayed = 0
+        replayed, head = 0, None
         self._replaying = True
         try:
-            for rec in self.store.events():
+            for head in self.store.events():
                 replayed += 1
-                if rec.type in self._regions:
-                    getattr(self, rec.type)(data=rec.data, cvr=None)
+                if head.type in self._regions:
+                    getattr(self, head.type)(data=head.data, cvr=None)
         finally:
             self._replaying = False
+        if head is not None and type(self.rng) is random.Random:
+            # A seeded (simulation) generator restarted with the same seed would draw the same
+            # record ids again: continue from the journal head instead. A device's
+            # SystemRandom is left alone.
+            self.rng = random.Random(f"{self.rng.getrandbits(128)}|{head.hash}")
         self._event("unit_started", {"replayed_records": replayed, "station": self.station.id})
         self._resume_after_power_loss()
 

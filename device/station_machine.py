@@ -16,9 +16,14 @@ draws the committed diagram in ``docs/state-diagram.md`` from the same tables.
 """
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from transitions import Machine
+
+# Three machines share one model; each would bind the generic ``trigger``/``may_trigger``
+# helpers and warns that the first one already did. Those warnings say nothing useful here.
+logging.getLogger("transitions.core").setLevel(logging.ERROR)
 
 MECHANICAL = ["scanning", "accepting", "rejecting"]
 

@@ -1,0 +1,54 @@
+"""A small kit for controller tests: a controller on in-memory twins and logical paper."""
+import random
+
+from device.controller import StationController
+from device.election import load_election, parse_election
+from device.identity import barcode_payload
+from device.store import MemoryStore
+from device.voter_roll import Voter, VoterRoll
+from hardware.interfaces import IdRecord
+from sim.logical_paper import LogicalPaper
+from sim.memory_twins import build_memory_peripherals
+
+
+class Kit:
+    def __init__(self, election="demo", station="north-1", voters=20, store=None, policy=None,
+                 jam_rate=0.0, seed=0, enforce=True):
+        e = load_election(election)
+        if policy:
+            e = parse_election({**e.raw, "policy": policy})
+        self.election, self.station = e, station
+        other = next(s for s in e.stations if s != station)
+        self.voters = [Voter(f"V{i}", f"DOC{i:05d}", station) for i in range(voters)]
+        self.others = [Voter(f"W{i}", f"OTH{i:05d}", other) for i in range(3)]
+        self.roll = VoterRoll(self.voters + self.others, e)
+        self.store = store if store is not None else MemoryStore()
+        self.rng = random.Random(seed)
+        self.periph = build_memory_peripherals(self.rng, jam_rate=jam_rate)
+        self.paper = LogicalPaper(e)
+        self.now = [1_700_000_000.0]
+        self.enforce = enforce
+        self.ctl = self.boot()
+
+    def boot(self):
+        self.ctl = StationController(
+            self.election, self.station, self.roll, self.store, scanner=self.periph.scanner,
+            camera=self.periph.camera, interpreter=self.paper.interpreter, printer=self.periph.printer,
+            clock=lambda: self.now[0], rng=random.Random(99), enforce_authorisation=self.enforce)
+        return self.ctl
+
+    def checkin(self, voter_or_doc):
+        doc = voter_or_doc.document_number if hasattr(voter_or_doc, "document_number") else voter_or_doc
+        return self.ctl.present_id(IdRecord("barcode", barcode_payload(doc)))
+
+    def marks(self, **by_contest):
+        style = self.election.stations[self.station].ballot_style
+        base = {c.id: (c.choice_ids()[0],) * 1 if c.vote_for == 1 else tuple(c.choice_ids()[:c.vote_for])
+                for c in self.election.contests_for_style(style)}
+        base.update({k: tuple(v) for k, v in by_contest.items()})
+        return base
+
+    def insert(self, marks=None, kind="ballot"):
+        style = self.election.stations[self.station].ballot_style
+        self.periph.world.insert_sheet(self.paper.make_sheet(style, marks or self.marks(), self.rng, kind))
+        return self.ctl.handle_paper()

@@ -1,0 +1,174 @@
+"""The station controller on in-memory twins: polls lifecycle, check-in, ballots, faults, boot."""
+import pytest
+
+from device.ballot import INVALID, OVERVOTE
+from device.controller import ControllerError
+from device.store import MemoryStore, StoreWriteError
+from tests.station_kit import Kit
+
+
+def opened(**kw):
+    kit = Kit(**kw)
+    kit.ctl.open()
+    return kit
+
+
+def test_lifecycle_and_zero_report():
+    kit = Kit()
+    assert kit.ctl.state == {"polls": "setup", "voter": "inactive", "ballot": "inactive"}
+    kit.ctl.open()
+    assert kit.ctl.state == {"polls": "polls_open", "voter": "waiting_for_id", "ballot": "waiting_for_ballot"}
+    assert kit.periph.world.printed_slips()[0].kind == "zero_report"
+    kit.ctl.pause()
+    assert kit.ctl.state["ballot"] == "inactive" and kit.insert().status == "refused"
+    kit.ctl.resume()
+    kit.ctl.close()
+    assert kit.ctl.state["polls"] == "polls_closed"
+    assert [s.kind for s in kit.periph.world.printed_slips()] == ["zero_report", "polls_paused", "polls_resumed", "results"]
+
+
+def test_opening_with_nonzero_totals_is_refused_and_logged():
+    kit = opened()
+    kit.checkin(kit.voters[0])
+    assert kit.insert().status == "cast"
+    fresh = Kit(store=MemoryStore())
+    fresh.store.cast_ballot(kit.store.cast_vote_records()[0], {"compartment": "box"}, 0.0)
+    with pytest.raises(ControllerError, match="1 recorded ballots"):
+        fresh.ctl.open()
+    assert [r.type for r in fresh.store.events()][-1] == "open_polls_refused"
+    assert fresh.ctl.state["polls"] == "election_loaded"
+
+
+def test_checkin_outcomes():
+    kit = opened()
+    assert kit.checkin(kit.voters[0]).outcome == "authorised"
+    assert kit.checkin(kit.voters[0]).outcome == "already_voted"
+    res = kit.checkin(kit.others[0])
+    assert res.outcome == "other_station" and "North library" in res.message.text
+    assert kit.checkin("NOBODY123").outcome == "not_on_roll"
+    assert kit.checkin("bad doc!").outcome == "invalid_document"
+    assert kit.ctl.reconciliation()["refused_by_reason"] == {
+        "already_voted": 1, "invalid_document": 1, "not_on_roll": 1, "other_station": 1}
+
+
+def test_checkin_records_hold_no_ballot_data_and_cast_records_no_voter():
+    kit = opened()
+    kit.checkin(kit.voters[0])
+    kit.insert()
+    for rec in kit.store.events():
+        flat = repr(rec.data)
+        assert "m-amara" not in flat and "GRN" not in flat  # no vote in the journal
+    cvr = kit.store.cast_vote_records()[0].to_json()
+    assert "V0" not in repr(cvr) and "DOC00000" not in repr(cvr)
+    assert set(cvr) <= {"id", "ballot_style", "contests", "image_sha256"}
+
+
+def test_ballot_without_checkin_is_returned_when_enforced():
+    kit = opened()
+    out = kit.insert()
+    assert out.status == "returned" and out.reason == "no_authorisation"
+    assert kit.ctl.results().ballots_cast == 0 and kit.periph.world.sheets_in_box == 0
+
+
+def test_ballot_without_checkin_is_cast_when_not_enforced():
+    kit = opened(enforce=False)
+    assert kit.insert().status == "cast"
+
+
+def test_overvote_return_policy_voter_chooses():
+    kit = opened()
+    kit.checkin(kit.voters[0])
+    out = kit.insert(kit.marks(mayor=["m-amara", "m-bolat"]))
+    assert out.status == "needs_review" and "Mayor" in out.message.text
+    back = kit.ctl.voter_decision(cast=False)
+    assert back.status == "returned" and kit.periph.world.take_returned_sheet() is not None
+    assert kit.insert(kit.marks(mayor=["m-amara", "m-bolat"])).status == "needs_review"
+    assert kit.ctl.voter_decision(cast=True).status == "cast"
+    (cvr,) = kit.store.cast_vote_records()
+    assert cvr.contests["mayor"][1] == OVERVOTE
+    assert kit.ctl.results().contests["mayor"].overvotes == 1
+
+
+def test_accept_invalid_policy_diverts_blank_ballot():
+    kit = opened(policy={"overvote": "accept-invalid", "blank": "accept-invalid", "unreadable": "accept-invalid"})
+    kit.checkin(kit.voters[0])
+    out = kit.insert({"council": (), "mayor": (), "parks": ()})
+    assert out.status == "cast_invalid"
+    assert kit.periph.world.sheets_in_invalid_compartment == 1
+    assert all(st == INVALID for _, st in kit.store.cast_vote_records()[0].contests.values())
+
+
+@pytest.mark.parametrize("kind, reason", [("wrong_election", "wrong_election"), ("not_a_ballot", "not_a_ballot"),
+                                          ("test_ballot", "test_ballot")])
+def test_sheets_that_are_never_cast(kind, reason):
+    kit = opened()
+    kit.checkin(kit.voters[0])
+    out = kit.insert(kind=kind)
+    assert (out.status, out.reason) == ("returned", reason)
+    assert kit.ctl.counters.outstanding == 1  # the authorisation is still there
+
+
+def test_jam_during_drop_after_cast_goes_into_box():
+    kit = opened()
+    kit.checkin(kit.voters[0])
+    kit.periph.scanner.jam_rate = 1.0  # feed jams first: nothing recorded -> returned to voter
+    out = kit.insert()
+    assert out.status == "jammed" and kit.ctl.state["ballot"] == "jammed"
+    kit.periph.world.operator_removes_jammed_sheet()
+    cleared = kit.ctl.clear_jam()
+    assert cleared.status == "returned_to_voter" and kit.ctl.results().ballots_cast == 0
+
+
+def test_store_failure_stops_casting():
+    class FailingStore(MemoryStore):
+        fail = False
+
+        def cast_ballot(self, cvr, data, at):
+            if self.fail:
+                raise StoreWriteError("disk full")
+            return super().cast_ballot(cvr, data, at)
+
+    store = FailingStore()
+    kit = opened(store=store)
+    kit.checkin(kit.voters[0])
+    store.fail = True
+    out = kit.insert()
+    assert out.status == "error" and "disk full" in out.message.text
+    assert kit.store.cast_vote_records() == [] and kit.periph.world.sheets_in_box == 0
+    kit.checkin(kit.voters[1])
+    assert kit.ctl.handle_paper().status == "refused"  # nothing more is taken until cleared
+
+
+def test_boot_rebuilds_state_and_counters_from_the_journal():
+    kit = opened()
+    for v in kit.voters[:3]:
+        kit.checkin(v)
+        kit.insert()
+    kit.checkin(kit.voters[3])
+    before = (kit.ctl.state, kit.ctl.reconciliation())
+    kit.boot()  # a restart on the same store
+    assert (kit.ctl.state, kit.ctl.reconciliation()) == before
+    assert kit.checkin(kit.voters[0]).outcome == "already_voted"
+    assert kit.insert().status == "cast"  # voter 3's authorisation survived the restart
+
+
+def test_power_loss_after_cast_before_drop_counts_once():
+    kit = opened()
+    kit.checkin(kit.voters[0])
+    style = kit.election.stations[kit.station].ballot_style
+    kit.periph.world.insert_sheet(kit.paper.make_sheet(style, kit.marks(), kit.rng))
+    scanner = kit.periph.scanner
+    original_accept = scanner.accept
+
+    def power_cut(timeout=5.0):
+        raise SystemExit("power cut")  # the process dies between the cast record and the drop
+
+    scanner.accept = power_cut
+    with pytest.raises(SystemExit):
+        kit.ctl.handle_paper()
+    scanner.accept = original_accept
+    assert kit.ctl.state["ballot"] == "accepting"
+    kit.boot()
+    assert kit.ctl.state["ballot"] == "waiting_for_ballot"
+    assert kit.periph.world.sheets_in_box == 1 == len(kit.store.cast_vote_records())
+    assert [r.type for r in kit.store.events()].count("ballot_dropped") == 1

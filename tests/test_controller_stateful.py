@@ -1,0 +1,137 @@
+"""Hypothesis drives the controller with random operator actions, ID reads and ballots.
+
+After every step: no ballot is counted outside open polls; ballots cast <= voters authorised
+(enforcement on); totals never decrease; the tally equals the accepted ballots; the sheets in
+the box and the invalid compartment equal the cast records; the journal chain is intact.
+"""
+import hypothesis.strategies as st
+from hypothesis import settings
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from device.ballot import CastVoteRecord
+from device.store import GENESIS_HASH, record_hash
+from device.tally import tally_station
+from sim.station import expected_contests
+from tests.station_kit import Kit
+
+POLICIES = [None, {"overvote": "accept-invalid", "blank": "accept-invalid", "unreadable": "accept-invalid"}]
+
+
+class StationMachine(RuleBasedStateMachine):
+    def __init__(self):
+        super().__init__()
+        self.kit = None
+        self.cast_seen = 0
+        self.accepted = []  # marks of the sheets the device accepted
+        self.in_flight = None  # marks of the sheet under review or stuck in a jam
+
+    @rule(policy=st.sampled_from(POLICIES), jam=st.sampled_from([0.0, 0.0, 0.2]))
+    @precondition(lambda self: self.kit is None)
+    def setup(self, policy, jam):
+        self.kit = Kit(voters=8, policy=policy, jam_rate=jam)
+
+    def ready(self):
+        return self.kit is not None
+
+    @rule()
+    @precondition(ready)
+    def open_polls(self):
+        if self.kit.ctl.polls == "election_loaded" or self.kit.ctl.polls == "setup":
+            self.kit.ctl.open()
+
+    @rule(action=st.sampled_from(["pause", "resume", "close"]))
+    @precondition(ready)
+    def operator(self, action):
+        ctl = self.kit.ctl
+        allowed = {"pause": ctl.polls == "polls_open", "resume": ctl.polls == "polls_paused",
+                   "close": ctl.polls in ("polls_open", "polls_paused")}[action]
+        if allowed and ctl.ballot in ("waiting_for_ballot", "inactive"):
+            getattr(ctl, action)()
+
+    @rule(i=st.integers(0, 10))
+    @precondition(ready)
+    def present_id(self, i):
+        doc = self.kit.voters[i].document_number if i < len(self.kit.voters) else f"NOPE{i}"
+        self.kit.checkin(doc)
+
+    @rule(mayor=st.lists(st.sampled_from(["m-amara", "m-bolat", "m-chenda"]), unique=True, max_size=3),
+          council=st.lists(st.sampled_from(["GRN", "RIV", "IND", "LAB"]), unique=True, max_size=2),
+          kind=st.sampled_from(["ballot", "ballot", "ballot", "wrong_election", "test_ballot"]))
+    @precondition(ready)
+    def insert_ballot(self, mayor, council, kind):
+        if self.kit.ctl.ballot != "waiting_for_ballot":
+            return
+        marks = self.kit.marks(mayor=mayor, council=council)
+        out = self.kit.insert(marks, kind)
+        if out.status in ("cast", "cast_invalid"):
+            self.accepted.append(marks)
+        self.in_flight = marks
+
+    @rule(cast=st.booleans())
+    @precondition(lambda self: self.kit is not None and self.kit.ctl.ballot == "needs_review")
+    def voter_decides(self, cast):
+        out = self.kit.ctl.voter_decision(cast)
+        if out.status in ("cast", "cast_invalid"):
+            self.accepted.append(self.in_flight)
+        if out.status == "returned":
+            self.kit.periph.world.take_returned_sheet()
+
+    @rule()
+    @precondition(lambda self: self.kit is not None and self.kit.ctl.ballot == "jammed")
+    def clear_jam(self):
+        self.kit.periph.world.operator_removes_jammed_sheet()
+        out = self.kit.ctl.clear_jam()
+        self.kit.periph.world.operator_places_sheet(into_box=out.status == "placed_in_box")
+        if out.status == "placed_in_box":
+            self.accepted.append(self.in_flight)
+
+    @rule()
+    @precondition(ready)
+    def restart(self):
+        """Power cycle between steps: state comes back from the journal."""
+        before = (self.kit.ctl.state, self.kit.ctl.reconciliation())
+        self.kit.boot()
+        if before[0]["ballot"] not in ("accepting", "accepted"):
+            assert (self.kit.ctl.state, self.kit.ctl.reconciliation()) == before
+
+    @invariant()
+    def invariants(self):
+        if self.kit is None:
+            return
+        ctl, store = self.kit.ctl, self.kit.store
+        cvrs = store.cast_vote_records()
+        results = ctl.results()  # checks votes + under + over == ballots x vote_for
+        assert results.ballots_cast == len(cvrs) == ctl.counters.cast
+        if ctl.ballot not in ("accepting", "jammed", "error"):  # tally == the accepted ballots
+            style = self.kit.election.stations[self.kit.station].ballot_style
+            truth = [CastVoteRecord(str(i), style, expected_contests(self.kit.election, style, m))
+                     for i, m in enumerate(self.accepted)]
+            expected = tally_station(self.kit.election, self.kit.station, truth)
+            assert results.to_json() == expected.to_json()
+        assert ctl.counters.cast <= len(ctl.counters.checked_in)
+        assert len(cvrs) >= self.cast_seen
+        self.cast_seen = len(cvrs)
+        world = self.kit.periph.world
+        in_hand = world.in_hand is not None and ctl.counters.drop_pending
+        assert world.sheets_in_box + world.sheets_in_invalid_compartment + int(in_hand) + \
+            int(ctl.ballot == "accepting") == len(cvrs) or ctl.ballot == "jammed"
+        if ctl.polls != "polls_open":
+            assert ctl.ballot in ("inactive", "jammed", "error") or ctl.polls == "polls_open"
+        casts = [r for r in store.events() if r.type == "ballot_cast"]
+        assert len(casts) == len(cvrs)
+        prev = GENESIS_HASH
+        for r in store.events():
+            assert r.prev_hash == prev and r.hash == record_hash(r.seq, r.type, r.at, r.data, r.prev_hash)
+            prev = r.hash
+        opened = False
+        for r in store.events():  # no ballot counted outside open polls
+            if r.type in ("open_polls", "resume_polls"):
+                opened = True
+            elif r.type in ("pause_polls", "close_polls"):
+                opened = False
+            elif r.type == "ballot_cast":
+                assert opened
+
+
+TestStation = StationMachine.TestCase
+TestStation.settings = settings(max_examples=60, stateful_step_count=40, deadline=None)
