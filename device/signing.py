@@ -8,7 +8,7 @@ signature against a key obtained independently.
 ``UnitSigner`` is what the controller and the exporter take as ``signer``: ``sign(bytes)``,
 ``public_key_hex()``. A *checkpoint* is a journal event ``checkpoint`` with data
 ``{reason, head_seq, head_hash, signature, public_key}``: the signature covers
-``device.store.checkpoint_message(head_seq, head_hash, reason)`` — the head of the journal just before the
+``device.store.checkpoint_message(head_seq, head_hash, reason)`` — the journal head just before
 checkpoint — so it seals every record up to it. Checkpoints are written at polls open, polls
 close and every export (``append_checkpoint``).
 

@@ -1,0 +1,45 @@
+"""Test helpers (not tests): station days on a SqliteStore, exported, and journal rewriting."""
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+from device.election import load_election
+from device.exports import export_unit
+from device.signing import provision
+from device.sqlite_store import SqliteStore
+from device.store import record_hash
+from sim.station import run_station_day
+from sim.voters import load_scenario
+
+
+def exported_day(root: Path, *, election: str = "demo", voters: int = 120, seed: int = 5) -> Path:
+    """Run a logical station day on a SqliteStore at root/unit.db and export it to root/export."""
+    e = load_election(election)
+    root.mkdir(parents=True, exist_ok=True)
+    store = SqliteStore(root / "unit.db", durability="simulation")
+    signer = provision(store, random.Random(f"{seed}:key"))
+    run_station_day(e, None, registered=voters, seed=seed, scenario=load_scenario(None, e, election),
+                    store=store, signer=signer)
+    export_unit(store, e, root / "export", signer)
+    store.close()
+    return root / "export"
+
+
+def read_records(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def write_records(path: Path, records: list[dict]) -> None:
+    path.write_text("".join(json.dumps(r, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+                            + "\n" for r in records), encoding="utf-8")
+
+
+def rechain(records: list[dict], start: int = 0) -> None:
+    """Renumber and rehash records[start:] so the chain is consistent again (an attacker's work)."""
+    for i in range(start, len(records)):
+        r = records[i]
+        r["seq"] = i + 1
+        r["prev_hash"] = records[i - 1]["hash"] if i else "0" * 64
+        r["hash"] = record_hash(r["seq"], r["type"], r["at"], r["data"], r["prev_hash"])
