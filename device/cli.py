@@ -68,4 +68,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Re-import under the package name so that error classes raised by command modules
+    # (``device.cli.UserError``) are the ones ``main`` catches.
+    from device.cli import main as package_main
+    sys.exit(package_main())

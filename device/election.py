@@ -38,7 +38,7 @@ class ElectionError(ValueError):
     def __init__(self, path: str, message: str):
         self.path = path
         self.message = message
-        super().__init__(f"{path}: {message}")
+        super().__init__(message if path == "$" else f"{path}: {message}")
 
 
 @dataclass(frozen=True)

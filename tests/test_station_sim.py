@@ -1,0 +1,85 @@
+"""Simulated station days: reproducible, correct against ground truth, usable from the CLI."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from device.cli import main
+from device.election import load_election
+from sim.station import run_station_day
+from sim.voters import load_scenario, ScenarioError, parse_scenario
+
+
+def day(election="demo", seed=3, registered=300, station=None):
+    e = load_election(election)
+    return run_station_day(e, station, registered=registered, seed=seed,
+                           scenario=load_scenario(None, e, election))
+
+
+@pytest.mark.parametrize("election", ["demo", "cambodia-2022", "kyrgyzstan-2017"])
+def test_station_day_matches_ground_truth(election):
+    report = day(election).report()
+    assert report["matches_ground_truth"] and report["paper_matches_records"]
+    rec = report["reconciliation"]
+    assert rec["cast"] == report["ballots_cast"] <= rec["checked_in"]
+    assert report["state"]["polls"] == "polls_closed"
+
+
+def test_same_seed_same_report_other_seed_other_report():
+    assert day(seed=5).report() == day(seed=5).report()
+    assert day(seed=5).report() != day(seed=6).report()
+
+
+def test_refusals_of_every_kind_happen_in_a_long_day():
+    rec = day(registered=2000).report()["reconciliation"]
+    assert {"already_voted", "other_station", "not_on_roll", "invalid_document"} <= set(rec["refused_by_reason"])
+    assert rec["rejected_by_reason"].get("no_authorisation", 0) >= 1  # ballot-stuffing attempts refused
+
+
+def test_kyrgyz_result_goes_to_runoff_or_winner_consistently():
+    res = day("kyrgyzstan-2017", registered=1500).report()["results"]["president"]
+    votes = res["votes"]
+    top = max(votes, key=votes.get)
+    if votes[top] * 2 > sum(votes.values()):
+        assert res["winner"] == top
+    else:
+        assert res["runoff"][0] == top
+
+
+def test_cli_json_is_reproducible_and_exit_zero(capsys):
+    args = ["sim", "station", "--election", "demo", "--voters", "120", "--seed", "9", "--json"]
+    assert main(args) == 0
+    first = capsys.readouterr().out
+    assert main(args) == 0
+    assert capsys.readouterr().out == first
+    report = json.loads(first)
+    assert {"results", "reconciliation", "matches_ground_truth"} <= set(report)
+
+
+def test_cli_writes_station_files(tmp_path, capsys):
+    assert main(["sim", "station", "--voters", "50", "--out", str(tmp_path), "--json"]) == 0
+    assert (tmp_path / "journal.jsonl").exists() and (tmp_path / "slips").is_dir()
+    assert any("ZERO REPORT" in p.read_text() for p in (tmp_path / "slips").iterdir())
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--election", "nowhere"], "no election file"),
+    (["--voters", "0"], "--voters must be at least 1"),
+    (["--station", "mars-1"], "unknown station"),
+    (["--scenario", "no-such-scenario"], "no scenario file"),
+])
+def test_cli_bad_input_is_one_line_exit_2(args, words):
+    proc = subprocess.run([sys.executable, "-m", "device.cli", "sim", "station", *args],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert words in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_bad_scenario_names_the_field():
+    e = load_election("demo")
+    with pytest.raises(ScenarioError, match=r"\$.turnout"):
+        parse_scenario({"format": "ballotbox-scenario/1", "turnout": 3}, e)
+    with pytest.raises(ScenarioError, match="unknown choice"):
+        parse_scenario({"format": "ballotbox-scenario/1", "shares": {"mayor": {"nobody": 1}}}, e)
