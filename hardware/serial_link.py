@@ -199,16 +199,29 @@ class LinkHost:
                 pass
         raise PeripheralDisconnected(f"link lost: {exc}") from None
 
+    def _set_timeout(self, value: float) -> None:
+        if self.port.timeout != value:  # pyserial reconfigures the tty on every assignment
+            self.port.timeout = value
+
     def _read_frames(self, wait: float) -> list[Frame]:
+        """Frames that complete within ``wait`` (empty list: the line stayed silent)."""
+        end = self._monotonic() + wait
+        frames: list[Frame] = []
+        before = self._decoder.corrupt
         try:
-            self.port.timeout = max(wait, 0.0)
-            data = self.port.read(max(1, self.port.in_waiting))
-            if self.port.in_waiting:
-                data += self.port.read(self.port.in_waiting)
+            while True:
+                self._set_timeout(max(end - self._monotonic(), 0.0))
+                data = self.port.read(1)
+                if not data:
+                    break
+                self._set_timeout(0)
+                while self.port.in_waiting:
+                    data += self.port.read(self.port.in_waiting)
+                frames.extend(self._decoder.feed(data))
+                if frames or self._decoder.corrupt != before:
+                    break
         except Exception as exc:
             self._lost(exc)
-        before = self._decoder.corrupt
-        frames = list(self._decoder.feed(data))
         self.stats.corrupt_frames += self._decoder.corrupt - before
         if self._decoder.corrupt != before:
             frames.append(Frame(0, FrameType.NAK))  # treat like a NAK: resend at once

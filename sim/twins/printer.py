@@ -14,6 +14,7 @@ Not modelled: fonts, character widths, print speed, graphics content.
 """
 from __future__ import annotations
 
+import io
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -186,7 +187,11 @@ class PrinterTwin:
         slip.text_path = stem.with_suffix(".txt")
         slip.text_path.write_text(slip.as_text(), encoding="utf-8")
         line_h, width = 16, 8 * 48
-        qr_images = [segno.make(q, error="m").to_pil(scale=4, border=2) for q in slip.qr_codes]
+        qr_images = []
+        for q in slip.qr_codes:
+            buf = io.BytesIO()
+            segno.make_qr(q, error="m").save(buf, kind="png", scale=4, border=2)
+            qr_images.append(Image.open(io.BytesIO(buf.getvalue())))
         height = 16 + line_h * len(slip.lines) + sum(im.height + 8 for im in qr_images)
         img = Image.new("L", (width, height), 255)
         draw = ImageDraw.Draw(img)

@@ -48,7 +48,9 @@ class Profile:
     description: str = ""
 
     def with_faults(self, **changes: float) -> Profile:
-        return Profile(self.timings, Faults(**{**asdict(self.faults), **changes}), self.description)
+        """A copy with some fault rates changed (validated as a profile file is)."""
+        faults = _section(Faults, {**asdict(self.faults), **changes}, "faults", "profile")
+        return Profile(self.timings, faults, self.description)
 
     def to_json(self) -> dict:
         return {"description": self.description, "timings": asdict(self.timings),

@@ -1,0 +1,153 @@
+"""Full fidelity: the real drivers talking to the simulated twins over pseudo-terminals.
+
+``build_full_peripherals(election, paper, rng, clock, profile=...)`` starts the scanner
+controller, document reader and printer twins, serves each on a pty pair (or a loopback TCP
+port, or in memory with ``transport=``), and opens the real drivers on them through
+``hardware.registry.open_peripheral`` — ``serial:///dev/pts/N`` exactly as on the device. The
+camera is the virtual camera showing the sheet in the virtual scanner (whatever frame
+``paper.make_sheet`` gave it: a logical frame or a numpy image). Mechanical and line time go to
+``clock.advance`` when the clock has one. ``TwinWorld`` is the simulated hands (the same
+operations as ``sim.memory_twins.MemoryWorld``), so ``sim/station.py`` runs a station day over
+this bundle unchanged. With ``out_dir`` the printer twin writes each slip as text and PNG.
+"""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+from hardware.interfaces import Slip
+from hardware.registry import open_peripheral
+from sim.peripherals import StationPeripherals, World
+from sim.twins.camera import VirtualCamera
+from sim.twins.doc_reader import DocReaderTwin
+from sim.twins.endpoints import MemoryPort, PtyEndpoint, TcpEndpoint
+from sim.twins.printer import PrinterTwin
+from sim.twins.profile import Profile, load_profile
+from sim.twins.scanner import ScannerTwin, Sheet
+
+TRANSPORTS = ("pty", "tcp", "memory")
+
+
+class TwinWorld(World):
+    """The simulated hands acting on the twins (documents, sheets, jams, the printer's paper)."""
+
+    def __init__(self, scanner: ScannerTwin, reader: DocReaderTwin, printer: PrinterTwin) -> None:
+        self.scanner, self.reader, self.printer = scanner, reader, printer
+        self._serial = 0
+        self.in_hand: Sheet | None = None
+
+    def present_document(self, kind: str, payload: str) -> None:
+        self.reader.present(kind, payload)
+
+    def insert_sheet(self, frame: Any) -> None:
+        self._serial += 1
+        self.scanner.insert(Sheet(self._serial, frame))
+
+    def take_returned_sheet(self) -> Any | None:
+        sheet = self.scanner.take_returned()
+        return sheet.frame if sheet else None
+
+    def operator_removes_jammed_sheet(self) -> None:
+        self.scanner.open_cover()
+        self.in_hand = self.scanner.remove_from_path()
+        self.scanner.close_cover()
+
+    def operator_places_sheet(self, into_box: bool) -> Any | None:
+        sheet, self.in_hand = self.in_hand, None
+        if sheet is None:
+            return None
+        if into_box:
+            with self.scanner.lock:
+                self.scanner.box.append(sheet)
+            return None
+        return sheet.frame
+
+    @property
+    def sheets_in_box(self) -> int:
+        return len(self.scanner.box)
+
+    @property
+    def sheets_in_invalid_compartment(self) -> int:
+        return len(self.scanner.invalid_compartment)
+
+    def printed_slips(self) -> list[Slip]:
+        with self.printer.lock:
+            return [s.to_slip() for s in self.printer.slips]
+
+
+class FullStationPeripherals(StationPeripherals):
+    """The bundle, plus the endpoints to stop when it closes."""
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            for endpoint in self.extras.get("endpoints", ()):
+                endpoint.close()
+
+
+def _advance_of(clock: Any):
+    advance = getattr(clock, "advance", None)
+    return advance if callable(advance) else None
+
+
+def _serve(twin: Any, transport: str, endpoints: list) -> str | MemoryPort:
+    if transport == "pty":
+        endpoint = PtyEndpoint(twin)
+    elif transport == "tcp":
+        endpoint = TcpEndpoint(twin)
+    else:
+        return MemoryPort(twin)
+    endpoints.append(endpoint)
+    return endpoint.url
+
+
+def build_twins(profile: Profile, rng: random.Random, clock: Any = None,
+                out_dir: str | Path | None = None) -> tuple[ScannerTwin, DocReaderTwin, PrinterTwin]:
+    scanner = ScannerTwin(profile, random.Random(rng.getrandbits(64)), _advance_of(clock))
+    reader = DocReaderTwin(profile.faults, random.Random(rng.getrandbits(64)))
+    return scanner, reader, PrinterTwin(out_dir)
+
+
+def build_full_peripherals(election: Any, paper: Any, rng: random.Random, clock: Any, *,
+                           profile: str | Path | dict | Profile | None = None,
+                           transport: str = "pty", out_dir: str | Path | None = None,
+                           ack_timeout: float = 0.05) -> FullStationPeripherals:
+    """Twins + real drivers on ptys (or ``transport='tcp'``/``'memory'``) for a station day.
+
+    ``election`` and ``paper`` are accepted for symmetry with the other fidelities: the twins
+    carry whatever frames the simulated voters insert.
+    """
+    if transport not in TRANSPORTS:
+        raise ValueError(f"transport must be one of {', '.join(TRANSPORTS)}")
+    prof = profile if isinstance(profile, Profile) else load_profile(profile)
+    scanner_twin, reader_twin, printer_twin = build_twins(prof, rng, clock, out_dir)
+    endpoints: list = []
+    drivers = {}
+    for kind, twin in (("scanner", scanner_twin), ("id_reader", reader_twin),
+                       ("printer", printer_twin)):
+        where = _serve(twin, transport, endpoints)
+        if isinstance(where, MemoryPort):
+            drivers[kind] = _memory_driver(kind, where, ack_timeout)
+        else:
+            query = f"?ack_timeout={ack_timeout}" if kind == "scanner" else ""
+            drivers[kind] = open_peripheral(kind, where + query)
+    camera = VirtualCamera(scanner_twin, random.Random(rng.getrandbits(64)),
+                           prof.faults.dropped_camera_frame_rate)
+    world = TwinWorld(scanner_twin, reader_twin, printer_twin)
+    return FullStationPeripherals(
+        drivers["scanner"], camera, drivers["id_reader"], drivers["printer"], world,
+        extras={"endpoints": endpoints, "profile": prof, "transport": transport,
+                "twins": {"scanner": scanner_twin, "id_reader": reader_twin,
+                          "printer": printer_twin}})
+
+
+def _memory_driver(kind: str, port: MemoryPort, ack_timeout: float) -> Any:
+    from hardware.id_reader_serial import SerialIdReader
+    from hardware.printer_escpos import EscPosPrinter
+    from hardware.scanner_serial import SerialScannerTransport
+
+    if kind == "scanner":
+        return SerialScannerTransport(port, ack_timeout=ack_timeout)
+    return SerialIdReader(port) if kind == "id_reader" else EscPosPrinter(port)
