@@ -120,9 +120,12 @@ def _print_human(day, report) -> None:
         console.rule("Zero report (printed before the polls opened)")
         console.print("\n".join(zero.lines[-4:]))
     console.rule("What the operator saw")
-    seen = Counter((n["event"], n.get("message", "")) for n in day.notices)
-    for (event, text), n in sorted(seen.items()):
-        console.print(f"  {n:4d} x [yellow]{event}[/]: {text}")
+    seen = Counter(n["event"] for n in day.notices)
+    example = {n["event"]: n.get("message", "") for n in reversed(day.notices)}
+    for event, n in sorted(seen.items()):
+        console.print(f"  {n:4d} x [yellow]{event}[/]: {example[event]}")
+    if not seen:
+        console.print("  nothing: every visitor checked in and every ballot was cast first time")
     console.rule("Results")
     election = day.election
     for cid, res in report["results"].items():
