@@ -69,6 +69,7 @@ class TextItem:
     text: str
     size_pt: float = 10.0
     bold: bool = False
+    max_width_mm: float = 90.0  # the renderer shrinks the font until the text fits
 
 
 @dataclass(frozen=True)
@@ -204,27 +205,33 @@ def layout_ballot(election: Election, style_id: str, paper: str = "letter",
     pages = []
     for index, placed in enumerate(pages_rows, start=1):
         payload = qr_payload(election.hash_prefix, index, test, style_id)
-        texts = [TextItem(CONTENT_LEFT + 12.0, FIDUCIAL_MARGIN + 2.0, election.title, 13, True),
-                 TextItem(CONTENT_LEFT + 12.0, FIDUCIAL_MARGIN + 9.0, election.date, 10),
+        text_width = qr_box(paper)[0] - CONTENT_LEFT - 4.0
+        head_width = w - 2 * (FIDUCIAL_MARGIN + FIDUCIAL_SIZE + 5.0)
+        texts = [TextItem(FIDUCIAL_MARGIN + FIDUCIAL_SIZE + 5.0, FIDUCIAL_MARGIN + 2.0, election.title,
+                          13, True, head_width),
+                 TextItem(FIDUCIAL_MARGIN + FIDUCIAL_SIZE + 5.0, FIDUCIAL_MARGIN + 9.0, election.date,
+                          10, False, head_width),
                  TextItem(CONTENT_LEFT, FIDUCIAL_MARGIN + FIDUCIAL_SIZE + 6.0,
-                          f"Ballot style: {style_id} — page {index} of {len(pages_rows)}", 10),
+                          f"Ballot style: {style_id} — page {index} of {len(pages_rows)}", 10, False,
+                          text_width),
                  TextItem(CONTENT_LEFT, FIDUCIAL_MARGIN + FIDUCIAL_SIZE + 13.0,
-                          "Fill the oval next to your choice completely with a dark pen.", 10)]
+                          "Fill the oval next to your choice completely with a dark pen.", 10, False,
+                          text_width)]
         if test:
             texts.append(TextItem(CONTENT_LEFT, FIDUCIAL_MARGIN + FIDUCIAL_SIZE + 22.0,
-                                  "TEST BALLOT — NOT VALID FOR VOTING", 16, True))
+                                  "TEST BALLOT — NOT VALID FOR VOTING", 16, True, text_width))
         ovals = []
         for col, y, kind, item in placed:
             x0 = CONTENT_LEFT + col * col_width
             if kind == "header":
                 contest = item
-                texts.append(TextItem(x0, y + 1.0, contest.title, 11, True))
+                texts.append(TextItem(x0, y + 1.0, contest.title, 11, True, col_width - 2.0))
                 texts.append(TextItem(x0, y + 6.0, f"Vote for {contest.vote_for}", 8))
             else:
                 contest, choice = item
                 cx, cy = x0 + 1.0 + OVAL_SIZE[0] / 2, y + CHOICE_ROW / 2
                 ovals.append(OvalPosition(contest.id, choice.id, (cx, cy)))
-                texts.append(TextItem(x0 + 10.0, cy - 2.2, choice.name, 10))
+                texts.append(TextItem(x0 + 10.0, cy - 2.2, choice.name, 10, False, col_width - 12.0))
         pages.append(PageLayout(style_id, index, paper, (w, h), qr_box(paper), payload,
                                 tuple(ovals), tuple(texts)))
     return BallotLayout(election.id, election.hash_prefix, style_id, paper, test, tuple(pages))

@@ -66,8 +66,10 @@ def render_page(page: PageLayout, dpi: float = 200.0) -> np.ndarray:
     image = Image.new("L", (width, height), 255)
     draw = ImageDraw.Draw(image)
     for item in page.texts:
-        draw.text((item.x_mm * k, item.y_mm * k), item.text, fill=0,
-                  font=_font(item.bold, max(6, round(item.size_pt * dpi / 72))))
+        size = max(6, round(item.size_pt * dpi / 72))
+        while size > 6 and draw.textlength(item.text, font=_font(item.bold, size)) > item.max_width_mm * k:
+            size -= 1
+        draw.text((item.x_mm * k, item.y_mm * k), item.text, fill=0, font=_font(item.bold, size))
     line = max(1, round(OVAL_LINE_MM * k))
     for oval in page.ovals:
         (cx, cy), (ow, oh) = oval.centre_mm, oval.size_mm

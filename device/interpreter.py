@@ -55,6 +55,8 @@ MAX_FIDUCIAL_RESIDUAL_MM = 0.8
 QR_PX_PER_MM = 7.5
 INTERIOR = 0.72  # share of the oval's half-axes sampled (keeps the printed outline out)
 SAMPLE_STEP_MM = 0.25
+DEFECT_DARKNESS = 0.3  # a line this dark across both opposite blank margins rejects the sheet
+MARGIN_BAND_MM = (2.0, 6.5)  # blank band along each page edge, sampled for streaks and creases
 _PX_PER_MM_RANGE = (90 / 25.4, 700 / 25.4)
 _ALL_IDS = {fid: paper for paper, ids in FIDUCIAL_IDS.items() for fid in ids}
 
@@ -151,6 +153,39 @@ def _black_points(paper: str) -> np.ndarray:
     return np.array(pts)
 
 
+def _margin_bands(paper: str) -> np.ndarray:
+    """Points of the four blank edge bands: (4 sides, 5 rows across, n along, 2), padded."""
+    w, h = PAPER_MM[paper]
+    across = np.linspace(*MARGIN_BAND_MM, 5)
+    n = int((max(w, h) - 8) / 0.15)
+    bands = np.full((4, 5, n, 2), np.nan)
+    for side, (length, make) in enumerate((
+            (w, lambda t, d: (t, d)), (w, lambda t, d: (t, h - d)),
+            (h, lambda t, d: (d, t)), (h, lambda t, d: (w - d, t)))):
+        along = np.arange(4.0, length - 4.0, 0.15)[:n]
+        for row, d in enumerate(across):
+            x, y = make(along, d)
+            bands[side, row, :len(along), 0] = x
+            bands[side, row, :len(along), 1] = y
+    return bands
+
+
+def _line_defects(values: np.ndarray, black: float) -> list[bool]:
+    """Per side: does a dark line cross this blank band? ``values`` is (4, 5, n), NaN = no sample."""
+    out = []
+    for side in values:
+        counts = np.isfinite(side).sum(axis=0)
+        profile = np.nansum(side, axis=0)[counts > 0] / counts[counts > 0]
+        if len(profile) < 50:
+            out.append(False)
+            continue
+        smooth = np.convolve(profile, np.ones(3) / 3, mode="valid").astype(np.float32)
+        local = cv2.medianBlur(np.clip(smooth, 0, 255).astype(np.uint8).reshape(1, -1), 31).ravel()
+        dark = (local - smooth) / np.maximum(local.astype(np.float32) - black, 20.0)
+        out.append(bool(np.max(dark) > DEFECT_DARKNESS))
+    return out
+
+
 class BallotInterpreter:
     """Reads marked ballots of one election. ``interpret`` never raises."""
 
@@ -163,6 +198,7 @@ class BallotInterpreter:
         self._samplers: dict[tuple[str, str, int], _PageSampler | None] = {}
         self._black = {paper: _black_points(paper) for paper in PAPER_MM}
         self._corners = {paper: fiducial_corners_mm(paper) for paper in PAPER_MM}
+        self._bands = {paper: _margin_bands(paper) for paper in PAPER_MM}
 
     # --- public -------------------------------------------------------------------------
     def interpret(self, image: Any, timings: dict[str, float] | None = None) -> BallotReading:
@@ -307,17 +343,28 @@ class BallotInterpreter:
                     paper: str, test: bool) -> BallotReading:
         page = sampler.page
         n = len(page.ovals)
-        pts = np.concatenate([sampler.interior, sampler.ring, self._black[paper]])
+        bands = self._bands[paper]
+        n_in, n_ring, n_black = n * sampler.k, n * sampler.m, len(self._black[paper])
+        pts = np.concatenate([sampler.interior, sampler.ring, self._black[paper],
+                              np.nan_to_num(bands.reshape(-1, 2), nan=-1e6)])
         img = cv2.perspectiveTransform(pts.reshape(-1, 1, 2), homography).reshape(-1, 2)
         xs, ys = np.rint(img[:, 0]).astype(np.intp), np.rint(img[:, 1]).astype(np.intp)
         h, w = gray.shape
-        if xs.min() < 0 or ys.min() < 0 or xs.max() >= w or ys.max() >= h:
+        inside = (xs >= 0) & (ys >= 0) & (xs < w) & (ys < h)
+        core = n_in + n_ring + n_black
+        if not inside[:core].all():
             raise _Rejection("unreadable_marks", "part of the ballot lies outside the image")
-        values = gray[ys, xs].astype(np.float32)
-        n_in, n_ring = n * sampler.k, n * sampler.m
+        values = gray[ys[:core], xs[:core]].astype(np.float32)
         interior = values[:n_in].reshape(n, sampler.k)
         ring = values[n_in:n_in + n_ring].reshape(n, sampler.m)
         black = float(np.median(values[n_in + n_ring:]))
+        band_values = np.full(len(xs) - core, np.nan, np.float32)
+        band_inside = inside[core:] & np.isfinite(bands.reshape(-1, 2)[:, 0])
+        band_values[band_inside] = gray[ys[core:][band_inside], xs[core:][band_inside]]
+        top, bottom, left, right = _line_defects(band_values.reshape(bands.shape[:3]), black)
+        if (top and bottom) or (left and right):
+            raise _Rejection("unreadable_marks", "a streak or crease crosses the ballot "
+                                                 "(clean the scanner or flatten the sheet)")
         white = np.median(ring, axis=1)
         page_white = float(np.percentile(white, 90)) if n else 255.0
         if page_white - black < 40:
