@@ -79,3 +79,12 @@ def test_silence_is_a_disconnect_and_the_next_request_reopens_the_session():
     twin.reconnect()
     assert host.request(Command.STATUS)[0] == 0
     assert twin.commands[-2:] == ["HELLO", "STATUS"]
+
+
+def test_protocol_document_matches_the_code():
+    from pathlib import Path
+    from hardware.protocol_doc import render
+    committed = Path(__file__).resolve().parents[1] / "docs" / "protocol.md"
+    assert committed.read_text() == render(), "regenerate: python -m hardware.protocol_doc > docs/protocol.md"
+    for c in Command:
+        assert f"| {c.name} | 0x{c.value:02X} |" in committed.read_text()
