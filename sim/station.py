@@ -171,6 +171,8 @@ def _visit(day: StationDay, visitor: Visitor, style: str, paper, rng: random.Ran
         world.insert_sheet(paper.make_sheet(style, marks, rng, kind))
         outcome = _feed(day)
         if outcome.status == "needs_review":
+            day.notices.append({"visitor": visitor.kind, "event": f"needs_review:{outcome.reason}",
+                                "message": outcome.message.text})
             if visitor.corrects:
                 outcome = ctl.voter_decision(cast=False)
                 world.take_returned_sheet()
@@ -182,8 +184,7 @@ def _visit(day: StationDay, visitor: Visitor, style: str, paper, rng: random.Ran
             if outcome.status == "placed_in_box":
                 day.truth_cvrs.append(_truth(day, style, marks))
                 return
-            kind = kind if outcome.status != "returned_to_voter" else kind
-            continue
+            continue  # the sheet went back to the voter, who inserts it again
         if outcome.status in ("cast", "cast_invalid"):
             day.truth_cvrs.append(_truth(day, style, marks))
             return
