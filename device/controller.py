@@ -454,7 +454,9 @@ class StationController:
             return BallotOutcome("error", message("store_write_failed", detail=str(exc)), "store")
         self._pending = None
         return BallotOutcome(resolution, OperatorMessage(
-            resolution, "info", "Place the sheet in the ballot box." if into_box else
+            resolution, "info",
+            "This ballot is recorded as cast: if you took the sheet out, place it in the ballot box "
+            "(if it had already dropped, there is nothing to do)." if into_box else
             "Give the sheet back to the voter to insert again."), resolution)
 
     def _say(self, outcome: BallotOutcome) -> BallotOutcome:

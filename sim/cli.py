@@ -58,6 +58,11 @@ def _open_store(path: str | None, seed: int):
     return store, provision(store, random.Random(f"{seed}:unit-key"))
 
 
+def _printed_dir(args: argparse.Namespace) -> Path | None:
+    """Where the printer twin puts what it printed (text + PNG), at full fidelity with --out."""
+    return Path(args.out) / "printed" if args.out and args.fidelity == "full" else None
+
+
 def run_station_command(args: argparse.Namespace) -> int:
     try:
         election = load_election(args.election)
@@ -73,7 +78,7 @@ def run_station_command(args: argparse.Namespace) -> int:
     if args.json:
         day = run_station_day(election, args.station, registered=args.voters, seed=args.seed,
                               scenario=scenario, fidelity=args.fidelity, store=store, signer=signer,
-                              profile=args.profile)
+                              profile=args.profile, printed_dir=_printed_dir(args))
     else:
         day = _run_with_progress(election, args, scenario, store, signer, interactive)
     report = day.report()
@@ -104,7 +109,7 @@ def _run_with_progress(election, args, scenario, store, signer, interactive):
         task = bar.add_task("voters", total=None)
         day = run_station_day(election, args.station, registered=args.voters, seed=args.seed,
                               scenario=scenario, fidelity=args.fidelity, store=store, signer=signer,
-                              profile=args.profile,
+                              profile=args.profile, printed_dir=_printed_dir(args),
                               progress=lambda i, n: bar.update(task, completed=i, total=n))
     return day
 

@@ -58,10 +58,11 @@ def make_paper(fidelity: str, election: Election):
 
 
 def build_peripherals(fidelity: str, election: Election, paper, rngs, clock, scenario: Scenario,
-                      profile: str | None = None):
+                      profile: str | None = None, printed_dir: Path | None = None):
     if fidelity == "full":
         from sim.full_fidelity import build_full_peripherals
-        return build_full_peripherals(election, paper, rngs["faults"], clock, profile=profile)
+        return build_full_peripherals(election, paper, rngs["faults"], clock, profile=profile,
+                                      out_dir=printed_dir)
     from sim.memory_twins import build_memory_peripherals
     return build_memory_peripherals(rngs["faults"], scenario.jam_rate, scenario.double_feed_rate)
 
@@ -118,7 +119,10 @@ class StationDay:
 def run_station_day(election: Election, station_id: str | None = None, *, registered: int,
                     seed: int, scenario: Scenario, fidelity: str = "logical",
                     store: StationStore | None = None, signer=None, profile: str | None = None,
+                    printed_dir: Path | None = None,
                     progress: Callable[[int, int], None] | None = None) -> StationDay:
+    """Play one station day. ``printed_dir``: at full fidelity, the printer twin writes every
+    slip it prints there as text and PNG."""
     if fidelity not in FIDELITIES:
         raise ValueError(f"fidelity must be one of {', '.join(FIDELITIES)}")
     station_id = station_id or next(iter(election.stations))
@@ -129,7 +133,7 @@ def run_station_day(election: Election, station_id: str | None = None, *, regist
     y, m, d = (int(x) for x in election.date.split("-"))
     clock = SimClock(dt.datetime(y, m, d, 7, 0, tzinfo=dt.timezone.utc).timestamp())
     paper = make_paper(fidelity, election)
-    peripherals = build_peripherals(fidelity, election, paper, rngs, clock, scenario, profile)
+    peripherals = build_peripherals(fidelity, election, paper, rngs, clock, scenario, profile, printed_dir)
     ctl = StationController(election, station_id, roll, store if store is not None else MemoryStore(),
                             scanner=peripherals.scanner, camera=peripherals.camera,
                             interpreter=paper.interpreter, printer=peripherals.printer,
