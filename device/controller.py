@@ -6,7 +6,10 @@ the ID reader (``present_id``) and to the scanner (``handle_paper`` when a sheet
 entry; ``voter_decision`` when a ballot needs the voter's choice).
 
 Write-ahead journaling: every transition writes its journal record in the machines'
-``before_state_change`` callback — if the write fails, the state does not change. The
+``before_state_change`` callback — if the write fails, the state does not change. Records of
+events marked ``durable = false`` in the catalog (scan progress, returns, drop confirmations)
+are committed with the next durable one (group commit: two fsyncs per voter, at check-in and
+at cast). The
 ``ballot_cast`` transition stores the cast vote record and its event in one transaction
 (``StationStore.cast_ballot``), and only then is the motor told to drop the sheet; the drop is
 journaled when the exit sensor confirms it. If the store cannot write, casting stops with an
@@ -16,8 +19,9 @@ Boot replays the journal through the same machines (no side effects) to rebuild 
 the counters, then resolves a ballot that was in flight at power loss by this rule:
 - cast recorded, drop not confirmed (``accepting``): the sheet belongs in the box — it is
   dropped if still in the path, otherwise the drop is recorded as having happened;
-- no cast recorded (``scanning`` ... ``needs_review``, ``rejecting``): the sheet is returned to
-  the voter, who may insert it again.
+- no cast recorded (``scanning`` ... ``needs_review``, ``rejecting``, or ``waiting_for_ballot``
+  with a sheet in the path because the scan's records were not yet committed): the sheet is
+  returned to the voter, who may insert it again.
 So the sheets in the box always equal the cast records.
 """
 from __future__ import annotations
@@ -29,7 +33,7 @@ from typing import Any, Callable, Protocol
 
 from device.ballot import BLANK, INVALID, OVERVOTE, BallotReading, CastVoteRecord, contest_status
 from device.election import Election
-from device.events import OperatorMessage, message
+from device.events import OperatorMessage, durable_events, message
 from device.identity import IdDocumentError, parse_id_record
 from device.reports import paused_slip, results_slip, zero_report_slip
 from device.station_machine import build_machines, region_of_trigger
@@ -95,14 +99,16 @@ class StationController:
     def __init__(self, election: Election, station_id: str, roll: VoterRoll, store: StationStore,
                  *, scanner: ScannerTransport, camera: Camera, interpreter: BallotInterpreter,
                  printer: Printer | None = None, clock: Callable[[], float],
-                 rng: random.Random, signer: Signer | None = None,
+                 rng: random.Random | None = None, signer: Signer | None = None,
                  enforce_authorisation: bool = True, print_receipts: bool = False):
         if station_id not in election.stations:
             raise ValueError(f"unknown station {station_id!r}")
         self.election, self.station = election, election.stations[station_id]
         self.roll, self.store = roll, store
         self.scanner, self.camera, self.interpreter, self.printer = scanner, camera, interpreter, printer
-        self.clock, self.rng, self.signer = clock, rng, signer
+        # Record ids must not be predictable on a device (they would give away the cast order):
+        # the OS CSPRNG by default; simulations pass a seeded random.Random to reproduce a day.
+        self.clock, self.rng, self.signer = clock, rng or random.SystemRandom(), signer
         self.enforce_authorisation, self.print_receipts = enforce_authorisation, print_receipts
         self.counters = Counters()
         self.last_message: OperatorMessage | None = None
@@ -111,6 +117,7 @@ class StationController:
         self._store_ok = True
         self._replaying = False
         self._regions = region_of_trigger()
+        self._durable = durable_events()
         self.machines = build_machines(self)
         for m in self.machines.values():
             m.before_state_change = [self._journal_transition]
@@ -126,7 +133,7 @@ class StationController:
                 self.store.cast_ballot(event.kwargs["cvr"], data, at)
             else:
                 try:
-                    self.store.append_event(trigger, data, at)
+                    self.store.append_event(trigger, data, at, durable=trigger in self._durable)
                 except StoreWriteError:
                     if trigger != "fault":
                         raise
@@ -188,7 +195,18 @@ class StationController:
             if self.ballot == "inactive":
                 self.start_scanning()
         state = self.ballot
-        if state == "accepting":  # cast recorded: the sheet belongs in the box
+        if state == "waiting_for_ballot":  # the records of a scan in progress were not committed
+            try:
+                in_path = self.scanner.status().paper_in_path
+                if in_path:
+                    self.scanner.return_sheet()
+            except PeripheralError as exc:
+                self._event("power_on_paper_resolved", {"state": state, "resolution": "unresolved",
+                                                        "detail": str(exc)})
+                return
+            if in_path:
+                self._event("power_on_paper_resolved", {"state": state, "resolution": "returned"})
+        elif state == "accepting":  # cast recorded: the sheet belongs in the box
             try:
                 in_path = self.scanner.status().paper_in_path
                 if in_path:
@@ -444,6 +462,8 @@ class StationController:
         into_box = self.counters.drop_pending
         resolution = "placed_in_box" if into_box else "returned_to_voter"
         try:
+            if self.scanner.status().paper_in_path:  # e.g. at power-on: the motors finish the job
+                self.scanner.accept() if into_box else self.scanner.return_sheet()
             self.scanner.reset()
         except PeripheralError as exc:
             return BallotOutcome("error", message("fault", detail=f"reset failed: {exc}"), "fault")

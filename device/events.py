@@ -36,6 +36,12 @@ def event_summary(event_type: str) -> str:
     return catalog()["events"][event_type]["summary"]
 
 
+@lru_cache(maxsize=1)
+def durable_events() -> frozenset[str]:
+    """Event types committed before the state changes (see ``durable`` in the catalog)."""
+    return frozenset(n for n, e in catalog()["events"].items() if e.get("durable", True))
+
+
 def message(name: str, **fields: object) -> OperatorMessage:
     entry = catalog()["messages"][name]
     return OperatorMessage(name, entry["severity"], entry["text"].format(**fields))

@@ -20,6 +20,10 @@ Durability settings (``durability=``):
   the last transactions may be lost if the *machine* loses power; the database is never
   corrupted either way. Measured by ``python -m sim.bench store``.
 
+Group commit: ``append_event(..., durable=False)`` chains a record at once but commits it with
+the next durable write, in the same transaction (``flush`` commits staged records now;
+``close`` flushes). The controller marks which events are durable in the event catalog.
+
 Write-ahead casting: ``cast_ballot`` inserts the cast vote record and its ``ballot_cast`` journal
 record in one transaction; it returns only after the commit, and the controller drops the
 sheet only after it returns. Any failure to write (disk full, I/O error, locked database)
@@ -119,6 +123,7 @@ class SqliteStore(StationStore):
         except sqlite3.DatabaseError as exc:
             raise StoreOpenError(f"{self.path}: not a usable unit store ({exc})") from None
         self._head_seq, self._head_hash = 0, GENESIS_HASH
+        self._pending: list[JournalRecord] = []  # chained, not yet committed (group commit)
         self._open_chain()
 
     # --- opening ---------------------------------------------------------------------------
@@ -202,24 +207,53 @@ class SqliteStore(StationStore):
         conn.execute("INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?)",
                      (rec.seq, rec.type, rec.at, _dumps(rec.data), rec.prev_hash, rec.hash))
 
-    def append_event(self, type_: str, data: dict[str, Any], at: float) -> JournalRecord:
-        rec = self._next(type_, data, at)
-        self._write(lambda c: self._insert(c, rec))
+    def _commit_with_pending(self, rec: JournalRecord, extra=None) -> None:
+        """One transaction: the staged records, ``rec``, and ``extra(conn)`` if given.
+
+        On failure nothing is written and ``rec`` is dropped; the staged records stay staged
+        (the controller already acted on them) and go out with the next durable write."""
+        batch = self._pending + [rec]
+
+        def body(c: sqlite3.Connection) -> None:
+            if extra is not None:
+                extra(c)
+            for r in batch:
+                self._insert(c, r)
+
+        self._write(body)
+        self._pending = []
         self._head_seq, self._head_hash = rec.seq, rec.hash
+
+    def append_event(self, type_: str, data: dict[str, Any], at: float, *,
+                     durable: bool = True) -> JournalRecord:
+        rec = self._next(type_, data, at)
+        if durable:
+            self._commit_with_pending(rec)
+        else:
+            self._pending.append(rec)
+            self._head_seq, self._head_hash = rec.seq, rec.hash
         return rec
+
+    def flush(self) -> None:
+        """Commit the staged (non-durable) records now."""
+        if self._pending:
+            pending, self._pending = self._pending, []
+            try:
+                self._write(lambda c: [self._insert(c, r) for r in pending])
+            except StoreWriteError:
+                self._pending = pending
+                raise
 
     def cast_ballot(self, cvr: CastVoteRecord, event_data: dict[str, Any], at: float) -> JournalRecord:
         rec = self._next("ballot_cast", event_data, at)
         body = _dumps(cvr.to_json())
 
-        def both(c: sqlite3.Connection) -> None:
+        def insert_cvr(c: sqlite3.Connection) -> None:
             if c.execute("SELECT 1 FROM cvr WHERE id = ?", (cvr.id,)).fetchone():
                 raise StoreWriteError(f"cast vote record id {cvr.id} already exists")
             c.execute("INSERT INTO cvr VALUES (?, ?)", (cvr.id, body))
-            self._insert(c, rec)
 
-        self._write(both)
-        self._head_seq, self._head_hash = rec.seq, rec.hash
+        self._commit_with_pending(rec, insert_cvr)
         return rec
 
     # --- reading ---------------------------------------------------------------------------
@@ -232,7 +266,8 @@ class SqliteStore(StationStore):
     def events(self) -> Iterator[JournalRecord]:
         rows = self._conn.execute(
             "SELECT seq, type, at, data, prev_hash, hash FROM journal ORDER BY seq").fetchall()
-        return iter([JournalRecord(s, t, a, json.loads(d), p, h) for s, t, a, d, p, h in rows])
+        committed = [JournalRecord(s, t, a, json.loads(d), p, h) for s, t, a, d, p, h in rows]
+        return iter(committed + list(self._pending))
 
     def cast_vote_records(self) -> list[CastVoteRecord]:
         rows = self._conn.execute("SELECT body FROM cvr ORDER BY id").fetchall()
@@ -256,6 +291,10 @@ class SqliteStore(StationStore):
             self._write(lambda c: c.execute("INSERT INTO unit_meta VALUES (?, ?)", (name, value)))
 
     def close(self) -> None:
+        try:
+            self.flush()
+        except StoreWriteError:
+            pass  # what could not be committed was never durable; boot resolves the rest
         try:
             self._conn.close()
         except sqlite3.Error:  # pragma: no cover - closing a broken connection

@@ -63,8 +63,11 @@ class StationStore(ABC):
     """The journal and the cast vote records of one unit."""
 
     @abstractmethod
-    def append_event(self, type_: str, data: dict[str, Any], at: float) -> JournalRecord:
-        """Append one journal record durably and return it."""
+    def append_event(self, type_: str, data: dict[str, Any], at: float, *,
+                     durable: bool = True) -> JournalRecord:
+        """Append one journal record and return it. ``durable=True``: committed (with every
+        record staged before it) when this returns. ``durable=False``: chained now, committed
+        with the next durable write (group commit)."""
 
     @abstractmethod
     def cast_ballot(self, cvr: CastVoteRecord, event_data: dict[str, Any], at: float) -> JournalRecord:
@@ -93,7 +96,7 @@ class MemoryStore(StationStore):
         prev = self._records[-1].hash if self._records else GENESIS_HASH
         return make_record(len(self._records) + 1, type_, at, data, prev)
 
-    def append_event(self, type_, data, at):
+    def append_event(self, type_, data, at, *, durable=True):
         rec = self._next(type_, data, at)
         self._records.append(rec)
         return rec
