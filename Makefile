@@ -37,6 +37,10 @@ demo: install
 	@rm -rf $(DEMO_OUT) && mkdir -p $(DEMO_OUT)
 	$(VENV)/bin/ballotbox sim station --election cambodia-2022 --station teuk-laak-1-1 \
 		--voters 300 --seed 2022 --fidelity full --out $(DEMO_OUT) --store $(DEMO_OUT)/unit.db
+	@echo; echo "== the auditor's view: export the unit, verify the chain and signatures, replay =="
+	$(VENV)/bin/ballotbox device export --store $(DEMO_OUT)/unit.db --out $(DEMO_OUT)/export
+	$(VENV)/bin/ballotbox audit verify $(DEMO_OUT)/export
+	$(VENV)/bin/ballotbox audit replay $(DEMO_OUT)/export
 
 test: install
 	$(PY) -m pytest -n 2 -p no:cacheprovider
