@@ -44,15 +44,18 @@ from pyzbar.pyzbar import decode as zbar_decode
 from device.ballot import BallotReading, ContestReading
 from device.ballot_layout import (FIDUCIAL_CELLS, FIDUCIAL_IDS, PAPER_MM, PageLayout,
                                   fiducial_corners_mm, fiducial_positions, layout_ballot,
-                                  parse_qr_payload, qr_box)
+                                  parse_qr_payload, qr_box, qr_symbol)
 from device.election import Election
 
 MAX_PIXELS = 60_000_000  # a 600-dpi A4 page is ~35 Mpx
 MIN_SIDE = 500
-DETECT_LONG_SIDE = 1100  # corner windows are shrunk so the page's long side is ~this many px
-CORNER_FRACTION = 0.22
+DETECT_LONG_SIDE = 1000  # corner windows are shrunk by a whole factor to about this long side
+CORNER_FRACTION = 0.2
 MAX_FIDUCIAL_RESIDUAL_MM = 0.8
-QR_PX_PER_MM = 7.5
+QR_PX_PER_MM = 4.5  # rectified QR crop: ~4.9 px per module (fast path)
+QR_MATCH_MAX_WRONG = 0.04  # share of QR modules that may differ from a known code of ours
+QR_MATCH_MARGIN = 0.03  # ... and by how much more the next-closest code of ours must differ
+QR_FINE_PX_PER_MM = 7.5  # retry at ~8 px per module, then binarised
 INTERIOR = 0.72  # share of the oval's half-axes sampled (keeps the printed outline out)
 SAMPLE_STEP_MM = 0.25
 DEFECT_DARKNESS = 0.3  # a line this dark across both opposite blank margins rejects the sheet
@@ -154,15 +157,15 @@ def _black_points(paper: str) -> np.ndarray:
 
 
 def _margin_bands(paper: str) -> np.ndarray:
-    """Points of the four blank edge bands: (4 sides, 5 rows across, n along, 2), padded."""
+    """Points of the four blank edge bands: (4 sides, 3 rows across, n along, 2), NaN-padded."""
     w, h = PAPER_MM[paper]
-    across = np.linspace(*MARGIN_BAND_MM, 5)
-    n = int((max(w, h) - 8) / 0.15)
-    bands = np.full((4, 5, n, 2), np.nan)
+    across = np.linspace(*MARGIN_BAND_MM, 3)
+    n = int((max(w, h) - 8) / 0.2)
+    bands = np.full((4, 3, n, 2), np.nan)
     for side, (length, make) in enumerate((
             (w, lambda t, d: (t, d)), (w, lambda t, d: (t, h - d)),
             (h, lambda t, d: (d, t)), (h, lambda t, d: (w - d, t)))):
-        along = np.arange(4.0, length - 4.0, 0.15)[:n]
+        along = np.arange(4.0, length - 4.0, 0.2)[:n]
         for row, d in enumerate(across):
             x, y = make(along, d)
             bands[side, row, :len(along), 0] = x
@@ -171,7 +174,7 @@ def _margin_bands(paper: str) -> np.ndarray:
 
 
 def _line_defects(values: np.ndarray, black: float) -> list[bool]:
-    """Per side: does a dark line cross this blank band? ``values`` is (4, 5, n), NaN = no sample."""
+    """Per side: does a dark line cross this blank band? ``values`` is (4, 3, n), NaN = no sample."""
     out = []
     for side in values:
         counts = np.isfinite(side).sum(axis=0)
@@ -179,10 +182,13 @@ def _line_defects(values: np.ndarray, black: float) -> list[bool]:
         if len(profile) < 50:
             out.append(False)
             continue
-        smooth = np.convolve(profile, np.ones(3) / 3, mode="valid").astype(np.float32)
-        local = cv2.medianBlur(np.clip(smooth, 0, 255).astype(np.uint8).reshape(1, -1), 31).ravel()
-        dark = (local - smooth) / np.maximum(local.astype(np.float32) - black, 20.0)
-        out.append(bool(np.max(dark) > DEFECT_DARKNESS))
+        profile = profile.astype(np.float32)
+        # paper level: running median of every 4th sample over ~4 mm, spread back to full length
+        coarse = np.clip(profile[::4], 0, 255).astype(np.uint8).reshape(1, -1)
+        local = np.repeat(cv2.medianBlur(coarse, 5).ravel(), 4)[:len(profile)]
+        dark = (local - profile) / np.maximum(local.astype(np.float32) - black, 20.0)
+        pair = np.minimum(dark[1:], dark[:-1])  # two neighbouring samples: a line >= 0.2 mm wide
+        out.append(bool(np.max(pair) > DEFECT_DARKNESS))
     return out
 
 
@@ -192,13 +198,19 @@ class BallotInterpreter:
     def __init__(self, election: Election, thresholds: MarkThresholds | None = None):
         self.election = election
         self.thresholds = thresholds or MarkThresholds()
-        params = cv2.aruco.DetectorParameters()
-        self._detector = cv2.aruco.ArucoDetector(
-            cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50), params)
+        dictionary = cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50)
+        fast = cv2.aruco.DetectorParameters()  # corner windows: one threshold pass, big quads only
+        fast.adaptiveThreshWinSizeMin = fast.adaptiveThreshWinSizeMax = 15
+        fast.minMarkerPerimeterRate = 0.1
+        self._fast = cv2.aruco.ArucoDetector(dictionary, fast)
+        self._thorough = cv2.aruco.ArucoDetector(dictionary, cv2.aruco.DetectorParameters())
         self._samplers: dict[tuple[str, str, int], _PageSampler | None] = {}
         self._black = {paper: _black_points(paper) for paper in PAPER_MM}
         self._corners = {paper: fiducial_corners_mm(paper) for paper in PAPER_MM}
         self._bands = {paper: _margin_bands(paper) for paper in PAPER_MM}
+        self._codes: dict[str, list[tuple[np.ndarray, np.ndarray, list[str]]]] = {}
+        self._band_pts = {paper: np.nan_to_num(b.reshape(-1, 2), nan=-1e6) for paper, b in self._bands.items()}
+        self._band_ok = {paper: np.isfinite(b.reshape(-1, 2)[:, 0]) for paper, b in self._bands.items()}
 
     # --- public -------------------------------------------------------------------------
     def interpret(self, image: Any, timings: dict[str, float] | None = None) -> BallotReading:
@@ -235,7 +247,7 @@ class BallotInterpreter:
         markers, paper = self._find_fiducials(gray)
         t1 = clock()
         homography, px_per_mm = self._homography(markers, paper)
-        qr = self._read_qr(gray, homography, paper)
+        qr = self._match_qr(gray, homography, paper) or self._read_qr(gray, homography, paper)
         t2 = clock()
         payload = parse_qr_payload(qr)
         if payload is None:
@@ -252,14 +264,14 @@ class BallotInterpreter:
 
     def _find_fiducials(self, gray: np.ndarray) -> tuple[dict[int, np.ndarray], str]:
         h, w = gray.shape
-        scale = min(1.0, DETECT_LONG_SIDE / max(h, w))
+        scale = 1.0 / max(1, int(max(h, w) / DETECT_LONG_SIDE))
         wh, ww = int(h * CORNER_FRACTION), int(w * CORNER_FRACTION)
         found: dict[int, list[np.ndarray]] = {}
         for y0, x0 in ((0, 0), (0, w - ww), (h - wh, w - ww), (h - wh, 0)):
-            self._detect(gray[y0:y0 + wh, x0:x0 + ww], x0, y0, scale, found)
+            self._detect(self._fast, gray[y0:y0 + wh, x0:x0 + ww], x0, y0, scale, found)
         if not _complete(found):
             found = {}
-            self._detect(gray, 0, 0, scale, found)
+            self._detect(self._thorough, gray, 0, 0, scale, found)
         repeated = [fid for fid, hits in found.items() if len(hits) > 1]
         if repeated:
             raise _Rejection("not_a_ballot", "fiducial markers repeated: more than one ballot on the page")
@@ -271,11 +283,12 @@ class BallotInterpreter:
             raise _Rejection("fiducials_missing", f"found {len(by_paper[paper])} of 4 fiducials")
         return {fid: found[fid][0] for fid in by_paper[paper]}, paper
 
-    def _detect(self, region: np.ndarray, x0: int, y0: int, scale: float,
+    @staticmethod
+    def _detect(detector: Any, region: np.ndarray, x0: int, y0: int, scale: float,
                 found: dict[int, list[np.ndarray]]) -> None:
         small = region if scale == 1.0 else cv2.resize(region, None, fx=scale, fy=scale,
                                                        interpolation=cv2.INTER_AREA)
-        corners, ids, _ = self._detector.detectMarkers(small)
+        corners, ids, _ = detector.detectMarkers(small)
         if ids is None:
             return
         sx, sy = region.shape[1] / small.shape[1], region.shape[0] / small.shape[0]
@@ -304,19 +317,64 @@ class BallotInterpreter:
                              f"fiducials do not form one page (residual {residual:.2f} mm)")
         return homography, px_per_mm
 
+    def _known_codes(self, paper: str) -> list[tuple[np.ndarray, np.ndarray, list[str]]]:
+        """This election's QR codes grouped by symbol geometry: (sample points mm, bits, payloads)."""
+        if paper not in self._codes:
+            groups: dict[tuple[int, float], tuple[list[np.ndarray], list[str]]] = {}
+            bx, by, side = qr_box(paper)
+            for style_id in sorted(self.election.ballot_styles):
+                for test in (False, True):
+                    for page in layout_ballot(self.election, style_id, paper, test).pages:
+                        matrix, module = qr_symbol(page.qr_payload)
+                        bits = np.array(matrix, dtype=bool)[4:-4, 4:-4]
+                        bits_list, payloads = groups.setdefault((len(bits), module), ([], []))
+                        bits_list.append(bits.ravel())
+                        payloads.append(page.qr_payload)
+            self._codes[paper] = []
+            for (n, module), (bits_list, payloads) in groups.items():
+                origin = bx + (side - module * (n + 8)) / 2 + 4 * module
+                centre = origin + (np.arange(n) + 0.5) * module
+                gx, gy = np.meshgrid(centre, by - bx + centre)
+                offsets = np.array([(0, 0), (-.2, -.2), (.2, -.2), (-.2, .2), (.2, .2)]) * module
+                pts = (np.stack([gx.ravel(), gy.ravel()], 1)[:, None, :] + offsets).reshape(-1, 2)
+                self._codes[paper].append((pts, np.array(bits_list), payloads))
+        return self._codes[paper]
+
+    def _match_qr(self, gray: np.ndarray, homography: np.ndarray, paper: str) -> str | None:
+        """Fast path: compare the QR modules with this election's own codes (a few hundred
+        microseconds). Only an unambiguous, near-exact match counts; anything else — another
+        election's code, a damaged one — goes to the full decoder."""
+        h, w = gray.shape
+        for pts, candidates, payloads in self._known_codes(paper):
+            img = cv2.perspectiveTransform(pts.reshape(-1, 1, 2), homography).reshape(-1, 2)
+            xs, ys = np.rint(img[:, 0]).astype(np.intp), np.rint(img[:, 1]).astype(np.intp)
+            if xs.min() < 0 or ys.min() < 0 or xs.max() >= w or ys.max() >= h:
+                return None
+            levels = gray[ys, xs].reshape(-1, 5).astype(np.float32).mean(axis=1)
+            dark = levels < (np.percentile(levels, 5) + np.percentile(levels, 95)) / 2
+            wrong = np.count_nonzero(candidates != dark, axis=1)
+            order = np.argsort(wrong)
+            best = int(wrong[order[0]])
+            runner_up = int(wrong[order[1]]) if len(order) > 1 else dark.size
+            if best <= QR_MATCH_MAX_WRONG * dark.size and runner_up - best >= QR_MATCH_MARGIN * dark.size:
+                return payloads[int(order[0])]
+        return None
+
     def _read_qr(self, gray: np.ndarray, homography: np.ndarray, paper: str) -> str:
+        """Rectify only the QR box and decode it: a small crop first, a finer one if that fails."""
         bx, by, side = qr_box(paper)
-        size = int(round(side * QR_PX_PER_MM))
-        k = 1.0 / QR_PX_PER_MM  # crop pixel centre (u, v) -> page mm ((u + .5) k + bx, ...)
-        crop_to_mm = np.array([[k, 0, bx + 0.5 * k], [0, k, by + 0.5 * k], [0, 0, 1]])
-        crop = cv2.warpPerspective(gray, homography @ crop_to_mm, (size, size),
-                                   flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                                   borderMode=cv2.BORDER_CONSTANT, borderValue=255)
-        for attempt in (crop, None):
-            if attempt is None:
-                _, attempt = cv2.threshold(cv2.GaussianBlur(crop, (3, 3), 0), 0, 255,
-                                           cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-            symbols = zbar_decode(attempt, symbols=[ZBarSymbol.QRCODE])
+        for px_per_mm, binarise in ((QR_PX_PER_MM, False), (QR_FINE_PX_PER_MM, False),
+                                    (QR_FINE_PX_PER_MM, True)):
+            size = int(round(side * px_per_mm))
+            k = 1.0 / px_per_mm  # crop pixel centre (u, v) -> page mm ((u + .5) k + bx, ...)
+            crop_to_mm = np.array([[k, 0, bx + 0.5 * k], [0, k, by + 0.5 * k], [0, 0, 1]])
+            crop = cv2.warpPerspective(gray, homography @ crop_to_mm, (size, size),
+                                       flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                       borderMode=cv2.BORDER_CONSTANT, borderValue=255)
+            if binarise:
+                _, crop = cv2.threshold(cv2.GaussianBlur(crop, (3, 3), 0), 0, 255,
+                                        cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+            symbols = zbar_decode(crop, symbols=[ZBarSymbol.QRCODE])
             if symbols:
                 try:
                     return symbols[0].data.decode("utf-8")
@@ -345,8 +403,7 @@ class BallotInterpreter:
         n = len(page.ovals)
         bands = self._bands[paper]
         n_in, n_ring, n_black = n * sampler.k, n * sampler.m, len(self._black[paper])
-        pts = np.concatenate([sampler.interior, sampler.ring, self._black[paper],
-                              np.nan_to_num(bands.reshape(-1, 2), nan=-1e6)])
+        pts = np.concatenate([sampler.interior, sampler.ring, self._black[paper], self._band_pts[paper]])
         img = cv2.perspectiveTransform(pts.reshape(-1, 1, 2), homography).reshape(-1, 2)
         xs, ys = np.rint(img[:, 0]).astype(np.intp), np.rint(img[:, 1]).astype(np.intp)
         h, w = gray.shape
@@ -359,7 +416,7 @@ class BallotInterpreter:
         ring = values[n_in:n_in + n_ring].reshape(n, sampler.m)
         black = float(np.median(values[n_in + n_ring:]))
         band_values = np.full(len(xs) - core, np.nan, np.float32)
-        band_inside = inside[core:] & np.isfinite(bands.reshape(-1, 2)[:, 0])
+        band_inside = inside[core:] & self._band_ok[paper]
         band_values[band_inside] = gray[ys[core:][band_inside], xs[core:][band_inside]]
         top, bottom, left, right = _line_defects(band_values.reshape(bands.shape[:3]), black)
         if (top and bottom) or (left and right):
