@@ -37,6 +37,9 @@ def register(subparsers) -> None:
     p.add_argument("--scenario", help="scenario file or bundled name (default: the election's own, "
                                       "else uniform shares)")
     p.add_argument("--profile", help="peripheral behaviour profile for --fidelity full")
+    p.add_argument("--allow-unauthorised-ballots", action="store_true",
+                   help="station setting: accept a ballot with no outstanding check-in "
+                        "(default: such a sheet is returned — anti-ballot-stuffing)")
     p.add_argument("--store", help="keep the unit's SQLite database at this path")
     p.add_argument("--out", help="write the station's files (roll, slips, journal, records) here")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -78,7 +81,8 @@ def run_station_command(args: argparse.Namespace) -> int:
     if args.json:
         day = run_station_day(election, args.station, registered=args.voters, seed=args.seed,
                               scenario=scenario, fidelity=args.fidelity, store=store, signer=signer,
-                              profile=args.profile, printed_dir=_printed_dir(args))
+                              profile=args.profile, printed_dir=_printed_dir(args),
+                              enforce_authorisation=not args.allow_unauthorised_ballots)
     else:
         day = _run_with_progress(election, args, scenario, store, signer, interactive)
     report = day.report()
@@ -110,6 +114,7 @@ def _run_with_progress(election, args, scenario, store, signer, interactive):
         day = run_station_day(election, args.station, registered=args.voters, seed=args.seed,
                               scenario=scenario, fidelity=args.fidelity, store=store, signer=signer,
                               profile=args.profile, printed_dir=_printed_dir(args),
+                              enforce_authorisation=not args.allow_unauthorised_ballots,
                               progress=lambda i, n: bar.update(task, completed=i, total=n))
     return day
 

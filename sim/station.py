@@ -119,7 +119,7 @@ class StationDay:
 def run_station_day(election: Election, station_id: str | None = None, *, registered: int,
                     seed: int, scenario: Scenario, fidelity: str = "logical",
                     store: StationStore | None = None, signer=None, profile: str | None = None,
-                    printed_dir: Path | None = None,
+                    printed_dir: Path | None = None, enforce_authorisation: bool = True,
                     progress: Callable[[int, int], None] | None = None) -> StationDay:
     """Play one station day. ``printed_dir``: at full fidelity, the printer twin writes every
     slip it prints there as text and PNG."""
@@ -137,7 +137,8 @@ def run_station_day(election: Election, station_id: str | None = None, *, regist
     ctl = StationController(election, station_id, roll, store if store is not None else MemoryStore(),
                             scanner=peripherals.scanner, camera=peripherals.camera,
                             interpreter=paper.interpreter, printer=peripherals.printer,
-                            clock=clock, rng=rngs["ids"], signer=signer)
+                            clock=clock, rng=rngs["ids"], signer=signer,
+                            enforce_authorisation=enforce_authorisation)
     day = StationDay(election, station_id, seed, fidelity, registered, ctl, peripherals, visitors)
     try:
         ctl.open()

@@ -93,3 +93,15 @@ def test_image_fidelity_gives_the_same_tally_as_logical_for_the_same_seed():
     assert image["matches_ground_truth"] and image["paper_matches_records"]
     assert image["results"] == logical["results"]
     assert image["reconciliation"] == logical["reconciliation"]
+
+
+def test_anti_stuffing_setting_decides_whether_unauthorised_sheets_are_cast(capsys):
+    args = ["sim", "station", "--voters", "2000", "--seed", "3", "--json"]
+    assert main(args) == 0
+    enforced = json.loads(capsys.readouterr().out)
+    main(args + ["--allow-unauthorised-ballots"])
+    relaxed = json.loads(capsys.readouterr().out)
+    stuffed = enforced["reconciliation"]["rejected_by_reason"]["no_authorisation"]
+    assert stuffed >= 1 and "no_authorisation" not in relaxed["reconciliation"]["rejected_by_reason"]
+    assert relaxed["ballots_cast"] == enforced["ballots_cast"] + stuffed
+    assert relaxed["ballots_cast"] > relaxed["reconciliation"]["checked_in"]

@@ -1,0 +1,56 @@
+"""Tally conventions, the invariant, verdicts, and aggregation of stations into districts and nation."""
+import pytest
+
+from device.ballot import BLANK, INVALID, OVERVOTE, UNDERVOTE, VALID, CastVoteRecord
+from device.election import load_election
+from device.tally import ContestTally, TallyInvariantError, aggregate, majority_verdict, tally_station
+
+
+def cvr(i, style, **contests):
+    return CastVoteRecord(f"{i:032x}", style, contests)
+
+
+def test_conventions_and_invariant():
+    e = load_election("demo")
+    ballots = [
+        cvr(1, "north-ballot", council=(("GRN",), VALID), mayor=(("m-amara",), VALID), parks=(("p-dara",), UNDERVOTE)),
+        cvr(2, "north-ballot", council=((), BLANK), mayor=(("m-amara", "m-bolat"), OVERVOTE), parks=((), BLANK)),
+        cvr(3, "north-ballot", council=((), INVALID), mayor=((), INVALID), parks=((), INVALID)),
+    ]
+    r = tally_station(e, "north-1", ballots)
+    assert r.ballots_cast == 3
+    parks = r.contests["parks"]
+    assert (parks.votes["p-dara"], parks.undervotes, parks.blank, parks.invalid) == (1, 1 + 2, 1, 1)
+    mayor = r.contests["mayor"]
+    assert (mayor.overvotes, sum(mayor.votes.values()), mayor.ballots_counted) == (1, 1, 2)
+    for t in r.contests.values():
+        assert sum(t.votes.values()) + t.undervotes + t.overvotes == t.ballots_counted * t.vote_for
+
+
+def test_broken_invariant_is_caught():
+    t = ContestTally("x", 1, {"a": 5}, ballots_counted=3)
+    with pytest.raises(TallyInvariantError, match="contest x"):
+        t.check_invariant()
+
+
+def test_majority_runoff_verdicts():
+    assert majority_verdict(ContestTally("p", 1, {"a": 51, "b": 49}, 100))["winner"] == "a"
+    tie = majority_verdict(ContestTally("p", 1, {"a": 50, "b": 30, "c": 20}, 100))
+    assert tie["winner"] is None and tie["runoff"] == ["a", "b"]  # exactly 50% is not a majority
+
+
+def test_aggregation_into_districts_and_nation_allocates_seats_per_district():
+    e = load_election("cambodia-2022")
+    stations = {}
+    for n, sid in enumerate(["teuk-laak-1-1", "teuk-laak-1-2", "chbar-mon-1"]):
+        ballots = [cvr(n * 1000 + i, "commune", council=(("CPP",) if i % 3 else ("CP",), VALID)) for i in range(30 + n)]
+        stations[sid] = tally_station(e, sid, ballots)
+    totals = aggregate(e, stations.values())
+    tl = totals["district:teuk-laak-1"]
+    assert tl.ballots_cast == 30 + 31
+    assert tl.contests["council"].votes["CPP"] == stations["teuk-laak-1-1"].contests["council"].votes["CPP"] + \
+        stations["teuk-laak-1-2"].contests["council"].votes["CPP"]
+    assert sum(tl.outcome("council")["seats"].values()) == 11
+    assert sum(totals["district:chbar-mon"].outcome("council")["seats"].values()) == 5
+    assert totals["national"].ballots_cast == 30 + 31 + 32
+    assert totals["national"].outcome("council") is None  # seats are allocated per commune only
