@@ -28,6 +28,28 @@ def _one_day(election, scenario, seed: int, voters: int) -> tuple[int, float]:
     return day.controller.counters.cast, elapsed
 
 
+def _floor_costs(n: int) -> tuple[float, float]:
+    """Cost of one bare ``transitions`` trigger (no callbacks) and of one journal record hash."""
+    from device.station_machine import build_machines
+    from device.store import make_record
+
+    class Model:
+        pass
+
+    m = Model()
+    build_machines(m)
+    m.load_election(); m.open_polls(); m.start_scanning()  # noqa: E702
+    t0 = time.perf_counter()
+    for _ in range(n):
+        m.paper_detected(); m.scanned(); m.ballot_ok()  # noqa: E702
+        m.ballot_cast(); m.ballot_dropped(); m.ballot_done()  # noqa: E702
+    trigger = (time.perf_counter() - t0) / (6 * n)
+    t0 = time.perf_counter()
+    for i in range(n):
+        make_record(i, "ballot_done", 1654412400.5, {"compartment": "box"}, "ab" * 32)
+    return trigger, (time.perf_counter() - t0) / n
+
+
 def main(quick: bool = False) -> None:
     election = load_election("cambodia-2022")
     scenario = load_scenario(None, election, "cambodia-2022")
@@ -47,6 +69,12 @@ def main(quick: bool = False) -> None:
     print(f"projected Cambodia 2022 volume ({NATIONAL_BALLOTS:,} ballots) on 2 cores: "
           f"{projected / 60:,.1f} min (target {TARGET_SECONDS / 60:.0f} min: "
           f"{'met' if projected <= TARGET_SECONDS else f'{projected / TARGET_SECONDS:.1f}x over'})")
+    trigger, record = _floor_costs(5000 if quick else 20000)
+    per_voter = 9  # journaled transitions per voter: 3 at the ID desk, 6 at the ballot box
+    floor = per_voter * trigger * NATIONAL_BALLOTS / 2
+    print(f"floor: one bare transitions trigger {trigger * 1e6:.1f} us, one journal record hash "
+          f"{record * 1e6:.1f} us; {per_voter} of each per voter = {per_voter * (trigger + record) * 1e6:.0f} us "
+          f"per ballot; the library's triggers alone are {floor / 60:.1f} min of the national volume on 2 cores")
     prof = cProfile.Profile()
     prof.enable()
     _one_day(election, scenario, 99, voters)
