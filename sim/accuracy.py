@@ -154,8 +154,8 @@ def run_batch(election_ref: str, seed: int, start: int, count: int, distortion: 
                         report.misread_examples.append(f"ballot {i}: {cid}/{choice} invented")
         if i % NON_BALLOT_EVERY == 0:
             for kind in ("not_a_ballot", "wrong_election"):
-                other = interpreter.interpret(paper.make_sheet(style, voter_marks(election, style, rng),
-                                                               rng, kind=kind))
+                sheet, _ = paper.make_marked_sheet(style, voter_marks(election, style, rng), rng, kind)
+                other = interpreter.interpret(sheet)
                 report.non_ballot_sheets += 1
                 if other.readable:
                     report.non_ballot_votes += sum(len(c.selections) for c in other.contests.values())

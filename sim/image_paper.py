@@ -38,6 +38,11 @@ def other_election(election: Election) -> Election:
     return dataclasses.replace(election, hash=other)
 
 
+def derived_rng(rng: random.Random) -> random.Random:
+    """A generator seeded from ``rng``'s state, without advancing ``rng``."""
+    return random.Random(hashlib.sha256(repr(rng.getstate()).encode()).digest())
+
+
 def not_a_ballot_page(shape: tuple[int, int], rng: random.Random) -> np.ndarray:
     """A page with text-like blocks, boxes and a photo-like gradient, but no ballot."""
     h, w = shape
@@ -101,4 +106,7 @@ class ImagePaper:
 
     def make_sheet(self, style_id: str, marks: dict[str, tuple[str, ...]], rng: random.Random,
                    kind: str = "ballot") -> np.ndarray:
-        return self.make_marked_sheet(style_id, marks, rng, kind)[0]
+        """The station simulation's plug. Like ``LogicalPaper.make_sheet`` it leaves ``rng``
+        untouched (the pen strokes and the scan draw from a generator seeded by ``rng``'s
+        state), so a seed gives the same voters and the same day at every fidelity."""
+        return self.make_marked_sheet(style_id, marks, derived_rng(rng), kind)[0]

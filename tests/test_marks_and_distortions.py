@@ -98,3 +98,25 @@ def test_image_paper_sheet_kinds():
         paper.make_sheet("south-ballot", marks, rng, kind="napkin")
     with pytest.raises(ValueError, match="unknown distortion"):
         ImagePaper(DEMO, distortion="apocalyptic")
+
+
+def test_make_sheet_leaves_the_callers_rng_alone():
+    rng = random.Random(9)
+    state = rng.getstate()
+    a = PAPER.make_sheet("south-ballot", {"mayor": ("m-amara",)}, rng)
+    assert rng.getstate() == state
+    assert np.array_equal(a, PAPER.make_sheet("south-ballot", {"mayor": ("m-amara",)}, rng))
+
+
+def test_station_day_at_image_fidelity_tallies_like_logical(capsys):
+    import json
+
+    from device.cli import main
+    results = {}
+    for fidelity in ("logical", "image"):
+        assert main(["sim", "station", "--election", "demo", "--voters", "25", "--seed", "4",
+                     "--fidelity", fidelity, "--json"]) == 0
+        day = json.loads(capsys.readouterr().out)
+        assert day["matches_ground_truth"]
+        results[fidelity] = (day["ballots_cast"], day["results"])
+    assert results["image"] == results["logical"]
