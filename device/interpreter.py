@@ -7,21 +7,29 @@ The fast path (see shared/facts/engineering.md):
    marker ids give the paper size and the orientation (any of the four, upside down too).
 2. **Homography** from the 16 marker corners (page mm) to the frame; a residual above
    ``MAX_FIDUCIAL_RESIDUAL_MM`` means the markers are not one page (a page printed twice).
-3. **QR**: only the QR box is rectified through the homography (no full-page warp) and
-   handed to pyzbar restricted to QR codes: election hash prefix, style, page, test flag.
+3. **QR**: the module centres of this election's own codes (every style, page, official or
+   test) are sampled through the homography and compared with each code; an unambiguous
+   near-exact match (<= 4 % of modules off, the next code >= 3 % further) is taken. Anything
+   else — another election's code, a damaged one — is rectified as a crop (no full-page warp)
+   and decoded by pyzbar restricted to QR codes, at ~5 then ~8 px per module, then binarised.
 4. **Marks**: sample points inside each oval, and paper-white points around it, are mapped
    through the homography and read straight from the frame. Score = mean darkness inside the
    oval, normalised between the local paper white and the black of the fiducials' borders
-   (so uneven lighting and low contrast cancel out): 0 for a clean oval, ~1 for a full pen
-   fill, ~0.5 for pencil.
+   (so uneven lighting and low contrast cancel out): 0 for a clean oval, ~0.85 for a pen
+   fill, ~0.5 for pencil. The blank bands along the page edges are sampled too: a dark line
+   crossing two opposite edges (a dirty-sensor streak, a crease) rejects the sheet
+   (``unreadable_marks``) rather than risk a vote it could invent.
 
 Default thresholds (``MarkThresholds``): a score >= 0.20 is a vote, 0.08..0.20 is marginal
 (flagged, not counted). VxScan uses 0.07 / 0.05 on a different score — the share of pixels
 that turned dark inside the whole bubble outline. Our score is a mean darkness over the
-bubble's interior only (the printed outline is excluded), so a check mark or a cross scores
-0.25–0.45 rather than VxScan's ~0.1, and scanner noise, JPEG ringing and blur of the outline
-stay under 0.05; calibrated on the synthetic corpus (``ballotbox sim accuracy``), where every
-definite mark kind scores >= 0.24 and clean or stray-marked ovals <= 0.06.
+bubble's interior only (the printed outline is excluded) and normalised to the ink, so a
+check mark or a cross scores 0.27-0.65 rather than VxScan's ~0.1, and noise, JPEG ringing and
+blur of the outline stay small. Calibrated on the synthetic corpus (``ballotbox sim
+accuracy``, 200 dpi): at the moderate level every definite mark kind scored >= 0.27 and
+unmarked ovals <= 0.03; on severe scans that were not rejected, >= 0.25 and <= 0.09; marks
+ambiguous by construction (dot, hesitation, erased residue) 0.0-0.23, mostly marginal.
+0.20 sits in the gap with room on both sides; 0.08 flags what a human should look at.
 
 Rejections carry one reason from ``device.ballot.REJECTION_REASONS``. The interpreter reports
 a test ballot (``reading.test_ballot``); the controller decides to refuse it while polls are
