@@ -14,9 +14,10 @@ DEMO = load_election("demo")
 INTERP = BallotInterpreter(DEMO)
 
 
-def marked(style="north-ballot", marks=(), dpi=200.0, darkness=0, election=DEMO, test=False):
+def marked(style="north-ballot", marks=(), dpi=200.0, darkness=0, election=DEMO, test=False,
+           paper="letter"):
     """Render a page and fill ovals using only the layout JSON contract (centre/size in px)."""
-    layout = layout_ballot(election, style, test=test)
+    layout = layout_ballot(election, style, paper, test=test)
     image = render_page(layout.pages[0], dpi)
     for oval in layout.to_json(dpi)["pages"][0]["ovals"]:
         if (oval["contest"], oval["choice"]) in marks:
@@ -46,6 +47,14 @@ def test_reads_marks_at_any_dpi_and_orientation(dpi, rotation):
     assert reading.ballot_style == "north-ballot" and not reading.test_ballot
     assert selections(reading) == VOTES
     assert reading.scores["council"]["RIV"] > 0.9 and reading.scores["council"]["GRN"] < 0.03
+
+
+def test_a4_ballot_in_kyrgyz_election():
+    election = load_election("kyrgyzstan-2017")
+    image = marked("national", {("president", election.contests["president"].choice_ids()[1])},
+                   election=election, paper="a4")
+    reading = BallotInterpreter(election).interpret(cv2.rotate(image, cv2.ROTATE_180))
+    assert reading.contests["president"].selections == (election.contests["president"].choice_ids()[1],)
 
 
 def test_colour_skewed_scaled_perspective_frame():
