@@ -63,14 +63,6 @@ class TwinWorld(World):
             return None
         return sheet.frame
 
-    @property
-    def sheets_in_box(self) -> int:
-        return len(self.scanner.box)
-
-    @property
-    def sheets_in_invalid_compartment(self) -> int:
-        return len(self.scanner.invalid_compartment)
-
     def printed_slips(self) -> list[Slip]:
         with self.printer.lock:
             return [s.to_slip() for s in self.printer.slips]

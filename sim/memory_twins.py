@@ -152,14 +152,6 @@ class MemoryWorld(World):
             return None
         return sheet.frame
 
-    @property
-    def sheets_in_box(self) -> int:
-        return len(self.scanner.box)
-
-    @property
-    def sheets_in_invalid_compartment(self) -> int:
-        return len(self.scanner.invalid_compartment)
-
     def printed_slips(self) -> list[Slip]:
         return list(self.printer.slips)
 

@@ -42,13 +42,16 @@ class World(ABC):
         operator's hand goes into the box (a recorded cast) or back to the voter (its frame
         is returned so the voter can insert it again)."""
 
-    @property
-    @abstractmethod
-    def sheets_in_box(self) -> int: ...
+    # Both twins of the scanner keep the sheets that fell in ``box`` and ``invalid_compartment``.
+    scanner: Any
 
     @property
-    @abstractmethod
-    def sheets_in_invalid_compartment(self) -> int: ...
+    def sheets_in_box(self) -> int:
+        return len(self.scanner.box)
+
+    @property
+    def sheets_in_invalid_compartment(self) -> int:
+        return len(self.scanner.invalid_compartment)
 
     @abstractmethod
     def printed_slips(self) -> list[Slip]: ...
