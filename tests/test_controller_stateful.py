@@ -89,10 +89,17 @@ class StationMachine(RuleBasedStateMachine):
     @precondition(ready)
     def restart(self):
         """Power cycle between steps: state comes back from the journal."""
-        before = (self.kit.ctl.state, self.kit.ctl.reconciliation())
+        before = (dict(self.kit.ctl.state), self.kit.ctl.reconciliation())
+        cast_before = len(self.kit.store.cast_vote_records())
         self.kit.boot()
-        if before[0]["ballot"] not in ("accepting", "accepted"):
+        ballot = before[0]["ballot"]
+        if ballot in ("inactive", "waiting_for_ballot", "jammed", "error"):
             assert (self.kit.ctl.state, self.kit.ctl.reconciliation()) == before
+        else:  # a sheet in flight is resolved by the documented power-on rule
+            assert self.kit.ctl.state == {**before[0], "ballot": "waiting_for_ballot"}
+            assert len(self.kit.store.cast_vote_records()) == cast_before
+            if ballot not in ("accepting", "accepted"):  # never cast: back to the voter
+                assert self.kit.periph.world.take_returned_sheet() is not None or ballot == "rejecting"
 
     @invariant()
     def invariants(self):
@@ -134,4 +141,4 @@ class StationMachine(RuleBasedStateMachine):
 
 
 TestStation = StationMachine.TestCase
-TestStation.settings = settings(max_examples=60, stateful_step_count=40, deadline=None)
+TestStation.settings = settings(max_examples=150, stateful_step_count=40, deadline=None)
