@@ -86,7 +86,7 @@ class AccuracyReport:
             "non_ballot_sheets": self.non_ballot_sheets, "non_ballot_votes": self.non_ballot_votes,
             "non_ballot_rejections": dict(sorted(self.non_ballot_rejections.items())),
             "misread_examples": self.misread_examples,
-            "elapsed_s": round(self.elapsed_s, 2), "passed": self.passed,
+            "passed": self.passed,  # no timing here: the same seed prints the same object
         }
 
 
