@@ -22,6 +22,7 @@ import select
 import socket
 import threading
 import tty
+from abc import ABC, abstractmethod
 from typing import Protocol
 
 
@@ -33,7 +34,7 @@ class Twin(Protocol):
     def attach(self, write) -> None: ...
 
 
-class _Served:
+class _Served(ABC):
     """A serving thread woken by readable fds or by the stop pipe."""
 
     def __init__(self) -> None:
@@ -45,8 +46,9 @@ class _Served:
         self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
         self._thread.start()
 
-    def _serve(self) -> None:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def _serve(self) -> None:
+        """The serving loop of the endpoint kind."""
 
     def close(self) -> None:
         if self._closed:
