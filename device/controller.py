@@ -248,7 +248,7 @@ class StationController:
         self._checkpoint("polls_open")
         self.start_checkin()
         self.start_scanning()
-        return OperatorMessage("polls_open", "info", "Polls are open.")
+        return message("polls_open")
 
     def pause(self) -> None:
         self._stop_flows()
@@ -432,9 +432,7 @@ class StationController:
         except PeripheralError as exc:
             return self._mechanical_failure(exc)
         self.ballot_returned()
-        msg = message(reason) if reason != "voter_choice" else \
-            OperatorMessage("returned", "info", "Ballot returned. Correct it and insert it again.")
-        return self._say(BallotOutcome("returned", msg, reason))
+        return self._say(BallotOutcome("returned", message(reason), reason))
 
     def _mechanical_failure(self, exc: PeripheralError) -> BallotOutcome:
         if isinstance(exc, (ScannerJam, DoubleFeed)) and self.ballot in ("scanning", "accepting", "rejecting"):
@@ -473,11 +471,7 @@ class StationController:
             self._store_ok = False
             return BallotOutcome("error", message("store_write_failed", detail=str(exc)), "store")
         self._pending = None
-        return BallotOutcome(resolution, OperatorMessage(
-            resolution, "info",
-            "This ballot is recorded as cast: if you took the sheet out, place it in the ballot box "
-            "(if it had already dropped, there is nothing to do)." if into_box else
-            "Give the sheet back to the voter to insert again."), resolution)
+        return BallotOutcome(resolution, message(resolution), resolution)
 
     def _say(self, outcome: BallotOutcome) -> BallotOutcome:
         self.last_message = outcome.message

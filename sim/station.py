@@ -204,6 +204,8 @@ def _visit(day: StationDay, visitor: Visitor, style: str, paper, rng: random.Ran
             continue
         day.notices.append({"visitor": visitor.kind, "event": outcome.status, "message": outcome.message.text})
         return
+    day.notices.append({"visitor": visitor.kind, "event": "gave_up",
+                        "message": f"the voter left after {MAX_ATTEMPTS} tries; the authorisation is unused"})
 
 
 def _feed(day: StationDay):
