@@ -20,7 +20,6 @@ journal's first checkpoint, which every later signature must match.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -233,11 +232,11 @@ def verify_export(directory: str | Path, expected_key: str | None = None) -> Aud
         raw = _read(d, name)
         if raw is None:
             faults.append(Fault("deleted", name, "a signed file is missing"))
-        elif hashlib.sha256(raw).hexdigest() != digest:
+        elif exports.sha256_hex(raw) != digest:
             faults.append(Fault("altered", name, "its SHA-256 differs from the signed manifest"))
     for name in (exports.JOURNAL, exports.CVRS):
         raw = _read(d, name)
-        if raw is not None and hashlib.sha256(raw).hexdigest() != manifest.get("files", {}).get(name) \
+        if raw is not None and exports.sha256_hex(raw) != manifest.get("files", {}).get(name) \
                 and not faults:
             faults.append(Fault("altered", name, "its SHA-256 differs from the signed manifest"))
     report.facts.update(journal_records=len(records),
@@ -278,10 +277,11 @@ def _cvr_faults(d: Path, manifest: dict) -> list[Fault]:
         ids.append(cid)
         if cid not in signed:
             out.append(Fault("inserted", f"cast vote record {cid}", "not among the signed records"))
-        elif hashlib.sha256(line.encode()).hexdigest() != signed[cid]:
+        elif exports.sha256_hex(line.encode()) != signed[cid]:
             out.append(Fault("altered", f"cast vote record {cid}", "differs from the signed record"))
-    if ids != sorted(ids):
-        p = next(i for i in range(len(ids)) if ids[i] != sorted(ids)[i])
+    in_order = sorted(ids)
+    if ids != in_order:
+        p = next(i for i, (a, b) in enumerate(zip(ids, in_order)) if a != b)
         out.append(Fault("reordered", f"cast vote record line {p + 1}", "records are not in id order"))
     for cid in sorted(set(signed) - set(ids)):
         out.append(Fault("deleted", f"cast vote record {cid}", "a signed record is missing"))
@@ -380,7 +380,7 @@ def replay_export(directory: str | Path) -> AuditReport:
         recomputed = None
     results_raw = _read(d, exports.RESULTS)
     signed = _load_json(results_raw)
-    if results_raw is None or hashlib.sha256(results_raw).hexdigest() != manifest.get("files", {}).get(exports.RESULTS):
+    if results_raw is None or exports.sha256_hex(results_raw) != manifest.get("files", {}).get(exports.RESULTS):
         faults.append(Fault("altered", exports.RESULTS, "not the results the unit signed"))
     if recomputed is not None and signed is not None:
         faults.extend(_tally_differences(signed, recomputed))

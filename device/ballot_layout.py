@@ -191,7 +191,7 @@ def layout_ballot(election: Election, style_id: str, paper: str = "letter",
 
     pages_rows: list[list[tuple[int, float, str, Any]]] = [[]]  # (column, y, kind, item)
     col, y = 0, CONTENT_TOP
-    for i, (kind, item) in enumerate(rows):
+    for kind, item in rows:
         height = HEADER_ROW if kind == "header" else CHOICE_ROW
         need = height + (CHOICE_ROW if kind == "header" else 0.0)  # keep header with a choice
         if y + need > bottom:
@@ -203,10 +203,11 @@ def layout_ballot(election: Election, style_id: str, paper: str = "letter",
         y += height
 
     pages = []
+    box = qr_box(paper)
+    text_width = box[0] - CONTENT_LEFT - 4.0
+    head_width = w - 2 * (FIDUCIAL_MARGIN + FIDUCIAL_SIZE + 5.0)
     for index, placed in enumerate(pages_rows, start=1):
         payload = qr_payload(election.hash_prefix, index, test, style_id)
-        text_width = qr_box(paper)[0] - CONTENT_LEFT - 4.0
-        head_width = w - 2 * (FIDUCIAL_MARGIN + FIDUCIAL_SIZE + 5.0)
         texts = [TextItem(FIDUCIAL_MARGIN + FIDUCIAL_SIZE + 5.0, FIDUCIAL_MARGIN + 2.0, election.title,
                           13, True, head_width),
                  TextItem(FIDUCIAL_MARGIN + FIDUCIAL_SIZE + 5.0, FIDUCIAL_MARGIN + 9.0, election.date,
@@ -232,6 +233,6 @@ def layout_ballot(election: Election, style_id: str, paper: str = "letter",
                 cx, cy = x0 + 1.0 + OVAL_SIZE[0] / 2, y + CHOICE_ROW / 2
                 ovals.append(OvalPosition(contest.id, choice.id, (cx, cy)))
                 texts.append(TextItem(x0 + 10.0, cy - 2.2, choice.name, 10, False, col_width - 12.0))
-        pages.append(PageLayout(style_id, index, paper, (w, h), qr_box(paper), payload,
+        pages.append(PageLayout(style_id, index, paper, (w, h), box, payload,
                                 tuple(ovals), tuple(texts)))
     return BallotLayout(election.id, election.hash_prefix, style_id, paper, test, tuple(pages))

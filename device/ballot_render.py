@@ -16,15 +16,15 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from device.ballot_layout import (FIDUCIAL_CELLS, BallotLayout, PageLayout, layout_ballot,
-                                  qr_symbol)
+from device.ballot_layout import (FIDUCIAL_CELLS, FIDUCIAL_DICTIONARY, BallotLayout, PageLayout,
+                                  layout_ballot, qr_symbol)
 from device.election import Election
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FONT_REGULAR = FONT_DIR / "DejaVuSans.ttf"
 FONT_BOLD = FONT_DIR / "DejaVuSans-Bold.ttf"
 OVAL_LINE_MM = 0.35
-_ARUCO = cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50)
+_ARUCO = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, FIDUCIAL_DICTIONARY))
 _fonts: dict[tuple[bool, int], ImageFont.FreeTypeFont] = {}
 
 
@@ -100,7 +100,8 @@ def write_ballot_files(election: Election, style_ids: list[str], out_dir: Path, 
     except OSError as exc:
         raise RenderError(f"cannot create {out_dir}: {exc.strerror or exc}") from None
     pdf_pages: list[Image.Image] = []
-    summary: dict[str, object] = {"out": str(out_dir), "dpi": dpi, "paper": paper, "styles": {}}
+    styles: dict[str, list[str]] = {}
+    summary: dict[str, object] = {"out": str(out_dir), "dpi": dpi, "paper": paper, "styles": styles}
     for style_id in style_ids:
         layout = layout_ballot(election, style_id, paper, test)
         files = []
@@ -114,7 +115,7 @@ def write_ballot_files(election: Election, style_ids: list[str], out_dir: Path, 
         layout_path.write_text(json.dumps(layout.to_json(dpi), indent=1, ensure_ascii=False) + "\n",
                                encoding="utf-8")
         files.append(str(layout_path))
-        summary["styles"][style_id] = files  # type: ignore[index]
+        styles[style_id] = files
     pdf_path = out_dir / "ballots.pdf"
     pdf_pages[0].save(pdf_path, save_all=True, append_images=pdf_pages[1:], resolution=dpi)
     summary["pdf"] = str(pdf_path)

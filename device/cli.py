@@ -10,13 +10,16 @@ Subcommands are registered through the ``ballotbox.commands`` entry points (name
 ``GROUP.NAME``, value ``module:register``; ``register(subparsers)`` adds subcommands), loaded
 lazily — the way python-can loads its backends — so ``device/`` never imports ``sim/``.
 Every command returns an exit status; errors in the input are printed as one line, never as a
-traceback (exit 2 for bad input, 1 for a check that failed).
+traceback (exit 2 for bad input, 1 for a check that failed). A malformed election
+(``ElectionError``) is bad input wherever a command meets it, so commands need not catch it.
 """
 from __future__ import annotations
 
 import argparse
 import sys
 from importlib.metadata import entry_points
+
+from device.election import ElectionError
 
 GROUPS = {
     "device": "operator jobs on the unit (state diagram, export)",
@@ -59,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except UserError as exc:
+    except (UserError, ElectionError) as exc:
         print(f"ballotbox: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

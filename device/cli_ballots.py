@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 from device.cli import UserError
-from device.election import ElectionError, load_election
+from device.election import load_election
 
 
 def register(subparsers) -> None:
@@ -46,18 +46,12 @@ def register(subparsers) -> None:
     i.set_defaults(func=run_interpret)
 
 
-def _election(ref: str):
-    try:
-        return load_election(ref)
-    except ElectionError as exc:
-        raise UserError(str(exc)) from None
-
 
 def run_render(args: argparse.Namespace) -> int:
     from device.ballot_layout import LayoutError
     from device.ballot_render import RenderError, write_ballot_files
 
-    election = _election(args.election)
+    election = load_election(args.election)
     styles = args.style or sorted(election.ballot_styles)
     unknown = [s for s in styles if s not in election.ballot_styles]
     if unknown:
@@ -81,11 +75,11 @@ def run_render(args: argparse.Namespace) -> int:
 def run_interpret(args: argparse.Namespace) -> int:
     from device.interpreter import BallotInterpreter, MarkThresholds
 
-    election = _election(args.election)
-    defaults = MarkThresholds()
+    election = load_election(args.election)
+    given = {name: getattr(args, name) for name in ("definite", "marginal")
+             if getattr(args, name) is not None}
     try:
-        thresholds = MarkThresholds(args.definite if args.definite is not None else defaults.definite,
-                                    args.marginal if args.marginal is not None else defaults.marginal)
+        thresholds = MarkThresholds(**given)
     except ValueError as exc:
         raise UserError(str(exc)) from None
     interpreter = BallotInterpreter(election, thresholds)

@@ -32,12 +32,9 @@ def register(subparsers) -> None:
 
 
 def _election_for(records, name: str | None):
-    from device.election import BUNDLED, ElectionError, load_election
+    from device.election import BUNDLED, load_election
     if name:
-        try:
-            return load_election(name)
-        except ElectionError as exc:
-            raise UserError(str(exc)) from None
+        return load_election(name)
     wanted = next((r.data.get("election_hash") for r in records if r.type == "load_election"), None)
     if wanted is None:
         raise UserError("the unit never loaded an election; give --election")

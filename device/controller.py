@@ -100,7 +100,7 @@ class StationController:
                  *, scanner: ScannerTransport, camera: Camera, interpreter: BallotInterpreter,
                  printer: Printer | None = None, clock: Callable[[], float],
                  rng: random.Random | None = None, signer: Signer | None = None,
-                 enforce_authorisation: bool = True, print_receipts: bool = False):
+                 enforce_authorisation: bool = True):
         if station_id not in election.stations:
             raise ValueError(f"unknown station {station_id!r}")
         self.election, self.station = election, election.stations[station_id]
@@ -109,9 +109,9 @@ class StationController:
         # Record ids must not be predictable on a device (they would give away the cast order):
         # the OS CSPRNG by default; simulations pass a seeded random.Random to reproduce a day.
         self.clock, self.rng, self.signer = clock, rng or random.SystemRandom(), signer
-        self.enforce_authorisation, self.print_receipts = enforce_authorisation, print_receipts
+        self.enforce_authorisation = enforce_authorisation
         self.counters = Counters()
-        self.last_message: OperatorMessage | None = None
+        self.printer_fault: OperatorMessage | None = None  # the last slip that could not print
         self.polls = self.voter = self.ballot = ""  # set by the machines
         self._pending: tuple[CastVoteRecord, bool] | None = None  # decided, not yet cast
         self._store_ok = True
@@ -167,11 +167,10 @@ class StationController:
         self.store.append_event(type_, data, self.clock())
 
     def _boot(self) -> None:
-        replayed, head = 0, None
+        head = None
         self._replaying = True
         try:
             for head in self.store.events():
-                replayed += 1
                 if head.type in self._regions:
                     getattr(self, head.type)(data=head.data, cvr=None)
         finally:
@@ -181,7 +180,8 @@ class StationController:
             # record ids again: continue from the journal head instead. A device's
             # SystemRandom is left alone.
             self.rng = random.Random(f"{self.rng.getrandbits(128)}|{head.hash}")
-        self._event("unit_started", {"replayed_records": replayed, "station": self.station.id})
+        self._event("unit_started", {"replayed_records": head.seq if head else 0,
+                                     "station": self.station.id})
         self._resume_after_power_loss()
 
     def _resume_after_power_loss(self) -> None:
@@ -290,7 +290,7 @@ class StationController:
             try:
                 self.printer.print_slip(slip)
             except PeripheralError as exc:
-                self.last_message = message("fault", detail=f"printer: {exc}")
+                self.printer_fault = message("fault", detail=f"printer: {exc}")
 
     # --- voter flow -----------------------------------------------------------------------
     def present_id(self, record: IdRecord) -> CheckInResult:
@@ -374,16 +374,14 @@ class StationController:
             statuses = {cid: (sel, INVALID) for cid, (sel, _) in statuses.items()}
         invalid = any(st == INVALID for _, st in statuses.values())
         cvr = CastVoteRecord(self._random_id(), reading.ballot_style, statuses)
-        if overvoted and policy["overvote"] == "return":
-            self._pending = (cvr, False)
-            self.ballot_needs_review(data={"reason": "overvote"})
-            names = ", ".join(self.election.contests[c].title for c in overvoted)
-            return self._say(BallotOutcome("needs_review", message("overvote", contests=names), "overvote"))
-        if all_blank and policy["blank"] == "return":
-            self._pending = (cvr, False)
-            self.ballot_needs_review(data={"reason": "blank"})
-            return self._say(BallotOutcome("needs_review", message("blank"), "blank"))
-        return self._ready(cvr, invalid)
+        review = "overvote" if overvoted and policy["overvote"] == "return" else \
+            "blank" if all_blank and policy["blank"] == "return" else None
+        if review is None:
+            return self._ready(cvr, invalid)
+        self._pending = (cvr, False)
+        self.ballot_needs_review(data={"reason": review})
+        names = ", ".join(self.election.contests[c].title for c in overvoted)
+        return BallotOutcome("needs_review", message(review, contests=names), review)
 
     def _random_id(self) -> str:
         return f"{self.rng.getrandbits(128):032x}"
@@ -411,7 +409,7 @@ class StationController:
         except StoreWriteError as exc:
             self._store_ok = False
             self.fault(data={"detail": f"store write failed: {exc}"})
-            return self._say(BallotOutcome("error", message("store_write_failed", detail=str(exc)), "store"))
+            return BallotOutcome("error", message("store_write_failed", detail=str(exc)), "store")
         self._pending = None
         try:
             self.scanner.divert() if invalid else self.scanner.accept()
@@ -419,8 +417,8 @@ class StationController:
             return self._mechanical_failure(exc)
         self.ballot_dropped(data={"compartment": compartment})
         self.ballot_done()
-        return self._say(BallotOutcome("cast_invalid" if invalid else "cast",
-                                       message("cast_invalid" if invalid else "cast")))
+        return BallotOutcome("cast_invalid" if invalid else "cast",
+                             message("cast_invalid" if invalid else "cast"))
 
     def _reject(self, reason: str) -> BallotOutcome:
         self.ballot_rejected(data={"reason": reason})
@@ -432,16 +430,16 @@ class StationController:
         except PeripheralError as exc:
             return self._mechanical_failure(exc)
         self.ballot_returned()
-        return self._say(BallotOutcome("returned", message(reason), reason))
+        return BallotOutcome("returned", message(reason), reason)
 
     def _mechanical_failure(self, exc: PeripheralError) -> BallotOutcome:
         if isinstance(exc, (ScannerJam, DoubleFeed)) and self.ballot in ("scanning", "accepting", "rejecting"):
             kind = "double_feed" if isinstance(exc, DoubleFeed) else "jam"
             self.jam(data={"kind": kind, "detail": str(exc)})
-            return self._say(BallotOutcome("jammed", message(kind), kind))
+            return BallotOutcome("jammed", message(kind), kind)
         detail = "cover open" if isinstance(exc, CoverOpen) else f"{type(exc).__name__}: {exc}"
         self.fault(data={"detail": detail})
-        return self._say(BallotOutcome("error", message("fault", detail=detail), "fault"))
+        return BallotOutcome("error", message("fault", detail=detail), "fault")
 
     def clear_jam(self) -> BallotOutcome:
         """The operator removed the sheet. A recorded cast goes into the box; otherwise the
@@ -472,10 +470,6 @@ class StationController:
             return BallotOutcome("error", message("store_write_failed", detail=str(exc)), "store")
         self._pending = None
         return BallotOutcome(resolution, message(resolution), resolution)
-
-    def _say(self, outcome: BallotOutcome) -> BallotOutcome:
-        self.last_message = outcome.message
-        return outcome
 
     # --- reports --------------------------------------------------------------------------
     def results(self) -> Results:

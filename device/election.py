@@ -20,6 +20,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from device.canonical_json import canonical_bytes
+
 FORMAT = "ballotbox-election/1"
 CONTEST_KINDS = ("plurality", "party-list", "majority-runoff")
 SEAT_METHODS = ("dhondt", "sainte-lague", "largest-remainder")
@@ -117,12 +119,6 @@ class Election:
 
     def canonical_bytes(self) -> bytes:
         return canonical_bytes(self.raw)
-
-
-def canonical_bytes(document: Any) -> bytes:
-    """Canonical JSON: sorted keys, compact separators, UTF-8, no NaN."""
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False).encode("utf-8")
 
 
 def election_hash(document: dict[str, Any]) -> str:

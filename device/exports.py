@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from device import nist_export
+from device.canonical_json import canonical_json
 from device.ballot import CastVoteRecord
 from device.election import Election
 from device.signing import append_checkpoint
@@ -39,8 +40,6 @@ from device.tally import tally_station
 FORMAT = "ballotbox-export/1"
 JOURNAL, CVRS, RESULTS, ELECTION = "journal.jsonl", "cast_vote_records.jsonl", "results.json", "election.json"
 MANIFEST, SIGNATURES = "manifest.json", "signatures.json"
-NIST_FILES = ("nist/event_log.json", "nist/event_log_documentation.json",
-              "nist/cast_vote_records.json", "nist/election_results.json")
 
 
 class ExportError(ValueError):
@@ -51,8 +50,7 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def json_line(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+json_line = canonical_json  # one record a line: the canonical encoding
 
 
 def json_doc(obj: Any) -> bytes:
@@ -96,13 +94,14 @@ def export_unit(store: StationStore, election: Election, out_dir: str | Path, si
     append_checkpoint(store, signer, "export", at)
     records = list(store.events())
     cvrs = store.cast_vote_records()
+    cvr_lines = [cvr_line(c) for c in cvrs]
     results = tally_station(election, station_id, cvrs).to_json()
     key = signer.public_key_hex()
     unit_id = nist_export.device_id(station_id, key)
 
     files: dict[str, bytes] = {
         JOURNAL: "".join(json_line(r.to_json()) + "\n" for r in records).encode(),
-        CVRS: "".join(cvr_line(c) + "\n" for c in cvrs).encode(),
+        CVRS: "".join(line + "\n" for line in cvr_lines).encode(),
         RESULTS: json_doc(results),
         ELECTION: election.canonical_bytes(),
         "public_key.txt": (key + "\n").encode(),
@@ -122,7 +121,7 @@ def export_unit(store: StationStore, election: Election, out_dir: str | Path, si
         "public_key": key, "key_origin": getattr(signer, "origin", "device"), "generated_at": at,
         "journal": {"records": len(records), "head_seq": head.seq, "head_hash": head.hash},
         "cast_vote_records": {"count": len(cvrs),
-                              "sha256": [[c.id, sha256_hex(cvr_line(c).encode())] for c in cvrs]},
+                              "sha256": [[c.id, sha256_hex(line.encode())] for c, line in zip(cvrs, cvr_lines)]},
         "files": {name: sha256_hex(data) for name, data in sorted(files.items())},
     }
     manifest_bytes = json_doc(manifest)

@@ -50,9 +50,9 @@ from pyzbar.pyzbar import ZBarSymbol
 from pyzbar.pyzbar import decode as zbar_decode
 
 from device.ballot import BallotReading, ContestReading
-from device.ballot_layout import (FIDUCIAL_CELLS, FIDUCIAL_IDS, PAPER_MM, PageLayout,
-                                  fiducial_corners_mm, fiducial_positions, layout_ballot,
-                                  parse_qr_payload, qr_box, qr_symbol)
+from device.ballot_layout import (FIDUCIAL_CELLS, FIDUCIAL_DICTIONARY, FIDUCIAL_IDS, OVAL_SIZE,
+                                  PAPER_MM, PageLayout, fiducial_corners_mm, fiducial_positions,
+                                  layout_ballot, parse_qr_payload, qr_box, qr_symbol)
 from device.election import Election
 
 MAX_PIXELS = 60_000_000  # a 600-dpi A4 page is ~35 Mpx
@@ -109,14 +109,6 @@ def decode_image(data: bytes) -> np.ndarray:
     return image
 
 
-def read_image_file(path: str | Path) -> np.ndarray:
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise ImageDecodeError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return decode_image(data)
-
-
 class _Rejection(Exception):
     def __init__(self, reason: str, detail: str):
         super().__init__(detail)
@@ -135,7 +127,7 @@ class _PageSampler:
 
 
 def _oval_points(page: PageLayout) -> _PageSampler:
-    (ow, oh) = page.ovals[0].size_mm if page.ovals else (6.0, 4.0)
+    (ow, oh) = page.ovals[0].size_mm if page.ovals else OVAL_SIZE
     a, b = ow / 2 * INTERIOR, oh / 2 * INTERIOR
     gx, gy = np.meshgrid(np.arange(-a, a + 1e-9, SAMPLE_STEP_MM), np.arange(-b, b + 1e-9, SAMPLE_STEP_MM))
     inside = (gx / a) ** 2 + (gy / b) ** 2 <= 1.0
@@ -206,7 +198,7 @@ class BallotInterpreter:
     def __init__(self, election: Election, thresholds: MarkThresholds | None = None):
         self.election = election
         self.thresholds = thresholds or MarkThresholds()
-        dictionary = cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50)
+        dictionary = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, FIDUCIAL_DICTIONARY))
         fast = cv2.aruco.DetectorParameters()  # corner windows: one threshold pass, big quads only
         fast.adaptiveThreshWinSizeMin = fast.adaptiveThreshWinSizeMax = 15
         fast.minMarkerPerimeterRate = 0.1
@@ -215,10 +207,10 @@ class BallotInterpreter:
         self._samplers: dict[tuple[str, str, int], _PageSampler | None] = {}
         self._black = {paper: _black_points(paper) for paper in PAPER_MM}
         self._corners = {paper: fiducial_corners_mm(paper) for paper in PAPER_MM}
-        self._bands = {paper: _margin_bands(paper) for paper in PAPER_MM}
         self._codes: dict[str, list[tuple[np.ndarray, np.ndarray, list[str]]]] = {}
-        self._band_pts = {paper: np.nan_to_num(b.reshape(-1, 2), nan=-1e6) for paper, b in self._bands.items()}
-        self._band_ok = {paper: np.isfinite(b.reshape(-1, 2)[:, 0]) for paper, b in self._bands.items()}
+        bands = {paper: _margin_bands(paper).reshape(-1, 2) for paper in PAPER_MM}
+        self._band_pts = {paper: np.nan_to_num(b, nan=-1e6) for paper, b in bands.items()}
+        self._band_ok = {paper: np.isfinite(b[:, 0]) for paper, b in bands.items()}
 
     # --- public -------------------------------------------------------------------------
     def interpret(self, image: Any, timings: dict[str, float] | None = None) -> BallotReading:
@@ -254,7 +246,7 @@ class BallotInterpreter:
         gray = _as_gray(image)
         markers, paper = self._find_fiducials(gray)
         t1 = clock()
-        homography, px_per_mm = self._homography(markers, paper)
+        homography = self._homography(markers, paper)
         qr = self._match_qr(gray, homography, paper) or self._read_qr(gray, homography, paper)
         t2 = clock()
         payload = parse_qr_payload(qr)
@@ -308,7 +300,7 @@ class BallotInterpreter:
                 full[:, 1] = (q[:, 1] + 0.5) * sy - 0.5 + y0
                 found.setdefault(int(fid), []).append(full)
 
-    def _homography(self, markers: dict[int, np.ndarray], paper: str) -> tuple[np.ndarray, float]:
+    def _homography(self, markers: dict[int, np.ndarray], paper: str) -> np.ndarray:
         src = np.array([pt for fid in markers for pt in self._corners[paper][fid]], np.float64)
         dst = np.concatenate([markers[fid] for fid in markers])
         homography, _ = cv2.findHomography(src, dst, 0)
@@ -323,7 +315,7 @@ class BallotInterpreter:
         if residual > MAX_FIDUCIAL_RESIDUAL_MM:
             raise _Rejection("fiducials_missing",
                              f"fiducials do not form one page (residual {residual:.2f} mm)")
-        return homography, px_per_mm
+        return homography
 
     def _known_codes(self, paper: str) -> list[tuple[np.ndarray, np.ndarray, list[str]]]:
         """This election's QR codes grouped by symbol geometry: (sample points mm, bits, payloads)."""
@@ -409,7 +401,6 @@ class BallotInterpreter:
                     paper: str, test: bool) -> BallotReading:
         page = sampler.page
         n = len(page.ovals)
-        bands = self._bands[paper]
         n_in, n_ring, n_black = n * sampler.k, n * sampler.m, len(self._black[paper])
         pts = np.concatenate([sampler.interior, sampler.ring, self._black[paper], self._band_pts[paper]])
         img = cv2.perspectiveTransform(pts.reshape(-1, 1, 2), homography).reshape(-1, 2)
@@ -426,7 +417,7 @@ class BallotInterpreter:
         band_values = np.full(len(xs) - core, np.nan, np.float32)
         band_inside = inside[core:] & self._band_ok[paper]
         band_values[band_inside] = gray[ys[core:][band_inside], xs[core:][band_inside]]
-        top, bottom, left, right = _line_defects(band_values.reshape(bands.shape[:3]), black)
+        top, bottom, left, right = _line_defects(band_values.reshape(4, 3, -1), black)
         if (top and bottom) or (left and right):
             raise _Rejection("unreadable_marks", "a streak or crease crosses the ballot "
                                                  "(clean the scanner or flatten the sheet)")

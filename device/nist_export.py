@@ -60,7 +60,7 @@ def party_ids(election: Election) -> dict[str, str]:
     return out
 
 
-def _party_of(contest: Contest, choice) -> str:
+def _party_of(choice) -> str:
     return choice.party or choice.id
 
 
@@ -105,7 +105,7 @@ def _cvr_contest_defs(election: Election, station_id: str) -> tuple[list, list]:
     for c in election.contests_at_station(station_id):
         if c.kind == "party-list":
             sels = [{"@type": "CVR.PartySelection", "@id": selection_id(c.id, ch.id),
-                     "PartyIds": [_party_of(c, ch)]} for ch in c.choices]
+                     "PartyIds": [_party_of(ch)]} for ch in c.choices]
             contests.append({"@type": "CVR.PartyContest", "@id": c.id, "Name": c.title,
                              "ContestSelection": sels})
             continue
@@ -203,7 +203,7 @@ def election_results(election: Election, station_id: str, public_key_hex: str,
                 "OtherCounts": other}
         if c.kind == "party-list":
             sels = [{"@type": "ElectionResults.PartySelection", "@id": selection_id(c.id, ch.id),
-                     "PartyIds": [_party_of(c, ch)], "VoteCounts": _counts(ru_station, t["votes"][ch.id])}
+                     "PartyIds": [_party_of(ch)], "VoteCounts": _counts(ru_station, t["votes"][ch.id])}
                     for ch in c.choices]
             contests.append({"@type": "ElectionResults.PartyContest", **base, "ContestSelection": sels})
             continue

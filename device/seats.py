@@ -86,8 +86,7 @@ def allocate_seats(votes: dict[str, int], seats: int, method: str = "dhondt",
     return SeatAllocation(method, seats, full, tuple(eligible), tuple(ties), lot_seed)
 
 
-def _award_by_rank(keys: dict[str, Fraction | int], order: list[str], n: int,
-                   rng: random.Random) -> tuple[list[str], list[Tie]]:
+def _award_by_rank(keys: dict, order: list, n: int, rng: random.Random) -> tuple[list, list[Tie]]:
     """The first ``n`` of ``order`` (sorted by key, descending); a tie at the cut goes to lot."""
     if n <= 0:
         return [], []
@@ -103,21 +102,16 @@ def _award_by_rank(keys: dict[str, Fraction | int], order: list[str], n: int,
 
 def _highest_averages(votes: dict[str, int], seats: int, method: str,
                       rng: random.Random) -> tuple[dict[str, int], list[Tie]]:
-    quotients: dict[tuple[str, int], Fraction] = {}
-    for party, v in votes.items():
-        for k in range(seats):
-            quotients[(party, k)] = Fraction(v, _divisor(method, k))
-    order = sorted(quotients, key=lambda pk: quotients[pk], reverse=True)
-    keyed = {f"{p}\x00{k:06d}": q for (p, k), q in quotients.items()}
-    names = [f"{p}\x00{k:06d}" for p, k in order]
-    won, ties = _award_by_rank(keyed, names, seats, rng)
+    quotients = {(party, k): Fraction(v, _divisor(method, k))
+                 for party, v in votes.items() for k in range(seats)}
+    order = sorted(quotients, key=quotients.__getitem__, reverse=True)
+    won, ties = _award_by_rank(quotients, order, seats, rng)
     result: dict[str, int] = {}
-    for name in won:
-        party = name.split("\x00")[0]
+    for party, _k in won:
         result[party] = result.get(party, 0) + 1
     # A tie between quotients of the same party cannot change its seat count: report ties by party.
-    party_ties = [Tie(tuple(sorted({c.split("\x00")[0] for c in t.contenders})), t.seats_at_stake,
-                      tuple(c.split("\x00")[0] for c in t.winners)) for t in ties]
+    party_ties = [Tie(tuple(sorted({p for p, _ in t.contenders})), t.seats_at_stake,
+                      tuple(p for p, _ in t.winners)) for t in ties]
     return result, [t for t in party_ties if len(t.contenders) > 1]
 
 

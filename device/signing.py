@@ -26,7 +26,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from device.store import StationStore, checkpoint_message
+from device.store import GENESIS_HASH, StationStore, checkpoint_message
 
 CHECKPOINT_REASONS = ("polls_open", "polls_close", "export")
 KEY_META = "unit_key"
@@ -119,7 +119,7 @@ def journal_head(store: StationStore) -> tuple[int, str]:
     last = None
     for last in store.events():
         pass
-    return (last.seq, last.hash) if last else (0, "0" * 64)
+    return (last.seq, last.hash) if last else (0, GENESIS_HASH)
 
 
 def append_checkpoint(store: StationStore, signer: Any, reason: str, at: float):

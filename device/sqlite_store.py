@@ -46,6 +46,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Iterator
 
+from device.canonical_json import canonical_json
 from device.ballot import CastVoteRecord
 from device.store import GENESIS_HASH, JournalRecord, StationStore, StoreWriteError, make_record, record_hash
 
@@ -78,8 +79,7 @@ def canonical_data(data: dict[str, Any]) -> dict[str, Any]:
     return json.loads(_dumps(data))
 
 
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_dumps = canonical_json
 
 
 def _torn_reason(row: tuple) -> str | None:
@@ -207,12 +207,12 @@ class SqliteStore(StationStore):
         conn.execute("INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?)",
                      (rec.seq, rec.type, rec.at, _dumps(rec.data), rec.prev_hash, rec.hash))
 
-    def _commit_with_pending(self, rec: JournalRecord, extra=None) -> None:
-        """One transaction: the staged records, ``rec``, and ``extra(conn)`` if given.
+    def _commit(self, records: list[JournalRecord], extra=None) -> None:
+        """One transaction: the staged records, then ``records``, and ``extra(conn)`` if given.
 
-        On failure nothing is written and ``rec`` is dropped; the staged records stay staged
-        (the controller already acted on them) and go out with the next durable write."""
-        batch = self._pending + [rec]
+        On failure nothing is written and ``records`` are dropped; the staged records stay
+        staged (the controller already acted on them) and go out with the next durable write."""
+        batch = self._pending + records
 
         def body(c: sqlite3.Connection) -> None:
             if extra is not None:
@@ -222,13 +222,13 @@ class SqliteStore(StationStore):
 
         self._write(body)
         self._pending = []
-        self._head_seq, self._head_hash = rec.seq, rec.hash
+        self._head_seq, self._head_hash = batch[-1].seq, batch[-1].hash
 
     def append_event(self, type_: str, data: dict[str, Any], at: float, *,
                      durable: bool = True) -> JournalRecord:
         rec = self._next(type_, data, at)
         if durable:
-            self._commit_with_pending(rec)
+            self._commit([rec])
         else:
             self._pending.append(rec)
             self._head_seq, self._head_hash = rec.seq, rec.hash
@@ -237,12 +237,7 @@ class SqliteStore(StationStore):
     def flush(self) -> None:
         """Commit the staged (non-durable) records now."""
         if self._pending:
-            pending, self._pending = self._pending, []
-            try:
-                self._write(lambda c: [self._insert(c, r) for r in pending])
-            except StoreWriteError:
-                self._pending = pending
-                raise
+            self._commit([])
 
     def cast_ballot(self, cvr: CastVoteRecord, event_data: dict[str, Any], at: float) -> JournalRecord:
         rec = self._next("ballot_cast", event_data, at)
@@ -253,7 +248,7 @@ class SqliteStore(StationStore):
                 raise StoreWriteError(f"cast vote record id {cvr.id} already exists")
             c.execute("INSERT INTO cvr VALUES (?, ?)", (cvr.id, body))
 
-        self._commit_with_pending(rec, insert_cvr)
+        self._commit([rec], insert_cvr)
         return rec
 
     # --- reading ---------------------------------------------------------------------------
@@ -272,9 +267,6 @@ class SqliteStore(StationStore):
     def cast_vote_records(self) -> list[CastVoteRecord]:
         rows = self._conn.execute("SELECT body FROM cvr ORDER BY id").fetchall()
         return [CastVoteRecord.from_json(json.loads(b)) for (b,) in rows]
-
-    def count_cast_vote_records(self) -> int:
-        return self._conn.execute("SELECT count(*) FROM cvr").fetchone()[0]
 
     # --- unit metadata (key pair, provisioning) --------------------------------------------
 

@@ -17,11 +17,11 @@ order of casting.
 from __future__ import annotations
 
 import hashlib
-import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+from device.canonical_json import canonical_bytes
 from device.ballot import CastVoteRecord
 
 GENESIS_HASH = "0" * 64
@@ -50,9 +50,7 @@ class JournalRecord:
 
 
 def record_hash(seq: int, type_: str, at: float, data: dict[str, Any], prev_hash: str) -> str:
-    body = json.dumps([seq, type_, at, data, prev_hash], sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False, allow_nan=False)
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_bytes([seq, type_, at, data, prev_hash])).hexdigest()
 
 
 def make_record(seq: int, type_: str, at: float, data: dict[str, Any], prev_hash: str) -> JournalRecord:

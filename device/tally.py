@@ -84,10 +84,6 @@ class ContestTally:
                 "undervotes": self.undervotes, "overvotes": self.overvotes, "blank": self.blank,
                 "invalid": self.invalid}
 
-    @classmethod
-    def from_json(cls, contest: Contest, obj: dict) -> ContestTally:
-        return cls(contest.id, contest.vote_for, dict(obj["votes"]), obj["ballots_counted"],
-                   obj["undervotes"], obj["overvotes"], obj["blank"], obj["invalid"])
 
 
 @dataclass

@@ -50,9 +50,6 @@ class VoterRoll:
     def lookup(self, document_number: str) -> Voter | None:
         return self._by_document.get(document_number)
 
-    def at_station(self, station_id: str) -> list[Voter]:
-        return [v for v in self.voters if v.station_id == station_id]
-
     def to_csv(self) -> str:
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")

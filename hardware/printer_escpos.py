@@ -14,6 +14,7 @@ confirms the printer took every byte before it, and paper end raises ``Periphera
 """
 from __future__ import annotations
 
+import logging
 import time
 
 from escpos.printer import Dummy
@@ -25,6 +26,8 @@ PAPER_END_BITS = 0x60  # bits 5 and 6: roll paper end detected
 NEAR_END_BITS = 0x0C
 STATUS_FIXED_MASK, STATUS_FIXED = 0x93, 0x12  # bits 1 and 4 set, bits 0 and 7 clear
 
+logging.getLogger("escpos").setLevel(logging.ERROR)  # "center flag has no effect" noise
+
 
 def form_line(kind: str) -> str:
     return f"[{kind}]"
@@ -32,8 +35,6 @@ def form_line(kind: str) -> str:
 
 def slip_bytes(slip: Slip, *, qr_size: int = 5) -> bytes:
     """The ESC/POS bytes of one slip, built by python-escpos."""
-    import logging
-    logging.getLogger("escpos").setLevel(logging.ERROR)  # "center flag has no effect" noise
     p = Dummy()
     p.hw("INIT")
     p.set(align="center", bold=True, double_height=True)

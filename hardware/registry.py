@@ -56,13 +56,6 @@ def _float(options: dict[str, str], key: str, default: float) -> float:
         raise RegistryError(f"option {key}={options.get(key)!r} is not a number") from None
 
 
-def open_port(url: str) -> Any:
-    """A pyserial port for a ``serial://`` or ``socket://`` URL (wrappers allowed)."""
-    wrappers, scheme, options, base = _split(url)
-    port_factory = _port_factory(scheme, base, options)
-    return _wrap(port_factory(), wrappers, options)
-
-
 def _port_factory(scheme: str, base: str, options: dict[str, str]) -> Callable[[], Any]:
     import serial
 

@@ -62,6 +62,7 @@ class SensorFlag(enum.IntFlag):
     JAMMED = 0x08
 
 
+MAX_EVENTS_PER_FETCH = 16  # the controller answers EVENTS with at most this many queued events
 EVENT_KINDS = {e: ScannerEventKind[e.name] for e in Event}
 RESULT_ERRORS: dict[Result, type[PeripheralError]] = {
     Result.JAM: ScannerJam, Result.DOUBLE_FEED: DoubleFeed, Result.COVER_OPEN: CoverOpen,
@@ -116,8 +117,6 @@ def decode_events(data: bytes) -> list[ScannerEvent]:
 
 class SerialScannerTransport(ScannerTransport):
     """``ScannerTransport`` over a pyserial-like port speaking the framed link."""
-
-    MAX_EVENTS_PER_FETCH = 16
 
     def __init__(self, port: BytePort, *, ack_timeout: float = 0.05, retries: int = 4,
                  reopen=None) -> None:

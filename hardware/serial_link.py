@@ -53,6 +53,12 @@ def crc16(data: bytes) -> int:
     return binascii.crc_hqx(data, 0xFFFF)
 
 
+def _crc_ok(buf: bytearray, pos: int, length: int) -> bool:
+    """Whether the frame of payload ``length`` starting at ``buf[pos]`` (STX) has a valid CRC."""
+    end = pos + HEADER + length
+    return crc16(bytes(buf[pos + 1:end])) == int.from_bytes(buf[end:end + TRAILER], "big")
+
+
 @dataclass(frozen=True)
 class Frame:
     seq: int
@@ -102,13 +108,13 @@ class FrameDecoder:
                 if not self._skip_to_later_frame(buf):
                     return
                 continue
-            body = bytes(buf[1:HEADER + length])
-            if crc16(body) != int.from_bytes(buf[HEADER + length:total], "big"):
+            if not _crc_ok(buf, 0, length):
                 self.corrupt += 1
                 del buf[:1]
                 continue
+            frame = Frame(buf[2], buf[3], bytes(buf[HEADER:HEADER + length]))
             del buf[:total]
-            yield Frame(body[1], body[2], body[3:])
+            yield frame
 
     def _skip_to_later_frame(self, buf: bytearray) -> bool:
         """A partial frame waits for more bytes; if a complete valid frame starts inside it,
@@ -118,13 +124,11 @@ class FrameDecoder:
             if len(buf) - pos >= HEADER + TRAILER:
                 length = buf[pos + 1]
                 end = pos + HEADER + length + TRAILER
-                if length <= MAX_PAYLOAD and end <= len(buf):
-                    body = bytes(buf[pos + 1:pos + HEADER + length])
-                    if crc16(body) == int.from_bytes(buf[end - 2:end], "big"):
-                        self.skipped += pos
-                        self.corrupt += 1
-                        del buf[:pos]
-                        return True
+                if length <= MAX_PAYLOAD and end <= len(buf) and _crc_ok(buf, pos, length):
+                    self.skipped += pos
+                    self.corrupt += 1
+                    del buf[:pos]
+                    return True
             pos = buf.find(STX, pos + 1)
         return False
 

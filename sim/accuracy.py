@@ -174,8 +174,10 @@ def run_accuracy(election_ref: str, ballots: int, seed: int = 0, distortion: str
                  mark_style: str = "mixed", workers: int = 1,
                  progress: Callable[[int], None] | None = None) -> AccuracyReport:
     """Run a campaign of ``ballots`` sheets; ``progress(n)`` is called as batches complete."""
-    load_election(election_ref)  # fail early, in the caller, on a bad election
-    _paper(election_ref, distortion, mark_style) if workers <= 1 else None
+    if workers <= 1:  # build the paper (and fail on a bad election) before the clock starts
+        _paper(election_ref, distortion, mark_style)
+    else:
+        load_election(election_ref)  # fail early, in the caller, on a bad election
     total = AccuracyReport(election_ref, seed, distortion, mark_style)
     t0 = time.perf_counter()
     batches = [(election_ref, seed, s, min(BATCH, ballots - s), distortion, mark_style)

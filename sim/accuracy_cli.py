@@ -11,7 +11,6 @@ import os
 import sys
 
 from device.cli import UserError
-from device.election import ElectionError
 from sim.marks import MARK_STYLES
 from sim.scan_distortions import LEVELS
 
@@ -44,18 +43,15 @@ def run_accuracy_command(args: argparse.Namespace) -> int:
         raise UserError(f"--ballots must be at least 1 (got {args.ballots})")
     if args.workers < 1:
         raise UserError(f"--workers must be at least 1 (got {args.workers})")
-    try:
-        if args.json or not sys.stdout.isatty():
+    if args.json or not sys.stdout.isatty():
+        report = run_accuracy(args.election, args.ballots, args.seed, args.distortion,
+                              args.marks, args.workers)
+    else:
+        from rich.progress import Progress
+        with Progress() as bar:
+            task = bar.add_task("ballots", total=args.ballots)
             report = run_accuracy(args.election, args.ballots, args.seed, args.distortion,
-                                  args.marks, args.workers)
-        else:
-            from rich.progress import Progress
-            with Progress() as bar:
-                task = bar.add_task("ballots", total=args.ballots)
-                report = run_accuracy(args.election, args.ballots, args.seed, args.distortion,
-                                      args.marks, args.workers, lambda n: bar.advance(task, n))
-    except ElectionError as exc:
-        raise UserError(str(exc)) from None
+                                  args.marks, args.workers, lambda n: bar.advance(task, n))
     out = report.to_json()
     if args.json:
         print(json.dumps(out, indent=1))

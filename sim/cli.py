@@ -15,7 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 from device.cli import UserError
-from device.election import ElectionError, load_election
+from device.election import load_election
 from sim.station import FIDELITIES, run_station_day, write_station_files
 from sim.voters import ScenarioError, load_scenario
 
@@ -67,10 +67,10 @@ def _printed_dir(args: argparse.Namespace) -> Path | None:
 
 
 def run_station_command(args: argparse.Namespace) -> int:
+    election = load_election(args.election)
     try:
-        election = load_election(args.election)
         scenario = load_scenario(args.scenario, election, args.election)
-    except (ElectionError, ScenarioError) as exc:
+    except ScenarioError as exc:
         raise UserError(str(exc)) from None
     if args.voters < 1:
         raise UserError("--voters must be at least 1")
@@ -87,7 +87,7 @@ def run_station_command(args: argparse.Namespace) -> int:
         day = _run_with_progress(election, args, scenario, store, signer, interactive)
     report = day.report()
     if args.out:
-        report["files"] = {k: str(Path(args.out) / v) for k, v in write_station_files(day, Path(args.out)).items()}
+        report["files"] = {k: str(Path(args.out) / v) for k, v in write_station_files(day, report, Path(args.out)).items()}
     if args.store:
         report["store"] = args.store
     if store is not None:

@@ -18,13 +18,14 @@ from typing import Any
 
 from hardware.interfaces import Slip
 from hardware.registry import open_peripheral
-from sim.peripherals import StationPeripherals, World
+from sim.peripherals import Sheet, StationPeripherals, World
+from sim.twins.backends import serial_driver
 from sim.twins.camera import VirtualCamera
 from sim.twins.doc_reader import DocReaderTwin
 from sim.twins.endpoints import MemoryPort, PtyEndpoint, TcpEndpoint
 from sim.twins.printer import PrinterTwin
 from sim.twins.profile import Profile, load_profile
-from sim.twins.scanner import ScannerTwin, Sheet
+from sim.twins.scanner import ScannerTwin
 
 TRANSPORTS = ("pty", "tcp", "memory")
 
@@ -32,17 +33,15 @@ TRANSPORTS = ("pty", "tcp", "memory")
 class TwinWorld(World):
     """The simulated hands acting on the twins (documents, sheets, jams, the printer's paper)."""
 
-    def __init__(self, scanner: ScannerTwin, reader: DocReaderTwin, printer: PrinterTwin) -> None:
-        self.scanner, self.reader, self.printer = scanner, reader, printer
-        self._serial = 0
-        self.in_hand: Sheet | None = None
+    scanner: ScannerTwin
+    reader: DocReaderTwin
+    printer: PrinterTwin
 
     def present_document(self, kind: str, payload: str) -> None:
         self.reader.present(kind, payload)
 
-    def insert_sheet(self, frame: Any) -> None:
-        self._serial += 1
-        self.scanner.insert(Sheet(self._serial, frame))
+    def _put_at_entry(self, sheet: Sheet) -> None:
+        self.scanner.insert(sheet)
 
     def take_returned_sheet(self) -> Any | None:
         sheet = self.scanner.take_returned()
@@ -53,15 +52,9 @@ class TwinWorld(World):
         self.in_hand = self.scanner.remove_from_path()
         self.scanner.close_cover()
 
-    def operator_places_sheet(self, into_box: bool) -> Any | None:
-        sheet, self.in_hand = self.in_hand, None
-        if sheet is None:
-            return None
-        if into_box:
-            with self.scanner.lock:
-                self.scanner.box.append(sheet)
-            return None
-        return sheet.frame
+    def _drop_into_box(self, sheet: Sheet) -> None:
+        with self.scanner.lock:
+            self.scanner.box.append(sheet)
 
     def printed_slips(self) -> list[Slip]:
         with self.printer.lock:
@@ -82,17 +75,6 @@ class FullStationPeripherals(StationPeripherals):
 def _advance_of(clock: Any):
     advance = getattr(clock, "advance", None)
     return advance if callable(advance) else None
-
-
-def _serve(twin: Any, transport: str, endpoints: list) -> str | MemoryPort:
-    if transport == "pty":
-        endpoint = PtyEndpoint(twin)
-    elif transport == "tcp":
-        endpoint = TcpEndpoint(twin)
-    else:
-        return MemoryPort(twin)
-    endpoints.append(endpoint)
-    return endpoint.url
 
 
 def build_twins(profile: Profile, rng: random.Random, clock: Any = None,
@@ -119,12 +101,13 @@ def build_full_peripherals(election: Any, paper: Any, rng: random.Random, clock:
     drivers = {}
     for kind, twin in (("scanner", scanner_twin), ("id_reader", reader_twin),
                        ("printer", printer_twin)):
-        where = _serve(twin, transport, endpoints)
-        if isinstance(where, MemoryPort):
-            drivers[kind] = _memory_driver(kind, where, ack_timeout)
-        else:
-            query = f"?ack_timeout={ack_timeout}" if kind == "scanner" else ""
-            drivers[kind] = open_peripheral(kind, where + query)
+        if transport == "memory":
+            drivers[kind] = serial_driver(kind, MemoryPort(twin), ack_timeout)
+            continue
+        endpoint = PtyEndpoint(twin) if transport == "pty" else TcpEndpoint(twin)
+        endpoints.append(endpoint)
+        query = f"?ack_timeout={ack_timeout}" if kind == "scanner" else ""
+        drivers[kind] = open_peripheral(kind, endpoint.url + query)
     camera = VirtualCamera(scanner_twin, random.Random(rng.getrandbits(64)),
                            prof.faults.dropped_camera_frame_rate)
     world = TwinWorld(scanner_twin, reader_twin, printer_twin)
@@ -133,13 +116,3 @@ def build_full_peripherals(election: Any, paper: Any, rng: random.Random, clock:
         extras={"endpoints": endpoints, "profile": prof, "transport": transport,
                 "twins": {"scanner": scanner_twin, "id_reader": reader_twin,
                           "printer": printer_twin}})
-
-
-def _memory_driver(kind: str, port: MemoryPort, ack_timeout: float) -> Any:
-    from hardware.id_reader_serial import SerialIdReader
-    from hardware.printer_escpos import EscPosPrinter
-    from hardware.scanner_serial import SerialScannerTransport
-
-    if kind == "scanner":
-        return SerialScannerTransport(port, ack_timeout=ack_timeout)
-    return SerialIdReader(port) if kind == "id_reader" else EscPosPrinter(port)

@@ -30,15 +30,14 @@ from device.ballot_layout import FIDUCIAL_MARGIN, FIDUCIAL_SIZE, PageLayout
 VOTE, AMBIGUOUS, NO_VOTE = "vote", "ambiguous", "no_vote"
 DEFINITE_KINDS = ("pen_fill", "pencil_fill", "partial_fill", "check", "cross", "outside")
 AMBIGUOUS_KINDS = ("dot", "hesitation", "erased")
-MARK_KINDS = DEFINITE_KINDS + AMBIGUOUS_KINDS + ("stray",)
+_DEFINITE_WEIGHTS = (("pen_fill", 0.45), ("pencil_fill", 0.15), ("partial_fill", 0.1),
+                     ("check", 0.1), ("cross", 0.1), ("outside", 0.1))
 # mark_style -> (definite kinds and weights, rate of ambiguous marks on unmarked ovals,
 #                stray marks per page)
 MARK_STYLES = {
     "pen": ((("pen_fill", 1.0),), 0.0, 0),
-    "definite": ((("pen_fill", 0.45), ("pencil_fill", 0.15), ("partial_fill", 0.1),
-                  ("check", 0.1), ("cross", 0.1), ("outside", 0.1)), 0.0, 1),
-    "mixed": ((("pen_fill", 0.45), ("pencil_fill", 0.15), ("partial_fill", 0.1),
-               ("check", 0.1), ("cross", 0.1), ("outside", 0.1)), 0.04, 2),
+    "definite": (_DEFINITE_WEIGHTS, 0.0, 1),
+    "mixed": (_DEFINITE_WEIGHTS, 0.04, 2),
 }
 
 
@@ -87,7 +86,7 @@ def draw_mark(page: np.ndarray, kind: str, centre_mm: tuple[float, float],
     shift = 4  # sub-pixel drawing: coordinates scaled by 2**shift
 
     def p(x: float, y: float) -> tuple[int, int]:
-        return int(round(x * 16)), int(round(y * 16))
+        return int(round(x * (1 << shift))), int(round(y * (1 << shift)))
 
     def ellipse(x: float, y: float, ax: float, ay: float) -> None:
         cv2.ellipse(mask, p(x, y), p(ax, ay), rng.uniform(-8, 8), 0, 360, 255, -1, cv2.LINE_AA, shift)

@@ -12,19 +12,12 @@ from __future__ import annotations
 
 import random
 from collections import deque
-from dataclasses import dataclass
 from typing import Any
 
 from hardware.interfaces import (Camera, DoubleFeed, IdReader, IdRecord, PeripheralTimeout, Printer,
                                  ScannerEvent, ScannerEventKind, ScannerJam, ScannerStatus,
                                  ScannerTransport, Slip)
-from sim.peripherals import StationPeripherals, World
-
-
-@dataclass
-class Sheet:
-    serial: int
-    frame: Any
+from sim.peripherals import Sheet, StationPeripherals, World
 
 
 class MemoryScanner(ScannerTransport):
@@ -122,17 +115,11 @@ class MemoryPrinter(Printer):
 class MemoryWorld(World):
     """The simulated hands acting on the in-memory twins."""
 
-    def __init__(self, scanner: MemoryScanner, reader: MemoryIdReader, printer: MemoryPrinter):
-        self.scanner, self.reader, self.printer = scanner, reader, printer
-        self._serial = 0
-        self.in_hand: Sheet | None = None  # a sheet an operator took out of a jammed transport
-
     def present_document(self, kind: str, payload: str) -> None:
         self.reader.queue.append(IdRecord(kind, payload))
 
-    def insert_sheet(self, frame: Any) -> None:
-        self._serial += 1
-        self.scanner.entry = Sheet(self._serial, frame)
+    def _put_at_entry(self, sheet: Sheet) -> None:
+        self.scanner.entry = sheet
         self.scanner.events.append(ScannerEvent(ScannerEventKind.PAPER_AT_ENTRY))
 
     def take_returned_sheet(self) -> Any | None:
@@ -141,16 +128,6 @@ class MemoryWorld(World):
 
     def operator_removes_jammed_sheet(self) -> None:
         self.in_hand, self.scanner.path = self.scanner.path, None
-
-    def operator_places_sheet(self, into_box: bool) -> Any | None:
-        """After clearing: into the box (a recorded cast), or back to the voter (returns frame)."""
-        sheet, self.in_hand = self.in_hand, None
-        if sheet is None:
-            return None
-        if into_box:
-            self.scanner.box.append(sheet)
-            return None
-        return sheet.frame
 
     def printed_slips(self) -> list[Slip]:
         return list(self.printer.slips)

@@ -17,16 +17,39 @@ from typing import Any
 from hardware.interfaces import Camera, IdReader, Printer, ScannerTransport, Slip
 
 
+@dataclass
+class Sheet:
+    """A physical sheet in the simulation: a serial number and the frame the camera sees."""
+
+    serial: int
+    frame: Any
+
+
 class World(ABC):
-    """What the simulated people and paper do to the peripherals."""
+    """What the simulated people and paper do to the peripherals.
+
+    Subclasses put a new sheet at the scanner entry (``_put_at_entry``) and may override how a
+    sheet is dropped into the box (``_drop_into_box``, e.g. under the twin's lock)."""
+
+    def __init__(self, scanner: Any, reader: Any, printer: Any) -> None:
+        self.scanner, self.reader, self.printer = scanner, reader, printer
+        self._serial = 0
+        self.in_hand: Sheet | None = None  # a sheet an operator took out of the transport
 
     @abstractmethod
     def present_document(self, kind: str, payload: str) -> None:
         """A voter holds a document to the reader (``kind`` 'mrz' or 'barcode')."""
 
-    @abstractmethod
     def insert_sheet(self, frame: Any) -> None:
         """A voter feeds a sheet into the scanner entry; ``frame`` is what the camera will see."""
+        self._serial += 1
+        self._put_at_entry(Sheet(self._serial, frame))
+
+    @abstractmethod
+    def _put_at_entry(self, sheet: Sheet) -> None: ...
+
+    def _drop_into_box(self, sheet: Sheet) -> None:
+        self.scanner.box.append(sheet)
 
     @abstractmethod
     def take_returned_sheet(self) -> Any | None:
@@ -36,11 +59,17 @@ class World(ABC):
     def operator_removes_jammed_sheet(self) -> None:
         """An operator opens the transport and takes out the sheet stuck in the path."""
 
-    @abstractmethod
     def operator_places_sheet(self, into_box: bool) -> Any | None:
         """After the controller says how the jam/fault was resolved: the sheet in the
         operator's hand goes into the box (a recorded cast) or back to the voter (its frame
         is returned so the voter can insert it again)."""
+        sheet, self.in_hand = self.in_hand, None
+        if sheet is None:
+            return None
+        if into_box:
+            self._drop_into_box(sheet)
+            return None
+        return sheet.frame
 
     # Both twins of the scanner keep the sheets that fell in ``box`` and ``invalid_compartment``.
     scanner: Any

@@ -182,7 +182,8 @@ def _child(spec: RunSpec, work: Path, attempt: int, target: int | None) -> None:
                             rng=restart["ids"], signer=signer)
     day = StationDay(election, station, spec.seed, "logical", spec.voters, ctl, periph, visitors)
     if ctl.ballot in ("error", "jammed"):  # the boot left a sheet for the operator to clear
-        (work / "boot_faults.log").open("a").write(f"{attempt} {ctl.ballot}\n")
+        with open(work / "boot_faults.log", "a", encoding="utf-8") as fh:
+            fh.write(f"{attempt} {ctl.ballot}\n")
         world.operator_removes_jammed_sheet()
         cleared = ctl.clear_jam() if ctl.ballot == "jammed" else ctl.clear_fault()
         world.operator_places_sheet(into_box=cleared.status == "placed_in_box")

@@ -14,7 +14,6 @@ who marked the cast sheets meant, counted under the election's policy.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any, Callable
 from device.ballot import BLANK, INVALID, OVERVOTE, CastVoteRecord, contest_status
 from device.controller import StationController
 from device.election import Election
+from device.exports import json_doc, json_line
 from device.store import MemoryStore, StationStore
 from device.tally import tally_station
 from hardware.interfaces import ScannerEventKind
@@ -96,8 +96,8 @@ class StationDay:
 
     def report(self) -> dict:
         ctl = self.controller
-        results = ctl.results()
-        truth = tally_station(self.election, self.station_id, self.truth_cvrs)
+        results = ctl.results().to_json()
+        truth = tally_station(self.election, self.station_id, self.truth_cvrs).to_json()
         world = self.peripherals.world
         physical = {"sheets_in_box": world.sheets_in_box,
                     "sheets_in_invalid_compartment": world.sheets_in_invalid_compartment}
@@ -105,13 +105,13 @@ class StationDay:
             "election": self.election.id, "election_hash": self.election.hash,
             "station": self.station_id, "seed": self.seed, "fidelity": self.fidelity,
             "voters_registered": self.registered, "visitors": len(self.visitors),
-            "results": results.to_json()["contests"],
-            "ballots_cast": results.ballots_cast,
+            "results": results["contests"],
+            "ballots_cast": results["ballots_cast"],
             "reconciliation": ctl.reconciliation(),
             "physical": physical,
-            "matches_ground_truth": results.to_json() == truth.to_json(),
+            "matches_ground_truth": results == truth,
             "paper_matches_records": physical["sheets_in_box"] + physical["sheets_in_invalid_compartment"]
-            == results.ballots_cast,
+            == results["ballots_cast"],
             "state": ctl.state,
         }
 
@@ -245,8 +245,10 @@ def _truth(day: StationDay, style: str, marks: dict) -> CastVoteRecord:
                           expected_contests(day.election, style, marks))
 
 
-def write_station_files(day: StationDay, out_dir: Path) -> dict[str, str]:
-    """The station's files: roll, slips as text, journal (JSON lines), records, report."""
+def write_station_files(day: StationDay, report: dict, out_dir: Path) -> dict[str, str]:
+    """The station's files: roll, slips as text, journal (JSON lines), records, ``report``.
+
+    Lines and documents are encoded as the unit's export encodes them (``device.exports``)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     ctl = day.controller
     files = {}
@@ -259,12 +261,11 @@ def write_station_files(day: StationDay, out_dir: Path) -> dict[str, str]:
     files["slips"] = "slips/"
     with open(out_dir / "journal.jsonl", "w", encoding="utf-8") as fh:
         for rec in ctl.store.events():
-            fh.write(json.dumps(rec.to_json(), ensure_ascii=False, sort_keys=True) + "\n")
+            fh.write(json_line(rec.to_json()) + "\n")
     files["journal"] = "journal.jsonl"
-    (out_dir / "cast_vote_records.json").write_text(json.dumps(
-        [c.to_json() for c in ctl.store.cast_vote_records()], indent=1), encoding="utf-8")
+    (out_dir / "cast_vote_records.json").write_bytes(
+        json_doc([c.to_json() for c in ctl.store.cast_vote_records()]))
     files["cast_vote_records"] = "cast_vote_records.json"
-    (out_dir / "report.json").write_text(json.dumps(day.report(), indent=1, ensure_ascii=False),
-                                         encoding="utf-8")
+    (out_dir / "report.json").write_bytes(json_doc(report))
     files["report"] = "report.json"
     return files

@@ -21,9 +21,6 @@ from device.identity import barcode_payload
 from device.voter_roll import Voter, VoterRoll
 
 FORMAT = "ballotbox-scenario/1"
-RATES = ("blank_rate", "overvote_rate", "undervote_rate", "repeat_voter_rate", "wrong_station_rate",
-         "not_on_roll_rate", "bad_document_rate", "stuffing_attempt_rate", "wrong_election_sheet_rate",
-         "corrects_after_return", "jam_rate", "double_feed_rate")
 DEFAULTS = {"turnout": 0.75, "blank_rate": 0.01, "overvote_rate": 0.01, "undervote_rate": 0.05,
             "repeat_voter_rate": 0.01, "wrong_station_rate": 0.01, "not_on_roll_rate": 0.005,
             "bad_document_rate": 0.005, "stuffing_attempt_rate": 0.002,
@@ -59,7 +56,7 @@ def parse_scenario(doc: object, election: Election, name: str = "scenario") -> S
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ScenarioError(f"{name}: $.format must be {FORMAT!r}")
     rates = {}
-    for key in ("turnout",) + RATES:
+    for key in DEFAULTS:
         if key in doc:
             v = doc[key]
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 1:

@@ -159,8 +159,7 @@ def test_full_rewrite_with_another_key_needs_the_registered_key(export, clean):
     true_key = (clean / "public_key.txt").read_text().strip()
     attacker = UnitSigner.generate(random.Random(98))
     recs = read_records(export / "journal.jsonl")
-    for i, r in enumerate(recs):  # re-sign every checkpoint and rebuild the chain
-        rechain(recs, i)
+    for i, r in enumerate(recs):  # re-sign every checkpoint and rebuild the chain after it
         if r["type"] == "checkpoint":
             r["data"] = checkpoint_data(attacker, r["data"]["reason"], recs[i - 1]["seq"], recs[i - 1]["hash"])
             rechain(recs, i)

@@ -34,6 +34,7 @@ def test_stray_marks_never_vote_and_truth_labels_marks():
         draw_stray(page, layout.pages[0], 200 / 25.4, rng)
     assert (page < 128).sum() > (pages[0] < 128).sum()  # strays were drawn
     reading = PAPER.interpreter.interpret(page)
+    assert reading.readable, reading.detail  # else the next line would hold vacuously
     assert all(not r.selections for r in reading.contests.values())
     sheet = pages[0].copy()
     truth = mark_page(sheet, layout.pages[0], 200, {"mayor": ("m-bolat",)}, random.Random(1), "mixed")

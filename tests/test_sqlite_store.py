@@ -163,3 +163,30 @@ def test_any_json_data_round_trips_hash_stable(tmp_path_factory, datas):
     for r in s2.events():
         assert record_hash(r.seq, r.type, r.at, r.data, r.prev_hash) == r.hash
     s2.close()
+
+
+def test_group_commit_stages_until_the_next_durable_write(tmp_path):
+    path = tmp_path / "u.db"
+    s = SqliteStore(path)
+
+    def on_disk() -> int:
+        with sqlite3.connect(path) as other:
+            return other.execute("SELECT count(*) FROM journal").fetchone()[0]
+
+    s.append_event("unit_started", {}, 0)
+    staged = s.append_event("paper_detected", {}, 1, durable=False)
+    assert s.head == (staged.seq, staged.hash) and [r.seq for r in s.events()] == [1, 2]
+    assert on_disk() == 1
+    s.append_event("authorise", {"voter_id": "V1"}, 2)  # takes the staged record with it
+    assert on_disk() == 3
+    s.append_event("scanned", {}, 3, durable=False)
+    s.flush()
+    assert on_disk() == 4
+    s.append_event("ballot_returned", {}, 4, durable=False)
+    s._conn.execute("PRAGMA query_only=1")  # the next durable write fails
+    with pytest.raises(StoreWriteError):
+        s.append_event("authorise", {"voter_id": "V2"}, 5)
+    s._conn.execute("PRAGMA query_only=0")
+    assert on_disk() == 4 and s.head[0] == 5  # the staged record is still staged, the failed one gone
+    s.close()  # flushes
+    assert [r.type for r in SqliteStore(path).events()][-1] == "ballot_returned" and on_disk() == 5

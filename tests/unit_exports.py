@@ -6,10 +6,10 @@ import random
 from pathlib import Path
 
 from device.election import load_election
-from device.exports import export_unit
+from device.exports import export_unit, json_line
 from device.signing import provision
 from device.sqlite_store import SqliteStore
-from device.store import record_hash
+from device.store import GENESIS_HASH, record_hash
 from sim.station import run_station_day
 from sim.voters import load_scenario
 
@@ -32,8 +32,7 @@ def read_records(path: Path) -> list[dict]:
 
 
 def write_records(path: Path, records: list[dict]) -> None:
-    path.write_text("".join(json.dumps(r, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-                            + "\n" for r in records), encoding="utf-8")
+    path.write_text("".join(json_line(r) + "\n" for r in records), encoding="utf-8")
 
 
 def rechain(records: list[dict], start: int = 0) -> None:
@@ -41,5 +40,5 @@ def rechain(records: list[dict], start: int = 0) -> None:
     for i in range(start, len(records)):
         r = records[i]
         r["seq"] = i + 1
-        r["prev_hash"] = records[i - 1]["hash"] if i else "0" * 64
+        r["prev_hash"] = records[i - 1]["hash"] if i else GENESIS_HASH
         r["hash"] = record_hash(r["seq"], r["type"], r["at"], r["data"], r["prev_hash"])

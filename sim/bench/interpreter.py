@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from device.election import load_election
+from device.interpreter import BallotInterpreter
 from sim.accuracy import voter_marks
 from sim.image_paper import ImagePaper
 
@@ -43,7 +44,6 @@ def _stats(values: list[float]) -> str:
 
 def _worker(jpegs: list[bytes], repeats: int) -> int:
     cv2.setNumThreads(1)
-    from device.interpreter import BallotInterpreter
     interpreter = BallotInterpreter(load_election("demo"))
     done = 0
     for _ in range(repeats):
@@ -55,7 +55,6 @@ def _worker(jpegs: list[bytes], repeats: int) -> int:
 
 def main(quick: bool) -> None:
     cv2.setNumThreads(1)
-    from device.interpreter import BallotInterpreter
     print("## interpreter (200-dpi letter, moderate scans, one core)")
     sheets = _sheets(10 if quick else 30)
     jpegs = [cv2.imencode(".jpg", s, [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes() for s in sheets]

@@ -25,19 +25,9 @@ from device.voter_roll import Voter, VoterRoll
 from hardware.interfaces import IdRecord
 from sim.full_fidelity import build_full_peripherals
 from sim.image_paper import ImagePaper
+from sim.station import SimClock
 
 TARGET_MS = 16.0
-
-
-class _Clock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, s: float) -> None:
-        self.now += s
 
 
 def _timed(obj, name: str, stage: str, laps: dict) -> None:
@@ -64,7 +54,7 @@ def main(quick: bool) -> None:
     paper = ImagePaper(election)
     rng = random.Random(1)
     voters = [Voter(f"V{i}", f"DOC{i:05d}", station) for i in range(n)]
-    clock = _Clock()
+    clock = SimClock(1_700_000_000.0)
     periph = build_full_peripherals(election, paper, random.Random(2), clock, transport="pty")
     with tempfile.TemporaryDirectory() as tmp:
         store = SqliteStore(Path(tmp) / "unit.db")
@@ -97,7 +87,7 @@ def main(quick: bool) -> None:
             for stage, seconds in laps.items():
                 per_stage[stage].append(seconds)
             totals.append(sum(laps.values()))
-        store.close() if hasattr(store, "close") else None
+        store.close()
     periph.close()
     print(f"## peripherals: firmware overhead per ballot at full fidelity ({n} ballots, pty, SQLite)")
     print(f"{'stage':32s} {'median ms':>10s} {'p95 ms':>8s}")

@@ -1,9 +1,8 @@
 """Benchmark: the durable store — cast transactions per second and the journal's share of a ballot.
 
-1. ``cast_ballot`` alone (one transaction: cast vote record + ``ballot_cast`` journal row, each
-   preceded by a plain ``append_event`` as a check-in would be), with ``synchronous=FULL`` (the
-   device) and with the simulation setting (``synchronous=NORMAL``, WAL): median and p95 per
-   transaction, and transactions per second.
+1. ``cast_ballot`` alone (one transaction: cast vote record + ``ballot_cast`` journal row),
+   with ``synchronous=FULL`` (the device) and with the simulation setting
+   (``synchronous=NORMAL``, WAL): median and p95 per transaction, and transactions per second.
 2. Whole logical-fidelity station days through the real controller on each store: the time
    spent inside the store's methods as a share of the time per ballot (every transition is a
    journal write, so this is the price of write-ahead journaling).
@@ -18,7 +17,7 @@ from pathlib import Path
 
 from device.ballot import CastVoteRecord
 from device.election import load_election
-from device.sqlite_store import SqliteStore
+from device.sqlite_store import DURABILITY, SqliteStore
 from device.store import MemoryStore
 from sim.station import run_station_day
 from sim.voters import load_scenario
@@ -75,7 +74,6 @@ def journal_share(kind: str, voters: int, reps: int) -> tuple[float, float]:
             else:
                 cls = _timed(SqliteStore)
                 store = cls(Path(tmp) / "u.db", durability=kind)
-            cls.spent = 0.0
             t0 = time.perf_counter()
             day = run_station_day(e, None, registered=voters, seed=rep, scenario=scenario, store=store)
             total = time.perf_counter() - t0
@@ -92,7 +90,7 @@ def main(quick: bool) -> None:
     for durability, n in (("full", n_full), ("simulation", n_sim)):
         t = cast_transactions(durability, n)
         med = statistics.median(t)
-        print(f"cast_ballot, durability={durability:<10} (synchronous={'FULL' if durability == 'full' else 'NORMAL'}): "
+        print(f"cast_ballot, durability={durability:<10} (synchronous={DURABILITY[durability]}): "
               f"median {med * 1e3:.3f} ms, p95 {_p95(t) * 1e3:.3f} ms, {1 / med:,.0f} transactions/s (n={n})")
     voters, reps = (150, 3) if quick else (400, 5)
     for kind in ("memory", "simulation", "full"):

@@ -23,7 +23,7 @@ from typing import Callable
 from escpos.capabilities import get_profile
 
 from hardware.interfaces import Slip
-from hardware.printer_escpos import STATUS_FIXED
+from hardware.printer_escpos import PAPER_END_BITS, STATUS_FIXED
 
 ESC, GS, DLE, LF = 0x1B, 0x1D, 0x10, 0x0A
 _CODEPAGES = {int(num): name.lower() for name, num in get_profile("default").get_code_pages().items()}
@@ -137,7 +137,7 @@ class PrinterTwin:
             return 5 + n
         if cmd == 0x56:  # GS V m [n]
             self._need(buf, 3)
-            used = 4 if buf[2] in (0x41, 0x42, 65, 66) else 3
+            used = 4 if buf[2] in (0x41, 0x42) else 3  # m = 0x41/0x42 is followed by n
             self._need(buf, used)
             self._cut()
             return used
@@ -161,7 +161,7 @@ class PrinterTwin:
             self._current.qr_codes.append(self._qr_store)
 
     def _status(self, n: int) -> None:
-        value = STATUS_FIXED | (0x60 if (n == 4 and self.paper_out) else 0)
+        value = STATUS_FIXED | (PAPER_END_BITS if (n == 4 and self.paper_out) else 0)
         if self._write is not None:
             self._write(bytes((value,)))
 

@@ -88,7 +88,7 @@ def load_profile(source: str | Path | dict | None = None) -> Profile:
             else:
                 text = resources.files("sim").joinpath("profiles", f"{name}.json").read_text()
                 where = f"profile {name!r}"
-        except (OSError, FileNotFoundError):
+        except OSError:  # FileNotFoundError included
             raise ProfileError(f"no profile file or bundled profile named {name!r}") from None
         try:
             data = json.loads(text)
@@ -110,4 +110,3 @@ class LineFaults(LineNoise):
     def __init__(self, faults: Faults, rng: random.Random):
         super().__init__(rng, corrupt=faults.byte_corruption_rate, drop=faults.dropped_frame_rate,
                          dup=faults.duplicated_frame_rate)
-        self.f = faults

@@ -20,19 +20,14 @@ from __future__ import annotations
 import random
 import threading
 from collections import deque
-from dataclasses import dataclass
 from typing import Any, Callable
 
 from hardware.interfaces import ScannerStatus
-from hardware.scanner_serial import Command, Event, Result, encode_events, encode_status
+from hardware.scanner_serial import (MAX_EVENTS_PER_FETCH, Command, Event, Result, encode_events,
+                                     encode_status)
 from hardware.serial_link import LinkDevice
+from sim.peripherals import Sheet
 from sim.twins.profile import LineFaults, Profile
-
-
-@dataclass
-class Sheet:
-    serial: int
-    frame: Any
 
 
 class ScannerTwin:
@@ -49,7 +44,6 @@ class ScannerTwin:
         self.jammed = False
         self.cover_open = False
         self.events: deque[tuple[Event, str]] = deque()
-        self._sent_events: bytes | None = None
         self.mechanical_seconds = 0.0
         self.line_seconds = 0.0
         self.tx_faults = LineFaults(profile.faults, rng)
@@ -197,7 +191,7 @@ class ScannerTwin:
         return self._reply(Result.OK)
 
     def _take_events(self) -> bytes:
-        batch = [self.events.popleft() for _ in range(min(len(self.events), 16))]
+        batch = [self.events.popleft() for _ in range(min(len(self.events), MAX_EVENTS_PER_FETCH))]
         return encode_events(batch)
 
     # --- the world's hands ----------------------------------------------------------------
