@@ -50,10 +50,11 @@ def _split(url: str) -> tuple[list[str], str, dict[str, str], str]:
 
 
 def _float(options: dict[str, str], key: str, default: float) -> float:
+    value = options.pop(key, default)
     try:
-        return float(options.pop(key, default))
+        return float(value)
     except ValueError:
-        raise RegistryError(f"option {key}={options.get(key)!r} is not a number") from None
+        raise RegistryError(f"option {key}={value!r} is not a number") from None
 
 
 def _port_factory(scheme: str, base: str, options: dict[str, str]) -> Callable[[], Any]:

@@ -243,3 +243,8 @@ def test_bad_urls_are_one_line_errors(url):
     with pytest.raises((RegistryError, PeripheralError)) as err:
         open_peripheral("scanner", url)
     assert "\n" not in str(err.value)
+
+
+def test_a_non_numeric_option_is_named_with_its_value():
+    with pytest.raises(RegistryError, match=r"option baud='fast' is not a number"):
+        open_peripheral("scanner", "serial:///dev/null?baud=fast")
