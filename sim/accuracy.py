@@ -27,7 +27,7 @@ from typing import Any, Callable
 
 import cv2
 
-from device.election import Election, load_election
+from device.election.definition import Election, load_election
 from sim.image_paper import ImagePaper
 from sim.marks import AMBIGUOUS, NO_VOTE, VOTE
 

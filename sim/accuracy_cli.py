@@ -10,7 +10,7 @@ import json
 import os
 import sys
 
-from device.cli import UserError
+from device.cli.main import UserError
 from sim.marks import MARK_STYLES
 from sim.scan_distortions import LEVELS
 

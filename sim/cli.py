@@ -14,8 +14,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from device.cli import UserError
-from device.election import load_election
+from device.cli.main import UserError
+from device.election.definition import load_election
 from sim.station import FIDELITIES, run_station_day, write_station_files
 from sim.voters import ScenarioError, load_scenario
 
@@ -52,8 +52,8 @@ def _open_store(path: str | None, seed: int):
         return None, None
     import random
 
-    from device.signing import provision
-    from device.sqlite_store import SqliteStore, StoreOpenError
+    from device.store.signing import provision
+    from device.store.sqlite import SqliteStore, StoreOpenError
     try:
         store = SqliteStore(path, durability="simulation")
     except StoreOpenError as exc:

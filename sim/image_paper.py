@@ -22,10 +22,10 @@ import random
 import cv2
 import numpy as np
 
-from device.ballot_layout import BallotLayout, layout_ballot
-from device.ballot_render import render_page
-from device.election import Election
-from device.interpreter import BallotInterpreter, MarkThresholds
+from device.ballots.layout import BallotLayout, layout_ballot
+from device.ballots.render import render_page
+from device.election.definition import Election
+from device.ballots.interpreter import BallotInterpreter, MarkThresholds
 from sim.marks import MARK_STYLES, SheetTruth, mark_page
 from sim.scan_distortions import LEVELS, distort
 

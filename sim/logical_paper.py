@@ -12,8 +12,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from device.ballot import BallotReading, ContestReading
-from device.election import Election
+from device.ballots.records import BallotReading, ContestReading
+from device.election.definition import Election
 
 SHEET_KINDS = ("ballot", "test_ballot", "wrong_election", "not_a_ballot")
 

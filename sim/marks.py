@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from device.ballot_layout import FIDUCIAL_MARGIN, FIDUCIAL_SIZE, PageLayout
+from device.ballots.layout import FIDUCIAL_MARGIN, FIDUCIAL_SIZE, PageLayout
 
 VOTE, AMBIGUOUS, NO_VOTE = "vote", "ambiguous", "no_vote"
 DEFINITE_KINDS = ("pen_fill", "pencil_fill", "partial_fill", "check", "cross", "outside")

@@ -25,7 +25,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from device.cli import UserError
+    from device.cli.main import UserError
     from sim.full_fidelity import TwinWorld, build_twins
     from sim.twins.endpoints import TcpEndpoint
     from sim.twins.profile import ProfileError, load_profile

@@ -33,12 +33,13 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from device.audit import replay_export, verify_export
-from device.controller import StationController
-from device.election import Election, load_election
-from device.exports import export_unit
-from device.signing import provision
-from device.sqlite_store import SqliteStore
+from device.audit.replay import replay_export
+from device.audit.verify import verify_export
+from device.station.controller import StationController
+from device.election.definition import Election, load_election
+from device.results.exports import export_unit
+from device.store.signing import provision
+from device.store.sqlite import SqliteStore
 from sim.memory_twins import MemoryCamera, MemoryIdReader, MemoryPrinter, MemoryScanner, MemoryWorld
 from sim.peripherals import StationPeripherals
 from sim.station import SimClock, StationDay, _streams, _visit, make_paper

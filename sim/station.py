@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from device.ballot import BLANK, INVALID, OVERVOTE, CastVoteRecord, contest_status
-from device.controller import StationController
-from device.election import Election
-from device.exports import json_doc, json_line
-from device.store import MemoryStore, StationStore
-from device.tally import tally_station
+from device.ballots.records import BLANK, INVALID, OVERVOTE, CastVoteRecord, contest_status
+from device.station.controller import StationController
+from device.election.definition import Election
+from device.results.exports import json_doc, json_line
+from device.store.journal import MemoryStore, StationStore
+from device.results.tally import tally_station
 from hardware.interfaces import ScannerEventKind
 from sim.voters import Scenario, Visitor, plan_station_day
 
@@ -248,7 +248,7 @@ def _truth(day: StationDay, style: str, marks: dict) -> CastVoteRecord:
 def write_station_files(day: StationDay, report: dict, out_dir: Path) -> dict[str, str]:
     """The station's files: roll, slips as text, journal (JSON lines), records, ``report``.
 
-    Lines and documents are encoded as the unit's export encodes them (``device.exports``)."""
+    Lines and documents are encoded as the unit's export encodes them (``device.results.exports``)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     ctl = day.controller
     files = {}

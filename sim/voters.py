@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from device.election import Election
-from device.identity import barcode_payload
-from device.voter_roll import Voter, VoterRoll
+from device.election.definition import Election
+from device.election.identity import barcode_payload
+from device.election.voter_roll import Voter, VoterRoll
 
 FORMAT = "ballotbox-scenario/1"
 DEFAULTS = {"turnout": 0.75, "blank_rate": 0.01, "overvote_rate": 0.01, "undervote_rate": 0.05,

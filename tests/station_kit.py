@@ -1,11 +1,11 @@
 """A small kit for controller tests: a controller on in-memory twins and logical paper."""
 import random
 
-from device.controller import StationController
-from device.election import load_election, parse_election
-from device.identity import barcode_payload
-from device.store import MemoryStore
-from device.voter_roll import Voter, VoterRoll
+from device.station.controller import StationController
+from device.election.definition import load_election, parse_election
+from device.election.identity import barcode_payload
+from device.store.journal import MemoryStore
+from device.election.voter_roll import Voter, VoterRoll
 from hardware.interfaces import IdRecord
 from sim.logical_paper import LogicalPaper
 from sim.memory_twins import build_memory_peripherals

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from device.cli import main
-from device.election import load_election
-from device.interpreter import BallotInterpreter
+from device.cli.main import main
+from device.election.definition import load_election
+from device.ballots.interpreter import BallotInterpreter
 from sim.accuracy import run_accuracy
 from sim.image_paper import ImagePaper
 

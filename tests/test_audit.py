@@ -9,14 +9,15 @@ import shutil
 import pytest
 from tests.unit_exports import exported_day, read_records, rechain, write_records
 
-from device.audit import replay_export, verify_export
-from device.ballot import CastVoteRecord
-from device.cli import main
-from device.election import load_election
-from device.exports import export_unit, json_doc, manifest_message
-from device.signing import UnitSigner, checkpoint_data, provision
-from device.sqlite_store import SqliteStore
-from device.store import record_hash
+from device.audit.replay import replay_export
+from device.audit.verify import verify_export
+from device.ballots.records import CastVoteRecord
+from device.cli.main import main
+from device.election.definition import load_election
+from device.results.exports import export_unit, json_doc, manifest_message
+from device.store.signing import UnitSigner, checkpoint_data, provision
+from device.store.sqlite import SqliteStore
+from device.store.journal import record_hash
 
 
 @pytest.fixture(scope="module")

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from pyzbar.pyzbar import ZBarSymbol, decode
 
-from device import ballot_render
-from device.ballot_layout import (FIDUCIAL_IDS, LayoutError, layout_ballot, parse_qr_payload,
+from device.ballots import render as ballot_render
+from device.ballots.layout import (FIDUCIAL_IDS, LayoutError, layout_ballot, parse_qr_payload,
                                   qr_payload)
-from device.ballot_render import RenderError, render_page
-from device.cli import main
-from device.election import BUNDLED, load_election
+from device.ballots.render import RenderError, render_page
+from device.cli.main import main
+from device.election.definition import BUNDLED, load_election
 
 
 @pytest.mark.parametrize("name", BUNDLED)

@@ -3,9 +3,9 @@ import re
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from device.cli import build_parser, main
-from device.events import catalog
-from device.station_machine import NON_TRANSITION_EVENTS, all_triggers, mermaid_diagram
+from device.cli.main import build_parser, main
+from device.station.events import catalog
+from device.station.machine import NON_TRANSITION_EVENTS, all_triggers, mermaid_diagram
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,9 +20,9 @@ def test_every_event_the_code_writes_is_in_the_catalog_with_a_unique_code():
 def test_every_message_the_code_names_exists():
     names = set(catalog()["messages"])
     used = set()
-    for path in (ROOT / "device").glob("*.py"):
+    for path in (ROOT / "device").rglob("*.py"):
         used |= set(re.findall(r'message\("([a-z_]+)"', path.read_text()))
-    from device.ballot import REJECTION_REASONS
+    from device.ballots.records import REJECTION_REASONS
     assert used <= names
     assert set(REJECTION_REASONS) <= names
     for reason in ("not_on_roll", "other_station", "already_voted", "invalid_document", "no_authorisation",

@@ -1,9 +1,9 @@
 """The station controller on in-memory twins: polls lifecycle, check-in, ballots, faults, boot."""
 import pytest
 
-from device.ballot import INVALID, OVERVOTE
-from device.controller import ControllerError
-from device.store import MemoryStore, StoreWriteError
+from device.ballots.records import INVALID, OVERVOTE
+from device.station.controller import ControllerError
+from device.store.journal import MemoryStore, StoreWriteError
 from tests.station_kit import Kit
 
 

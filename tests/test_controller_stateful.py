@@ -8,9 +8,9 @@ import hypothesis.strategies as st
 from hypothesis import settings
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from device.ballot import CastVoteRecord
-from device.store import GENESIS_HASH, record_hash
-from device.tally import tally_station
+from device.ballots.records import CastVoteRecord
+from device.store.journal import GENESIS_HASH, record_hash
+from device.results.tally import tally_station
 from sim.station import expected_contests
 from tests.station_kit import Kit
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from device.election import BUNDLED, ElectionError, bundled_path, election_hash, load_election, parse_election
+from device.election.definition import BUNDLED, ElectionError, bundled_path, election_hash, load_election, parse_election
 
 
 def demo_doc():

@@ -10,12 +10,12 @@ import random
 
 import pytest
 
-from device.store import MemoryStore
+from device.store.journal import MemoryStore
 from hardware.scanner_serial import Command
 from sim.full_fidelity import build_full_peripherals
 from sim.station import run_station_day
 from sim.voters import load_scenario
-from device.election import load_election
+from device.election.definition import load_election
 from tests.station_kit import Kit
 
 FLOW_COMMANDS = [Command.FEED, Command.ACCEPT, Command.DIVERT, Command.RETURN]

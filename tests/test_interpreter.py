@@ -5,10 +5,10 @@ import cv2
 import numpy as np
 import pytest
 
-from device.ballot_layout import layout_ballot
-from device.ballot_render import render_page
-from device.election import BallotStyle, load_election
-from device.interpreter import BallotInterpreter, MarkThresholds, decode_image
+from device.ballots.layout import layout_ballot
+from device.ballots.render import render_page
+from device.election.definition import BallotStyle, load_election
+from device.ballots.interpreter import BallotInterpreter, MarkThresholds, decode_image
 
 DEMO = load_election("demo")
 INTERP = BallotInterpreter(DEMO)
@@ -145,7 +145,7 @@ def test_encoded_bytes_files_and_garbage(tmp_path):
 
 def test_huge_image_is_refused_from_its_header():
     ok, png = cv2.imencode(".png", np.zeros((9000, 8000), np.uint8))
-    from device.interpreter import ImageDecodeError
+    from device.ballots.interpreter import ImageDecodeError
     with pytest.raises(ImageDecodeError, match="larger than"):
         decode_image(png.tobytes())
     assert INTERP.interpret_bytes(png.tobytes()).rejection == "not_a_ballot"
@@ -154,7 +154,7 @@ def test_huge_image_is_refused_from_its_header():
 def test_cli_interpret_json(tmp_path, capsys):
     import json
 
-    from device.cli import main
+    from device.cli.main import main
     path = tmp_path / "b.png"
     cv2.imwrite(str(path), marked(marks=VOTES))
     assert main(["ballots", "interpret", str(path), "--election", "demo", "--json"]) == 0

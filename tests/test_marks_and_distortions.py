@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from device.election import load_election
+from device.election.definition import load_election
 from sim import scan_distortions as sd
 from sim.image_paper import ImagePaper
 from sim.marks import AMBIGUOUS, DEFINITE_KINDS, NO_VOTE, VOTE, draw_mark, draw_stray, mark_page
@@ -112,7 +112,7 @@ def test_make_sheet_leaves_the_callers_rng_alone():
 def test_station_day_at_image_fidelity_tallies_like_logical(capsys):
     import json
 
-    from device.cli import main
+    from device.cli.main import main
     results = {}
     for fidelity in ("logical", "image"):
         assert main(["sim", "station", "--election", "demo", "--voters", "25", "--seed", "4",

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from device.identity import IdDocumentError, parse_id_record
-from device.mrz import char_value, check_digit, format_td1, format_td3, parse_mrz
+from device.election.identity import IdDocumentError, parse_id_record
+from device.election.mrz import char_value, check_digit, format_td1, format_td3, parse_mrz
 from hardware.interfaces import IdRecord
 
 # Doc 9303 part 5, appendix A (TD1 specimen) and part 4, appendix A (TD3 specimen).

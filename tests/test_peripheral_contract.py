@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import segno
 
-from device.identity import barcode_payload, parse_id_record
+from device.election.identity import barcode_payload, parse_id_record
 from hardware.camera import CameraIdReader, OpenCVCamera, decode_voter_card
 from hardware.interfaces import (DoubleFeed, PeripheralError, PeripheralTimeout, ScannerEventKind,
                                  ScannerJam, Slip)
@@ -127,7 +127,7 @@ def test_id_reader_delivers_mrz_and_barcodes(bundle):
 
 @pytest.mark.parametrize("backend", ["sim", "pty", "tcp"])
 def test_serial_id_reader_survives_garbage_and_truncation(backend, tmp_path):
-    from device.identity import IdDocumentError
+    from device.election.identity import IdDocumentError
     b = make_bundle(backend, tmp_path)
     try:
         twin = b.extras["twins"]["id_reader"]

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from device.seats import SeatAllocationError, allocate_seats
+from device.results.seats import SeatAllocationError, allocate_seats
 
 votes_st = st.dictionaries(st.sampled_from("ABCDEFGHIJ"), st.integers(0, 100_000), min_size=1, max_size=8) \
     .filter(lambda v: sum(v.values()) > 0)

@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import random
 
-from device.ballot import CastVoteRecord
-from device.election import load_election
-from device.exports import export_unit
-from device.signing import UnitSigner
-from device.sqlite_store import SqliteStore
+from device.ballots.records import CastVoteRecord
+from device.election.definition import load_election
+from device.results.exports import export_unit
+from device.store.signing import UnitSigner
+from device.store.sqlite import SqliteStore
 from tests.unit_exports import exported_day
 
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import random
 
-from device.signing import UnitSigner, append_checkpoint, check_checkpoint, provision, verify
-from device.sqlite_store import SqliteStore
-from device.store import MemoryStore, checkpoint_message
+from device.store.signing import UnitSigner, append_checkpoint, check_checkpoint, provision, verify
+from device.store.sqlite import SqliteStore
+from device.store.journal import MemoryStore, checkpoint_message
 
 
 def test_key_is_created_once_and_kept_with_the_store(tmp_path):
@@ -52,10 +52,10 @@ from pathlib import Path  # noqa: E402
 import jsonschema  # noqa: E402
 import pytest  # noqa: E402
 
-from device.ballot import CastVoteRecord  # noqa: E402
-from device.cli import main  # noqa: E402
-from device.election import load_election  # noqa: E402
-from device.exports import ExportError, export_unit  # noqa: E402
+from device.ballots.records import CastVoteRecord  # noqa: E402
+from device.cli.main import main  # noqa: E402
+from device.election.definition import load_election  # noqa: E402
+from device.results.exports import ExportError, export_unit  # noqa: E402
 from tests.unit_exports import exported_day  # noqa: E402
 
 SCHEMAS = Path(__file__).resolve().parent.parent.parent / "shared" / "schemas" / "nist"

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from device.ballot import CastVoteRecord
-from device.sqlite_store import JournalIntegrityError, SqliteStore, StoreOpenError
-from device.store import GENESIS_HASH, MemoryStore, StoreWriteError, record_hash
+from device.ballots.records import CastVoteRecord
+from device.store.sqlite import JournalIntegrityError, SqliteStore, StoreOpenError
+from device.store.journal import GENESIS_HASH, MemoryStore, StoreWriteError, record_hash
 
 
 def cvr(i: int, rng: random.Random) -> CastVoteRecord:

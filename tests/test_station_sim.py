@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
-from device.cli import main
-from device.election import load_election
+from device.cli.main import main
+from device.election.definition import load_election
 from sim.station import run_station_day
 from sim.voters import load_scenario, ScenarioError, parse_scenario
 
@@ -70,7 +70,7 @@ def test_cli_writes_station_files(tmp_path, capsys):
     (["--scenario", "no-such-scenario"], "no scenario file"),
 ])
 def test_cli_bad_input_is_one_line_exit_2(args, words):
-    proc = subprocess.run([sys.executable, "-m", "device.cli", "sim", "station", *args],
+    proc = subprocess.run([sys.executable, "-m", "device.cli.main", "sim", "station", *args],
                           capture_output=True, text=True)
     assert proc.returncode == 2
     assert words in proc.stderr and "Traceback" not in proc.stderr

@@ -1,9 +1,9 @@
 """Tally conventions, the invariant, verdicts, and aggregation of stations into districts and nation."""
 import pytest
 
-from device.ballot import BLANK, INVALID, OVERVOTE, UNDERVOTE, VALID, CastVoteRecord
-from device.election import load_election
-from device.tally import ContestTally, TallyInvariantError, aggregate, majority_verdict, tally_station
+from device.ballots.records import BLANK, INVALID, OVERVOTE, UNDERVOTE, VALID, CastVoteRecord
+from device.election.definition import load_election
+from device.results.tally import ContestTally, TallyInvariantError, aggregate, majority_verdict, tally_station
 
 
 def cvr(i, style, **contests):

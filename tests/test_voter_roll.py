@@ -1,8 +1,8 @@
 """Voter roll CSV: loads, and every malformed file gets one clear error naming the line."""
 import pytest
 
-from device.election import load_election
-from device.voter_roll import VoterRoll, VoterRollError
+from device.election.definition import load_election
+from device.election.voter_roll import VoterRoll, VoterRollError
 
 HEADER = "voter_id,document_number,station_id\n"
 

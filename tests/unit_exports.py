@@ -5,11 +5,11 @@ import json
 import random
 from pathlib import Path
 
-from device.election import load_election
-from device.exports import export_unit, json_line
-from device.signing import provision
-from device.sqlite_store import SqliteStore
-from device.store import GENESIS_HASH, record_hash
+from device.election.definition import load_election
+from device.results.exports import export_unit, json_line
+from device.store.signing import provision
+from device.store.sqlite import SqliteStore
+from device.store.journal import GENESIS_HASH, record_hash
 from sim.station import run_station_day
 from sim.voters import load_scenario
 

@@ -13,7 +13,7 @@ import pstats
 import statistics
 import time
 
-from device.election import load_election
+from device.election.definition import load_election
 from sim.station import run_station_day
 from sim.voters import load_scenario
 
@@ -30,8 +30,8 @@ def _one_day(election, scenario, seed: int, voters: int) -> tuple[int, float]:
 
 def _floor_costs(n: int) -> tuple[float, float]:
     """Cost of one bare ``transitions`` trigger (no callbacks) and of one journal record hash."""
-    from device.station_machine import build_machines
-    from device.store import make_record
+    from device.station.machine import build_machines
+    from device.store.journal import make_record
 
     class Model:
         pass

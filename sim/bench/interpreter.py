@@ -17,8 +17,8 @@ from concurrent.futures import ProcessPoolExecutor
 import cv2
 import numpy as np
 
-from device.election import load_election
-from device.interpreter import BallotInterpreter
+from device.election.definition import load_election
+from device.ballots.interpreter import BallotInterpreter
 from sim.accuracy import voter_marks
 from sim.image_paper import ImagePaper
 

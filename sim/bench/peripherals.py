@@ -17,11 +17,11 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from device.controller import StationController
-from device.election import load_election
-from device.identity import barcode_payload
-from device.sqlite_store import SqliteStore
-from device.voter_roll import Voter, VoterRoll
+from device.station.controller import StationController
+from device.election.definition import load_election
+from device.election.identity import barcode_payload
+from device.store.sqlite import SqliteStore
+from device.election.voter_roll import Voter, VoterRoll
 from hardware.interfaces import IdRecord
 from sim.full_fidelity import build_full_peripherals
 from sim.image_paper import ImagePaper

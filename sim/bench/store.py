@@ -15,10 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from device.ballot import CastVoteRecord
-from device.election import load_election
-from device.sqlite_store import DURABILITY, SqliteStore
-from device.store import MemoryStore
+from device.ballots.records import CastVoteRecord
+from device.election.definition import load_election
+from device.store.sqlite import DURABILITY, SqliteStore
+from device.store.journal import MemoryStore
 from sim.station import run_station_day
 from sim.voters import load_scenario
 

@@ -1,0 +1,101 @@
+"""The journal's hash chain, checked record by record: one walker for the store and the auditor.
+
+``parse_journal`` reads ``journal.jsonl`` without trusting it; ``chain_fault`` finds and
+classifies the first break (altered, deleted, reordered, inserted, truncated).
+"""
+from __future__ import annotations
+
+import json
+
+from device.audit.findings import Fault
+from device.store.journal import GENESIS_HASH, record_hash
+
+_FIELDS = {"seq": int, "type": str, "data": dict, "prev_hash": str, "hash": str}
+
+
+def parse_journal(raw: bytes) -> tuple[list[dict | None], bool]:
+    """Records of ``journal.jsonl`` (None for a line that is not a complete record) and whether
+    the file ends with a line end."""
+    lines = raw.split(b"\n")
+    complete = raw.endswith(b"\n") or not raw
+    if complete:
+        lines = lines[:-1]
+    out: list[dict | None] = []
+    for line in lines:
+        try:
+            obj = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            out.append(None)
+            continue
+        ok = isinstance(obj, dict) and all(isinstance(obj.get(k), t) and not isinstance(obj.get(k), bool)
+                                           for k, t in _FIELDS.items()) \
+            and isinstance(obj.get("at"), (int, float)) and not isinstance(obj.get("at"), bool)
+        out.append(obj if ok else None)
+    return out, complete
+
+
+def _own_hash(r: dict, seq: int | None = None) -> str:
+    try:
+        return record_hash(r["seq"] if seq is None else seq, r["type"], r["at"], r["data"], r["prev_hash"])
+    except (TypeError, ValueError):
+        return ""
+
+
+# --- the journal's chain -------------------------------------------------------------------
+
+def chain_fault(records: list[dict | None], complete: bool) -> Fault | None:
+    """The first break in the journal's chain, classified, or None."""
+    for i, r in enumerate(records):
+        if r is None:
+            prev = next((x["seq"] for x in reversed(records[:i]) if x), 0)
+            if i == len(records) - 1 and not complete:
+                return Fault("truncated", f"journal record seq {prev + 1}",
+                             f"the journal ends in the middle of line {i + 1}")
+            return Fault("altered", f"journal line {i + 1} (after seq {prev})", "not a complete record")
+    seqs = [r["seq"] for r in records]
+    n = len(seqs)
+    if seqs != list(range(1, n + 1)):
+        if sorted(seqs) == list(range(1, n + 1)):
+            p = next(i for i, s in enumerate(seqs) if s != i + 1)
+            return Fault("reordered", f"journal record seq {seqs[p]}",
+                         f"found at position {p + 1}, where seq {p + 1} belongs")
+        seen: dict[int, int] = {}
+        for i, s in enumerate(seqs):
+            if s in seen:
+                forged = _forged_of(records, seen[s], i)
+                return Fault("inserted", f"journal record seq {s} (line {forged + 1})",
+                             f"a second record with seq {s}; it does not fit the chain")
+            seen[s] = i
+        missing = next(s for s in range(1, max(seqs) + 1) if s not in seen)
+        return Fault("deleted", f"journal record seq {missing}", "missing from the sequence")
+    prev_hash = GENESIS_HASH
+    for i, r in enumerate(records):
+        if _own_hash(r) != r["hash"]:
+            for d in (1, 2, 3):
+                if _own_hash(r, r["seq"] - d) == r["hash"]:
+                    return Fault("inserted", f"journal record seq {r['seq'] - d}",
+                                 f"{d} record(s) inserted before it and the rest renumbered")
+                if _own_hash(r, r["seq"] + d) == r["hash"]:
+                    return Fault("deleted", f"journal record seq {r['seq']}",
+                                 f"{d} record(s) deleted here and the rest renumbered")
+            return Fault("altered", f"journal record seq {r['seq']}", "its hash does not match its content")
+        if r["prev_hash"] != prev_hash:
+            before = records[i - 2]["hash"] if i >= 2 else GENESIS_HASH
+            if i >= 1 and r["prev_hash"] == before:
+                return Fault("inserted", f"journal record seq {r['seq'] - 1}",
+                             "the next record links past it to the one before")
+            return Fault("altered", f"journal record seq {r['seq'] - 1}",
+                         "rewritten and rehashed: the next record's prev_hash no longer matches it")
+        prev_hash = r["hash"]
+    return None
+
+
+def _forged_of(records: list[dict], a: int, b: int) -> int:
+    """Of two records with the same seq, the index of the one that does not fit the chain."""
+    def fits(i: int) -> bool:
+        r = records[i]
+        prev = GENESIS_HASH if r["seq"] == 1 else next(
+            (x["hash"] for x in records if x["seq"] == r["seq"] - 1), None)
+        return _own_hash(r) == r["hash"] and r["prev_hash"] == prev and \
+            any(x["prev_hash"] == r["hash"] for x in records)
+    return b if fits(a) or not fits(b) else a

@@ -1,0 +1,1 @@
+"""Paper ballots: layout, rendering, the interpreter, and what a reading or a cast vote record says."""

@@ -1,0 +1,126 @@
+"""Ballot rendering: a ``BallotLayout`` drawn as grayscale page images, PNG files and a PDF.
+
+Pages are drawn with Pillow (labels in Unicode — Latin, Cyrillic — with the DejaVu Sans font
+from the Debian package ``fonts-dejavu-core``), and the ArUco fiducials and the QR code are
+painted module by module on exact millimetre boundaries so every printed thing sits where the
+layout says, at any dpi. ``write_ballot_files`` is what ``ballotbox ballots render`` runs: a
+PNG per page, one printable PDF of all styles, and a layout JSON per style (the contract that
+tests and outside tools use to mark ballots).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from device.ballots.layout import (FIDUCIAL_CELLS, FIDUCIAL_DICTIONARY, BallotLayout, PageLayout,
+                                  layout_ballot, qr_symbol)
+from device.election.definition import Election
+
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+FONT_REGULAR = FONT_DIR / "DejaVuSans.ttf"
+FONT_BOLD = FONT_DIR / "DejaVuSans-Bold.ttf"
+OVAL_LINE_MM = 0.35
+_ARUCO = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, FIDUCIAL_DICTIONARY))
+_fonts: dict[tuple[bool, int], ImageFont.FreeTypeFont] = {}
+
+
+class RenderError(RuntimeError):
+    """Rendering is impossible on this machine (font missing, output not writable)."""
+
+
+def _font(bold: bool, size_px: int) -> ImageFont.FreeTypeFont:
+    key = (bold, size_px)
+    if key not in _fonts:
+        path = FONT_BOLD if bold else FONT_REGULAR
+        if not path.exists():
+            raise RenderError(f"font {path} is missing: install the Debian package "
+                              "fonts-dejavu-core (apt-get install fonts-dejavu-core)")
+        _fonts[key] = ImageFont.truetype(str(path), size_px)
+    return _fonts[key]
+
+
+def _paint_matrix(pixels: np.ndarray, dark: np.ndarray, x_mm: float, y_mm: float,
+                  cell_mm: float, k: float) -> None:
+    """Paint a boolean matrix (True = black) with cell edges rounded from exact mm positions."""
+    rows, cols = dark.shape
+    xs = np.round((x_mm + np.arange(cols + 1) * cell_mm) * k).astype(int)
+    ys = np.round((y_mm + np.arange(rows + 1) * cell_mm) * k).astype(int)
+    for r in range(rows):
+        for c in range(cols):
+            pixels[ys[r]:ys[r + 1], xs[c]:xs[c + 1]] = 0 if dark[r, c] else 255
+
+
+def fiducial_bits(marker_id: int) -> np.ndarray:
+    """The 6x6 cell matrix of an ArUco marker, True where black."""
+    return cv2.aruco.generateImageMarker(_ARUCO, marker_id, FIDUCIAL_CELLS) < 128
+
+
+def render_page(page: PageLayout, dpi: float = 200.0) -> np.ndarray:
+    """One page as a grayscale uint8 array (white paper, black ink)."""
+    k = dpi / 25.4
+    width, height = round(page.size_mm[0] * k), round(page.size_mm[1] * k)
+    image = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(image)
+    for item in page.texts:
+        size = max(6, round(item.size_pt * dpi / 72))
+        while size > 6 and draw.textlength(item.text, font=_font(item.bold, size)) > item.max_width_mm * k:
+            size -= 1
+        draw.text((item.x_mm * k, item.y_mm * k), item.text, fill=0, font=_font(item.bold, size))
+    line = max(1, round(OVAL_LINE_MM * k))
+    for oval in page.ovals:
+        (cx, cy), (ow, oh) = oval.centre_mm, oval.size_mm
+        draw.ellipse([(cx - ow / 2) * k, (cy - oh / 2) * k, (cx + ow / 2) * k, (cy + oh / 2) * k],
+                     outline=0, width=line)
+    pixels = np.array(image)
+    for marker_id, (x, y), side in page.fiducials():
+        _paint_matrix(pixels, fiducial_bits(marker_id), x, y, side / FIDUCIAL_CELLS, k)
+    matrix, module = qr_symbol(page.qr_payload)
+    bx, by, side = page.qr_box_mm
+    offset = (side - module * len(matrix)) / 2
+    _paint_matrix(pixels, np.array(matrix, dtype=bool), bx + offset, by + offset, module, k)
+    return pixels
+
+
+def render_ballot(layout: BallotLayout, dpi: float = 200.0) -> list[np.ndarray]:
+    return [render_page(page, dpi) for page in layout.pages]
+
+
+def write_ballot_files(election: Election, style_ids: list[str], out_dir: Path, dpi: float = 200.0,
+                       paper: str = "letter", test: bool = False) -> dict[str, object]:
+    """Write ``<style>-p<N>.png`` per page, ``ballots.pdf`` and ``<style>.layout.json``.
+
+    Returns a summary: the files written per style.
+    """
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RenderError(f"cannot create {out_dir}: {exc.strerror or exc}") from None
+    pdf_pages: list[Image.Image] = []
+    styles: dict[str, list[str]] = {}
+    summary: dict[str, object] = {"out": str(out_dir), "dpi": dpi, "paper": paper, "styles": styles}
+    for style_id in style_ids:
+        layout = layout_ballot(election, style_id, paper, test)
+        files = []
+        for page, pixels in zip(layout.pages, render_ballot(layout, dpi)):
+            path = out_dir / f"{_safe(style_id)}-p{page.page}.png"
+            pil = Image.fromarray(pixels)
+            pil.save(path, dpi=(dpi, dpi))
+            pdf_pages.append(pil)
+            files.append(str(path))
+        layout_path = out_dir / f"{_safe(style_id)}.layout.json"
+        layout_path.write_text(json.dumps(layout.to_json(dpi), indent=1, ensure_ascii=False) + "\n",
+                               encoding="utf-8")
+        files.append(str(layout_path))
+        styles[style_id] = files
+    pdf_path = out_dir / "ballots.pdf"
+    pdf_pages[0].save(pdf_path, save_all=True, append_images=pdf_pages[1:], resolution=dpi)
+    summary["pdf"] = str(pdf_path)
+    return summary
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)

@@ -1,0 +1,79 @@
+"""``ballotbox device export --store DB --out DIR``: the unit's records for auditors.
+
+Opens the unit's SQLite database, appends a signed ``export`` checkpoint to its journal and
+writes the export folder described in ``device/results/exports.py`` (journal, cast vote records,
+results, public key, signatures, NIST SP 1500-100/101/103 files, Arlo ballot manifest).
+The election definition is found among the bundled ones by the hash the unit loaded, or given
+with ``--election``. Exit status 2 for bad input (no store, no key, wrong election, folder
+already used).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from device.cli.main import UserError
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "export", help="export the unit's journal, records, results and signatures for auditors",
+        description="Write the unit's export folder: journal (JSON lines), cast vote records, "
+                    "results, public key, signatures, NIST common-data-format files and the "
+                    "Arlo ballot manifest. Appends a signed 'export' checkpoint to the journal.")
+    p.add_argument("--store", required=True, metavar="DB", help="the unit's SQLite database")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder to write (must not hold an export)")
+    p.add_argument("--election", help="election name or JSON file (default: the bundled election "
+                                      "whose hash the unit loaded)")
+    p.add_argument("--json", action="store_true", help="print a JSON summary")
+    p.set_defaults(func=run_export)
+
+
+def _election_for(records, name: str | None):
+    from device.election.definition import BUNDLED, load_election
+    if name:
+        return load_election(name)
+    wanted = next((r.data.get("election_hash") for r in records if r.type == "load_election"), None)
+    if wanted is None:
+        raise UserError("the unit never loaded an election; give --election")
+    for bundled in BUNDLED:
+        election = load_election(bundled)
+        if election.hash == wanted:
+            return election
+    raise UserError(f"no bundled election has hash {wanted[:16]}...; give --election FILE")
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from device.results.exports import ExportError, export_unit
+    from device.store.signing import KEY_META, provision
+    from device.store.sqlite import JournalIntegrityError, SqliteStore, StoreOpenError
+    from device.store.journal import StoreWriteError
+
+    if not Path(args.store).is_file():
+        raise UserError(f"no unit database at {args.store}")
+    try:
+        store = SqliteStore(args.store)
+    except (StoreOpenError, JournalIntegrityError) as exc:
+        raise UserError(str(exc)) from None
+    try:
+        if store.read_meta(KEY_META) is None:
+            raise UserError(f"{args.store} holds no unit key: the unit was never provisioned")
+        records = list(store.events())
+        election = _election_for(records, args.election)
+        last_at = records[-1].at if records else 0.0
+        summary = export_unit(store, election, args.out, provision(store),
+                              at=max(time.time(), last_at))
+    except (ExportError, StoreWriteError) as exc:
+        raise UserError(str(exc)) from None
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(summary, indent=1))
+    else:
+        print(f"exported {summary['journal_records']} journal records and "
+              f"{summary['cast_vote_records']} cast vote records of station {summary['station']} "
+              f"to {summary['out']}")
+        print(f"unit public key: {summary['public_key']}")
+    return 0

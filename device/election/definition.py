@@ -1,0 +1,305 @@
+"""Election definition: the versioned JSON format, its validation and its canonical hash.
+
+An election file (format ``ballotbox-election/1``) names the districts and polling stations,
+the parties, the contests (``plurality``, ``party-list``, ``majority-runoff``), the ballot
+styles (which contests appear at which stations) and the voting policy (what happens to an
+overvoted, blank or unreadable ballot). ``load_election`` accepts a bundled name (``demo``,
+``cambodia-2022``, ``kyrgyzstan-2017``) or a path; every error names the JSON path of the bad
+field and is raised as ``ElectionError`` — never a bare traceback for bad input.
+
+The canonical hash is the SHA-256 of the canonical JSON bytes (sorted keys, no insignificant
+whitespace, UTF-8), so it is stable across key order and formatting. Ballots print a prefix of
+it in their QR code, so a ballot from another election is refused.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from device.store.canonical_json import canonical_bytes
+
+FORMAT = "ballotbox-election/1"
+CONTEST_KINDS = ("plurality", "party-list", "majority-runoff")
+SEAT_METHODS = ("dhondt", "sainte-lague", "largest-remainder")
+POLICY_ACTIONS = {
+    "overvote": ("return", "accept-invalid"),
+    "blank": ("return", "accept-invalid"),
+    "unreadable": ("reject", "accept-invalid"),
+}
+DEFAULT_POLICY = {"overvote": "return", "blank": "return", "unreadable": "reject"}
+HASH_PREFIX_LEN = 16  # hex characters of the election hash printed on ballots
+
+
+class ElectionError(ValueError):
+    """A malformed election definition; ``str()`` names the JSON path of the bad field."""
+
+    def __init__(self, path: str, message: str):
+        self.path = path
+        self.message = message
+        super().__init__(message if path == "$" else f"{path}: {message}")
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: str
+    name: str
+    party: str | None = None
+
+
+@dataclass(frozen=True)
+class Contest:
+    id: str
+    kind: str
+    title: str
+    choices: tuple[Choice, ...]
+    vote_for: int = 1
+    method: str | None = None  # party-list only
+    threshold: float = 0.0  # party-list only: share of valid votes needed for a seat
+    seats: dict[str, int] = field(default_factory=dict)  # party-list: district id -> seats
+
+    def choice_ids(self) -> list[str]:
+        return [c.id for c in self.choices]
+
+
+@dataclass(frozen=True)
+class District:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Station:
+    id: str
+    name: str
+    district: str
+    ballot_style: str
+
+
+@dataclass(frozen=True)
+class Party:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class BallotStyle:
+    id: str
+    contests: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Election:
+    """A validated election definition. Build one with ``parse_election`` or ``load_election``."""
+
+    id: str
+    title: str
+    date: str
+    districts: dict[str, District]
+    stations: dict[str, Station]
+    parties: dict[str, Party]
+    contests: dict[str, Contest]
+    ballot_styles: dict[str, BallotStyle]
+    policy: dict[str, str]
+    raw: dict[str, Any] = field(repr=False, compare=False)
+    hash: str = ""
+
+    @property
+    def hash_prefix(self) -> str:
+        return self.hash[:HASH_PREFIX_LEN]
+
+    def contests_for_style(self, style_id: str) -> list[Contest]:
+        return [self.contests[c] for c in self.ballot_styles[style_id].contests]
+
+    def contests_at_station(self, station_id: str) -> list[Contest]:
+        return self.contests_for_style(self.stations[station_id].ballot_style)
+
+    def canonical_bytes(self) -> bytes:
+        return canonical_bytes(self.raw)
+
+
+def election_hash(document: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_bytes(document)).hexdigest()
+
+
+# --- validation helpers -------------------------------------------------------------------
+
+def _req(obj: dict, key: str, path: str, kind: type | tuple = str) -> Any:
+    if not isinstance(obj, dict):
+        raise ElectionError(path, "must be an object")
+    if key not in obj:
+        raise ElectionError(f"{path}.{key}", "is required")
+    value = obj[key]
+    if isinstance(value, bool) and kind in (int, float, (int, float)):
+        raise ElectionError(f"{path}.{key}", "must be a number, not true/false")
+    if not isinstance(value, kind):
+        names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+        raise ElectionError(f"{path}.{key}", f"must be of type {_json_type(names)}")
+    if kind is str and not value.strip():
+        raise ElectionError(f"{path}.{key}", "must not be empty")
+    return value
+
+
+def _json_type(pyname: str) -> str:
+    return {"str": "string", "int": "integer", "list": "array", "dict": "object",
+            "float": "number", "int/float": "number"}.get(pyname, pyname)
+
+
+def _id_list(items: Any, path: str) -> list[tuple[str, dict]]:
+    """Check an array of objects with unique string ids; return (path, obj) pairs."""
+    if not isinstance(items, list):
+        raise ElectionError(path, "must be an array")
+    if not items:
+        raise ElectionError(path, "must not be empty")
+    seen: dict[str, int] = {}
+    out = []
+    for i, obj in enumerate(items):
+        p = f"{path}[{i}]"
+        ident = _req(obj, "id", p)
+        if ident in seen:
+            raise ElectionError(f"{p}.id", f"duplicate id {ident!r} (also at {path}[{seen[ident]}])")
+        seen[ident] = i
+        out.append((p, obj))
+    return out
+
+
+def _ref(value: Any, known: dict, path: str, what: str) -> str:
+    if not isinstance(value, str) or value not in known:
+        raise ElectionError(path, f"unknown {what} {value!r}")
+    return value
+
+
+def parse_election(document: Any) -> Election:
+    """Validate a decoded election document and build an ``Election``."""
+    if not isinstance(document, dict):
+        raise ElectionError("$", "an election must be a JSON object")
+    fmt = document.get("format")
+    if fmt != FORMAT:
+        raise ElectionError("$.format", f"must be {FORMAT!r} (got {fmt!r})")
+    eid = _req(document, "id", "$")
+    title = _req(document, "title", "$")
+    date = _req(document, "date", "$")
+
+    districts = {o["id"]: District(o["id"], _req(o, "name", p))
+                 for p, o in _id_list(document.get("districts"), "$.districts")}
+    parties = {}
+    if "parties" in document:
+        parties = {o["id"]: Party(o["id"], _req(o, "name", p))
+                   for p, o in _id_list(document["parties"], "$.parties")}
+
+    contests: dict[str, Contest] = {}
+    for p, o in _id_list(document.get("contests"), "$.contests"):
+        contests[o["id"]] = _parse_contest(o, p, districts, parties)
+
+    styles: dict[str, BallotStyle] = {}
+    for p, o in _id_list(document.get("ballot_styles"), "$.ballot_styles"):
+        refs = _req(o, "contests", p, list)
+        if not refs:
+            raise ElectionError(f"{p}.contests", "must list at least one contest")
+        if len(set(map(str, refs))) != len(refs):
+            raise ElectionError(f"{p}.contests", "lists a contest twice")
+        styles[o["id"]] = BallotStyle(o["id"], tuple(
+            _ref(c, contests, f"{p}.contests[{j}]", "contest") for j, c in enumerate(refs)))
+
+    stations: dict[str, Station] = {}
+    for p, o in _id_list(document.get("stations"), "$.stations"):
+        st = Station(o["id"], _req(o, "name", p),
+                     _ref(o.get("district"), districts, f"{p}.district", "district"),
+                     _ref(o.get("ballot_style"), styles, f"{p}.ballot_style", "ballot style"))
+        for cid in styles[st.ballot_style].contests:
+            c = contests[cid]
+            if c.kind == "party-list" and st.district not in c.seats:
+                raise ElectionError(f"{p}.ballot_style",
+                                    f"contest {cid!r} has no seats for district {st.district!r}")
+        stations[st.id] = st
+
+    policy = dict(DEFAULT_POLICY)
+    raw_policy = document.get("policy", {})
+    if not isinstance(raw_policy, dict):
+        raise ElectionError("$.policy", "must be an object")
+    for key, action in raw_policy.items():
+        if key not in POLICY_ACTIONS:
+            raise ElectionError(f"$.policy.{key}", f"unknown policy key (expected one of "
+                                                   f"{', '.join(POLICY_ACTIONS)})")
+        if action not in POLICY_ACTIONS[key]:
+            raise ElectionError(f"$.policy.{key}",
+                                f"must be one of {', '.join(POLICY_ACTIONS[key])} (got {action!r})")
+        policy[key] = action
+
+    return Election(eid, title, date, districts, stations, parties, contests, styles, policy,
+                    raw=document, hash=election_hash(document))
+
+
+def _parse_contest(o: dict, p: str, districts: dict, parties: dict) -> Contest:
+    kind = _req(o, "kind", p)
+    if kind not in CONTEST_KINDS:
+        raise ElectionError(f"{p}.kind", f"must be one of {', '.join(CONTEST_KINDS)} (got {kind!r})")
+    title = _req(o, "title", p)
+    choices = []
+    for cp, co in _id_list(o.get("choices"), f"{p}.choices"):
+        party = co.get("party")
+        if party is not None:
+            _ref(party, parties, f"{cp}.party", "party")
+        choices.append(Choice(co["id"], _req(co, "name", cp), party))
+    vote_for = o.get("vote_for", 1)
+    if isinstance(vote_for, bool) or not isinstance(vote_for, int) or vote_for < 1:
+        raise ElectionError(f"{p}.vote_for", f"must be a whole number >= 1 (got {vote_for!r})")
+    if vote_for > len(choices):
+        raise ElectionError(f"{p}.vote_for",
+                            f"vote_for {vote_for} exceeds the {len(choices)} choices")
+    method, threshold, seats = None, 0.0, {}
+    if kind == "party-list":
+        method = o.get("method", "dhondt")
+        if method not in SEAT_METHODS:
+            raise ElectionError(f"{p}.method",
+                                f"must be one of {', '.join(SEAT_METHODS)} (got {method!r})")
+        threshold = o.get("threshold", 0.0)
+        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) \
+                or not 0 <= threshold < 1:
+            raise ElectionError(f"{p}.threshold", "must be a fraction in [0, 1)")
+        raw_seats = _req(o, "seats", p, dict)
+        if not raw_seats:
+            raise ElectionError(f"{p}.seats", "must give seats for at least one district")
+        for d, n in raw_seats.items():
+            _ref(d, districts, f"{p}.seats.{d}", "district")
+            if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+                raise ElectionError(f"{p}.seats.{d}", f"seats must be a whole number >= 1 (got {n!r})")
+        seats = dict(raw_seats)
+        if vote_for != 1:
+            raise ElectionError(f"{p}.vote_for", "a party-list contest is vote_for 1")
+    elif kind == "majority-runoff" and vote_for != 1:
+        raise ElectionError(f"{p}.vote_for", "a majority-runoff contest is vote_for 1")
+    for key in ("method", "threshold", "seats"):
+        if kind != "party-list" and key in o:
+            raise ElectionError(f"{p}.{key}", f"only a party-list contest has {key!r}")
+    return Contest(o["id"], kind, title, tuple(choices), vote_for, method, float(threshold), seats)
+
+
+BUNDLED = ("demo", "cambodia-2022", "kyrgyzstan-2017")
+
+
+def bundled_path(name: str) -> Path:
+    return Path(str(resources.files("device.election") / "bundled" / f"{name}.json"))
+
+
+def load_election(name_or_path: str | Path) -> Election:
+    """Load a bundled election by name or an election JSON file by path."""
+    text = str(name_or_path)
+    path = bundled_path(text) if text in BUNDLED else Path(text)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ElectionError("$", f"no election file {text!r} (bundled: {', '.join(BUNDLED)})") from None
+    except OSError as exc:
+        raise ElectionError("$", f"cannot read {text!r}: {exc.strerror or exc}") from None
+    try:
+        document = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ElectionError("$", f"{text!r} is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise ElectionError("$", f"{text!r} is not valid JSON: {exc.msg} at line {exc.lineno} "
+                                 f"column {exc.colno}") from None
+    return parse_election(document)

@@ -1,0 +1,1 @@
+"""Results: tally, seat allocation, the unit export and its NIST SP 1500 files."""

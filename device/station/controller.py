@@ -1,0 +1,487 @@
+"""The station controller: the firmware's state machine driving the ID desk and the ballot box.
+
+``StationController`` binds the three regions of ``device/station/machine.py`` (polls, voter,
+ballot) to itself and reacts to the operator (``open``, ``pause``, ``resume``, ``close``, ``clear_jam``, ``clear_fault``), to
+the ID reader (``present_id``) and to the scanner (``handle_paper`` when a sheet is at the
+entry; ``voter_decision`` when a ballot needs the voter's choice).
+
+Write-ahead journaling: every transition writes its journal record in the machines'
+``before_state_change`` callback — if the write fails, the state does not change. Records of
+events marked ``durable = false`` in the catalog (scan progress, returns, drop confirmations)
+are committed with the next durable one (group commit: two fsyncs per voter, at check-in and
+at cast). The
+``ballot_cast`` transition stores the cast vote record and its event in one transaction
+(``StationStore.cast_ballot``), and only then is the motor told to drop the sheet; the drop is
+journaled when the exit sensor confirms it. If the store cannot write, casting stops with an
+operator message until the fault is cleared.
+
+Boot replays the journal through the same machines (no side effects) to rebuild the state and
+the counters, then resolves a ballot that was in flight at power loss by this rule:
+- cast recorded, drop not confirmed (``accepting``): the sheet belongs in the box — it is
+  dropped if still in the path, otherwise the drop is recorded as having happened;
+- no cast recorded (``scanning`` ... ``needs_review``, ``rejecting``, or ``waiting_for_ballot``
+  with a sheet in the path because the scan's records were not yet committed): the sheet is
+  returned to the voter, who may insert it again.
+So the sheets in the box always equal the cast records.
+"""
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol
+
+from device.ballots.records import BLANK, INVALID, OVERVOTE, BallotReading, CastVoteRecord, contest_status
+from device.election.definition import Election
+from device.station.events import OperatorMessage, durable_events, message
+from device.election.identity import IdDocumentError, parse_id_record
+from device.station.reports import paused_slip, results_slip, zero_report_slip
+from device.station.machine import build_machines, region_of_trigger
+from device.store.signing import append_checkpoint
+from device.store.journal import StationStore, StoreWriteError
+from device.results.tally import Results, tally_station
+from device.election.voter_roll import VoterRoll
+from hardware.interfaces import (Camera, CoverOpen, DoubleFeed, IdRecord, PeripheralError, Printer,
+                                 ScannerJam, ScannerTransport)
+
+UNREADABLE = ("fiducials_missing", "unreadable_code", "unreadable_marks")
+
+
+class BallotInterpreter(Protocol):
+    def interpret(self, frame: Any) -> BallotReading: ...
+
+
+class Signer(Protocol):
+    def sign(self, data: bytes) -> bytes: ...
+    def public_key_hex(self) -> str: ...
+
+
+class ControllerError(RuntimeError):
+    """An operator action that is not possible in the current state (message says why)."""
+
+    def __init__(self, msg: OperatorMessage):
+        self.operator_message = msg
+        super().__init__(msg.text)
+
+
+@dataclass(frozen=True)
+class CheckInResult:
+    outcome: str  # authorised | not_on_roll | other_station | already_voted | invalid_document | polls_not_open
+    message: OperatorMessage
+    voter_id: str | None = None
+
+    @property
+    def authorised(self) -> bool:
+        return self.outcome == "authorised"
+
+
+@dataclass(frozen=True)
+class BallotOutcome:
+    status: str  # cast | cast_invalid | needs_review | returned | jammed | error | refused
+    message: OperatorMessage
+    reason: str | None = None
+
+
+@dataclass
+class Counters:
+    checked_in: set[str] = field(default_factory=set)
+    outstanding: int = 0  # authorisations not yet used by a cast
+    cast: int = 0
+    cast_invalid: int = 0  # of which into the invalid compartment
+    dropped: int = 0
+    returned: int = 0  # sheets handed back to voters (rejections + voters' own choice)
+    refused: Counter = field(default_factory=Counter)  # check-in refusals by reason
+    rejected: Counter = field(default_factory=Counter)  # sheets rejected by reason
+    drop_pending: bool = False  # a cast is recorded whose drop is not confirmed
+
+
+class StationController:
+    def __init__(self, election: Election, station_id: str, roll: VoterRoll, store: StationStore,
+                 *, scanner: ScannerTransport, camera: Camera, interpreter: BallotInterpreter,
+                 printer: Printer | None = None, clock: Callable[[], float],
+                 rng: random.Random | None = None, signer: Signer | None = None,
+                 enforce_authorisation: bool = True):
+        if station_id not in election.stations:
+            raise ValueError(f"unknown station {station_id!r}")
+        self.election, self.station = election, election.stations[station_id]
+        self.roll, self.store = roll, store
+        self.scanner, self.camera, self.interpreter, self.printer = scanner, camera, interpreter, printer
+        # Record ids must not be predictable on a device (they would give away the cast order):
+        # the OS CSPRNG by default; simulations pass a seeded random.Random to reproduce a day.
+        self.clock, self.rng, self.signer = clock, rng or random.SystemRandom(), signer
+        self.enforce_authorisation = enforce_authorisation
+        self.counters = Counters()
+        self.printer_fault: OperatorMessage | None = None  # the last slip that could not print
+        self.polls = self.voter = self.ballot = ""  # set by the machines
+        self._pending: tuple[CastVoteRecord, bool] | None = None  # decided, not yet cast
+        self._store_ok = True
+        self._replaying = False
+        self._regions = region_of_trigger()
+        self._durable = durable_events()
+        self.machines = build_machines(self)
+        for m in self.machines.values():
+            m.before_state_change = [self._journal_transition]
+        self._boot()
+
+    # --- journal ------------------------------------------------------------------------
+    def _journal_transition(self, event) -> None:
+        """Write-ahead: the record is durable before the state changes (or the change fails)."""
+        trigger, data = event.event.name, event.kwargs.get("data", {})
+        if not self._replaying:
+            at = self.clock()
+            if trigger == "ballot_cast":
+                self.store.cast_ballot(event.kwargs["cvr"], data, at)
+            else:
+                try:
+                    self.store.append_event(trigger, data, at, durable=trigger in self._durable)
+                except StoreWriteError:
+                    if trigger != "fault":
+                        raise
+                    self._store_ok = False  # the fault is entered even if it cannot be written
+        self._apply(trigger, data)
+
+    def _apply(self, trigger: str, data: dict) -> None:
+        """Counters from journal events: the same code for live operation and boot replay."""
+        c = self.counters
+        if trigger == "authorise":
+            c.checked_in.add(data["voter_id"])
+            c.outstanding += 1
+        elif trigger == "refuse":
+            c.refused[data["reason"]] += 1
+        elif trigger == "ballot_cast":
+            c.cast += 1
+            c.outstanding -= 1
+            c.drop_pending = True
+            if data.get("compartment") == "invalid":
+                c.cast_invalid += 1
+        elif trigger == "ballot_dropped" or (trigger in ("jam_cleared", "fault_cleared")
+                                             and data.get("resolution") == "placed_in_box"):
+            c.dropped += 1
+            c.drop_pending = False
+        elif trigger == "ballot_rejected":
+            c.rejected[data["reason"]] += 1
+        elif trigger == "ballot_returned":
+            c.returned += 1
+
+    def _event(self, type_: str, data: dict) -> None:
+        self.store.append_event(type_, data, self.clock())
+
+    def _boot(self) -> None:
+        head = None
+        self._replaying = True
+        try:
+            for head in self.store.events():
+                if head.type in self._regions:
+                    getattr(self, head.type)(data=head.data, cvr=None)
+        finally:
+            self._replaying = False
+        if head is not None and type(self.rng) is random.Random:
+            # A seeded (simulation) generator restarted with the same seed would draw the same
+            # record ids again: continue from the journal head instead. A device's
+            # SystemRandom is left alone.
+            self.rng = random.Random(f"{self.rng.getrandbits(128)}|{head.hash}")
+        self._event("unit_started", {"replayed_records": head.seq if head else 0,
+                                     "station": self.station.id})
+        self._resume_after_power_loss()
+
+    def _resume_after_power_loss(self) -> None:
+        if self.voter == "id_read":
+            self.refuse(data={"reason": "interrupted"})
+        if self.voter in ("authorised", "refused"):
+            self.next_voter()
+        if self.polls == "polls_open":
+            if self.voter == "inactive":
+                self.start_checkin()
+            if self.ballot == "inactive":
+                self.start_scanning()
+        state = self.ballot
+        if state == "waiting_for_ballot":  # the records of a scan in progress were not committed
+            try:
+                in_path = self.scanner.status().paper_in_path
+                if in_path:
+                    self.scanner.return_sheet()
+            except PeripheralError as exc:
+                self._event("power_on_paper_resolved", {"state": state, "resolution": "unresolved",
+                                                        "detail": str(exc)})
+                return
+            if in_path:
+                self._event("power_on_paper_resolved", {"state": state, "resolution": "returned"})
+        elif state == "accepting":  # cast recorded: the sheet belongs in the box
+            try:
+                in_path = self.scanner.status().paper_in_path
+                if in_path:
+                    self.scanner.accept()
+            except PeripheralError as exc:
+                self._mechanical_failure(exc)
+                return
+            self._event("power_on_paper_resolved", {"state": state, "resolution": "box",
+                                                    "paper_in_path": in_path})
+            self.ballot_dropped(data={"at_power_on": True})
+            self.ballot_done()
+        elif state == "accepted":
+            self.ballot_done()
+        elif state in ("scanning", "interpreting", "ready_to_accept", "needs_review", "rejecting"):
+            self._event("power_on_paper_resolved", {"state": state, "resolution": "returned"})
+            self.fault(data={"detail": "power loss with a sheet in flight"})
+            self._return_after_fault("fault_cleared")
+
+    # --- polls lifecycle ------------------------------------------------------------------
+    def load(self) -> None:
+        if self.polls != "setup":
+            return
+        self.load_election(data={"election_id": self.election.id, "election_hash": self.election.hash,
+                                 "station": self.station.id, "roll_sha256": self.roll.sha256()})
+
+    def open(self) -> OperatorMessage:
+        """Print the zero report and open the polls; refused unless every total is zero."""
+        self.load()
+        if self.polls != "election_loaded":
+            raise ControllerError(message("busy", state=self.polls))
+        count = len(self.store.cast_vote_records())
+        if count or self.counters.cast:
+            self._event("open_polls_refused", {"recorded_ballots": count})
+            raise ControllerError(message("open_refused_nonzero", count=count))
+        results = self.results()
+        self._print(zero_report_slip(self.election, self.station, results, self.clock()))
+        self._event("zero_report_printed", {"ballots_cast": results.ballots_cast})
+        self.open_polls()
+        self._checkpoint("polls_open")
+        self.start_checkin()
+        self.start_scanning()
+        return message("polls_open")
+
+    def pause(self) -> None:
+        self._stop_flows()
+        self.pause_polls()
+        self._print(paused_slip(self.election, self.station, "paused", self.clock(), self.counters))
+
+    def resume(self) -> None:
+        self.resume_polls()
+        self.start_checkin()
+        self.start_scanning()
+        self._print(paused_slip(self.election, self.station, "resumed", self.clock(), self.counters))
+
+    def close(self) -> Results:
+        """Close the polls, tally from the stored cast vote records and print the results tape."""
+        if self.polls == "polls_open":
+            self._stop_flows()
+        self.close_polls()
+        results = self.results()
+        self._checkpoint("polls_close")
+        self._print(results_slip(self.election, self.station, results, self.reconciliation(),
+                                 self.clock(), self.signer))
+        self._event("results_printed", {"ballots_cast": results.ballots_cast})
+        return results
+
+    def _stop_flows(self) -> None:
+        if self.ballot not in ("waiting_for_ballot", "inactive"):
+            raise ControllerError(message("busy", state=self.ballot))
+        if self.ballot == "waiting_for_ballot":
+            self.stop_scanning()
+        if self.voter != "inactive":
+            self.stop_checkin()
+
+    def _checkpoint(self, reason: str) -> None:
+        if self.signer is not None:
+            append_checkpoint(self.store, self.signer, reason, self.clock())
+
+    def _print(self, slip) -> None:
+        if self.printer is not None:
+            try:
+                self.printer.print_slip(slip)
+            except PeripheralError as exc:
+                self.printer_fault = message("fault", detail=f"printer: {exc}")
+
+    # --- voter flow -----------------------------------------------------------------------
+    def present_id(self, record: IdRecord) -> CheckInResult:
+        if self.polls != "polls_open" or self.voter != "waiting_for_id":
+            return CheckInResult("polls_not_open", message("polls_not_open"))
+        self.id_read(data={"kind": record.kind})
+        try:
+            doc = parse_id_record(record)
+        except IdDocumentError as exc:
+            return self._refuse("invalid_document", message("invalid_document", detail=exc.detail))
+        voter = self.roll.lookup(doc.document_number)
+        if voter is None:
+            return self._refuse("not_on_roll", message("not_on_roll"))
+        if voter.station_id != self.station.id:
+            other = self.election.stations[voter.station_id]
+            return self._refuse("other_station", message("other_station", station=other.id,
+                                                         station_name=other.name),
+                                voter.voter_id, {"station": other.id})
+        if voter.voter_id in self.counters.checked_in:
+            return self._refuse("already_voted", message("already_voted"), voter.voter_id)
+        self.authorise(data={"voter_id": voter.voter_id})
+        self.next_voter()
+        return CheckInResult("authorised", message("authorised", voter_id=voter.voter_id), voter.voter_id)
+
+    def _refuse(self, reason: str, msg: OperatorMessage, voter_id: str | None = None,
+                extra: dict | None = None) -> CheckInResult:
+        data = {"reason": reason, **({"voter_id": voter_id} if voter_id else {}), **(extra or {})}
+        self.refuse(data=data)
+        self.next_voter()
+        return CheckInResult(reason, msg, voter_id)
+
+    # --- ballot flow ----------------------------------------------------------------------
+    def handle_paper(self) -> BallotOutcome:
+        """A sheet is at the scanner entry: feed, capture, interpret, then cast or return it."""
+        if self.polls != "polls_open" or self.ballot != "waiting_for_ballot":
+            msg = message("polls_not_open") if self.polls != "polls_open" else \
+                message("busy", state=self.ballot)
+            return BallotOutcome("refused", msg, "not_ready")
+        if not self._store_ok:
+            return BallotOutcome("refused", message("store_write_failed", detail="journal not writable"),
+                                 "store")
+        self.paper_detected()
+        if self.enforce_authorisation and self.counters.outstanding <= 0:
+            return self._reject("no_authorisation")
+        try:
+            self.scanner.feed()
+            frame = self.camera.capture()
+        except PeripheralError as exc:
+            return self._mechanical_failure(exc)
+        self.scanned()
+        try:
+            reading = self.interpreter.interpret(frame)
+        except Exception as exc:  # an interpreter must not raise; if it does, nothing is cast
+            reading = BallotReading.rejected("unreadable_marks", f"interpreter error: {exc}")
+        return self._decide(reading)
+
+    def _decide(self, reading: BallotReading) -> BallotOutcome:
+        policy = self.election.policy
+        if reading.rejection is not None:
+            if reading.rejection in UNREADABLE and policy["unreadable"] == "accept-invalid":
+                style = self.station.ballot_style
+                cvr = CastVoteRecord(self._random_id(), style,
+                                     {c.id: ((), INVALID) for c in self.election.contests_for_style(style)})
+                return self._ready(cvr, invalid=True)
+            return self._reject(reading.rejection)
+        if reading.test_ballot:
+            return self._reject("test_ballot")
+        if reading.ballot_style != self.station.ballot_style:
+            return self._reject("wrong_style")
+        statuses = {}
+        for contest in self.election.contests_for_style(reading.ballot_style):
+            cr = reading.contests.get(contest.id)
+            sel = cr.selections if cr else ()
+            statuses[contest.id] = (tuple(sel), contest_status(len(sel), contest.vote_for))
+        overvoted = [cid for cid, (_, st) in statuses.items() if st == OVERVOTE]
+        all_blank = all(st == BLANK for _, st in statuses.values())
+        if overvoted and policy["overvote"] == "accept-invalid":
+            for cid in overvoted:
+                statuses[cid] = (statuses[cid][0], INVALID)
+        elif all_blank and policy["blank"] == "accept-invalid":
+            statuses = {cid: (sel, INVALID) for cid, (sel, _) in statuses.items()}
+        invalid = any(st == INVALID for _, st in statuses.values())
+        cvr = CastVoteRecord(self._random_id(), reading.ballot_style, statuses)
+        review = "overvote" if overvoted and policy["overvote"] == "return" else \
+            "blank" if all_blank and policy["blank"] == "return" else None
+        if review is None:
+            return self._ready(cvr, invalid)
+        self._pending = (cvr, False)
+        self.ballot_needs_review(data={"reason": review})
+        names = ", ".join(self.election.contests[c].title for c in overvoted)
+        return BallotOutcome("needs_review", message(review, contests=names), review)
+
+    def _random_id(self) -> str:
+        return f"{self.rng.getrandbits(128):032x}"
+
+    def _ready(self, cvr: CastVoteRecord, invalid: bool) -> BallotOutcome:
+        self._pending = (cvr, invalid)
+        self.ballot_ok()
+        return self._cast()
+
+    def voter_decision(self, cast: bool) -> BallotOutcome:
+        """In ``needs_review``: cast the ballot as it is, or take it back to correct it."""
+        if self.ballot != "needs_review":
+            return BallotOutcome("refused", message("busy", state=self.ballot), "not_in_review")
+        if cast:
+            return self._cast()
+        self.voter_took_back()
+        self._pending = None
+        return self._return_sheet("voter_choice")
+
+    def _cast(self) -> BallotOutcome:
+        cvr, invalid = self._pending
+        compartment = "invalid" if invalid else "box"
+        try:
+            self.ballot_cast(data={"compartment": compartment}, cvr=cvr)
+        except StoreWriteError as exc:
+            self._store_ok = False
+            self.fault(data={"detail": f"store write failed: {exc}"})
+            return BallotOutcome("error", message("store_write_failed", detail=str(exc)), "store")
+        self._pending = None
+        try:
+            self.scanner.divert() if invalid else self.scanner.accept()
+        except PeripheralError as exc:
+            return self._mechanical_failure(exc)
+        self.ballot_dropped(data={"compartment": compartment})
+        self.ballot_done()
+        return BallotOutcome("cast_invalid" if invalid else "cast",
+                             message("cast_invalid" if invalid else "cast"))
+
+    def _reject(self, reason: str) -> BallotOutcome:
+        self.ballot_rejected(data={"reason": reason})
+        return self._return_sheet(reason)
+
+    def _return_sheet(self, reason: str) -> BallotOutcome:
+        try:
+            self.scanner.return_sheet()
+        except PeripheralError as exc:
+            return self._mechanical_failure(exc)
+        self.ballot_returned()
+        return BallotOutcome("returned", message(reason), reason)
+
+    def _mechanical_failure(self, exc: PeripheralError) -> BallotOutcome:
+        if isinstance(exc, (ScannerJam, DoubleFeed)) and self.ballot in ("scanning", "accepting", "rejecting"):
+            kind = "double_feed" if isinstance(exc, DoubleFeed) else "jam"
+            self.jam(data={"kind": kind, "detail": str(exc)})
+            return BallotOutcome("jammed", message(kind), kind)
+        detail = "cover open" if isinstance(exc, CoverOpen) else f"{type(exc).__name__}: {exc}"
+        self.fault(data={"detail": detail})
+        return BallotOutcome("error", message("fault", detail=detail), "fault")
+
+    def clear_jam(self) -> BallotOutcome:
+        """The operator removed the sheet. A recorded cast goes into the box; otherwise the
+        sheet goes back to the voter."""
+        if self.ballot != "jammed":
+            return BallotOutcome("refused", message("busy", state=self.ballot), "not_jammed")
+        return self._return_after_fault("jam_cleared")
+
+    def clear_fault(self) -> BallotOutcome:
+        if self.ballot != "error":
+            return BallotOutcome("refused", message("busy", state=self.ballot), "no_fault")
+        self._store_ok = True
+        return self._return_after_fault("fault_cleared")
+
+    def _return_after_fault(self, trigger: str) -> BallotOutcome:
+        into_box = self.counters.drop_pending
+        resolution = "placed_in_box" if into_box else "returned_to_voter"
+        try:
+            if self.scanner.status().paper_in_path:  # e.g. at power-on: the motors finish the job
+                self.scanner.accept() if into_box else self.scanner.return_sheet()
+            self.scanner.reset()
+        except PeripheralError as exc:
+            return BallotOutcome("error", message("fault", detail=f"reset failed: {exc}"), "fault")
+        try:
+            getattr(self, trigger)(data={"resolution": resolution})
+        except StoreWriteError as exc:
+            self._store_ok = False
+            return BallotOutcome("error", message("store_write_failed", detail=str(exc)), "store")
+        self._pending = None
+        return BallotOutcome(resolution, message(resolution), resolution)
+
+    # --- reports --------------------------------------------------------------------------
+    def results(self) -> Results:
+        return tally_station(self.election, self.station.id, self.store.cast_vote_records())
+
+    def reconciliation(self) -> dict:
+        c = self.counters
+        return {"checked_in": len(c.checked_in), "cast": c.cast, "cast_invalid_compartment": c.cast_invalid,
+                "dropped_confirmed": c.dropped, "authorised_unused": c.outstanding,
+                "returned": c.returned, "rejected_by_reason": dict(sorted(c.rejected.items())),
+                "refused_by_reason": dict(sorted(c.refused.items()))}
+
+    @property
+    def state(self) -> dict[str, str]:
+        return {"polls": self.polls, "voter": self.voter, "ballot": self.ballot}

@@ -1,0 +1,125 @@
+"""The station's state machine, declared as data: three regions of one machine.
+
+``polls`` is the polls lifecycle; ``voter`` (the ID desk) and ``ballot`` (the ballot box) are
+the two flows that run side by side inside ``polls_open`` — a voter can check in while the
+previous voter's ballot is being scanned. Each region is one ``transitions.Machine`` bound to
+the same controller object (``model_attribute`` = the region name), which is the flat, fast
+form of a hierarchical machine with parallel children: the voter and ballot regions leave
+``inactive`` only when the polls region enters ``polls_open`` and return to it when polls are
+paused or closed. (HierarchicalMachine costs ~3x per trigger; a national simulation runs
+tens of millions of triggers.)
+
+Every trigger is also a journal event type (see ``device/event_catalog.toml``), so the journal
+is the sequence of transitions and ``replay`` can run it back through these same tables.
+``build_machines`` is used by the controller and by the auditor's replay; ``mermaid_diagram``
+draws the committed diagram in ``docs/state-diagram.md`` from the same tables.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from transitions import Machine
+
+# Three machines share one model; each would bind the generic ``trigger``/``may_trigger``
+# helpers and warns that the first one already did. Those warnings say nothing useful here.
+logging.getLogger("transitions.core").setLevel(logging.ERROR)
+
+MECHANICAL = ["scanning", "accepting", "rejecting"]
+
+REGIONS: dict[str, dict[str, Any]] = {
+    "polls": {
+        "initial": "setup",
+        "states": ["setup", "election_loaded", "polls_open", "polls_paused", "polls_closed"],
+        "transitions": [
+            {"trigger": "load_election", "source": "setup", "dest": "election_loaded"},
+            {"trigger": "open_polls", "source": "election_loaded", "dest": "polls_open"},
+            {"trigger": "pause_polls", "source": "polls_open", "dest": "polls_paused"},
+            {"trigger": "resume_polls", "source": "polls_paused", "dest": "polls_open"},
+            {"trigger": "close_polls", "source": ["polls_open", "polls_paused"], "dest": "polls_closed"},
+        ],
+    },
+    "voter": {
+        "initial": "inactive",
+        "states": ["inactive", "waiting_for_id", "id_read", "authorised", "refused"],
+        "transitions": [
+            {"trigger": "start_checkin", "source": "inactive", "dest": "waiting_for_id"},
+            {"trigger": "stop_checkin", "source": ["waiting_for_id", "authorised", "refused"],
+             "dest": "inactive"},
+            {"trigger": "id_read", "source": "waiting_for_id", "dest": "id_read"},
+            {"trigger": "authorise", "source": "id_read", "dest": "authorised"},
+            {"trigger": "refuse", "source": "id_read", "dest": "refused"},
+            {"trigger": "next_voter", "source": ["authorised", "refused"], "dest": "waiting_for_id"},
+        ],
+    },
+    "ballot": {
+        "initial": "inactive",
+        "states": ["inactive", "waiting_for_ballot", "scanning", "interpreting", "ready_to_accept",
+                   "needs_review", "rejecting", "accepting", "accepted", "jammed", "error"],
+        "transitions": [
+            {"trigger": "start_scanning", "source": "inactive", "dest": "waiting_for_ballot"},
+            {"trigger": "stop_scanning", "source": "waiting_for_ballot", "dest": "inactive"},
+            {"trigger": "paper_detected", "source": "waiting_for_ballot", "dest": "scanning"},
+            {"trigger": "scanned", "source": "scanning", "dest": "interpreting"},
+            {"trigger": "ballot_ok", "source": "interpreting", "dest": "ready_to_accept"},
+            {"trigger": "ballot_needs_review", "source": "interpreting", "dest": "needs_review"},
+            {"trigger": "ballot_rejected", "source": ["interpreting", "scanning"], "dest": "rejecting"},
+            {"trigger": "ballot_cast", "source": ["ready_to_accept", "needs_review"], "dest": "accepting"},
+            {"trigger": "voter_took_back", "source": "needs_review", "dest": "rejecting"},
+            {"trigger": "ballot_returned", "source": "rejecting", "dest": "waiting_for_ballot"},
+            {"trigger": "ballot_dropped", "source": "accepting", "dest": "accepted"},
+            {"trigger": "ballot_done", "source": "accepted", "dest": "waiting_for_ballot"},
+            {"trigger": "jam", "source": MECHANICAL, "dest": "jammed"},
+            {"trigger": "fault", "source": MECHANICAL + ["interpreting", "ready_to_accept",
+                                                         "needs_review", "accepted"],
+             "dest": "error"},
+            {"trigger": "jam_cleared", "source": "jammed", "dest": "waiting_for_ballot"},
+            {"trigger": "fault_cleared", "source": "error", "dest": "waiting_for_ballot"},
+        ],
+    },
+}
+
+# Journal events that are not transitions (declared in the catalog too).
+NON_TRANSITION_EVENTS = (
+    "unit_started", "open_polls_refused", "zero_report_printed", "results_printed",
+    "checkpoint", "journal_truncated", "export_written", "power_on_paper_resolved",
+)
+
+
+def region_of_trigger() -> dict[str, str]:
+    return {t["trigger"]: region for region, spec in REGIONS.items() for t in spec["transitions"]}
+
+
+def all_triggers() -> list[str]:
+    return list(region_of_trigger())
+
+
+def build_machines(model: Any, *, after_state_change: str | None = None) -> dict[str, Machine]:
+    """Bind one ``Machine`` per region to ``model``; state attribute = region name."""
+    machines = {}
+    for region, spec in REGIONS.items():
+        machines[region] = Machine(
+            model=model, states=spec["states"], transitions=spec["transitions"],
+            initial=spec["initial"], model_attribute=region, auto_transitions=False,
+            send_event=True, after_state_change=after_state_change)
+    return machines
+
+
+def mermaid_diagram() -> str:
+    """The state diagram as Markdown with one mermaid block per region, from the tables."""
+    from transitions.extensions import GraphMachine
+
+    class _Model:  # each region drawn on its own throwaway model
+        pass
+
+    parts = ["# Station state machine", "",
+             "Generated from `device/station/machine.py` by `ballotbox device diagram`; "
+             "a test fails when this file and the machine disagree.", "",
+             "The voter and ballot regions run in parallel inside `polls_open`: they leave "
+             "`inactive` when polls open or resume and return to it when polls pause or close.", ""]
+    for region, spec in REGIONS.items():
+        m = GraphMachine(model=_Model(), states=spec["states"], transitions=spec["transitions"],
+                         initial=spec["initial"], auto_transitions=False, graph_engine="mermaid",
+                         title=f"{region} region")
+        parts += [f"## {region}", "", "```mermaid", m.get_graph().draw(None).strip(), "```", ""]
+    return "\n".join(parts)
