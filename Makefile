@@ -1,7 +1,7 @@
 # ballotbox — two commands set up everything on a fresh machine:
 #   make demo   a simulated polling-station day on a bundled election
 #   make test   the whole test suite
-# Both install first (Python venv + dependencies, Debian's libzbar0 and fonts-dejavu-core).
+# Both install first (Python venv + dependencies, the Debian packages in DEB_PACKAGES).
 
 PYTHON ?= python3
 VENV := .venv
@@ -20,15 +20,19 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --disable-pip-version-check -e ".[dev]"
 	@touch $(STAMP)
 
-# System libraries: the zbar shared library (pyzbar) and the DejaVu fonts (ballot labels).
+# Debian packages: the zbar library (pyzbar), fonts for ballots and slips (DejaVu; Noto for
+# Khmer and Kyrgyz Cyrillic), Chromium for the browser tests of the results page (Playwright
+# drives Debian's Chromium; `playwright install` is never run).
+DEB_PACKAGES := libzbar0 fonts-dejavu-core fonts-noto-core chromium
 $(SYSTEM_STAMP):
-	@if ldconfig -p 2>/dev/null | grep -q 'libzbar\.so\.0' && test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf; then \
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -z "$$missing" ]; then \
 		true; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "installing Debian packages libzbar0 fonts-dejavu-core"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libzbar0 fonts-dejavu-core >/dev/null; \
+		echo "installing Debian packages:" $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	else \
-		echo "ballotbox needs the zbar library and DejaVu fonts: run 'sudo apt-get install libzbar0 fonts-dejavu-core', then make again"; \
+		echo "ballotbox needs these Debian packages: run 'sudo apt-get install" $$missing"', then make again"; \
 		exit 1; \
 	fi
 	@mkdir -p $(VENV) && touch $(SYSTEM_STAMP)
