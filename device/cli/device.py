@@ -11,7 +11,7 @@ from pathlib import Path
 
 from device.station.machine import mermaid_diagram
 
-DIAGRAM = Path(__file__).resolve().parent.parent / "docs" / "state-diagram.md"
+DIAGRAM = Path(__file__).resolve().parents[2] / "docs" / "state-diagram.md"
 
 
 def register(subparsers) -> None:
