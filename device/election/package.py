@@ -1,0 +1,362 @@
+"""Signed election packages: everything a unit needs for one election, in one zip file.
+
+API::
+
+    build_package(election, roll, authority, out, *, units=None, staff_pins=None,
+                  languages=("en",), mode="live", pseudonym_key=None, pin_cost="device",
+                  paper="letter") -> Path
+    load_package(path, authority_public_key_hex) -> ElectionPackage
+        .election (Election)  .roll(station_id) -> VoterRoll   .stations
+        .registry {station: (unit key hex, ...)}   .unit_keys(station_id) -> list[str]
+        .staff(station_id) -> {role: argon2 hash}  .languages  .mode  .pseudonym_key (bytes)
+        .sha256 (of the zip file)   .authority (hex)   .check_unit(station_id, unit_key_hex)
+    PackageError(reason, detail): .reason in REASONS; str() names the reason
+
+Members of the zip (``PACKAGE_FORMAT``), written in sorted order with fixed timestamps so the
+same inputs give the same bytes:
+
+- ``package.json``: format, election id and hash, mode (live | test | simulation), languages,
+  station ids;
+- ``election.json``: the election definition (canonical JSON);
+- ``rolls/<station>.csv``: the voter roll of each station (``device/election/voter_roll.py``);
+- ``layouts/<style>.json`` and ``layouts/<style>.test.json``: the ballot layouts (official and
+  test deck) as ``BallotLayout.to_json`` gives them, for printers and outside tools;
+- ``registry.json``: station -> the public keys of the units allowed to serve it;
+- ``staff.json``: station -> role -> Argon2id hash of the role's PIN (``device/station/roles.py``);
+- ``secret/pseudonym.key``: the per-election key of the voter pseudonyms (hex, 32 bytes);
+- ``manifest.json``: the authority's public key and the SHA-256 of every other member;
+  ``manifest.sig``: the authority's Ed25519 signature of ``manifest.json``'s bytes.
+
+Who holds the pseudonym key: the election authority (which draws it when it builds the
+package) and the units it loads into; it never leaves a unit in an export, slip or journal, so
+whoever reads a unit's export sees pseudonyms that cannot be linked back to the roll. The
+package is therefore confidential material, like the roll it carries (it names voters): it
+travels from the authority to the units by sealed media and is not published; what is
+published is its SHA-256 (printed on every report) and the authority's public key.
+
+Loading checks, in order, and names the first failure as ``PackageError.reason``: ``malformed``
+(not a zip, no manifest, duplicate or unreadable members, contents that do not parse),
+``unsigned`` (no signature), ``wrong_authority`` (validly signed by a key other than the
+trust anchor), ``altered`` (the signature or a member's hash does not match, members added or
+missing). ``check_unit`` then gives ``wrong_station`` (no such station in this election) or
+``not_registered`` (this unit's key is not in the station's registry); ``other_election`` is
+``device/station/provisioning.py``'s refusal of a second election.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from device.ballots.layout import LayoutError, layout_ballot
+from device.election.authority import AuthorityKey
+from device.election.definition import Election, ElectionError, parse_election
+from device.election.voter_roll import VoterRoll, VoterRollError
+from device.station.roles import ROLES, PinError, hash_pin
+from device.store.canonical_json import canonical_bytes
+from device.store.signing import SignatureError, public_key_from_hex, verify
+
+PACKAGE_FORMAT = "ballotbox-package/1"
+MODES = ("live", "test", "simulation")
+MANIFEST, SIGNATURE = "manifest.json", "manifest.sig"
+PACKAGE_INFO, ELECTION, REGISTRY, STAFF = "package.json", "election.json", "registry.json", "staff.json"
+PSEUDONYM_KEY = "secret/pseudonym.key"
+MAX_MEMBER_BYTES = 256 * 1024 * 1024  # a member larger than this is refused unread
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+REASONS = {
+    "unsigned": "the package carries no authority signature",
+    "altered": "the package differs from what the authority signed",
+    "wrong_authority": "the package is signed by another authority than this unit's trust anchor",
+    "malformed": "the file is not a readable election package",
+    "wrong_station": "the package has no such station",
+    "other_election": "the unit already holds another election",
+    "not_registered": "this unit's key is not registered for the station",
+}
+
+
+class PackageError(ValueError):
+    """A package refused; ``reason`` is one of ``REASONS`` and the message starts with it."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        if reason not in REASONS:
+            raise ValueError(f"unknown package refusal reason {reason!r}")
+        self.reason, self.detail = reason, detail or REASONS[reason]
+        super().__init__(f"election package refused ({reason}): {self.detail}")
+
+
+class PackageBuildError(ValueError):
+    """Inputs from which no package can be built; one line naming the problem."""
+
+
+def _roll_name(station_id: str) -> str:
+    return f"rolls/{station_id}.csv"
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# --- building -------------------------------------------------------------------------------
+
+def build_package(election: Election, roll: VoterRoll | Iterable[VoterRoll], authority: AuthorityKey,
+                  out: str | Path, *, units: dict[str, list[str]] | None = None,
+                  staff_pins: dict[str, dict[str, str]] | None = None,
+                  languages: Iterable[str] = ("en",), mode: str = "live",
+                  pseudonym_key: bytes | None = None, pin_cost: str = "device",
+                  paper: str = "letter") -> Path:
+    """Write the signed package to ``out`` (never over an existing file) and return its path.
+
+    ``roll``: one roll for every station, or several (one per station); ``units``: station ->
+    unit public keys (hex); ``staff_pins``: station -> role -> PIN (hashed here, never stored).
+    """
+    out = Path(out)
+    if out.exists():
+        raise PackageBuildError(f"{out} already exists: refusing to overwrite a package")
+    if mode not in MODES:
+        raise PackageBuildError(f"mode must be one of {', '.join(MODES)} (got {mode!r})")
+    languages = list(languages)
+    if not languages or not all(isinstance(x, str) and x.strip() for x in languages):
+        raise PackageBuildError("give at least one language tag (e.g. en)")
+    voters = [v for r in ([roll] if isinstance(roll, VoterRoll) else roll) for v in r.voters]
+    try:
+        whole = VoterRoll(voters, election)  # duplicates across rolls, unknown stations
+    except VoterRollError as exc:
+        raise PackageBuildError(f"voter roll: {exc}") from None
+    members: dict[str, bytes] = {
+        ELECTION: election.canonical_bytes(),
+        PACKAGE_INFO: canonical_bytes({
+            "format": PACKAGE_FORMAT, "election_id": election.id, "election_hash": election.hash,
+            "mode": mode, "languages": languages, "stations": sorted(election.stations)}),
+        REGISTRY: canonical_bytes(_registry(election, units or {})),
+        STAFF: canonical_bytes(_staff(election, staff_pins or {}, pin_cost)),
+        PSEUDONYM_KEY: (pseudonym_key or os.urandom(32)).hex().encode("ascii"),
+    }
+    if len(bytes.fromhex(members[PSEUDONYM_KEY].decode())) < 16:
+        raise PackageBuildError("the pseudonym key must be at least 16 bytes")
+    for sid in sorted(election.stations):
+        members[_roll_name(sid)] = VoterRoll(
+            [v for v in whole.voters if v.station_id == sid]).to_csv().encode("utf-8")
+    for style in sorted(election.ballot_styles):
+        for test, suffix in ((False, ""), (True, ".test")):
+            try:
+                layout = layout_ballot(election, style, paper, test)
+            except LayoutError as exc:
+                raise PackageBuildError(f"ballot style {style!r}: {exc}") from None
+            members[f"layouts/{style}{suffix}.json"] = canonical_bytes(layout.to_json(200))
+    manifest = canonical_bytes({"format": PACKAGE_FORMAT, "authority": authority.public_key_hex(),
+                                "files": {n: _sha256(b) for n, b in sorted(members.items())}})
+    members[MANIFEST] = manifest
+    members[SIGNATURE] = authority.sign(manifest).hex().encode("ascii")
+    write_zip(out, members)
+    return out
+
+
+def write_zip(out: Path, members: dict[str, bytes]) -> None:
+    """Members in sorted order, fixed timestamps; created exclusively (no overwrite)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name in sorted(members):
+            info = zipfile.ZipInfo(name, _ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o600 << 16
+            zf.writestr(info, members[name])
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with open(out, "xb") as fh:
+            fh.write(buf.getvalue())
+    except FileExistsError:
+        raise PackageBuildError(f"{out} already exists: refusing to overwrite a package") from None
+    except OSError as exc:
+        raise PackageBuildError(f"cannot write {out}: {exc.strerror or exc}") from None
+
+
+def _registry(election: Election, units: dict[str, list[str]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {sid: [] for sid in election.stations}
+    for sid, keys in units.items():
+        if sid not in election.stations:
+            raise PackageBuildError(f"unit registry: unknown station {sid!r}")
+        if isinstance(keys, str) or not isinstance(keys, list):
+            raise PackageBuildError(f"unit registry: station {sid!r} must list public keys")
+        for key in keys:
+            try:
+                public_key_from_hex(str(key))
+            except SignatureError:
+                raise PackageBuildError(f"unit registry: station {sid!r}: {str(key)[:20]!r} is "
+                                        f"not an Ed25519 public key in hex") from None
+        out[sid] = sorted({str(k).strip().lower() for k in keys})
+    return out
+
+
+def _staff(election: Election, pins: dict[str, dict[str, str]], cost: str) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {sid: {} for sid in election.stations}
+    for sid, roles in pins.items():
+        if sid not in election.stations:
+            raise PackageBuildError(f"staff PINs: unknown station {sid!r}")
+        for role, pin in roles.items():
+            if role not in ROLES:
+                raise PackageBuildError(f"staff PINs: station {sid!r}: unknown role {role!r} "
+                                        f"(roles: {', '.join(ROLES)})")
+            try:
+                out[sid][role] = hash_pin(str(pin), cost)
+            except PinError as exc:
+                raise PackageBuildError(f"staff PINs: station {sid!r}, {role}: {exc}") from None
+    return out
+
+
+# --- loading --------------------------------------------------------------------------------
+
+@dataclass
+class ElectionPackage:
+    """A verified package (``load_package``); nothing here is read before the checks pass."""
+
+    path: Path
+    sha256: str
+    authority: str
+    election: Election
+    mode: str
+    languages: tuple[str, ...]
+    registry: dict[str, tuple[str, ...]]
+    pseudonym_key: bytes = field(repr=False)
+    _staff: dict[str, dict[str, str]] = field(repr=False, default_factory=dict)
+    _members: dict[str, bytes] = field(repr=False, default_factory=dict)
+    _rolls: dict[str, VoterRoll] = field(repr=False, default_factory=dict)
+
+    @property
+    def stations(self) -> tuple[str, ...]:
+        return tuple(sorted(self.election.stations))
+
+    def _station(self, station_id: str) -> str:
+        if station_id not in self.election.stations:
+            raise PackageError("wrong_station", f"election {self.election.id!r} has no station "
+                                                f"{station_id!r} (stations: {', '.join(self.stations)})")
+        return station_id
+
+    def roll(self, station_id: str) -> VoterRoll:
+        sid = self._station(station_id)
+        if sid not in self._rolls:
+            try:
+                text = self._members[_roll_name(sid)].decode("utf-8")
+                self._rolls[sid] = VoterRoll.from_csv_text(text, self.election)
+            except (KeyError, UnicodeDecodeError, VoterRollError) as exc:
+                raise PackageError("malformed", f"the roll of station {sid!r}: {exc}") from None
+        return self._rolls[sid]
+
+    def unit_keys(self, station_id: str) -> list[str]:
+        return list(self.registry.get(self._station(station_id), ()))
+
+    def staff(self, station_id: str) -> dict[str, str]:
+        """Role -> Argon2id hash of its PIN at ``station_id`` (roles without a PIN are absent)."""
+        return dict(self._staff.get(self._station(station_id), {}))
+
+    def layout_json(self, style_id: str, test: bool = False) -> dict[str, Any]:
+        name = f"layouts/{style_id}{'.test' if test else ''}.json"
+        return json.loads(self._members[name])
+
+    def check_unit(self, station_id: str, unit_key_hex: str) -> None:
+        """``PackageError`` unless the unit with this public key may serve ``station_id``."""
+        keys = self.unit_keys(station_id)
+        if unit_key_hex.strip().lower() not in keys:
+            raise PackageError("not_registered", f"unit key {unit_key_hex[:16]}... is not among the "
+                                                 f"{len(keys)} key(s) registered for station "
+                                                 f"{station_id!r}")
+
+    def summary(self) -> dict[str, Any]:
+        """What ``election verify --json`` prints (no secret, no PIN hash)."""
+        return {"sha256": self.sha256, "authority": self.authority, "election_id": self.election.id,
+                "election_hash": self.election.hash, "mode": self.mode,
+                "languages": list(self.languages), "stations": {
+                    sid: {"voters": len(self.roll(sid)), "units": len(self.registry.get(sid, ())),
+                          "roles_with_pin": sorted(self._staff.get(sid, {}))}
+                    for sid in self.stations}}
+
+
+def _read_members(path: Path) -> tuple[bytes, dict[str, bytes]]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise PackageError("malformed", f"no package file {path}") from None
+    except OSError as exc:
+        raise PackageError("malformed", f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+            infos = zf.infolist()
+            names = [i.filename for i in infos]
+            if len(names) != len(set(names)):
+                dup = next(n for n in names if names.count(n) > 1)
+                raise PackageError("malformed", f"member {dup!r} appears twice")
+            members = {}
+            for info in infos:
+                if info.file_size > MAX_MEMBER_BYTES:
+                    raise PackageError("malformed", f"member {info.filename!r} is too large")
+                members[info.filename] = zf.read(info)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
+        if isinstance(exc, PackageError):
+            raise
+        raise PackageError("malformed", f"{path} is not a readable zip file ({exc})") from None
+    return raw, members
+
+
+def load_package(path: str | Path, authority_public_key_hex: str) -> ElectionPackage:
+    """Verify the package at ``path`` against the trust anchor and return its contents."""
+    path = Path(path)
+    anchor = authority_public_key_hex.strip().lower()
+    raw, members = _read_members(path)
+    manifest_raw = members.get(MANIFEST)
+    if manifest_raw is None:
+        raise PackageError("malformed", f"{path} holds no {MANIFEST}: not an election package")
+    signature = members.get(SIGNATURE, b"").decode("ascii", "replace").strip()
+    if not signature:
+        raise PackageError("unsigned", f"{path} holds no {SIGNATURE}")
+    try:
+        manifest = json.loads(manifest_raw)
+        files = dict(manifest["files"])
+        claimed = str(manifest.get("authority", ""))
+        if manifest.get("format") != PACKAGE_FORMAT:
+            raise ValueError(f"format {manifest.get('format')!r}")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise PackageError("malformed", f"{MANIFEST} is not a package manifest ({exc})") from None
+    if not _signed_by(anchor, signature, manifest_raw):
+        if claimed.lower() != anchor and _signed_by(claimed, signature, manifest_raw):
+            raise PackageError("wrong_authority", f"signed by {claimed[:16]}..., the unit trusts "
+                                                  f"{anchor[:16]}...")
+        raise PackageError("altered", f"{MANIFEST} is not what the authority {anchor[:16]}... signed")
+    for name in sorted(set(members) - set(files) - {MANIFEST, SIGNATURE}):
+        raise PackageError("altered", f"member {name!r} is not in the signed manifest")
+    for name, digest in sorted(files.items()):
+        if name not in members:
+            raise PackageError("altered", f"signed member {name!r} is missing")
+        if _sha256(members[name]) != digest:
+            raise PackageError("altered", f"member {name!r} differs from the signed manifest")
+    return _parse(path, raw, anchor, members)
+
+
+def _signed_by(key_hex: str, signature_hex: str, data: bytes) -> bool:
+    try:
+        return verify(key_hex, signature_hex, data)
+    except SignatureError:
+        return False
+
+
+def _parse(path: Path, raw: bytes, anchor: str, members: dict[str, bytes]) -> ElectionPackage:
+    try:
+        info = json.loads(members[PACKAGE_INFO])
+        election = parse_election(json.loads(members[ELECTION]))
+        if info.get("format") != PACKAGE_FORMAT or info.get("election_hash") != election.hash:
+            raise ValueError("package.json does not describe election.json")
+        mode = info["mode"]
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}")
+        registry = {str(k): tuple(v) for k, v in json.loads(members[REGISTRY]).items()}
+        staff = {str(k): dict(v) for k, v in json.loads(members[STAFF]).items()}
+        pseudonym_key = bytes.fromhex(members[PSEUDONYM_KEY].decode("ascii"))
+        languages = tuple(info["languages"])
+    except (KeyError, ValueError, TypeError, AttributeError, ElectionError) as exc:
+        raise PackageError("malformed", f"signed contents do not parse ({exc})") from None
+    return ElectionPackage(path, _sha256(raw), anchor, election, mode, languages, registry,
+                           pseudonym_key, staff, members)
