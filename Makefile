@@ -47,10 +47,10 @@ demo: install
 	$(VENV)/bin/ballotbox audit replay $(DEMO_OUT)/export
 
 test: install
-	$(PY) -m pytest -n 2 -p no:cacheprovider
+	$(PY) -m pytest -q -n 2 -p no:cacheprovider
 
 test-slow: install
-	$(PY) -m pytest -n 2 -p no:cacheprovider --runslow
+	$(PY) -m pytest -q -n 2 -p no:cacheprovider --runslow
 
 bench: install
 	$(PY) -m sim.bench

@@ -53,9 +53,14 @@ def _open_store(path: str | None, seed: int):
     import random
 
     from device.store.signing import provision
+    from pathlib import Path
+
     from device.store.sqlite import SqliteStore, StoreOpenError
     try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)  # as --out creates its folder
         store = SqliteStore(path, durability="simulation")
+    except OSError as exc:
+        raise UserError(f"cannot create the folder for {path}: {exc.strerror or exc}") from None
     except StoreOpenError as exc:
         raise UserError(str(exc)) from None
     return store, provision(store, random.Random(f"{seed}:unit-key"))
@@ -128,7 +133,7 @@ def _print_human(day, report) -> None:
     zero = next((s for s in slips if s.kind == "zero_report"), None)
     if zero:
         console.rule("Zero report (printed before the polls opened)")
-        console.print("\n".join(zero.lines[-4:]))
+        console.print("\n".join(zero.lines))
     console.rule("What the operator saw")
     seen = Counter(n["event"] for n in day.notices)
     example = {n["event"]: n.get("message", "") for n in reversed(day.notices)}

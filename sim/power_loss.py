@@ -1,7 +1,8 @@
 """Power-loss harness: station days killed with SIGKILL at seeded moments, restarted, finished.
 
-Each run plays one logical-fidelity station day (the lead's ``sim/station.py`` visitor logic and
-the real ``StationController``) in a forked child process on a ``SqliteStore``. The child is
+Each run plays one logical-fidelity station day (built by ``sim/station.build_station_day`` on
+persistent peripherals, played visit by visit with ``sim/station.visit``; the real
+``StationController``) in a forked child process on a ``SqliteStore``. The child is
 killed with a real ``SIGKILL`` at a seeded *kill point*: the N-th moment at which a write or a
 motion happens — before a store transaction begins, inside it after the rows are written but
 before ``COMMIT``, right after ``COMMIT`` (before the motor moves the sheet), and just before or
@@ -42,8 +43,8 @@ from device.store.signing import provision
 from device.store.sqlite import SqliteStore
 from sim.memory_twins import MemoryCamera, MemoryIdReader, MemoryPrinter, MemoryScanner, MemoryWorld
 from sim.peripherals import StationPeripherals
-from sim.station import SimClock, StationDay, _streams, _visit, make_paper
-from sim.voters import load_scenario, plan_station_day
+from sim.station import SimClock, build_station_day, operator_clears, visit
+from sim.voters import load_scenario
 
 
 class KillSwitch:
@@ -75,6 +76,24 @@ class KillableStore(SqliteStore):
             self.kill.tick("store: rows written, before COMMIT")
         super()._write(inside)
         self.kill.tick("store: after COMMIT")
+
+    def compact(self) -> None:
+        self.kill.tick("store: before compaction")
+        super().compact()
+        self.kill.tick("store: after compaction")
+
+
+class KillablePrinter(MemoryPrinter):
+    """The printer: a kill point before and after each slip (zero report, results, ...)."""
+
+    def __init__(self, kill: KillSwitch):
+        super().__init__()
+        self.kill = kill
+
+    def print_slip(self, slip, timeout: float = 10.0) -> None:
+        self.kill.tick(f"printer: before the {slip.kind} slip")
+        super().print_slip(slip, timeout)
+        self.kill.tick(f"printer: after the {slip.kind} slip")
 
 
 class PersistentWorld(MemoryWorld):
@@ -161,13 +180,10 @@ def _child(spec: RunSpec, work: Path, attempt: int, target: int | None) -> None:
     """One power-on of the unit: boot on the store and the world, play the rest of the day."""
     kill = KillSwitch(target, work / "kills.log")
     election = load_election(spec.election)
-    station = next(iter(election.stations))
-    rngs = _streams(spec.seed)
     scenario = load_scenario(None, election, spec.election)
-    roll, visitors = plan_station_day(election, station, spec.voters, scenario, rngs["plan"])
     restart = {k: random.Random(f"{spec.seed}:{k}:{attempt}") for k in ("paper", "faults", "ids", "clock")}
     scanner = PersistentScanner(restart["faults"], scenario.jam_rate, scenario.double_feed_rate)
-    reader, printer = MemoryIdReader(), MemoryPrinter()
+    reader, printer = MemoryIdReader(), KillablePrinter(kill)
     world = PersistentWorld(scanner, reader, printer, work / "world.pkl", kill)
     world.load()
     periph = StationPeripherals(scanner, MemoryCamera(scanner), reader, printer, world)
@@ -177,30 +193,25 @@ def _child(spec: RunSpec, work: Path, attempt: int, target: int | None) -> None:
     for last in store.events():
         pass
     clock = SimClock(last.at + 60 if last else 1_780_815_600.0)
-    paper = make_paper("logical", election)
-    ctl = StationController(election, station, roll, store, scanner=scanner, camera=periph.camera,
-                            interpreter=paper.interpreter, printer=printer, clock=clock,
-                            rng=restart["ids"], signer=signer)
-    day = StationDay(election, station, spec.seed, "logical", spec.voters, ctl, periph, visitors)
+    day = build_station_day(election, registered=spec.voters, seed=spec.seed, scenario=scenario,
+                            store=store, signer=signer, peripherals=periph, rngs=restart, clock=clock)
+    ctl, visitors = day.controller, day.visitors
     if ctl.ballot in ("error", "jammed"):  # the boot left a sheet for the operator to clear
         with open(work / "boot_faults.log", "a", encoding="utf-8") as fh:
             fh.write(f"{attempt} {ctl.ballot}\n")
-        world.operator_removes_jammed_sheet()
-        cleared = ctl.clear_jam() if ctl.ballot == "jammed" else ctl.clear_fault()
-        world.operator_places_sheet(into_box=cleared.status == "placed_in_box")
+        operator_clears(day)
     if ctl.polls in ("setup", "election_loaded"):
         ctl.open()
-    style = election.stations[station].ballot_style
     if scanner.returned is not None:
         world.take_returned_sheet()  # a sheet handed back at power-on: the voter takes it
     while ctl.polls == "polls_open" and world.next_visitor < len(visitors):
         visitor = visitors[world.next_visitor]
         clock.advance(restart["clock"].expovariate(1 / 60))
         if ctl.counters.outstanding > 0:  # checked in before the cut, not yet cast
-            _visit(day, dataclasses.replace(visitor, document=None), style, paper, restart["paper"])
-        elif not (visitor.voter_id and visitor.voter_id in ctl.counters.checked_in
+            visit(day, dataclasses.replace(visitor, document=None))
+        elif not (visitor.voter_id and ctl.pseudonyms.of(visitor.voter_id) in ctl.counters.checked_in
                   and visitor.kind == "voter"):
-            _visit(day, visitor, style, paper, restart["paper"])
+            visit(day, visitor)
         world.next_visitor += 1
         world.save("visitor done")
     if ctl.polls in ("polls_open", "polls_paused"):
@@ -263,7 +274,7 @@ def check_run(spec: RunSpec, work: Path, kills: list) -> dict:
     cvrs = store.cast_vote_records()
     casts = sum(r.type == "ballot_cast" for r in events)
     paper = len(world["box"]) + len(world["invalid"])
-    voters = [r.data["voter_id"] for r in events if r.type == "authorise"]
+    voters = [r.data["voter"] for r in events if r.type == "authorise"]
     problems = []
     if not paper == len(cvrs) == casts:
         problems.append(f"sheets in the box {paper}, cast vote records {len(cvrs)}, cast events {casts}")

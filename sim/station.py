@@ -1,25 +1,30 @@
 """A simulated polling-station day through the real controller, at any fidelity.
 
-``run_station_day`` plans the day from a scenario (``sim/voters.py``), builds the peripherals
+``build_station_day`` plans the day from a scenario (``sim/voters.py``), builds the peripherals
 for the fidelity (``logical``: in-memory twins and marks as data; ``image``: in-memory twins
 and rendered, marked, distorted ballot images read by the real interpreter; ``full``: the real
-drivers over ptys to the twins), then plays it: zero report and open, each visitor at the ID
-desk and the ballot box (returns, second chances, jams cleared by the operator), close, results.
+drivers over ptys to the twins) and the controller; ``play_station_day`` plays it: zero report
+and open, each visitor at the ID desk and the ballot box (``visit``: returns, second chances,
+jams cleared by the operator with ``operator_clears``), close, results. ``run_station_day`` does
+both. The power-loss harness builds a day on its own peripherals and plays visits itself.
 
 Randomness comes in separate seeded streams (plan, paper, faults, record ids) so that the same
 seed gives the same voters and the same intentions at every fidelity, and the clock is a
 simulated one. The report compares the device's tally with the ground truth: what the people
-who marked the cast sheets meant, counted under the election's policy.
+who marked the cast sheets meant, counted under the election's policy by ``voters_intent`` —
+written here on its own, without the firmware's rules, so that a wrong rule in the firmware
+shows as a mismatch. The voter-pseudonym key comes from the seed (``pseudonym_key_for``).
 """
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from device.ballots.records import BLANK, INVALID, OVERVOTE, CastVoteRecord, contest_status
+from device.ballots.records import CastVoteRecord
 from device.station.controller import StationController
 from device.election.definition import Election
 from device.results.exports import json_doc, json_line
@@ -45,6 +50,11 @@ class SimClock:
         self.now += seconds
 
 
+def pseudonym_key_for(seed: int) -> bytes:
+    """The simulated election authority's voter-pseudonym key for ``seed``."""
+    return hashlib.sha256(f"ballotbox-sim:{seed}:pseudonym-key".encode()).digest()
+
+
 def _streams(seed: int) -> dict[str, random.Random]:
     return {name: random.Random(f"{seed}:{name}") for name in ("plan", "paper", "faults", "ids", "clock")}
 
@@ -67,17 +77,26 @@ def build_peripherals(fidelity: str, election: Election, paper, rngs, clock, sce
     return build_memory_peripherals(rngs["faults"], scenario.jam_rate, scenario.double_feed_rate)
 
 
-def expected_contests(election: Election, style: str, marks: dict[str, tuple[str, ...]]) -> dict:
-    """What a sheet marked ``marks`` should count as, under the election's policy."""
-    policy = election.policy
+def voters_intent(election: Election, style: str, marks: dict[str, tuple[str, ...]]) -> dict:
+    """What a sheet marked ``marks`` should count as under the election's policy: per contest
+    (sorted selections, status). Written independently of ``device/`` on purpose."""
     out = {}
-    for c in election.contests_for_style(style):
-        sel = tuple(sorted(marks.get(c.id, ())))
-        out[c.id] = (sel, contest_status(len(sel), c.vote_for))
+    for contest in election.contests_for_style(style):
+        chosen = tuple(sorted(marks.get(contest.id, ())))
+        if not chosen:
+            status = "blank"
+        elif len(chosen) > contest.vote_for:
+            status = "overvote"
+        elif len(chosen) < contest.vote_for:
+            status = "undervote"
+        else:
+            status = "valid"
+        out[contest.id] = (chosen, status)
+    policy = election.policy
     if policy["overvote"] == "accept-invalid":
-        out = {cid: (s, INVALID if st == OVERVOTE else st) for cid, (s, st) in out.items()}
-    if policy["blank"] == "accept-invalid" and all(st == BLANK for _, st in out.values()):
-        out = {cid: (s, INVALID) for cid, (s, _) in out.items()}
+        out = {cid: (sel, "invalid" if st == "overvote" else st) for cid, (sel, st) in out.items()}
+    if policy["blank"] == "accept-invalid" and all(st == "blank" for _, st in out.values()):
+        out = {cid: (sel, "invalid") for cid, (sel, _) in out.items()}
     return out
 
 
@@ -91,6 +110,9 @@ class StationDay:
     controller: StationController
     peripherals: Any
     visitors: list[Visitor]
+    paper: Any = None
+    rngs: dict[str, random.Random] = field(default_factory=dict)
+    clock: SimClock | None = None
     truth_cvrs: list[CastVoteRecord] = field(default_factory=list)
     notices: list[dict] = field(default_factory=list)  # operator messages worth showing
 
@@ -116,49 +138,74 @@ class StationDay:
         }
 
 
-def run_station_day(election: Election, station_id: str | None = None, *, registered: int,
-                    seed: int, scenario: Scenario, fidelity: str = "logical",
-                    store: StationStore | None = None, signer=None, profile: str | None = None,
-                    printed_dir: Path | None = None, enforce_authorisation: bool = True,
-                    progress: Callable[[int, int], None] | None = None) -> StationDay:
-    """Play one station day. ``printed_dir``: at full fidelity, the printer twin writes every
-    slip it prints there as text and PNG."""
+def build_station_day(election: Election, station_id: str | None = None, *, registered: int,
+                      seed: int, scenario: Scenario, fidelity: str = "logical",
+                      store: StationStore | None = None, signer=None, profile: str | None = None,
+                      printed_dir: Path | None = None, enforce_authorisation: bool = True,
+                      peripherals: Any = None, rngs: dict[str, random.Random] | None = None,
+                      clock: SimClock | None = None) -> StationDay:
+    """Plan the day and build its peripherals and controller (which boots on ``store``).
+
+    ``peripherals``, ``rngs`` (paper, faults, ids, clock) and ``clock`` replace the ones built
+    from the seed — the power-loss harness restarts a day on its own persistent world. The plan
+    (voters and their intentions) always comes from ``seed``."""
     if fidelity not in FIDELITIES:
         raise ValueError(f"fidelity must be one of {', '.join(FIDELITIES)}")
     station_id = station_id or next(iter(election.stations))
     if station_id not in election.stations:
         raise ValueError(f"unknown station {station_id!r} (stations: {', '.join(election.stations)})")
-    rngs = _streams(seed)
-    roll, visitors = plan_station_day(election, station_id, registered, scenario, rngs["plan"])
-    y, m, d = (int(x) for x in election.date.split("-"))
-    clock = SimClock(dt.datetime(y, m, d, 7, 0, tzinfo=dt.timezone.utc).timestamp())
+    streams = _streams(seed)
+    roll, visitors = plan_station_day(election, station_id, registered, scenario, streams["plan"])
+    streams.update(rngs or {})
+    if clock is None:
+        y, m, d = (int(x) for x in election.date.split("-"))
+        clock = SimClock(dt.datetime(y, m, d, 7, 0, tzinfo=dt.timezone.utc).timestamp())
     paper = make_paper(fidelity, election)
-    peripherals = build_peripherals(fidelity, election, paper, rngs, clock, scenario, profile, printed_dir)
-    ctl = StationController(election, station_id, roll, store if store is not None else MemoryStore(),
-                            scanner=peripherals.scanner, camera=peripherals.camera,
-                            interpreter=paper.interpreter, printer=peripherals.printer,
-                            clock=clock, rng=rngs["ids"], signer=signer,
-                            enforce_authorisation=enforce_authorisation)
-    day = StationDay(election, station_id, seed, fidelity, registered, ctl, peripherals, visitors)
+    if peripherals is None:
+        peripherals = build_peripherals(fidelity, election, paper, streams, clock, scenario, profile,
+                                        printed_dir)
     try:
-        ctl.open()
-        gap = 11 * 3600 / max(1, len(visitors))
-        style = election.stations[station_id].ballot_style
-        for i, visitor in enumerate(visitors):
-            clock.advance(rngs["clock"].expovariate(1 / gap))
-            _visit(day, visitor, style, paper, rngs["paper"])
-            if progress:
-                progress(i + 1, len(visitors))
-        ctl.close()
+        ctl = StationController(election, station_id, roll, store if store is not None else MemoryStore(),
+                                scanner=peripherals.scanner, camera=peripherals.camera,
+                                interpreter=paper.interpreter, printer=peripherals.printer,
+                                clock=clock, rng=streams["ids"], signer=signer,
+                                pseudonym_key=pseudonym_key_for(seed),
+                                enforce_authorisation=enforce_authorisation)
     except BaseException:
         peripherals.close()
         raise
-    peripherals.close()
+    return StationDay(election, station_id, seed, fidelity, registered, ctl, peripherals, visitors,
+                      paper, streams, clock)
+
+
+def play_station_day(day: StationDay, progress: Callable[[int, int], None] | None = None) -> StationDay:
+    """Open the polls, let every visitor through, close; the peripherals are closed at the end."""
+    ctl, clock, visitors = day.controller, day.clock, day.visitors
+    try:
+        ctl.open()
+        gap = 11 * 3600 / max(1, len(visitors))
+        for i, visitor in enumerate(visitors):
+            clock.advance(day.rngs["clock"].expovariate(1 / gap))
+            visit(day, visitor)
+            if progress:
+                progress(i + 1, len(visitors))
+        ctl.close()
+    finally:
+        day.peripherals.close()
     return day
 
 
-def _visit(day: StationDay, visitor: Visitor, style: str, paper, rng: random.Random) -> None:
-    ctl, world = day.controller, day.peripherals.world
+def run_station_day(election: Election, station_id: str | None = None, *,
+                    progress: Callable[[int, int], None] | None = None, **build) -> StationDay:
+    """Build and play one station day (``build_station_day``'s arguments). ``printed_dir``: at
+    full fidelity, the printer twin writes every slip it prints there as text and PNG."""
+    return play_station_day(build_station_day(election, station_id, **build), progress)
+
+
+def visit(day: StationDay, visitor: Visitor) -> None:
+    """One visitor at the ID desk (if they bring a document) and at the ballot box."""
+    ctl, world, paper, rng = day.controller, day.peripherals.world, day.paper, day.rngs["paper"]
+    style = day.election.stations[day.station_id].ballot_style
     if visitor.document is not None:
         world.present_document(*visitor.document)
         record = day.peripherals.id_reader.read(timeout=2.0)
@@ -185,7 +232,7 @@ def _visit(day: StationDay, visitor: Visitor, style: str, paper, rng: random.Ran
                 continue
             outcome = ctl.voter_decision(cast=True)
         if outcome.status in ("jammed", "error"):
-            outcome = _operator_clears(day, outcome)
+            outcome = operator_clears(day, outcome)
             if outcome.status == "placed_in_box":
                 day.truth_cvrs.append(_truth(day, style, marks))
                 return
@@ -218,11 +265,15 @@ def _feed(day: StationDay):
             return day.controller.handle_paper()
 
 
-def _operator_clears(day: StationDay, outcome):
+def operator_clears(day: StationDay, outcome=None):
+    """The poll worker removes a jammed sheet, clears the jam or fault (the unit's ballot state
+    says which), and puts the sheet where the unit says (the box for a recorded cast, else back
+    to the voter). ``outcome``: what the unit showed, noted for the report."""
     ctl, world = day.controller, day.peripherals.world
-    day.notices.append({"visitor": "operator", "event": outcome.status, "message": outcome.message.text})
+    if outcome is not None:
+        day.notices.append({"visitor": "operator", "event": outcome.status, "message": outcome.message.text})
     world.operator_removes_jammed_sheet()
-    cleared = ctl.clear_jam() if outcome.status == "jammed" else ctl.clear_fault()
+    cleared = ctl.clear_jam() if ctl.ballot == "jammed" else ctl.clear_fault()
     world.operator_places_sheet(into_box=cleared.status == "placed_in_box")
     return cleared
 
@@ -242,7 +293,7 @@ def _corrected(election: Election, style: str, marks: dict, rng: random.Random) 
 
 def _truth(day: StationDay, style: str, marks: dict) -> CastVoteRecord:
     return CastVoteRecord(f"truth-{len(day.truth_cvrs):08d}", style,
-                          expected_contests(day.election, style, marks))
+                          voters_intent(day.election, style, marks))
 
 
 def write_station_files(day: StationDay, report: dict, out_dir: Path) -> dict[str, str]:

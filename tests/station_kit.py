@@ -28,13 +28,15 @@ class Kit:
         self.paper = LogicalPaper(e)
         self.now = [1_700_000_000.0]
         self.enforce = enforce
+        self.pseudonym_key = b"kit-pseudonym-key-0123456789abcdef"
         self.ctl = self.boot()
 
     def boot(self):
         self.ctl = StationController(
             self.election, self.station, self.roll, self.store, scanner=self.periph.scanner,
             camera=self.periph.camera, interpreter=self.paper.interpreter, printer=self.periph.printer,
-            clock=lambda: self.now[0], rng=random.Random(99), enforce_authorisation=self.enforce)
+            clock=lambda: self.now[0], rng=random.Random(99), enforce_authorisation=self.enforce,
+            pseudonym_key=self.pseudonym_key)
         return self.ctl
 
     def checkin(self, voter_or_doc):

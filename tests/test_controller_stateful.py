@@ -1,9 +1,15 @@
 """Hypothesis drives the controller with random operator actions, ID reads and ballots.
 
-After every step: no ballot is counted outside open polls; ballots cast <= voters authorised
-(enforcement on); totals never decrease; the tally equals the accepted ballots; the sheets in
-the box and the invalid compartment equal the cast records; the journal chain is intact.
+It runs on the in-memory store and on SQLite. After every step: no ballot is counted outside
+open polls; ballots cast <= voters authorised (enforcement on); totals never decrease; the
+tally equals the accepted ballots; the sheets in the box and the invalid compartment (plus a
+recorded sheet still in the path or in the operator's hand, jammed or not) equal the cast
+records; the journal chain is intact and no record carries ballot content or a voter id.
 """
+import shutil
+import tempfile
+from pathlib import Path
+
 import hypothesis.strategies as st
 from hypothesis import settings
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
@@ -11,7 +17,9 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from device.ballots.records import CastVoteRecord
 from device.store.journal import GENESIS_HASH, record_hash
 from device.results.tally import tally_station
-from sim.station import expected_contests
+from device.store.sqlite import SqliteStore
+from sim.station import voters_intent
+from tests.secrecy_checks import journal_leaks
 from tests.station_kit import Kit
 
 POLICIES = [None, {"overvote": "accept-invalid", "blank": "accept-invalid", "unreadable": "accept-invalid"}]
@@ -25,10 +33,21 @@ class StationMachine(RuleBasedStateMachine):
         self.accepted = []  # marks of the sheets the device accepted
         self.in_flight = None  # marks of the sheet under review or stuck in a jam
 
-    @rule(policy=st.sampled_from(POLICIES), jam=st.sampled_from([0.0, 0.0, 0.2]))
+    @rule(policy=st.sampled_from(POLICIES), jam=st.sampled_from([0.0, 0.0, 0.2]),
+          sqlite=st.booleans())
     @precondition(lambda self: self.kit is None)
-    def setup(self, policy, jam):
-        self.kit = Kit(voters=8, policy=policy, jam_rate=jam)
+    def setup(self, policy, jam, sqlite):
+        store = None
+        if sqlite:
+            self.tmp = tempfile.mkdtemp(prefix="stateful-")
+            store = SqliteStore(Path(self.tmp) / "unit.db", durability="simulation")
+        self.kit = Kit(voters=8, policy=policy, jam_rate=jam, store=store)
+
+    def teardown(self):
+        if self.kit is not None:
+            self.kit.store.close()
+        if getattr(self, "tmp", None):
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
     def ready(self):
         return self.kit is not None
@@ -68,7 +87,7 @@ class StationMachine(RuleBasedStateMachine):
         self.in_flight = marks
 
     @rule(cast=st.booleans())
-    @precondition(lambda self: self.kit is not None and self.kit.ctl.ballot == "needs_review")
+    @precondition(lambda self: self.kit is not None and self.kit.ctl.review_reason is not None)
     def voter_decides(self, cast):
         out = self.kit.ctl.voter_decision(cast)
         if out.status in ("cast", "cast_invalid"):
@@ -98,7 +117,7 @@ class StationMachine(RuleBasedStateMachine):
         else:  # a sheet in flight is resolved by the documented power-on rule
             assert self.kit.ctl.state == {**before[0], "ballot": "waiting_for_ballot"}
             assert len(self.kit.store.cast_vote_records()) == cast_before
-            if ballot not in ("accepting", "accepted"):  # never cast: back to the voter
+            if ballot != "accepting":  # never cast: back to the voter
                 assert self.kit.periph.world.take_returned_sheet() is not None or ballot == "rejecting"
 
     @invariant()
@@ -111,7 +130,7 @@ class StationMachine(RuleBasedStateMachine):
         assert results.ballots_cast == len(cvrs) == ctl.counters.cast
         if ctl.ballot not in ("accepting", "jammed", "error"):  # tally == the accepted ballots
             style = self.kit.election.stations[self.kit.station].ballot_style
-            truth = [CastVoteRecord(str(i), style, expected_contests(self.kit.election, style, m))
+            truth = [CastVoteRecord(str(i), style, voters_intent(self.kit.election, style, m))
                      for i, m in enumerate(self.accepted)]
             expected = tally_station(self.kit.election, self.kit.station, truth)
             assert results.to_json() == expected.to_json()
@@ -119,9 +138,14 @@ class StationMachine(RuleBasedStateMachine):
         assert len(cvrs) >= self.cast_seen
         self.cast_seen = len(cvrs)
         world = self.kit.periph.world
-        in_hand = world.in_hand is not None and ctl.counters.drop_pending
-        assert world.sheets_in_box + world.sheets_in_invalid_compartment + int(in_hand) + \
-            int(ctl.ballot == "accepting") == len(cvrs) or ctl.ballot == "jammed"
+        # a recorded cast whose drop is not confirmed: its sheet is still in the path (accepting,
+        # jammed, fault) or in the operator's hand — or already in the box
+        recorded_not_dropped = ctl.counters.drop_pending and (
+            world.scanner.path is not None or world.in_hand is not None)
+        assert world.sheets_in_box + world.sheets_in_invalid_compartment + int(recorded_not_dropped) \
+            == len(cvrs)
+        assert ctl.invalid_compartment == sum(c.invalid for c in cvrs)
+        assert journal_leaks(store.events()) == []
         if ctl.polls != "polls_open":
             assert ctl.ballot in ("inactive", "jammed", "error") or ctl.polls == "polls_open"
         casts = [r for r in store.events() if r.type == "ballot_cast"]

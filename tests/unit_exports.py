@@ -16,15 +16,23 @@ from sim.voters import load_scenario
 
 def exported_day(root: Path, *, election: str = "demo", voters: int = 120, seed: int = 5) -> Path:
     """Run a logical station day on a SqliteStore at root/unit.db and export it to root/export."""
+    return exported_station_day(root, election=election, voters=voters, seed=seed)[0]
+
+
+def exported_station_day(root: Path, *, election: str = "demo", voters: int = 120, seed: int = 5,
+                         fidelity: str = "logical", scenario=None):
+    """A station day at ``fidelity`` on a SqliteStore at root/unit.db, exported to root/export:
+    (the export folder, the played ``StationDay``, its report). The store is closed."""
     e = load_election(election)
     root.mkdir(parents=True, exist_ok=True)
     store = SqliteStore(root / "unit.db", durability="simulation")
     signer = provision(store, random.Random(f"{seed}:key"))
-    run_station_day(e, None, registered=voters, seed=seed, scenario=load_scenario(None, e, election),
-                    store=store, signer=signer)
+    day = run_station_day(e, None, registered=voters, seed=seed, fidelity=fidelity,
+                          scenario=scenario or load_scenario(None, e, election), store=store, signer=signer)
+    report = day.report()
     export_unit(store, e, root / "export", signer)
     store.close()
-    return root / "export"
+    return root / "export", day, report
 
 
 def read_records(path: Path) -> list[dict]:

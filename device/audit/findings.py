@@ -13,19 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from device.store.chain import Fault  # noqa: F401  (one Fault for the store and the auditor)
 
-
-@dataclass(frozen=True)
-class Fault:
-    kind: str
-    where: str
-    detail: str
-
-    def to_json(self) -> dict[str, str]:
-        return {"kind": self.kind, "where": self.where, "detail": self.detail}
-
-    def __str__(self) -> str:
-        return f"{self.kind}: {self.where}: {self.detail}"
 
 
 @dataclass
@@ -65,3 +54,16 @@ def load_json(raw: bytes | None) -> Any:
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         return None
+
+
+def open_export(directory: Path) -> dict:
+    """The export's manifest, or ``ExportReadError`` saying why ``directory`` is not an export
+    (the same words for every check)."""
+    from device.results import exports
+
+    if not directory.is_dir():
+        raise ExportReadError(f"{directory} is not a folder (give the folder `ballotbox device export` wrote)")
+    manifest = load_json(read_export_file(directory, exports.MANIFEST))
+    if not isinstance(manifest, dict):
+        raise ExportReadError(f"{directory} holds no readable {exports.MANIFEST}: not a unit export")
+    return manifest

@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from device.audit.chain import parse_journal
-from device.audit.findings import AuditReport, ExportReadError, Fault, load_json, read_export_file
+from device.store.chain import parse_journal
+from device.audit.findings import AuditReport, ExportReadError, Fault, load_json, open_export, read_export_file
 from device.results import exports
+
+NIST_RESULTS = "nist/election_results.json"
 
 
 class _ReplayModel:
@@ -21,28 +23,20 @@ class _ReplayModel:
     polls = voter = ballot = ""
 
 
-def _cross_region_fault(model: _ReplayModel, trigger: str) -> str | None:
-    """Rules that span regions (the voter and ballot flows live inside polls_open)."""
-    if trigger in ("start_checkin", "start_scanning") and model.polls != "polls_open":
-        return f"{trigger} while polls are {model.polls}"
-    if trigger in ("pause_polls", "close_polls") and (model.voter, model.ballot) != ("inactive", "inactive"):
-        return f"{trigger} with the ID desk {model.voter} and the ballot box {model.ballot}"
-    return None
-
-
 def replay_export(directory: str | Path) -> AuditReport:
+    """Replay the journal of the export in ``directory``; see the module docstring."""
     from transitions import MachineError
 
     from device.ballots.records import CastVoteRecord
     from device.election.definition import ElectionError, parse_election
-    from device.station.events import catalog
-    from device.station.machine import build_machines, region_of_trigger
+    from device.results import nist
     from device.results.tally import TallyInvariantError, tally_station
+    from device.station.counters import Counters
+    from device.station.events import catalog
+    from device.station.machine import build_machines, cross_region_violation, region_of_trigger
 
     d = Path(directory)
-    manifest = load_json(read_export_file(d, exports.MANIFEST))
-    if manifest is None:
-        raise ExportReadError(f"{d} holds no readable {exports.MANIFEST}: not a unit export")
+    manifest = open_export(d)
     report = AuditReport("replay", str(d))
     faults = report.faults
     try:
@@ -56,19 +50,20 @@ def replay_export(directory: str | Path) -> AuditReport:
         raise ExportReadError(f"the manifest names station {station!r}, not in the election")
 
     records, _ = parse_journal(read_export_file(d, exports.JOURNAL) or b"")
+    records = [r for r in records if r is not None]
     model = _ReplayModel()
     build_machines(model)
     regions, known = region_of_trigger(), catalog()["events"]
-    checked_in: dict[str, int] = {}
-    cast = dropped = 0
-    for r in (x for x in records if x is not None):
+    counters = Counters()
+    first_check_in: dict[str, int] = {}
+    for r in records:
         where, t = f"journal record seq {r['seq']}", r["type"]
         if t not in known:
             faults.append(Fault("disallowed transition", where, f"unknown event type {t!r}"))
             continue
         if t not in regions:
             continue
-        problem = _cross_region_fault(model, t)
+        problem = cross_region_violation(model, t)
         if problem is None:
             state = getattr(model, regions[t])
             try:
@@ -78,13 +73,16 @@ def replay_export(directory: str | Path) -> AuditReport:
         if problem:
             faults.append(Fault("disallowed transition", where, problem))
         if t == "authorise":
-            voter = r["data"].get("voter_id")
-            if voter in checked_in:
+            voter = r["data"].get("voter")
+            if voter in first_check_in:
                 faults.append(Fault("double check-in", where,
-                                    f"voter {voter} already authorised at seq {checked_in[voter]}"))
-            checked_in.setdefault(voter, r["seq"])
-        cast += t == "ballot_cast"
-        dropped += t == "ballot_dropped" or r["data"].get("resolution") == "placed_in_box"
+                                    f"voter pseudonym {voter} already authorised at seq {first_check_in[voter]}"))
+            first_check_in.setdefault(voter, r["seq"])
+        try:
+            counters.apply(t, r["data"])
+        except KeyError as exc:
+            faults.append(Fault("altered", where, f"{t} record lacks {exc}"))
+    faults.extend(_close_faults(records, model.polls))
 
     cvrs = []
     for n, line in enumerate((read_export_file(d, exports.CVRS) or b"").decode("utf-8", "replace").splitlines(), 1):
@@ -92,12 +90,12 @@ def replay_export(directory: str | Path) -> AuditReport:
             cvrs.append(CastVoteRecord.from_json(json.loads(line)))
         except (ValueError, KeyError, TypeError, AttributeError):
             faults.append(Fault("altered", f"cast vote record line {n}", "not a readable record"))
-    if cast != len(cvrs):
+    if counters.cast != len(cvrs):
         faults.append(Fault("count mismatch", exports.CVRS,
-                            f"{cast} ballot_cast events but {len(cvrs)} cast vote records"))
-    if dropped != cast and model.polls == "polls_closed":
+                            f"{counters.cast} ballot_cast events but {len(cvrs)} cast vote records"))
+    if counters.dropped != counters.cast and model.polls == "polls_closed":
         faults.append(Fault("count mismatch", "journal",
-                            f"{cast} ballots cast but {dropped} confirmed in the box"))
+                            f"{counters.cast} ballots cast but {counters.dropped} confirmed in the box"))
     try:
         recomputed = tally_station(election, station, cvrs).to_json()
     except (TallyInvariantError, KeyError, ValueError) as exc:
@@ -109,10 +107,34 @@ def replay_export(directory: str | Path) -> AuditReport:
         faults.append(Fault("altered", exports.RESULTS, "not the results the unit signed"))
     if recomputed is not None and signed is not None:
         faults.extend(_tally_differences(signed, recomputed))
+    if recomputed is not None:
+        nist_doc = exports.json_doc(nist.election_results(
+            election, station, str(manifest.get("public_key")), recomputed, manifest.get("generated_at", 0)))
+        if read_export_file(d, NIST_RESULTS) != nist_doc:
+            faults.append(Fault("tally mismatch", NIST_RESULTS,
+                                "differs from the results recomputed from the cast vote records"))
     report.facts.update(final_state={"polls": model.polls, "voter": model.voter, "ballot": model.ballot},
-                        ballots_cast_events=cast, cast_vote_records=len(cvrs), voters_checked_in=len(checked_in),
-                        ballots_confirmed_in_box=dropped)
+                        ballots_cast_events=counters.cast, cast_vote_records=len(cvrs),
+                        voters_checked_in=len(first_check_in),
+                        ballots_confirmed_in_box=counters.dropped,
+                        scope="the journal's transitions, counts and tally; `audit verify` checks "
+                              "every file's integrity and signatures")
     return report
+
+
+def _close_faults(records: list[dict], polls: str) -> list[Fault]:
+    """A finished day ends in a signed close: close_polls, then a polls_close checkpoint."""
+    close = next((i for i, r in enumerate(records) if r["type"] == "close_polls"), None)
+    if polls != "polls_closed" or close is None:
+        last = records[-1]["seq"] if records else 0
+        return [Fault("unsigned close", f"journal after seq {last}",
+                      f"the journal ends with the polls {polls or 'never loaded'}: no close of polls "
+                      "to replay (a truncated journal, or a unit exported mid-day)")]
+    if not any(r["type"] == "checkpoint" and r["data"].get("reason") == "polls_close"
+               for r in records[close + 1:]):
+        return [Fault("unsigned close", f"journal record seq {records[close]['seq']}",
+                      "the close of polls is not followed by the unit's signed checkpoint")]
+    return []
 
 
 def _tally_differences(signed: dict, recomputed: dict) -> list[Fault]:

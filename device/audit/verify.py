@@ -14,8 +14,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from device.audit.chain import chain_fault, parse_journal
-from device.audit.findings import AuditReport, ExportReadError, Fault, load_json, read_export_file
+from device.store.chain import chain_fault, parse_journal
+from device.audit.findings import AuditReport, Fault, load_json, open_export, read_export_file
 from device.results import exports
 from device.store.journal import GENESIS_HASH
 from device.store.signing import SignatureError, check_checkpoint, verify
@@ -23,15 +23,18 @@ from device.store.signing import SignatureError, check_checkpoint, verify
 
 def verify_export(directory: str | Path, expected_key: str | None = None) -> AuditReport:
     d = Path(directory)
-    if not d.is_dir():
-        raise ExportReadError(f"{d} is not a folder")
+    manifest = open_export(d)
+    manifest_raw = read_export_file(d, exports.MANIFEST)
     report = AuditReport("verify", str(d))
     faults = report.faults
-    manifest_raw = read_export_file(d, exports.MANIFEST)
-    manifest = load_json(manifest_raw)
-    if manifest is None:
-        raise ExportReadError(f"{d} holds no readable {exports.MANIFEST}: not a unit export")
-    signatures = load_json(read_export_file(d, exports.SIGNATURES)) or {}
+    signatures_raw = read_export_file(d, exports.SIGNATURES)
+    signatures = load_json(signatures_raw)
+    if signatures_raw is None:
+        faults.append(Fault("deleted", exports.SIGNATURES,
+                            f"the signatures file is missing: {exports.MANIFEST} cannot be checked"))
+    elif not isinstance(signatures, dict):
+        faults.append(Fault("altered", exports.SIGNATURES, "not a readable signatures file"))
+    signatures = signatures if isinstance(signatures, dict) else {}
     journal_raw = read_export_file(d, exports.JOURNAL)
     records, complete = parse_journal(journal_raw or b"")
     good = [r for r in records if r is not None]
@@ -41,7 +44,9 @@ def verify_export(directory: str | Path, expected_key: str | None = None) -> Aud
     key = expected_key or (first_cp["data"].get("public_key") if first_cp else None) or manifest.get("public_key")
     report.facts["public_key"] = key
     try:
-        if not verify(key, str(signatures.get("manifest", {}).get("signature", "")),
+        if signatures_raw is None:
+            pass  # reported above, by name
+        elif not verify(key, str(signatures.get("manifest", {}).get("signature", "")),
                       exports.manifest_message(manifest_raw)):
             faults.append(Fault("forged signature", exports.MANIFEST,
                                 f"not signed by the unit key {key[:16]}..."))

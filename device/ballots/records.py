@@ -84,6 +84,11 @@ class CastVoteRecord:
     contests: dict[str, tuple[tuple[str, ...], str]]
     image_sha256: str | None = None
 
+    @property
+    def invalid(self) -> bool:
+        """Accepted as invalid: the sheet went into the invalid compartment."""
+        return any(st == INVALID for _, st in self.contests.values())
+
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "id": self.id, "ballot_style": self.ballot_style,

@@ -109,7 +109,7 @@ def export_unit(store: StationStore, election: Election, out_dir: str | Path, si
         "nist/event_log_documentation.json": json_doc(nist_export.event_log_documentation(at)),
         "nist/cast_vote_records.json": json_doc(nist_export.cast_vote_records(election, station_id, key, cvrs, at)),
         "nist/election_results.json": json_doc(nist_export.election_results(election, station_id, key, results, at)),
-        "ballot_manifest.csv": nist_export.ballot_manifest_csv(station_id, unit_id, records).encode(),
+        "ballot_manifest.csv": nist_export.ballot_manifest_csv(station_id, unit_id, cvrs).encode(),
     }
     pem = getattr(signer, "public_key_pem", None)
     if pem is not None:

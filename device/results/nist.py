@@ -247,13 +247,12 @@ def election_results(election: Election, station_id: str, public_key_hex: str,
 
 # --- Arlo ballot manifest ------------------------------------------------------------------
 
-def ballot_manifest_csv(station_id: str, unit_id: str, records: Iterable[JournalRecord]) -> str:
-    """Container, Tabulator, Batch Name, Number of Ballots: one batch per compartment."""
+def ballot_manifest_csv(station_id: str, unit_id: str, cvrs: Iterable[CastVoteRecord]) -> str:
+    """Container, Tabulator, Batch Name, Number of Ballots: one batch per compartment, counted
+    from the cast vote records (the journal does not say which compartment a ballot went to)."""
     counts = {"box": 0, "invalid-compartment": 0}
-    for r in records:
-        if r.type == "ballot_cast":
-            key = "invalid-compartment" if r.data.get("compartment") == "invalid" else "box"
-            counts[key] += 1
+    for cvr in cvrs:
+        counts["invalid-compartment" if cvr.invalid else "box"] += 1
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["Container", "Tabulator", "Batch Name", "Number of Ballots"])

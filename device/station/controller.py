@@ -6,7 +6,17 @@ the ID reader (``present_id``) and to the scanner (``handle_paper`` when a sheet
 entry; ``voter_decision`` when a ballot needs the voter's choice).
 
 Write-ahead journaling: every transition writes its journal record in the machines'
-``before_state_change`` callback — if the write fails, the state does not change. Records of
+``before_state_change`` callback — if the write fails, the state does not change. The rules
+across regions (``CROSS_REGION`` in ``device/station/machine.py``) are checked there too.
+
+Secrecy of the journal: a check-in record carries the voter's keyed pseudonym
+(``device/election/pseudonym.py``), never an id; no record says anything about a ballot's
+content or validity — an OK ballot and one waiting for the voter's review both enter
+``deciding`` with a ``ballot_read`` record without data, ``ballot_cast`` and ``ballot_dropped``
+carry no compartment, and the times of the voter and ballot flows are recorded to the minute
+(``coarse_time`` in the catalog). The review reason is shown live (``review_reason``) and the
+invalid-compartment count comes from the cast vote records. At close the store is compacted so
+that the database file does not keep the order in which records were written. Records of
 events marked ``durable = false`` in the catalog (scan progress, returns, drop confirmations)
 are committed with the next durable one (group commit: two fsyncs per voter, at check-in and
 at cast). The
@@ -19,7 +29,7 @@ Boot replays the journal through the same machines (no side effects) to rebuild 
 the counters, then resolves a ballot that was in flight at power loss by this rule:
 - cast recorded, drop not confirmed (``accepting``): the sheet belongs in the box — it is
   dropped if still in the path, otherwise the drop is recorded as having happened;
-- no cast recorded (``scanning`` ... ``needs_review``, ``rejecting``, or ``waiting_for_ballot``
+- no cast recorded (``scanning``, ``deciding``, ``rejecting``, or ``waiting_for_ballot``
   with a sheet in the path because the scan's records were not yet committed): the sheet is
   returned to the voter, who may insert it again.
 So the sheets in the box always equal the cast records.
@@ -27,16 +37,17 @@ So the sheets in the box always equal the cast records.
 from __future__ import annotations
 
 import random
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
 from device.ballots.records import BLANK, INVALID, OVERVOTE, BallotReading, CastVoteRecord, contest_status
 from device.election.definition import Election
-from device.station.events import OperatorMessage, durable_events, message
+from device.election.pseudonym import VoterPseudonyms
+from device.station.counters import Counters
+from device.station.events import OperatorMessage, coarse_time_events, durable_events, message
 from device.election.identity import IdDocumentError, parse_id_record
 from device.station.reports import paused_slip, results_slip, zero_report_slip
-from device.station.machine import build_machines, region_of_trigger
+from device.station.machine import build_machines, cross_region_violation, region_of_trigger
 from device.store.signing import append_checkpoint
 from device.store.journal import StationStore, StoreWriteError
 from device.results.tally import Results, tally_station
@@ -45,6 +56,11 @@ from hardware.interfaces import (Camera, CoverOpen, DoubleFeed, IdRecord, Periph
                                  ScannerJam, ScannerTransport)
 
 UNREADABLE = ("fiducials_missing", "unreadable_code", "unreadable_marks")
+
+
+# How far a close of polls got, from the journal: (event, or (checkpoint, reason)) -> stage.
+_CLOSE_STAGES = {"close_polls": "closed", ("checkpoint", "polls_close"): "signed",
+                 "results_printed": "printed"}
 
 
 class BallotInterpreter(Protocol):
@@ -82,25 +98,12 @@ class BallotOutcome:
     reason: str | None = None
 
 
-@dataclass
-class Counters:
-    checked_in: set[str] = field(default_factory=set)
-    outstanding: int = 0  # authorisations not yet used by a cast
-    cast: int = 0
-    cast_invalid: int = 0  # of which into the invalid compartment
-    dropped: int = 0
-    returned: int = 0  # sheets handed back to voters (rejections + voters' own choice)
-    refused: Counter = field(default_factory=Counter)  # check-in refusals by reason
-    rejected: Counter = field(default_factory=Counter)  # sheets rejected by reason
-    drop_pending: bool = False  # a cast is recorded whose drop is not confirmed
-
-
 class StationController:
     def __init__(self, election: Election, station_id: str, roll: VoterRoll, store: StationStore,
                  *, scanner: ScannerTransport, camera: Camera, interpreter: BallotInterpreter,
                  printer: Printer | None = None, clock: Callable[[], float],
-                 rng: random.Random | None = None, signer: Signer | None = None,
-                 enforce_authorisation: bool = True):
+                 pseudonym_key: bytes, rng: random.Random | None = None,
+                 signer: Signer | None = None, enforce_authorisation: bool = True):
         if station_id not in election.stations:
             raise ValueError(f"unknown station {station_id!r}")
         self.election, self.station = election, election.stations[station_id]
@@ -110,14 +113,21 @@ class StationController:
         # the OS CSPRNG by default; simulations pass a seeded random.Random to reproduce a day.
         self.clock, self.rng, self.signer = clock, rng or random.SystemRandom(), signer
         self.enforce_authorisation = enforce_authorisation
+        self.pseudonyms = VoterPseudonyms(pseudonym_key)
         self.counters = Counters()
+        # Sheets cast into the invalid compartment: counted from the cast vote records at boot
+        # and at each cast, never from the journal (which does not know a ballot's validity).
+        self.invalid_compartment = sum(c.invalid for c in store.cast_vote_records())
+        self.review_reason: str | None = None  # overvote | blank while the voter decides
         self.printer_fault: OperatorMessage | None = None  # the last slip that could not print
         self.polls = self.voter = self.ballot = ""  # set by the machines
         self._pending: tuple[CastVoteRecord, bool] | None = None  # decided, not yet cast
         self._store_ok = True
         self._replaying = False
+        self._close_stage: str | None = None  # closed -> signed -> printed (see _finish_close)
         self._regions = region_of_trigger()
         self._durable = durable_events()
+        self._coarse = coarse_time_events()
         self.machines = build_machines(self)
         for m in self.machines.values():
             m.before_state_change = [self._journal_transition]
@@ -128,9 +138,16 @@ class StationController:
         """Write-ahead: the record is durable before the state changes (or the change fails)."""
         trigger, data = event.event.name, event.kwargs.get("data", {})
         if not self._replaying:
+            problem = cross_region_violation(self, trigger)
+            if problem is not None:
+                raise ControllerError(message("busy", state=problem))
             at = self.clock()
+            if trigger in self._coarse:
+                at -= at % 60
             if trigger == "ballot_cast":
-                self.store.cast_ballot(event.kwargs["cvr"], data, at)
+                cvr = event.kwargs["cvr"]
+                self.store.cast_ballot(cvr, data, at)
+                self.invalid_compartment += cvr.invalid
             else:
                 try:
                     self.store.append_event(trigger, data, at, durable=trigger in self._durable)
@@ -138,30 +155,7 @@ class StationController:
                     if trigger != "fault":
                         raise
                     self._store_ok = False  # the fault is entered even if it cannot be written
-        self._apply(trigger, data)
-
-    def _apply(self, trigger: str, data: dict) -> None:
-        """Counters from journal events: the same code for live operation and boot replay."""
-        c = self.counters
-        if trigger == "authorise":
-            c.checked_in.add(data["voter_id"])
-            c.outstanding += 1
-        elif trigger == "refuse":
-            c.refused[data["reason"]] += 1
-        elif trigger == "ballot_cast":
-            c.cast += 1
-            c.outstanding -= 1
-            c.drop_pending = True
-            if data.get("compartment") == "invalid":
-                c.cast_invalid += 1
-        elif trigger == "ballot_dropped" or (trigger in ("jam_cleared", "fault_cleared")
-                                             and data.get("resolution") == "placed_in_box"):
-            c.dropped += 1
-            c.drop_pending = False
-        elif trigger == "ballot_rejected":
-            c.rejected[data["reason"]] += 1
-        elif trigger == "ballot_returned":
-            c.returned += 1
+        self.counters.apply(trigger, data)
 
     def _event(self, type_: str, data: dict) -> None:
         self.store.append_event(type_, data, self.clock())
@@ -173,6 +167,9 @@ class StationController:
             for head in self.store.events():
                 if head.type in self._regions:
                     getattr(self, head.type)(data=head.data, cvr=None)
+                self._close_stage = _CLOSE_STAGES.get(
+                    (head.type, head.data.get("reason")) if head.type == "checkpoint" else head.type,
+                    self._close_stage)
         finally:
             self._replaying = False
         if head is not None and type(self.rng) is random.Random:
@@ -185,10 +182,9 @@ class StationController:
         self._resume_after_power_loss()
 
     def _resume_after_power_loss(self) -> None:
-        if self.voter == "id_read":
-            self.refuse(data={"reason": "interrupted"})
-        if self.voter in ("authorised", "refused"):
-            self.next_voter()
+        if self.polls == "polls_closed":  # a close cut short: sign, print, compact as close() does
+            self._finish_close()
+            return
         if self.polls == "polls_open":
             if self.voter == "inactive":
                 self.start_checkin()
@@ -217,10 +213,7 @@ class StationController:
             self._event("power_on_paper_resolved", {"state": state, "resolution": "box",
                                                     "paper_in_path": in_path})
             self.ballot_dropped(data={"at_power_on": True})
-            self.ballot_done()
-        elif state == "accepted":
-            self.ballot_done()
-        elif state in ("scanning", "interpreting", "ready_to_accept", "needs_review", "rejecting"):
+        elif state in ("scanning", "deciding", "rejecting"):
             self._event("power_on_paper_resolved", {"state": state, "resolution": "returned"})
             self.fault(data={"detail": "power loss with a sheet in flight"})
             self._return_after_fault("fault_cleared")
@@ -266,11 +259,25 @@ class StationController:
         if self.polls == "polls_open":
             self._stop_flows()
         self.close_polls()
+        self._close_stage = "closed"
+        return self._finish_close()
+
+    def _finish_close(self) -> Results:
+        """The steps after ``close_polls`` that have not happened yet (all of them at a close; the
+        rest after a power cut during one): the signed checkpoint, the results tape with its
+        ``results_printed`` record (totals only: invalid ballots are counted at the close, never
+        per ballot), and the compaction that erases the order of writes from the database."""
         results = self.results()
-        self._checkpoint("polls_close")
-        self._print(results_slip(self.election, self.station, results, self.reconciliation(),
-                                 self.clock(), self.signer))
-        self._event("results_printed", {"ballots_cast": results.ballots_cast})
+        if self._close_stage == "closed":
+            self._checkpoint("polls_close")
+            self._close_stage = "signed"
+        if self._close_stage == "signed":
+            self._print(results_slip(self.election, self.station, results, self.reconciliation(),
+                                     self.clock(), self.signer))
+            self._event("results_printed", {"ballots_cast": results.ballots_cast,
+                                            "invalid_compartment": self.invalid_compartment})
+            self._close_stage = "printed"
+        self.store.compact()
         return results
 
     def _stop_flows(self) -> None:
@@ -294,9 +301,8 @@ class StationController:
 
     # --- voter flow -----------------------------------------------------------------------
     def present_id(self, record: IdRecord) -> CheckInResult:
-        if self.polls != "polls_open" or self.voter != "waiting_for_id":
+        if self.polls != "polls_open" or self.voter == "inactive":
             return CheckInResult("polls_not_open", message("polls_not_open"))
-        self.id_read(data={"kind": record.kind})
         try:
             doc = parse_id_record(record)
         except IdDocumentError as exc:
@@ -304,22 +310,22 @@ class StationController:
         voter = self.roll.lookup(doc.document_number)
         if voter is None:
             return self._refuse("not_on_roll", message("not_on_roll"))
+        pseudonym = self.pseudonyms.of(voter.voter_id)
         if voter.station_id != self.station.id:
             other = self.election.stations[voter.station_id]
             return self._refuse("other_station", message("other_station", station=other.id,
                                                          station_name=other.name),
-                                voter.voter_id, {"station": other.id})
-        if voter.voter_id in self.counters.checked_in:
-            return self._refuse("already_voted", message("already_voted"), voter.voter_id)
-        self.authorise(data={"voter_id": voter.voter_id})
-        self.next_voter()
+                                voter.voter_id, {"voter": pseudonym, "station": other.id})
+        if pseudonym in self.counters.checked_in:
+            return self._refuse("already_voted", message("already_voted"), voter.voter_id,
+                                {"voter": pseudonym})
+        self.authorise(data={"voter": pseudonym})
         return CheckInResult("authorised", message("authorised", voter_id=voter.voter_id), voter.voter_id)
 
     def _refuse(self, reason: str, msg: OperatorMessage, voter_id: str | None = None,
                 extra: dict | None = None) -> CheckInResult:
-        data = {"reason": reason, **({"voter_id": voter_id} if voter_id else {}), **(extra or {})}
-        self.refuse(data=data)
-        self.next_voter()
+        """Journal the refusal (reason and pseudonym, never the id); show the id on screen."""
+        self.refuse(data={"reason": reason, **(extra or {})})
         return CheckInResult(reason, msg, voter_id)
 
     # --- ballot flow ----------------------------------------------------------------------
@@ -340,7 +346,6 @@ class StationController:
             frame = self.camera.capture()
         except PeripheralError as exc:
             return self._mechanical_failure(exc)
-        self.scanned()
         try:
             reading = self.interpreter.interpret(frame)
         except Exception as exc:  # an interpreter must not raise; if it does, nothing is cast
@@ -379,7 +384,8 @@ class StationController:
         if review is None:
             return self._ready(cvr, invalid)
         self._pending = (cvr, False)
-        self.ballot_needs_review(data={"reason": review})
+        self.ballot_read()  # the same record as for a ballot cast at once: no reason journaled
+        self.review_reason = review
         names = ", ".join(self.election.contests[c].title for c in overvoted)
         return BallotOutcome("needs_review", message(review, contests=names), review)
 
@@ -388,13 +394,14 @@ class StationController:
 
     def _ready(self, cvr: CastVoteRecord, invalid: bool) -> BallotOutcome:
         self._pending = (cvr, invalid)
-        self.ballot_ok()
+        self.ballot_read()
         return self._cast()
 
     def voter_decision(self, cast: bool) -> BallotOutcome:
-        """In ``needs_review``: cast the ballot as it is, or take it back to correct it."""
-        if self.ballot != "needs_review":
+        """While the voter reviews (``review_reason`` set): cast the ballot as it is, or take it back."""
+        if self.ballot != "deciding" or self.review_reason is None:
             return BallotOutcome("refused", message("busy", state=self.ballot), "not_in_review")
+        self.review_reason = None
         if cast:
             return self._cast()
         self.voter_took_back()
@@ -403,9 +410,8 @@ class StationController:
 
     def _cast(self) -> BallotOutcome:
         cvr, invalid = self._pending
-        compartment = "invalid" if invalid else "box"
         try:
-            self.ballot_cast(data={"compartment": compartment}, cvr=cvr)
+            self.ballot_cast(data={}, cvr=cvr)
         except StoreWriteError as exc:
             self._store_ok = False
             self.fault(data={"detail": f"store write failed: {exc}"})
@@ -415,8 +421,7 @@ class StationController:
             self.scanner.divert() if invalid else self.scanner.accept()
         except PeripheralError as exc:
             return self._mechanical_failure(exc)
-        self.ballot_dropped(data={"compartment": compartment})
-        self.ballot_done()
+        self.ballot_dropped(data={})
         return BallotOutcome("cast_invalid" if invalid else "cast",
                              message("cast_invalid" if invalid else "cast"))
 
@@ -469,6 +474,7 @@ class StationController:
             self._store_ok = False
             return BallotOutcome("error", message("store_write_failed", detail=str(exc)), "store")
         self._pending = None
+        self.review_reason = None
         return BallotOutcome(resolution, message(resolution), resolution)
 
     # --- reports --------------------------------------------------------------------------
@@ -477,7 +483,8 @@ class StationController:
 
     def reconciliation(self) -> dict:
         c = self.counters
-        return {"checked_in": len(c.checked_in), "cast": c.cast, "cast_invalid_compartment": c.cast_invalid,
+        return {"checked_in": len(c.checked_in), "cast": c.cast,
+                "cast_invalid_compartment": self.invalid_compartment,
                 "dropped_confirmed": c.dropped, "authorised_unused": c.outstanding,
                 "returned": c.returned, "rejected_by_reason": dict(sorted(c.rejected.items())),
                 "refused_by_reason": dict(sorted(c.refused.items()))}

@@ -42,6 +42,14 @@ def durable_events() -> frozenset[str]:
     return frozenset(n for n, e in catalog()["events"].items() if e.get("durable", True))
 
 
+@lru_cache(maxsize=1)
+def coarse_time_events() -> frozenset[str]:
+    """Event types of the voter and ballot flows, journaled with the time to the minute
+    (``coarse_time`` in the catalog): seconds between a check-in, a read and a cast would hint
+    at which voter needed to review a ballot."""
+    return frozenset(n for n, e in catalog()["events"].items() if e.get("coarse_time", False))
+
+
 def message(name: str, **fields: object) -> OperatorMessage:
     entry = catalog()["messages"][name]
     return OperatorMessage(name, entry["severity"], entry["text"].format(**fields))

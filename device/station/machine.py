@@ -39,44 +39,55 @@ REGIONS: dict[str, dict[str, Any]] = {
             {"trigger": "close_polls", "source": ["polls_open", "polls_paused"], "dest": "polls_closed"},
         ],
     },
+    # The ID desk: one transition per voter. ``authorised`` and ``refused`` say how the last
+    # check-in ended; the desk is ready for the next document in either (and in waiting_for_id).
     "voter": {
         "initial": "inactive",
-        "states": ["inactive", "waiting_for_id", "id_read", "authorised", "refused"],
+        "states": ["inactive", "waiting_for_id", "authorised", "refused"],
         "transitions": [
             {"trigger": "start_checkin", "source": "inactive", "dest": "waiting_for_id"},
             {"trigger": "stop_checkin", "source": ["waiting_for_id", "authorised", "refused"],
              "dest": "inactive"},
-            {"trigger": "id_read", "source": "waiting_for_id", "dest": "id_read"},
-            {"trigger": "authorise", "source": "id_read", "dest": "authorised"},
-            {"trigger": "refuse", "source": "id_read", "dest": "refused"},
-            {"trigger": "next_voter", "source": ["authorised", "refused"], "dest": "waiting_for_id"},
+            {"trigger": "authorise", "source": ["waiting_for_id", "authorised", "refused"],
+             "dest": "authorised"},
+            {"trigger": "refuse", "source": ["waiting_for_id", "authorised", "refused"],
+             "dest": "refused"},
         ],
     },
+    # The ballot box. ``deciding`` is one state for a ballot that will be cast at once and for one
+    # that waits for the voter's choice (overvote, blank): the journal must not tell them apart,
+    # so the review reason lives only on the screen (``StationController.review_reason``).
     "ballot": {
         "initial": "inactive",
-        "states": ["inactive", "waiting_for_ballot", "scanning", "interpreting", "ready_to_accept",
-                   "needs_review", "rejecting", "accepting", "accepted", "jammed", "error"],
+        "states": ["inactive", "waiting_for_ballot", "scanning", "deciding", "rejecting",
+                   "accepting", "jammed", "error"],
         "transitions": [
             {"trigger": "start_scanning", "source": "inactive", "dest": "waiting_for_ballot"},
             {"trigger": "stop_scanning", "source": "waiting_for_ballot", "dest": "inactive"},
             {"trigger": "paper_detected", "source": "waiting_for_ballot", "dest": "scanning"},
-            {"trigger": "scanned", "source": "scanning", "dest": "interpreting"},
-            {"trigger": "ballot_ok", "source": "interpreting", "dest": "ready_to_accept"},
-            {"trigger": "ballot_needs_review", "source": "interpreting", "dest": "needs_review"},
-            {"trigger": "ballot_rejected", "source": ["interpreting", "scanning"], "dest": "rejecting"},
-            {"trigger": "ballot_cast", "source": ["ready_to_accept", "needs_review"], "dest": "accepting"},
-            {"trigger": "voter_took_back", "source": "needs_review", "dest": "rejecting"},
+            {"trigger": "ballot_read", "source": "scanning", "dest": "deciding"},
+            {"trigger": "ballot_rejected", "source": "scanning", "dest": "rejecting"},
+            {"trigger": "voter_took_back", "source": "deciding", "dest": "rejecting"},
+            {"trigger": "ballot_cast", "source": "deciding", "dest": "accepting"},
+            {"trigger": "ballot_dropped", "source": "accepting", "dest": "waiting_for_ballot"},
             {"trigger": "ballot_returned", "source": "rejecting", "dest": "waiting_for_ballot"},
-            {"trigger": "ballot_dropped", "source": "accepting", "dest": "accepted"},
-            {"trigger": "ballot_done", "source": "accepted", "dest": "waiting_for_ballot"},
             {"trigger": "jam", "source": MECHANICAL, "dest": "jammed"},
-            {"trigger": "fault", "source": MECHANICAL + ["interpreting", "ready_to_accept",
-                                                         "needs_review", "accepted"],
-             "dest": "error"},
+            {"trigger": "fault", "source": MECHANICAL + ["deciding"], "dest": "error"},
             {"trigger": "jam_cleared", "source": "jammed", "dest": "waiting_for_ballot"},
             {"trigger": "fault_cleared", "source": "error", "dest": "waiting_for_ballot"},
         ],
     },
+}
+
+# Rules that span regions, declared once: trigger -> {region: states it may fire from}. The
+# voter and ballot flows live inside polls_open; the polls pause or close only when both desks
+# are idle. The controller checks them before it journals a transition; the auditor's replay
+# checks them on every record.
+CROSS_REGION: dict[str, dict[str, tuple[str, ...]]] = {
+    **{t: {"polls": ("polls_open",)} for t in ("start_checkin", "start_scanning", "authorise",
+                                               "refuse", "paper_detected")},
+    "pause_polls": {"voter": ("inactive",), "ballot": ("inactive",)},
+    "close_polls": {"voter": ("inactive",), "ballot": ("inactive",)},
 }
 
 # Journal events that are not transitions (declared in the catalog too).
@@ -84,6 +95,18 @@ NON_TRANSITION_EVENTS = (
     "unit_started", "open_polls_refused", "zero_report_printed", "results_printed",
     "checkpoint", "journal_truncated", "export_written", "power_on_paper_resolved",
 )
+
+
+def cross_region_violation(model: Any, trigger: str) -> str | None:
+    """Why ``trigger`` may not fire given the other regions' states (``CROSS_REGION``), or None."""
+    rule = CROSS_REGION.get(trigger)
+    if rule is None:
+        return None
+    for region, allowed in rule.items():
+        state = getattr(model, region)
+        if state not in allowed:
+            return f"{trigger} while the {region} region is {state}"
+    return None
 
 
 def region_of_trigger() -> dict[str, str]:
@@ -122,4 +145,8 @@ def mermaid_diagram() -> str:
                          initial=spec["initial"], auto_transitions=False, graph_engine="mermaid",
                          title=f"{region} region")
         parts += [f"## {region}", "", "```mermaid", m.get_graph().draw(None).strip(), "```", ""]
+    parts += ["## Rules across regions", "", "| trigger | may fire only when |", "|---|---|"]
+    for trigger, rule in CROSS_REGION.items():
+        parts.append(f"| `{trigger}` | " + "; ".join(f"{r} is {' or '.join(s)}" for r, s in rule.items()) + " |")
+    parts.append("")
     return "\n".join(parts)

@@ -79,6 +79,10 @@ class StationStore(ABC):
     def cast_vote_records(self) -> list[CastVoteRecord]:
         """All cast vote records, sorted by id (unrelated to cast order)."""
 
+    def compact(self) -> None:
+        """Rewrite the stored form so that it keeps no trace of the order of writes (called at
+        the close of polls). A store without such traces needs nothing."""
+
     def close(self) -> None:  # pragma: no cover - trivial default
         pass
 

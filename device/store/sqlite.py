@@ -30,7 +30,7 @@ sheet only after it returns. Any failure to write (disk full, I/O error, locked 
 rolls back and raises ``StoreWriteError`` naming the cause: the unit stops casting, it never
 casts unrecorded.
 
-Opening a store checks the whole chain. A *torn* last record — one whose columns are
+Opening a store checks the whole chain with the auditor's walker (``device/store/chain.py``). A *torn* last record — one whose columns are
 incomplete (a NULL or short field, data that is not JSON, a hash that is not 64 hex digits),
 as a cut-off write leaves it — is removed, and a ``journal_truncated`` event saying so is
 appended. Anything else that breaks the chain (a complete record whose hash does not match its
@@ -48,7 +48,8 @@ from typing import Any, Iterator
 
 from device.store.canonical_json import canonical_json
 from device.ballots.records import CastVoteRecord
-from device.store.journal import GENESIS_HASH, JournalRecord, StationStore, StoreWriteError, make_record, record_hash
+from device.store.chain import chain_fault
+from device.store.journal import GENESIS_HASH, JournalRecord, StationStore, StoreWriteError, make_record
 
 DURABILITY = {"full": "FULL", "simulation": "NORMAL"}
 SCHEMA_VERSION = "1"
@@ -136,41 +137,23 @@ class SqliteStore(StationStore):
             raise StoreOpenError(f"{self.path}: store schema version {row[0]!r}, expected {SCHEMA_VERSION}")
 
     def _open_chain(self) -> None:
-        """Check the chain; remove a torn last record; set the head."""
-        rows = self._conn.execute("SELECT seq, type, at, data, prev_hash, hash FROM journal ORDER BY seq")
-        prev_hash, expected = GENESIS_HASH, 1
-        last_row, last_at = None, 0.0
-        for row in rows:
-            if last_row is not None:
-                prev_hash, expected = self._check_row(last_row, prev_hash, expected)
-                last_at = float(last_row[2])
-            last_row = row
-        if last_row is not None:
-            torn = _torn_reason(last_row)
-            if torn is not None and last_row[0] == expected:
-                self._remove_torn(last_row, torn)
-            else:
-                prev_hash, expected = self._check_row(last_row, prev_hash, expected)
-        self._head_seq, self._head_hash = expected - 1, prev_hash
+        """Check the chain (the auditor's walker, ``device/store/chain.py``); remove a torn last
+        record; set the head."""
+        rows = self._conn.execute(
+            "SELECT seq, type, at, data, prev_hash, hash FROM journal ORDER BY seq").fetchall()
+        if rows and _torn_reason(rows[-1]) is not None and rows[-1][0] == len(rows):
+            self._remove_torn(rows[-1], _torn_reason(rows[-1]))
+            rows = rows[:-1]
+        records = [None if _torn_reason(r) is not None else
+                   {"seq": r[0], "type": r[1], "at": r[2], "data": json.loads(r[3]),
+                    "prev_hash": r[4], "hash": r[5]} for r in rows]
+        fault = chain_fault(records, complete=True)
+        if fault is not None:
+            raise JournalIntegrityError(fault.seq or 0, fault.kind, f"{fault.where}: {fault.detail}")
+        self._head_seq, self._head_hash = (rows[-1][0], rows[-1][5]) if rows else (0, GENESIS_HASH)
         if self.truncated is not None:
-            at = float(self._clock()) if self._clock else last_at
+            at = float(self._clock()) if self._clock else (float(rows[-1][2]) if rows else 0.0)
             self.append_event("journal_truncated", self.truncated, at)
-
-    def _check_row(self, row: tuple, prev_hash: str, expected: int) -> tuple[str, int]:
-        seq = row[0]
-        if seq != expected:
-            kind = "deleted" if seq > expected else "reordered"
-            raise JournalIntegrityError(expected, kind, f"found seq {seq} where seq {expected} belongs")
-        torn = _torn_reason(row)
-        if torn is not None:
-            raise JournalIntegrityError(seq, "altered", f"incomplete record before the last: {torn}")
-        _, type_, at, data, rec_prev, rec_hash = row
-        decoded = json.loads(data)
-        if record_hash(seq, type_, at, decoded, rec_prev) != rec_hash:
-            raise JournalIntegrityError(seq, "altered", "its hash does not match its content")
-        if rec_prev != prev_hash:
-            raise JournalIntegrityError(seq, "altered", "prev_hash does not match the previous record")
-        return rec_hash, expected + 1
 
     def _remove_torn(self, row: tuple, reason: str) -> None:
         raw = repr(row[1:]).encode("utf-8", "replace")
@@ -281,6 +264,21 @@ class SqliteStore(StationStore):
             raise StoreWriteError(f"unit metadata {name!r} is already set and cannot be replaced")
         if existing is None:
             self._write(lambda c: c.execute("INSERT INTO unit_meta VALUES (?, ?)", (name, value)))
+
+    def compact(self) -> None:
+        """Erase the order of writes from the file: commit what is staged, move the WAL into the
+        database, rebuild every table in key order (``VACUUM``: the cast vote records end up
+        laid out by their random id, with no free pages left) and empty the WAL again.
+
+        Within a B-tree page SQLite places each new cell below the previous one, and page
+        splits follow insertion, so before this the raw file tells the order of casting."""
+        self.flush()
+        try:
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            self._conn.execute("VACUUM")
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        except sqlite3.Error as exc:
+            raise StoreWriteError(f"cannot compact {self.path.name}: {exc}") from None
 
     def close(self) -> None:
         try:

@@ -1,14 +1,32 @@
 """The journal's hash chain, checked record by record: one walker for the store and the auditor.
 
 ``parse_journal`` reads ``journal.jsonl`` without trusting it; ``chain_fault`` finds and
-classifies the first break (altered, deleted, reordered, inserted, truncated).
+classifies the first break (altered, deleted, reordered, inserted, truncated) as a ``Fault``
+naming the record. ``SqliteStore`` runs the same walker over its table when it opens, and
+``audit verify`` over an exported journal.
 """
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 
-from device.audit.findings import Fault
 from device.store.journal import GENESIS_HASH, record_hash
+
+@dataclass(frozen=True)
+class Fault:
+    """One finding: its kind, where it is (a record, a file) and what is wrong."""
+
+    kind: str
+    where: str
+    detail: str
+    seq: int | None = field(default=None, compare=False)  # the journal record, where known
+
+    def to_json(self) -> dict[str, str]:
+        return {"kind": self.kind, "where": self.where, "detail": self.detail}
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.where}: {self.detail}"
+
 
 _FIELDS = {"seq": int, "type": str, "data": dict, "prev_hash": str, "hash": str}
 
@@ -50,42 +68,43 @@ def chain_fault(records: list[dict | None], complete: bool) -> Fault | None:
             prev = next((x["seq"] for x in reversed(records[:i]) if x), 0)
             if i == len(records) - 1 and not complete:
                 return Fault("truncated", f"journal record seq {prev + 1}",
-                             f"the journal ends in the middle of line {i + 1}")
-            return Fault("altered", f"journal line {i + 1} (after seq {prev})", "not a complete record")
+                             f"the journal ends in the middle of line {i + 1}", seq=prev + 1)
+            return Fault("altered", f"journal line {i + 1} (after seq {prev})", "not a complete record",
+                         seq=prev + 1)
     seqs = [r["seq"] for r in records]
     n = len(seqs)
     if seqs != list(range(1, n + 1)):
         if sorted(seqs) == list(range(1, n + 1)):
             p = next(i for i, s in enumerate(seqs) if s != i + 1)
             return Fault("reordered", f"journal record seq {seqs[p]}",
-                         f"found at position {p + 1}, where seq {p + 1} belongs")
+                         f"found at position {p + 1}, where seq {p + 1} belongs", seq=seqs[p])
         seen: dict[int, int] = {}
         for i, s in enumerate(seqs):
             if s in seen:
                 forged = _forged_of(records, seen[s], i)
                 return Fault("inserted", f"journal record seq {s} (line {forged + 1})",
-                             f"a second record with seq {s}; it does not fit the chain")
+                             f"a second record with seq {s}; it does not fit the chain", seq=s)
             seen[s] = i
         missing = next(s for s in range(1, max(seqs) + 1) if s not in seen)
-        return Fault("deleted", f"journal record seq {missing}", "missing from the sequence")
+        return Fault("deleted", f"journal record seq {missing}", "missing from the sequence", seq=missing)
     prev_hash = GENESIS_HASH
     for i, r in enumerate(records):
         if _own_hash(r) != r["hash"]:
             for d in (1, 2, 3):
                 if _own_hash(r, r["seq"] - d) == r["hash"]:
                     return Fault("inserted", f"journal record seq {r['seq'] - d}",
-                                 f"{d} record(s) inserted before it and the rest renumbered")
+                                 f"{d} record(s) inserted before it and the rest renumbered", seq=r['seq'] - d)
                 if _own_hash(r, r["seq"] + d) == r["hash"]:
                     return Fault("deleted", f"journal record seq {r['seq']}",
-                                 f"{d} record(s) deleted here and the rest renumbered")
-            return Fault("altered", f"journal record seq {r['seq']}", "its hash does not match its content")
+                                 f"{d} record(s) deleted here and the rest renumbered", seq=r['seq'])
+            return Fault("altered", f"journal record seq {r['seq']}", "its hash does not match its content", seq=r['seq'])
         if r["prev_hash"] != prev_hash:
             before = records[i - 2]["hash"] if i >= 2 else GENESIS_HASH
             if i >= 1 and r["prev_hash"] == before:
                 return Fault("inserted", f"journal record seq {r['seq'] - 1}",
-                             "the next record links past it to the one before")
+                             "the next record links past it to the one before", seq=r['seq'] - 1)
             return Fault("altered", f"journal record seq {r['seq'] - 1}",
-                         "rewritten and rehashed: the next record's prev_hash no longer matches it")
+                         "rewritten and rehashed: the next record's prev_hash no longer matches it", seq=r['seq'] - 1)
         prev_hash = r["hash"]
     return None
 
