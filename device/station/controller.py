@@ -48,6 +48,8 @@ from device.station.events import OperatorMessage, coarse_time_events, durable_e
 from device.election.identity import IdDocumentError, parse_id_record
 from device.station.reports import paused_slip, results_slip, zero_report_slip
 from device.station.machine import build_machines, cross_region_violation, region_of_trigger
+from device.results.signed_results import build_results_message, sign_results
+from device.store.outbox import Outbox
 from device.store.signing import append_checkpoint
 from device.store.journal import StationStore, StoreWriteError
 from device.results.tally import Results, tally_station
@@ -103,7 +105,8 @@ class StationController:
                  *, scanner: ScannerTransport, camera: Camera, interpreter: BallotInterpreter,
                  printer: Printer | None = None, clock: Callable[[], float],
                  pseudonym_key: bytes, rng: random.Random | None = None,
-                 signer: Signer | None = None, enforce_authorisation: bool = True):
+                 signer: Signer | None = None, enforce_authorisation: bool = True,
+                 mode: str = "live"):
         if station_id not in election.stations:
             raise ValueError(f"unknown station {station_id!r}")
         self.election, self.station = election, election.stations[station_id]
@@ -114,6 +117,9 @@ class StationController:
         self.clock, self.rng, self.signer = clock, rng or random.SystemRandom(), signer
         self.enforce_authorisation = enforce_authorisation
         self.pseudonyms = VoterPseudonyms(pseudonym_key)
+        self.mode = mode  # "live" or "test": signed into the results message
+        self.signed_results: dict | None = None  # the signed results message, once polls close
+        self.outbox_fault: OperatorMessage | None = None  # the message could not be kept to send
         self.counters = Counters()
         # Sheets cast into the invalid compartment: counted from the cast vote records at boot
         # and at each cast, never from the journal (which does not know a ballot's validity).
@@ -272,8 +278,9 @@ class StationController:
             self._checkpoint("polls_close")
             self._close_stage = "signed"
         if self._close_stage == "signed":
+            self.signed_results = self._sign_results(results)
             self._print(results_slip(self.election, self.station, results, self.reconciliation(),
-                                     self.clock(), self.signer))
+                                     self.clock(), self.signed_results))
             self._event("results_printed", {"ballots_cast": results.ballots_cast,
                                             "invalid_compartment": self.invalid_compartment})
             self._close_stage = "printed"
@@ -287,6 +294,32 @@ class StationController:
             self.stop_scanning()
         if self.voter != "inactive":
             self.stop_checkin()
+
+    def _sign_results(self, results: Results) -> dict | None:
+        """The signed results message, kept in the store's outbox for the central tally.
+
+        Its sequence is the number of polls-close checkpoints in the journal (persistent, one
+        more at every close) and its journal head is the last of them: both are fixed once the
+        checkpoint is written, so a close resumed after a power cut signs the very same message
+        (Ed25519 is deterministic) and the outbox keeps it once. No key, no message: the tape
+        then says it is unsigned."""
+        if self.signer is None:
+            return None
+        closes = [r for r in self.store.events()
+                  if r.type == "checkpoint" and r.data.get("reason") == "polls_close"]
+        message = build_results_message(
+            self.election, self.station.id, results, self.reconciliation(),
+            (closes[-1].seq, closes[-1].hash), public_key_hex=self.signer.public_key_hex(),
+            mode=self.mode, sequence=len(closes))
+        signed = sign_results(message, self.signer)
+        path = getattr(self.store, "path", None)
+        if path is not None:  # a durable store: the outbox lives beside the journal
+            try:
+                with Outbox(path) as outbox:
+                    outbox.put(signed, self.clock())
+            except StoreWriteError as exc:  # the tape still prints; the operator is told
+                self.outbox_fault = message("store_write_failed", detail=str(exc))
+        return signed
 
     def _checkpoint(self, reason: str) -> None:
         if self.signer is not None:

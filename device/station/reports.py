@@ -1,11 +1,12 @@
 """Printed reports: zero report, polls paused/resumed slips, and the results tape.
 
 Each function returns a ``hardware.interfaces.Slip`` (title, lines, QR payloads); the printer
-driver turns it into ESC/POS. The results tape ends with a QR code that anyone can scan and
-check (as Brazil's results bulletin does): ``results_qr_payload`` is a compact text line
-``BBXR1|<election hash prefix>|<station>|<contest>:<choice>=<votes>,...;...|u=..,o=..,b=..,i=..``
-followed, when the unit has a key, by ``|sig=<Ed25519 signature hex>`` over everything before
-it. Names are printed as given (Unicode); a printer without the glyphs prints what it can.
+driver turns it into ESC/POS. The results tape shows the station's figures (votes per choice,
+undervotes, overvotes, blank, invalid; no seat allocation, which belongs to the district) and
+the reconciliation, then the signed results message (``device.results.signed_results``) as
+chained QR codes (``device.results.tape_codes``) that anyone can scan and check with
+``ballotbox audit tape`` — as Brazil's results bulletin does. Names are printed as given
+(Unicode); a printer without the glyphs prints what it can.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import datetime as dt
 
 from device.election.definition import Election, Station
 from device.results.tally import Results
+from device.results.tape_codes import encode_tape
 from hardware.interfaces import Slip
 
 WIDTH = 42  # characters on an 80 mm thermal roll
@@ -42,13 +44,6 @@ def _contest_lines(election: Election, results: Results) -> list[str]:
             lines.append(_row(f"  {choice.name}", t.votes.get(choice.id, 0)))
         lines += [_row("  undervotes", t.undervotes), _row("  overvotes", t.overvotes),
                   _row("  blank", t.blank), _row("  invalid", t.invalid)]
-        outcome = results.outcome(cid) or {}
-        if outcome.get("seats"):
-            lines.append("  seats: " + ", ".join(f"{p} {n}" for p, n in outcome["seats"].items() if n))
-        if outcome.get("winner"):
-            lines.append(f"  winner (over 50%): {outcome['winner']}")
-        elif outcome.get("runoff"):
-            lines.append("  runoff: " + " vs ".join(outcome["runoff"]))
     return lines
 
 
@@ -65,17 +60,18 @@ def paused_slip(election: Election, station: Station, what: str, at: float, coun
     return Slip(f"polls_{what}", f"POLLS {what.upper()}", tuple(lines))
 
 
-def results_qr_payload(election: Election, station: Station, results: Results) -> str:
-    parts = []
-    extras = []
-    for cid, t in results.contests.items():
-        parts.append(cid + ":" + ",".join(f"{c}={n}" for c, n in t.votes.items()))
-        extras.append(f"{cid}:u={t.undervotes},o={t.overvotes},b={t.blank},i={t.invalid}")
-    return "|".join(["BBXR1", election.hash_prefix, station.id, ";".join(parts), ";".join(extras)])
+def _signature_lines(signed: dict) -> list[str]:
+    m = signed["message"]
+    return ["-" * WIDTH, f"Unit: {m['unit_id']}", f"Unit key: {m['unit_public_key'][:32]}",
+            f"          {m['unit_public_key'][32:]}", _row("Mode", m["mode"]),
+            _row("Sequence", m["sequence"]),
+            _row("Journal head", f"#{m['journal_head']['seq']} {m['journal_head']['hash'][:16]}"),
+            "Check the codes below: ballotbox audit tape"]
 
 
 def results_slip(election: Election, station: Station, results: Results, reconciliation: dict,
-                 at: float, signer=None) -> Slip:
+                 at: float, signed: dict | None = None) -> Slip:
+    """The results tape; ``signed`` (the signed results message) adds the unit and its codes."""
     lines = _header(election, station, at) + [_row("Ballots cast", results.ballots_cast)]
     lines += _contest_lines(election, results)
     lines.append("-" * WIDTH)
@@ -86,7 +82,8 @@ def results_slip(election: Election, station: Station, results: Results, reconci
               _row("Authorised, not cast", reconciliation["authorised_unused"])]
     for reason, n in reconciliation["refused_by_reason"].items():
         lines.append(_row(f"Check-ins refused: {reason}", n))
-    payload = results_qr_payload(election, station, results)
-    if signer is not None:
-        payload += "|sig=" + signer.sign(payload.encode("utf-8")).hex()
-    return Slip("results", "RESULTS", tuple(lines), (payload,))
+    if signed is None:
+        lines.append("UNSIGNED: this unit has no key; nothing below to check.")
+        return Slip("results", "RESULTS", tuple(lines))
+    lines += _signature_lines(signed)
+    return Slip("results", "RESULTS", tuple(lines), tuple(encode_tape(signed)))

@@ -1,0 +1,218 @@
+"""``audit tape``: read a results tape's QR codes from photos, check them, compare with central.
+
+``read_codes(image)`` finds the tape's codes in one photo or scan with pyzbar (zbar), trying
+the image as it is, then with local contrast evened out (CLAHE: a shadow across the tape),
+then binarised with an adaptive threshold, then enlarged (a photo taken from far away): the
+union of what each pass reads. ``audit_tape`` then
+
+1. joins the codes into the signed message (``device.results.tape_codes.decode_tape``: the
+   index/count and the hash chain), naming a missing code or a broken chain;
+2. checks the unit key the message names is one the election package registers for that
+   station (or the ``--key`` given), and the signature under it (``verify_signed_results``);
+3. checks the figures agree with each other (ballots cast, per-contest counts, reconciliation);
+4. optionally fetches the central tally's published result for the station
+   (``<central>/api/stations/<station>.json``) and says whether it is the same signed message.
+
+Outcome: ``TapeAudit.ok`` is False on any fault (exit 1); photos that cannot be opened, or in
+which the tape's codes are not all found, are bad input (``TapeInputError``, exit 2): nothing
+was verified, so nothing is said to be wrong — photograph the tape again.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+from device.audit.findings import Fault
+from device.results.signed_results import ResultsSignatureError, verify_signed_results
+from device.results.tape_codes import PREFIX, TapeCodeError, decode_tape
+from device.store.canonical_json import canonical_bytes
+
+STATION_PATH = "/api/stations/{station}.json"
+
+
+class TapeInputError(ValueError):
+    """The photos cannot be read, or do not show the whole tape: bad input, not a fault."""
+
+
+@dataclass
+class TapeAudit:
+    photos: list[str]
+    codes_read: int = 0
+    faults: list[Fault] = field(default_factory=list)
+    message: dict[str, Any] | None = None
+    central: str | None = None  # "same", "different", "not published" or None (not asked)
+
+    @property
+    def ok(self) -> bool:
+        return not self.faults
+
+    def fault(self, kind: str, where: str, detail: str) -> None:
+        self.faults.append(Fault(kind, where, detail))
+
+    def to_json(self) -> dict[str, Any]:
+        m = self.message or {}
+        return {"check": "tape", "photos": self.photos, "ok": self.ok, "codes_read": self.codes_read,
+                "station": m.get("station"), "unit_id": m.get("unit_id"),
+                "unit_public_key": m.get("unit_public_key"), "mode": m.get("mode"),
+                "sequence": m.get("sequence"), "ballots_cast": m.get("ballots_cast"),
+                "central": self.central,
+                "first_fault": self.faults[0].to_json() if self.faults else None,
+                "faults": [f.to_json() for f in self.faults], "message": self.message}
+
+
+# --- reading the codes ------------------------------------------------------------------------
+
+def _passes(gray: np.ndarray) -> Iterable[np.ndarray]:
+    import cv2
+
+    yield gray
+    yield cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8)).apply(gray)
+    yield cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, 51, 10)
+    yield cv2.resize(gray, None, fx=1.6, fy=1.6, interpolation=cv2.INTER_CUBIC)
+
+
+def read_codes(image: np.ndarray | str | Path) -> list[str]:
+    """The results-tape payloads pyzbar finds in one image (grayscale array or file path)."""
+    from pyzbar.pyzbar import ZBarSymbol, decode
+
+    gray = load_image(image) if isinstance(image, (str, Path)) else image
+    found: dict[str, None] = {}
+    for variant in _passes(gray):
+        for symbol in decode(variant, symbols=[ZBarSymbol.QRCODE]):
+            text = symbol.data.decode("utf-8", "replace")
+            if text.startswith(PREFIX + "|"):
+                found.setdefault(text)
+    return list(found)
+
+
+def load_image(path: str | Path) -> np.ndarray:
+    import cv2
+
+    p = Path(path)
+    if not p.is_file():
+        raise TapeInputError(f"no such photo: {p}")
+    img = cv2.imread(str(p), cv2.IMREAD_GRAYSCALE)
+    if img is None:
+        raise TapeInputError(f"not an image file: {p}")
+    return img
+
+
+# --- the checks ----------------------------------------------------------------------------
+
+def figure_faults(message: dict[str, Any]) -> list[Fault]:
+    """Figures on the tape that disagree with each other (checked after the signature)."""
+    faults = []
+    cast = message["ballots_cast"]
+    rec = message["reconciliation"]
+    if isinstance(rec.get("cast"), int) and rec["cast"] != cast:
+        faults.append(Fault("figures disagree", "reconciliation",
+                            f"ballots cast {cast}, reconciliation says {rec['cast']}"))
+    for cid, t in message["tally"].items():
+        if t["ballots_counted"] + t["invalid"] != cast:
+            faults.append(Fault("figures disagree", f"contest {cid}",
+                                f"{t['ballots_counted']} counted + {t['invalid']} invalid "
+                                f"!= {cast} ballots cast"))
+    return faults
+
+
+def audit_tape(photos: Sequence[str | Path], *, unit_keys: Callable[[str], Sequence[str]],
+               election_hash: str | None = None, package_mode: str | None = None,
+               central: str | None = None,
+               fetch: Callable[[str], Any] | None = None) -> TapeAudit:
+    """Read and check a results tape from ``photos``.
+
+    ``unit_keys(station)`` gives the public keys (hex) registered for a station;
+    ``election_hash``, when known (from the package), must be the message's, and a live
+    package takes only a live tape (a test tape is not a result); ``central`` is the
+    central tally's base URL and ``fetch(url)`` returns its parsed JSON, or None for 404.
+    """
+    audit = TapeAudit([str(p) for p in photos])
+    codes: dict[str, None] = {}
+    for photo in photos:
+        for code in read_codes(photo):
+            codes.setdefault(code)
+    audit.codes_read = len(codes)
+    try:
+        signed = decode_tape(codes)
+    except TapeCodeError as exc:
+        text = str(exc)
+        if text.startswith(("missing code", "no results-tape code")):
+            raise TapeInputError(f"{text}: photograph the whole tape (every code) and try again") from None
+        audit.fault("codes", "tape", text)
+        return audit
+    message = signed["message"]
+    audit.message = message
+    station = str(message.get("station"))
+    try:
+        keys = [k.lower() for k in unit_keys(station)]
+    except ValueError as exc:  # the package has no such station
+        audit.fault("unknown station", f"station {station}", str(exc))
+        return audit
+    claimed = str(message.get("unit_public_key", "")).lower()
+    if claimed not in keys:
+        audit.fault("unknown unit key", f"station {station}",
+                    f"the tape is signed by {claimed[:16]}..., which is not a key registered "
+                    f"for this station")
+        return audit
+    try:
+        verify_signed_results(signed, claimed)
+    except ResultsSignatureError as exc:
+        audit.fault("forged signature", f"station {station}", str(exc))
+        return audit
+    if election_hash is not None and message["election_hash"] != election_hash:
+        audit.fault("wrong election", f"station {station}",
+                    f"the tape is for election {message['election_hash'][:16]}..., "
+                    f"the package is {election_hash[:16]}...")
+    if package_mode == "live" and message["mode"] != "live":
+        audit.fault("wrong mode", f"station {station}",
+                    f"a {message['mode']} tape: not a result of this live election")
+    audit.faults += figure_faults(message)
+    if central is not None and fetch is not None:
+        compare_with_central(audit, signed, central, fetch)
+    return audit
+
+
+def published_signed(doc: Any) -> dict[str, Any] | None:
+    """The signed message inside the central tally's station JSON."""
+    if not isinstance(doc, dict):
+        return None
+    if set(doc) >= {"message", "signature"} and isinstance(doc["message"], dict):
+        return {"message": doc["message"], "signature": doc["signature"]}
+    for key in ("signed", "signed_message", "accepted", "result"):
+        inner = published_signed(doc.get(key))
+        if inner is not None:
+            return inner
+    return None
+
+
+def compare_with_central(audit: TapeAudit, signed: dict[str, Any], central: str,
+                         fetch: Callable[[str], Any]) -> None:
+    station = signed["message"]["station"]
+    url = central.rstrip("/") + STATION_PATH.format(station=station)
+    doc = fetch(url)
+    published = published_signed(doc) if doc is not None else None
+    if published is None:
+        audit.central = "not published"
+        audit.fault("not published", url, "the central tally publishes no accepted result for "
+                                          f"station {station}")
+    elif (canonical_bytes(published["message"]) == canonical_bytes(signed["message"])
+          and published["signature"] == signed["signature"]):
+        audit.central = "same"
+    else:
+        audit.central = "different"
+        diff = differing_fields(signed["message"], published["message"])
+        audit.fault("central differs", url, "the published result is not the tape's: "
+                                            + (", ".join(diff[:8]) or "signature"))
+
+
+def differing_fields(a: Any, b: Any, where: str = "") -> list[str]:
+    """Dotted paths where two JSON values differ (for a readable mismatch)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = []
+        for k in sorted(set(a) | set(b)):
+            out += differing_fields(a.get(k), b.get(k), f"{where}.{k}" if where else str(k))
+        return out
+    return [] if a == b else [where or "(whole)"]

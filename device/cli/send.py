@@ -1,0 +1,75 @@
+"""``ballotbox device send --store unit.db --central URL``: deliver the unit's outbox.
+
+Posts every pending signed message in the unit store's outbox (``device/store/outbox.py``) to
+the central tally and retries with backoff until each is decided or ``--wait`` seconds have
+passed. ``--status`` only lists the outbox. Exit status: 0 when everything is delivered, 1 when
+a message was refused or is still pending, 2 on bad input (no such store, bad URL).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from device.cli.main import UserError
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "send", help="send the unit's signed results to the central tally (retrying)",
+        description="Send the signed messages waiting in the unit store's outbox to the central "
+                    "tally, retrying with backoff until each is accepted or refused.")
+    p.add_argument("--store", required=True, metavar="DB", help="the unit store (SQLite file)")
+    p.add_argument("--central", metavar="URL", help="the central tally's base URL (http://...)")
+    p.add_argument("--wait", type=float, default=120.0, metavar="SECONDS",
+                   help="keep retrying for up to this long (default 120; 0 = one attempt each)")
+    p.add_argument("--status", action="store_true", help="only list the outbox")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run_send)
+
+
+def _outcome(outbox) -> tuple[int, dict]:
+    items = outbox.items()
+    counts = {s: sum(1 for i in items if i.state == s) for s in ("delivered", "refused", "pending")}
+    code = 0 if counts["refused"] == counts["pending"] == 0 else 1
+    return code, {"ok": code == 0, **counts, "messages": [i.to_json() for i in items]}
+
+
+def run_send(args: argparse.Namespace) -> int:
+    import httpx
+
+    from device.store.journal import StoreWriteError
+    from device.store.outbox import Outbox, OutboxSender
+
+    try:
+        if not Path(args.store).is_file():
+            raise UserError(f"no such unit store: {args.store}")
+        if not args.status and not (args.central or "").startswith(("http://", "https://")):
+            raise UserError("--central must be an http:// or https:// URL")
+        if args.wait < 0:
+            raise UserError("--wait must be 0 or more seconds")
+        outbox = Outbox(args.store)
+    except (UserError, StoreWriteError) as exc:
+        if args.json:
+            print(json.dumps({"ok": False, "error": str(exc)}, ensure_ascii=False))
+            return 2
+        raise UserError(str(exc)) from None
+    with outbox:
+        if not args.status:
+            with httpx.Client() as client:
+                sender = OutboxSender(outbox, args.central, client=client, clock=time.time)
+                for a in sender.run(time.time() + args.wait, time.sleep):
+                    if not args.json:
+                        print(f"message {a.item_id}: {a.state} ({a.detail})")
+        code, summary = _outcome(outbox)
+    if args.json:
+        print(json.dumps(summary, indent=1, ensure_ascii=False))
+    else:
+        print(f"outbox: {summary['delivered']} delivered, {summary['refused']} refused, "
+              f"{summary['pending']} pending")
+        for m in summary["messages"]:
+            if m["state"] != "delivered":
+                print(f"  message {m['id']} (station {m['station']}, sequence {m['sequence']}): "
+                      f"{m['state']} after {m['attempts']} attempt(s): {m['last_detail']}")
+    return code

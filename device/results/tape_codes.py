@@ -1,0 +1,131 @@
+"""The results tape's QR codes: a signed results message split into chained, phone-readable codes.
+
+A signed message (``device.results.signed_results``) is too long for one code a phone reads
+easily off a thermal roll, so the tape prints it as ``n`` codes, as Brazil's *boletim de urna*
+does. Each code's text is::
+
+    BBT1|<i>|<n>|<prev>|<signature or empty>|<chunk>
+
+- ``i`` of ``n`` (1-based) says where the code stands; a reader may scan them in any order;
+- ``prev`` is the first 32 hex digits of the SHA-256 of code ``i-1``'s whole text (for code 1,
+  of ``GENESIS``), so a code from another tape, or a reordered one, breaks the chain at a
+  named place;
+- the signature field is empty except in the last code, which carries the unit's Ed25519
+  signature (128 hex digits);
+- the chunks, joined in order, are the message's canonical JSON (plain text: any QR app shows
+  it, and it verifies as it reads).
+
+The chain only says the codes belong together; the signature (checked by
+``verify_signed_results`` against a key obtained independently) says the figures are the
+unit's. ``qr_images`` draws the codes with segno for a slip or a test.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Iterable
+
+from device.store.canonical_json import canonical_json
+
+PREFIX = "BBT1"
+GENESIS = "ballotbox-tape"
+CHUNK_CHARS = 280  # of message text per code: version <= 13 at error level M, 4 px modules fit 80 mm
+PREV_HEX = 32
+QR_ERROR = "m"
+
+
+class TapeCodeError(ValueError):
+    """The codes read off a tape do not make one whole signed message."""
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:PREV_HEX]
+
+
+GENESIS_LINK = _digest(GENESIS)  # code 1's ``prev``
+
+
+def encode_tape(signed: dict[str, Any], chunk_chars: int = CHUNK_CHARS) -> list[str]:
+    """The QR payloads of a signed results message, in print order."""
+    text = canonical_json(signed["message"])
+    chunks = [text[i:i + chunk_chars] for i in range(0, len(text), chunk_chars)]
+    n = len(chunks)
+    prev = GENESIS_LINK
+    payloads = []
+    for i, chunk in enumerate(chunks, 1):
+        sig = signed["signature"] if i == n else ""
+        payload = "|".join((PREFIX, str(i), str(n), prev, sig, chunk))
+        payloads.append(payload)
+        prev = _digest(payload)
+    return payloads
+
+
+def _parse(payload: str) -> tuple[int, int, str, str, str]:
+    parts = payload.split("|", 5)
+    if len(parts) != 6 or parts[0] != PREFIX:
+        raise TapeCodeError(f"not a results-tape code: {payload[:30]!r}")
+    try:
+        i, n = int(parts[1]), int(parts[2])
+    except ValueError:
+        raise TapeCodeError(f"a code has no index/count: {payload[:30]!r}") from None
+    if not 1 <= i <= n:
+        raise TapeCodeError(f"a code says it is {i} of {n}")
+    return i, n, parts[3], parts[4], parts[5]
+
+
+def decode_tape(payloads: Iterable[str]) -> dict[str, Any]:
+    """The signed message ``{"message", "signature"}`` from the codes, in any order.
+
+    The same code read twice (two photos overlap) counts once; two different codes with the
+    same index, a missing code, a broken chain, a signature outside the last code, or a text
+    that is not a JSON object raise ``TapeCodeError`` with the reason.
+    """
+    by_index: dict[int, tuple[str, tuple]] = {}
+    counts = set()
+    for payload in payloads:
+        parsed = _parse(payload)
+        counts.add(parsed[1])
+        seen = by_index.get(parsed[0])
+        if seen is not None and seen[0] != payload:
+            raise TapeCodeError(f"two different codes claim to be {parsed[0]} of {parsed[1]} "
+                                f"(codes from two tapes?)")
+        by_index[parsed[0]] = (payload, parsed)
+    if not by_index:
+        raise TapeCodeError("no results-tape code was read")
+    if len(counts) != 1:
+        raise TapeCodeError(f"codes disagree on how many there are: {sorted(counts)}")
+    n = counts.pop()
+    missing = [i for i in range(1, n + 1) if i not in by_index]
+    if missing:
+        raise TapeCodeError(f"missing code(s) {', '.join(map(str, missing))} of {n}")
+    prev = GENESIS_LINK
+    for i in range(1, n + 1):
+        payload, (_, _, link, sig, _) = by_index[i]
+        if link != prev:
+            raise TapeCodeError(f"the chain is broken at code {i} of {n} "
+                                f"(it does not follow {'the header' if i == 1 else f'code {i - 1}'})")
+        if bool(sig) != (i == n):
+            raise TapeCodeError(f"code {i} of {n}: the signature belongs in the last code only")
+        prev = _digest(payload)
+    try:
+        message = json.loads("".join(by_index[i][1][4] for i in range(1, n + 1)))
+    except ValueError:
+        message = None
+    if not isinstance(message, dict):
+        raise TapeCodeError("the codes' text is not a JSON results message")
+    return {"message": message, "signature": by_index[n][1][3]}
+
+
+def qr_images(payloads: Iterable[str], scale: int = 4, border: int = 4) -> list:
+    """One PIL image per payload (segno, error level M), as a printer or a screen shows it."""
+    import io
+
+    import segno
+    from PIL import Image
+
+    images = []
+    for payload in payloads:
+        buf = io.BytesIO()
+        segno.make_qr(payload, error=QR_ERROR).save(buf, kind="png", scale=scale, border=border)
+        images.append(Image.open(io.BytesIO(buf.getvalue())).convert("L"))
+    return images
