@@ -170,7 +170,8 @@ def build_station_day(election: Election, station_id: str | None = None, *, regi
                                 interpreter=paper.interpreter, printer=peripherals.printer,
                                 clock=clock, rng=streams["ids"], signer=signer,
                                 pseudonym_key=pseudonym_key_for(seed),
-                                enforce_authorisation=enforce_authorisation)
+                                enforce_authorisation=enforce_authorisation,
+                                mode="test")  # a simulated unit's results are never live
     except BaseException:
         peripherals.close()
         raise

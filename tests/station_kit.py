@@ -13,7 +13,7 @@ from sim.memory_twins import build_memory_peripherals
 
 class Kit:
     def __init__(self, election="demo", station="north-1", voters=20, store=None, policy=None,
-                 jam_rate=0.0, seed=0, enforce=True):
+                 jam_rate=0.0, seed=0, enforce=True, signer=None):
         e = load_election(election)
         if policy:
             e = parse_election({**e.raw, "policy": policy})
@@ -27,7 +27,7 @@ class Kit:
         self.periph = build_memory_peripherals(self.rng, jam_rate=jam_rate)
         self.paper = LogicalPaper(e)
         self.now = [1_700_000_000.0]
-        self.enforce = enforce
+        self.enforce, self.signer = enforce, signer
         self.pseudonym_key = b"kit-pseudonym-key-0123456789abcdef"
         self.ctl = self.boot()
 
@@ -36,7 +36,7 @@ class Kit:
             self.election, self.station, self.roll, self.store, scanner=self.periph.scanner,
             camera=self.periph.camera, interpreter=self.paper.interpreter, printer=self.periph.printer,
             clock=lambda: self.now[0], rng=random.Random(99), enforce_authorisation=self.enforce,
-            pseudonym_key=self.pseudonym_key)
+            pseudonym_key=self.pseudonym_key, signer=self.signer)
         return self.ctl
 
     def checkin(self, voter_or_doc):

@@ -160,8 +160,7 @@ def test_send_cli(store_path, capsys):
 
 def test_polls_close_signs_prints_and_keeps_the_results(tmp_path):
     store = SqliteStore(tmp_path / "unit.db")
-    kit = Kit(store=store)
-    kit.ctl.signer = UNIT
+    kit = Kit(store=store, signer=UNIT)
     kit.ctl.open()
     for voter in kit.voters[:3]:
         assert kit.checkin(voter).authorised
@@ -183,3 +182,37 @@ def test_polls_close_signs_prints_and_keeps_the_results(tmp_path):
     store.close()
     with Outbox(tmp_path / "unit.db") as box:  # after a power cut the message waits to be sent
         assert [i.message for i in box.items("pending")] == [signed]
+
+
+class PowerCut(BaseException):
+    pass
+
+
+class CutWhenResultsPrint:
+    """A printer wrapper: the power goes as the results tape starts printing."""
+
+    def __init__(self, printer):
+        self.printer = printer
+
+    def print_slip(self, slip, *args, **kw):
+        if slip.kind == "results":
+            raise PowerCut
+        return self.printer.print_slip(slip, *args, **kw)
+
+
+def test_a_close_resumed_after_a_power_cut_signs_the_same_message_once(tmp_path):
+    kit = Kit(store=SqliteStore(tmp_path / "unit.db"), signer=UNIT)
+    kit.ctl.open()
+    for voter in kit.voters[:2]:
+        kit.checkin(voter)
+        kit.insert()
+    kit.ctl.printer = CutWhenResultsPrint(kit.ctl.printer)
+    with pytest.raises(PowerCut):
+        kit.ctl.close()
+    before = kit.ctl.signed_results
+    kit.store = SqliteStore(tmp_path / "unit.db")  # the unit restarts on what was committed
+    kit.now[0] += 60
+    kit.boot()  # the boot finishes the close: tape printed, same message
+    assert kit.ctl.signed_results == before and kit.periph.world.printed_slips()[-1].kind == "results"
+    with Outbox(tmp_path / "unit.db") as box:
+        assert [i.message for i in box.items()] == [before]
