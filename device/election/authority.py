@@ -56,6 +56,14 @@ class AuthorityKey:
                                        serialization.NoEncryption()).hex()
 
 
+def write_secret_file(path: Path, text: str) -> None:
+    """Create ``path`` with mode 0600 holding ``text``; never overwrite (O_EXCL)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(text)
+    os.chmod(path, 0o600)  # whatever the umask
+
+
 def generate_authority_keys(out_dir: str | Path) -> tuple[Path, Path]:
     """Create ``authority.key`` (0600) and ``authority.pub`` in ``out_dir``; never overwrite."""
     d = Path(out_dir)
@@ -66,11 +74,7 @@ def generate_authority_keys(out_dir: str | Path) -> tuple[Path, Path]:
     try:
         d.mkdir(parents=True, exist_ok=True)
         key = AuthorityKey.generate()
-        # O_EXCL: a file created between the check above and here is not overwritten either.
-        fd = os.open(private, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as fh:
-            fh.write(key.private_hex() + "\n")
-        os.chmod(private, 0o600)  # whatever the umask
+        write_secret_file(private, key.private_hex() + "\n")
         fd = os.open(public, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         with os.fdopen(fd, "w", encoding="ascii") as fh:
             fh.write(key.public_key_hex() + "\n")
@@ -90,19 +94,25 @@ def _read_text(path: Path, what: str) -> str:
         raise AuthorityKeyError(f"cannot read {what} {path}: {getattr(exc, 'strerror', None) or exc}") from None
 
 
-def read_authority_key(path: str | Path) -> AuthorityKey:
-    """The private key in ``path``; refused when others may read it (like ssh does)."""
+def read_private_key_bytes(path: str | Path, what: str = "authority private key") -> bytes:
+    """The 32 raw bytes of an Ed25519 private key kept as hex in a 0600 file (like ssh, a key
+    file others may read is refused)."""
     p = Path(path)
-    text = _read_text(p, "authority private key")
+    text = _read_text(p, what)
     mode = stat.S_IMODE(p.stat().st_mode)
     if mode & 0o077:
         raise AuthorityKeyError(f"{p} is readable by others (mode {mode:o}): run 'chmod 600 {p}'")
     try:
         raw = bytes.fromhex(text)
-        return AuthorityKey(Ed25519PrivateKey.from_private_bytes(raw))
+        Ed25519PrivateKey.from_private_bytes(raw)
+        return raw
     except ValueError:
-        raise AuthorityKeyError(f"{p} is not an Ed25519 private key in hex "
-                                f"(made by 'ballotbox election keygen')") from None
+        raise AuthorityKeyError(f"{p} is not an Ed25519 {what} in hex") from None
+
+
+def read_authority_key(path: str | Path) -> AuthorityKey:
+    """The authority's private key in ``path`` (made by 'ballotbox election keygen')."""
+    return AuthorityKey.from_seed(read_private_key_bytes(path))
 
 
 def read_public_key(path_or_hex: str | Path) -> str:

@@ -5,7 +5,7 @@ API::
     build_package(election, roll, authority, out, *, units=None, staff_pins=None,
                   languages=("en",), mode="live", pseudonym_key=None, pin_cost="device",
                   paper="letter") -> Path
-    load_package(path, authority_public_key_hex) -> ElectionPackage
+    load_package(path, authority_public_key_hex) -> ElectionPackage   (load_package_bytes: same)
         .election (Election)  .roll(station_id) -> VoterRoll   .stations
         .registry {station: (unit key hex, ...)}   .unit_keys(station_id) -> list[str]
         .staff(station_id) -> {role: argon2 hash}  .languages  .mode  .pseudonym_key (bytes)
@@ -276,13 +276,7 @@ class ElectionPackage:
                     for sid in self.stations}}
 
 
-def _read_members(path: Path) -> tuple[bytes, dict[str, bytes]]:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise PackageError("malformed", f"no package file {path}") from None
-    except OSError as exc:
-        raise PackageError("malformed", f"cannot read {path}: {exc.strerror or exc}") from None
+def _read_members(path: Path, raw: bytes) -> dict[str, bytes]:
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as zf:
             infos = zf.infolist()
@@ -299,14 +293,27 @@ def _read_members(path: Path) -> tuple[bytes, dict[str, bytes]]:
         if isinstance(exc, PackageError):
             raise
         raise PackageError("malformed", f"{path} is not a readable zip file ({exc})") from None
-    return raw, members
+    return members
 
 
 def load_package(path: str | Path, authority_public_key_hex: str) -> ElectionPackage:
     """Verify the package at ``path`` against the trust anchor and return its contents."""
     path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise PackageError("malformed", f"no package file {path}") from None
+    except OSError as exc:
+        raise PackageError("malformed", f"cannot read {path}: {exc.strerror or exc}") from None
+    return load_package_bytes(raw, authority_public_key_hex, path)
+
+
+def load_package_bytes(raw: bytes, authority_public_key_hex: str,
+                       path: str | Path = "package") -> ElectionPackage:
+    """``load_package`` of bytes already read (a unit keeps its package inside its store)."""
+    path = Path(path)
     anchor = authority_public_key_hex.strip().lower()
-    raw, members = _read_members(path)
+    members = _read_members(path, raw)
     manifest_raw = members.get(MANIFEST)
     if manifest_raw is None:
         raise PackageError("malformed", f"{path} holds no {MANIFEST}: not an election package")
