@@ -1,21 +1,21 @@
 """Auditor's verify and replay on real exports: clean passes; every kind of tampering is found."""
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import shutil
 
 import pytest
-from tests.unit_exports import exported_day, read_records, rechain, write_records
+from tests.unit_exports import (exported_day, forge_whole_export, read_records, rechain, resign_manifest,
+                                write_records)
 
 from device.audit.replay import replay_export
 from device.audit.verify import verify_export
 from device.ballots.records import CastVoteRecord
 from device.cli.main import main
 from device.election.definition import load_election
-from device.results.exports import export_unit, json_doc, manifest_message
-from device.store.signing import UnitSigner, checkpoint_data, provision
+from device.results.exports import export_unit, json_doc
+from device.store.signing import UnitSigner, provision
 from device.store.sqlite import SqliteStore
 from device.store.journal import record_hash
 
@@ -133,25 +133,11 @@ def test_replace_a_cast_vote_record(export):
     assert any(f.where == "contest mayor choice " + other for f in rep2.faults)
 
 
-def _resign_manifest(export, signer):
-    manifest = json.loads((export / "manifest.json").read_text())
-    manifest["public_key"] = signer.public_key_hex()
-    for name in list(manifest["files"]):
-        manifest["files"][name] = hashlib.sha256((export / name).read_bytes()).hexdigest()
-    raw = json_doc(manifest)
-    (export / "manifest.json").write_bytes(raw)
-    sigs = json.loads((export / "signatures.json").read_text())
-    sigs["public_key"] = signer.public_key_hex()
-    sigs["manifest"] = {"sha256": hashlib.sha256(raw).hexdigest(),
-                        "signature": signer.sign(manifest_message(raw)).hex()}
-    (export / "signatures.json").write_bytes(json_doc(sigs))
-
-
 def test_resign_with_another_key(export):
     results = json.loads((export / "results.json").read_text())
     results["contests"]["mayor"]["votes"]["m-chenda"] += 25
     (export / "results.json").write_bytes(json_doc(results))
-    _resign_manifest(export, UnitSigner.generate(random.Random(99)))
+    resign_manifest(export, UnitSigner.generate(random.Random(99)))
     rep = verify_export(export)
     assert rep.faults[0].kind == "forged signature" and rep.faults[0].where == "manifest.json"
 
@@ -159,17 +145,7 @@ def test_resign_with_another_key(export):
 def test_full_rewrite_with_another_key_needs_the_registered_key(export, clean):
     true_key = (clean / "public_key.txt").read_text().strip()
     attacker = UnitSigner.generate(random.Random(98))
-    recs = read_records(export / "journal.jsonl")
-    for i, r in enumerate(recs):  # re-sign every checkpoint and rebuild the chain after it
-        if r["type"] == "checkpoint":
-            r["data"] = checkpoint_data(attacker, r["data"]["reason"], recs[i - 1]["seq"], recs[i - 1]["hash"])
-            rechain(recs, i)
-    write_records(export / "journal.jsonl", recs)
-    _resign_manifest(export, attacker)
-    manifest = json.loads((export / "manifest.json").read_text())
-    manifest["journal"].update(head_seq=recs[-1]["seq"], head_hash=recs[-1]["hash"])
-    (export / "manifest.json").write_bytes(json_doc(manifest))
-    _resign_manifest(export, attacker)
+    forge_whole_export(export, attacker)
     assert verify_export(export).ok  # consistent in itself: only an independent key tells
     rep = verify_export(export, expected_key=true_key)
     assert rep.faults[0].kind == "forged signature"

@@ -1,13 +1,14 @@
 """Test helpers (not tests): station days on a SqliteStore, exported, and journal rewriting."""
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 from pathlib import Path
 
 from device.election.definition import load_election
-from device.results.exports import export_unit, json_line
-from device.store.signing import provision
+from device.results.exports import export_unit, json_doc, json_line, manifest_message
+from device.store.signing import checkpoint_data, provision
 from device.store.sqlite import SqliteStore
 from device.store.journal import GENESIS_HASH, record_hash
 from sim.station import run_station_day
@@ -50,3 +51,33 @@ def rechain(records: list[dict], start: int = 0) -> None:
         r["seq"] = i + 1
         r["prev_hash"] = records[i - 1]["hash"] if i else GENESIS_HASH
         r["hash"] = record_hash(r["seq"], r["type"], r["at"], r["data"], r["prev_hash"])
+
+
+def resign_manifest(export: Path, signer) -> None:
+    """Rehash every file into the manifest and sign it with ``signer`` (an attacker's key)."""
+    manifest = json.loads((export / "manifest.json").read_text())
+    manifest["public_key"] = signer.public_key_hex()
+    for name in list(manifest["files"]):
+        manifest["files"][name] = hashlib.sha256((export / name).read_bytes()).hexdigest()
+    raw = json_doc(manifest)
+    (export / "manifest.json").write_bytes(raw)
+    sigs = json.loads((export / "signatures.json").read_text())
+    sigs["public_key"] = signer.public_key_hex()
+    sigs["manifest"] = {"sha256": hashlib.sha256(raw).hexdigest(),
+                        "signature": signer.sign(manifest_message(raw)).hex()}
+    (export / "signatures.json").write_bytes(json_doc(sigs))
+
+
+def forge_whole_export(export: Path, attacker) -> None:
+    """Re-sign every checkpoint and the manifest with ``attacker``: consistent in itself."""
+    recs = read_records(export / "journal.jsonl")
+    for i, r in enumerate(recs):  # re-sign every checkpoint and rebuild the chain after it
+        if r["type"] == "checkpoint":
+            r["data"] = checkpoint_data(attacker, r["data"]["reason"], recs[i - 1]["seq"], recs[i - 1]["hash"])
+            rechain(recs, i)
+    write_records(export / "journal.jsonl", recs)
+    resign_manifest(export, attacker)
+    manifest = json.loads((export / "manifest.json").read_text())
+    manifest["journal"].update(head_seq=recs[-1]["seq"], head_hash=recs[-1]["hash"])
+    (export / "manifest.json").write_bytes(json_doc(manifest))
+    resign_manifest(export, attacker)

@@ -4,15 +4,18 @@ It checks the manifest's signature, every file's SHA-256, the journal's hash cha
 sequence, every checkpoint's signature and the head it seals, and each cast vote record against
 the signed list.
 
-Which key is the unit's: ``expected_key`` when the auditor has it from an independent source
-(the election package's registry, the printed results tape) — the only defence against an
-attacker who rewrites and re-signs everything with a key of their own; otherwise the key in
-the journal's first checkpoint, which every later signature must match.
+Which key is the unit's: with ``package`` (a verified ``ElectionPackage``), a key the
+package's registry lists for the export's station — so an export rewritten and re-signed with
+another key is caught with nothing but the authority's public key; else ``expected_key`` when
+the auditor has it from another independent source (the printed results tape); otherwise the
+key in the journal's first checkpoint, which every later signature must match (this last one
+only detects edits by someone without a key).
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from device.store.chain import chain_fault, parse_journal
 from device.audit.findings import AuditReport, Fault, load_json, open_export, read_export_file
@@ -21,7 +24,8 @@ from device.store.journal import GENESIS_HASH
 from device.store.signing import SignatureError, check_checkpoint, verify
 
 
-def verify_export(directory: str | Path, expected_key: str | None = None) -> AuditReport:
+def verify_export(directory: str | Path, expected_key: str | None = None,
+                  package: Any = None) -> AuditReport:
     d = Path(directory)
     manifest = open_export(d)
     manifest_raw = read_export_file(d, exports.MANIFEST)
@@ -39,6 +43,8 @@ def verify_export(directory: str | Path, expected_key: str | None = None) -> Aud
     records, complete = parse_journal(journal_raw or b"")
     good = [r for r in records if r is not None]
 
+    if package is not None:
+        expected_key = _registered_key(package, manifest, faults)
     # the unit's key
     first_cp = next((r for r in good if r["type"] == "checkpoint"), None)
     key = expected_key or (first_cp["data"].get("public_key") if first_cp else None) or manifest.get("public_key")
@@ -94,6 +100,23 @@ def verify_export(directory: str | Path, expected_key: str | None = None) -> Aud
     report.facts.update(journal_records=len(records),
                         cast_vote_records=manifest.get("cast_vote_records", {}).get("count"))
     return report
+
+
+def _registered_key(package: Any, manifest: dict, faults: list[Fault]) -> str | None:
+    """The unit key the package registers for the export's station (a fault when none fits)."""
+    station, claimed = manifest.get("station"), str(manifest.get("public_key"))
+    election = manifest.get("election", {})
+    if election.get("hash") != package.election.hash:
+        faults.append(Fault("altered", exports.MANIFEST,
+                            f"election {election.get('id')!r} ({str(election.get('hash'))[:16]}...) is "
+                            f"not the package's {package.election.id!r} ({package.election.hash[:16]}...)"))
+    keys = package.registry.get(station, ())
+    if claimed in keys:
+        return claimed
+    faults.append(Fault("forged signature", exports.MANIFEST,
+                        f"the export's unit key {claimed[:16]}... is not registered for station "
+                        f"{station!r} in the election package ({len(keys)} key(s) are)"))
+    return keys[0] if keys else claimed
 
 
 def _checkpoint_faults(records: list[dict], key: str | None) -> list[Fault]:

@@ -2,7 +2,8 @@
 
 ``verify`` checks integrity (signatures, hash chain, sequence, files, cast vote records) and
 names the first bad record with the kind of fault (altered, deleted, reordered, inserted,
-truncated, forged signature). ``replay`` runs the journal back through the station's state
+truncated, forged signature); ``--package PKG --authority PUB`` takes the unit's key from the
+signed election package's registry, so an export re-signed with another key is a fault. ``replay`` runs the journal back through the station's state
 machine and recomputes the tally from the cast vote records (``device/audit/``).
 Exit status: 0 when clean, 1 on any fault, 2 when DIR is not an export.
 """
@@ -23,6 +24,10 @@ def register(subparsers) -> None:
     v.add_argument("--key", metavar="HEX", help="the unit's public key from an independent source "
                                                  "(provisioning register, results tape); without it "
                                                  "the key of the journal's first checkpoint is used")
+    v.add_argument("--package", metavar="PKG", help="the election package: the unit key is taken from "
+                                                     "its registry (needs --authority)")
+    v.add_argument("--authority", metavar="PUBKEY", help="the authority's public key (authority.pub "
+                                                         "or hex) that signed --package")
     v.add_argument("--json", action="store_true", help="print one JSON object")
     v.set_defaults(func=run_verify)
     r = subparsers.add_parser(
@@ -55,13 +60,32 @@ def run_verify(args: argparse.Namespace) -> int:
     from device.audit.findings import ExportReadError
     from device.audit.verify import verify_export
     from device.store.signing import SignatureError, public_key_from_hex
+    package = _package(args)
     try:
         if args.key:
             public_key_from_hex(args.key)
-        report = verify_export(args.dir, args.key.strip().lower() if args.key else None)
+        report = verify_export(args.dir, args.key.strip().lower() if args.key else None, package)
     except (ExportReadError, SignatureError) as exc:
         raise UserError(str(exc)) from None
     return _show(report, args.json)
+
+
+def _package(args: argparse.Namespace):
+    """The verified election package of ``--package`` (None without it)."""
+    if args.package is None:
+        if args.authority:
+            raise UserError("--authority goes with --package")
+        return None
+    if not args.authority:
+        raise UserError("--package needs --authority (the key that signed the package)")
+    if args.key:
+        raise UserError("give --key or --package, not both")
+    from device.election.authority import AuthorityKeyError, read_public_key
+    from device.election.package import PackageError, load_package
+    try:
+        return load_package(args.package, read_public_key(args.authority))
+    except (AuthorityKeyError, PackageError) as exc:
+        raise UserError(str(exc)) from None
 
 
 def run_replay(args: argparse.Namespace) -> int:

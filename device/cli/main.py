@@ -5,17 +5,20 @@
 - ``ballots``: render and interpret paper ballots
 - ``sim``: QA's simulations (station days, accuracy campaigns, peripheral twins)
 - ``audit``: auditors (verify and replay an exported unit)
+- ``election``: the election authority (keys, validation, signed election packages)
 
 Subcommands are registered through the ``ballotbox.commands`` entry points (name
 ``GROUP.NAME``, value ``module:register``; ``register(subparsers)`` adds subcommands), loaded
 lazily — the way python-can loads its backends — so ``device/`` never imports ``sim/``.
 Every command returns an exit status; errors in the input are printed as one line, never as a
-traceback (exit 2 for bad input, 1 for a check that failed). A malformed election
+traceback (exit 2 for bad input, 1 for a check that failed); with ``--json`` the error is one
+JSON object ``{"error": ...}`` on standard output. A malformed election
 (``ElectionError``) is bad input wherever a command meets it, so commands need not catch it.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from importlib.metadata import entry_points
 
@@ -27,6 +30,7 @@ GROUPS = {
     "ballots": "render printable ballots and interpret scanned ones",
     "sim": "simulated polling stations, accuracy campaigns and peripheral twins (QA)",
     "audit": "verify and replay an exported unit (auditors)",
+    "election": "the election authority: keys, election validation, signed election packages",
 }
 
 
@@ -63,7 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except (UserError, ElectionError) as exc:
-        print(f"ballotbox: error: {exc}", file=sys.stderr)
+        if getattr(args, "json", False):
+            print(json.dumps({"error": str(exc)}, ensure_ascii=False))
+        else:
+            print(f"ballotbox: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("ballotbox: interrupted", file=sys.stderr)

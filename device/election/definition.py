@@ -5,7 +5,8 @@ the parties, the contests (``plurality``, ``party-list``, ``majority-runoff``), 
 styles (which contests appear at which stations) and the voting policy (what happens to an
 overvoted, blank or unreadable ballot). ``load_election`` accepts a bundled name (``demo``,
 ``cambodia-2022``, ``kyrgyzstan-2017``) or a path; every error names the JSON path of the bad
-field and is raised as ``ElectionError`` — never a bare traceback for bad input.
+field and is raised as ``ElectionError`` — never a bare traceback for bad input;
+``validate_election`` gives all of them (``ballotbox election validate``).
 
 The canonical hash is the SHA-256 of the canonical JSON bytes (sorted keys, no insignificant
 whitespace, UTF-8), so it is stable across key order and formatting. Ballots print a prefix of
@@ -148,19 +149,38 @@ def _json_type(pyname: str) -> str:
             "float": "number", "int/float": "number"}.get(pyname, pyname)
 
 
-def _id_list(items: Any, path: str) -> list[tuple[str, dict]]:
-    """Check an array of objects with unique string ids; return (path, obj) pairs."""
+class _Errors:
+    """Collects the errors of one validation run; ``item`` skips to the next item on an error."""
+
+    def __init__(self) -> None:
+        self.found: list[ElectionError] = []
+
+    def item(self, fn, *args):
+        try:
+            return fn(*args)
+        except ElectionError as exc:
+            self.found.append(exc)
+            return None
+
+
+def _id_list(items: Any, path: str, errors: _Errors) -> list[tuple[str, dict]]:
+    """Check an array of objects with unique string ids; return the good (path, obj) pairs."""
     if not isinstance(items, list):
-        raise ElectionError(path, "must be an array")
+        errors.found.append(ElectionError(path, "must be an array"))
+        return []
     if not items:
-        raise ElectionError(path, "must not be empty")
+        errors.found.append(ElectionError(path, "must not be empty"))
+        return []
     seen: dict[str, int] = {}
     out = []
     for i, obj in enumerate(items):
         p = f"{path}[{i}]"
-        ident = _req(obj, "id", p)
+        ident = errors.item(_req, obj, "id", p)
+        if ident is None:
+            continue
         if ident in seen:
-            raise ElectionError(f"{p}.id", f"duplicate id {ident!r} (also at {path}[{seen[ident]}])")
+            errors.found.append(ElectionError(f"{p}.id", f"duplicate id {ident!r} (also at {path}[{seen[ident]}])"))
+            continue
         seen[ident] = i
         out.append((p, obj))
     return out
@@ -173,64 +193,85 @@ def _ref(value: Any, known: dict, path: str, what: str) -> str:
 
 
 def parse_election(document: Any) -> Election:
-    """Validate a decoded election document and build an ``Election``."""
+    """Validate a decoded election document and build an ``Election``; raise its first error."""
+    election, errors = _build(document)
+    if errors:
+        raise errors[0]
+    return election
+
+
+def validate_election(document: Any) -> list[ElectionError]:
+    """Every error of an election document (each with its JSON path); [] when it is valid.
+
+    Each array item is checked on its own, so one bad contest does not hide another; within
+    one item the first error is given. A reference to an item that is itself invalid is not
+    reported again."""
+    return _build(document)[1]
+
+
+def _build(document: Any) -> tuple[Election | None, list[ElectionError]]:
     if not isinstance(document, dict):
-        raise ElectionError("$", "an election must be a JSON object")
+        return None, [ElectionError("$", "an election must be a JSON object")]
+    errors = _Errors()
     fmt = document.get("format")
     if fmt != FORMAT:
-        raise ElectionError("$.format", f"must be {FORMAT!r} (got {fmt!r})")
-    eid = _req(document, "id", "$")
-    title = _req(document, "title", "$")
-    date = _req(document, "date", "$")
+        errors.found.append(ElectionError("$.format", f"must be {FORMAT!r} (got {fmt!r})"))
+    eid, title, date = (errors.item(_req, document, key, "$") for key in ("id", "title", "date"))
 
-    districts = {o["id"]: District(o["id"], _req(o, "name", p))
-                 for p, o in _id_list(document.get("districts"), "$.districts")}
-    parties = {}
-    if "parties" in document:
-        parties = {o["id"]: Party(o["id"], _req(o, "name", p))
-                   for p, o in _id_list(document["parties"], "$.parties")}
+    def named(cls, listing: str) -> dict:
+        good = _id_list(document.get(listing), f"$.{listing}", errors)
+        found = {o["id"]: errors.item(lambda o, p: cls(o["id"], _req(o, "name", p)), o, p) for p, o in good}
+        return found
 
-    contests: dict[str, Contest] = {}
-    for p, o in _id_list(document.get("contests"), "$.contests"):
-        contests[o["id"]] = _parse_contest(o, p, districts, parties)
+    districts = named(District, "districts")
+    parties = named(Party, "parties") if "parties" in document else {}
+    contest_items = _id_list(document.get("contests"), "$.contests", errors)
+    contests: dict[str, Contest | None] = {
+        o["id"]: errors.item(_parse_contest, o, p, districts, parties) for p, o in contest_items}
 
-    styles: dict[str, BallotStyle] = {}
-    for p, o in _id_list(document.get("ballot_styles"), "$.ballot_styles"):
+    def style(o: dict, p: str) -> BallotStyle:
         refs = _req(o, "contests", p, list)
         if not refs:
             raise ElectionError(f"{p}.contests", "must list at least one contest")
         if len(set(map(str, refs))) != len(refs):
             raise ElectionError(f"{p}.contests", "lists a contest twice")
-        styles[o["id"]] = BallotStyle(o["id"], tuple(
+        return BallotStyle(o["id"], tuple(
             _ref(c, contests, f"{p}.contests[{j}]", "contest") for j, c in enumerate(refs)))
 
-    stations: dict[str, Station] = {}
-    for p, o in _id_list(document.get("stations"), "$.stations"):
+    styles = {o["id"]: errors.item(style, o, p)
+              for p, o in _id_list(document.get("ballot_styles"), "$.ballot_styles", errors)}
+
+    def station(o: dict, p: str) -> Station:
         st = Station(o["id"], _req(o, "name", p),
                      _ref(o.get("district"), districts, f"{p}.district", "district"),
                      _ref(o.get("ballot_style"), styles, f"{p}.ballot_style", "ballot style"))
-        for cid in styles[st.ballot_style].contests:
+        for cid in (styles[st.ballot_style].contests if styles[st.ballot_style] else ()):
             c = contests[cid]
-            if c.kind == "party-list" and st.district not in c.seats:
+            if c is not None and c.kind == "party-list" and st.district not in c.seats:
                 raise ElectionError(f"{p}.ballot_style",
                                     f"contest {cid!r} has no seats for district {st.district!r}")
-        stations[st.id] = st
+        return st
 
+    stations = {o["id"]: errors.item(station, o, p)
+                for p, o in _id_list(document.get("stations"), "$.stations", errors)}
     policy = dict(DEFAULT_POLICY)
     raw_policy = document.get("policy", {})
     if not isinstance(raw_policy, dict):
-        raise ElectionError("$.policy", "must be an object")
+        errors.found.append(ElectionError("$.policy", "must be an object"))
+        raw_policy = {}
     for key, action in raw_policy.items():
         if key not in POLICY_ACTIONS:
-            raise ElectionError(f"$.policy.{key}", f"unknown policy key (expected one of "
-                                                   f"{', '.join(POLICY_ACTIONS)})")
-        if action not in POLICY_ACTIONS[key]:
-            raise ElectionError(f"$.policy.{key}",
-                                f"must be one of {', '.join(POLICY_ACTIONS[key])} (got {action!r})")
-        policy[key] = action
-
+            errors.found.append(ElectionError(f"$.policy.{key}", f"unknown policy key (expected one of "
+                                                                 f"{', '.join(POLICY_ACTIONS)})"))
+        elif action not in POLICY_ACTIONS[key]:
+            errors.found.append(ElectionError(
+                f"$.policy.{key}", f"must be one of {', '.join(POLICY_ACTIONS[key])} (got {action!r})"))
+        else:
+            policy[key] = action
+    if errors.found:
+        return None, errors.found
     return Election(eid, title, date, districts, stations, parties, contests, styles, policy,
-                    raw=document, hash=election_hash(document))
+                    raw=document, hash=election_hash(document)), []
 
 
 def _parse_contest(o: dict, p: str, districts: dict, parties: dict) -> Contest:
@@ -239,7 +280,11 @@ def _parse_contest(o: dict, p: str, districts: dict, parties: dict) -> Contest:
         raise ElectionError(f"{p}.kind", f"must be one of {', '.join(CONTEST_KINDS)} (got {kind!r})")
     title = _req(o, "title", p)
     choices = []
-    for cp, co in _id_list(o.get("choices"), f"{p}.choices"):
+    choice_errors = _Errors()
+    good = _id_list(o.get("choices"), f"{p}.choices", choice_errors)
+    if choice_errors.found:
+        raise choice_errors.found[0]
+    for cp, co in good:
         party = co.get("party")
         if party is not None:
             _ref(party, parties, f"{cp}.party", "party")

@@ -51,6 +51,10 @@ class UnitSigner:
             return cls(Ed25519PrivateKey.from_private_bytes(os.urandom(32)), "device")
         return cls(Ed25519PrivateKey.from_private_bytes(rng.randbytes(32)), "simulation")
 
+    @classmethod
+    def from_private_bytes(cls, raw: bytes, origin: str = "device") -> UnitSigner:
+        return cls(Ed25519PrivateKey.from_private_bytes(raw), origin)
+
     def private_bytes(self) -> bytes:
         return self._key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
                                        serialization.NoEncryption())

@@ -1,0 +1,147 @@
+"""``ballotbox device provision | load | unload``: set up a unit and give it an election.
+
+- ``device provision --store unit.db --authority PUB [--unit-key FILE]``: write the trust anchor
+  and the unit's key into the store (once); prints the unit's public key for the authority's
+  unit registry. ``--unit-key FILE`` keeps the unit key in a file (mode 0600, created when
+  absent), so a new store for the next election keeps the registered key.
+- ``device load --store unit.db --package PKG [--station ID]``: verify and load a package;
+  asks for the election manager's PIN (``--pin-stdin`` reads it from standard input).
+- ``device unload --store unit.db``: unload it (election manager; store empty or exported).
+Exit status: 0 done, 1 refused (the reason is named), 2 bad input. ``--json`` on each.
+"""
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+import time
+from pathlib import Path
+
+from device.cli.main import UserError
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("provision", help="give a unit its trust anchor and unit key (once)",
+                              description="Write the election authority's public key (the unit's "
+                                          "trust anchor) and the unit's Ed25519 key into its store.")
+    p.add_argument("--store", required=True, metavar="unit.db", help="the unit's SQLite store")
+    p.add_argument("--authority", required=True, metavar="PUB", help="authority.pub or its hex")
+    p.add_argument("--unit-key", metavar="FILE", help="unit private key file (0600; created if absent)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run_provision)
+    for name, text in (("load", "verify and load a signed election package"),
+                       ("unload", "unload the election package (election manager)")):
+        c = subparsers.add_parser(name, help=text, description=text + "; asks the election "
+                                  "manager's PIN. Exit 1 naming the reason when refused.")
+        c.add_argument("--store", required=True, metavar="unit.db", help="the unit's SQLite store")
+        if name == "load":
+            c.add_argument("--package", required=True, metavar="PKG", help="the election package")
+            c.add_argument("--station", metavar="ID", help="station to serve (default: the one this "
+                                                          "unit is registered for)")
+        c.add_argument("--pin-stdin", action="store_true", help="read the PIN from standard input")
+        c.add_argument("--json", action="store_true", help="print one JSON object")
+        c.set_defaults(func=run_load if name == "load" else run_unload)
+
+
+def _open_store(path: str, must_exist: bool = True):
+    from device.store.sqlite import JournalIntegrityError, SqliteStore, StoreOpenError
+    if must_exist and not Path(path).exists():
+        raise UserError(f"no unit store {path}: run 'ballotbox device provision' first")
+    try:
+        return SqliteStore(path)
+    except (StoreOpenError, JournalIntegrityError) as exc:
+        raise UserError(f"{path}: {exc}") from None
+
+
+def _unit_key(path: str | None):
+    from device.election.authority import AuthorityKeyError, read_private_key_bytes, write_secret_file
+    from device.store.signing import UnitSigner
+    if path is None:
+        return None
+    p = Path(path)
+    try:
+        if p.exists():
+            return UnitSigner.from_private_bytes(read_private_key_bytes(p, "unit private key"))
+        key = UnitSigner.generate()
+        write_secret_file(p, key.private_bytes().hex() + "\n")
+        return key
+    except (AuthorityKeyError, OSError) as exc:
+        raise UserError(str(exc)) from None
+
+
+def run_provision(args: argparse.Namespace) -> int:
+    from device.election.authority import AuthorityKeyError, read_public_key
+    from device.station.provisioning import ProvisioningError, provision_unit
+    try:
+        anchor = read_public_key(args.authority)
+    except AuthorityKeyError as exc:
+        raise UserError(str(exc)) from None
+    key = _unit_key(args.unit_key)
+    store = _open_store(args.store, must_exist=False)
+    try:
+        unit = provision_unit(store, anchor, key)
+    except ProvisioningError as exc:
+        raise UserError(str(exc)) from None
+    finally:
+        store.close()
+    for suffix in ("", "-wal", "-shm"):
+        if Path(args.store + suffix).exists():
+            Path(args.store + suffix).chmod(0o600)  # the store keeps the unit key and, once loaded, the pseudonym key
+    out = {"store": args.store, "authority": anchor, "unit_public_key": unit}
+    print(json.dumps(out, indent=1) if args.json else
+          f"{args.store}: provisioned; trusts authority {anchor[:16]}...\n"
+          f"unit public key (for the authority's unit registry): {unit}")
+    return 0
+
+
+def _pin(args: argparse.Namespace) -> str:
+    if args.pin_stdin:
+        return sys.stdin.readline().strip()
+    return getpass.getpass("Election manager PIN: ")
+
+
+def _refused(args: argparse.Namespace, exc: Exception) -> int:
+    reason = getattr(exc, "reason", "refused")
+    print(json.dumps({"ok": False, "reason": reason, "message": str(exc)}) if args.json else
+          f"refused ({reason}): {exc}" if reason not in str(exc) else str(exc))
+    return 1
+
+
+def run_load(args: argparse.Namespace) -> int:
+    from device.election.package import PackageError
+    from device.station.provisioning import ProvisioningError, load_into_unit
+    from device.station.roles import AccessDenied
+    store = _open_store(args.store)
+    try:
+        loaded = load_into_unit(store, args.package, clock=time.time, pin=_pin(args),
+                                station_id=args.station)
+    except ProvisioningError as exc:
+        raise UserError(str(exc)) from None
+    except (PackageError, AccessDenied) as exc:
+        return _refused(args, exc)
+    finally:
+        store.close()
+    out = {"ok": True, "sha256": loaded.sha256, "election_id": loaded.election.id,
+           "station": loaded.station_id, "mode": loaded.package.mode, "voters": len(loaded.roll)}
+    print(json.dumps(out, indent=1) if args.json else
+          f"loaded election {out['election_id']} for station {out['station']} ({out['voters']} "
+          f"voters, mode {out['mode']}); package sha256 {out['sha256']}")
+    return 0
+
+
+def run_unload(args: argparse.Namespace) -> int:
+    from device.election.package import PackageError
+    from device.station.provisioning import ProvisioningError, unload_from_unit
+    from device.station.roles import AccessDenied
+    store = _open_store(args.store)
+    try:
+        sha = unload_from_unit(store, clock=time.time, pin=_pin(args))
+    except ProvisioningError as exc:
+        raise UserError(str(exc)) from None
+    except (PackageError, AccessDenied) as exc:
+        return _refused(args, exc)
+    finally:
+        store.close()
+    print(json.dumps({"ok": True, "unloaded": sha}) if args.json else f"unloaded package {sha}")
+    return 0
