@@ -1,0 +1,83 @@
+"""Benchmark: the results tape — how many QR codes, and how often a phone photo of it reads.
+
+For each bundled election: the signed results message of its first station, the number of
+codes on the tape and their QR versions. Then the demo tape, printed through the ESC/POS
+driver's bytes and the printer twin, photographed (``sim.tape_photo``: two overlapping photos
+per tape) at each level over many seeds: the share of tapes read in full, the share of codes
+read, misreads (a tape read in full whose signature fails: must be 0) and the time to read
+and check one tape (median).
+"""
+from __future__ import annotations
+
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import segno
+
+from device.audit.tape import read_codes
+from device.election.definition import load_election
+from device.results.signed_results import (ResultsSignatureError, build_results_message,
+                                           sign_results, verify_signed_results)
+from device.results.tally import tally_station
+from device.results.tape_codes import QR_ERROR, TapeCodeError, decode_tape, encode_tape
+from device.station.reports import results_slip
+from device.store.signing import UnitSigner
+from hardware.printer_escpos import slip_bytes
+from sim.tape_photo import LEVELS, load_gray, photos_of
+from sim.twins.printer import PrinterTwin
+
+RECONCILIATION = {"checked_in": 412, "cast": 409, "cast_invalid_compartment": 3,
+                  "dropped_confirmed": 409, "authorised_unused": 3, "returned": 17,
+                  "rejected_by_reason": {"unreadable": 4}, "refused_by_reason": {"not_on_roll": 2}}
+
+
+def signed_for(election_name: str, signer: UnitSigner):
+    election = load_election(election_name)
+    station = next(iter(election.stations))
+    results = tally_station(election, station, [])
+    message = build_results_message(election, station, results, RECONCILIATION, (1234, "ab" * 32),
+                                    public_key_hex=signer.public_key_hex(), mode="live", sequence=1)
+    return election, station, results, sign_results(message, signer)
+
+
+def main(quick: bool = False) -> None:
+    signer = UnitSigner.generate(random.Random(1))
+    print("## tape: results-tape QR codes and phone photos")
+    for name in ("demo", "cambodia-2022", "kyrgyzstan-2017"):
+        *_, signed = signed_for(name, signer)
+        codes = encode_tape(signed)
+        versions = [segno.make_qr(c, error=QR_ERROR).version for c in codes]
+        print(f"{name:16s} {len(codes)} codes, QR versions {versions}, "
+              f"{sum(map(len, codes))} characters")
+    election, station, results, signed = signed_for("demo", signer)
+    slip = results_slip(election, election.stations[station], results, RECONCILIATION, 0, signed)
+    with tempfile.TemporaryDirectory() as tmp:
+        twin = PrinterTwin(Path(tmp))
+        twin.receive(slip_bytes(slip))
+        tape = load_gray(twin.slips[-1].png_path)
+    seeds = 10 if quick else 50
+    for level in LEVELS:
+        full = codes_read = misread = 0
+        times = []
+        for seed in range(seeds):
+            photos = photos_of(tape, np.random.default_rng(seed), parts=2, level=level)
+            t0 = time.perf_counter()
+            got: set[str] = set()
+            for photo in photos:
+                got |= set(read_codes(photo))
+            try:
+                verify_signed_results(decode_tape(got), signer.public_key_hex())
+                full += 1
+            except TapeCodeError:
+                pass
+            except ResultsSignatureError:
+                misread += 1
+            times.append(time.perf_counter() - t0)
+            codes_read += len(got & set(slip.qr_codes))
+        print(f"photos '{level}': {full}/{seeds} tapes read in full, "
+              f"{codes_read}/{seeds * len(slip.qr_codes)} codes, {misread} misread, "
+              f"median {statistics.median(times) * 1000:.0f} ms per tape (2 photos)")
