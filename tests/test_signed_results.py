@@ -105,3 +105,8 @@ def test_signer_must_be_the_unit_named_in_the_message(signed_and_key):
     signed, _ = signed_and_key
     with pytest.raises(ValueError, match="another unit key"):
         sign_results(signed["message"], UnitSigner.generate(random.Random(7)))
+
+
+def test_only_a_live_package_gives_live_results():
+    from device.results.signed_results import mode_for_package
+    assert [mode_for_package(m) for m in ("live", "test", "simulation")] == ["live", "test", "test"]

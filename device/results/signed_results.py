@@ -46,6 +46,12 @@ MESSAGE_FIELDS: dict[str, type | tuple[type, ...]] = {
 _HEX = re.compile(r"^[0-9a-f]+$")
 
 
+def mode_for_package(package_mode: str) -> str:
+    """The results mode of a unit loaded with a package of ``package_mode``: only a live
+    package's results are live; a test or simulation package's are ``test``."""
+    return "live" if package_mode == "live" else "test"
+
+
 class ResultsSignatureError(ValueError):
     """A signed results message is malformed, or its signature does not verify."""
 

@@ -37,6 +37,7 @@ from typing import Any, Callable
 from device.election.definition import Election
 from device.election.package import ElectionPackage, PackageError, load_package_bytes
 from device.election.voter_roll import VoterRoll
+from device.results.signed_results import mode_for_package
 from device.station.roles import ELECTION_MANAGER, AccessDenied, StationAccess
 from device.store.journal import StationStore
 from device.store.signing import KEY_META, KEY_ORIGIN_META, SignatureError, UnitSigner, provision, public_key_from_hex
@@ -70,6 +71,11 @@ class LoadedPackage:
     @property
     def sha256(self) -> str:
         return self.package.sha256
+
+    @property
+    def results_mode(self) -> str:
+        """``mode`` for the ``StationController``: what its signed results say (live | test)."""
+        return mode_for_package(self.package.mode)
 
     def access(self, store: StationStore, clock: Callable[[], float], **kwargs: Any) -> StationAccess:
         """The station's operator access, journaling into ``store``, lockouts restored from it."""
