@@ -17,6 +17,7 @@ from pathlib import Path
 from device.cli.main import UserError
 from device.election.definition import load_election
 from sim.station import FIDELITIES, run_station_day, write_station_files
+from sim.twins.profile import ProfileError, load_profile
 from sim.voters import ScenarioError, load_scenario
 
 
@@ -27,7 +28,8 @@ def register(subparsers) -> None:
                     "mark and feed ballots; the real controller counts them. The same seed gives "
                     "the same day.")
     p.add_argument("--election", default="demo",
-                   help="bundled election name (demo, cambodia-2022, kyrgyzstan-2017) or a JSON file")
+                   help="election name (demo, cambodia-2022, kyrgyzstan-2017, dense-34) or a JSON "
+                        "file (default demo)")
     p.add_argument("--station", help="station id (default: the election's first station)")
     p.add_argument("--voters", type=int, default=200, help="registered voters at the station (default 200)")
     p.add_argument("--seed", type=int, default=1, help="seed of the whole day (default 1)")
@@ -36,7 +38,8 @@ def register(subparsers) -> None:
                         "full: real drivers over ptys to the peripheral twins")
     p.add_argument("--scenario", help="scenario file or bundled name (default: the election's own, "
                                       "else uniform shares)")
-    p.add_argument("--profile", help="peripheral behaviour profile for --fidelity full")
+    p.add_argument("--profile", help="peripheral behaviour profile, a bundled name (clean, noisy) or "
+                                     "a JSON file: used at --fidelity full, checked at every fidelity")
     p.add_argument("--allow-unauthorised-ballots", action="store_true",
                    help="station setting: accept a ballot with no outstanding check-in "
                         "(default: such a sheet is returned — anti-ballot-stuffing)")
@@ -63,7 +66,26 @@ def _open_store(path: str | None, seed: int):
         raise UserError(f"cannot create the folder for {path}: {exc.strerror or exc}") from None
     except StoreOpenError as exc:
         raise UserError(str(exc)) from None
+    try:
+        _refuse_used_store(store, path)
+    except UserError:
+        store.close()
+        raise
     return store, provision(store, random.Random(f"{seed}:unit-key"))
+
+
+def _refuse_used_store(store, path: str) -> None:
+    """A simulated day starts on an empty unit: say what a used database holds and what to do."""
+    records = list(store.events())
+    loaded = next((r.data for r in records if r.type == "load_election"), None)
+    if loaded is None:
+        return
+    held = "a closed day" if any(r.type == "close_polls" for r in records) else "an unfinished day"
+    raise UserError(
+        f"{path} already holds {held} (election {loaded.get('election_id')}, station "
+        f"{loaded.get('station')}, {len(store.cast_vote_records())} ballots cast); a simulated day "
+        f"starts on an empty unit: give a new --store path, or export this one with "
+        f"'ballotbox device export --store {path} --out DIR'")
 
 
 def _printed_dir(args: argparse.Namespace) -> Path | None:
@@ -81,6 +103,10 @@ def run_station_command(args: argparse.Namespace) -> int:
         raise UserError("--voters must be at least 1")
     if args.station and args.station not in election.stations:
         raise UserError(f"unknown station {args.station!r} (stations: {', '.join(election.stations)})")
+    try:
+        args.profile = load_profile(args.profile) if args.profile else None
+    except ProfileError as exc:
+        raise UserError(str(exc)) from None
     store, signer = _open_store(args.store, args.seed)
     interactive = not args.json and sys.stdout.isatty()
     if args.json:

@@ -92,7 +92,9 @@ def load_scenario(name_or_path: str | None, election: Election, election_name: s
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ScenarioError(f"no scenario file {name_or_path!r}") from None
+        bundled = sorted(p.stem for p in Path(str(resources.files("sim") / "scenarios")).glob("*.json"))
+        raise ScenarioError(f"no scenario file or bundled scenario {name_or_path!r} "
+                            f"(bundled: {', '.join(bundled)})") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"{path}: not valid JSON ({exc})") from None
     return parse_scenario(doc, election, str(path.name))

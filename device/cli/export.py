@@ -32,17 +32,17 @@ def register(subparsers) -> None:
 
 
 def _election_for(records, name: str | None):
-    from device.election.definition import BUNDLED, load_election
+    from device.election.definition import load_election, named_elections
     if name:
         return load_election(name)
     wanted = next((r.data.get("election_hash") for r in records if r.type == "load_election"), None)
     if wanted is None:
         raise UserError("the unit never loaded an election; give --election")
-    for bundled in BUNDLED:
-        election = load_election(bundled)
+    for name in named_elections():
+        election = load_election(name)
         if election.hash == wanted:
             return election
-    raise UserError(f"no bundled election has hash {wanted[:16]}...; give --election FILE")
+    raise UserError(f"no named election has hash {wanted[:16]}...; give --election FILE")
 
 
 def run_export(args: argparse.Namespace) -> int:

@@ -11,14 +11,18 @@ Subcommands are registered through the ``ballotbox.commands`` entry points (name
 ``GROUP.NAME``, value ``module:register``; ``register(subparsers)`` adds subcommands), loaded
 lazily — the way python-can loads its backends — so ``device/`` never imports ``sim/``.
 Every command returns an exit status; errors in the input are printed as one line, never as a
-traceback (exit 2 for bad input, 1 for a check that failed); with ``--json`` the error is one
-JSON object ``{"error": ...}`` on standard output. A malformed election
+traceback (exit 2 for bad input, 1 for a check that failed). A malformed election
 (``ElectionError``) is bad input wherever a command meets it, so commands need not catch it.
+All of that is done here, once: with ``--json`` on the command line an error (a usage error
+from argparse included) is one JSON object on standard output, where a JSON reader looks for
+the answer, ``{"error": ..., "exit_status": ...}``; output piped into a command that stops
+reading (``| head``) ends quietly.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from importlib.metadata import entry_points
 
@@ -38,8 +42,24 @@ class UserError(Exception):
     """Bad input from the user: printed as one line, exit status 2."""
 
 
+class UsageError(Exception):
+    """A command line argparse refused; ``usage`` is the usage text of the (sub)command."""
+
+    def __init__(self, message: str, prog: str, usage: str) -> None:
+        super().__init__(message)
+        self.prog, self.usage = prog, usage
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, raising ``UsageError`` instead of printing and exiting, so that ``main`` words
+    every error the same way (plain or JSON)."""
+
+    def error(self, message: str):
+        raise UsageError(message, self.prog, self.format_usage())
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="ballotbox",
         description="Firmware and simulator of a polling-station unit: voter ID + automatic ballot box.")
     groups = parser.add_subparsers(dest="group", metavar="GROUP", required=True)
@@ -61,20 +81,45 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def _report_error(message: str, status: int, as_json: bool, prog: str | None = None,
+                  usage: str = "") -> int:
+    if as_json:
+        error = f"{prog}: {message}" if prog else message
+        print(json.dumps({"error": error, "exit_status": status}, ensure_ascii=False))
+    else:
+        print(f"{usage}{prog or 'ballotbox'}: error: {message}", file=sys.stderr)
+    return status
+
+
+def _quiet_broken_pipe() -> int:
+    """The reader of our output went away (``| head``): stop without a traceback. stdout is
+    pointed at /dev/null so that the interpreter's final flush does not raise again."""
     try:
-        return int(args.func(args) or 0)
-    except (UserError, ElectionError) as exc:
-        if getattr(args, "json", False):
-            print(json.dumps({"error": str(exc)}, ensure_ascii=False))
-        else:
-            print(f"ballotbox: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("ballotbox: interrupted", file=sys.stderr)
-        return 130
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (tests capture it)
+        pass
+    return 141  # what a shell reports for a process ended by SIGPIPE (128 + 13)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    as_json = "--json" in argv
+    try:
+        try:
+            args = build_parser().parse_args(argv)
+        except UsageError as exc:
+            return _report_error(str(exc), 2, as_json, exc.prog, exc.usage)
+        try:
+            status = int(args.func(args) or 0)
+            sys.stdout.flush()
+            return status
+        except (UserError, ElectionError) as exc:
+            return _report_error(str(exc), 2, as_json)
+        except KeyboardInterrupt:
+            return _report_error("interrupted", 130, as_json)
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
 
 
 if __name__ == "__main__":

@@ -9,15 +9,18 @@ import argparse
 import json
 
 from device.cli.main import UserError
-from device.results.seats import METHODS, SeatAllocationError, allocate_seats
+from device.results.seats import METHOD_ALIASES, METHODS, SeatAllocationError, allocate_seats
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("seats", help="allocate seats from vote counts (D'Hondt, Sainte-Laguë, Hare)",
+    p = subparsers.add_parser("seats", help="allocate seats from vote counts (D'Hondt, Sainte-Laguë, "
+                                            "largest remainder with the Hare quota)",
                               description="Allocate seats among parties from their vote counts. Ties "
                                           "at the last seat are broken by a seeded lot (--lot-seed), "
                                           "reported in the output.")
-    p.add_argument("--method", choices=METHODS, default="dhondt", help="allocation method (default dhondt)")
+    p.add_argument("--method", choices=METHODS + tuple(METHOD_ALIASES), default="dhondt",
+                   help="allocation method (default dhondt); largest-remainder uses the Hare quota "
+                        "(votes / seats), and 'hare' is another name for it")
     p.add_argument("--seats", type=int, required=True, help="seats to allocate (>= 1)")
     p.add_argument("--votes", nargs="+", required=True, metavar="PARTY=VOTES",
                    help="votes per party, e.g. CPP=5378 CP=1610")
@@ -46,6 +49,10 @@ def parse_votes(items: list[str]) -> dict[str, int]:
     return votes
 
 
+def _seats(n: int, width: int = 0) -> str:
+    return f"{n:>{width}} seat" + ("" if n == 1 else "s")
+
+
 def run_seats(args: argparse.Namespace) -> int:
     votes = parse_votes(args.votes)
     try:
@@ -56,10 +63,10 @@ def run_seats(args: argparse.Namespace) -> int:
         print(json.dumps(alloc.to_json(), indent=1))
         return 0
     total = sum(votes.values())
-    print(f"{args.method}: {args.seats} seats, {total} valid votes")
+    print(f"{alloc.method}: {_seats(args.seats)}, {total} valid votes")
     for party, n in sorted(alloc.seats.items(), key=lambda kv: (-kv[1], -votes[kv[0]])):
-        print(f"  {party:<20} {votes[party]:>12}  {n:>3} seats")
+        print(f"  {party:<20} {votes[party]:>12}  {_seats(n, width=3)}")
     for tie in alloc.ties:
-        print(f"  tie for {tie.seats_at_stake} seat(s) among {', '.join(tie.contenders)}: "
+        print(f"  tie for {_seats(tie.seats_at_stake)} among {', '.join(tie.contenders)}: "
               f"lot (seed {args.lot_seed}) gave {', '.join(tie.winners)}")
     return 0

@@ -3,8 +3,8 @@
 An election file (format ``ballotbox-election/1``) names the districts and polling stations,
 the parties, the contests (``plurality``, ``party-list``, ``majority-runoff``), the ballot
 styles (which contests appear at which stations) and the voting policy (what happens to an
-overvoted, blank or unreadable ballot). ``load_election`` accepts a bundled name (``demo``,
-``cambodia-2022``, ``kyrgyzstan-2017``) or a path; every error names the JSON path of the bad
+overvoted, blank or unreadable ballot). ``load_election`` accepts a name (the bundled ``demo``,
+``cambodia-2022``, ``kyrgyzstan-2017``, and those of ``named_elections``) or a path; every error names the JSON path of the bad
 field and is raised as ``ElectionError`` — never a bare traceback for bad input;
 ``validate_election`` gives all of them (``ballotbox election validate``).
 
@@ -18,6 +18,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from importlib import resources
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -323,21 +324,49 @@ def _parse_contest(o: dict, p: str, districts: dict, parties: dict) -> Contest:
     return Contest(o["id"], kind, title, tuple(choices), vote_for, method, float(threshold), seats)
 
 
-BUNDLED = ("demo", "cambodia-2022", "kyrgyzstan-2017")
+BUNDLED = ("demo", "cambodia-2022", "kyrgyzstan-2017")  # the device's own, in bundled/
+# Other packages add folders of named elections through this entry-point group (the value is a
+# module attribute holding the folder): the simulator's test elections (sim/elections/).
+ELECTION_FOLDERS_GROUP = "ballotbox.elections"
 
 
 def bundled_path(name: str) -> Path:
     return Path(str(resources.files("device.election") / "bundled" / f"{name}.json"))
 
 
+def election_folders() -> list[Path]:
+    """Where an election name is looked up, in order: device/election/bundled, then the
+    folders registered in the ``ballotbox.elections`` entry-point group, by entry name."""
+    folders = [bundled_path("x").parent]
+    for ep in sorted(entry_points(group=ELECTION_FOLDERS_GROUP), key=lambda e: e.name):
+        try:
+            folders.append(Path(ep.load()))
+        except ModuleNotFoundError:  # the registering package is not installed
+            continue
+    return folders
+
+
+def named_elections() -> dict[str, Path]:
+    """Every election that can be given by name -> its file (the first folder wins)."""
+    names: dict[str, Path] = {}
+    for folder in election_folders():
+        for path in sorted(folder.glob("*.json")):
+            names.setdefault(path.stem, path)
+    return names
+
+
 def load_election(name_or_path: str | Path) -> Election:
-    """Load a bundled election by name or an election JSON file by path."""
+    """Load an election by name (``named_elections``) or an election JSON file by path."""
     text = str(name_or_path)
-    path = bundled_path(text) if text in BUNDLED else Path(text)
+    names = named_elections()
+    path = names[text] if text in names else Path(text)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise ElectionError("$", f"no election file {text!r} (bundled: {', '.join(BUNDLED)})") from None
+        others = [n for n in names if n not in BUNDLED]
+        also = f"; also named: {', '.join(others)}" if others else ""
+        raise ElectionError("$", f"no election file or named election {text!r} "
+                                 f"(bundled: {', '.join(BUNDLED)}{also})") from None
     except OSError as exc:
         raise ElectionError("$", f"cannot read {text!r}: {exc.strerror or exc}") from None
     try:

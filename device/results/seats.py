@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 METHODS = ("dhondt", "sainte-lague", "largest-remainder")
+# Other names a method is known by: largest remainder here always uses the Hare quota.
+METHOD_ALIASES = {"hare": "largest-remainder"}
 
 
 class SeatAllocationError(ValueError):
@@ -62,6 +64,7 @@ def _divisor(method: str, k: int) -> int:
 
 def allocate_seats(votes: dict[str, int], seats: int, method: str = "dhondt",
                    threshold: float = 0.0, lot_seed: int = 0) -> SeatAllocation:
+    method = METHOD_ALIASES.get(method, method)
     if method not in METHODS:
         raise SeatAllocationError(f"unknown method {method!r} (use one of {', '.join(METHODS)})")
     if seats < 1:

@@ -1,0 +1,98 @@
+"""A new user's first hour (issue 13): what the command line shows on bad input, in pipes, with
+--json, and what the figures it prints promise. Each test runs the real command."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from device.cli.main import main
+
+
+def run(args, **kw):
+    return subprocess.run([sys.executable, "-m", "device.cli.main", *args],
+                          capture_output=True, text=True, **kw)
+
+
+# --- one mechanism in main.py: --json errors, usage errors, broken pipes -----------------------
+@pytest.mark.parametrize("args", [
+    ["tally", "seats", "--seats", "0", "--votes", "A=3", "--json"],        # the command refuses
+    ["tally", "seats", "--seats", "x", "--votes", "A=3", "--json"],        # argparse refuses
+    ["sim", "station", "--election", "nowhere", "--json"],                  # an election error
+])
+def test_json_errors_are_json_and_exit_2(args):
+    proc = run(args)
+    assert proc.returncode == 2
+    error = json.loads(proc.stdout)
+    assert error["exit_status"] == 2 and error["error"]
+    assert "Traceback" not in proc.stderr
+
+
+def test_plain_usage_error_names_the_command_once(capsys):
+    assert main(["tally", "seats", "--seats", "x", "--votes", "A=3"]) == 2
+    err = capsys.readouterr().err
+    assert "ballotbox tally seats: error: argument --seats" in err and err.startswith("usage:")
+
+
+def test_output_piped_into_head_ends_without_traceback():
+    votes = [f"P{i}={i + 1}" for i in range(20000)]  # far more output than a pipe buffers
+    proc = subprocess.Popen([sys.executable, "-m", "device.cli.main", "tally", "seats", "--seats",
+                             "5", "--votes", *votes], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.readline().startswith(b"dhondt")
+    proc.stdout.close()  # what `| head -1` does after its line
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141
+    assert "Traceback" not in err and "BrokenPipe" not in err
+
+
+# --- tally seats -------------------------------------------------------------------------------
+def test_tally_seats_accepts_hare_as_largest_remainder_and_says_1_seat(capsys):
+    assert main(["tally", "seats", "--method", "hare", "--seats", "3", "--votes",
+                 "A=50", "B=30", "C=20"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "largest-remainder: 3 seats, 100 valid votes"
+    assert "1 seat\n" in out and "1 seats" not in out
+    assert main(["tally", "seats", "--method", "hare", "--seats", "7", "--votes", "A=50", "B=30",
+                 "C=20", "--json"]) == 0
+    hare = json.loads(capsys.readouterr().out)
+    assert hare["method"] == "largest-remainder" and hare["seats"] == {"A": 4, "B": 2, "C": 1}
+    helptext = run(["tally", "seats", "--help"]).stdout
+    assert "hare" in helptext and "Hare quota" in helptext
+
+
+# --- elections and scenarios by name -----------------------------------------------------------
+def test_election_names_reach_the_simulators_test_elections(capsys):
+    assert main(["sim", "station", "--election", "dense-34", "--voters", "20", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["election"] == "dense-34"
+
+
+def test_unknown_scenario_lists_the_bundled_ones():
+    proc = run(["sim", "station", "--scenario", "nosuch"])
+    assert proc.returncode == 2
+    assert "bundled: cambodia-2022, demo, kyrgyzstan-2017" in proc.stderr
+
+
+# --- sim station: a used store, a bad profile --------------------------------------------------
+def test_station_on_a_store_holding_a_closed_day_says_so_exit_2(tmp_path):
+    store = str(tmp_path / "unit.db")
+    assert run(["sim", "station", "--voters", "10", "--store", store, "--json"]).returncode == 0
+    proc = run(["sim", "station", "--voters", "10", "--store", store])
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    line, = proc.stderr.strip().splitlines()
+    assert "already holds a closed day" in line and "give a new --store path" in line
+    assert "device export" in line
+
+
+@pytest.mark.parametrize("fidelity", ["logical", "image", "full"])
+@pytest.mark.parametrize("profile, words", [
+    ("nosuch", "no profile file or bundled profile named 'nosuch'"),
+    ("BAD", "faults.jam_rate is a probability"),
+])
+def test_bad_profile_is_refused_at_every_fidelity(tmp_path, fidelity, profile, words):
+    if profile == "BAD":
+        profile = str(tmp_path / "bad.json")
+        (tmp_path / "bad.json").write_text('{"faults": {"jam_rate": 3}}')
+    proc = run(["sim", "station", "--voters", "5", "--fidelity", fidelity, "--profile", profile])
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    line, = proc.stderr.strip().splitlines()
+    assert words in line
