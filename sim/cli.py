@@ -189,6 +189,8 @@ def _print_human(day, report) -> None:
         elif res.get("runoff"):
             extra += f" — runoff between {' and '.join(res['runoff'])}"
         console.print(extra)
+        if "seats" in res and res.get("note"):
+            console.print(f"  {res['note']}")
     rec = report["reconciliation"]
     console.rule("Reconciliation")
     console.print(f"  checked in {rec['checked_in']}, ballots cast {rec['cast']} "

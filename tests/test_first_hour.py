@@ -96,3 +96,38 @@ def test_bad_profile_is_refused_at_every_fidelity(tmp_path, fidelity, profile, w
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     line, = proc.stderr.strip().splitlines()
     assert words in line
+
+
+# --- a station's results are its votes; seats belong to the commune -----------------------------
+def test_station_results_slip_shows_votes_and_no_seat_allocation(tmp_path, capsys):
+    out = tmp_path / "day"
+    assert main(["sim", "station", "--election", "cambodia-2022", "--voters", "40", "--seed", "4",
+                 "--out", str(out), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    council = report["results"]["council"]
+    assert council["seats"] is None and "from the votes of all its stations" in council["note"]
+    slip, = (out / "slips").glob("*results*.txt")
+    text = slip.read_text()
+    assert "seats:" not in text
+    assert "seats are allocated for Teuk La'ak I" in " ".join(text.split())
+    cpp = council["votes"]["CPP"]
+    assert any(line.startswith("  Cambodian People's Party") and line.endswith(f" {cpp}")
+               for line in text.splitlines())
+
+
+# --- sim accuracy passes only on what it promises ------------------------------------------------
+def test_accuracy_reports_read_rate_and_fails_when_most_ballots_are_rejected(capsys):
+    args = ["sim", "accuracy", "--election", "kyrgyzstan-2017", "--ballots", "12",
+            "--distortion", "severe", "--workers", "1"]
+    assert main(args + ["--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["misreads"]["total"] == 0 and report["read_rate"] < 0.99
+    assert report["read_rate"] == round(report["ballots_read"] / report["ballots"], 6)
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    verdict = out.strip().splitlines()[-1]
+    assert verdict.startswith("FAIL: misreads 0 (needs 0)") and "(needs >= 99.0%)" in verdict
+    assert f"read {report['ballots_read']} ({report['read_rate']:.1%})" in out
+    assert main(args + ["--min-read-rate", "0"]) == 0  # a misreads-only run, and it says so
+    assert "PASS" in (last := capsys.readouterr().out.strip().splitlines()[-1]) and "not judged" in last
+    assert "--min-read-rate" in run(["sim", "accuracy", "--help"]).stdout

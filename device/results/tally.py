@@ -115,9 +115,16 @@ class Results:
             t.check_invariant()
 
     def outcome(self, contest_id: str) -> dict | None:
-        """Seats (party-list, where the scope has one district) or the runoff verdict."""
+        """Seats (party-list, for a district's total) or the runoff verdict.
+
+        A station's votes alone never get a seat allocation: seats belong to the district (the
+        commune in Cambodia), allocated from the votes of all its stations."""
         contest = self.election.contests[contest_id]
         t = self.contests[contest_id]
+        if contest.kind == "party-list" and self.scope.startswith("station:"):
+            district = self.election.districts[self.district].name
+            return {"seats": None, "note": f"seats are allocated for {district} from the votes "
+                                           f"of all its stations"}
         if contest.kind == "party-list" and self.district is not None:
             try:
                 alloc = allocate_seats(t.votes, contest.seats[self.district], contest.method,

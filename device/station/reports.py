@@ -11,6 +11,7 @@ chained QR codes (``device.results.tape_codes``) that anyone can scan and check 
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 
 from device.election.definition import Election, Station
 from device.results.tally import Results
@@ -44,6 +45,9 @@ def _contest_lines(election: Election, results: Results) -> list[str]:
             lines.append(_row(f"  {choice.name}", t.votes.get(choice.id, 0)))
         lines += [_row("  undervotes", t.undervotes), _row("  overvotes", t.overvotes),
                   _row("  blank", t.blank), _row("  invalid", t.invalid)]
+        if contest.kind == "party-list":  # a station's votes: say where seats are decided
+            note = (results.outcome(cid) or {}).get("note", "")
+            lines += textwrap.wrap(note, WIDTH, initial_indent="  ", subsequent_indent="  ")
     return lines
 
 
