@@ -131,3 +131,38 @@ def test_accuracy_reports_read_rate_and_fails_when_most_ballots_are_rejected(cap
     assert main(args + ["--min-read-rate", "0"]) == 0  # a misreads-only run, and it says so
     assert "PASS" in (last := capsys.readouterr().out.strip().splitlines()[-1]) and "not judged" in last
     assert "--min-read-rate" in run(["sim", "accuracy", "--help"]).stdout
+
+
+# --- the demo shows what the README says --------------------------------------------------------
+def test_demo_day_meets_every_refusal_the_readme_names(capsys):
+    from pathlib import Path
+    import shlex
+    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+    recipe = makefile.split("\ndemo:", 1)[1].split("sim station", 1)[1].split("\n\t@echo", 1)[0]
+    words = shlex.split(recipe.replace("\\\n", " "))
+    demo = {k: v for k, v in zip(words, words[1:]) if k in ("--election", "--station", "--voters",
+                                                           "--seed")}
+    assert demo["--election"] == "cambodia-2022" and demo["--voters"] == "300"
+    # the visitors of a day do not depend on the fidelity: logical fidelity plays the same day
+    assert main(["sim", "station", *[x for kv in demo.items() for x in kv], "--json"]) == 0
+    rec = json.loads(capsys.readouterr().out)["reconciliation"]
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert "not on\nthe roll" in readme or "not on the roll" in readme
+    assert {"already_voted", "other_station", "not_on_roll", "invalid_document"} <= set(rec["refused_by_reason"])
+    assert rec["rejected_by_reason"].get("no_authorisation", 0) >= 1  # ballot without check-in
+
+
+def test_readme_export_command_works_after_the_demo(tmp_path):
+    from pathlib import Path
+    import shlex
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    line = next(l for l in readme.splitlines() if l.startswith("ballotbox device export"))
+    words = shlex.split(line.split("#")[0])[1:]
+    # what make demo leaves behind (at logical fidelity: the same kind of unit database)
+    assert run(["sim", "station", "--election", "cambodia-2022", "--voters", "20",
+                "--store", "out/demo/unit.db", "--json"], cwd=tmp_path).returncode == 0
+    assert run(["device", "export", "--store", "out/demo/unit.db", "--out", "out/demo/export"],
+               cwd=tmp_path).returncode == 0
+    proc = run(words, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "exported" in proc.stdout
