@@ -4,8 +4,9 @@ An election file (format ``ballotbox-election/1``) names the districts and polli
 the parties, the contests (``plurality``, ``party-list``, ``majority-runoff``), the ballot
 styles (which contests appear at which stations) and the voting policy (what happens to an
 overvoted, blank or unreadable ballot). ``load_election`` accepts a name (the bundled ``demo``,
-``cambodia-2022``, ``kyrgyzstan-2017``, and those of ``named_elections``) or a path; every error names the JSON path of the bad
-field and is raised as ``ElectionError`` — never a bare traceback for bad input;
+``cambodia-2022``, ``kyrgyzstan-2017``, and those of ``named_elections``) or a path; every error
+names the JSON path of the bad field and is raised as ``ElectionError`` — never a bare traceback
+for bad input;
 ``validate_election`` gives all of them (``ballotbox election validate``).
 
 The canonical hash is the SHA-256 of the canonical JSON bytes (sorted keys, no insignificant
