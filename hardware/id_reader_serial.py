@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 
-from hardware.interfaces import IdReader, IdRecord, PeripheralDisconnected
+from hardware.interfaces import PortOwner, IdReader, IdRecord, PeripheralDisconnected
 
 CR, LF = 0x0D, 0x0A
 AIM_BARCODE = ("]C0", "]C1", "]Q1", "]Q0", "]Q2", "]Q3")  # Code 128 and QR symbology identifiers
@@ -35,7 +35,7 @@ def record_from_line(raw: bytes) -> IdRecord | None:
     return IdRecord("mrz", text)
 
 
-class SerialIdReader(IdReader):
+class SerialIdReader(PortOwner, IdReader):
     def __init__(self, port, *, inter_char_timeout: float = 0.3, monotonic=time.monotonic) -> None:
         self.port = port
         self.inter_char_timeout = inter_char_timeout
@@ -89,8 +89,3 @@ class SerialIdReader(IdReader):
             elif self._monotonic() >= deadline:
                 return self._take() or self._truncated()
 
-    def close(self) -> None:
-        try:
-            self.port.close()
-        except Exception:
-            pass

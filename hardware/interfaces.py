@@ -107,6 +107,19 @@ class ScannerTransport(ABC):
         pass
 
 
+class PortOwner:
+    """Mixin for a driver that talks over one pyserial-like port (``self.port``): ``close``
+    closes it and ignores errors, since the device may already be gone."""
+
+    port: Any
+
+    def close(self) -> None:
+        try:
+            self.port.close()
+        except Exception:
+            pass
+
+
 class Camera(ABC):
     """Frames as numpy arrays (grayscale uint8 or BGR), or a simulator's logical frame."""
 

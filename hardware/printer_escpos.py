@@ -19,7 +19,7 @@ import time
 
 from escpos.printer import Dummy
 
-from hardware.interfaces import PeripheralDisconnected, PeripheralError, PeripheralTimeout, Printer, Slip
+from hardware.interfaces import PortOwner, PeripheralDisconnected, PeripheralError, PeripheralTimeout, Printer, Slip
 
 DLE_EOT_PAPER = b"\x10\x04\x04"  # transmit paper-roll sensor status
 PAPER_END_BITS = 0x60  # bits 5 and 6: roll paper end detected
@@ -50,7 +50,7 @@ def slip_bytes(slip: Slip, *, qr_size: int = 5) -> bytes:
     return p.output
 
 
-class EscPosPrinter(Printer):
+class EscPosPrinter(PortOwner, Printer):
     """``Printer`` writing python-escpos output to a pyserial-like port."""
 
     def __init__(self, port, *, monotonic=time.monotonic) -> None:
@@ -86,8 +86,3 @@ class EscPosPrinter(Printer):
                 return byte[0]
             # anything else is line noise or an unsolicited byte: keep waiting for the status
 
-    def close(self) -> None:
-        try:
-            self.port.close()
-        except Exception:
-            pass

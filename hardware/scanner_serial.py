@@ -17,7 +17,7 @@ from __future__ import annotations
 import enum
 from collections import deque
 
-from hardware.interfaces import (CoverOpen, DoubleFeed, PeripheralError, ScannerEvent,
+from hardware.interfaces import (PortOwner, CoverOpen, DoubleFeed, PeripheralError, ScannerEvent,
                                  ScannerEventKind, ScannerJam, ScannerStatus, ScannerTransport)
 from hardware.serial_link import HELLO, BytePort, LinkHost
 
@@ -115,7 +115,7 @@ def decode_events(data: bytes) -> list[ScannerEvent]:
     return events
 
 
-class SerialScannerTransport(ScannerTransport):
+class SerialScannerTransport(PortOwner, ScannerTransport):
     """``ScannerTransport`` over a pyserial-like port speaking the framed link."""
 
     def __init__(self, port: BytePort, *, ack_timeout: float = 0.05, retries: int = 4,
@@ -161,8 +161,6 @@ class SerialScannerTransport(ScannerTransport):
     def reset(self, timeout: float = 5.0) -> None:
         self._call(Command.RESET, timeout)
 
-    def close(self) -> None:
-        try:
-            self.link.port.close()
-        except Exception:
-            pass
+    @property
+    def port(self) -> BytePort:  # the link reopens its port after a loss: close the current one
+        return self.link.port

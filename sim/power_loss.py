@@ -245,14 +245,21 @@ def count_kill_points(spec: RunSpec, work: Path) -> int:
     return int((work / "kill_points").read_text())
 
 
-def run_once(spec: RunSpec, work: Path, rng: random.Random, points: int, max_kills: int) -> dict:
+def run_once(spec: RunSpec, work: Path, rng: random.Random, points: int, max_kills: int,
+             targets: list[int] | None = None) -> dict:
+    """One day killed up to ``max_kills`` times at seeded points (or at ``targets``, in order),
+    restarted after each kill and finished; then checked (``check_run``)."""
     work.mkdir(parents=True, exist_ok=True)
     kills, attempt = [], 0
-    n_kills = rng.randint(1, max_kills)
+    n_kills = len(targets) if targets is not None else rng.randint(1, max_kills)
     while True:
         attempt += 1
-        # days differ in length by seed: draw from the first 60 % of a typical day's points
-        target = rng.randint(1, max(1, int(points * 0.6))) if len(kills) < n_kills else None
+        if len(kills) >= n_kills:
+            target = None
+        elif targets is not None:
+            target = targets[len(kills)]
+        else:  # days differ in length by seed: draw from the first 60 % of a typical day's points
+            target = rng.randint(1, max(1, int(points * 0.6)))
         status = _fork(spec, work, attempt, target)
         if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL:
             kills.append(target)
@@ -300,6 +307,18 @@ def campaign(root: Path, runs: int, seed: int, *, election: str = "demo", voters
     points = count_kill_points(RunSpec(election, voters, seed), root / "count")
     return [run_once(RunSpec(election, voters, seed * 100_000 + i), root / f"run-{i:04d}", rng,
                      points, max_kills) for i in range(runs)]
+
+
+def sweep(root: Path, seed: int, *, election: str = "demo", voters: int = 4) -> list[dict]:
+    """One run per kill point of a short day, killed exactly there: every phase of the day —
+    opening, each check-in and cast (before, inside and after each transaction, before and
+    after each motion of a sheet), the close, its checkpoint, the results print, the
+    compaction — is cut once."""
+    spec = RunSpec(election, voters, seed)
+    points = count_kill_points(spec, root / "count")
+    rng = random.Random(seed)
+    return [run_once(spec, root / f"point-{t:04d}", rng, points, 1, targets=[t])
+            for t in range(1, points + 1)]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -176,3 +176,61 @@ def test_bad_input_is_one_line_exit_2(tmp_path, capsys):
     assert err.count("\n") == 1 and "not a unit export" in err
     assert main(["audit", "verify", str(tmp_path / "nope")]) == 2
     assert main(["audit", "verify", str(tmp_path), "--key", "zz"]) == 2
+
+
+def test_delete_a_cast_vote_record_names_it(export):
+    path = export / "cast_vote_records.jsonl"
+    lines = path.read_text().splitlines()
+    gone = json.loads(lines[5])["id"]
+    path.write_text("\n".join(lines[:5] + lines[6:]) + "\n")
+    rep = verify_export(export)
+    assert ("deleted", f"cast vote record {gone}") in [(f.kind, f.where) for f in rep.faults]
+    assert "count mismatch" in kinds(replay_export(export))
+
+
+def test_a_record_rehashed_onto_a_forged_link_is_found(export):
+    recs = read_records(export / "journal.jsonl")
+    k = 20
+    recs[k]["prev_hash"] = "f" * 64
+    recs[k]["hash"] = record_hash(recs[k]["seq"], recs[k]["type"], recs[k]["at"], recs[k]["data"], "f" * 64)
+    rest = recs[k + 1:]
+    prev = recs[k]["hash"]
+    for r in rest:  # the attacker rechains everything after it
+        r["prev_hash"] = prev
+        r["hash"] = prev = record_hash(r["seq"], r["type"], r["at"], r["data"], prev)
+    write_records(export / "journal.jsonl", recs)
+    rep = verify_export(export)
+    assert (rep.faults[0].kind, rep.faults[0].where) == ("altered", f"journal record seq {recs[k]['seq'] - 1}")
+
+
+def test_replay_refuses_a_journal_without_a_signed_close(export, capsys):
+    recs = read_records(export / "journal.jsonl")
+    close = next(i for i, r in enumerate(recs) if r["type"] == "close_polls")
+    write_records(export / "journal.jsonl", recs[:close])
+    rep = replay_export(export)
+    assert "unsigned close" in kinds(rep)
+    assert main(["audit", "replay", str(export)]) == 1
+    assert "unsigned close" in capsys.readouterr().out
+
+
+def test_replay_finds_edited_nist_results(export):
+    path = export / "nist" / "election_results.json"
+    doc = json.loads(path.read_text())
+    doc["Election"][0]["BallotCounts"][0]["BallotsCast"] += 1
+    path.write_text(json.dumps(doc))
+    rep = replay_export(export)
+    assert ("tally mismatch", "nist/election_results.json") in [(f.kind, f.where) for f in rep.faults]
+
+
+def test_missing_signatures_file_is_named(export):
+    (export / "signatures.json").unlink()
+    rep = verify_export(export)
+    assert rep.faults[0].kind == "deleted" and rep.faults[0].where == "signatures.json"
+
+
+def test_not_a_folder_is_worded_the_same_by_both_checks(tmp_path, capsys):
+    missing = tmp_path / "nowhere"
+    assert main(["audit", "verify", str(missing)]) == 2
+    verify_err = capsys.readouterr().err
+    assert main(["audit", "replay", str(missing)]) == 2
+    assert capsys.readouterr().err == verify_err and "is not a folder" in verify_err

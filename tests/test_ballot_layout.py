@@ -107,3 +107,13 @@ def test_cli_render_writes_png_pdf_and_layout(tmp_path, capsys):
     assert main(["ballots", "render", "demo", "--style", "zz", "--out", str(tmp_path)]) == 2
     assert main(["ballots", "render", "no-such-election", "--out", str(tmp_path)]) == 2
     assert "unknown ballot style 'zz'" in capsys.readouterr().err
+
+
+def test_a_style_that_cannot_be_laid_out_writes_no_file(tmp_path):
+    from device.ballots.layout import LayoutError
+    from device.ballots.render import write_ballot_files
+    e = load_election("demo")
+    good = next(iter(e.ballot_styles))
+    with pytest.raises(LayoutError):
+        write_ballot_files(e, [good, "no-such-style"], tmp_path / "out")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

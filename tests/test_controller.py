@@ -108,15 +108,80 @@ def test_sheets_that_are_never_cast(kind, reason):
     assert kit.ctl.counters.outstanding == 1  # the authorisation is still there
 
 
-def test_jam_during_drop_after_cast_goes_into_box():
+def test_jam_during_feed_before_cast_returns_the_sheet_to_the_voter():
     kit = opened()
     kit.checkin(kit.voters[0])
-    kit.periph.scanner.jam_rate = 1.0  # feed jams first: nothing recorded -> returned to voter
+    kit.periph.scanner.jam_rate = 1.0  # the feed jams: nothing recorded -> back to the voter
     out = kit.insert()
     assert out.status == "jammed" and kit.ctl.state["ballot"] == "jammed"
     kit.periph.world.operator_removes_jammed_sheet()
     cleared = kit.ctl.clear_jam()
     assert cleared.status == "returned_to_voter" and kit.ctl.results().ballots_cast == 0
+    assert kit.ctl.counters.outstanding == 1  # the voter may insert the sheet again
+
+
+def test_jam_during_drop_after_cast_goes_into_box():
+    kit = opened()
+    kit.checkin(kit.voters[0])
+    scanner, world = kit.periph.scanner, kit.periph.world
+    real_feed = scanner.feed
+
+    def feed_then_stick_at_the_exit(timeout=5.0):
+        real_feed(timeout)
+        scanner.jam_rate = 1.0  # the drop that follows the cast record will jam
+
+    scanner.feed = feed_then_stick_at_the_exit
+    out = kit.insert()
+    assert out.status == "jammed" and kit.ctl.state["ballot"] == "jammed"
+    assert len(kit.store.cast_vote_records()) == 1 and kit.ctl.counters.drop_pending
+    assert world.sheets_in_box == 0 and scanner.path is not None  # recorded, still in the path
+    scanner.jam_rate = 0.0
+    world.operator_removes_jammed_sheet()
+    cleared = kit.ctl.clear_jam()
+    assert cleared.status == "placed_in_box"
+    world.operator_places_sheet(into_box=True)
+    assert world.sheets_in_box == 1 == kit.ctl.results().ballots_cast == kit.ctl.counters.dropped
+    assert kit.ctl.counters.outstanding == 0
+
+
+@pytest.mark.parametrize("failing", ["authorise", "paper_detected", "open_polls", "jam_cleared"])
+def test_a_failed_journal_write_leaves_the_state_unchanged(failing):
+    """Write-ahead: if the record cannot be written, the transition does not happen."""
+    class FailingStore(MemoryStore):
+        fail = None
+
+        def append_event(self, type_, data, at, *, durable=True):
+            if type_ == self.fail:
+                raise StoreWriteError("I/O error")
+            return super().append_event(type_, data, at, durable=durable)
+
+    store = FailingStore()
+    kit = Kit(store=store)
+    if failing == "open_polls":
+        store.fail = failing
+        with pytest.raises(StoreWriteError):
+            kit.ctl.open()
+        assert kit.ctl.polls == "election_loaded"
+        return
+    kit.ctl.open()
+    if failing == "jam_cleared":
+        kit.checkin(kit.voters[0])
+        kit.periph.scanner.jam_rate = 1.0
+        assert kit.insert().status == "jammed"
+        kit.periph.scanner.jam_rate = 0.0
+        kit.periph.world.operator_removes_jammed_sheet()
+    before = (dict(kit.ctl.state), kit.ctl.reconciliation(), len(list(store.events())))
+    store.fail = failing
+    with pytest.raises(StoreWriteError):
+        if failing == "authorise":
+            kit.checkin(kit.voters[1])
+        elif failing == "paper_detected":
+            kit.insert()
+        else:
+            outcome = kit.ctl.clear_jam()
+            assert outcome.status == "error"
+            raise StoreWriteError(outcome.message.text)
+    assert (kit.ctl.state, kit.ctl.reconciliation(), len(list(store.events()))) == before
 
 
 def test_store_failure_stops_casting():

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from sim.power_loss import campaign, main
+from sim.power_loss import campaign, main, sweep
 
 
 def _assert_all_ok(results):
@@ -21,6 +21,18 @@ def test_small_campaign_of_killed_days(tmp_path):
     results = campaign(tmp_path, runs=6, seed=11, voters=25)
     _assert_all_ok(results)
     assert sum(r["ballots"] for r in results) > 0
+
+
+def test_a_kill_at_every_point_of_a_day_loses_nothing(tmp_path):
+    results = sweep(tmp_path, seed=7, voters=4)
+    _assert_all_ok(results)
+    where = {line.split(" ", 1)[1] for r in results for line in r["kill_points"]}
+    assert {"store: before BEGIN", "store: rows written, before COMMIT", "store: after COMMIT",
+            "drop into the box: before it happens", "drop into the box: after it happened",
+            "printer: before the zero_report slip", "printer: before the results slip",
+            "printer: after the results slip", "store: before compaction",
+            "store: after compaction"} <= where
+    assert all(len(r["kills"]) == 1 for r in results)  # every point was reached and cut
 
 
 def test_a_seed_reproduces_the_same_kills(tmp_path):

@@ -88,3 +88,36 @@ def test_protocol_document_matches_the_code():
     assert committed.read_text() == render(), "regenerate: python -m hardware.protocol_doc > docs/protocol.md"
     for c in Command:
         assert f"| {c.name} | 0x{c.value:02X} |" in committed.read_text()
+
+
+class _StaleAnswerPort:
+    """A device that first replays the answer to an older command (a late duplicate on the
+    line), then answers the current one: the host must take only the answer with its SEQ."""
+
+    def __init__(self):
+        self.timeout = None
+        self._rx = bytearray()
+        self._decoder = FrameDecoder()
+
+    @property
+    def in_waiting(self) -> int:
+        return len(self._rx)
+
+    def write(self, data: bytes) -> int:
+        for f in self._decoder.feed(bytes(data)):
+            if f.type == FrameType.CMD:
+                stale = (f.seq - 1) % 256
+                self._rx += Frame(stale, FrameType.RES, b"\x07stale").encode()
+                self._rx += Frame(f.seq, FrameType.RES, b"\x00fresh").encode()
+        return len(data)
+
+    def read(self, size: int = 1) -> bytes:
+        out, self._rx = bytes(self._rx[:size]), self._rx[size:]
+        return out
+
+
+def test_an_answer_with_a_stale_sequence_number_is_ignored():
+    host = LinkHost(_StaleAnswerPort(), ack_timeout=0.01, retries=2)
+    for _ in range(3):
+        assert host.request(Command.STATUS) == b"\x00fresh"
+    assert host.stats.stale_frames >= 3

@@ -1,6 +1,7 @@
 """The durable SQLite store: same contract as MemoryStore, reopen, torn record, tampering, write failures."""
 from __future__ import annotations
 
+import json
 import random
 import sqlite3
 
@@ -190,3 +191,32 @@ def test_group_commit_stages_until_the_next_durable_write(tmp_path):
     assert on_disk() == 4 and s.head[0] == 5  # the staged record is still staged, the failed one gone
     s.close()  # flushes
     assert [r.type for r in SqliteStore(path).events()][-1] == "ballot_returned" and on_disk() == 5
+
+
+def test_a_rehashed_record_whose_link_is_broken_refuses_to_open(tmp_path):
+    """A record rewritten with a consistent hash of its own but a prev_hash that is not the
+    previous record's: only the link check can see it."""
+    path = tmp_path / "u.db"
+    s = SqliteStore(path)
+    fill(s, 2)
+    s.close()
+    conn = sqlite3.connect(path)
+    seq, type_, at, data = conn.execute("SELECT seq, type, at, data FROM journal WHERE seq = 3").fetchone()
+    forged_prev = "f" * 64
+    conn.execute("UPDATE journal SET prev_hash = ?, hash = ? WHERE seq = 3",
+                 (forged_prev, record_hash(seq, type_, at, json.loads(data), forged_prev)))
+    conn.execute("UPDATE journal SET prev_hash = (SELECT hash FROM journal WHERE seq = 3) WHERE seq = 4")
+    row4 = conn.execute("SELECT seq, type, at, data, prev_hash FROM journal WHERE seq = 4").fetchone()
+    conn.execute("UPDATE journal SET hash = ? WHERE seq = 4",
+                 (record_hash(row4[0], row4[1], row4[2], json.loads(row4[3]), row4[4]),))
+    rest = conn.execute("SELECT seq, type, at, data FROM journal WHERE seq > 4 ORDER BY seq").fetchall()
+    prev = conn.execute("SELECT hash FROM journal WHERE seq = 4").fetchone()[0]
+    for seq_n, t, a, d in rest:  # rechain everything after, as an attacker would
+        h = record_hash(seq_n, t, a, json.loads(d), prev)
+        conn.execute("UPDATE journal SET prev_hash = ?, hash = ? WHERE seq = ?", (prev, h, seq_n))
+        prev = h
+    conn.commit()
+    conn.close()
+    with pytest.raises(JournalIntegrityError) as err:
+        SqliteStore(path)
+    assert err.value.kind == "altered" and err.value.seq == 2

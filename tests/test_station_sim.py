@@ -105,3 +105,47 @@ def test_anti_stuffing_setting_decides_whether_unauthorised_sheets_are_cast(caps
     assert stuffed >= 1 and "no_authorisation" not in relaxed["reconciliation"]["rejected_by_reason"]
     assert relaxed["ballots_cast"] == enforced["ballots_cast"] + stuffed
     assert relaxed["ballots_cast"] > relaxed["reconciliation"]["checked_in"]
+
+
+def test_full_fidelity_gives_the_same_tally_as_logical_for_the_same_seed():
+    e = load_election("demo")
+    sc = load_scenario(None, e, "demo")
+    logical = run_station_day(e, None, registered=40, seed=11, scenario=sc, fidelity="logical").report()
+    full = run_station_day(e, None, registered=40, seed=11, scenario=sc, fidelity="full").report()
+    assert full["matches_ground_truth"] and full["paper_matches_records"]
+    assert full["results"] == logical["results"] and full["ballots_cast"] == logical["ballots_cast"] > 0
+    assert full["reconciliation"] == logical["reconciliation"]
+
+
+def test_a_tally_that_differs_from_the_voters_intent_exits_1(monkeypatch, capsys):
+    """A scanner that misreads (the first contest's first mark moved to another choice): the
+    station day must say so and exit 1, the code the README reserves for a mismatch."""
+    import dataclasses
+
+    import sim.station
+    from device.ballots.records import ContestReading
+
+    real_make_paper = sim.station.make_paper
+
+    def misreading_paper(fidelity, election):
+        paper = real_make_paper(fidelity, election)
+        real = paper.interpreter
+
+        class Misreading:
+            def interpret(self, frame):
+                reading = real.interpret(frame)
+                if not reading.readable or "mayor" not in reading.contests:
+                    return reading
+                sel = reading.contests["mayor"].selections
+                others = [c for c in election.contests["mayor"].choice_ids() if c not in sel]
+                if len(sel) == 1 and others:
+                    moved = dict(reading.contests, mayor=ContestReading("mayor", (others[0],)))
+                    return dataclasses.replace(reading, contests=moved)
+                return reading
+
+        paper.interpreter = Misreading()
+        return paper
+
+    monkeypatch.setattr(sim.station, "make_paper", misreading_paper)
+    assert main(["sim", "station", "--voters", "40", "--seed", "2", "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["matches_ground_truth"] is False

@@ -95,6 +95,8 @@ def write_ballot_files(election: Election, style_ids: list[str], out_dir: Path, 
 
     Returns a summary: the files written per style.
     """
+    layouts = [layout_ballot(election, style_id, paper, test) for style_id in style_ids]  # every
+    # style is laid out (and any layout error raised) before the first file is written
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -102,8 +104,7 @@ def write_ballot_files(election: Election, style_ids: list[str], out_dir: Path, 
     pdf_pages: list[Image.Image] = []
     styles: dict[str, list[str]] = {}
     summary: dict[str, object] = {"out": str(out_dir), "dpi": dpi, "paper": paper, "styles": styles}
-    for style_id in style_ids:
-        layout = layout_ballot(election, style_id, paper, test)
+    for style_id, layout in zip(style_ids, layouts):
         files = []
         for page, pixels in zip(layout.pages, render_ballot(layout, dpi)):
             path = out_dir / f"{_safe(style_id)}-p{page.page}.png"
