@@ -2,6 +2,7 @@
 import random
 
 from device.station.controller import StationController
+from device.station.roles import StationAccess
 from device.election.definition import load_election, parse_election
 from device.election.identity import barcode_payload
 from device.store.journal import MemoryStore
@@ -13,7 +14,7 @@ from sim.memory_twins import build_memory_peripherals
 
 class Kit:
     def __init__(self, election="demo", station="north-1", voters=20, store=None, policy=None,
-                 jam_rate=0.0, seed=0, enforce=True, signer=None):
+                 jam_rate=0.0, seed=0, enforce=True, signer=None, staff=None, paper="logical"):
         e = load_election(election)
         if policy:
             e = parse_election({**e.raw, "policy": policy})
@@ -25,9 +26,14 @@ class Kit:
         self.store = store if store is not None else MemoryStore()
         self.rng = random.Random(seed)
         self.periph = build_memory_peripherals(self.rng, jam_rate=jam_rate)
-        self.paper = LogicalPaper(e)
+        if paper == "image":  # the real OpenCV interpreter on rendered, marked, distorted sheets
+            from sim.image_paper import ImagePaper
+            self.paper = ImagePaper(e)
+        else:
+            self.paper = LogicalPaper(e)
         self.now = [1_700_000_000.0]
         self.enforce, self.signer = enforce, signer
+        self.staff = staff  # role -> PIN hash: operators log in; None: standing sessions (simulation)
         self.pseudonym_key = b"kit-pseudonym-key-0123456789abcdef"
         self.ctl = self.boot()
 
@@ -36,8 +42,14 @@ class Kit:
             self.election, self.station, self.roll, self.store, scanner=self.periph.scanner,
             camera=self.periph.camera, interpreter=self.paper.interpreter, printer=self.periph.printer,
             clock=lambda: self.now[0], rng=random.Random(99), enforce_authorisation=self.enforce,
-            pseudonym_key=self.pseudonym_key, signer=self.signer)
+            pseudonym_key=self.pseudonym_key, signer=self.signer, access=self.access())
         return self.ctl
+
+    def access(self):
+        clock = lambda: self.now[0]  # noqa: E731
+        if self.staff is None:
+            return StationAccess.for_simulation(clock)
+        return StationAccess(self.staff, clock)
 
     def checkin(self, voter_or_doc):
         doc = voter_or_doc.document_number if hasattr(voter_or_doc, "document_number") else voter_or_doc

@@ -74,8 +74,10 @@ def station_of(records) -> str | None:
 
 
 def export_unit(store: StationStore, election: Election, out_dir: str | Path, signer: Any, *,
-                station_id: str | None = None, at: float | None = None) -> dict[str, Any]:
-    """Write the export folder (see the module docstring); return a summary."""
+                station_id: str | None = None, at: float | None = None,
+                role: str | None = None) -> dict[str, Any]:
+    """Write the export folder (see the module docstring); return a summary. ``role``: the
+    operator role that asked for it, journaled with ``export_written``."""
     out = Path(out_dir)
     if (out / MANIFEST).exists():
         raise ExportError(f"{out} already holds an export; choose an empty folder")
@@ -142,7 +144,8 @@ def export_unit(store: StationStore, election: Election, out_dir: str | Path, si
     except OSError as exc:
         raise ExportError(f"cannot write the export to {out}: {exc.strerror or exc}") from None
     store.append_event("export_written", {"manifest_sha256": sha256_hex(manifest_bytes),
-                                          "journal_head_seq": head.seq}, at)
+                                          "journal_head_seq": head.seq,
+                                          **({"role": role} if role else {})}, at)
     return {"out": str(out), "station": station_id, "journal_records": len(records),
             "cast_vote_records": len(cvrs), "manifest_sha256": sha256_hex(manifest_bytes),
             "public_key": key}

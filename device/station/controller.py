@@ -1,9 +1,20 @@
 """The station controller: the firmware's state machine driving the ID desk and the ballot box.
 
 ``StationController`` binds the three regions of ``device/station/machine.py`` (polls, voter,
-ballot) to itself and reacts to the operator (``open``, ``pause``, ``resume``, ``close``, ``clear_jam``, ``clear_fault``), to
-the ID reader (``present_id``) and to the scanner (``handle_paper`` when a sheet is at the
-entry; ``voter_decision`` when a ballot needs the voter's choice).
+ballot) to itself and reacts to the operator (``open``, ``pause``, ``resume``, ``close``,
+``clear_jam``, ``clear_fault``, ``reprint``; the election manager's ``reopen``,
+``enter_test_mode``, ``leave_test_mode``, ``export``), to the ID reader (``present_id``) and
+to the scanner (``handle_paper`` when a sheet is at the entry; ``voter_decision`` when a ballot
+needs the voter's choice).
+
+Roles are checked here, where the action happens, not only on the screen: every operator
+method first asks ``access.require(action)`` (``device/station/roles.py``: the policy, PINs,
+sessions, lockouts) and raises ``AccessDenied`` when the session's role may not act; the role
+goes into the transition's journal record. Simulations pass
+``StationAccess.for_simulation(clock)`` (standing sessions, no PINs). Lockouts are rebuilt
+from the journal at boot. Reopening closed polls (``reopen_polls``) leaves them paused with
+the ballots kept; the results tape then says how many times the polls were reopened. Test mode
+(``device/station/test_mode.py``) counts test ballots apart from the votes.
 
 Write-ahead journaling: every transition writes its journal record in the machines'
 ``before_state_change`` callback — if the write fails, the state does not change. The rules
@@ -46,8 +57,10 @@ from device.election.pseudonym import VoterPseudonyms
 from device.station.counters import Counters
 from device.station.events import OperatorMessage, coarse_time_events, durable_events, message
 from device.election.identity import IdDocumentError, parse_id_record
-from device.station.reports import paused_slip, results_slip, zero_report_slip
+from device.station.reports import paused_slip, results_slip, test_report_slip, zero_report_slip
 from device.station.machine import build_machines, cross_region_violation, region_of_trigger
+from device.station.roles import ACCESS_EVENTS, StationAccess
+from device.station.test_mode import TestTally, test_ballot_data
 from device.results.signed_results import build_results_message, sign_results
 from device.store.outbox import Outbox
 from device.store.signing import append_checkpoint
@@ -62,7 +75,7 @@ UNREADABLE = ("fiducials_missing", "unreadable_code", "unreadable_marks")
 
 # How far a close of polls got, from the journal: (event, or (checkpoint, reason)) -> stage.
 _CLOSE_STAGES = {"close_polls": "closed", ("checkpoint", "polls_close"): "signed",
-                 "results_printed": "printed"}
+                 "results_printed": "printed", "reopen_polls": None}
 
 
 class BallotInterpreter(Protocol):
@@ -104,7 +117,7 @@ class StationController:
     def __init__(self, election: Election, station_id: str, roll: VoterRoll, store: StationStore,
                  *, scanner: ScannerTransport, camera: Camera, interpreter: BallotInterpreter,
                  printer: Printer | None = None, clock: Callable[[], float],
-                 pseudonym_key: bytes, rng: random.Random | None = None,
+                 pseudonym_key: bytes, access: StationAccess, rng: random.Random | None = None,
                  signer: Signer | None = None, enforce_authorisation: bool = True,
                  mode: str = "live"):
         if station_id not in election.stations:
@@ -121,6 +134,10 @@ class StationController:
         self.signed_results: dict | None = None  # the signed results message, once polls close
         self.outbox_fault: OperatorMessage | None = None  # the message could not be kept to send
         self.counters = Counters()
+        self.test_tally = TestTally()
+        self.access = access
+        if access.journal is None:
+            access.journal = self._event
         # Sheets cast into the invalid compartment: counted from the cast vote records at boot
         # and at each cast, never from the journal (which does not know a ballot's validity).
         self.invalid_compartment = sum(c.invalid for c in store.cast_vote_records())
@@ -162,6 +179,7 @@ class StationController:
                         raise
                     self._store_ok = False  # the fault is entered even if it cannot be written
         self.counters.apply(trigger, data)
+        self.test_tally.apply(trigger, data)
 
     def _event(self, type_: str, data: dict) -> None:
         self.store.append_event(type_, data, self.clock())
@@ -169,8 +187,11 @@ class StationController:
     def _boot(self) -> None:
         head = None
         self._replaying = True
+        access_records = []
         try:
             for head in self.store.events():
+                if head.type in ACCESS_EVENTS:
+                    access_records.append(head)
                 if head.type in self._regions:
                     getattr(self, head.type)(data=head.data, cvr=None)
                 self._close_stage = _CLOSE_STAGES.get(
@@ -178,6 +199,7 @@ class StationController:
                     self._close_stage)
         finally:
             self._replaying = False
+        self.access.restore(access_records)  # a restart gives no fresh PIN attempts
         if head is not None and type(self.rng) is random.Random:
             # A seeded (simulation) generator restarted with the same seed would draw the same
             # record ids again: continue from the journal head instead. A device's
@@ -196,6 +218,8 @@ class StationController:
                 self.start_checkin()
             if self.ballot == "inactive":
                 self.start_scanning()
+        if self.polls == "testing" and self.ballot == "inactive":
+            self.start_scanning()
         state = self.ballot
         if state == "waiting_for_ballot":  # the records of a scan in progress were not committed
             try:
@@ -232,7 +256,9 @@ class StationController:
                                  "station": self.station.id, "roll_sha256": self.roll.sha256()})
 
     def open(self) -> OperatorMessage:
-        """Print the zero report and open the polls; refused unless every total is zero."""
+        """Print the zero report and open the polls; refused unless every total is zero (and
+        never from test mode: leaving it resets the test tally first)."""
+        role = self.access.require("open_polls")
         self.load()
         if self.polls != "election_loaded":
             raise ControllerError(message("busy", state=self.polls))
@@ -243,28 +269,31 @@ class StationController:
         results = self.results()
         self._print(zero_report_slip(self.election, self.station, results, self.clock()))
         self._event("zero_report_printed", {"ballots_cast": results.ballots_cast})
-        self.open_polls()
+        self.open_polls(data={"role": role})
         self._checkpoint("polls_open")
         self.start_checkin()
         self.start_scanning()
         return message("polls_open")
 
     def pause(self) -> None:
+        role = self.access.require("pause_polls")
         self._stop_flows()
-        self.pause_polls()
+        self.pause_polls(data={"role": role})
         self._print(paused_slip(self.election, self.station, "paused", self.clock(), self.counters))
 
     def resume(self) -> None:
-        self.resume_polls()
+        role = self.access.require("resume_polls")
+        self.resume_polls(data={"role": role})
         self.start_checkin()
         self.start_scanning()
         self._print(paused_slip(self.election, self.station, "resumed", self.clock(), self.counters))
 
     def close(self) -> Results:
         """Close the polls, tally from the stored cast vote records and print the results tape."""
+        role = self.access.require("close_polls")
         if self.polls == "polls_open":
             self._stop_flows()
-        self.close_polls()
+        self.close_polls(data={"role": role})
         self._close_stage = "closed"
         return self._finish_close()
 
@@ -286,6 +315,78 @@ class StationController:
             self._close_stage = "printed"
         self.store.compact()
         return results
+
+    def reopen(self) -> OperatorMessage:
+        """Election manager: reopen closed polls. They come back paused with every ballot kept;
+        a poll worker resumes them, and the next close signs a new results message (its
+        sequence one higher) whose tape says the polls were reopened."""
+        role = self.access.require("reopen_polls")
+        if self.polls != "polls_closed":
+            raise ControllerError(message("busy", state=self.polls))
+        self.reopen_polls(data={"role": role})
+        self._close_stage = None
+        self.signed_results = None
+        self._print(paused_slip(self.election, self.station, "reopened", self.clock(), self.counters))
+        return message("polls_reopened")
+
+    # --- pre-election testing (device/station/test_mode.py) --------------------------------
+    def enter_test_mode(self) -> OperatorMessage:
+        """Election manager: before the polls ever open, take test ballots into a test tally."""
+        role = self.access.require("set_test_mode")
+        self.load()
+        if self.polls != "election_loaded":
+            raise ControllerError(message("busy", state=self.polls))
+        self.start_test(data={"role": role})
+        self.start_scanning()
+        return message("test_mode")
+
+    def print_test_report(self) -> Results:
+        """Print the report of the test ballots counted so far (test mode only)."""
+        if self.polls != "testing":
+            raise ControllerError(message("nothing_to_reprint", report="test report"))
+        results = self.test_tally.results(self.election, self.station.id)
+        self._print(test_report_slip(self.election, self.station, results, self.clock()))
+        self._event("test_report_printed", {"test_ballots": results.ballots_cast})
+        return results
+
+    def leave_test_mode(self) -> Results:
+        """Election manager: print the test report, reset the test tally to zero and leave test
+        mode (journaled with the number of test ballots reset); the polls may then open."""
+        role = self.access.require("reset_test_tally")
+        if self.polls != "testing":
+            raise ControllerError(message("busy", state=self.polls))
+        if self.ballot not in ("waiting_for_ballot", "inactive"):
+            raise ControllerError(message("busy", state=self.ballot))
+        results = self.print_test_report()
+        if self.ballot == "waiting_for_ballot":
+            self.stop_scanning()
+        self.end_test(data={"role": role, "test_ballots_reset": len(self.test_tally)})
+        return results
+
+    # --- reports and export -------------------------------------------------------------
+    def reprint(self, report: str) -> None:
+        """Poll worker: print the ``zero`` report again (polls open, nothing cast since) or the
+        ``results`` tape again (polls closed); journaled with the role."""
+        role = self.access.require("reprint")
+        if report == "zero" and self.polls == "polls_open" and self.counters.cast == 0:
+            self._print(zero_report_slip(self.election, self.station, self.results(), self.clock()))
+        elif report == "results" and self.polls == "polls_closed":
+            results = self.results()
+            signed = self.signed_results or self._sign_results(results)
+            self._print(results_slip(self.election, self.station, results, self.reconciliation(),
+                                     self.clock(), signed))
+        else:
+            raise ControllerError(message("nothing_to_reprint", report=f"{report} report"))
+        self._event("report_reprinted", {"report": report, "role": role})
+
+    def export(self, out_dir) -> dict:
+        """Election manager: write the unit's export for auditors (``device/results/exports.py``)."""
+        from device.results.exports import export_unit
+        role = self.access.require("export")
+        if self.signer is None:
+            raise ControllerError(message("fault", detail="this unit has no key to sign an export"))
+        return export_unit(self.store, self.election, out_dir, self.signer, station_id=self.station.id,
+                           at=self.clock(), role=role)
 
     def _stop_flows(self) -> None:
         if self.ballot not in ("waiting_for_ballot", "inactive"):
@@ -363,16 +464,17 @@ class StationController:
 
     # --- ballot flow ----------------------------------------------------------------------
     def handle_paper(self) -> BallotOutcome:
-        """A sheet is at the scanner entry: feed, capture, interpret, then cast or return it."""
-        if self.polls != "polls_open" or self.ballot != "waiting_for_ballot":
-            msg = message("polls_not_open") if self.polls != "polls_open" else \
+        """A sheet is at the scanner entry: feed, capture, interpret, then cast or return it
+        (in test mode: count a test ballot in the test tally)."""
+        if self.polls not in ("polls_open", "testing") or self.ballot != "waiting_for_ballot":
+            msg = message("polls_not_open") if self.polls not in ("polls_open", "testing") else \
                 message("busy", state=self.ballot)
             return BallotOutcome("refused", msg, "not_ready")
         if not self._store_ok:
             return BallotOutcome("refused", message("store_write_failed", detail="journal not writable"),
                                  "store")
         self.paper_detected()
-        if self.enforce_authorisation and self.counters.outstanding <= 0:
+        if self.enforce_authorisation and self.counters.outstanding <= 0 and self.polls != "testing":
             return self._reject("no_authorisation")
         try:
             self.scanner.feed()
@@ -394,8 +496,8 @@ class StationController:
                                      {c.id: ((), INVALID) for c in self.election.contests_for_style(style)})
                 return self._ready(cvr, invalid=True)
             return self._reject(reading.rejection)
-        if reading.test_ballot:
-            return self._reject("test_ballot")
+        if reading.test_ballot != (self.polls == "testing"):
+            return self._reject("test_ballot" if reading.test_ballot else "official_ballot_in_test_mode")
         if reading.ballot_style != self.station.ballot_style:
             return self._reject("wrong_style")
         statuses = {}
@@ -412,6 +514,8 @@ class StationController:
             statuses = {cid: (sel, INVALID) for cid, (sel, _) in statuses.items()}
         invalid = any(st == INVALID for _, st in statuses.values())
         cvr = CastVoteRecord(self._random_id(), reading.ballot_style, statuses)
+        if self.polls == "testing":
+            return self._count_test_ballot(cvr)
         review = "overvote" if overvoted and policy["overvote"] == "return" else \
             "blank" if all_blank and policy["blank"] == "return" else None
         if review is None:
@@ -422,6 +526,17 @@ class StationController:
         names = ", ".join(self.election.contests[c].title for c in overvoted)
         return BallotOutcome("needs_review", message(review, contests=names), review)
 
+    def _count_test_ballot(self, cvr: CastVoteRecord) -> BallotOutcome:
+        """Test mode: the sheet goes into the box, then it is counted in the test tally (a
+        motor failure first leaves it uncounted, to be returned when the fault is cleared)."""
+        self.ballot_read()
+        try:
+            self.scanner.accept()
+        except PeripheralError as exc:
+            return self._mechanical_failure(exc)
+        self.test_ballot_counted(data=test_ballot_data(cvr))
+        return BallotOutcome("test_counted", message("test_mode"))
+
     def _random_id(self) -> str:
         return f"{self.rng.getrandbits(128):032x}"
 
@@ -430,8 +545,13 @@ class StationController:
         self.ballot_read()
         return self._cast()
 
-    def voter_decision(self, cast: bool) -> BallotOutcome:
-        """While the voter reviews (``review_reason`` set): cast the ballot as it is, or take it back."""
+    def voter_decision(self, cast: bool, assisted: bool = False) -> BallotOutcome:
+        """While the voter reviews (``review_reason`` set): cast the ballot as it is, or take it
+        back. The voter answers on the unit's own screen without a PIN; ``assisted`` (a poll
+        worker answers at the voter's request) needs the poll worker's session — and is not
+        journaled, since that would mark this ballot as one that needed review."""
+        if assisted:
+            self.access.require("review_choice")
         if self.ballot != "deciding" or self.review_reason is None:
             return BallotOutcome("refused", message("busy", state=self.ballot), "not_in_review")
         self.review_reason = None
@@ -482,17 +602,19 @@ class StationController:
     def clear_jam(self) -> BallotOutcome:
         """The operator removed the sheet. A recorded cast goes into the box; otherwise the
         sheet goes back to the voter."""
+        role = self.access.require("clear_jam")
         if self.ballot != "jammed":
             return BallotOutcome("refused", message("busy", state=self.ballot), "not_jammed")
-        return self._return_after_fault("jam_cleared")
+        return self._return_after_fault("jam_cleared", role)
 
     def clear_fault(self) -> BallotOutcome:
+        role = self.access.require("clear_fault")
         if self.ballot != "error":
             return BallotOutcome("refused", message("busy", state=self.ballot), "no_fault")
         self._store_ok = True
-        return self._return_after_fault("fault_cleared")
+        return self._return_after_fault("fault_cleared", role)
 
-    def _return_after_fault(self, trigger: str) -> BallotOutcome:
+    def _return_after_fault(self, trigger: str, role: str | None = None) -> BallotOutcome:
         into_box = self.counters.drop_pending
         resolution = "placed_in_box" if into_box else "returned_to_voter"
         try:
@@ -502,7 +624,7 @@ class StationController:
         except PeripheralError as exc:
             return BallotOutcome("error", message("fault", detail=f"reset failed: {exc}"), "fault")
         try:
-            getattr(self, trigger)(data={"resolution": resolution})
+            getattr(self, trigger)(data={"resolution": resolution, **({"role": role} if role else {})})
         except StoreWriteError as exc:
             self._store_ok = False
             return BallotOutcome("error", message("store_write_failed", detail=str(exc)), "store")
@@ -520,7 +642,8 @@ class StationController:
                 "cast_invalid_compartment": self.invalid_compartment,
                 "dropped_confirmed": c.dropped, "authorised_unused": c.outstanding,
                 "returned": c.returned, "rejected_by_reason": dict(sorted(c.rejected.items())),
-                "refused_by_reason": dict(sorted(c.refused.items()))}
+                "refused_by_reason": dict(sorted(c.refused.items())),
+                **({"polls_reopened": c.reopened} if c.reopened else {})}
 
     @property
     def state(self) -> dict[str, str]:

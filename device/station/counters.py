@@ -22,6 +22,7 @@ class Counters:
     refused: Counter = field(default_factory=Counter)  # check-in refusals by reason
     rejected: Counter = field(default_factory=Counter)  # sheets rejected by reason
     drop_pending: bool = False  # a cast is recorded whose drop is not confirmed
+    reopened: int = 0  # times the election manager reopened closed polls
 
     def apply(self, trigger: str, data: dict) -> None:
         if trigger == "authorise":
@@ -41,3 +42,5 @@ class Counters:
             self.rejected[data["reason"]] += 1
         elif trigger == "ballot_returned":
             self.returned += 1
+        elif trigger == "reopen_polls":
+            self.reopened += 1

@@ -30,13 +30,19 @@ MECHANICAL = ["scanning", "accepting", "rejecting"]
 REGIONS: dict[str, dict[str, Any]] = {
     "polls": {
         "initial": "setup",
-        "states": ["setup", "election_loaded", "polls_open", "polls_paused", "polls_closed"],
+        "states": ["setup", "election_loaded", "testing", "polls_open", "polls_paused", "polls_closed"],
         "transitions": [
             {"trigger": "load_election", "source": "setup", "dest": "election_loaded"},
+            # Pre-election testing (logic and accuracy): only test ballots, a separate tally;
+            # leaving test mode resets that tally to zero (device/station/test_mode.py).
+            {"trigger": "start_test", "source": "election_loaded", "dest": "testing"},
+            {"trigger": "end_test", "source": "testing", "dest": "election_loaded"},
             {"trigger": "open_polls", "source": "election_loaded", "dest": "polls_open"},
             {"trigger": "pause_polls", "source": "polls_open", "dest": "polls_paused"},
             {"trigger": "resume_polls", "source": "polls_paused", "dest": "polls_open"},
             {"trigger": "close_polls", "source": ["polls_open", "polls_paused"], "dest": "polls_closed"},
+            # Only the election manager reopens (VVSG 2.0); the ballots stay, the polls are paused.
+            {"trigger": "reopen_polls", "source": "polls_closed", "dest": "polls_paused"},
         ],
     },
     # The ID desk: one transition per voter. ``authorised`` and ``refused`` say how the last
@@ -69,6 +75,7 @@ REGIONS: dict[str, dict[str, Any]] = {
             {"trigger": "ballot_rejected", "source": "scanning", "dest": "rejecting"},
             {"trigger": "voter_took_back", "source": "deciding", "dest": "rejecting"},
             {"trigger": "ballot_cast", "source": "deciding", "dest": "accepting"},
+            {"trigger": "test_ballot_counted", "source": "deciding", "dest": "waiting_for_ballot"},
             {"trigger": "ballot_dropped", "source": "accepting", "dest": "waiting_for_ballot"},
             {"trigger": "ballot_returned", "source": "rejecting", "dest": "waiting_for_ballot"},
             {"trigger": "jam", "source": MECHANICAL, "dest": "jammed"},
@@ -84,16 +91,22 @@ REGIONS: dict[str, dict[str, Any]] = {
 # are idle. The controller checks them before it journals a transition; the auditor's replay
 # checks them on every record.
 CROSS_REGION: dict[str, dict[str, tuple[str, ...]]] = {
-    **{t: {"polls": ("polls_open",)} for t in ("start_checkin", "start_scanning", "authorise",
-                                               "refuse", "paper_detected")},
+    **{t: {"polls": ("polls_open",)} for t in ("start_checkin", "authorise", "refuse", "ballot_cast")},
+    # the ballot box also runs in test mode (test ballots only, counted apart)
+    **{t: {"polls": ("polls_open", "testing")} for t in ("start_scanning", "paper_detected")},
+    "test_ballot_counted": {"polls": ("testing",)},
     "pause_polls": {"voter": ("inactive",), "ballot": ("inactive",)},
     "close_polls": {"voter": ("inactive",), "ballot": ("inactive",)},
+    "end_test": {"ballot": ("inactive",)},
 }
 
 # Journal events that are not transitions (declared in the catalog too).
 NON_TRANSITION_EVENTS = (
     "unit_started", "open_polls_refused", "zero_report_printed", "results_printed",
     "checkpoint", "journal_truncated", "export_written", "power_on_paper_resolved",
+    # operator roles (device/station/roles.py) and election packages (provisioning.py)
+    "session_started", "session_ended", "pin_rejected", "role_locked",
+    "package_loaded", "package_refused", "package_unloaded", "report_reprinted", "test_report_printed",
 )
 
 

@@ -86,8 +86,17 @@ def results_slip(election: Election, station: Station, results: Results, reconci
               _row("Authorised, not cast", reconciliation["authorised_unused"])]
     for reason, n in reconciliation["refused_by_reason"].items():
         lines.append(_row(f"Check-ins refused: {reason}", n))
+    if reconciliation.get("polls_reopened"):
+        lines.append(_row("POLLS REOPENED (times)", reconciliation["polls_reopened"]))
     if signed is None:
         lines.append("UNSIGNED: this unit has no key; nothing below to check.")
         return Slip("results", "RESULTS", tuple(lines))
     lines += _signature_lines(signed)
     return Slip("results", "RESULTS", tuple(lines), tuple(encode_tape(signed)))
+
+
+def test_report_slip(election: Election, station: Station, results: Results, at: float) -> Slip:
+    """The report of a test deck run in test mode: test ballots only, never official totals."""
+    lines = ["*** TEST BALLOTS - NOT AN ELECTION RESULT ***"] + _header(election, station, at)
+    lines += [_row("Test ballots counted", results.ballots_cast)] + _contest_lines(election, results)
+    return Slip("test_report", "TEST REPORT", tuple(lines))

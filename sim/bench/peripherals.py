@@ -18,6 +18,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from device.station.controller import StationController
+from device.station.roles import StationAccess
 from device.election.definition import load_election
 from device.election.identity import barcode_payload
 from device.store.sqlite import SqliteStore
@@ -61,7 +62,8 @@ def main(quick: bool) -> None:
         ctl = StationController(election, station, VoterRoll(voters, election), store,
                                 scanner=periph.scanner, camera=periph.camera,
                                 interpreter=paper.interpreter, printer=periph.printer,
-                                clock=clock, rng=random.Random(3))
+                                clock=clock, rng=random.Random(3), pseudonym_key=b"bench" * 8,
+                                access=StationAccess.for_simulation(clock))
         ctl.open()
         laps: dict[str, float] = defaultdict(float)
         for name in ("feed", "accept", "divert", "return_sheet"):
