@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 SYSTEM_STAMP := $(VENV)/.system-libs
 DEMO_OUT ?= out/demo
 
-.PHONY: install demo test test-slow bench diagram clean
+.PHONY: install demo test test-slow bench diagram mutate clean
 
 install: $(STAMP) $(SYSTEM_STAMP)
 
@@ -54,6 +54,16 @@ test-slow: install
 
 bench: install
 	$(PY) -m sim.bench
+
+# Mutation testing of the critical modules ([tool.mutmut] in pyproject.toml); prints the kill rate.
+mutate: install
+	@rm -rf mutants
+	$(VENV)/bin/mutmut run --max-children 2 || true
+	$(VENV)/bin/mutmut export-cicd-stats >/dev/null
+	@$(PY) -c "import json; s = json.load(open('mutants/mutmut-cicd-stats.json')); \
+	k = s['killed'] + s['timeout']; t = k + s['survived'] + s['no_tests']; \
+	print(f'mutants: {t}, killed: {k} ({100 * k / max(t, 1):.1f} %), survived: {s[\"survived\"]}, no tests: {s[\"no_tests\"]}')"
+	@echo "survivors: $(VENV)/bin/mutmut results; one of them: $(VENV)/bin/mutmut show NAME"
 
 diagram: install
 	$(VENV)/bin/ballotbox device diagram
