@@ -166,3 +166,28 @@ def test_readme_export_command_works_after_the_demo(tmp_path):
     proc = run(words, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "exported" in proc.stdout
+
+
+# --- ballots interpret: names, each contest's status, missing files, the election from the QR ----
+def test_interpret_prints_names_and_status_and_finds_the_election_itself(tmp_path, capsys):
+    import random
+    import cv2
+    from device.election.definition import load_election
+    from sim.image_paper import ImagePaper
+    sheet = ImagePaper(load_election("demo")).make_sheet(
+        "north-ballot", {"council": ("RIV",), "parks": ("p-dara", "p-elif", "p-farid")},
+        random.Random(1))
+    png = tmp_path / "marked.png"
+    cv2.imwrite(str(png), sheet)
+    assert main(["ballots", "interpret", str(png)]) == 0  # no --election: the QR names it
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"{png}: Riverside municipal election (demo), style north-ballot"
+    assert "  Ward council (vote for 1): VALID: River Alliance" in out
+    assert "  Mayor (vote for 1): BLANK: no mark" in out
+    assert "  Parks board (vote for 2): OVERVOTE: Dara Lim, Elif Demir, Farid Haddad" in out
+    missing = tmp_path / "nosuch.png"
+    assert main(["ballots", "interpret", str(png), str(missing), "--json"]) == 2
+    first, second = (json.loads(l) for l in capsys.readouterr().out.splitlines())
+    assert first["election"] == "demo-2026" and first["contests"]["mayor"]["status"] == "blank"
+    assert first["contests"]["parks"]["status"] == "overvote"
+    assert second == {"image": str(missing), "error": "no such file"}

@@ -51,8 +51,9 @@ from pyzbar.pyzbar import decode as zbar_decode
 
 from device.ballots.records import BallotReading, ContestReading
 from device.ballots.layout import (FIDUCIAL_CELLS, FIDUCIAL_DICTIONARY, FIDUCIAL_IDS, OVAL_SIZE,
-                                  PAPER_MM, PageLayout, fiducial_corners_mm, fiducial_positions,
-                                  layout_ballot, parse_qr_payload, qr_box, qr_symbol)
+                                  PAPER_MM, PageLayout, QrPayload, fiducial_corners_mm,
+                                  fiducial_positions, layout_ballot, parse_qr_payload, qr_box,
+                                  qr_symbol)
 from device.election.definition import Election
 
 MAX_PIXELS = 60_000_000  # a 600-dpi A4 page is ~35 Mpx
@@ -238,6 +239,17 @@ class BallotInterpreter:
         except OSError as exc:
             return BallotReading.rejected("not_a_ballot", f"cannot read {path}: {exc.strerror or exc}")
         return self.interpret_bytes(data)
+
+    def read_code(self, image: Any) -> QrPayload | None:
+        """The ballot's QR payload (election hash prefix, style, page, test flag), or None when
+        the sheet has no readable ballot code. Does not depend on this interpreter's election:
+        it tells which election a sheet belongs to."""
+        try:
+            gray = _as_gray(image)
+            markers, paper = self._find_fiducials(gray)
+            return parse_qr_payload(self._read_qr(gray, self._homography(markers, paper), paper))
+        except Exception:  # _Rejection, or whatever a bad image raises: no code to tell
+            return None
 
     # --- stages -------------------------------------------------------------------------
     def _interpret(self, image: Any, timings: dict[str, float] | None) -> BallotReading:

@@ -3,9 +3,11 @@
 - ``ballots render ELECTION --style ID --dpi 200 --out DIR``: a PNG per page, one printable PDF
   of the styles rendered and a layout JSON per style (every oval's contest, choice, centre and
   size in mm and pixels) — the contract tests and outside tools use to mark ballots.
-- ``ballots interpret IMAGE... --election FILE --json``: one result per image (style, election
-  check, mark score per oval, selections and marginal marks per contest, or a rejection with one
-  named reason). Exit status 1 when any image was rejected, 2 for bad input.
+- ``ballots interpret IMAGE... [--election FILE] --json``: one result per image (election, style,
+  per contest its status — valid, undervote, blank, overvote — and the names of the choices
+  marked and of the marks too faint to call, mark scores; or a rejection with one named
+  reason). Without ``--election`` the election is the named one whose hash the ballot's QR code
+  carries. Exit status 1 when any image was rejected, 2 for bad input (a missing file).
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import argparse
 import json
 from pathlib import Path
 
+from device.ballots.records import BallotReading
 from device.cli.main import UserError
 from device.election.definition import load_election
 
@@ -35,9 +38,13 @@ def register(subparsers) -> None:
     i = subparsers.add_parser(
         "interpret", help="read scanned ballot images with the OpenCV interpreter",
         description="Interpret ballot images (JPEG, PNG, TIFF; any orientation; 150-600 dpi). "
-                    "Prints one result per image; exit status 1 when any image was rejected.")
+                    "Prints one result per image: each contest's status (valid, undervote, blank, "
+                    "overvote) and the names marked. Exit status 1 when any image was rejected, "
+                    "2 when a file is missing.")
     i.add_argument("images", nargs="+", metavar="IMAGE", help="image files")
-    i.add_argument("--election", required=True, metavar="FILE", help="bundled election name or JSON path")
+    i.add_argument("--election", metavar="FILE",
+                   help="election name or JSON path (default: the named election whose hash the "
+                        "ballot's QR code carries)")
     i.add_argument("--definite", type=float, default=None,
                    help="mark score at or above which an oval is a vote (default 0.20)")
     i.add_argument("--marginal", type=float, default=None,
@@ -73,28 +80,97 @@ def run_render(args: argparse.Namespace) -> int:
 
 
 def run_interpret(args: argparse.Namespace) -> int:
-    from device.ballots.interpreter import BallotInterpreter, MarkThresholds
+    from device.ballots.interpreter import (BallotInterpreter, ImageDecodeError, MarkThresholds,
+                                            decode_image)
 
-    election = load_election(args.election)
     given = {name: getattr(args, name) for name in ("definite", "marginal")
              if getattr(args, name) is not None}
     try:
         thresholds = MarkThresholds(**given)
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    interpreter = BallotInterpreter(election, thresholds)
-    rejected = 0
+    interpreters: dict[str, BallotInterpreter] = {}
+
+    def interpreter_for(election):
+        if election.hash not in interpreters:
+            interpreters[election.hash] = BallotInterpreter(election, thresholds)
+        return interpreters[election.hash]
+
+    fixed = load_election(args.election) if args.election else None
+    missing = rejected = 0
     for image in args.images:
-        reading = interpreter.interpret_file(image)
+        path = Path(image)
+        if not path.is_file():
+            missing += 1
+            error = "no such file" if not path.exists() else "not a file"
+            if args.json:
+                print(json.dumps({"image": image, "error": error}, ensure_ascii=False))
+            else:
+                print(f"{image}: {error}")
+            continue
+        try:
+            frame = decode_image(path.read_bytes())
+        except (ImageDecodeError, OSError) as exc:
+            frame = None
+            problem = str(exc)
+        election = fixed
+        if frame is None:
+            reading = BallotReading.rejected("not_a_ballot", problem)
+        elif election is None and (election := _election_of(frame, interpreter_for)) is None:
+            reading = BallotReading.rejected(
+                "wrong_election", "its QR code names no known election: give --election FILE")
+        else:
+            reading = interpreter_for(election).interpret(frame)
         rejected += not reading.readable
         if args.json:
-            print(json.dumps({"image": image, **reading.to_json()}, ensure_ascii=False))
-        elif not reading.readable:
-            print(f"{image}: rejected ({reading.rejection}) {reading.detail}")
+            print(json.dumps(_reading_json(image, election, reading), ensure_ascii=False))
         else:
-            test = " TEST BALLOT" if reading.test_ballot else ""
-            print(f"{image}: style {reading.ballot_style}{test}")
-            for cid, contest in reading.contests.items():
-                marginal = f"  marginal: {', '.join(contest.marginal)}" if contest.marginal else ""
-                print(f"  {cid}: {', '.join(contest.selections) or '(none)'}{marginal}")
-    return 1 if rejected else 0
+            print("\n".join(_reading_lines(image, election, reading)))
+    return 2 if missing else 1 if rejected else 0
+
+
+def _election_of(frame, interpreter_for):
+    """The named election whose hash the ballot's QR code carries (None if no code or none)."""
+    from device.election.definition import named_elections
+
+    names = list(named_elections())
+    code = interpreter_for(load_election(names[0])).read_code(frame)
+    if code is None:
+        return None
+    for name in names:
+        election = load_election(name)
+        if election.hash_prefix == code.hash_prefix:
+            return election
+    return None
+
+
+def _contest_summary(election, reading):
+    """(contest, status, names of the selections, names of the marginal marks) per contest."""
+    from device.ballots.records import contest_status
+
+    for cid, c in reading.contests.items():
+        contest = election.contests[cid]
+        names = {choice.id: choice.name for choice in contest.choices}
+        yield (contest, contest_status(len(c.selections), contest.vote_for),
+               [names[s] for s in c.selections], [names[m] for m in c.marginal])
+
+
+def _reading_json(image: str, election, reading) -> dict:
+    out = {"image": image, "election": election.id if election else None, **reading.to_json()}
+    if reading.readable:
+        for contest, status, chosen, faint in _contest_summary(election, reading):
+            out["contests"][contest.id].update(status=status, selection_names=chosen,
+                                               marginal_names=faint)
+    return out
+
+
+def _reading_lines(image: str, election, reading) -> list[str]:
+    if not reading.readable:
+        return [f"{image}: rejected ({reading.rejection}) {reading.detail}"]
+    test = " TEST BALLOT" if reading.test_ballot else ""
+    lines = [f"{image}: {election.title}, style {reading.ballot_style}{test}"]
+    for contest, status, chosen, faint in _contest_summary(election, reading):
+        marginal = f"; marginal: {', '.join(faint)}" if faint else ""
+        lines.append(f"  {contest.title} (vote for {contest.vote_for}): {status.upper()}: "
+                     f"{', '.join(chosen) or 'no mark'}{marginal}")
+    return lines
