@@ -222,17 +222,22 @@ def layout_ballot(election: Election, style_id: str, paper: str = "letter",
             texts.append(TextItem(CONTENT_LEFT, FIDUCIAL_MARGIN + FIDUCIAL_SIZE + 22.0,
                                   "TEST BALLOT — NOT VALID FOR VOTING", 16, True, text_width))
         ovals = []
+        last_col = max((col for col, *_ in placed), default=0)
         for col, y, kind, item in placed:
             x0 = CONTENT_LEFT + col * col_width
+            # a label may run up to the next column, or to the right margin in the last column
+            # used on the page; only a label that still does not fit is set smaller
+            right = w - CONTENT_LEFT if col == last_col else x0 + col_width
             if kind == "header":
                 contest = item
-                texts.append(TextItem(x0, y + 1.0, contest.title, 11, True, col_width - 2.0))
+                texts.append(TextItem(x0, y + 1.0, contest.title, 11, True, right - x0 - 2.0))
                 texts.append(TextItem(x0, y + 6.0, f"Vote for {contest.vote_for}", 8))
             else:
                 contest, choice = item
                 cx, cy = x0 + 1.0 + OVAL_SIZE[0] / 2, y + CHOICE_ROW / 2
                 ovals.append(OvalPosition(contest.id, choice.id, (cx, cy)))
-                texts.append(TextItem(x0 + 10.0, cy - 2.2, choice.name, 10, False, col_width - 12.0))
+                texts.append(TextItem(x0 + 10.0, cy - 2.2, choice.name, 10, False,
+                                      right - x0 - 12.0))
         pages.append(PageLayout(style_id, index, paper, (w, h), box, payload,
                                 tuple(ovals), tuple(texts)))
     return BallotLayout(election.id, election.hash_prefix, style_id, paper, test, tuple(pages))

@@ -4,8 +4,9 @@ Pages are drawn with Pillow (labels in Unicode — Latin, Cyrillic — with the 
 from the Debian package ``fonts-dejavu-core``), and the ArUco fiducials and the QR code are
 painted module by module on exact millimetre boundaries so every printed thing sits where the
 layout says, at any dpi. ``write_ballot_files`` is what ``ballotbox ballots render`` runs: a
-PNG per page, one printable PDF of all styles, and a layout JSON per style (the contract that
-tests and outside tools use to mark ballots).
+PNG per page (the reference image), one vector PDF of all styles for printing
+(``render_pdf.py``: real text in embedded fonts), and a layout JSON per style (the contract
+that tests and outside tools use to mark ballots).
 """
 from __future__ import annotations
 
@@ -101,7 +102,6 @@ def write_ballot_files(election: Election, style_ids: list[str], out_dir: Path, 
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise RenderError(f"cannot create {out_dir}: {exc.strerror or exc}") from None
-    pdf_pages: list[Image.Image] = []
     styles: dict[str, list[str]] = {}
     summary: dict[str, object] = {"out": str(out_dir), "dpi": dpi, "paper": paper, "styles": styles}
     for style_id, layout in zip(style_ids, layouts):
@@ -110,15 +110,16 @@ def write_ballot_files(election: Election, style_ids: list[str], out_dir: Path, 
             path = out_dir / f"{_safe(style_id)}-p{page.page}.png"
             pil = Image.fromarray(pixels)
             pil.save(path, dpi=(dpi, dpi))
-            pdf_pages.append(pil)
             files.append(str(path))
         layout_path = out_dir / f"{_safe(style_id)}.layout.json"
         layout_path.write_text(json.dumps(layout.to_json(dpi), indent=1, ensure_ascii=False) + "\n",
                                encoding="utf-8")
         files.append(str(layout_path))
         styles[style_id] = files
+    from device.ballots.render_pdf import write_ballot_pdf  # imports this module
+
     pdf_path = out_dir / "ballots.pdf"
-    pdf_pages[0].save(pdf_path, save_all=True, append_images=pdf_pages[1:], resolution=dpi)
+    write_ballot_pdf(layouts, pdf_path, f"{election.title}: ballots")
     summary["pdf"] = str(pdf_path)
     return summary
 
