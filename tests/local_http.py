@@ -13,14 +13,16 @@ import uvicorn
 
 
 @contextlib.contextmanager
-def serve(app):
-    """Run ``app`` on 127.0.0.1 (a free port); yield its base URL; stop it on exit."""
+def serve(app, lifespan: str = "off"):
+    """Run ``app`` on 127.0.0.1 (a free port); yield its base URL; stop it on exit.
+
+    ``lifespan="on"`` runs the app's startup and shutdown (a service with background tasks)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan=lifespan))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:

@@ -166,10 +166,12 @@ def test_a_poor_photo_is_never_misread(tape_photos, tmp_path, capsys):
 
 
 def test_central_comparison(tape_photos, signed, capsys):
-    published = {"north-1": {"station": "north-1", "signed": signed}}
+    published = {"north-1": signed}
     other = copy.deepcopy(signed)
     other["message"]["ballots_cast"] = 4
-    published["south-1"] = {"station": "south-1", "signed": other}
+    another_unit = copy.deepcopy(signed)
+    another_unit["message"]["unit_public_key"] = "ab" * 32
+    published["south-1"] = {"results": [another_unit, other]}  # two units of one station
 
     async def station(request):
         sid = request.path_params["sid"]

@@ -177,16 +177,15 @@ def audit_tape(photos: Sequence[str | Path], *, unit_keys: Callable[[str], Seque
     return audit
 
 
-def published_signed(doc: Any) -> dict[str, Any] | None:
-    """The signed message inside the central tally's station JSON."""
-    if not isinstance(doc, dict):
-        return None
-    if set(doc) >= {"message", "signature"} and isinstance(doc["message"], dict):
+def published_signed(doc: Any, unit_public_key: str) -> dict[str, Any] | None:
+    """The signed message of the tape's unit inside the central tally's station JSON: the
+    signed message itself, or ``{"results": [...]}`` when several units of the station report."""
+    if isinstance(doc, dict) and isinstance(doc.get("results"), list):
+        mine = [d for d in doc["results"] if isinstance(d, dict) and isinstance(d.get("message"), dict)
+                and d["message"].get("unit_public_key") == unit_public_key]
+        return published_signed(mine[0], unit_public_key) if mine else None
+    if isinstance(doc, dict) and isinstance(doc.get("message"), dict) and "signature" in doc:
         return {"message": doc["message"], "signature": doc["signature"]}
-    for key in ("signed", "signed_message", "accepted", "result"):
-        inner = published_signed(doc.get(key))
-        if inner is not None:
-            return inner
     return None
 
 
@@ -195,11 +194,12 @@ def compare_with_central(audit: TapeAudit, signed: dict[str, Any], central: str,
     station = signed["message"]["station"]
     url = central.rstrip("/") + STATION_PATH.format(station=station)
     doc = fetch(url)
-    published = published_signed(doc) if doc is not None else None
+    published = (published_signed(doc, signed["message"]["unit_public_key"])
+                 if doc is not None else None)
     if published is None:
         audit.central = "not published"
-        audit.fault("not published", url, "the central tally publishes no accepted result for "
-                                          f"station {station}")
+        audit.fault("not published", url, "the central tally publishes no accepted result of "
+                                          f"this unit for station {station}")
     elif (canonical_bytes(published["message"]) == canonical_bytes(signed["message"])
           and published["signature"] == signed["signature"]):
         audit.central = "same"
