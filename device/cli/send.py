@@ -70,6 +70,7 @@ def run_send(args: argparse.Namespace) -> int:
               f"{summary['pending']} pending")
         for m in summary["messages"]:
             if m["state"] != "delivered":
+                why = f"after {m['attempts']} attempt(s): {m['last_detail']}" if m["attempts"] else "not sent yet"
                 print(f"  message {m['id']} (station {m['station']}, sequence {m['sequence']}): "
-                      f"{m['state']} after {m['attempts']} attempt(s): {m['last_detail']}")
+                      f"{m['state']}, {why}")
     return code
