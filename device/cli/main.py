@@ -6,6 +6,7 @@
 - ``sim``: QA's simulations (station days, accuracy campaigns, peripheral twins)
 - ``audit``: auditors (verify and replay an exported unit)
 - ``election``: the election authority (keys, validation, signed election packages)
+- ``central``: the central tally service (a separate program, ``central/``)
 
 Subcommands are registered through the ``ballotbox.commands`` entry points (name
 ``GROUP.NAME``, value ``module:register``; ``register(subparsers)`` adds subcommands), loaded
@@ -35,6 +36,7 @@ GROUPS = {
     "sim": "simulated polling stations, accuracy campaigns and peripheral twins (QA)",
     "audit": "verify and replay an exported unit (auditors)",
     "election": "the election authority: keys, election validation, signed election packages",
+    "central": "the central tally: ingest signed station results, publish the results site",
 }
 
 

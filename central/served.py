@@ -1,0 +1,85 @@
+"""What one central service serves: the election, the unit-key registry, the voters, the mode.
+
+A ``ServedElection`` is built from a signed election package (``device.election.package``,
+checked against the authority key before anything is served) by ``from_package``:
+
+- ``keys``: unit public key (hex) -> the station it is registered for (a key registered for
+  two stations is refused when the service starts);
+- ``registered``: voters on the roll per station, when the package carries them (``None``
+  otherwise: turnout and the ``ballots <= registered`` check need them);
+- ``mode``: the service's mode, ``live`` or ``test``. A live service refuses any package
+  that is not live (a ``simulation`` or ``test`` package); a test service takes any package.
+  An upload is accepted only when its own ``mode`` equals the service's.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from device.election.definition import Election
+
+SERVICE_MODES = ("live", "test")
+
+
+class ServiceModeError(ValueError):
+    """The package cannot be served in the requested mode."""
+
+
+@dataclass
+class ServedElection:
+    election: Election
+    keys: dict[str, str]  # unit public key hex -> station id
+    mode: str = "test"
+    package_sha256: str | None = None
+    package_mode: str = "test"
+    registered: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.mode not in SERVICE_MODES:
+            raise ServiceModeError(f"mode must be live or test (got {self.mode!r})")
+        if self.mode == "live" and self.package_mode != "live":
+            raise ServiceModeError(f"a live service refuses a {self.package_mode} package")
+        for key, station in self.keys.items():
+            if station not in self.election.stations:
+                raise ServiceModeError(f"unit key {key[:16]}... is registered for unknown station {station!r}")
+
+    def registered_at(self, station_id: str) -> int | None:
+        return self.registered.get(station_id)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"election_id": self.election.id, "election_hash": self.election.hash,
+                "title": self.election.title, "mode": self.mode, "package_mode": self.package_mode,
+                "package_sha256": self.package_sha256, "units_registered": len(self.keys)}
+
+
+def keys_by_station(station_keys: dict[str, list[str]]) -> dict[str, str]:
+    """Invert station -> keys, refusing a key registered for two stations."""
+    out: dict[str, str] = {}
+    for station, keys in station_keys.items():
+        for key in keys:
+            key = key.strip().lower()
+            if out.get(key, station) != station:
+                raise ServiceModeError(f"unit key {key[:16]}... is registered for both "
+                                       f"{out[key]!r} and {station!r}")
+            out[key] = station
+    return out
+
+
+def from_package(package: Any, mode: str | None = None) -> ServedElection:
+    """The served election of a loaded package (``device.election.package.ElectionPackage``).
+
+    ``mode`` None: live for a live package, test otherwise."""
+    election = package.election
+    package_mode = package.mode
+    if mode is None:
+        mode = "live" if package_mode == "live" else "test"
+    station_keys = {sid: list(package.unit_keys(sid)) for sid in election.stations}
+    registered = {}
+    counts = getattr(package, "registered_voters", None)
+    if callable(counts):
+        for sid in election.stations:
+            n = counts(sid)
+            if n is not None:
+                registered[sid] = int(n)
+    return ServedElection(election, keys_by_station(station_keys), mode,
+                          getattr(package, "sha256", None), package_mode, registered)

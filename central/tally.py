@@ -1,0 +1,225 @@
+"""Running totals of the accepted results: per station, district (commune), province, nation.
+
+``CentralTally.add(message)`` merges one accepted station result into its station, district,
+province (when the election's districts name one: ``"province"`` in the definition) and the
+nation, in O(choices), and marks them dirty for the publisher. The documents (``station_doc``,
+``district_doc``, ``national_doc``) are what the public JSON files hold and the pages show.
+
+Rules:
+- a station's figures are the sum of its units' accepted results (a replacement unit's
+  ballots add to the first unit's); a station is *reporting* once one unit's result is in;
+- seats of a party-list contest are allocated per district (``device.results.seats`` through
+  ``Results.outcome``, the lot seeded from the election hash) as soon as one of its stations
+  reports, marked ``provisional`` until all of them have, ``final`` after; the nation's seats
+  are the sum of the districts', final and provisional apart;
+- turnout = ballots cast / voters registered at the *reporting* stations (None when the
+  package carries no registered counts);
+- status ``unofficial-complete`` once every station of the scope reports, else
+  ``unofficial-partial`` (NIST SP 1500-100 ``ResultsStatus`` values).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from device.election.definition import Election
+from device.results.tally import ContestTally, Results
+from central.served import ServedElection
+
+COMPLETE, PARTIAL = "unofficial-complete", "unofficial-partial"
+
+
+def station_results(election: Election, message: dict[str, Any]) -> Results:
+    """A ``Results`` holding the figures of one (checked) message."""
+    station = election.stations[message["station"]]
+    r = Results(election, f"station:{station.id}", station.district, ballots_cast=message["ballots_cast"])
+    for cid, fig in message["tally"].items():
+        c = election.contests[cid]
+        r.contests[cid] = ContestTally(cid, c.vote_for, dict(fig["votes"]), fig["ballots_counted"],
+                                       fig["undervotes"], fig["overvotes"], fig["blank"], fig["invalid"])
+    return r
+
+
+def provinces_of(election: Election) -> dict[str, str]:
+    """District id -> province name, for elections whose districts name a province."""
+    out = {}
+    for d in election.raw.get("districts", []):
+        if isinstance(d, dict) and isinstance(d.get("province"), str):
+            out[d["id"]] = d["province"]
+    return out
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 2) if whole else None
+
+
+class CentralTally:
+    def __init__(self, served: ServedElection):
+        self.served = served
+        e = self.election = served.election
+        self.district_stations: dict[str, list[str]] = defaultdict(list)
+        for s in e.stations.values():
+            self.district_stations[s.district].append(s.id)
+        self.province_of = provinces_of(e)
+        self.units: dict[str, dict[str, dict]] = defaultdict(dict)  # station -> unit key -> slot
+        self.stations: dict[str, Results] = {}
+        self.districts: dict[str, Results] = {d: self._empty(f"district:{d}", d, self.district_stations[d])
+                                              for d in e.districts}
+        self.provinces: dict[str, Results] = {p: Results(e, f"province:{p}", None)
+                                              for p in sorted(set(self.province_of.values()))}
+        self.nation = Results(e, "national", None)
+        self.reporting: dict[str, int] = defaultdict(int)  # district -> stations reporting
+        self.dirty_stations: set[str] = set()
+        self.dirty_districts: set[str] = set()
+        self._district_outcomes: dict[str, dict] = {}
+
+    def _empty(self, scope: str, district: str | None, stations: list[str]) -> Results:
+        r = Results(self.election, scope, district)
+        for sid in stations:
+            for c in self.election.contests_at_station(sid):
+                r.contests.setdefault(c.id, ContestTally.empty(c))
+        return r
+
+    # --- adding results ---------------------------------------------------------------------
+
+    def add(self, slot: dict[str, Any]) -> None:
+        """Merge an accepted result (a slot: station, unit_key, sequence, signed, at)."""
+        message = slot["signed"]["message"]
+        sid = message["station"]
+        r = station_results(self.election, message)
+        district = self.election.stations[sid].district
+        if sid not in self.stations:
+            self.stations[sid] = self._empty(f"station:{sid}", district, [sid])
+            self.reporting[district] += 1
+        self.units[sid][slot["unit_key"]] = slot
+        self.stations[sid].merge(r)
+        self.districts[district].merge(r)
+        if district in self.province_of:
+            self.provinces[self.province_of[district]].merge(r)
+        self.nation.merge(r)
+        self.dirty_stations.add(sid)
+        self.dirty_districts.add(district)
+        self._district_outcomes.pop(district, None)
+
+    def units_slots(self):
+        """Every accepted slot, station by station."""
+        for units in self.units.values():
+            yield from units.values()
+
+    def take_dirty(self) -> tuple[set[str], set[str]]:
+        stations, districts = self.dirty_stations, self.dirty_districts
+        self.dirty_stations, self.dirty_districts = set(), set()
+        return stations, districts
+
+    # --- figures ----------------------------------------------------------------------------
+
+    def _registered(self, stations) -> tuple[int | None, int | None]:
+        reg = self.served.registered
+        if not reg:
+            return None, None
+        total = sum(reg.get(s, 0) for s in stations)
+        reporting = sum(reg.get(s, 0) for s in stations if s in self.stations)
+        return total, reporting
+
+    def _scope_figures(self, results: Results, stations: list[str]) -> dict[str, Any]:
+        n_rep = sum(1 for s in stations if s in self.stations)
+        total_reg, rep_reg = self._registered(stations)
+        return {"stations_total": len(stations), "stations_reporting": n_rep,
+                "reporting_pct": _pct(n_rep, len(stations)),
+                "status": COMPLETE if n_rep == len(stations) else PARTIAL,
+                "ballots_cast": results.ballots_cast, "registered": total_reg,
+                "registered_reporting": rep_reg,
+                "turnout_pct": _pct(results.ballots_cast, rep_reg) if rep_reg else None}
+
+    def _contests(self, results: Results, outcomes: bool = True) -> dict[str, Any]:
+        out = {}
+        for cid, t in results.contests.items():
+            c = self.election.contests[cid]
+            entry = {"title": c.title, "kind": c.kind, "vote_for": c.vote_for, **t.to_json(),
+                     "valid_votes": t.valid_votes,
+                     "choices": [{"id": ch.id, "name": ch.name, "party": ch.party,
+                                  "votes": t.votes.get(ch.id, 0)} for ch in c.choices]}
+            if outcomes and t.ballots_counted:
+                verdict = results.outcome(cid)
+                if verdict:
+                    entry.update(verdict)
+            out[cid] = entry
+        return out
+
+    def district_outcome(self, district: str) -> dict[str, Any]:
+        """The district's contests with seats (cached until the district changes)."""
+        cached = self._district_outcomes.get(district)
+        if cached is None:
+            cached = self._contests(self.districts[district])
+            self._district_outcomes[district] = cached
+        return cached
+
+    def station_doc(self, sid: str) -> dict[str, Any]:
+        st = self.election.stations[sid]
+        units = [{"unit_id": slot["signed"]["message"]["unit_id"], "unit_public_key": key,
+                  "sequence": slot["sequence"], "accepted_at": slot["at"], "digest": slot["digest"],
+                  "signed": slot["signed"]} for key, slot in sorted(self.units.get(sid, {}).items())]
+        results = self.stations.get(sid) or self._empty(f"station:{sid}", st.district, [sid])
+        reg = self.served.registered_at(sid)
+        return {"kind": "station", "id": sid, "name": st.name, "district": st.district,
+                "district_name": self.election.districts[st.district].name,
+                "reported": sid in self.stations, "registered": reg,
+                "ballots_cast": results.ballots_cast,
+                "turnout_pct": _pct(results.ballots_cast, reg) if reg and sid in self.stations else None,
+                "contests": self._contests(results, outcomes=False), "units": units}
+
+    def district_doc(self, district: str) -> dict[str, Any]:
+        stations = self.district_stations[district]
+        fig = self._scope_figures(self.districts[district], stations)
+        contests = self.district_outcome(district) if fig["stations_reporting"] else \
+            self._contests(self.districts[district], outcomes=False)
+        seats_status = "final" if fig["status"] == COMPLETE else "provisional"
+        for c in contests.values():
+            if c.get("seats") is not None:
+                c["seats_status"] = seats_status
+        return {"kind": "district", "id": district, "name": self.election.districts[district].name,
+                "province": self.province_of.get(district), **fig, "contests": contests,
+                "stations": [{"id": s, "name": self.election.stations[s].name,
+                              "reported": s in self.stations,
+                              "ballots_cast": self.stations[s].ballots_cast if s in self.stations else None}
+                             for s in stations]}
+
+    def national_seats(self) -> dict[str, dict[str, dict[str, int]]]:
+        """contest -> {"final": {party: seats}, "provisional": {...}} summed over districts."""
+        out: dict[str, dict[str, dict[str, int]]] = {}
+        for d in self.election.districts:
+            if not self.reporting.get(d):
+                continue
+            complete = self.reporting[d] == len(self.district_stations[d])
+            for cid, c in self.district_outcome(d).items():
+                if not c.get("seats"):
+                    continue
+                bucket = out.setdefault(cid, {"final": {}, "provisional": {}})
+                target = bucket["final" if complete else "provisional"]
+                for party, n in c["seats"].items():
+                    if n:
+                        target[party] = target.get(party, 0) + n
+        return out
+
+    def national_doc(self) -> dict[str, Any]:
+        e = self.election
+        fig = self._scope_figures(self.nation, list(e.stations))
+        contests = self._contests(self.nation)
+        for cid, seats in self.national_seats().items():
+            if cid in contests:
+                contests[cid]["seats_final"] = dict(sorted(seats["final"].items()))
+                contests[cid]["seats_provisional"] = dict(sorted(seats["provisional"].items()))
+        provinces = []
+        for p, res in self.provinces.items():
+            ds = [d for d, pp in self.province_of.items() if pp == p]
+            provinces.append({"name": p, **self._scope_figures(
+                res, [s for d in ds for s in self.district_stations[d]])})
+        districts = []
+        for d in e.districts:
+            n, total = self.reporting.get(d, 0), len(self.district_stations[d])
+            districts.append({"id": d, "name": e.districts[d].name, "province": self.province_of.get(d),
+                              "stations_total": total, "stations_reporting": n,
+                              "status": COMPLETE if n == total else PARTIAL,
+                              "ballots_cast": self.districts[d].ballots_cast})
+        return {"kind": "national", "id": e.id, "name": e.title, "date": e.date, **fig,
+                "contests": contests, "provinces": provinces, "districts": districts}

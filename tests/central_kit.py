@@ -1,0 +1,48 @@
+"""Shared by the central tally's tests: a served election with seeded unit keys, and a real
+uvicorn server on a free loopback port, run in a thread."""
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from pathlib import Path
+
+import uvicorn
+
+from central.app import CentralService
+from central.served import ServedElection
+from central.store import SqliteCentralStore
+from device.election.definition import Election
+from sim.results_feed import registered_voters, unit_signer
+
+
+def served_for(election: Election, seed: int, mode: str = "test", package_mode: str = "simulation") -> ServedElection:
+    keys = {unit_signer(seed, sid).public_key_hex(): sid for sid in election.stations}
+    registered = {sid: registered_voters(seed, sid) for sid in election.stations}
+    return ServedElection(election, keys, mode, "0" * 64, package_mode, registered)
+
+
+@contextlib.contextmanager
+def running_service(served: ServedElection, tmp: Path, clock=time.time):
+    """Yield (base URL, service) of a central tally on 127.0.0.1, stopped on exit."""
+    store = SqliteCentralStore(tmp / "central.db", durability="simulation")
+    service = CentralService(served, store, tmp / "public", clock=clock, nist_interval=0.0)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(service.app(), log_level="warning", access_log=False,
+                                           lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    ready = threading.Event()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        ready.wait(0.01)
+    assert server.started, "the central tally did not start"
+    try:
+        yield f"http://127.0.0.1:{port}", service
+    finally:
+        server.should_exit = True
+        thread.join(20)
+        sock.close()
