@@ -5,8 +5,9 @@ checked against the authority key before anything is served) by ``from_package``
 
 - ``keys``: unit public key (hex) -> the station it is registered for (a key registered for
   two stations is refused when the service starts);
-- ``registered``: voters on the roll per station, when the package carries them (``None``
-  otherwise: turnout and the ``ballots <= registered`` check need them);
+- ``registered``: voters on the roll per station, when the package carries rolls (else the
+  ``registered`` field of the election's stations, if any; unknown otherwise: turnout and the
+  ``ballots <= registered`` check need them);
 - ``mode``: the service's mode, ``live`` or ``test``. A live service refuses any package
   that is not live (a ``simulation`` or ``test`` package); a test service takes any package.
   An upload is accepted only when its own ``mode`` equals the service's.
@@ -74,12 +75,16 @@ def from_package(package: Any, mode: str | None = None) -> ServedElection:
     if mode is None:
         mode = "live" if package_mode == "live" else "test"
     station_keys = {sid: list(package.unit_keys(sid)) for sid in election.stations}
-    registered = {}
-    counts = getattr(package, "registered_voters", None)
-    if callable(counts):
-        for sid in election.stations:
-            n = counts(sid)
-            if n is not None:
-                registered[sid] = int(n)
     return ServedElection(election, keys_by_station(station_keys), mode,
-                          getattr(package, "sha256", None), package_mode, registered)
+                          getattr(package, "sha256", None), package_mode, registered_counts(package))
+
+
+def registered_counts(package: Any) -> dict[str, int]:
+    """Voters per station: from the package's rolls; where every roll is empty (a national
+    simulation's package carries none), from ``registered`` in the election's stations, if any."""
+    election = package.election
+    counts = {sid: len(package.roll(sid)) for sid in election.stations}
+    if any(counts.values()):
+        return counts
+    return {s["id"]: s["registered"] for s in election.raw.get("stations", [])
+            if isinstance(s, dict) and isinstance(s.get("registered"), int)}

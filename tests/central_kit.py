@@ -8,6 +8,7 @@ import threading
 import time
 from pathlib import Path
 
+import httpx
 import uvicorn
 
 from central.app import CentralService
@@ -46,3 +47,13 @@ def running_service(served: ServedElection, tmp: Path, clock=time.time):
         server.should_exit = True
         thread.join(20)
         sock.close()
+
+
+def published(url: str, predicate, what: str = "index.json") -> dict:
+    """The public document once ``predicate`` holds for it (the publisher runs after commit)."""
+    pause, deadline = threading.Event(), time.monotonic() + 10
+    while True:
+        doc = httpx.get(f"{url}/{what}", headers={"cache-control": "no-cache"}).json()
+        if predicate(doc) or time.monotonic() > deadline:
+            return doc
+        pause.wait(0.02)
