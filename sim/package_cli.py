@@ -1,0 +1,96 @@
+"""``ballotbox sim package``: the signed election package a simulated election uses (QA).
+
+    ballotbox sim package --election cambodia-2022 --seed 7 --out out/sim.pkg
+
+Writes a package (``device.election.package.build_package``) marked ``simulation``:
+
+- its registry holds the simulated units' public keys for that seed
+  (``sim.results_feed.unit_signer``: the keys ``ballotbox sim national --central`` signs with);
+- it is signed by a *simulation authority* whose key is derived from the seed (not secret: a
+  live central service refuses a simulation package whatever signs it); the authority's
+  public key is written beside the package (``PKG.authority.pub``) and printed, for
+  ``ballotbox central serve --authority``;
+- rolls: for a bundled election, a synthetic roll per station with the seed's registered count
+  (``sim.results_feed.registered_voters``); for a national spec (``sim/national/specs``) no roll
+  (millions of voters; the central tally then reads the registered counts from the election).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from pathlib import Path
+
+from device.cli.main import UserError
+from device.election.authority import AuthorityKey
+from device.election.definition import BUNDLED, Election, load_election
+from device.election.package import PackageBuildError, build_package
+from device.election.voter_roll import Voter, VoterRoll
+from sim.results_feed import registered_voters, unit_signer
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("package", help="write the signed package of a simulated election",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--election", required=True,
+                   help=f"a bundled election ({', '.join(BUNDLED)}), a national spec name, or a path")
+    p.add_argument("--seed", type=int, required=True, help="the simulation's seed (same as the run's)")
+    p.add_argument("--out", required=True, help="the package file to write (never overwritten)")
+    p.add_argument("--json", action="store_true", help="print a summary as JSON")
+    p.set_defaults(func=run_package)
+
+
+def simulation_authority(seed: int) -> AuthorityKey:
+    return AuthorityKey.from_seed(hashlib.sha256(f"{seed}:simulation-authority".encode()).digest())
+
+
+def resolve_election(name: str) -> tuple[Election, dict[str, int] | None]:
+    """(election, registered voters per station) for a bundled name, a path or a national spec;
+    the counts are None where the package carries synthetic rolls instead."""
+    if name in BUNDLED or Path(name).exists():
+        return load_election(name), None
+    try:
+        from sim.national.generator import generate, spec_names
+    except ImportError:  # national simulations not built
+        return load_election(name), None
+    if name not in spec_names():
+        return load_election(name), None  # raises ElectionError naming the choices
+    national = generate(name)
+    return national.election, dict(national.registered)
+
+
+def synthetic_rolls(election: Election, seed: int) -> list[VoterRoll]:
+    n = 0
+    rolls = []
+    for sid in sorted(election.stations):
+        voters = []
+        for i in range(registered_voters(seed, sid)):
+            n += 1
+            voters.append(Voter(f"{sid}-V{i:06d}", f"S{seed % 1000:03d}{n:09d}", sid))
+        rolls.append(VoterRoll(voters))
+    return rolls
+
+
+def run_package(args: argparse.Namespace) -> int:
+    election, registered = resolve_election(args.election)
+    authority = simulation_authority(args.seed)
+    units = {sid: [unit_signer(args.seed, sid).public_key_hex()] for sid in election.stations}
+    rolls = synthetic_rolls(election, args.seed) if registered is None else VoterRoll([])
+    pseudonym = hashlib.sha256(f"{args.seed}:pseudonym-key".encode()).digest()
+    out = Path(args.out)
+    try:
+        build_package(election, rolls, authority, out, units=units, mode="simulation",
+                      pseudonym_key=pseudonym)
+    except PackageBuildError as exc:
+        raise UserError(str(exc)) from None
+    pub = out.with_name(out.name + ".authority.pub")
+    pub.write_text(authority.public_key_hex() + "\n", encoding="ascii")
+    summary = {"package": str(out), "authority_public_key": authority.public_key_hex(),
+               "authority_file": str(pub), "election": election.id, "election_hash": election.hash,
+               "stations": len(election.stations), "mode": "simulation", "seed": args.seed}
+    if args.json:
+        print(json.dumps(summary, indent=1))
+    else:
+        print(f"wrote {out}: {election.title}, {len(election.stations)} stations, simulation units "
+              f"of seed {args.seed}; authority key {authority.public_key_hex()} (in {pub})")
+    return 0
