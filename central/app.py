@@ -5,8 +5,11 @@
   201 accepted, 200 duplicate, 409 conflict / older sequence, 403 signature or registry,
   422 election, mode or sanity, 400 malformed, 413 oversized, 415 not JSON, 503 store down.
 - ``GET /api/status``: the service, counts per decision, the published version.
+- ``GET /api/stations/ID.json``: the station's accepted signed message, as received (what
+  ``ballotbox audit tape --central`` compares a photographed tape with); also inside the static
+  ``/stations/ID.json``.
 - everything else: the published static files (``central.publish``), e.g. ``/index.html``,
-  ``/districts/ID.json``, ``/api/stations/ID.json`` (the accepted signed message).
+  ``/districts/ID.json``.
 
 The service only ingests: the pages are files, so a national audience can be served by any
 static web server or CDN pointed at the public directory.
@@ -38,11 +41,13 @@ class CentralService:
     """The parts of one running service, wired together."""
 
     def __init__(self, served: ServedElection, store: CentralStore, public_dir: Path,
-                 clock: Callable[[], float] = time.time, nist_interval: float = 5.0):
+                 clock: Callable[[], float] = time.time, nist_interval: float = 5.0,
+                 publish_interval: float = 0.5):
         self.served, self.store = served, store
         self.tally = CentralTally(served)
         self.ingest = Ingest(store, self.tally, clock)
-        self.publisher = Publisher(self.tally, self.ingest, public_dir, clock, nist_interval)
+        self.publisher = Publisher(self.tally, self.ingest, public_dir, clock, nist_interval,
+                                   publish_interval)
         self.ingest.on_commit = self.publisher.notify
         self.publisher.publish(everything=True)
 
@@ -65,6 +70,15 @@ class CentralService:
         if upload.verdict is not None and upload.verdict.decision.outcome == "rejected":
             return self.answer(upload.verdict)
         return self.answer(await self.ingest.submit(upload))
+
+    async def station_signed(self, request: Request) -> JSONResponse:
+        """The accepted signed message of a station (``{"results": [...]}`` when several units
+        of the station have reported); 404 until one has."""
+        units = self.tally.units.get(request.path_params["station"])
+        if not units:
+            return JSONResponse({"error": "no accepted result for this station"}, status_code=404)
+        signed = [slot["signed"] for _, slot in sorted(units.items())]
+        return JSONResponse(signed[0] if len(signed) == 1 else {"results": signed})
 
     async def status(self, request: Request) -> JSONResponse:
         return JSONResponse({"service": self.served.to_json(), "decisions": self.ingest.counts,
@@ -91,5 +105,6 @@ class CentralService:
         return Starlette(routes=[
             Route("/api/results", self.post_results, methods=["POST"]),
             Route("/api/status", self.status, methods=["GET"]),
+            Route("/api/stations/{station}.json", self.station_signed, methods=["GET"]),
             Mount("/", StaticFiles(directory=str(self.publisher.dir), html=True)),
         ], lifespan=self.lifespan)

@@ -108,8 +108,9 @@ class Ingest:
             if not fut.done():
                 fut.set_result(verdict)
         del self.refusals[RECENT_REFUSALS:]
-        self.last_update = at
-        self.on_commit()
+        if any(e.type != "result_duplicate" for e in entries):  # something to publish
+            self.last_update = at
+            self.on_commit()
 
     def _decide(self, up: Upload, at: float, tentative: dict) -> tuple[Verdict, Entry]:
         if up.verdict is not None:

@@ -7,14 +7,17 @@ for the nation and every district (``Type`` ``total``); for a party-list contest
 every district whose stations have all reported (``Type`` ``seats``); over/undervotes per unit
 in ``OtherCounts``; ballots cast per unit in ``BallotCounts``. ``Status`` is
 ``unofficial-partial`` until every station has reported, then ``unofficial-complete``.
-The per-station file is the unit's own (``device.results.nist.election_results``).
+Built from the published documents (national and every district's), so it can be written in a
+worker thread while results keep arriving. The per-station file is the unit's own
+(``device.results.nist.election_results``).
 """
 from __future__ import annotations
 
 from typing import Any
 
 from device.results.nist import VERSION, _counts, _party_of, _text, iso_time, party_ids, selection_id
-from central.tally import COMPLETE, CentralTally
+from device.election.definition import Election
+from central.tally import COMPLETE
 
 NATION = "ru-nation"
 
@@ -27,22 +30,23 @@ def _province_ru(p: str) -> str:
     return "ru-province-" + "".join(ch if ch.isalnum() else "-" for ch in p.lower())
 
 
-def national_results(tally: CentralTally, generated_at: float) -> dict[str, Any]:
-    e = tally.election
-    nat = tally.national_doc()
-    units: list[tuple[str, Any]] = [(NATION, tally.nation)] + \
-        [(_district_ru(d), tally.districts[d]) for d in e.districts]
+def national_results(election: Election, nat: dict[str, Any], districts: dict[str, dict[str, Any]],
+                     generated_at: float) -> dict[str, Any]:
+    """From the published documents: the national one and every district's (``central.tally``)."""
+    e = election
+    province_of = {d: doc["province"] for d, doc in districts.items() if doc.get("province")}
+    units = [(NATION, nat)] + [(_district_ru(d), districts[d]) for d in e.districts]
     gp = [{"@type": "ElectionResults.ReportingUnit", "@id": NATION, "Type": "country",
            "Name": _text(e.title), "SubUnitsReported": nat["stations_reporting"],
            "TotalSubUnits": nat["stations_total"],
-           "ComposingGpUnitIds": sorted({_province_ru(p) for p in tally.province_of.values()})
+           "ComposingGpUnitIds": sorted({_province_ru(p) for p in province_of.values()})
            or [_district_ru(d) for d in e.districts]}]
-    for p in tally.provinces:
-        gp.append({"@type": "ElectionResults.ReportingUnit", "@id": _province_ru(p), "Type": "state",
-                   "Name": _text(p), "ComposingGpUnitIds": [_district_ru(d) for d, pp in
-                                                            tally.province_of.items() if pp == p]})
-    docs = {d: tally.district_doc(d) for d in e.districts}
-    for d, doc in docs.items():
+    for p in nat["provinces"]:
+        gp.append({"@type": "ElectionResults.ReportingUnit", "@id": _province_ru(p["name"]), "Type": "state",
+                   "Name": _text(p["name"]), "ComposingGpUnitIds": [
+                       _district_ru(d) for d, pp in province_of.items() if pp == p["name"]]})
+    for d in e.districts:
+        doc = districts[d]
         ru = {"@type": "ElectionResults.ReportingUnit", "@id": _district_ru(d), "Type": "other",
               "OtherType": "district", "Name": _text(e.districts[d].name),
               "SubUnitsReported": doc["stations_reporting"], "TotalSubUnits": doc["stations_total"],
@@ -54,12 +58,12 @@ def national_results(tally: CentralTally, generated_at: float) -> dict[str, Any]
     for c in e.contests.values():
         sels = []
         for ch in c.choices:
-            counts = [vc for ru, res in units if c.id in res.contests
-                      for vc in _counts(ru, res.contests[c.id].votes.get(ch.id, 0))]
+            counts = [vc for ru, doc in units if c.id in doc["contests"]
+                      for vc in _counts(ru, doc["contests"][c.id]["votes"].get(ch.id, 0))]
             if c.kind == "party-list":
-                for d, doc in docs.items():
-                    seats = doc["contests"].get(c.id, {}).get("seats")
-                    if doc["status"] == COMPLETE and seats is not None:
+                for d in e.districts:
+                    seats = districts[d]["contests"].get(c.id, {}).get("seats")
+                    if districts[d]["status"] == COMPLETE and seats is not None:
                         counts.append({"@type": "ElectionResults.VoteCounts", "GpUnitId": _district_ru(d),
                                        "Type": "seats", "Count": seats.get(_party_of(ch), 0)})
                 sels.append({"@type": "ElectionResults.PartySelection", "@id": selection_id(c.id, ch.id),
@@ -69,8 +73,9 @@ def national_results(tally: CentralTally, generated_at: float) -> dict[str, Any]
                              "@id": selection_id(c.id, ch.id), "CandidateIds": [f"cand-{c.id}--{ch.id}"],
                              "VoteCounts": counts})
         other = [{"@type": "ElectionResults.OtherCounts", "GpUnitId": ru,
-                  "Overvotes": res.contests[c.id].overvotes, "Undervotes": res.contests[c.id].undervotes}
-                 for ru, res in units if c.id in res.contests]
+                  "Overvotes": doc["contests"][c.id]["overvotes"],
+                  "Undervotes": doc["contests"][c.id]["undervotes"]}
+                 for ru, doc in units if c.id in doc["contests"]]
         base = {"@id": c.id, "Name": c.title, "ElectionDistrictId": NATION, "OtherCounts": other,
                 "ContestSelection": sels}
         if c.kind == "party-list":
@@ -82,7 +87,7 @@ def national_results(tally: CentralTally, generated_at: float) -> dict[str, Any]
                    "BallotName": _text(ch.name), **({"PartyId": ch.party} if ch.party else {})}
                   for c in e.contests.values() if c.kind != "party-list" for ch in c.choices]
     ballots = [{"@type": "ElectionResults.BallotCounts", "GpUnitId": ru, "Type": "total",
-                "BallotsCast": res.ballots_cast} for ru, res in units]
+                "BallotsCast": doc["ballots_cast"]} for ru, doc in units]
     return {
         "@type": "ElectionResults.ElectionReport", "Format": "summary-contest",
         "GeneratedDate": iso_time(generated_at), "Issuer": "ballotbox central tally",

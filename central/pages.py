@@ -12,11 +12,19 @@ printed tape, the signed message and downloads, ``conflicts`` and ``refusals``.
 """
 from __future__ import annotations
 
+import csv
 import datetime as dt
-import json
-from html import escape
+import io
+from functools import lru_cache
+from html import escape as _escape
 from typing import Any
 from urllib.parse import quote
+
+import orjson
+
+
+escape = lru_cache(maxsize=1 << 16)(_escape)  # names repeat on every station's page
+FIGURES = ("ballots_counted", "undervotes", "overvotes", "blank", "invalid")
 
 
 def slug(ident: str) -> str:
@@ -157,7 +165,7 @@ def district_page(doc: dict, meta: dict) -> str:
 
 
 def _script_json(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False).replace("<", "\\u003c")
+    return orjson.dumps(obj).decode("utf-8").replace("<", "\\u003c")
 
 
 def station_page(doc: dict, meta: dict) -> str:
@@ -180,7 +188,7 @@ def station_page(doc: dict, meta: dict) -> str:
             f'<p class="signature-check" data-unit="{i}">Signature: <output id="sig-{i}">'
             f'not checked (needs JavaScript)</output> <button type="button" data-verify="{i}">Check again</button></p>'
             f'<details><summary>The signed message</summary><pre id="signed-text-{i}">'
-            f'{e(json.dumps(u["signed"], indent=1, ensure_ascii=False))}</pre></details>'
+            f'{e(orjson.dumps(u["signed"], option=orjson.OPT_INDENT_2).decode("utf-8"))}</pre></details>'
             f'<script type="application/json" id="signed-{i}">{_script_json(u["signed"])}</script></section>')
     body.append(f'<p class="downloads">Downloads: <a href="{s}.json">JSON</a> · <a href="{s}.csv">CSV</a> · '
                 f'<a href="../api/stations/{s}.json">signed message</a></p>')
@@ -190,19 +198,14 @@ def station_page(doc: dict, meta: dict) -> str:
 
 def station_csv(doc: dict) -> str:
     """The station's figures as CSV: contest, line (a choice or a figure), name, count."""
-    lines = ["contest,line,name,count"]
-
-    def cell(x: Any) -> str:
-        x = str(x)
-        return '"' + x.replace('"', '""') + '"' if any(ch in x for ch in ',"\n') else x
-
-    lines.append(f"*,ballots_cast,Ballots cast,{doc['ballots_cast']}")
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(("contest", "line", "name", "count"))
+    w.writerow(("*", "ballots_cast", "Ballots cast", doc["ballots_cast"]))
     for cid, c in doc["contests"].items():
-        for ch in c["choices"]:
-            lines.append(",".join(cell(x) for x in (cid, ch["id"], ch["name"], ch["votes"])))
-        for key in ("ballots_counted", "undervotes", "overvotes", "blank", "invalid"):
-            lines.append(",".join(cell(x) for x in (cid, key, key.replace("_", " "), c[key])))
-    return "\n".join(lines) + "\n"
+        w.writerows((cid, ch["id"], ch["name"], ch["votes"]) for ch in c["choices"])
+        w.writerows((cid, key, key.replace("_", " "), c[key]) for key in FIGURES)
+    return buf.getvalue()
 
 
 def list_page(title: str, kind: str, rows: list[dict], meta: dict, total: int) -> str:

@@ -1,8 +1,8 @@
 """The static results site: versioned JSON and HTML regenerated in batches, servable by anything.
 
 ``Publisher.publish()`` writes, for what changed since the last version (never the whole country
-per upload): each changed station (``stations/ID.html``, ``.json``, ``.csv`` and
-``api/stations/ID.json`` = the accepted signed message), each changed district
+per upload): each changed station (``stations/ID.html``, ``.json`` — which holds the accepted
+signed message(s) — and ``.csv``), each changed district
 (``districts/ID.html``, ``.json``), the nation (``index.html``, ``index.json``), the public
 lists (``conflicts.*``, ``refusals.*``), the national NIST SP 1500-100 file
 (``nist/results.json``, at most every ``nist_interval`` seconds, and always once the count is
@@ -10,8 +10,8 @@ complete) and last ``version.json`` (``{"version", "updated_at", ...}``), which 
 Every file is written to a temporary name and renamed, so a static server never serves half
 a file; every JSON document carries the version it belongs to.
 
-In the service, ``run()`` waits for the ingest's signal and publishes; uploads that arrive
-while a version is being written go into the next one (batching comes from that).
+In the service, ``run()`` waits for the ingest's signal and publishes at most one version per
+``min_interval`` seconds; uploads that arrive meanwhile go into the next one (batching).
 """
 from __future__ import annotations
 
@@ -47,14 +47,15 @@ def dump(doc: Any) -> bytes:
 
 class Publisher:
     def __init__(self, tally: CentralTally, ingest, public_dir: Path, clock: Callable[[], float],
-                 nist_interval: float = 5.0):
+                 nist_interval: float = 5.0, min_interval: float = 0.5):
         self.tally, self.ingest, self.dir, self.clock = tally, ingest, Path(public_dir), clock
-        self.nist_interval = nist_interval
+        self.nist_interval, self.min_interval = nist_interval, min_interval
         self.version = 0
         self.regenerated = {"stations": 0, "districts": 0, "versions": 0}
         self._nist_at: float | None = None
+        self._district_docs: dict[str, dict] = {}
         self._event: asyncio.Event | None = None
-        for sub in ("stations", "districts", "api/stations", "nist"):
+        for sub in ("stations", "districts", "nist"):
             (self.dir / sub).mkdir(parents=True, exist_ok=True)
         for name in STATIC_FILES:
             with resources.as_file(resources.files("central") / "static" / name) as src:
@@ -76,52 +77,58 @@ class Publisher:
         if everything:
             stations |= set(self.tally.stations)
             districts |= set(self.tally.election.districts)
-        jobs = self.build(stations, districts)
-        self.write(jobs)
+        self.write(self.render(self.snapshot(stations, districts)))
         return self.version
 
-    def build(self, stations: set[str], districts: set[str]) -> list[tuple[str, Any]]:
-        """The documents of the next version, as (relative path, bytes or str) pairs."""
+    def snapshot(self, stations: set[str], districts: set[str]) -> dict[str, Any]:
+        """The documents of the next version (plain data, safe to render in another thread)."""
         self.version += 1
         ing = self.ingest
         at = ing.last_update if ing.last_update is not None else float(self.clock())
-        meta = {"version": self.version, "updated_at": at, "conflicts": len(ing.conflicts),
-                "refusals": ing.refusal_count}
         stamp = {"version": self.version, "updated_at": at}
-        jobs: list[tuple[str, Any]] = []
-        for sid in sorted(stations):
-            doc = {**self.tally.station_doc(sid), **stamp}
-            s = pages.slug(sid)
-            jobs += [(f"stations/{s}.json", dump(doc)), (f"stations/{s}.html", pages.station_page(doc, meta)),
-                     (f"stations/{s}.csv", pages.station_csv(doc))]
-            signed = [u["signed"] for u in doc["units"]]
-            jobs.append((f"api/stations/{s}.json", dump(signed[0] if len(signed) == 1 else {"results": signed})))
-        for d in sorted(districts):
-            doc = {**self.tally.district_doc(d), **stamp}
-            s = pages.slug(d)
-            jobs += [(f"districts/{s}.json", dump(doc)), (f"districts/{s}.html", pages.district_page(doc, meta))]
+        for d in districts:
+            self._district_docs[d] = {**self.tally.district_doc(d), **stamp}
         nat = {**self.tally.national_doc(), **stamp, "conflicts": len(ing.conflicts),
                "refusals": ing.refusal_count, "service": self.tally.served.to_json()}
-        jobs += [("index.json", dump(nat)), ("index.html", pages.national_page(nat, meta))]
-        conflicts = [{k: v for k, v in c.items() if k != "signed"} | {"code": "conflict"}
-                     for c in ing.conflicts]
-        jobs += [("conflicts.json", dump({**stamp, "conflicts": [
-                     {k: v for k, v in c.items()} for c in ing.conflicts]})),
-                 ("conflicts.html", pages.list_page("Conflicting results (not counted)", "conflicts",
-                                                    conflicts, meta, len(conflicts))),
-                 ("refusals.json", dump({**stamp, "total": ing.refusal_count, "latest": ing.refusals})),
-                 ("refusals.html", pages.list_page("Refused uploads", "refusals", ing.refusals, meta,
-                                                   ing.refusal_count))]
         now = time.monotonic()
-        if nat["status"] == COMPLETE or self._nist_at is None or now - self._nist_at >= self.nist_interval:
+        nist = nat["status"] == COMPLETE or self._nist_at is None or now - self._nist_at >= self.nist_interval
+        if nist:
             self._nist_at = now
-            jobs.append(("nist/results.json", dump(national_results(self.tally, at))))
-        version = {**stamp, "stations_reporting": nat["stations_reporting"],
-                   "stations_total": nat["stations_total"], "status": nat["status"]}
-        jobs.append(("version.json", dump(version)))  # last: pages see a version once it is whole
         self.regenerated["stations"] += len(stations)
         self.regenerated["districts"] += len(districts)
         self.regenerated["versions"] += 1
+        return {"stamp": stamp, "national": nat,
+                "meta": {**stamp, "conflicts": len(ing.conflicts), "refusals": ing.refusal_count},
+                "stations": [{**self.tally.station_doc(sid), **stamp} for sid in sorted(stations)],
+                "districts": [self._district_docs[d] for d in sorted(districts)],
+                "all_districts": dict(self._district_docs) if nist else None,
+                "conflicts": list(ing.conflicts), "refusals": list(ing.refusals),
+                "refusal_count": ing.refusal_count}
+
+    def render(self, snap: dict[str, Any]) -> list[tuple[str, Any]]:
+        """(relative path, bytes or text) of every file of a snapshot; ``version.json`` last."""
+        stamp, meta, nat = snap["stamp"], snap["meta"], snap["national"]
+        jobs: list[tuple[str, Any]] = []
+        for doc in snap["stations"]:
+            s = pages.slug(doc["id"])
+            jobs += [(f"stations/{s}.json", dump(doc)), (f"stations/{s}.html", pages.station_page(doc, meta)),
+                     (f"stations/{s}.csv", pages.station_csv(doc))]
+        for doc in snap["districts"]:
+            s = pages.slug(doc["id"])
+            jobs += [(f"districts/{s}.json", dump(doc)), (f"districts/{s}.html", pages.district_page(doc, meta))]
+        jobs += [("index.json", dump(nat)), ("index.html", pages.national_page(nat, meta))]
+        listed = [{k: v for k, v in c.items() if k != "signed"} | {"code": "conflict"} for c in snap["conflicts"]]
+        jobs += [("conflicts.json", dump({**stamp, "conflicts": snap["conflicts"]})),
+                 ("conflicts.html", pages.list_page("Conflicting results (not counted)", "conflicts",
+                                                    listed, meta, len(listed))),
+                 ("refusals.json", dump({**stamp, "total": snap["refusal_count"], "latest": snap["refusals"]})),
+                 ("refusals.html", pages.list_page("Refused uploads", "refusals", snap["refusals"], meta,
+                                                   snap["refusal_count"]))]
+        if snap["all_districts"] is not None:
+            jobs.append(("nist/results.json", dump(national_results(
+                self.tally.election, nat, snap["all_districts"], stamp["updated_at"]))))
+        jobs.append(("version.json", dump({**stamp, "stations_reporting": nat["stations_reporting"],
+                                           "stations_total": nat["stations_total"], "status": nat["status"]})))
         return jobs
 
     def write(self, jobs: list[tuple[str, Any]]) -> None:
@@ -135,10 +142,16 @@ class Publisher:
             self._event.set()
 
     async def run(self) -> None:
+        """Publish after each change, at most one version per ``min_interval`` seconds: the
+        snapshot is taken here (the event loop owns the tally), rendering and writing happen in
+        a worker thread while uploads go on."""
         self._event = asyncio.Event()
         while True:
             await self._event.wait()
+            started = time.monotonic()
             self._event.clear()
-            stations, districts = self.tally.take_dirty()
-            jobs = self.build(stations, districts)
-            await asyncio.to_thread(self.write, jobs)
+            snap = self.snapshot(*self.tally.take_dirty())
+            await asyncio.to_thread(lambda: self.write(self.render(snap)))
+            rest = self.min_interval - (time.monotonic() - started)
+            if rest > 0:
+                await asyncio.sleep(rest)

@@ -68,7 +68,17 @@ class CentralTally:
         self.provinces: dict[str, Results] = {p: Results(e, f"province:{p}", None)
                                               for p in sorted(set(self.province_of.values()))}
         self.nation = Results(e, "national", None)
-        self.reporting: dict[str, int] = defaultdict(int)  # district -> stations reporting
+        # per scope ("national", "district:ID", "province:NAME"): stations and voters, all and
+        # reporting, kept as running counts (the nation has 23,602 stations: no rescans)
+        reg = served.registered
+        self.total_stations: dict[str, int] = defaultdict(int)
+        self.total_registered: dict[str, int] = defaultdict(int)
+        self.reporting_stations: dict[str, int] = defaultdict(int)
+        self.reporting_registered: dict[str, int] = defaultdict(int)
+        for s in e.stations.values():
+            for key in self._scopes(s.id):
+                self.total_stations[key] += 1
+                self.total_registered[key] += reg.get(s.id, 0)
         self.dirty_stations: set[str] = set()
         self.dirty_districts: set[str] = set()
         self._district_outcomes: dict[str, dict] = {}
@@ -90,7 +100,9 @@ class CentralTally:
         district = self.election.stations[sid].district
         if sid not in self.stations:
             self.stations[sid] = self._empty(f"station:{sid}", district, [sid])
-            self.reporting[district] += 1
+            for key in self._scopes(sid):
+                self.reporting_stations[key] += 1
+                self.reporting_registered[key] += self.served.registered.get(sid, 0)
         self.units[sid][slot["unit_key"]] = slot
         self.stations[sid].merge(r)
         self.districts[district].merge(r)
@@ -113,21 +125,22 @@ class CentralTally:
 
     # --- figures ----------------------------------------------------------------------------
 
-    def _registered(self, stations) -> tuple[int | None, int | None]:
-        reg = self.served.registered
-        if not reg:
-            return None, None
-        total = sum(reg.get(s, 0) for s in stations)
-        reporting = sum(reg.get(s, 0) for s in stations if s in self.stations)
-        return total, reporting
+    def _scopes(self, sid: str) -> list[str]:
+        district = self.election.stations[sid].district
+        keys = ["national", f"district:{district}"]
+        if district in self.province_of:
+            keys.append(f"province:{self.province_of[district]}")
+        return keys
 
-    def _scope_figures(self, results: Results, stations: list[str]) -> dict[str, Any]:
-        n_rep = sum(1 for s in stations if s in self.stations)
-        total_reg, rep_reg = self._registered(stations)
-        return {"stations_total": len(stations), "stations_reporting": n_rep,
-                "reporting_pct": _pct(n_rep, len(stations)),
-                "status": COMPLETE if n_rep == len(stations) else PARTIAL,
-                "ballots_cast": results.ballots_cast, "registered": total_reg,
+    def _scope_figures(self, results: Results, key: str) -> dict[str, Any]:
+        n_rep, n_all = self.reporting_stations[key], self.total_stations[key]
+        known = bool(self.served.registered)
+        rep_reg = self.reporting_registered[key] if known else None
+        return {"stations_total": n_all, "stations_reporting": n_rep,
+                "reporting_pct": _pct(n_rep, n_all),
+                "status": COMPLETE if n_rep == n_all else PARTIAL,
+                "ballots_cast": results.ballots_cast,
+                "registered": self.total_registered[key] if known else None,
                 "registered_reporting": rep_reg,
                 "turnout_pct": _pct(results.ballots_cast, rep_reg) if rep_reg else None}
 
@@ -169,28 +182,28 @@ class CentralTally:
                 "contests": self._contests(results, outcomes=False), "units": units}
 
     def district_doc(self, district: str) -> dict[str, Any]:
-        stations = self.district_stations[district]
-        fig = self._scope_figures(self.districts[district], stations)
-        contests = self.district_outcome(district) if fig["stations_reporting"] else \
-            self._contests(self.districts[district], outcomes=False)
-        seats_status = "final" if fig["status"] == COMPLETE else "provisional"
-        for c in contests.values():
-            if c.get("seats") is not None:
-                c["seats_status"] = seats_status
+        fig = self._scope_figures(self.districts[district], f"district:{district}")
+        if fig["stations_reporting"]:
+            status = "final" if fig["status"] == COMPLETE else "provisional"
+            contests = {cid: (dict(c, seats_status=status) if c.get("seats") is not None else c)
+                        for cid, c in self.district_outcome(district).items()}
+        else:
+            contests = self._contests(self.districts[district], outcomes=False)
         return {"kind": "district", "id": district, "name": self.election.districts[district].name,
                 "province": self.province_of.get(district), **fig, "contests": contests,
                 "stations": [{"id": s, "name": self.election.stations[s].name,
                               "reported": s in self.stations,
                               "ballots_cast": self.stations[s].ballots_cast if s in self.stations else None}
-                             for s in stations]}
+                             for s in self.district_stations[district]]}
 
     def national_seats(self) -> dict[str, dict[str, dict[str, int]]]:
         """contest -> {"final": {party: seats}, "provisional": {...}} summed over districts."""
         out: dict[str, dict[str, dict[str, int]]] = {}
         for d in self.election.districts:
-            if not self.reporting.get(d):
+            key = f"district:{d}"
+            if not self.reporting_stations[key]:
                 continue
-            complete = self.reporting[d] == len(self.district_stations[d])
+            complete = self.reporting_stations[key] == self.total_stations[key]
             for cid, c in self.district_outcome(d).items():
                 if not c.get("seats"):
                     continue
@@ -203,20 +216,18 @@ class CentralTally:
 
     def national_doc(self) -> dict[str, Any]:
         e = self.election
-        fig = self._scope_figures(self.nation, list(e.stations))
+        fig = self._scope_figures(self.nation, "national")
         contests = self._contests(self.nation)
         for cid, seats in self.national_seats().items():
             if cid in contests:
                 contests[cid]["seats_final"] = dict(sorted(seats["final"].items()))
                 contests[cid]["seats_provisional"] = dict(sorted(seats["provisional"].items()))
-        provinces = []
-        for p, res in self.provinces.items():
-            ds = [d for d, pp in self.province_of.items() if pp == p]
-            provinces.append({"name": p, **self._scope_figures(
-                res, [s for d in ds for s in self.district_stations[d]])})
+        provinces = [{"name": p, **self._scope_figures(res, f"province:{p}")}
+                     for p, res in self.provinces.items()]
         districts = []
         for d in e.districts:
-            n, total = self.reporting.get(d, 0), len(self.district_stations[d])
+            key = f"district:{d}"
+            n, total = self.reporting_stations[key], self.total_stations[key]
             districts.append({"id": d, "name": e.districts[d].name, "province": self.province_of.get(d),
                               "stations_total": total, "stations_reporting": n,
                               "status": COMPLETE if n == total else PARTIAL,

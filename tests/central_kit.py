@@ -28,7 +28,8 @@ def served_for(election: Election, seed: int, mode: str = "test", package_mode: 
 def running_service(served: ServedElection, tmp: Path, clock=time.time):
     """Yield (base URL, service) of a central tally on 127.0.0.1, stopped on exit."""
     store = SqliteCentralStore(tmp / "central.db", durability="simulation")
-    service = CentralService(served, store, tmp / "public", clock=clock, nist_interval=0.0)
+    service = CentralService(served, store, tmp / "public", clock=clock, nist_interval=0.0,
+                             publish_interval=0.0)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
