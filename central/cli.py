@@ -81,5 +81,6 @@ def run_serve(args: argparse.Namespace) -> int:
     print(f"central tally: {s.election.title} ({s.mode} mode, {len(s.election.stations)} stations, "
           f"{len(s.keys)} unit keys); results site in {service.publisher.dir}; "
           f"listening on http://{host}:{port}/", file=sys.stderr)
-    uvicorn.run(service.app(), host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(service.app(), host=host, port=port, log_level="warning", access_log=False,
+                timeout_keep_alive=30)
     return 0
