@@ -4,7 +4,8 @@
 own process on a free loopback port; stations are uploaded one by one. The national page shows
 the aggregated figures and updates itself after a new upload; a conflict is flagged; the
 station page verifies the unit's signature with WebCrypto (and a tampered message fails).
-Screenshots go to ``docs/central/``.
+Screenshots go to the test's temporary folder, and to ``docs/central/`` (committed) when
+``BALLOTBOX_SCREENSHOTS=1`` is set — so an ordinary test run leaves the work tree clean.
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ playwright = pytest.importorskip("playwright.sync_api")
 CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", "--no-first-run"]
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "central"
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "central"
 SEED = 23
 
 
@@ -67,8 +68,9 @@ def central(tmp_path_factory):
 
 
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (make install)")
-def test_results_site_in_a_real_browser(central):
+def test_results_site_in_a_real_browser(central, tmp_path):
     url = central
+    DOCS = DOCS_SCREENSHOTS if os.environ.get("BALLOTBOX_SCREENSHOTS") == "1" else tmp_path
     election = load_election("cambodia-2022")
     messages = {sid: synthetic_signed(election, SEED, sid) for sid in election.stations}
     order = list(messages)
