@@ -1,0 +1,1 @@
+"""National elections through the real firmware (see runner.py)."""

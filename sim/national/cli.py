@@ -1,0 +1,175 @@
+"""``ballotbox sim national``: a whole national election through the real firmware, for QA.
+
+Every station day runs through the real ``StationController`` (logical fidelity, journaled,
+in-memory store) on a process pool (default), in this process (``--workers 1``) or on a Dask
+cluster (``--scheduler tcp://HOST:8786`` or ``--dask-local N``); results are added up into
+districts (seats once a district is complete), provinces and the nation and compared with the
+simulated voters' intent at every level. A progress bar shows stations done, ballots/s and
+time left; Ctrl-C stops cleanly and says how far the run got. ``--json`` prints the national
+document without the per-district detail (same seed, same bytes, whatever the executor);
+``--out DIR`` writes the full document, NIST SP 1500-100 results, per-station results and the
+QA report. Exit status: 0 when everything matches intent and nothing was lost, 1 when not (or
+when interrupted), 2 for bad input.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from device.cli.main import UserError
+
+DEFAULT_FAULTS = "none"
+
+
+def register(subparsers) -> None:
+    from sim.national.generator import spec_names
+
+    p = subparsers.add_parser(
+        "national", help="simulate a whole national election through the real controller",
+        description="Run every polling station of a generated national election through the real "
+                    "station controller, aggregate as the election authority does, and check the "
+                    "result against what the simulated voters meant. The same seed gives the same "
+                    "JSON on any executor.")
+    p.add_argument("--election", required=True, help=f"national election ({', '.join(spec_names())})")
+    p.add_argument("--seed", type=int, default=1, help="seed of the whole run (default 1)")
+    sel = p.add_mutually_exclusive_group()
+    sel.add_argument("--stations", type=int, help="run only the first N stations")
+    sel.add_argument("--sample", type=float, help="run a seeded sample of this fraction of the districts")
+    ex = p.add_mutually_exclusive_group()
+    ex.add_argument("--workers", type=int, help="local worker processes (default: the CPUs; 1 = this process)")
+    ex.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    ex.add_argument("--dask-local", type=int, metavar="N", help="start a local Dask cluster of N workers")
+    p.add_argument("--faults", default=DEFAULT_FAULTS,
+                   help="fault profile: none, typical, harsh, test (sim/national/fault_profiles.json)")
+    p.add_argument("--out", help="write national.json, NIST results, per-station results and the QA report here")
+    p.add_argument("--json", action="store_true", help="print one JSON object (no per-district detail)")
+    p.set_defaults(func=run_national_command)
+
+
+def _fail(args: argparse.Namespace, message: str) -> int:
+    if args.json:
+        print(json.dumps({"error": message}))
+        return 2
+    raise UserError(message)
+
+
+def run_national_command(args: argparse.Namespace) -> int:
+    from sim.national.executors import make_executor
+    from sim.national.generator import NationalSpecError, national_election
+    from sim.national.runner import NationalRunError, run_national, select_stations
+    from sim.national.station_run import fault_profiles
+
+    try:
+        national = national_election(args.election)
+        if args.faults not in fault_profiles():
+            raise NationalRunError(f"unknown fault profile {args.faults!r} "
+                                   f"(profiles: {', '.join(fault_profiles())})")
+        if args.workers is not None and args.workers < 1:
+            raise NationalRunError("--workers must be at least 1")
+        if args.dask_local is not None and args.dask_local < 1:
+            raise NationalRunError("--dask-local must be at least 1")
+        if args.scheduler is not None and not args.scheduler.startswith(("tcp://", "tls://", "inproc://", "ucx://")):
+            raise NationalRunError(f"--scheduler must be an address like tcp://HOST:8786 (got {args.scheduler!r})")
+        total = len(select_stations(national, args.seed, args.stations, args.sample))
+        if args.out:
+            out = Path(args.out)
+            if out.exists() and not out.is_dir():
+                raise NationalRunError(f"--out {args.out!r} exists and is not a folder")
+    except (NationalSpecError, NationalRunError) as exc:
+        return _fail(args, str(exc))
+    try:
+        executor = make_executor(args.workers, args.scheduler, args.dask_local)
+    except OSError as exc:
+        return _fail(args, f"cannot reach the Dask scheduler {args.scheduler}: {exc}")
+    run = _run_with_progress(national, args, executor, total)
+    doc = run.document
+    if args.out:
+        from sim.national.outputs import write_outputs
+        files = write_outputs(national, run, Path(args.out))
+    if args.json:
+        summary = {k: v for k, v in doc.items() if k != "districts"}
+        print(json.dumps(summary, indent=1, ensure_ascii=False, sort_keys=True))
+    else:
+        _print_human(national, run, files if args.out else None)
+    return 0 if doc["matches_intent"] and not run.interrupted else 1
+
+
+def _run_with_progress(national, args, executor, total: int):
+    from rich.console import Console
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                               TimeRemainingColumn)
+
+    from sim.national.runner import run_national
+
+    console = Console(stderr=True)
+    if not args.json:
+        console.print(f"[bold]{national.election.title}[/]: {total:,} of {len(national.registered):,} "
+                      f"stations, seed {args.seed}, faults {args.faults}, {executor.name} "
+                      f"({executor.workers} workers)")
+    with Progress(TextColumn("stations"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("left"),
+                  TimeRemainingColumn(), console=console, disable=args.json or not console.is_terminal) as bar:
+        task = bar.add_task("stations", total=total, rate="")
+        import time
+        t0 = time.perf_counter()
+
+        def progress(done: int, ballots: int) -> None:
+            rate = ballots / max(1e-9, time.perf_counter() - t0)
+            bar.update(task, completed=done, rate=f"{rate:,.0f} ballots/s")
+
+        run = run_national(national, args.seed, executor, stations=args.stations, sample=args.sample,
+                           faults=args.faults, on_progress=progress)
+    if run.interrupted:
+        print(f"ballotbox: interrupted after {run.tally.done:,} of {total:,} stations "
+              f"({run.tally.ballots:,} ballots) in {run.seconds:.1f} s; the results below cover those stations",
+              file=sys.stderr)
+    return run
+
+
+def _print_human(national, run, files) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    doc = run.document
+    console = Console()
+    n = doc["national"]
+    contest = national.election.contests[national.contest_id]
+    t = n["contests"][national.contest_id]
+    console.rule(f"{national.election.title} — seed {doc['seed']}")
+    console.print(f"stations {doc['selection']['stations']:,} of {doc['selection']['of_stations']:,}; "
+                  f"districts complete {doc['selection']['districts_complete']:,} of "
+                  f"{doc['selection']['of_districts']:,}; ballots {n['ballots_cast']:,}; "
+                  f"{run.seconds:.1f} s on {run.executor} ({run.workers} workers, {run.batches} batches); "
+                  f"{n['ballots_cast'] / max(run.seconds, 1e-9):,.0f} ballots/s")
+    table = Table(title=f"{contest.title}: simulated vs published", title_justify="left")
+    for col in ("choice", "votes", "published votes"):
+        table.add_column(col, justify="left" if col == "choice" else "right")
+    seats = doc["published"].get("seats")
+    if seats:
+        table.add_column("seats", justify="right")
+        table.add_column("published seats", justify="right")
+    for choice in sorted(contest.choices, key=lambda c: -t["votes"][c.id]):
+        pub = doc["published"]["votes"][choice.id]
+        row = [choice.name, f"{t['votes'][choice.id]:,}", f"{pub['published']:,}"]
+        if seats:
+            s = seats.get(choice.id, {"simulated": 0, "published": 0})
+            row += [f"{s['simulated']:,}", f"{s['published']:,}"]
+        table.add_row(*row)
+    console.print(table)
+    if t.get("winner") or t.get("runoff"):
+        console.print(f"winner over 50%: {t['winner']}" if t.get("winner") else f"runoff: {' and '.join(t['runoff'])}")
+    c = doc["checks"]
+    console.print(f"matches intent — stations {c['stations']['match']:,}/{c['stations']['run']:,}, "
+                  f"districts {c['districts']['match']:,}/{c['districts']['run']:,}, provinces "
+                  f"{c['provinces']['match']}/{c['provinces']['run']}, nation {c['national']}; "
+                  f"ballots lost {c['ballots_lost']}, double-counted {c['ballots_double_counted']}")
+    for err in c["stations"]["errors"][:5]:
+        console.print(f"[red]station error[/] {err}")
+    f = doc["fault_summary"]
+    if f["stations_by_fault"]:
+        console.print(f"faults: {f['stations_by_fault']}; reboots {f['reboots']}, jams {f['jams']}, "
+                      f"double feeds {f['double_feeds']}; ended: {f['cleared']} {f['power_on_paper']}")
+    if files:
+        console.print("files: " + ", ".join(f"{k} {v}" for k, v in files.items()))

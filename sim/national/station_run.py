@@ -1,0 +1,263 @@
+"""One station day of a national run: the real controller, journaled, with the station's faults.
+
+``run_station`` plans the day from the district's scenario (``sim/voters.py``), builds the
+peripherals for the station's fidelity, plays every visitor through the real
+``StationController`` on an in-memory store (``sim/station.py`` does the visiting), and returns
+a ``StationResult`` as plain data: the device's tally, the tally of what the voters meant, the
+reconciliation and the faults with how each ended. Everything in it except ``seconds`` follows
+from (seed, station), so a run is byte-identical on any executor.
+
+Faults (``fault_profiles.json``): which stations get them is decided per station by its own
+seeded generator. Jams and double feeds are raised by the scanner twin at the profile's rates
+and cleared by the simulated operator. A power cut kills the unit at a chosen journal write
+(``PowerCut`` is raised before the write, as a unit that loses power writes nothing more); the
+controller is then rebooted on the same store and the same peripherals, resolves the sheet in
+flight by its power-on rule, and the interrupted voter carries on: a recorded cast is counted,
+an authorised voter whose cast was not recorded feeds the sheet again, a voter not yet
+authorised starts again at the ID desk. Serial noise runs the station at full fidelity (real
+drivers over ptys) with the twins' ``noisy`` profile; power cuts are not combined with it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import random
+import time
+from dataclasses import replace
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from device.results.tally import Results
+from device.station.controller import StationController
+from device.store.journal import MemoryStore, StationStore
+from sim.national.generator import NationalElection
+from sim.station import (SimClock, StationDay, _streams, _truth, _visit, build_peripherals,
+                         make_paper)
+from device.results.tally import tally_station
+from sim.voters import Visitor, plan_station_day
+
+FAULT_KINDS = ("power_cut", "jams", "double_feeds", "serial_noise", "image")
+
+
+class PowerCut(BaseException):
+    """The unit lost power (raised by ``CuttableStore`` instead of a journal write)."""
+
+
+@lru_cache(maxsize=1)
+def fault_profiles() -> dict[str, dict]:
+    path = resources.files("sim.national") / "fault_profiles.json"
+    return json.loads(path.read_text(encoding="utf-8"))["profiles"]
+
+
+def station_seed(seed: int, station_id: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"{seed}|{station_id}".encode()).digest()[:8], "big")
+
+
+def station_faults(profile: dict, seed: int, station_id: str) -> dict[str, bool]:
+    rng = random.Random(f"{seed}|faults|{station_id}")
+    return {kind: rng.random() < profile.get(kind, 0.0) for kind in FAULT_KINDS}
+
+
+class CuttableStore(StationStore):
+    """A store that loses power before its n-th write (n in ``cuts``, counted from ``arm``)."""
+
+    def __init__(self, inner: StationStore):
+        self.inner = inner
+        self.writes = 0
+        self.cuts: list[int] = []
+        self.powered = True  # False while the unit boots after a cut: its writes are not counted
+
+    def arm(self, cuts: list[int]) -> None:
+        self.writes, self.cuts = 0, sorted(cuts)
+
+    def _tick(self) -> None:
+        if not self.powered:
+            return
+        self.writes += 1
+        if self.cuts and self.writes >= self.cuts[0]:
+            self.cuts.pop(0)
+            raise PowerCut(f"power cut before journal write {self.writes}")
+
+    def append_event(self, type_, data, at, *, durable=True):
+        self._tick()
+        return self.inner.append_event(type_, data, at, durable=durable)
+
+    def cast_ballot(self, cvr, event_data, at):
+        self._tick()
+        return self.inner.cast_ballot(cvr, event_data, at)
+
+    def events(self):
+        return self.inner.events()
+
+    def cast_vote_records(self):
+        return self.inner.cast_vote_records()
+
+    def __getattr__(self, name: str) -> Any:  # anything else a store offers
+        return getattr(self.inner, name)
+
+
+def run_station(national: NationalElection, station_id: str, seed: int, profile_name: str = "none") -> dict:
+    """Play one station day; return its ``StationResult`` (a JSON-ready dict)."""
+    t0 = time.perf_counter()
+    election = national.election
+    station = election.stations[station_id]
+    profile = fault_profiles()[profile_name]
+    faults = station_faults(profile, seed, station_id)
+    scenario = national.scenarios[station.district]
+    rates = {}
+    if faults["jams"]:
+        rates["jam_rate"] = profile["jam_rate"]
+    if faults["double_feeds"]:
+        rates["double_feed_rate"] = profile["double_feed_rate"]
+    if rates:
+        scenario = replace(scenario, rates={**scenario.rates, **rates})
+    fidelity = "full" if faults["serial_noise"] else "image" if faults["image"] else "logical"
+    sseed = station_seed(seed, station_id)
+    rngs = _streams(sseed)
+    roll, visitors = plan_station_day(election, station_id, national.registered[station_id], scenario,
+                                      rngs["plan"])
+    y, m, d = (int(x) for x in election.date.split("-"))
+    clock = SimClock(dt.datetime(y, m, d, 7, 0, tzinfo=dt.timezone.utc).timestamp())
+    paper = make_paper(fidelity, election)
+    peripherals = build_peripherals(fidelity, election, paper, rngs, clock, scenario,
+                                    "noisy" if fidelity == "full" else None)
+    store = CuttableStore(MemoryStore())
+
+    def boot() -> StationController:
+        return StationController(election, station_id, roll, store, scanner=peripherals.scanner,
+                                 camera=peripherals.camera, interpreter=paper.interpreter,
+                                 printer=peripherals.printer, clock=clock, rng=rngs["ids"])
+
+    reboots = 0
+    try:
+        day = StationDay(election, station_id, sseed, fidelity, national.registered[station_id], boot(),
+                         peripherals, visitors)
+        day.controller.open()
+        if faults["power_cut"] and fidelity != "full":
+            cut_rng = random.Random(f"{seed}|cuts|{station_id}")
+            writes = 5 * len(visitors)
+            store.arm([cut_rng.randrange(1, max(2, writes)) for _ in range(profile["cuts_per_station"])])
+        gap = 11 * 3600 / max(1, len(visitors))
+        style = station.ballot_style
+        for visitor in visitors:
+            clock.advance(rngs["clock"].expovariate(1 / gap))
+            reboots += _visit_through_power_cuts(day, visitor, style, paper, rngs["paper"], boot)
+        store.arm([])
+        day.controller.close()
+    finally:
+        peripherals.close()
+    return _result(national, day, store, faults, reboots, time.perf_counter() - t0)
+
+
+def _visit_through_power_cuts(day: StationDay, visitor: Visitor, style: str, paper, rng, boot) -> int:
+    """One visitor; after a power cut, reboot and let the visitor carry on. Returns reboots."""
+    reboots = 0
+    authorised_before = day.controller.counters.outstanding
+    cast_before = len(day.truth_cvrs)
+    current = visitor
+    while True:
+        try:
+            _visit(day, current, style, paper, rng)
+            return reboots
+        except PowerCut:
+            reboots += 1
+            day.controller = _reboot(day, boot)
+            recorded = len(day.controller.store.cast_vote_records())
+            if recorded > len(day.truth_cvrs):  # the cast was recorded before the power went
+                day.truth_cvrs.append(_truth(day, style, dict(current.marks)))
+                return reboots
+            if len(day.truth_cvrs) > cast_before:
+                return reboots
+            if day.controller.counters.outstanding > authorised_before:  # checked in, not cast
+                current = Visitor(visitor.kind, None, visitor.marks, visitor.voter_id, "ballot",
+                                  visitor.corrects)
+
+
+def _reboot(day: StationDay, boot) -> StationController:
+    scanner, world = day.peripherals.scanner, day.peripherals.world
+    if hasattr(scanner, "events"):
+        scanner.events.clear()  # the scanner's queued notices die with the power
+    if getattr(scanner, "entry", None) is not None:
+        scanner.entry = None  # a sheet not yet taken in: the voter still holds it
+    store = day.controller.store
+    store.powered = False
+    try:
+        controller = boot()
+    finally:
+        store.powered = True
+    world.take_returned_sheet()
+    if controller.ballot in ("jammed", "error"):  # the power-on rule could not finish: the operator does
+        world.operator_removes_jammed_sheet()
+        cleared = controller.clear_jam() if controller.ballot == "jammed" else controller.clear_fault()
+        world.operator_places_sheet(into_box=cleared.status == "placed_in_box")
+    if hasattr(scanner, "events"):
+        scanner.events.clear()
+    return controller
+
+
+def _contests_json(results: Results) -> dict:
+    results.check()
+    return {cid: t.to_json() for cid, t in results.contests.items()}
+
+
+def _result(national: NationalElection, day: StationDay, store: CuttableStore, faults: dict,
+            reboots: int, seconds: float) -> dict:
+    ctl = day.controller
+    election = national.election
+    device = ctl.results()
+    truth = tally_station(election, day.station_id, day.truth_cvrs)
+    world = day.peripherals.world
+    in_paper = world.sheets_in_box + world.sheets_in_invalid_compartment
+    recorded, intended = device.ballots_cast, truth.ballots_cast
+    fault_report = {"injected": sorted(k for k, v in faults.items() if v), "reboots": reboots}
+    if any(faults.values()):
+        fault_report.update(_fault_endings(store))
+    return {
+        "station": day.station_id, "district": election.stations[day.station_id].district,
+        "fidelity": day.fidelity, "registered": day.registered, "visitors": len(day.visitors),
+        "ballots_cast": recorded, "ballots_intended": intended, "ballots_in_paper": in_paper,
+        "lost": max(0, intended - recorded), "double_counted": max(0, recorded - intended),
+        "contests": _contests_json(device), "intent": _contests_json(truth),
+        "matches_intent": _contests_json(device) == _contests_json(truth) and recorded == intended,
+        "paper_matches_records": in_paper == recorded,
+        "polls": ctl.polls, "faults": fault_report, "seconds": round(seconds, 6),
+    }
+
+
+def _fault_endings(store: CuttableStore) -> dict:
+    """How each fault ended, read back from the journal."""
+    jams = {"jam": 0, "double_feed": 0}
+    cleared: dict[str, int] = {}
+    power_on: dict[str, int] = {}
+    for rec in store.events():
+        if rec.type == "jam":
+            kind = rec.data.get("kind", "jam")
+            jams[kind] = jams.get(kind, 0) + 1
+        elif rec.type in ("jam_cleared", "fault_cleared"):
+            key = f"{rec.type}:{rec.data.get('resolution')}"
+            cleared[key] = cleared.get(key, 0) + 1
+        elif rec.type == "power_on_paper_resolved":
+            key = str(rec.data.get("resolution"))
+            power_on[key] = power_on.get(key, 0) + 1
+    return {"jams": jams["jam"], "double_feeds": jams["double_feed"], "cleared": dict(sorted(cleared.items())),
+            "power_on_paper": dict(sorted(power_on.items()))}
+
+
+def run_batch(task: dict) -> list[dict]:
+    """The unit of work of every executor: a batch of stations of one national election."""
+    from sim.national.generator import national_election
+
+    national = national_election(task["election"])
+    if national.election.hash != task["election_hash"]:
+        raise RuntimeError(f"this worker generated election {national.election.hash[:16]}, the run "
+                           f"uses {task['election_hash'][:16]}: install the same ballotbox version")
+    out = []
+    for sid in task["stations"]:
+        try:
+            out.append(run_station(national, sid, task["seed"], task["faults"]))
+        except Exception as exc:  # one broken station must not sink the run: it is reported
+            out.append({"station": sid, "district": national.election.stations[sid].district,
+                        "error": f"{type(exc).__name__}: {exc}", "seconds": 0.0})
+    return out
