@@ -65,7 +65,7 @@ def select_stations(national: NationalElection, seed: int, stations: int | None 
 
 def make_batches(national: NationalElection, station_ids: list[str], workers: int) -> list[list[str]]:
     """Consecutive stations, cut at district boundaries, each batch <= ``size`` stations."""
-    size = max(20, min(MAX_BATCH, len(station_ids) // max(1, 8 * workers)))
+    size = max(1, min(MAX_BATCH, len(station_ids) // max(1, 8 * workers)))
     elections = national.election.stations
     batches: list[list[str]] = [[]]
     last = None
