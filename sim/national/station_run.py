@@ -19,7 +19,6 @@ drivers over ptys) with the twins' ``noisy`` profile; power cuts are not combine
 """
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import random
@@ -33,10 +32,10 @@ from device.results.tally import Results
 from device.station.controller import StationController
 from device.store.journal import MemoryStore, StationStore
 from sim.national.generator import NationalElection
-from sim.station import (SimClock, StationDay, _streams, _truth, _visit, build_peripherals,
-                         make_paper)
+from sim.station import (StationDay, _truth, build_station_day, operator_clears, pseudonym_key_for,
+                         visit)
 from device.results.tally import tally_station
-from sim.voters import Visitor, plan_station_day
+from sim.voters import Visitor
 
 FAULT_KINDS = ("power_cut", "jams", "double_feeds", "serial_noise", "image")
 
@@ -94,6 +93,9 @@ class CuttableStore(StationStore):
     def cast_vote_records(self):
         return self.inner.cast_vote_records()
 
+    def compact(self) -> None:
+        self.inner.compact()
+
     def __getattr__(self, name: str) -> Any:  # anything else a store offers
         return getattr(self.inner, name)
 
@@ -114,56 +116,42 @@ def run_station(national: NationalElection, station_id: str, seed: int, profile_
     if rates:
         scenario = replace(scenario, rates={**scenario.rates, **rates})
     fidelity = "full" if faults["serial_noise"] else "image" if faults["image"] else "logical"
-    sseed = station_seed(seed, station_id)
-    rngs = _streams(sseed)
-    roll, visitors = plan_station_day(election, station_id, national.registered[station_id], scenario,
-                                      rngs["plan"])
-    y, m, d = (int(x) for x in election.date.split("-"))
-    clock = SimClock(dt.datetime(y, m, d, 7, 0, tzinfo=dt.timezone.utc).timestamp())
-    paper = make_paper(fidelity, election)
-    peripherals = build_peripherals(fidelity, election, paper, rngs, clock, scenario,
-                                    "noisy" if fidelity == "full" else None)
     store = CuttableStore(MemoryStore())
-
-    def boot() -> StationController:
-        return StationController(election, station_id, roll, store, scanner=peripherals.scanner,
-                                 camera=peripherals.camera, interpreter=paper.interpreter,
-                                 printer=peripherals.printer, clock=clock, rng=rngs["ids"])
-
+    day = build_station_day(election, station_id, registered=national.registered[station_id],
+                            seed=station_seed(seed, station_id), scenario=scenario, fidelity=fidelity,
+                            store=store, profile="noisy" if fidelity == "full" else None)
     reboots = 0
     try:
-        day = StationDay(election, station_id, sseed, fidelity, national.registered[station_id], boot(),
-                         peripherals, visitors)
         day.controller.open()
         if faults["power_cut"] and fidelity != "full":
             cut_rng = random.Random(f"{seed}|cuts|{station_id}")
-            writes = 5 * len(visitors)
+            writes = 5 * len(day.visitors)
             store.arm([cut_rng.randrange(1, max(2, writes)) for _ in range(profile["cuts_per_station"])])
-        gap = 11 * 3600 / max(1, len(visitors))
-        style = station.ballot_style
-        for visitor in visitors:
-            clock.advance(rngs["clock"].expovariate(1 / gap))
-            reboots += _visit_through_power_cuts(day, visitor, style, paper, rngs["paper"], boot)
+        gap = 11 * 3600 / max(1, len(day.visitors))
+        for visitor in day.visitors:
+            day.clock.advance(day.rngs["clock"].expovariate(1 / gap))
+            reboots += _visit_through_power_cuts(day, visitor)
         store.arm([])
         day.controller.close()
     finally:
-        peripherals.close()
+        day.peripherals.close()
     return _result(national, day, store, faults, reboots, time.perf_counter() - t0)
 
 
-def _visit_through_power_cuts(day: StationDay, visitor: Visitor, style: str, paper, rng, boot) -> int:
+def _visit_through_power_cuts(day: StationDay, visitor: Visitor) -> int:
     """One visitor; after a power cut, reboot and let the visitor carry on. Returns reboots."""
     reboots = 0
     authorised_before = day.controller.counters.outstanding
     cast_before = len(day.truth_cvrs)
     current = visitor
+    style = day.election.stations[day.station_id].ballot_style
     while True:
         try:
-            _visit(day, current, style, paper, rng)
+            visit(day, current)
             return reboots
         except PowerCut:
             reboots += 1
-            day.controller = _reboot(day, boot)
+            _reboot(day)
             recorded = len(day.controller.store.cast_vote_records())
             if recorded > len(day.truth_cvrs):  # the cast was recorded before the power went
                 day.truth_cvrs.append(_truth(day, style, dict(current.marks)))
@@ -175,26 +163,28 @@ def _visit_through_power_cuts(day: StationDay, visitor: Visitor, style: str, pap
                                   visitor.corrects)
 
 
-def _reboot(day: StationDay, boot) -> StationController:
+def _reboot(day: StationDay) -> None:
+    """Power back: a new controller boots on the same store and peripherals."""
+    old = day.controller
     scanner, world = day.peripherals.scanner, day.peripherals.world
     if hasattr(scanner, "events"):
         scanner.events.clear()  # the scanner's queued notices die with the power
     if getattr(scanner, "entry", None) is not None:
         scanner.entry = None  # a sheet not yet taken in: the voter still holds it
-    store = day.controller.store
+    store = old.store
     store.powered = False
     try:
-        controller = boot()
+        day.controller = StationController(
+            day.election, day.station_id, old.roll, store, scanner=old.scanner, camera=old.camera,
+            interpreter=old.interpreter, printer=old.printer, clock=day.clock, rng=day.rngs["ids"],
+            pseudonym_key=pseudonym_key_for(day.seed), mode=old.mode)
+        world.take_returned_sheet()
+        if day.controller.ballot in ("jammed", "error"):  # the power-on rule could not finish
+            operator_clears(day)
     finally:
         store.powered = True
-    world.take_returned_sheet()
-    if controller.ballot in ("jammed", "error"):  # the power-on rule could not finish: the operator does
-        world.operator_removes_jammed_sheet()
-        cleared = controller.clear_jam() if controller.ballot == "jammed" else controller.clear_fault()
-        world.operator_places_sheet(into_box=cleared.status == "placed_in_box")
     if hasattr(scanner, "events"):
         scanner.events.clear()
-    return controller
 
 
 def _contests_json(results: Results) -> dict:
