@@ -9,6 +9,7 @@ turns it, with a seeded ``random.Random``, into the station's voter roll and the
 """
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import string
@@ -38,6 +39,8 @@ class Scenario:
     rates: dict[str, float]
     shares: dict[str, dict[str, float]]  # contest -> choice -> weight
     district_shares: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+    # (election hash, district, contest) -> (choices, cumulative weights): the draw of one mark
+    _draws: dict = field(default_factory=dict, compare=False, repr=False)
 
     def __getattr__(self, name: str) -> float:
         if name in DEFAULTS:
@@ -50,6 +53,19 @@ class Scenario:
         if not table:
             return {c: 1.0 for c in choices}
         return {c: float(table.get(c, 0.0)) for c in choices}
+
+    def draw_table(self, election: Election, district: str, contest_id: str) -> tuple[list[str], list[float]]:
+        """The choices and cumulative weights ``_weighted_sample`` draws one mark from (cached:
+        ``random.choices`` with these ``cum_weights`` draws exactly as with the weights)."""
+        key = (election.hash, district, contest_id)
+        table = self._draws.get(key)
+        if table is None:
+            weights = self.weights(election, district, contest_id)
+            ws = list(weights.values())
+            if sum(ws) <= 0:
+                ws = [1.0] * len(ws)
+            table = self._draws[key] = (list(weights), list(itertools.accumulate(ws)))
+        return table
 
 
 def parse_scenario(doc: object, election: Election, name: str = "scenario") -> Scenario:
@@ -113,8 +129,24 @@ class Visitor:
     corrects: bool = True  # takes a returned ballot back and fixes it
 
 
+_DOCUMENT_CHARS = string.ascii_uppercase + string.digits
+
+
 def _document_number(rng: random.Random) -> str:
-    return "".join(rng.choices(string.ascii_uppercase + string.digits, k=9))
+    return "".join(rng.choices(_DOCUMENT_CHARS, k=9))
+
+
+_STATION_INDEX: dict[str, tuple[tuple[str, ...], dict[str, int]]] = {}
+
+
+def _other_station(election: Election, station_id: str, i: int) -> str:
+    """``[s for s in election.stations if s != station_id][i]``, without building the list."""
+    index = _STATION_INDEX.get(election.hash)
+    if index is None:
+        ids = tuple(election.stations)
+        index = _STATION_INDEX[election.hash] = (ids, {s: n for n, s in enumerate(ids)})
+    ids, position = index
+    return ids[i] if i < position[station_id] else ids[i + 1]
 
 
 def choose_marks(election: Election, station_id: str, scenario: Scenario, rng: random.Random,
@@ -125,14 +157,17 @@ def choose_marks(election: Election, station_id: str, scenario: Scenario, rng: r
         return {c.id: () for c in contests}
     marks = {}
     for c in contests:
-        weights = scenario.weights(election, district, c.id)
         if allow_spoil and rng.random() < scenario.overvote_rate and c.vote_for < len(c.choices):
             k = c.vote_for + 1
         elif c.vote_for > 1 and rng.random() < scenario.undervote_rate:
             k = rng.randint(0, c.vote_for - 1)
         else:
             k = c.vote_for
-        marks[c.id] = _weighted_sample(weights, k, rng)
+        if k == 1:  # the common case, drawn from the cached table (same draw as _weighted_sample)
+            names, cum = scenario.draw_table(election, district, c.id)
+            marks[c.id] = (rng.choices(names, cum_weights=cum)[0],)
+        else:
+            marks[c.id] = _weighted_sample(scenario.weights(election, district, c.id), k, rng)
     return marks
 
 
@@ -156,12 +191,13 @@ def plan_station_day(election: Election, station_id: str, registered: int, scena
     if registered < 1:
         raise ScenarioError("a station needs at least one registered voter")
     voters = [Voter(f"{station_id}-V{i:06d}", _document_number(rng), station_id) for i in range(registered)]
-    others = [s for s in election.stations if s != station_id]
+    n_others = len(election.stations) - 1
     neighbours = []
-    if others:
+    if n_others:
         n_other = max(5, registered // 20)
-        neighbours = [Voter(f"{others[i % len(others)]}-W{i:06d}", _document_number(rng),
-                            others[i % len(others)]) for i in range(n_other)]
+        picks = [_other_station(election, station_id, i % n_others) for i in range(n_other)]
+        neighbours = [Voter(f"{other}-W{i:06d}", _document_number(rng), other)
+                      for i, other in enumerate(picks)]
     seen = set()
     for v in voters + neighbours:  # document numbers must be unique on the roll
         if v.document_number in seen:

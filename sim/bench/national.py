@@ -1,0 +1,112 @@
+"""Benchmark, section "national": a national election through the real firmware, per ballot.
+
+From one run it reports: the CPU time per ballot of whole station days of
+``cambodia-2022-national`` (check-in, journal hashing, tally, the voters' intent: everything a
+``ballotbox sim national`` worker does per station), the projected time of the national
+volume (7,394,427 ballots, 23,602 stations) on 2 cores, the floor — bare ``transitions``
+triggers x the transitions journaled per ballot + one record hash each — and the ratio to it,
+and the Dask speed-up from 1 to 2 workers on the same batches (``LocalCluster``,
+one thread per worker). ``--quick`` runs fewer stations. The whole country end to end is
+``ballotbox sim national --election cambodia-2022-national --seed 1 --workers 2``.
+"""
+from __future__ import annotations
+
+import time
+
+from device.station.machine import build_machines, region_of_trigger
+from device.store.journal import make_record
+from sim.national.generator import national_election
+
+NATIONAL_BALLOTS = 7_394_427
+NATIONAL_STATIONS = 23_602
+TARGET_SECONDS = 300
+CORES = 2
+
+
+def bare_trigger_seconds(n: int) -> float:
+    """CPU seconds of one ``transitions`` trigger on the station's machines, no callbacks."""
+
+    class Model:
+        pass
+
+    m = Model()
+    build_machines(m)
+    m.load_election(); m.open_polls(); m.start_checkin(); m.start_scanning()  # noqa: E702
+    t0 = time.process_time()
+    for _ in range(n):
+        m.authorise(); m.paper_detected(); m.ballot_read(); m.ballot_cast(); m.ballot_dropped()  # noqa: E702
+    return (time.process_time() - t0) / (5 * n)
+
+
+def record_hash_seconds(n: int) -> float:
+    t0 = time.process_time()
+    for i in range(n):
+        make_record(i, "authorise", 1654412400.5 + i, {"voter": "ab" * 16}, "cd" * 32)
+    return (time.process_time() - t0) / n
+
+
+def per_ballot(stations: list[str]) -> tuple[float, float, int, float]:
+    """CPU and wall seconds per ballot over whole station days, ballots, transitions per ballot."""
+    from sim.national.station_run import run_station
+    from sim.station import build_station_day
+
+    national = national_election("cambodia-2022-national")
+    run_station(national, stations[0], 0)  # warm-up
+    c0, w0 = time.process_time(), time.perf_counter()
+    ballots = sum(run_station(national, s, 1)["ballots_cast"] for s in stations)
+    cpu, wall = time.process_time() - c0, time.perf_counter() - w0
+    # transitions per ballot, counted in one station's journal
+    sid = stations[0]
+    day = build_station_day(national.election, sid, registered=national.registered[sid], seed=1,
+                            scenario=national.scenarios[national.election.stations[sid].district])
+    from sim.station import play_station_day
+    play_station_day(day)
+    transitions = set(region_of_trigger())
+    n_tr = sum(1 for r in day.controller.store.events() if r.type in transitions)
+    return cpu / ballots, wall / ballots, ballots, n_tr / max(1, day.controller.counters.cast)
+
+
+def dask_speedup(stations: list[str]) -> tuple[float, float]:
+    from sim.national.executors import DaskExecutor
+    from sim.national.runner import run_national
+
+    national = national_election("cambodia-2022-national")
+    times = []
+    for workers in (1, 2):
+        ex = DaskExecutor(local_workers=workers)
+        # warm each worker (import, generate the election) before timing
+        list(ex.map([{"election": national.name, "election_hash": national.election.hash, "seed": 0,
+                      "faults": "none", "stations": [stations[i]]} for i in range(workers)]))
+        t0 = time.perf_counter()
+        run = run_national(national, 1, ex, stations=len(stations))
+        times.append(time.perf_counter() - t0)
+        assert run.document["matches_intent"]
+    return times[0], times[1]
+
+
+def main(quick: bool = False) -> None:
+    national = national_election("cambodia-2022-national")
+    ids = national.station_ids
+    sample = ids[: 40 if quick else 200]
+    cpu, wall, ballots, per_voter = per_ballot(sample)
+    trigger = bare_trigger_seconds(5000 if quick else 20000)
+    record = record_hash_seconds(5000 if quick else 20000)
+    floor = per_voter * (trigger + record)
+    projected = NATIONAL_BALLOTS * cpu / CORES
+    print("## national (cambodia-2022-national through the real controller, logical fidelity)")
+    print(f"station days: {len(sample)} ({ballots:,} ballots), in this process")
+    print(f"per ballot: {cpu * 1e6:.0f} us CPU ({wall * 1e6:.0f} us wall; the machine is shared) — "
+          f"target {TARGET_SECONDS * CORES / NATIONAL_BALLOTS * 1e6:.0f} us")
+    print(f"projected national volume ({NATIONAL_BALLOTS:,} ballots, {NATIONAL_STATIONS:,} stations) on "
+          f"{CORES} cores: {projected / 60:.1f} min (target {TARGET_SECONDS / 60:.0f} min: "
+          f"{'met' if projected <= TARGET_SECONDS else f'{projected / TARGET_SECONDS:.2f}x over'})")
+    print(f"floor (CPU): bare transitions trigger {trigger * 1e6:.1f} us + record hash {record * 1e6:.1f} us, "
+          f"x {per_voter:.2f} transitions journaled per ballot = {floor * 1e6:.0f} us per ballot; "
+          f"ratio to the floor {cpu / floor:.2f}")
+    t1, t2 = dask_speedup(ids[:60 if quick else 240])
+    print(f"Dask LocalCluster, {60 if quick else 240} stations: 1 worker {t1:.1f} s, 2 workers {t2:.1f} s, "
+          f"speed-up {t1 / t2:.2f}x (goal >= 1.8x; other users share these 2 cores)")
+
+
+if __name__ == "__main__":
+    main()

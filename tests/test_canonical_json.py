@@ -1,0 +1,50 @@
+"""The fast (orjson) path of canonical_bytes gives exactly the bytes of the json definition."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from device.store.canonical_json import canonical_bytes, canonical_json, orjson_safe
+
+scalars = (st.none() | st.booleans() | st.text() | st.integers(min_value=-2**70, max_value=2**70)
+           | st.floats(allow_nan=False, allow_infinity=False)
+           | st.floats(min_value=1e-4, max_value=1e16, exclude_max=True))
+values = st.recursive(scalars, lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(), kids, max_size=4),
+                      max_leaves=20)
+
+
+def reference(obj) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False).encode("utf-8")
+
+
+@settings(max_examples=400, deadline=None)
+@given(values)
+def test_fast_path_is_byte_identical_to_the_definition(obj):
+    try:
+        expected = reference(obj)
+    except (ValueError, UnicodeEncodeError):  # e.g. lone surrogates: both paths refuse
+        with pytest.raises((ValueError, UnicodeEncodeError)):
+            canonical_bytes(obj)
+        return
+    assert canonical_bytes(obj) == expected == canonical_json(obj).encode("utf-8")
+
+
+@pytest.mark.parametrize("obj", [
+    1e-05, 0.00012, 1e16, 1e+22, 123456789012345.6, -0.0, 0.0, 1654412400.5, 2**64, -2**63 - 1,
+    2**63, "Сооронбай Жээнбеков", "ខ្មែរ", "\u2028\u2029\x00\x1f", "😀", {"b": 1, "a": [1.5, "é"]},
+    {"é": 1, "e": 2, "z": 3, "😀": 4, "\uffff": 5}, [True, False, None], (1, 2),
+    [1, "ballot_cast", 1654412400.25, {"voter": "ab" * 16}, "0" * 64],
+])
+def test_edge_values_are_byte_identical(obj):
+    assert canonical_bytes(obj) == reference(obj)
+
+
+def test_the_journal_record_shape_takes_the_fast_path():
+    assert orjson_safe([12, "authorise", 1654412400.5, {"voter": "ff" * 16}, "0" * 64])
+    assert not orjson_safe([1e-5]) and not orjson_safe([2**64]) and not orjson_safe({1: "x"})
+    for bad in (float("nan"), float("inf")):
+        with pytest.raises(ValueError):
+            canonical_bytes({"x": bad})
