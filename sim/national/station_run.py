@@ -29,11 +29,9 @@ from importlib import resources
 from typing import Any
 
 from device.results.tally import Results
-from device.station.controller import StationController
 from device.store.journal import MemoryStore, StationStore
 from sim.national.generator import NationalElection
-from sim.station import (StationDay, _truth, build_station_day, operator_clears, pseudonym_key_for,
-                         visit)
+from sim.station import StationDay, _truth, build_station_day, operator_clears, visit
 from device.results.tally import tally_station
 from sim.voters import Visitor
 
@@ -120,6 +118,7 @@ def run_station(national: NationalElection, station_id: str, seed: int, profile_
     day = build_station_day(election, station_id, registered=national.registered[station_id],
                             seed=station_seed(seed, station_id), scenario=scenario, fidelity=fidelity,
                             store=store, profile="noisy" if fidelity == "full" else None)
+    day.scenario = scenario  # for a reboot's build
     reboots = 0
     try:
         day.controller.open()
@@ -174,10 +173,12 @@ def _reboot(day: StationDay) -> None:
     store = old.store
     store.powered = False
     try:
-        day.controller = StationController(
-            day.election, day.station_id, old.roll, store, scanner=old.scanner, camera=old.camera,
-            interpreter=old.interpreter, printer=old.printer, clock=day.clock, rng=day.rngs["ids"],
-            pseudonym_key=pseudonym_key_for(day.seed), mode=old.mode)
+        # the same build as the day's own (same seed: same roll), on the same store, peripherals,
+        # random streams and clock: only the controller is new
+        day.controller = build_station_day(
+            day.election, day.station_id, registered=day.registered, seed=day.seed, scenario=day.scenario,
+            fidelity=day.fidelity, store=store, peripherals=day.peripherals, rngs=day.rngs,
+            clock=day.clock).controller
         world.take_returned_sheet()
         if day.controller.ballot in ("jammed", "error"):  # the power-on rule could not finish
             operator_clears(day)
