@@ -175,3 +175,10 @@ def test_simulation_access_acts_without_pins():
     only_pw = StationAccess.for_simulation(Clock(), roles=["poll_worker"])
     with pytest.raises(AccessDenied):
         only_pw.require("reopen_polls")
+
+
+def test_the_documented_policy_is_the_policy():
+    from pathlib import Path
+    from device.station.roles import policy_table
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "election-packages.md").read_text()
+    assert policy_table() in doc, "update the roles table in docs/election-packages.md"

@@ -4,10 +4,12 @@ import json
 
 import pytest
 
+from device.audit.replay import replay_export
 from device.cli.main import main
 from device.station.controller import ControllerError
 from device.station.roles import AccessDenied, hash_pin
 from device.ballots.interpreter import BallotInterpreter
+from device.store.signing import UnitSigner
 from tests.station_kit import Kit
 
 EM, PW = "482913", "750264"
@@ -60,8 +62,8 @@ def test_a_known_test_deck_gives_a_known_report(paper):
     assert kit.store.cast_vote_records() == [] and kit.ctl.results().ballots_cast == 0
 
 
-def test_polls_open_only_after_the_test_tally_is_reset():
-    kit = Kit(staff=STAFF)
+def test_polls_open_only_after_the_test_tally_is_reset(tmp_path):
+    kit = Kit(staff=STAFF, signer=UnitSigner.generate())
     kit.ctl.access.login("poll_worker", PW)
     with pytest.raises(AccessDenied):
         kit.ctl.enter_test_mode()  # a poll worker does not switch test mode
@@ -90,6 +92,13 @@ def test_polls_open_only_after_the_test_tally_is_reset():
     kit.ctl.access.login("election_manager", EM)
     with pytest.raises(ControllerError):
         kit.ctl.enter_test_mode()
+    kit.ctl.access.login("poll_worker", PW)
+    assert kit.ctl.close().ballots_cast == 1  # the test ballots never reach the results
+    kit.ctl.access.login("election_manager", EM)
+    kit.ctl.export(tmp_path / "export")
+    assert [r.data["role"] for r in kit.store.events() if r.type == "export_written"] == ["election_manager"]
+    report = replay_export(tmp_path / "export")  # the auditor's replay accepts test mode
+    assert report.ok, report.faults
 
 
 def test_the_test_tally_survives_a_power_cut():

@@ -3,7 +3,7 @@
 API::
 
     POLICY: dict[action, tuple[role, ...]]      # the one declaration of which role may act
-    permitted(action, role) -> bool
+    permitted(action, role) -> bool             # policy_table(): the same as Markdown
     check_pin_strength(pin) / generate_pin(rng) / hash_pin(pin, cost) / pin_matches(hash, pin)
     access = StationAccess(staff_hashes, clock=..., policy=AccessPolicy(), journal=callable)
     access.login(role, pin) -> Session          # AccessDenied(reason "wrong_pin" | "locked" ...)
@@ -97,6 +97,16 @@ def permitted(action: str, role: str) -> bool:
 
 def role_name(role: str) -> str:
     return ROLE_NAMES.get(role, role)
+
+
+def policy_table() -> str:
+    """``POLICY`` as a Markdown table (docs/election-packages.md holds it; a test compares)."""
+    rows = ["| action | " + " | ".join(role_name(r) for r in ROLES) + " |",
+            "|---|" + "---|" * len(ROLES)]
+    for action, allowed in POLICY.items():
+        rows.append(f"| {action.replace('_', ' ')} | " +
+                    " | ".join("yes" if r in allowed else "" for r in ROLES) + " |")
+    return "\n".join(rows)
 
 
 # --- PINs ---------------------------------------------------------------------------------
