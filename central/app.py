@@ -49,6 +49,7 @@ class CentralService:
         self.publisher = Publisher(self.tally, self.ingest, public_dir, clock, nist_interval,
                                    publish_interval)
         self.ingest.on_commit = self.publisher.notify
+        self.check_seconds = 0.0
         self.publisher.publish(everything=True)
 
     def answer(self, verdict: Verdict) -> JSONResponse:
@@ -66,7 +67,9 @@ class CentralService:
             body += chunk
             if len(body) > MAX_BODY_BYTES:
                 return self.answer(Verdict("oversized", f"more than {MAX_BODY_BYTES} bytes"))
+        t0 = time.perf_counter()
         upload = check_upload(bytes(body), self.served)
+        self.check_seconds += time.perf_counter() - t0
         if upload.verdict is not None and upload.verdict.decision.outcome == "rejected":
             return self.answer(upload.verdict)
         return self.answer(await self.ingest.submit(upload))
@@ -85,7 +88,10 @@ class CentralService:
                              "version": self.publisher.version,
                              "stations_reporting": len(self.tally.stations),
                              "stations_total": len(self.served.election.stations),
-                             "regenerated": self.publisher.regenerated})
+                             "regenerated": self.publisher.regenerated,
+                             "timing": {"check_s": round(self.check_seconds, 3),
+                                        **{k: round(v, 3) for k, v in self.ingest.timing.items()},
+                                        **{k: round(v, 3) for k, v in self.publisher.timing.items()}}})
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app):

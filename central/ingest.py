@@ -17,6 +17,7 @@ every upload of the batch gets ``unavailable`` (503: the unit's outbox retries).
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -54,6 +55,7 @@ class Ingest:
         self.refusals = store.refusals(RECENT_REFUSALS)
         self.refusal_count = store.refusal_count()
         self.last_update: float | None = max((s["at"] for s in tally.units_slots()), default=None)
+        self.timing = {"batches": 0, "commit_s": 0.0, "decide_s": 0.0}  # for the bench
         self._queue: asyncio.Queue | None = None
         self._writer: asyncio.Task | None = None
 
@@ -85,9 +87,11 @@ class Ingest:
 
     async def _decide_and_commit(self, batch: list[tuple[Upload, asyncio.Future]]) -> None:
         at = float(self.clock())
+        t0 = time.perf_counter()
         tentative: dict[tuple[str, str, str], SlotState] = {}
         decided = [self._decide(up, at, tentative) for up, _ in batch]
         entries = [e for _, e in decided]
+        t1 = time.perf_counter()
         try:
             await asyncio.to_thread(self.store.commit, entries)
         except StoreWriteError as exc:
@@ -95,6 +99,9 @@ class Ingest:
                 if not fut.done():
                     fut.set_result(Verdict("unavailable", str(exc)))
             return
+        t2 = time.perf_counter()
+        self.timing["batches"] += 1
+        self.timing["commit_s"] += t2 - t1
         self.slots.update(tentative)
         for (verdict, entry), (_, fut) in zip(decided, batch):
             self.counts[verdict.code] = self.counts.get(verdict.code, 0) + 1
@@ -108,6 +115,7 @@ class Ingest:
             if not fut.done():
                 fut.set_result(verdict)
         del self.refusals[RECENT_REFUSALS:]
+        self.timing["decide_s"] += t1 - t0 + time.perf_counter() - t2
         if any(e.type != "result_duplicate" for e in entries):  # something to publish
             self.last_update = at
             self.on_commit()

@@ -21,7 +21,7 @@ import shutil
 import time
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import orjson
 
@@ -30,6 +30,7 @@ from central.nist_national import national_results
 from central.tally import COMPLETE, CentralTally
 
 STATIC_FILES = ("live.js", "verify.js", "style.css")
+RENDER_CHUNK = 32  # stations rendered between two yields to the event loop
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:
@@ -52,6 +53,7 @@ class Publisher:
         self.nist_interval, self.min_interval = nist_interval, min_interval
         self.version = 0
         self.regenerated = {"stations": 0, "districts": 0, "versions": 0}
+        self.timing = {"snapshot_s": 0.0, "render_s": 0.0, "write_s": 0.0}  # for the bench
         self._nist_at: float | None = None
         self._district_docs: dict[str, dict] = {}
         self._event: asyncio.Event | None = None
@@ -107,16 +109,28 @@ class Publisher:
 
     def render(self, snap: dict[str, Any]) -> list[tuple[str, Any]]:
         """(relative path, bytes or text) of every file of a snapshot; ``version.json`` last."""
-        stamp, meta, nat = snap["stamp"], snap["meta"], snap["national"]
         jobs: list[tuple[str, Any]] = []
-        for doc in snap["stations"]:
-            s = pages.slug(doc["id"])
-            jobs += [(f"stations/{s}.json", dump(doc)), (f"stations/{s}.html", pages.station_page(doc, meta)),
-                     (f"stations/{s}.csv", pages.station_csv(doc))]
-        for doc in snap["districts"]:
-            s = pages.slug(doc["id"])
-            jobs += [(f"districts/{s}.json", dump(doc)), (f"districts/{s}.html", pages.district_page(doc, meta))]
-        jobs += [("index.json", dump(nat)), ("index.html", pages.national_page(nat, meta))]
+        for part in self._render_parts(snap):
+            jobs += part
+        return jobs
+
+    def _render_parts(self, snap: dict[str, Any]) -> Iterator[list[tuple[str, Any]]]:
+        """The files of a snapshot, a few stations at a time (the service yields between parts)."""
+        stamp, meta, nat = snap["stamp"], snap["meta"], snap["national"]
+        for i in range(0, len(snap["stations"]), RENDER_CHUNK):
+            jobs = []
+            for doc in snap["stations"][i:i + RENDER_CHUNK]:
+                s = pages.slug(doc["id"])
+                jobs += [(f"stations/{s}.json", dump(doc)), (f"stations/{s}.html", pages.station_page(doc, meta)),
+                         (f"stations/{s}.csv", pages.station_csv(doc))]
+            yield jobs
+        for i in range(0, len(snap["districts"]), RENDER_CHUNK):
+            jobs = []
+            for doc in snap["districts"][i:i + RENDER_CHUNK]:
+                s = pages.slug(doc["id"])
+                jobs += [(f"districts/{s}.json", dump(doc)), (f"districts/{s}.html", pages.district_page(doc, meta))]
+            yield jobs
+        jobs = [("index.json", dump(nat)), ("index.html", pages.national_page(nat, meta))]
         listed = [{k: v for k, v in c.items() if k != "signed"} | {"code": "conflict"} for c in snap["conflicts"]]
         jobs += [("conflicts.json", dump({**stamp, "conflicts": snap["conflicts"]})),
                  ("conflicts.html", pages.list_page("Conflicting results (not counted)", "conflicts",
@@ -124,16 +138,21 @@ class Publisher:
                  ("refusals.json", dump({**stamp, "total": snap["refusal_count"], "latest": snap["refusals"]})),
                  ("refusals.html", pages.list_page("Refused uploads", "refusals", snap["refusals"], meta,
                                                    snap["refusal_count"]))]
+        yield jobs
         if snap["all_districts"] is not None:
-            jobs.append(("nist/results.json", dump(national_results(
-                self.tally.election, nat, snap["all_districts"], stamp["updated_at"]))))
-        jobs.append(("version.json", dump({**stamp, "stations_reporting": nat["stations_reporting"],
-                                           "stations_total": nat["stations_total"], "status": nat["status"]})))
-        return jobs
+            yield [("nist/results.json", dump(national_results(
+                self.tally.election, nat, snap["all_districts"], stamp["updated_at"])))]
+        yield [("version.json", dump({**stamp, "stations_reporting": nat["stations_reporting"],
+                                      "stations_total": nat["stations_total"], "status": nat["status"]}))]
 
     def write(self, jobs: list[tuple[str, Any]]) -> None:
         for rel, data in jobs:
             write_atomic(self.dir / rel, data)
+
+    def _write_timed(self, jobs: list[tuple[str, Any]]) -> None:
+        t0 = time.monotonic()
+        self.write(jobs)
+        self.timing["write_s"] += time.monotonic() - t0
 
     # --- in the service ---------------------------------------------------------------------
 
@@ -142,16 +161,26 @@ class Publisher:
             self._event.set()
 
     async def run(self) -> None:
-        """Publish after each change, at most one version per ``min_interval`` seconds: the
-        snapshot is taken here (the event loop owns the tally), rendering and writing happen in
-        a worker thread while uploads go on."""
+        """Publish after each change, at most one version per ``min_interval`` seconds.
+
+        The snapshot and the rendering run here, on the event loop that owns the tally, a few
+        stations at a time with a yield between parts, so uploads keep being answered; only
+        the writing goes to a worker thread (it waits on the disk, not on the interpreter: a
+        rendering thread would hold the GIL and delay every socket operation of the loop)."""
         self._event = asyncio.Event()
         while True:
             await self._event.wait()
             started = time.monotonic()
             self._event.clear()
             snap = self.snapshot(*self.tally.take_dirty())
-            await asyncio.to_thread(lambda: self.write(self.render(snap)))
+            t0 = time.monotonic()
+            self.timing["snapshot_s"] += t0 - started
+            jobs: list[tuple[str, Any]] = []
+            for part in self._render_parts(snap):
+                jobs += part
+                await asyncio.sleep(0)
+            self.timing["render_s"] += time.monotonic() - t0
+            await asyncio.to_thread(self._write_timed, jobs)
             rest = self.min_interval - (time.monotonic() - started)
             if rest > 0:
                 await asyncio.sleep(rest)
