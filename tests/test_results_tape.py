@@ -193,3 +193,24 @@ def test_central_comparison(tape_photos, signed, capsys):
         assert code == 1 and "central: not published" in out
     code, out, err = run_cli([*tape_photos["photos"], *tape_photos["package"], "--central", url], capsys)
     assert code == 2 and "cannot reach the central tally" in err
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from device.results.signed_results import ResultsSignatureError, verify_signed_results  # noqa: E402
+
+
+@settings(max_examples=150, deadline=None)
+@given(index=st.integers(0, 3), at=st.integers(0, 400), char=st.characters(codec="utf-8"))
+def test_any_one_character_changed_in_any_code_is_refused(signed, index, at, char):
+    """Reading never crashes, and no altered tape both joins and verifies."""
+    codes = encode_tape(signed)
+    code = codes[index % len(codes)]
+    pos = at % len(code)
+    codes[index % len(codes)] = code[:pos] + char + code[pos + 1:]
+    try:
+        joined = decode_tape(codes)
+        verify_signed_results(joined, UNIT.public_key_hex())
+    except (TapeCodeError, ResultsSignatureError):
+        return
+    assert joined == signed  # only an unchanged tape (the same character put back) verifies
