@@ -123,3 +123,16 @@ def test_audit_verify_takes_the_unit_key_from_the_package(tmp_path, capsys, auth
     assert first["kind"] == "forged signature" and "not registered" in first["detail"]
     code, out, _ = run(capsys, "audit", "verify", str(clean), "--package", str(pkg), "--json")
     assert code == 2 and "--authority" in json.loads(out)["error"]
+
+
+def test_validate_lists_several_errors_of_one_contest():
+    from device.election.definition import validate_election
+    doc = json.loads(json.dumps(load_election("demo").raw))
+    council = doc["contests"][0]
+    council.update(method="borda", threshold=2)
+    council["seats"]["north"] = 0
+    doc["contests"][2]["choices"][0]["name"] = ""
+    doc["contests"][2]["vote_for"] = 9
+    assert [e.path for e in validate_election(doc)] == [
+        "$.contests[0].method", "$.contests[0].threshold", "$.contests[0].seats.north",
+        "$.contests[2].choices[0].name", "$.contests[2].vote_for"]

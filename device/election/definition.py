@@ -205,9 +205,9 @@ def parse_election(document: Any) -> Election:
 def validate_election(document: Any) -> list[ElectionError]:
     """Every error of an election document (each with its JSON path); [] when it is valid.
 
-    Each array item is checked on its own, so one bad contest does not hide another; within
-    one item the first error is given. A reference to an item that is itself invalid is not
-    reported again."""
+    Each array item and each field of a contest is checked on its own, so one error does not
+    hide another (for a district, party, ballot style or station, the first error of the item
+    is given). A reference to an item that is itself invalid is not reported again."""
     return _build(document)[1]
 
 
@@ -229,7 +229,7 @@ def _build(document: Any) -> tuple[Election | None, list[ElectionError]]:
     parties = named(Party, "parties") if "parties" in document else {}
     contest_items = _id_list(document.get("contests"), "$.contests", errors)
     contests: dict[str, Contest | None] = {
-        o["id"]: errors.item(_parse_contest, o, p, districts, parties) for p, o in contest_items}
+        o["id"]: _parse_contest(o, p, districts, parties, errors) for p, o in contest_items}
 
     def style(o: dict, p: str) -> BallotStyle:
         refs = _req(o, "contests", p, list)
@@ -276,52 +276,58 @@ def _build(document: Any) -> tuple[Election | None, list[ElectionError]]:
                     raw=document, hash=election_hash(document)), []
 
 
-def _parse_contest(o: dict, p: str, districts: dict, parties: dict) -> Contest:
-    kind = _req(o, "kind", p)
-    if kind not in CONTEST_KINDS:
-        raise ElectionError(f"{p}.kind", f"must be one of {', '.join(CONTEST_KINDS)} (got {kind!r})")
-    title = _req(o, "title", p)
-    choices = []
-    choice_errors = _Errors()
-    good = _id_list(o.get("choices"), f"{p}.choices", choice_errors)
-    if choice_errors.found:
-        raise choice_errors.found[0]
-    for cp, co in good:
+def _parse_contest(o: dict, p: str, districts: dict, parties: dict, errors: _Errors) -> Contest | None:
+    """The contest at ``p``, every error of it added to ``errors`` (None when there is one)."""
+    before = len(errors.found)
+
+    def fail(path: str, text: str) -> None:
+        errors.found.append(ElectionError(path, text))
+
+    kind = errors.item(_req, o, "kind", p)
+    if kind is not None and kind not in CONTEST_KINDS:
+        fail(f"{p}.kind", f"must be one of {', '.join(CONTEST_KINDS)} (got {kind!r})")
+        kind = None
+    title = errors.item(_req, o, "title", p)
+
+    def choice(co: dict, cp: str) -> Choice:
         party = co.get("party")
         if party is not None:
             _ref(party, parties, f"{cp}.party", "party")
-        choices.append(Choice(co["id"], _req(co, "name", cp), party))
+        return Choice(co["id"], _req(co, "name", cp), party)
+
+    listed = _id_list(o.get("choices"), f"{p}.choices", errors)
+    choices = [c for c in (errors.item(choice, co, cp) for cp, co in listed) if c is not None]
     vote_for = o.get("vote_for", 1)
     if isinstance(vote_for, bool) or not isinstance(vote_for, int) or vote_for < 1:
-        raise ElectionError(f"{p}.vote_for", f"must be a whole number >= 1 (got {vote_for!r})")
-    if vote_for > len(choices):
-        raise ElectionError(f"{p}.vote_for",
-                            f"vote_for {vote_for} exceeds the {len(choices)} choices")
+        fail(f"{p}.vote_for", f"must be a whole number >= 1 (got {vote_for!r})")
+    elif listed and vote_for > len(listed):
+        fail(f"{p}.vote_for", f"vote_for {vote_for} exceeds the {len(listed)} choices")
+    elif kind in ("party-list", "majority-runoff") and vote_for != 1:
+        fail(f"{p}.vote_for", f"a {kind} contest is vote_for 1")
     method, threshold, seats = None, 0.0, {}
     if kind == "party-list":
         method = o.get("method", "dhondt")
         if method not in SEAT_METHODS:
-            raise ElectionError(f"{p}.method",
-                                f"must be one of {', '.join(SEAT_METHODS)} (got {method!r})")
+            fail(f"{p}.method", f"must be one of {', '.join(SEAT_METHODS)} (got {method!r})")
         threshold = o.get("threshold", 0.0)
         if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) \
                 or not 0 <= threshold < 1:
-            raise ElectionError(f"{p}.threshold", "must be a fraction in [0, 1)")
-        raw_seats = _req(o, "seats", p, dict)
-        if not raw_seats:
-            raise ElectionError(f"{p}.seats", "must give seats for at least one district")
-        for d, n in raw_seats.items():
-            _ref(d, districts, f"{p}.seats.{d}", "district")
+            fail(f"{p}.threshold", "must be a fraction in [0, 1)")
+        raw_seats = errors.item(_req, o, "seats", p, dict)
+        if raw_seats == {}:
+            fail(f"{p}.seats", "must give seats for at least one district")
+        for d, n in (raw_seats or {}).items():
+            if d not in districts:
+                fail(f"{p}.seats.{d}", f"unknown district {d!r}")
             if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-                raise ElectionError(f"{p}.seats.{d}", f"seats must be a whole number >= 1 (got {n!r})")
-        seats = dict(raw_seats)
-        if vote_for != 1:
-            raise ElectionError(f"{p}.vote_for", "a party-list contest is vote_for 1")
-    elif kind == "majority-runoff" and vote_for != 1:
-        raise ElectionError(f"{p}.vote_for", "a majority-runoff contest is vote_for 1")
-    for key in ("method", "threshold", "seats"):
-        if kind != "party-list" and key in o:
-            raise ElectionError(f"{p}.{key}", f"only a party-list contest has {key!r}")
+                fail(f"{p}.seats.{d}", f"seats must be a whole number >= 1 (got {n!r})")
+        seats = dict(raw_seats or {})
+    elif kind is not None:
+        for key in ("method", "threshold", "seats"):
+            if key in o:
+                fail(f"{p}.{key}", f"only a party-list contest has {key!r}")
+    if len(errors.found) > before:
+        return None
     return Contest(o["id"], kind, title, tuple(choices), vote_for, method, float(threshold), seats)
 
 
