@@ -5,6 +5,7 @@ URL forms (through ``hardware.registry.open_peripheral("camera", url)``)::
     opencv://0                          a device index (/dev/video0)
     opencv:///var/ballots/scan.avi      a video file
     opencv:///var/ballots/img_%04d.png  an image sequence (OpenCV's CAP_IMAGES pattern)
+    http://10.0.0.9:8080/frame.png      a network camera's snapshot URL (``HttpCamera``)
 
 ``OpenCVCamera.capture(timeout)`` returns the next frame (BGR, or grayscale with
 ``gray=True``) or raises ``PeripheralTimeout`` when no frame comes within ``timeout`` — the
@@ -26,7 +27,8 @@ import cv2
 import numpy as np
 from pyzbar.pyzbar import ZBarSymbol, decode
 
-from hardware.interfaces import Camera, IdReader, IdRecord, PeripheralError, PeripheralTimeout
+from hardware.interfaces import (Camera, IdReader, IdRecord, PeripheralDisconnected,
+                                 PeripheralError, PeripheralTimeout)
 
 CARD_SYMBOLS = [ZBarSymbol.CODE128, ZBarSymbol.QRCODE]
 
@@ -71,6 +73,41 @@ class OpenCVCamera(Camera):
         if self._grab is not None:
             self._grab.join(1.0)
         self.cap.release()
+
+
+class HttpCamera(Camera):
+    """A network camera that serves a still image per request (``GET`` on its snapshot URL, as
+    IP cameras do; ``ballotbox sim peripherals`` serves its camera twin this way). HTTP 503 —
+    nothing in view yet — and a timeout are ``PeripheralTimeout``; a refused connection is
+    ``PeripheralDisconnected``; a body that is not an image is ``PeripheralError``."""
+
+    def __init__(self, url: str, *, gray: bool = False) -> None:
+        import httpx
+
+        self.url, self.gray = url, gray
+        self._client = httpx.Client()
+
+    def capture(self, timeout: float = 1.0) -> Any:
+        import httpx
+
+        try:
+            response = self._client.get(self.url, timeout=timeout)
+        except httpx.TimeoutException:
+            raise PeripheralTimeout(f"no frame from {self.url} within {timeout:g} s") from None
+        except httpx.TransportError as exc:
+            raise PeripheralDisconnected(f"camera at {self.url}: {exc}") from None
+        if response.status_code == 503:
+            raise PeripheralTimeout(f"camera at {self.url}: {response.text.strip() or 'no frame'}")
+        if response.status_code != 200:
+            raise PeripheralError(f"camera at {self.url} answered HTTP {response.status_code}")
+        frame = cv2.imdecode(np.frombuffer(response.content, np.uint8),
+                             cv2.IMREAD_GRAYSCALE if self.gray else cv2.IMREAD_UNCHANGED)
+        if frame is None:
+            raise PeripheralError(f"camera at {self.url} sent something that is not an image")
+        return frame
+
+    def close(self) -> None:
+        self._client.close()
 
 
 def decode_voter_card(frame: Any) -> IdRecord | None:

@@ -6,6 +6,7 @@ Kinds: ``scanner``, ``id_reader``, ``camera``, ``printer``. URLs::
     socket://127.0.0.1:7000               a raw TCP port (pyserial's socket:// handler)
     opencv://0 | opencv:///path/file.avi | opencv:///dir/img_%04d.png   cameras (and an
                                           id_reader that reads voter cards from the camera)
+    http://HOST:PORT/frame.png            a network camera's snapshot URL (the same two kinds)
     sim://scanner?profile=noisy&seed=3&jam_rate=0.01   a simulated twin, in memory
     spy+<url>?spy_log=/tmp/traffic.log    record the traffic (hex, one line per read/write)
     fault+<url>?corrupt=0.001&drop=0.01&dup=0.01&seed=7   inject line faults on our side
@@ -103,6 +104,8 @@ def open_peripheral(kind: str, url: str, **extra: Any) -> Any:
     wrappers, scheme, options, base = _split(url)
     if scheme == "opencv":
         return _open_camera(kind, base, options)
+    if scheme in ("http", "https"):
+        return _open_http_camera(kind, base, options)
     if scheme in ("serial", "socket"):
         link = {k: options.pop(k) for k in ("ack_timeout", "retries") if k in options}
         factory = _port_factory(scheme, base, options)
@@ -143,6 +146,17 @@ def _open_camera(kind: str, base: str, options: dict[str, str]) -> Any:
     if not source and source != 0:
         raise RegistryError(f"{base!r} names no device index or file")
     camera = OpenCVCamera(source, gray=options.get("gray") == "1", loop=options.get("loop") == "1")
+    return CameraIdReader(camera) if kind == "id_reader" else camera
+
+
+def _open_http_camera(kind: str, base: str, options: dict[str, str]) -> Any:
+    """``gray=1`` is ours; any other query option belongs to the camera's own URL."""
+    from hardware.camera import CameraIdReader, HttpCamera
+
+    if kind not in ("camera", "id_reader"):
+        raise RegistryError(f"http:// opens a network camera or a camera id_reader, not a {kind}")
+    gray = options.pop("gray", "0") == "1"
+    camera = HttpCamera(base + ("?" + urlencode(options) if options else ""), gray=gray)
     return CameraIdReader(camera) if kind == "id_reader" else camera
 
 

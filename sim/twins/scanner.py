@@ -215,6 +215,19 @@ class ScannerTwin:
             self.cover_open = False
             self.events.append((Event.COVER_CLOSED, ""))
 
+    def jam_sheet(self) -> bool:
+        """The sheet at the entry or in the path gets stuck there (a crumpled corner): the
+        transport is jammed until an operator removes it and the host resets. False when there
+        is no sheet to jam."""
+        with self.lock:
+            if self.path is None and self.entry is None:
+                return False
+            if self.path is None:
+                self.path, self.entry = self.entry, None
+            self.jammed = True
+            self.events.append((Event.JAM, "in the scan path"))
+            return True
+
     def remove_from_path(self) -> Sheet | None:
         with self.lock:
             sheet, self.path = self.path, None
