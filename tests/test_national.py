@@ -147,3 +147,14 @@ def test_bad_input_is_one_line_exit_2(argv, words, capsys):
     assert words in err and len(err.splitlines()) == 1 and "Traceback" not in err
     assert main(["sim", "national", *argv, "--json"]) == 2
     assert words in json.loads(capsys.readouterr().out)["error"]
+
+
+@pytest.mark.slow
+def test_the_whole_of_cambodia_matches_intent_with_nothing_lost(cambodia):
+    run = run_national(cambodia, 1, PoolExecutor(2))
+    doc = run.document
+    assert doc["selection"]["whole_country"] and doc["national"]["ballots_cast"] > 7_000_000
+    assert doc["matches_intent"] and doc["checks"]["ballots_lost"] == 0
+    assert doc["checks"]["districts"]["complete"] == 1652
+    assert sum(doc["national"]["seats"].values()) == 11622
+    assert doc["published"]["seats_off"] <= 60  # the report says how close; the spread is tuned

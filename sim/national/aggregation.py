@@ -74,6 +74,8 @@ class NationalTally:
         levels = {}
         for key in ("contests", "intent"):
             agg = aggregate(self.election, self._station_results(key))
+            for contest in self.election.contests.values():  # zeros, even before any station is in
+                agg["national"].contests.setdefault(contest.id, ContestTally.empty(contest))
             for name, res in agg.items():
                 if name.startswith("district:") and res.district not in complete:
                     res.district = None  # seats only once every station of the district is in

@@ -2,7 +2,8 @@
 
 Every executor has ``map(tasks)``: it runs ``sim.national.station_run.run_batch`` on each task
 (a batch of stations: whole districts, a few hundred stations) and yields each batch's results
-as it completes, in whatever order; ``close()`` stops the workers (pending work is cancelled).
+as it completes, in whatever order; ``close(interrupted)`` stops the workers (pending work is
+cancelled; after Ctrl-C the batches in flight are abandoned).
 Batches, not single stations, are the unit of work: Dask costs ~2–4 ms per task here
 (``shared/facts/engineering.md``).
 
@@ -33,7 +34,7 @@ class InlineExecutor:
         for task in tasks:
             yield run_batch(task)
 
-    def close(self) -> None:
+    def close(self, interrupted: bool = False) -> None:
         pass
 
 
@@ -56,7 +57,10 @@ class PoolExecutor:
             for f in done:
                 yield f.result()
 
-    def close(self) -> None:
+    def close(self, interrupted: bool = False) -> None:
+        if interrupted:  # Ctrl-C: do not wait for the batches in flight, stop our workers now
+            for process in list(getattr(self.pool, "_processes", {}).values()):
+                process.terminate()
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -84,7 +88,7 @@ class DaskExecutor:
             for f in batch:
                 yield f.result()
 
-    def close(self) -> None:
+    def close(self, interrupted: bool = False) -> None:
         futures = getattr(self, "_futures", None)
         if futures:
             self.client.cancel(futures)

@@ -102,7 +102,7 @@ def run_national(national: NationalElection, seed: int, executor, *, stations: i
     except KeyboardInterrupt:
         interrupted = True
     finally:
-        executor.close()
+        executor.close(interrupted)
     seconds = time.perf_counter() - t0
     return NationalRun(tally.document(), tally, interrupted, seconds, executor.name, executor.workers,
                        len(batches), selected)
