@@ -30,7 +30,7 @@ from importlib.metadata import entry_points
 from device.election.definition import ElectionError
 
 GROUPS = {
-    "device": "operator jobs on the unit (state diagram, export)",
+    "device": "operator jobs on the unit (run the unit and its console, export, state diagram)",
     "tally": "seat allocation and tallies, to check results by hand",
     "ballots": "render printable ballots and interpret scanned ones",
     "sim": "simulated polling stations, accuracy campaigns and peripheral twins (QA)",

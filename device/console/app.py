@@ -1,0 +1,147 @@
+"""The operator console: a Textual app showing the unit's situation and taking the operator's actions.
+
+``OperatorConsole(unit)`` subscribes to the unit's views. The unit thread calls the subscriber;
+it only posts a ``ViewChanged`` message (thread-safe), and the app, on its own thread, shows
+the screen of the view's situation (``device/console/screens.py``) and refreshes it. An action
+(key or button) asks for the role's PIN when the action needs one (``device/unit/staff.py``),
+asks for confirmation when it cannot be undone (closing the polls), then is queued to the unit
+thread with ``Unit.submit``; its result is shown under the actions. The console never calls
+the controller itself.
+
+``world_panel`` (optional) makes the simulated world's panel for each screen: ``device run
+--sim`` passes the factory it got from the ``ballotbox.simulated_world`` entry point; digit keys
+go to that panel (``press_world_key``).
+
+Tests: ``await console.until(lambda view: ...)`` waits (without sleeping) for a view that
+satisfies a condition; ``console.notices`` lists the results of actions in order.
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Callable
+
+from textual.app import App
+from textual.message import Message
+from textual.screen import ModalScreen
+
+from device.console.screens import SCREENS, SituationScreen
+from device.console.widgets import ConfirmDialog, PinDialog
+from device.i18n import _
+from device.unit.runtime import ActionResult, Unit
+from device.unit.staff import ROLE_OF_ACTION
+from device.unit.view import UnitView
+
+CONFIRM = {"close": "Close the polls? This cannot be undone: no ballot can be cast after it."}
+SUBMITTED = {"reprint_zero": ("reprint", {"kind": "zero"}),
+             "reprint_results": ("reprint", {"kind": "results"})}
+
+
+class ViewChanged(Message):
+    def __init__(self, view: UnitView) -> None:
+        super().__init__()
+        self.view = view
+
+
+class OperatorConsole(App):
+    TITLE = "ballotbox"
+    CSS = "Screen { background: $surface; }"
+
+    def __init__(self, unit: Unit, *, world_panel: Callable[[], Any] | None = None,
+                 start_unit: bool = True) -> None:
+        super().__init__()
+        self.unit = unit
+        self._world_panel = world_panel
+        self._start_unit = start_unit
+        self.view: UnitView = unit.view
+        self.notices: list[ActionResult] = []
+        self._changed = asyncio.Condition()
+
+    # --- lifecycle ----------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.push_screen(SCREENS["starting"]())
+        self.unit.subscribe(lambda view: self.post_message(ViewChanged(view)))
+        if self._start_unit:
+            self.unit.start()
+
+    def on_unmount(self) -> None:
+        if self._start_unit:
+            self.unit.stop()
+
+    def world_panel(self) -> Any | None:
+        return self._world_panel() if self._world_panel else None
+
+    # --- views from the unit thread ----------------------------------------------------------
+    async def on_view_changed(self, message: ViewChanged) -> None:
+        if message.view.seq <= self.view.seq and self.view.seq:
+            return
+        self.view = message.view
+        await self._sync_screen()
+        async with self._changed:
+            self._changed.notify_all()
+
+    def _base_screen(self) -> SituationScreen | None:
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, SituationScreen):
+                return screen
+        return None
+
+    async def _sync_screen(self) -> None:
+        if isinstance(self.screen, ModalScreen):
+            self._base_screen() and self._base_screen().show(self.view)
+            return  # switched when the dialog closes
+        current = self._base_screen()
+        if current is None or current.situation != self.view.situation:
+            await self.switch_screen(SCREENS[self.view.situation]())
+            current = self._base_screen()
+            last = self.notices[-1].text if self.notices else ""
+            current.call_after_refresh(current.show_notice, last)
+        current.call_after_refresh(current.show, self.view)
+        current.show(self.view)
+
+    async def until(self, predicate: Callable[[UnitView], bool], timeout: float = 20.0) -> UnitView:
+        """Wait until the shown view satisfies ``predicate`` (tests; no sleeping)."""
+        async def wait() -> UnitView:
+            async with self._changed:
+                await self._changed.wait_for(lambda: predicate(self.view))
+                return self.view
+        return await asyncio.wait_for(wait(), timeout)
+
+    # --- operator actions -----------------------------------------------------------------
+    async def action_operator(self, action: str) -> None:
+        self.run_worker(self._operate(action), group="operator", exclusive=True)
+
+    async def _operate(self, action: str) -> None:
+        name, args = SUBMITTED.get(action, (action, {}))
+        role = ROLE_OF_ACTION[name]
+        pin = ""
+        if role is not None:
+            locked = self.unit.staff.locked_for(role)
+            prompt = _("PIN of the {role}:").format(role=_(role.replace("_", " ")))
+            if locked:
+                prompt += "\n" + _("(locked for {s:.0f} s more)").format(s=locked)
+            pin = await self.push_screen_wait(PinDialog(prompt))
+            if pin is None:
+                await self._after_dialog()
+                return
+        if action in CONFIRM:
+            if not await self.push_screen_wait(ConfirmDialog(_(CONFIRM[action]))):
+                await self._after_dialog()
+                return
+        result = await asyncio.wrap_future(self.unit.submit(name, pin, **args))
+        self.notices.append(result)
+        await self._after_dialog()
+        screen = self._base_screen()
+        if screen is not None:
+            screen.show_notice(result.text)
+
+    async def _after_dialog(self) -> None:
+        if not isinstance(self.screen, ModalScreen):
+            await self._sync_screen()
+
+    # --- the simulated world ----------------------------------------------------------------
+    def action_world_key(self, key: str) -> None:
+        screen = self._base_screen()
+        if screen is None:
+            return
+        for panel in screen.query(".world-panel"):
+            panel.press_world_key(key)

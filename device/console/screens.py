@@ -1,0 +1,279 @@
+"""One screen per situation a poll worker can find the unit in, each with its CSS beside it.
+
+``SituationScreen`` lays out what every screen shows — the status line, the situation's heading
+and message (from the event catalog, coloured by severity), the actions as buttons and keys,
+the result of the last action, the journal pane, and the simulated world's panel when the unit
+is simulated. A subclass names its ``situation``, its ``ACTIONS`` (key, action, label) and its
+look. ``SCREENS`` maps a situation (``device/unit/view.py``) to its screen class.
+"""
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Static
+
+from device.console.widgets import JournalPane, StatusLine
+from device.i18n import _
+from device.unit.view import UnitView
+
+WORLD_KEYS = "1234567890"
+
+
+def headings() -> dict[str, str]:
+    """The heading of each situation, in the operator's language."""
+    return {
+        "starting": _("Starting the unit…"),
+        "peripheral_lost": _("A peripheral is disconnected"),
+        "unconfigured": _("No election loaded"),
+        "election_loaded": _("Election loaded — polls not open"),
+        "test_mode": _("Test mode — test ballots only"),
+        "polls_open": _("Polls open"),
+        "needs_review": _("The voter must choose"),
+        "jammed": _("Paper jam"),
+        "fault": _("Ballot box fault"),
+        "cover_open": _("Ballot box cover open"),
+        "printer_out": _("Printer problem"),
+        "polls_paused": _("Polls paused"),
+        "polls_closed": _("Polls closed"),
+        "box_full": _("Ballot box full"),
+    }
+
+
+def action_labels() -> dict[str, str]:
+    return {
+        "load_election": _("Load election"), "open": _("Open polls"), "pause": _("Pause polls"),
+        "resume": _("Resume polls"), "close": _("Close polls"), "clear_jam": _("Clear jam"),
+        "clear_fault": _("Clear fault"), "swap_box": _("Box swapped"),
+        "reprint_zero": _("Reprint zero report"), "reprint_results": _("Print results again"),
+        "export": _("Export to folder"), "voter_cast": _("Voter: cast as it is"),
+        "voter_return": _("Voter: take it back"),
+    }
+
+
+class SituationScreen(Screen):
+    situation = "starting"
+    ACTIONS: tuple[tuple[str, str], ...] = ()  # (key, action)
+    DEFAULT_CSS = """
+    SituationScreen { layout: vertical; }
+    SituationScreen #body { height: 1fr; }
+    SituationScreen #main { width: 1fr; padding: 0 1; }
+    SituationScreen #heading { text-style: bold; height: 3; content-align: left middle;
+                               padding: 0 1; background: $boost; }
+    SituationScreen #message { min-height: 3; padding: 1 1; }
+    SituationScreen #message.-error { background: $error 30%; }
+    SituationScreen #message.-warning { background: $warning 25%; }
+    SituationScreen #message.-info { background: $success 15%; }
+    SituationScreen #detail { height: auto; padding: 0 1; }
+    SituationScreen #actions { height: auto; margin: 1 0; }
+    SituationScreen #actions Button { margin-right: 1; }
+    SituationScreen #notice { height: auto; padding: 0 1; color: $text-muted; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__(name=self.situation)
+
+    @classmethod
+    def bindings_for(cls) -> list[Binding]:
+        labels = action_labels()
+        keys = [Binding(key, f"app.operator('{action}')", labels[action]) for key, action in cls.ACTIONS]
+        return keys + [Binding(k, f"app.world_key('{k}')", show=False) for k in WORLD_KEYS]
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        cls.BINDINGS = cls.bindings_for()  # before Textual merges the class's bindings
+        super().__init_subclass__(**kwargs)
+
+    def compose(self) -> ComposeResult:
+        yield StatusLine(id="status")
+        with Horizontal(id="body"):
+            with Vertical(id="main"):
+                yield Static(headings()[self.situation], id="heading")
+                yield Static("", id="message")
+                yield Static("", id="detail")
+                with Horizontal(id="actions"):
+                    labels = action_labels()
+                    for key, action in self.ACTIONS:
+                        yield Button(f"{labels[action]} ({key.upper()})", id=f"do-{action}")
+                yield Static("", id="notice")
+                world = self.app.world_panel()
+                if world is not None:
+                    yield world
+            yield JournalPane(id="journal")
+        yield Footer()
+
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id and event.button.id.startswith("do-"):
+            event.stop()
+            await self.app.run_action(f"operator('{event.button.id[3:]}')")
+
+    # --- refreshed by the app with every new view --------------------------------------------
+    def show(self, view: UnitView) -> None:
+        if not self.is_mounted or not self.query(StatusLine):
+            return  # not composed yet, or already replaced by another situation's screen
+        self.query_one(StatusLine).show(view)
+        self.query_one(JournalPane).show(view)
+        text, severity = self.message_of(view)
+        msg = self.query_one("#message", Static)
+        msg.update(text)
+        msg.set_classes(f"-{severity}")
+        self.query_one("#detail", Static).update(self.detail_of(view))
+
+    def show_notice(self, text: str) -> None:
+        for notice in self.query("#notice"):
+            notice.update(text)
+
+    def message_of(self, view: UnitView) -> tuple[str, str]:
+        """The latest word of the unit (catalog text and severity), else the screen's own."""
+        if view.message is not None:
+            return view.message.text, view.message.severity
+        return self.idle_text(), "info"
+
+    def idle_text(self) -> str:
+        return ""
+
+    def detail_of(self, view: UnitView) -> str:
+        return ""
+
+
+class StartingScreen(SituationScreen):
+    situation = "starting"
+
+    def message_of(self, view):
+        return _("Replaying the journal and connecting the peripherals."), "info"
+
+
+class PeripheralLostScreen(SituationScreen):
+    situation = "peripheral_lost"
+    DEFAULT_CSS = "PeripheralLostScreen #heading { background: $error; }"
+    NAMES = {"scanner": "Scanner", "id_reader": "ID reader", "printer": "Printer", "camera": "Camera"}
+
+    def message_of(self, view):
+        lines = [_("{name}: {detail}").format(name=_(self.NAMES.get(k, k)), detail=d) for k, d in view.lost]
+        lines.append(_("Check the cable and power. The unit reconnects by itself; nothing is lost."))
+        return "\n".join(lines), "error"
+
+
+class UnconfiguredScreen(SituationScreen):
+    situation = "unconfigured"
+    ACTIONS = (("l", "load_election"),)
+
+    def message_of(self, view):
+        return _("An election manager loads the election for this station (PIN needed)."), "info"
+
+
+class ElectionLoadedScreen(SituationScreen):
+    situation = "election_loaded"
+    ACTIONS = (("o", "open"), ("e", "export"))
+
+    def idle_text(self):
+        return _("Opening the polls prints the zero report. Every total must be zero.")
+
+
+class TestModeScreen(SituationScreen):
+    situation = "test_mode"
+    DEFAULT_CSS = "TestModeScreen #heading { background: $warning; color: $text; }"
+
+    def message_of(self, view):
+        return _("Test ballots only; they are counted in a separate test tally."), "warning"
+
+
+class PollsOpenScreen(SituationScreen):
+    """Two desks side by side: the ID desk (waiting / authorised / refused) and the ballot box
+    (waiting / scanning / accepted / returned)."""
+
+    situation = "polls_open"
+    ACTIONS = (("p", "pause"), ("c", "close"), ("z", "reprint_zero"))
+    DEFAULT_CSS = "PollsOpenScreen #heading { background: $success 40%; }"
+
+    def message_of(self, view):
+        if view.busy == "scanning":
+            return _("Scanning the ballot…"), "info"
+        return super().message_of(view)
+
+    def idle_text(self):
+        return _("Waiting for a ballot.")
+
+    def detail_of(self, view):
+        desk = view.desk_message.text if view.desk_message else _("Waiting for a voter's card.")
+        box = _("Scanning") if view.busy else _("Waiting for a ballot")
+        return _("ID desk: {desk}\nBallot box: {box}").format(desk=desk, box=box)
+
+
+class NeedsReviewScreen(SituationScreen):
+    situation = "needs_review"
+    ACTIONS = (("k", "voter_cast"), ("t", "voter_return"))
+    DEFAULT_CSS = "NeedsReviewScreen #heading { background: $warning; color: $text; }"
+
+    def detail_of(self, view):
+        return _("The voter decides: take the ballot back to correct it, or cast it as it is. "
+                 "A poll worker may press the key the voter asks for.")
+
+
+class JammedScreen(SituationScreen):
+    situation = "jammed"
+    ACTIONS = (("j", "clear_jam"),)
+    DEFAULT_CSS = "JammedScreen #heading { background: $error; }"
+
+
+class FaultScreen(SituationScreen):
+    situation = "fault"
+    ACTIONS = (("f", "clear_fault"),)
+    DEFAULT_CSS = "FaultScreen #heading { background: $error; }"
+
+
+class CoverOpenScreen(SituationScreen):
+    situation = "cover_open"
+    DEFAULT_CSS = "CoverOpenScreen #heading { background: $warning; color: $text; }"
+
+    def message_of(self, view):
+        return _("The ballot box cover is open. Close it to continue; no ballot is scanned meanwhile."), \
+            "warning"
+
+
+class PrinterOutScreen(SituationScreen):
+    situation = "printer_out"
+    ACTIONS = (("r", "reprint_results"), ("z", "reprint_zero"), ("p", "pause"), ("c", "close"))
+    DEFAULT_CSS = "PrinterOutScreen #heading { background: $warning; color: $text; }"
+
+    def message_of(self, view):
+        return view.printer_problem or "", "warning"
+
+    def detail_of(self, view):
+        return _("Load paper, then print the report again.")
+
+
+class PollsPausedScreen(SituationScreen):
+    situation = "polls_paused"
+    ACTIONS = (("u", "resume"), ("c", "close"))
+    DEFAULT_CSS = "PollsPausedScreen #heading { background: $warning 50%; }"
+
+    def message_of(self, view):
+        return _("Polls are paused: no voter is checked in and no ballot is scanned."), "info"
+
+
+class PollsClosedScreen(SituationScreen):
+    situation = "polls_closed"
+    ACTIONS = (("r", "reprint_results"), ("e", "export"))
+    DEFAULT_CSS = "PollsClosedScreen #heading { background: $primary; }"
+
+    def idle_text(self):
+        return _("Voting is complete. The results tape was printed.")
+
+
+class BoxFullScreen(SituationScreen):
+    situation = "box_full"
+    ACTIONS = (("s", "swap_box"), ("p", "pause"), ("c", "close"))
+    DEFAULT_CSS = "BoxFullScreen #heading { background: $error 70%; }"
+
+    def message_of(self, view):
+        return _("The ballot box holds {n} sheets, its capacity. Seal it, put an empty box in, "
+                 "then press S.").format(n=view.box_sheets), "error"
+
+
+SCREENS: dict[str, type[SituationScreen]] = {
+    cls.situation: cls for cls in (
+        StartingScreen, PeripheralLostScreen, UnconfiguredScreen, ElectionLoadedScreen,
+        TestModeScreen, PollsOpenScreen, NeedsReviewScreen, JammedScreen, FaultScreen,
+        CoverOpenScreen, PrinterOutScreen, PollsPausedScreen, PollsClosedScreen, BoxFullScreen)
+}

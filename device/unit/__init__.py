@@ -1,0 +1,1 @@
+"""The unit's runtime: configuration, peripherals by URL, the single controller thread, launch."""

@@ -1,0 +1,153 @@
+"""The unit's configuration file (``unit.toml``): where its store is, what it serves, its peripherals.
+
+``load_config(path)`` reads and checks it; every problem is a ``ConfigError`` whose message
+names the file, the key and what is wrong, in one line (the CLI prints it and exits 2).
+Relative paths are taken relative to the config file's folder. Example::
+
+    [unit]
+    station = "teuk-laak-1-1"          # the polling station this unit serves
+    store = "unit.db"                  # the SQLite journal + cast vote records
+    election = "cambodia-2022"         # bundled name or election JSON (until packages land)
+    roll = "roll.csv"                  # voter roll CSV (voter_id,document_number,station_id)
+    ballot_box_capacity = 500          # sheets the box holds before it must be swapped
+    language = "en"                    # operator language (device/i18n.py)
+    export_dir = "export"              # where Export writes (a USB stick's mount point)
+
+    [peripherals]                      # URLs of hardware/registry.py
+    scanner = "serial:///dev/ttyUSB0"
+    id_reader = "serial:///dev/ttyUSB1"
+    printer = "serial:///dev/ttyUSB2"
+    camera = "opencv://0"
+
+    [staff]                            # PIN hashes (argon2) per role, until packages carry them
+    poll_worker = "$argon2id$v=19$..."
+    election_manager = "$argon2id$v=19$..."
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from device.i18n import LANGUAGES
+
+PERIPHERALS = ("scanner", "id_reader", "printer", "camera")
+ROLES = ("poll_worker", "election_manager")
+DURABILITY = ("full", "simulation")
+
+
+class ConfigError(ValueError):
+    """A unit configuration that cannot be used; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class UnitConfig:
+    path: Path
+    station: str
+    store: Path
+    election: str
+    roll: Path | None
+    peripherals: dict[str, str]
+    staff_pin_hashes: dict[str, str] = field(default_factory=dict)
+    ballot_box_capacity: int = 500
+    language: str = "en"
+    export_dir: Path | None = None
+    durability: str = "full"
+
+
+def _table(doc: dict, name: str, where: str) -> dict:
+    value = doc.get(name, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: [{name}] must be a table")
+    return value
+
+
+def _str(table: dict, key: str, where: str, *, required: bool = True) -> str | None:
+    value = table.get(key)
+    if value is None:
+        if required:
+            raise ConfigError(f"{where}: {key} is missing")
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where}: {key} must be a non-empty string, got {value!r}")
+    return value.strip()
+
+
+def _path(base: Path, text: str | None) -> Path | None:
+    if text is None:
+        return None
+    p = Path(text).expanduser()
+    return p if p.is_absolute() else base / p
+
+
+def load_config(path: str | Path) -> UnitConfig:
+    """Read and check ``unit.toml``; raises ``ConfigError`` with a one-line message."""
+    path = Path(path)
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"no unit configuration at {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    base = path.resolve().parent
+    unit = _table(doc, "unit", str(path))
+    where = f"{path} [unit]"
+    capacity = unit.get("ballot_box_capacity", 500)
+    if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 1:
+        raise ConfigError(f"{where}: ballot_box_capacity must be a positive whole number, got {capacity!r}")
+    language = _str(unit, "language", where, required=False) or "en"
+    if language not in LANGUAGES:
+        raise ConfigError(f"{where}: language {language!r} is not one of {', '.join(LANGUAGES)}")
+    durability = _str(unit, "durability", where, required=False) or "full"
+    if durability not in DURABILITY:
+        raise ConfigError(f"{where}: durability must be one of {', '.join(DURABILITY)}")
+    peripherals_table = _table(doc, "peripherals", str(path))
+    peripherals = {}
+    for kind in PERIPHERALS:
+        peripherals[kind] = _str(peripherals_table, kind, f"{path} [peripherals]")
+    unknown = sorted(set(peripherals_table) - set(PERIPHERALS))
+    if unknown:
+        raise ConfigError(f"{path} [peripherals]: unknown peripheral(s) {', '.join(unknown)} "
+                          f"(known: {', '.join(PERIPHERALS)})")
+    staff = _table(doc, "staff", str(path))
+    pins = {}
+    for role, value in staff.items():
+        if role not in ROLES:
+            raise ConfigError(f"{path} [staff]: unknown role {role!r} (known: {', '.join(ROLES)})")
+        if not isinstance(value, str) or not value.startswith("$argon2"):
+            raise ConfigError(f"{path} [staff]: {role} must be an argon2 PIN hash ($argon2id$...)")
+        pins[role] = value
+    return UnitConfig(
+        path=path, station=_str(unit, "station", where), store=_path(base, _str(unit, "store", where)),
+        election=_election_ref(base, _str(unit, "election", where)),
+        roll=_path(base, _str(unit, "roll", where, required=False)), peripherals=peripherals,
+        staff_pin_hashes=pins, ballot_box_capacity=capacity, language=language,
+        export_dir=_path(base, _str(unit, "export_dir", where, required=False)), durability=durability)
+
+
+def _election_ref(base: Path, text: str) -> str:
+    """A bundled election name stays a name; anything that looks like a file is made absolute."""
+    if "/" in text or text.endswith(".json"):
+        return str(_path(base, text))
+    return text
+
+
+def write_config(path: Path, *, station: str, store: str, election: str, roll: str | None,
+                 peripherals: dict[str, str], staff_pin_hashes: dict[str, str],
+                 ballot_box_capacity: int = 500, export_dir: str | None = None,
+                 durability: str = "full") -> None:
+    """Write a ``unit.toml`` (used by ``device run --sim`` to describe the simulated unit)."""
+    def q(s: str) -> str:
+        return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    lines = ["[unit]", f"station = {q(station)}", f"store = {q(store)}", f"election = {q(election)}"]
+    if roll:
+        lines.append(f"roll = {q(roll)}")
+    lines.append(f"ballot_box_capacity = {ballot_box_capacity}")
+    lines.append(f"durability = {q(durability)}")
+    if export_dir:
+        lines.append(f"export_dir = {q(export_dir)}")
+    lines += ["", "[peripherals]"] + [f"{k} = {q(v)}" for k, v in peripherals.items()]
+    lines += ["", "[staff]"] + [f"{k} = {q(v)}" for k, v in staff_pin_hashes.items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")

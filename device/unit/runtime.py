@@ -1,0 +1,405 @@
+"""The unit's main loop: one thread that owns the controller, the peripherals and the store.
+
+``Unit(config)`` opens the store and the election (errors here are the operator's one-line
+``ConfigError``/``StoreOpenError``), then ``start()`` runs the *unit thread*. That thread is the
+only one that ever calls the controller or touches a peripheral: it builds the controller
+(which replays the journal and applies the power-loss boot rule), then loops —
+
+- operator actions queued by ``submit(action, pin, ...)`` (from the console) run first; the
+  PIN is checked here, where the action happens, not in the screen;
+- the scanner's sensors (``poll_event``: paper at the entry, cover opened/closed) and the ID
+  reader (``read``) are polled with short timeouts, so the screen never waits on a port;
+- after anything that changed, a new ``UnitView`` goes to every subscriber (the console
+  posts it to its own thread; nothing else crosses threads).
+
+A peripheral that stops answering (or whose port cannot be opened) is listed in
+``UnitView.lost`` with the driver's message; the loop keeps probing it (once a second) and
+clears it when it answers again. A box that reached ``ballot_box_capacity`` leaves new sheets
+at the entry until a poll worker confirms the box was swapped (journaled).
+"""
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections import deque
+from concurrent.futures import Future
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Callable
+
+from device.ballots.interpreter import BallotInterpreter
+from device.i18n import _
+from device.results.exports import ExportError, export_unit
+from device.station.controller import ControllerError, StationController
+from device.station.events import OperatorMessage, message
+from device.station.reports import results_slip, zero_report_slip
+from device.store.signing import provision
+from device.store.journal import StationStore
+from device.store.sqlite import SqliteStore
+from device.unit.config import UnitConfig
+from device.unit.election_source import load_unit_election
+from device.unit.staff import ROLE_OF_ACTION, PinRefused, StaffPins
+from device.unit.view import UnitView, journal_line, situation_of
+from hardware.interfaces import PeripheralError, ScannerEventKind
+from hardware.registry import open_peripheral
+
+POLL_S = 0.05  # how long the loop waits for an operator action before polling the sensors
+PROBE_S = 1.0  # how often a lost peripheral is probed
+JOURNAL_LINES = 30
+
+
+class JournalTap(StationStore):
+    """The unit's store, remembering the last records written (for the console's journal pane)
+    and the sheets taken out with swapped ballot boxes."""
+
+    def __init__(self, inner: StationStore, keep: int = JOURNAL_LINES):
+        self.inner = inner
+        self.recent: deque = deque(maxlen=keep)
+        self.swapped = 0
+        self.swaps = 0
+        for rec in inner.events():
+            self._saw(rec)
+
+    def _saw(self, rec) -> None:
+        self.recent.append(journal_line(rec))
+        if rec.type == "ballot_box_swapped":
+            self.swapped += int(rec.data.get("sheets", 0))
+            self.swaps += 1
+
+    def append_event(self, type_, data, at, *, durable=True):
+        rec = self.inner.append_event(type_, data, at, durable=durable)
+        self._saw(rec)
+        return rec
+
+    def cast_ballot(self, cvr, event_data, at):
+        rec = self.inner.cast_ballot(cvr, event_data, at)
+        self._saw(rec)
+        return rec
+
+    def events(self):
+        return self.inner.events()
+
+    def cast_vote_records(self):
+        return self.inner.cast_vote_records()
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def __getattr__(self, name: str) -> Any:  # read_meta, write_meta, flush, head ...
+        return getattr(self.inner, name)
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    ok: bool
+    text: str
+    severity: str = "info"
+    role: str | None = None
+
+
+class Unit:
+    def __init__(self, config: UnitConfig, *, clock: Callable[[], float] = time.time,
+                 devices: dict[str, Any] | None = None, rng=None, interpreter=None):
+        """``devices``: peripherals given as objects instead of opened by URL (the simulated
+        world's camera, or tests); the rest are opened by the URLs of the config."""
+        self.config, self.clock, self.rng = config, clock, rng
+        self.source = load_unit_election(config)
+        self.election = self.source.election
+        self.store = JournalTap(SqliteStore(config.store, durability=config.durability))
+        self.signer = provision(self.store)
+        self.staff = StaffPins(config.staff_pin_hashes, clock)
+        self.interpreter = interpreter or BallotInterpreter(self.election)
+        self.devices: dict[str, Any] = dict(devices or {})
+        self.controller: StationController | None = None
+        self._commands: queue.Queue = queue.Queue()
+        self._subscribers: list[Callable[[UnitView], None]] = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lost: dict[str, str] = {}
+        self._next_probe = 0.0
+        self._cover_open = False
+        self._message: OperatorMessage | None = None
+        self._desk: OperatorMessage | None = None
+        self._review: str | None = None
+        self._busy: str | None = None
+        self._waiting_sheet = False  # a sheet at the entry left there (box full)
+        self._seq = 0
+        self.view = UnitView(station=config.station, box_capacity=config.ballot_box_capacity)
+
+    # --- the console's side (any thread) ---------------------------------------------------
+    def subscribe(self, callback: Callable[[UnitView], None]) -> None:
+        self._subscribers.append(callback)
+
+    def submit(self, action: str, pin: str = "", **args: Any) -> Future:
+        """Queue an operator action; the future gets an ``ActionResult``."""
+        if action not in ROLE_OF_ACTION:
+            raise ValueError(f"unknown action {action!r}")
+        future: Future = Future()
+        self._commands.put((action, pin, args, future))
+        return future
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="unit", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        for device in self.devices.values():
+            try:
+                device.close()
+            except Exception:
+                pass
+        self.store.close()
+
+    # --- the unit thread -------------------------------------------------------------------
+    def _run(self) -> None:
+        self._publish()
+        while not self._stop.is_set():
+            if self.controller is None:
+                self._try_boot()
+            try:
+                item = self._commands.get(timeout=POLL_S)
+            except queue.Empty:
+                item = None
+            if item is not None:
+                self._perform(*item)
+            if self.controller is not None:
+                self._probe_lost()
+                self._poll_scanner()
+                self._poll_reader()
+            self._publish()
+
+    def _try_boot(self) -> None:
+        now = time.monotonic()
+        if now < self._next_probe:
+            return
+        self._next_probe = now + PROBE_S
+        for kind in ("scanner", "id_reader", "printer", "camera"):
+            if kind in self.devices:
+                continue
+            try:
+                self.devices[kind] = open_peripheral(kind, self.config.peripherals[kind])
+                self._lost.pop(kind, None)
+            except PeripheralError as exc:
+                self._lost[kind] = str(exc)
+        if self._lost:
+            return
+        d = self.devices
+        self.controller = StationController(
+            self.election, self.config.station, self.source.roll, self.store, scanner=d["scanner"],
+            camera=d["camera"], interpreter=self.interpreter, printer=d["printer"], clock=self.clock,
+            rng=self.rng, signer=self.signer)
+
+    def _probe_lost(self) -> None:
+        if not self._lost or time.monotonic() < self._next_probe:
+            return
+        self._next_probe = time.monotonic() + PROBE_S
+        if "scanner" in self._lost:
+            try:
+                status = self.devices["scanner"].status()
+                self._cover_open = status.cover_open
+                del self._lost["scanner"]
+                self._waiting_sheet = status.paper_at_entry
+            except PeripheralError as exc:
+                self._lost["scanner"] = str(exc)
+        if "id_reader" in self._lost:
+            self._lost.pop("id_reader")  # probed again by the next read
+
+    def _poll_scanner(self) -> None:
+        if "scanner" in self._lost:
+            return
+        ctl = self.controller
+        try:
+            event = ctl.scanner.poll_event(timeout=0.0)
+        except PeripheralError as exc:
+            self._lost["scanner"] = str(exc)
+            return
+        if event is not None:
+            if event.kind is ScannerEventKind.COVER_OPEN:
+                self._cover_open = True
+            elif event.kind is ScannerEventKind.COVER_CLOSED:
+                self._cover_open = False
+            elif event.kind is ScannerEventKind.PAPER_AT_ENTRY:
+                self._waiting_sheet = True
+        if self._waiting_sheet and not self._cover_open and ctl.ballot == "waiting_for_ballot" \
+                and not self._box_full():
+            self._waiting_sheet = False
+            self._busy = "scanning"
+            self._publish()
+            outcome = ctl.handle_paper()
+            self._busy = None
+            self._message = outcome.message
+            self._review = outcome.reason if outcome.status == "needs_review" else None
+
+    def _poll_reader(self) -> None:
+        if "id_reader" in self._lost:
+            return
+        try:
+            record = self.devices["id_reader"].read(timeout=0.0)
+        except PeripheralError as exc:
+            self._lost["id_reader"] = str(exc)
+            return
+        if record is not None:
+            self._desk = self.controller.present_id(record).message
+
+    def _box_full(self) -> bool:
+        ctl = self.controller
+        return self._box_sheets(ctl) >= self.config.ballot_box_capacity
+
+    def _box_sheets(self, ctl: StationController) -> int:
+        c = ctl.counters
+        return c.cast - c.cast_invalid - self.store.swapped
+
+    # --- operator actions --------------------------------------------------------------------
+    def _perform(self, action: str, pin: str, args: dict, future: Future) -> None:
+        try:
+            role = self.staff.check(action, pin)
+        except PinRefused as exc:
+            future.set_result(ActionResult(False, str(exc), "warning"))
+            return
+        if self.controller is None:
+            future.set_result(ActionResult(False, _("The unit is not ready: a peripheral is missing."),
+                                           "error", role))
+            return
+        try:
+            result = getattr(self, f"_do_{action}")(role=role, **args)
+        except ControllerError as exc:
+            result = ActionResult(False, exc.operator_message.text, exc.operator_message.severity, role)
+        except Exception as exc:  # an action the state machine does not allow now
+            if type(exc).__name__ != "MachineError":
+                raise
+            result = ActionResult(False, _("Not possible now ({state}).").format(
+                state=", ".join(self.controller.state.values())), "warning", role)
+        future.set_result(result)
+
+    def _ok(self, msg: OperatorMessage | str, role: str | None) -> ActionResult:
+        if isinstance(msg, OperatorMessage):
+            self._message = msg
+            return ActionResult(True, msg.text, msg.severity, role)
+        return ActionResult(True, msg, "info", role)
+
+    def _printed(self, done: str, role: str | None) -> ActionResult:
+        """After an action that prints: report the printer's problem, if it had one."""
+        fault = self.controller.printer_fault
+        if fault is not None:
+            return ActionResult(True, f"{done} {fault.text}", "warning", role)
+        return self._ok(done, role)
+
+    def _do_load_election(self, role):
+        self.controller.load()
+        return self._ok(_("Election loaded."), role)
+
+    def _do_open(self, role):
+        self.controller.printer_fault = None
+        self.controller.open()
+        return self._printed(_("Polls are open. Zero report printed."), role)
+
+    def _do_pause(self, role):
+        self.controller.printer_fault = None
+        self.controller.pause()
+        return self._printed(_("Polls paused."), role)
+
+    def _do_resume(self, role):
+        self.controller.printer_fault = None
+        self.controller.resume()
+        return self._printed(_("Polls resumed."), role)
+
+    def _do_close(self, role):
+        self.controller.printer_fault = None
+        results = self.controller.close()
+        return self._printed(_("Polls closed: {n} ballots cast. Results printed.").format(
+            n=results.ballots_cast), role)
+
+    def _do_clear_jam(self, role):
+        return self._outcome(self.controller.clear_jam(), role)
+
+    def _do_clear_fault(self, role):
+        return self._outcome(self.controller.clear_fault(), role)
+
+    def _outcome(self, outcome, role) -> ActionResult:
+        if outcome.status in ("refused", "error"):
+            return ActionResult(False, outcome.message.text, outcome.message.severity, role)
+        return self._ok(outcome.message, role)
+
+    def _do_voter_cast(self, role):
+        return self._decide(True, role)
+
+    def _do_voter_return(self, role):
+        return self._decide(False, role)
+
+    def _decide(self, cast: bool, role) -> ActionResult:
+        outcome = self.controller.voter_decision(cast=cast)
+        if outcome.status != "refused":
+            self._review = None
+        return self._outcome(outcome, role)
+
+    def _do_swap_box(self, role):
+        ctl = self.controller
+        sheets = self._box_sheets(ctl)
+        ctl.store.append_event("ballot_box_swapped", {"sheets": sheets, "role": role}, self.clock())
+        return self._ok(_("Ballot box swapped: {n} sheets sealed in the full box.").format(n=sheets), role)
+
+    def _do_reprint(self, role, kind: str = "results"):
+        ctl = self.controller
+        results = ctl.results()
+        if kind == "zero":
+            if results.ballots_cast:
+                return ActionResult(False, _("The zero report can be reprinted only before any "
+                                             "ballot is cast."), "warning", role)
+            slip = zero_report_slip(self.election, ctl.station, results, self.clock())
+        else:
+            if ctl.polls != "polls_closed":
+                return ActionResult(False, _("Results can be printed only after the polls close."),
+                                    "warning", role)
+            slip = results_slip(self.election, ctl.station, results, ctl.reconciliation(),
+                                self.clock(), self.signer)
+        ctl.printer_fault = None
+        ctl._print(slip)
+        ctl.store.append_event("report_reprinted", {"kind": kind, "role": role}, self.clock())
+        return self._printed(_("Report reprinted."), role)
+
+    def _do_export(self, role, folder: str | None = None):
+        base = Path(folder) if folder else self.config.export_dir
+        if base is None:
+            return ActionResult(False, _("No export folder is configured."), "warning", role)
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(self.clock()))
+        out = base / f"{self.config.station}-{stamp}"
+        try:
+            export_unit(self.store, self.election, out, self.signer, station_id=self.config.station,
+                        at=self.clock())
+        except (ExportError, OSError) as exc:
+            return ActionResult(False, _("Export failed: {detail}").format(detail=exc), "error", role)
+        return self._ok(_("Exported to {folder}").format(folder=out), role)
+
+    # --- views ----------------------------------------------------------------------------
+    def _publish(self) -> None:
+        view = self._build_view()
+        if view == replace(self.view, seq=view.seq):
+            return
+        self._seq += 1
+        self.view = replace(view, seq=self._seq)
+        for callback in self._subscribers:
+            callback(self.view)
+
+    def _build_view(self) -> UnitView:
+        ctl, e = self.controller, self.election
+        base = dict(seq=self.view.seq, station=self.config.station,
+                    station_name=e.stations[self.config.station].name, election_title=e.title,
+                    election_hash=e.hash, box_capacity=self.config.ballot_box_capacity,
+                    lost=tuple(sorted(self._lost.items())), journal=tuple(self.store.recent),
+                    box_swaps=self.store.swaps)
+        if ctl is not None:
+            c = ctl.counters
+            printer = ctl.printer_fault.text if ctl.printer_fault is not None else None
+            base.update(polls=ctl.polls, voter=ctl.voter, ballot=ctl.ballot,
+                        test_mode=bool(getattr(ctl, "test_mode", False)),
+                        checked_in=len(c.checked_in), cast=c.cast, invalid_compartment=c.cast_invalid,
+                        returned=c.returned, authorised_unused=c.outstanding,
+                        box_sheets=self._box_sheets(ctl), message=self._message,
+                        desk_message=self._desk, review_reason=self._review, busy=self._busy,
+                        cover_open=self._cover_open, printer_problem=printer)
+        view = UnitView(**base)
+        return replace(view, situation=situation_of(view))

@@ -1,0 +1,105 @@
+"""What the operator sees of the unit at one moment: ``UnitView``, and the situation it is in.
+
+The unit thread builds a ``UnitView`` (an immutable snapshot) after everything that can change
+what a poll worker sees, and hands it to the console; the console never reads the controller.
+``situation_of`` is the one place that maps the controller's state (polls, voter and ballot
+regions) plus the unit's own conditions (lost peripherals, cover, printer, box) to the
+situation a screen is made for. The first matching rule of ``SITUATION_RULES`` wins.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from device.station.events import OperatorMessage, event_summary
+
+SITUATIONS = (
+    "starting", "peripheral_lost", "unconfigured", "election_loaded", "test_mode", "polls_open",
+    "needs_review", "jammed", "fault", "cover_open", "printer_out", "polls_paused",
+    "polls_closed", "box_full",
+)
+# Journal data fields safe to show next to an event: none names a voter or a ballot's content.
+SHOWN_FIELDS = ("reason", "kind", "resolution", "reason_code", "role", "sheets")
+
+
+@dataclass(frozen=True)
+class JournalLine:
+    seq: int
+    at: str
+    type: str
+    summary: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class UnitView:
+    seq: int = 0
+    station: str = ""
+    station_name: str = ""
+    election_title: str = ""
+    election_hash: str = ""
+    polls: str = ""
+    voter: str = ""
+    ballot: str = ""
+    test_mode: bool = False
+    checked_in: int = 0
+    cast: int = 0
+    invalid_compartment: int = 0
+    returned: int = 0
+    authorised_unused: int = 0
+    box_sheets: int = 0
+    box_capacity: int = 0
+    box_swaps: int = 0
+    message: OperatorMessage | None = None  # the ballot box's latest word to the operator
+    desk_message: OperatorMessage | None = None  # the ID desk's latest check-in result
+    review_reason: str | None = None
+    busy: str | None = None  # "scanning" while a sheet is being read
+    lost: tuple[tuple[str, str], ...] = ()  # (peripheral, detail)
+    cover_open: bool = False
+    printer_problem: str | None = None
+    journal: tuple[JournalLine, ...] = field(default_factory=tuple)
+    situation: str = "starting"
+
+    @property
+    def hash_prefix(self) -> str:
+        return self.election_hash[:12]
+
+    @property
+    def box_full(self) -> bool:
+        return self.box_capacity > 0 and self.box_sheets >= self.box_capacity
+
+
+SITUATION_RULES = (
+    ("starting", lambda v: not v.polls and not v.lost),
+    ("peripheral_lost", lambda v: bool(v.lost)),
+    ("cover_open", lambda v: v.cover_open),
+    ("jammed", lambda v: v.ballot == "jammed"),
+    ("fault", lambda v: v.ballot == "error"),
+    ("needs_review", lambda v: v.review_reason is not None and v.ballot in ("needs_review", "deciding")),
+    ("box_full", lambda v: v.polls == "polls_open" and v.box_full),
+    ("printer_out", lambda v: v.printer_problem is not None),
+    ("unconfigured", lambda v: v.polls == "setup"),
+    ("test_mode", lambda v: v.test_mode),
+    ("election_loaded", lambda v: v.polls == "election_loaded"),
+    ("polls_open", lambda v: v.polls == "polls_open"),
+    ("polls_paused", lambda v: v.polls == "polls_paused"),
+    ("polls_closed", lambda v: v.polls == "polls_closed"),
+)
+
+
+def situation_of(view: UnitView) -> str:
+    for name, rule in SITUATION_RULES:
+        if rule(view):
+            return name
+    return "starting"
+
+
+def journal_line(record) -> JournalLine:
+    """A journal record as the console shows it: time, what happened, and only safe fields."""
+    at = dt.datetime.fromtimestamp(record.at, dt.timezone.utc).strftime("%H:%M:%S")
+    try:
+        summary = event_summary(record.type)
+    except KeyError:
+        summary = record.type
+    detail = ", ".join(f"{k}={record.data[k]}" for k in SHOWN_FIELDS if k in record.data)
+    return JournalLine(record.seq, at, record.type, summary, detail)

@@ -1,0 +1,176 @@
+"""The "simulated world" panel beside the operator console, and a robot that plays a whole day.
+
+``WorldPanel`` shows what is physically at the unit (the next voter, the sheet at the entry,
+in the path, handed back, in the operator's hand; the sheets in the box; the cover; the
+printer's paper) and acts on the twins when a digit key is pressed (``WORLD_KEYS``). It also
+does what a poll worker's hands do after the console tells them: a sheet taken out of a jam
+goes into the box or back to the voter as the unit said, and a box the console records as
+swapped is physically swapped.
+
+``autoplay(pilot, world, voters=N, seed=S)`` is a Textual auto-pilot: the election manager, the
+poll worker and the voters, pressing keys and PINs on the console from whatever state it finds
+(so it carries on after a power cut): load, open, N voters (some overvote first, then correct
+or cast anyway), close. ``device run --sim --autoplay N`` runs it, headless with ``--headless``.
+"""
+from __future__ import annotations
+
+import asyncio
+import random
+
+from textual.widgets import Static
+
+from device.console.widgets import ConfirmDialog, PinDialog
+from device.election.identity import barcode_payload
+from device.unit.staff import ELECTION_MANAGER, POLL_WORKER
+from device.unit.view import UnitView
+from sim.simulated_unit import SIM_PINS, SimulatedWorld
+
+WORLD_KEYS = {
+    "1": "next voter shows their card",
+    "2": "a stranger shows a card (not on the roll)",
+    "3": "voter inserts the ballot as marked",
+    "4": "voter inserts an overvoted ballot",
+    "5": "voter inserts a blank ballot",
+    "6": "jam the transport on the next sheet",
+    "7": "poll worker opens the cover and takes the jammed sheet out",
+    "8": "pull / reload the printer's paper",
+    "9": "unplug / plug the scanner's cable",
+    "0": "voter takes the returned sheet and inserts it again",
+}
+
+
+class WorldPanel(Static):
+    DEFAULT_CSS = """
+    WorldPanel { height: auto; border: round $accent; padding: 0 1; margin-top: 1; }
+    """
+
+    def __init__(self, world: SimulatedWorld) -> None:
+        super().__init__(classes="world-panel")
+        self.world = world
+        self.border_title = "Simulated world (keys 0-9)"
+        self._cable = True
+
+    def on_mount(self) -> None:
+        self.show(self.app.view)
+
+    def press_world_key(self, key: str) -> None:
+        w = self.world
+        if key == "1":
+            w.present_voter_card()
+        elif key == "2":
+            w.present_card(barcode_payload("XNOTONROLL"))
+        elif key in "345":
+            w.insert_ballot({"3": "clean", "4": "overvoted", "5": "blank"}[key])
+        elif key == "6":
+            w.jam_next_sheet()
+        elif key == "7":
+            w.remove_jammed_sheet()
+        elif key == "8":
+            w.set_paper(loaded=w.printer.paper_out)
+        elif key == "9":
+            self._cable = not self._cable
+            w.set_scanner_cable(self._cable)
+        elif key == "0":
+            reinsert(w)
+        self.show(self.app.view)
+
+    def show(self, view: UnitView) -> None:
+        """Refresh, and do what the console told the poll worker's hands to do."""
+        follow_instructions(self.world, view)
+        w, sc = self.world, self.world.scanner
+        voter = w.next_voter()
+        lines = [
+            f"next voter: {voter.voter_id if voter else '(none left)'}   "
+            f"entry: {'sheet' if sc.entry else '-'}   path: {'sheet' if sc.path else '-'}   "
+            f"handed back: {'sheet' if sc.returned else '-'}   in operator's hand: "
+            f"{'sheet' if w.in_hand else '-'}",
+            f"box: {len(sc.box)}   invalid compartment: {len(sc.invalid_compartment)}   sealed boxes: "
+            f"{len(w.state.sealed)} sheets   cover: {'OPEN' if sc.cover_open else 'closed'}   "
+            f"printer paper: {'OUT' if w.printer.paper_out else 'ok'}   scanner cable: "
+            f"{'plugged' if not sc.unplugged else 'UNPLUGGED'}",
+            "  ".join(f"[b]{k}[/b] {v}" for k, v in WORLD_KEYS.items()),
+        ]
+        self.update("\n".join(lines))
+
+
+def reinsert(world: SimulatedWorld) -> None:
+    sheet = world.scanner.take_returned()
+    if sheet is not None:
+        world.scanner.insert(sheet)
+        world.save()
+
+
+def follow_instructions(world: SimulatedWorld, view: UnitView) -> None:
+    """The poll worker's hands: place a removed sheet where the unit said; swap a full box."""
+    if world.in_hand is not None and view.message is not None and view.ballot != "jammed":
+        if view.message.code == "placed_in_box":
+            world.place_removed_sheet(into_box=True)
+        elif view.message.code == "returned_to_voter":
+            world.place_removed_sheet(into_box=False)
+    if view.box_swaps > world.state.box_swaps:
+        world.swap_box()
+
+
+async def dialog_shown(pilot, kind: type, tries: int = 200) -> None:
+    """Let the app run until a dialog of ``kind`` is on top (keys pressed before would go
+    to the screen below)."""
+    for _ in range(tries):
+        if isinstance(pilot.app.screen, kind):
+            return
+        await pilot.pause()
+    raise RuntimeError(f"{kind.__name__} did not appear")
+
+
+async def autoplay(pilot, world: SimulatedWorld, *, voters: int | None = None, seed: int = 0,
+                   overvote_rate: float = 0.2) -> None:
+    app = pilot.app
+    target = len(world.voters) if voters is None else min(voters, len(world.voters))
+
+    async def pin(role: str) -> None:
+        await dialog_shown(pilot, PinDialog)
+        await pilot.press(*SIM_PINS[role], "enter")
+
+    async def settle(after: int, timeout: float = 10.0) -> None:
+        try:
+            await app.until(lambda v: v.seq > after and not v.busy, timeout)
+        except asyncio.TimeoutError:
+            pass
+
+    while True:
+        view = await app.until(lambda v: v.situation != "starting" and not v.busy, 60)
+        s, seq = view.situation, view.seq
+        rng = random.Random(f"{seed}:{world.state.next_voter}")
+        if s == "unconfigured":
+            await pilot.press("l")
+            await pin(ELECTION_MANAGER)
+        elif s == "election_loaded":
+            await pilot.press("o")
+            await pin(POLL_WORKER)
+        elif s == "needs_review":
+            await pilot.press("t" if rng.random() < 0.5 else "k")
+        elif s == "jammed":
+            world.remove_jammed_sheet()
+            await pilot.press("j")
+            await pin(POLL_WORKER)
+        elif s == "polls_closed":
+            app.exit(view)
+            return
+        elif s in ("polls_open", "polls_paused"):
+            returned = world.scanner.returned
+            if returned is not None:
+                info = world.state.sheets[returned.serial]
+                if info.how == "clean":
+                    reinsert(world)
+                else:
+                    world.take_back()
+                    world.insert_ballot("clean")
+            elif view.authorised_unused > 0 and world.scanner.entry is None and world.scanner.path is None:
+                world.insert_ballot("overvoted" if rng.random() < overvote_rate else "clean")
+            elif world.state.next_voter < target and view.authorised_unused == 0:
+                world.present_voter_card()
+            else:
+                await pilot.press("c")
+                await pin(POLL_WORKER)
+                await dialog_shown(pilot, ConfirmDialog)
+                await pilot.press("y")
+        await settle(seq)
