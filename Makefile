@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 SYSTEM_STAMP := $(VENV)/.system-libs
 DEMO_OUT ?= out/demo
 
-.PHONY: install demo test test-slow bench diagram mutate clean
+.PHONY: install demo test test-slow bench diagram mutate clean console
 
 install: $(STAMP) $(SYSTEM_STAMP)
 
@@ -45,6 +45,10 @@ demo: install
 	$(VENV)/bin/ballotbox device export --store $(DEMO_OUT)/unit.db --out $(DEMO_OUT)/export
 	$(VENV)/bin/ballotbox audit verify $(DEMO_OUT)/export
 	$(VENV)/bin/ballotbox audit replay $(DEMO_OUT)/export
+
+# The unit with its operator console, on simulated peripherals (twins on ptys); README "Operators".
+console: install
+	$(VENV)/bin/ballotbox device run --sim --state out/console
 
 test: install
 	$(PY) -m pytest -q -n 2 -p no:cacheprovider

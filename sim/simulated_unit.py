@@ -19,9 +19,11 @@ restored sheet looks exactly as before.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import pickle
 import random
+import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,7 +62,8 @@ class WorldState:
     """Everything physical that survives a power cut (pickled)."""
 
     serial: int = 0
-    next_voter: int = 0
+    next_voter: int = 0  # index of the next planned voter to come to the ID desk
+    current_voter: int | None = None  # the voter who last showed a card (marks the next ballot)
     sheets: dict[int, SheetInfo] = field(default_factory=dict)
     entry: int | None = None
     path: int | None = None
@@ -110,6 +113,8 @@ class SimulatedWorld(TwinWorld):
         printer = PrinterTwin(state_dir / "printed")
         super().__init__(scanner, reader, printer)
         self.state = self._load()
+        self._saves = 0
+        self._power_cut_at = int(os.environ.get("BALLOTBOX_SIM_POWER_CUT", "0") or 0)
         self._frames: dict[int, Sheet] = {}
         self._restore()
         scanner.on_change = self.save
@@ -148,7 +153,10 @@ class SimulatedWorld(TwinWorld):
             sc.events.append((Event.PAPER_AT_ENTRY, ""))
 
     def save(self) -> None:
-        """Write the physical state atomically (called under the scanner's lock or the hands')."""
+        """Write the physical state atomically (called under the scanner's lock or the hands').
+
+        With ``BALLOTBOX_SIM_POWER_CUT=N`` in the environment the process SIGKILLs itself right
+        after the N-th save: a power cut just after a motion, before the unit hears of it."""
         sc, s = self.scanner, self.state
         with sc.lock:
             s.serial = self._serial
@@ -161,6 +169,9 @@ class SimulatedWorld(TwinWorld):
             with open(tmp, "wb") as fh:
                 pickle.dump(s, fh)
             os.replace(tmp, self.state_dir / WORLD_FILE)
+            self._saves += 1
+            if self._saves == self._power_cut_at:
+                os.kill(os.getpid(), signal.SIGKILL)
 
     # --- hands -------------------------------------------------------------------------------
     def next_voter(self) -> Visitor | None:
@@ -169,9 +180,13 @@ class SimulatedWorld(TwinWorld):
         return self.voters[self.state.next_voter]
 
     def present_voter_card(self) -> Visitor | None:
-        """The next planned voter shows their card (and will mark their ballot)."""
+        """The next planned voter shows their card; their ballots carry their marks."""
         voter = self.next_voter()
         if voter is not None:
+            with self.scanner.lock:
+                self.state.current_voter = self.state.next_voter
+                self.state.next_voter += 1
+                self.save()
             self.present_document(*voter.document)
         return voter
 
@@ -180,9 +195,9 @@ class SimulatedWorld(TwinWorld):
 
     def insert_ballot(self, how: str = "clean") -> int | None:
         """The current voter inserts a ballot: ``clean`` (as they mean it), ``overvoted``, ``blank``
-        or ``test`` (a test-deck ballot). The voter's turn ends when a clean ballot goes in."""
-        voter = self.voters[min(self.state.next_voter, len(self.voters) - 1)] if self.voters else None
-        marks = dict(voter.marks) if voter else {}
+        or ``test`` (a test-deck ballot). None when a sheet is already at the entry."""
+        current = self.state.current_voter
+        marks = dict(self.voters[current].marks) if current is not None else {}
         kind = "test_ballot" if how == "test" else "ballot"
         if how == "overvoted":
             for c in self.election.contests_for_style(self.election.stations[self.station].ballot_style):
@@ -198,8 +213,6 @@ class SimulatedWorld(TwinWorld):
             info = SheetInfo(kind, tuple(sorted(marks.items())), how)
             self.state.sheets[self._serial] = info
             self._put_at_entry(self._sheet(self._serial))
-            if how == "clean" and voter is not None:
-                self.state.next_voter += 1
             self.save()
         return self._serial
 
@@ -300,6 +313,9 @@ def start_simulated_unit(state_dir: str | Path, *, seed: int = 1, election: str 
     elec = load_election(election)
     station = station or next(iter(elec.stations))
     scenario = load_scenario(None, elec, election)
+    # Voters mark clean ballots; overvoted and blank ones come from the panel's keys.
+    scenario = dataclasses.replace(scenario, rates={**scenario.rates, "overvote_rate": 0.0,
+                                                    "blank_rate": 0.0})
     roll, visitors = plan_station_day(elec, station, voters, scenario, random.Random(f"{seed}:plan"))
     planned = [v for v in visitors if v.kind == "voter"]
     if not (state / "roll.csv").exists():

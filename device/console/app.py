@@ -104,7 +104,10 @@ class OperatorConsole(App):
             async with self._changed:
                 await self._changed.wait_for(lambda: predicate(self.view))
                 return self.view
-        return await asyncio.wait_for(wait(), timeout)
+        try:
+            return await asyncio.wait_for(wait(), timeout)
+        except asyncio.TimeoutError:
+            raise asyncio.TimeoutError(f"still {self.view}") from None
 
     # --- operator actions -----------------------------------------------------------------
     async def action_operator(self, action: str) -> None:
@@ -120,14 +123,11 @@ class OperatorConsole(App):
             if locked:
                 prompt += "\n" + _("(locked for {s:.0f} s more)").format(s=locked)
             pin = await self.push_screen_wait(PinDialog(prompt))
-            if pin is None:
-                await self._after_dialog()
-                return
-        if action in CONFIRM:
-            if not await self.push_screen_wait(ConfirmDialog(_(CONFIRM[action]))):
-                await self._after_dialog()
-                return
-        result = await asyncio.wrap_future(self.unit.submit(name, pin, **args))
+        if pin is None or (action in CONFIRM and
+                           not await self.push_screen_wait(ConfirmDialog(_(CONFIRM[action])))):
+            result = ActionResult(False, _("Cancelled: nothing was done."))
+        else:
+            result = await asyncio.wrap_future(self.unit.submit(name, pin, **args))
         self.notices.append(result)
         await self._after_dialog()
         screen = self._base_screen()

@@ -44,7 +44,7 @@ from device.unit.view import UnitView, journal_line, situation_of
 from hardware.interfaces import PeripheralError, ScannerEventKind
 from hardware.registry import open_peripheral
 
-POLL_S = 0.05  # how long the loop waits for an operator action before polling the sensors
+POLL_S = 0.1  # how long the loop waits for an operator action before polling the sensors
 PROBE_S = 1.0  # how often a lost peripheral is probed
 JOURNAL_LINES = 30
 

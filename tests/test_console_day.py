@@ -1,0 +1,122 @@
+"""A whole polling day driven through the operator console (Textual Pilot) against the twins on ptys.
+
+Keys and PINs only, as a poll worker would: load the election, open (zero report), a refused
+check-in, 20 voters (one overvote taken back and corrected, one overvote cast anyway, a jam
+cleared), pause and resume, wrong PINs until the poll worker's role locks, close with the
+election manager's PIN, results tape. At each step the screen is read; at the end the tally
+equals what the voters meant and the sheets in the boxes equal the cast records.
+"""
+from __future__ import annotations
+
+import asyncio
+
+from tests.console_kit import EM, PW, SIZE, act, screen_text, simulated_console
+
+
+async def _voter(app, pilot, n_checked: int, how: str = "3", wait_cast: bool = True) -> None:
+    await pilot.press("1")  # the next voter shows their card
+    await app.until(lambda v: v.checked_in == n_checked)
+    assert "checked in. One ballot authorised" in screen_text(app)
+    cast = app.view.cast
+    await pilot.press(how)
+    if how == "3" and wait_cast:
+        await app.until(lambda v: v.cast == cast + 1 and not v.busy)
+        assert "Your ballot was counted" in screen_text(app)
+
+
+def test_a_whole_day_on_keys_and_pins(tmp_path):
+    sim, app = simulated_console(tmp_path, seed=11, voters=30)
+    world = sim.world
+
+    async def day() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await app.until(lambda v: v.situation == "unconfigured")
+            assert "No election loaded" in screen_text(app)
+            r = await act(pilot, "l", pin="999999")  # a wrong PIN does nothing
+            assert not r.ok and "Wrong PIN" in r.text
+            r = await act(pilot, "l", pin=EM)
+            assert r.ok
+            await app.until(lambda v: v.situation == "election_loaded")
+            assert "Election loaded" in screen_text(app)
+
+            r = await act(pilot, "o", pin=PW)
+            assert r.ok, r.text
+            await app.until(lambda v: v.situation == "polls_open")
+            assert [s.kind for s in world.printed_slips()] == ["zero_report"]
+            assert "Polls OPEN" in screen_text(app)
+
+            await pilot.press("2")  # a stranger's card
+            await app.until(lambda v: v.desk_message is not None and v.desk_message.code == "not_on_roll")
+            assert "Not on the voter roll" in screen_text(app)
+
+            for i in range(1, 21):
+                if i == 4:  # overvotes, takes the ballot back, corrects it
+                    await _voter(app, pilot, i, "4")
+                    await app.until(lambda v: v.situation == "needs_review")
+                    assert "Too many marks" in screen_text(app)
+                    r = await act(pilot, "t")
+                    assert "Ballot returned" in r.text
+                    await app.until(lambda v: v.situation == "polls_open")
+                    assert world.take_back()
+                    cast = app.view.cast
+                    await pilot.press("3")
+                    await app.until(lambda v: v.cast == cast + 1 and not v.busy)
+                elif i == 7:  # overvotes and casts it anyway
+                    await _voter(app, pilot, i, "4")
+                    await app.until(lambda v: v.situation == "needs_review")
+                    cast = app.view.cast
+                    r = await act(pilot, "k")
+                    assert r.ok
+                    await app.until(lambda v: v.cast == cast + 1)
+                elif i == 10:  # the transport jams; the poll worker clears it
+                    await pilot.press("6")
+                    await _voter(app, pilot, i, "3", wait_cast=False)
+                    await app.until(lambda v: v.situation == "jammed")
+                    assert "Paper jam" in screen_text(app)
+                    await pilot.press("7")  # open the cover, take the sheet out
+                    r = await act(pilot, "j", pin=PW)
+                    assert "Give the sheet back to the voter" in r.text
+                    await app.until(lambda v: v.situation == "polls_open")
+                    cast = app.view.cast
+                    await pilot.press("0")  # the voter inserts it again
+                    await app.until(lambda v: v.cast == cast + 1 and not v.busy)
+                else:
+                    await _voter(app, pilot, i)
+                if i == 12:
+                    r = await act(pilot, "p", pin=PW)
+                    await app.until(lambda v: v.situation == "polls_paused")
+                    assert "Polls PAUSED" in screen_text(app)
+                    await act(pilot, "u", pin=PW)
+                    await app.until(lambda v: v.situation == "polls_open")
+            assert app.view.cast == 20 and app.view.checked_in == 20 and app.view.returned == 1
+
+            for n in range(5):  # someone guesses the poll worker's PIN
+                r = await act(pilot, "p", pin="000000")
+                assert not r.ok
+            assert "locked" in r.text
+            r = await act(pilot, "p", pin=PW)  # even the right PIN now waits out the lockout
+            assert not r.ok and "locked" in r.text
+            assert app.view.situation == "polls_open"
+
+            r = await act(pilot, "c", pin=EM, confirm=False)  # asked, and said no
+            assert app.view.situation == "polls_open"
+            r = await act(pilot, "c", pin=EM, confirm=True)
+            assert r.ok, r.text
+            await app.until(lambda v: v.situation == "polls_closed")
+            assert "Polls CLOSED" in screen_text(app)
+            r = await act(pilot, "r", pin=EM)  # the results tape again
+            assert r.ok, r.text
+
+    try:
+        asyncio.run(day())
+        slips = [s.kind for s in world.printed_slips()]
+        assert slips.count("results") == 2 and "polls_paused" in slips
+    finally:
+        sim.close()
+    from device.store.sqlite import SqliteStore
+    from device.results.tally import tally_station
+    store = SqliteStore(tmp_path / "unit.db")
+    cvrs = store.cast_vote_records()
+    store.close()
+    assert len(cvrs) == 20 == len(world.sheets_counted())
+    assert tally_station(world.election, world.station, cvrs).to_json() == world.intended_results().to_json()
