@@ -33,10 +33,10 @@ from device.election.definition import Election, load_election
 from device.results.tally import Results, tally_station
 from device.unit.config import write_config
 from device.unit.staff import ELECTION_MANAGER, POLL_WORKER, hash_pin
-from hardware.scanner_serial import Event, Result
+from hardware.scanner_serial import Command, Event, Result
 from sim.full_fidelity import TwinWorld
 from sim.peripherals import Sheet
-from sim.station import expected_contests
+from sim.station import voters_intent
 from sim.twins.camera import VirtualCamera
 from sim.twins.doc_reader import DocReaderTwin
 from sim.twins.endpoints import PtyEndpoint
@@ -45,6 +45,7 @@ from sim.twins.profile import load_profile
 from sim.twins.scanner import ScannerTwin
 from sim.voters import Visitor, load_scenario, plan_station_day
 
+MOTIONS = frozenset((Command.FEED, Command.ACCEPT, Command.RETURN, Command.DIVERT, Command.RESET))
 SIM_PINS = {POLL_WORKER: "246810", ELECTION_MANAGER: "135790"}
 DEFAULT_ELECTION = "demo"
 WORLD_FILE = "world.pkl"
@@ -87,7 +88,8 @@ class PersistentScannerTwin(ScannerTwin):
 
     def _handle(self, payload: bytes) -> bytes | None:
         reply = super()._handle(payload)
-        self.on_change()
+        if payload and payload[0] in MOTIONS:  # the sensors' polls move nothing
+            self.on_change()
         return reply
 
     def _feed(self) -> bytes:
@@ -274,7 +276,7 @@ class SimulatedWorld(TwinWorld):
         """What the sheets in the boxes mean, counted under the election's policy."""
         style = self.election.stations[self.station].ballot_style
         cvrs = [CastVoteRecord(f"truth-{n:06d}", style,
-                               expected_contests(self.election, style, dict(self.state.sheets[n].marks)))
+                               voters_intent(self.election, style, dict(self.state.sheets[n].marks)))
                 for n in self.sheets_counted()]
         return tally_station(self.election, self.station, cvrs)
 

@@ -221,6 +221,12 @@ class FaultScreen(SituationScreen):
     ACTIONS = (("f", "clear_fault"),)
     DEFAULT_CSS = "FaultScreen #heading { background: $error; }"
 
+    def message_of(self, view):
+        if view.internal_error:
+            return _("The unit's program stopped ({detail}). Nothing recorded is lost: restart the "
+                     "unit.").format(detail=view.internal_error), "error"
+        return super().message_of(view)
+
 
 class CoverOpenScreen(SituationScreen):
     situation = "cover_open"

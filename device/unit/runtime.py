@@ -121,9 +121,9 @@ class Unit:
         self._cover_open = False
         self._message: OperatorMessage | None = None
         self._desk: OperatorMessage | None = None
-        self._review: str | None = None
         self._busy: str | None = None
         self._waiting_sheet = False  # a sheet at the entry left there (box full)
+        self._internal_error: str | None = None
         self._seq = 0
         self.view = UnitView(station=config.station, box_capacity=config.ballot_box_capacity)
 
@@ -156,6 +156,14 @@ class Unit:
 
     # --- the unit thread -------------------------------------------------------------------
     def _run(self) -> None:
+        try:
+            self._loop()
+        except Exception as exc:  # never a silent dead unit: the console shows the fault
+            self._internal_error = f"{type(exc).__name__}: {exc}"
+            self._publish()
+            raise
+
+    def _loop(self) -> None:
         self._publish()
         while not self._stop.is_set():
             if self.controller is None:
@@ -191,7 +199,7 @@ class Unit:
         self.controller = StationController(
             self.election, self.config.station, self.source.roll, self.store, scanner=d["scanner"],
             camera=d["camera"], interpreter=self.interpreter, printer=d["printer"], clock=self.clock,
-            rng=self.rng, signer=self.signer)
+            pseudonym_key=self.source.pseudonym_key, rng=self.rng, signer=self.signer)
 
     def _probe_lost(self) -> None:
         if not self._lost or time.monotonic() < self._next_probe:
@@ -232,7 +240,6 @@ class Unit:
             outcome = ctl.handle_paper()
             self._busy = None
             self._message = outcome.message
-            self._review = outcome.reason if outcome.status == "needs_review" else None
 
     def _poll_reader(self) -> None:
         if "id_reader" in self._lost:
@@ -250,8 +257,7 @@ class Unit:
         return self._box_sheets(ctl) >= self.config.ballot_box_capacity
 
     def _box_sheets(self, ctl: StationController) -> int:
-        c = ctl.counters
-        return c.cast - c.cast_invalid - self.store.swapped
+        return ctl.counters.cast - ctl.invalid_compartment - self.store.swapped
 
     # --- operator actions --------------------------------------------------------------------
     def _perform(self, action: str, pin: str, args: dict, future: Future) -> None:
@@ -331,10 +337,7 @@ class Unit:
         return self._decide(False, role)
 
     def _decide(self, cast: bool, role) -> ActionResult:
-        outcome = self.controller.voter_decision(cast=cast)
-        if outcome.status != "refused":
-            self._review = None
-        return self._outcome(outcome, role)
+        return self._outcome(self.controller.voter_decision(cast=cast), role)
 
     def _do_swap_box(self, role):
         ctl = self.controller
@@ -355,7 +358,7 @@ class Unit:
                 return ActionResult(False, _("Results can be printed only after the polls close."),
                                     "warning", role)
             slip = results_slip(self.election, ctl.station, results, ctl.reconciliation(),
-                                self.clock(), self.signer)
+                                self.clock(), ctl.signed_results)
         ctl.printer_fault = None
         ctl._print(slip)
         ctl.store.append_event("report_reprinted", {"kind": kind, "role": role}, self.clock())
@@ -390,16 +393,16 @@ class Unit:
                     station_name=e.stations[self.config.station].name, election_title=e.title,
                     election_hash=e.hash, box_capacity=self.config.ballot_box_capacity,
                     lost=tuple(sorted(self._lost.items())), journal=tuple(self.store.recent),
-                    box_swaps=self.store.swaps)
+                    box_swaps=self.store.swaps, internal_error=self._internal_error)
         if ctl is not None:
             c = ctl.counters
             printer = ctl.printer_fault.text if ctl.printer_fault is not None else None
             base.update(polls=ctl.polls, voter=ctl.voter, ballot=ctl.ballot,
-                        test_mode=bool(getattr(ctl, "test_mode", False)),
-                        checked_in=len(c.checked_in), cast=c.cast, invalid_compartment=c.cast_invalid,
+                        test_mode=ctl.mode == "test",
+                        checked_in=len(c.checked_in), cast=c.cast, invalid_compartment=ctl.invalid_compartment,
                         returned=c.returned, authorised_unused=c.outstanding,
                         box_sheets=self._box_sheets(ctl), message=self._message,
-                        desk_message=self._desk, review_reason=self._review, busy=self._busy,
+                        desk_message=self._desk, review_reason=ctl.review_reason, busy=self._busy,
                         cover_open=self._cover_open, printer_problem=printer)
         view = UnitView(**base)
         return replace(view, situation=situation_of(view))

@@ -58,6 +58,7 @@ class UnitView:
     cover_open: bool = False
     printer_problem: str | None = None
     journal: tuple[JournalLine, ...] = field(default_factory=tuple)
+    internal_error: str | None = None  # the unit's own program failed (shown, never a traceback)
     situation: str = "starting"
 
     @property
@@ -70,12 +71,13 @@ class UnitView:
 
 
 SITUATION_RULES = (
+    ("fault", lambda v: v.internal_error is not None),
     ("starting", lambda v: not v.polls and not v.lost),
     ("peripheral_lost", lambda v: bool(v.lost)),
     ("cover_open", lambda v: v.cover_open),
     ("jammed", lambda v: v.ballot == "jammed"),
     ("fault", lambda v: v.ballot == "error"),
-    ("needs_review", lambda v: v.review_reason is not None and v.ballot in ("needs_review", "deciding")),
+    ("needs_review", lambda v: v.review_reason is not None),
     ("box_full", lambda v: v.polls == "polls_open" and v.box_full),
     ("printer_out", lambda v: v.printer_problem is not None),
     ("unconfigured", lambda v: v.polls == "setup"),
