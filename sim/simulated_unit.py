@@ -32,7 +32,7 @@ from device.ballots.records import CastVoteRecord
 from device.election.definition import Election, load_election
 from device.results.tally import Results, tally_station
 from device.unit.config import write_config
-from device.unit.staff import ELECTION_MANAGER, POLL_WORKER, hash_pin
+from device.station.roles import ELECTION_MANAGER, POLL_WORKER, hash_pin
 from hardware.scanner_serial import Command, Event, Result
 from sim.full_fidelity import TwinWorld
 from sim.peripherals import Sheet
@@ -326,7 +326,7 @@ def start_simulated_unit(state_dir: str | Path, *, seed: int = 1, election: str 
     world = SimulatedWorld(elec, station, state, seed, planned, paper)
     urls = {kind: e.url for kind, e in zip(("scanner", "id_reader", "printer"), world.endpoints)}
     config = state / "unit.toml"
-    pins = {role: hash_pin(pin, fast=True) for role, pin in SIM_PINS.items()}
+    pins = {role: hash_pin(pin, "simulation") for role, pin in SIM_PINS.items()}
     write_config(config, station=station, store="unit.db", election=election, roll="roll.csv",
                  peripherals={**urls, "camera": "sim://camera"}, staff_pin_hashes=pins,
                  ballot_box_capacity=capacity, export_dir="export", durability="full")

@@ -21,7 +21,7 @@ from textual.widgets import Static
 
 from device.console.widgets import ConfirmDialog, PinDialog
 from device.election.identity import barcode_payload
-from device.unit.staff import ELECTION_MANAGER, POLL_WORKER
+from device.station.roles import ELECTION_MANAGER, POLL_WORKER
 from device.unit.view import UnitView
 from sim.simulated_unit import SIM_PINS, SimulatedWorld
 

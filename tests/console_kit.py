@@ -12,16 +12,26 @@ from sim.simulated_unit import SIM_PINS, start_simulated_unit
 
 PW, EM = SIM_PINS["poll_worker"], SIM_PINS["election_manager"]
 SIZE = (150, 48)
-# A fixed clock: the journal pane (times) and slips are the same on every run (snapshots).
-FIXED_CLOCK = dt.datetime(2026, 11, 3, 8, 0, tzinfo=dt.timezone.utc).timestamp()
+
+
+class StepClock:
+    """A clock the test moves: the journal pane and slips read the same on every run
+    (snapshots), and a lockout ends when the test says so (no sleeping)."""
+
+    def __init__(self) -> None:
+        self.now = dt.datetime(2026, 11, 3, 8, 0, tzinfo=dt.timezone.utc).timestamp()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
 
 def simulated_console(state: Path, *, seed: int = 7, voters: int = 30, capacity: int = 500,
-                      fixed_clock: bool = False):
+                      clock=None):
     sim = start_simulated_unit(state, seed=seed, voters=voters, capacity=capacity)
-    clock = (lambda: FIXED_CLOCK) if fixed_clock else None
-    unit = Unit(load_config(sim.config_path), devices=sim.devices,
-                **({"clock": clock} if clock else {}))
+    unit = Unit(load_config(sim.config_path), devices=sim.devices, **({"clock": clock} if clock else {}))
     return sim, OperatorConsole(unit, world_panel=sim.panel)
 
 

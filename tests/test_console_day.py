@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.console_kit import EM, PW, SIZE, act, screen_text, simulated_console
+from tests.console_kit import EM, PW, SIZE, StepClock, act, screen_text, simulated_console
 
 
 async def _voter(app, pilot, n_checked: int, how: str = "3", wait_cast: bool = True) -> None:
@@ -25,7 +25,8 @@ async def _voter(app, pilot, n_checked: int, how: str = "3", wait_cast: bool = T
 
 
 def test_a_whole_day_on_keys_and_pins(tmp_path):
-    sim, app = simulated_console(tmp_path, seed=11, voters=30)
+    clock = StepClock()
+    sim, app = simulated_console(tmp_path, seed=11, voters=30, clock=clock)
     world = sim.world
 
     async def day() -> None:
@@ -98,13 +99,16 @@ def test_a_whole_day_on_keys_and_pins(tmp_path):
             assert not r.ok and "locked" in r.text
             assert app.view.situation == "polls_open"
 
-            r = await act(pilot, "c", pin=EM, confirm=False)  # asked, and said no
+            r = await act(pilot, "c", pin=EM, confirm=True)  # not the manager's job
+            assert not r.ok and app.view.situation == "polls_open"
+            clock.advance(61)  # the lockout ends
+            r = await act(pilot, "c", pin=PW, confirm=False)  # asked, and said no
             assert app.view.situation == "polls_open"
-            r = await act(pilot, "c", pin=EM, confirm=True)
+            r = await act(pilot, "c", pin=PW, confirm=True)
             assert r.ok, r.text
             await app.until(lambda v: v.situation == "polls_closed")
             assert "Polls CLOSED" in screen_text(app)
-            r = await act(pilot, "r", pin=EM)  # the results tape again
+            r = await act(pilot, "r", pin=PW)  # the results tape again
             assert r.ok, r.text
 
     try:

@@ -30,16 +30,16 @@ from typing import Any, Callable
 
 from device.ballots.interpreter import BallotInterpreter
 from device.i18n import _
-from device.results.exports import ExportError, export_unit
+from device.results.exports import ExportError
 from device.station.controller import ControllerError, StationController
 from device.station.events import OperatorMessage, message
-from device.station.reports import results_slip, zero_report_slip
 from device.store.signing import provision
 from device.store.journal import StationStore
 from device.store.sqlite import SqliteStore
 from device.unit.config import UnitConfig
 from device.unit.election_source import load_unit_election
-from device.unit.staff import ROLE_OF_ACTION, PinRefused, StaffPins
+from device.station.roles import AccessDenied, StationAccess
+from device.unit.staff import POLICY_ACTION, ROLE_OF_ACTION
 from device.unit.view import UnitView, journal_line, situation_of
 from hardware.interfaces import PeripheralError, ScannerEventKind
 from hardware.registry import open_peripheral
@@ -108,7 +108,7 @@ class Unit:
         self.election = self.source.election
         self.store = JournalTap(SqliteStore(config.store, durability=config.durability))
         self.signer = provision(self.store)
-        self.staff = StaffPins(config.staff_pin_hashes, clock)
+        self.access = StationAccess(dict(config.staff_pin_hashes), clock)
         self.interpreter = interpreter or BallotInterpreter(self.election)
         self.devices: dict[str, Any] = dict(devices or {})
         self.controller: StationController | None = None
@@ -133,7 +133,7 @@ class Unit:
 
     def submit(self, action: str, pin: str = "", **args: Any) -> Future:
         """Queue an operator action; the future gets an ``ActionResult``."""
-        if action not in ROLE_OF_ACTION:
+        if action not in POLICY_ACTION:
             raise ValueError(f"unknown action {action!r}")
         future: Future = Future()
         self._commands.put((action, pin, args, future))
@@ -199,7 +199,8 @@ class Unit:
         self.controller = StationController(
             self.election, self.config.station, self.source.roll, self.store, scanner=d["scanner"],
             camera=d["camera"], interpreter=self.interpreter, printer=d["printer"], clock=self.clock,
-            pseudonym_key=self.source.pseudonym_key, rng=self.rng, signer=self.signer)
+            pseudonym_key=self.source.pseudonym_key, access=self.access, rng=self.rng,
+            signer=self.signer)
 
     def _probe_lost(self) -> None:
         if not self._lost or time.monotonic() < self._next_probe:
@@ -261,24 +262,25 @@ class Unit:
 
     # --- operator actions --------------------------------------------------------------------
     def _perform(self, action: str, pin: str, args: dict, future: Future) -> None:
-        try:
-            role = self.staff.check(action, pin)
-        except PinRefused as exc:
-            future.set_result(ActionResult(False, str(exc), "warning"))
-            return
         if self.controller is None:
             future.set_result(ActionResult(False, _("The unit is not ready: a peripheral is missing."),
-                                           "error", role))
+                                           "error"))
             return
+        role = ROLE_OF_ACTION[action]
         try:
+            if role is not None:  # a session for this one action; the controller checks it
+                self.access.login(role, pin)
             result = getattr(self, f"_do_{action}")(role=role, **args)
-        except ControllerError as exc:
+        except (ControllerError, AccessDenied) as exc:
             result = ActionResult(False, exc.operator_message.text, exc.operator_message.severity, role)
         except Exception as exc:  # an action the state machine does not allow now
             if type(exc).__name__ != "MachineError":
                 raise
             result = ActionResult(False, _("Not possible now ({state}).").format(
                 state=", ".join(self.controller.state.values())), "warning", role)
+        finally:
+            if role is not None:
+                self.access.logout()
         future.set_result(result)
 
     def _ok(self, msg: OperatorMessage | str, role: str | None) -> ActionResult:
@@ -347,22 +349,9 @@ class Unit:
 
     def _do_reprint(self, role, kind: str = "results"):
         ctl = self.controller
-        results = ctl.results()
-        if kind == "zero":
-            if results.ballots_cast:
-                return ActionResult(False, _("The zero report can be reprinted only before any "
-                                             "ballot is cast."), "warning", role)
-            slip = zero_report_slip(self.election, ctl.station, results, self.clock())
-        else:
-            if ctl.polls != "polls_closed":
-                return ActionResult(False, _("Results can be printed only after the polls close."),
-                                    "warning", role)
-            slip = results_slip(self.election, ctl.station, results, ctl.reconciliation(),
-                                self.clock(), ctl.signed_results)
         ctl.printer_fault = None
-        ctl._print(slip)
-        ctl.store.append_event("report_reprinted", {"kind": kind, "role": role}, self.clock())
-        return self._printed(_("Report reprinted."), role)
+        ctl.reprint(kind)
+        return self._printed(_("Report printed again."), role)
 
     def _do_export(self, role, folder: str | None = None):
         base = Path(folder) if folder else self.config.export_dir
@@ -371,8 +360,7 @@ class Unit:
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(self.clock()))
         out = base / f"{self.config.station}-{stamp}"
         try:
-            export_unit(self.store, self.election, out, self.signer, station_id=self.config.station,
-                        at=self.clock())
+            self.controller.export(out)
         except (ExportError, OSError) as exc:
             return ActionResult(False, _("Export failed: {detail}").format(detail=exc), "error", role)
         return self._ok(_("Exported to {folder}").format(folder=out), role)
