@@ -14,7 +14,8 @@ from sim.memory_twins import build_memory_peripherals
 
 class Kit:
     def __init__(self, election="demo", station="north-1", voters=20, store=None, policy=None,
-                 jam_rate=0.0, seed=0, enforce=True, signer=None, staff=None, paper="logical"):
+                 jam_rate=0.0, seed=0, enforce=True, signer=None, staff=None, paper="logical",
+                 mode="live"):
         e = load_election(election)
         if policy:
             e = parse_election({**e.raw, "policy": policy})
@@ -32,7 +33,7 @@ class Kit:
         else:
             self.paper = LogicalPaper(e)
         self.now = [1_700_000_000.0]
-        self.enforce, self.signer = enforce, signer
+        self.enforce, self.signer, self.mode = enforce, signer, mode
         self.staff = staff  # role -> PIN hash: operators log in; None: standing sessions (simulation)
         self.pseudonym_key = b"kit-pseudonym-key-0123456789abcdef"
         self.ctl = self.boot()
@@ -42,7 +43,8 @@ class Kit:
             self.election, self.station, self.roll, self.store, scanner=self.periph.scanner,
             camera=self.periph.camera, interpreter=self.paper.interpreter, printer=self.periph.printer,
             clock=lambda: self.now[0], rng=random.Random(99), enforce_authorisation=self.enforce,
-            pseudonym_key=self.pseudonym_key, signer=self.signer, access=self.access())
+            pseudonym_key=self.pseudonym_key, signer=self.signer, access=self.access(),
+            mode=self.mode)
         return self.ctl
 
     def access(self):
