@@ -12,7 +12,8 @@ Writes a package (``device.election.package.build_package``) marked ``simulation
   ``ballotbox central serve --authority``;
 - rolls: for a bundled election, a synthetic roll per station with the seed's registered count
   (``sim.results_feed.registered_voters``); for a national spec (``sim/national/specs``) no roll
-  (millions of voters; the central tally then reads the registered counts from the election).
+  (millions of voters; the central tally then reads the registered counts from the election
+  definition, which a national spec's generator fills in).
 """
 from __future__ import annotations
 
@@ -33,7 +34,8 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("package", help="write the signed package of a simulated election",
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--election", required=True,
-                   help=f"a bundled election ({', '.join(BUNDLED)}), a national spec name, or a path")
+                   help=f"a bundled election ({', '.join(BUNDLED)}), a national spec "
+                        f"(e.g. cambodia-2022-national), or a path")
     p.add_argument("--seed", type=int, required=True, help="the simulation's seed (same as the run's)")
     p.add_argument("--out", required=True, help="the package file to write (never overwritten)")
     p.add_argument("--json", action="store_true", help="print a summary as JSON")
@@ -44,19 +46,14 @@ def simulation_authority(seed: int) -> AuthorityKey:
     return AuthorityKey.from_seed(hashlib.sha256(f"{seed}:simulation-authority".encode()).digest())
 
 
-def resolve_election(name: str) -> tuple[Election, dict[str, int] | None]:
-    """(election, registered voters per station) for a bundled name, a path or a national spec;
-    the counts are None where the package carries synthetic rolls instead."""
-    if name in BUNDLED or Path(name).exists():
-        return load_election(name), None
-    try:
-        from sim.national.generator import generate, spec_names
-    except ImportError:  # national simulations not built
-        return load_election(name), None
-    if name not in spec_names():
-        return load_election(name), None  # raises ElectionError naming the choices
-    national = generate(name)
-    return national.election, dict(national.registered)
+def resolve_election(name: str) -> tuple[Election, bool]:
+    """(election, whether it is a national spec) for a national spec name, a bundled or named
+    election, or a path."""
+    from sim.national.generator import national_election, spec_names
+
+    if name in spec_names():
+        return national_election(name).election, True
+    return load_election(name), False
 
 
 def synthetic_rolls(election: Election, seed: int) -> list[VoterRoll]:
@@ -72,10 +69,10 @@ def synthetic_rolls(election: Election, seed: int) -> list[VoterRoll]:
 
 
 def run_package(args: argparse.Namespace) -> int:
-    election, registered = resolve_election(args.election)
+    election, national = resolve_election(args.election)
     authority = simulation_authority(args.seed)
     units = {sid: [unit_signer(args.seed, sid).public_key_hex()] for sid in election.stations}
-    rolls = synthetic_rolls(election, args.seed) if registered is None else VoterRoll([])
+    rolls = VoterRoll([]) if national else synthetic_rolls(election, args.seed)
     pseudonym = hashlib.sha256(f"{args.seed}:pseudonym-key".encode()).digest()
     out = Path(args.out)
     try:

@@ -8,8 +8,10 @@ simulated voters' intent at every level. A progress bar shows stations done, bal
 time left; Ctrl-C stops cleanly and says how far the run got. ``--json`` prints the national
 document without the per-district detail (same seed, same bytes, whatever the executor);
 ``--out DIR`` writes the full document, NIST SP 1500-100 results, per-station results and the
-QA report. Exit status: 0 when everything matches intent and nothing was lost, 1 when not (or
-when interrupted), 2 for bad input.
+QA report. ``--central URL`` uploads each station's signed results to a central tally as the
+station finishes (``sim/central_upload.py``). Exit status: 0 when everything matches intent and
+nothing was lost (every upload delivered, with ``--central``), 1 when not (or when
+interrupted), 2 for bad input.
 """
 from __future__ import annotations
 
@@ -45,6 +47,9 @@ def register(subparsers) -> None:
                    help="fault profile: none, typical, harsh, test (sim/national/fault_profiles.json)")
     p.add_argument("--out", help="write national.json, NIST results, per-station results and the QA report here")
     p.add_argument("--json", action="store_true", help="print one JSON object (no per-district detail)")
+    p.add_argument("--central", metavar="URL",
+                   help="upload every station's signed results to this central tally as it finishes "
+                        "(units keyed by the seed: serve the package of 'ballotbox sim package' with the same seed)")
     p.set_defaults(func=run_national_command)
 
 
@@ -73,6 +78,8 @@ def run_national_command(args: argparse.Namespace) -> int:
         if args.scheduler is not None and not args.scheduler.startswith(("tcp://", "tls://", "inproc://", "ucx://")):
             raise NationalRunError(f"--scheduler must be an address like tcp://HOST:8786 (got {args.scheduler!r})")
         total = len(select_stations(national, args.seed, args.stations, args.sample))
+        if args.central is not None and not args.central.startswith(("http://", "https://")):
+            raise NationalRunError(f"--central must be an http:// or https:// URL (got {args.central!r})")
         if args.out:
             out = Path(args.out)
             if out.exists() and not out.is_dir():
@@ -83,20 +90,36 @@ def run_national_command(args: argparse.Namespace) -> int:
         executor = make_executor(args.workers, args.scheduler, args.dask_local)
     except OSError as exc:
         return _fail(args, f"cannot reach the Dask scheduler {args.scheduler}: {exc}")
-    run = _run_with_progress(national, args, executor, total)
+    uploader = None
+    if args.central:
+        from sim.central_upload import CentralUploader
+        uploader = CentralUploader(args.central)
+    try:
+        run = _run_with_progress(national, args, executor, total, uploader)
+    finally:
+        if uploader is not None:
+            uploader.close()
     doc = run.document
     if args.out:
         from sim.national.outputs import write_outputs
         files = write_outputs(national, run, Path(args.out))
     if args.json:
         summary = {k: v for k, v in doc.items() if k != "districts"}
+        if uploader is not None:
+            summary["central"] = uploader.summary()
         print(json.dumps(summary, indent=1, ensure_ascii=False, sort_keys=True))
     else:
         _print_human(national, run, files if args.out else None)
-    return 0 if doc["matches_intent"] and not run.interrupted else 1
+        if uploader is not None:
+            up = uploader.summary()
+            print(f"central tally {args.central}: {up['delivered']:,} of {len(run.stations):,} stations "
+                  f"delivered; answers {up['answers']}" + (f"; NOT delivered: {up['undelivered'][:5]}"
+                                                          if up["undelivered"] else ""))
+    lost = uploader is not None and (uploader.undelivered or uploader.delivered < run.tally.done)
+    return 0 if doc["matches_intent"] and not run.interrupted and not lost else 1
 
 
-def _run_with_progress(national, args, executor, total: int):
+def _run_with_progress(national, args, executor, total: int, on_station_done=None):
     from rich.console import Console
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
                                TimeRemainingColumn)
@@ -120,7 +143,7 @@ def _run_with_progress(national, args, executor, total: int):
             bar.update(task, completed=done, rate=f"{rate:,.0f} ballots/s")
 
         run = run_national(national, args.seed, executor, stations=args.stations, sample=args.sample,
-                           faults=args.faults, on_progress=progress)
+                           faults=args.faults, on_progress=progress, on_station_done=on_station_done)
     if run.interrupted:
         print(f"ballotbox: interrupted after {run.tally.done:,} of {total:,} stations "
               f"({run.tally.ballots:,} ballots) in {run.seconds:.1f} s; the results below cover those stations",

@@ -200,11 +200,16 @@ def generate(spec: dict, spread_override: dict[str, float] | None = None) -> Nat
 
     doc = copy.deepcopy(base_doc)
     doc["id"], doc["title"] = spec["id"], spec["title"]
-    doc["districts"] = [{"id": d["id"], "name": d["name"]} for d in districts]
+    # the province of each district and the voters registered at each station are public
+    # figures: the definition carries them (the central tally reads them for its pages)
+    province_name = {p["id"]: p["name"] for p in provinces_spec}
+    doc["districts"] = [{"id": d["id"], "name": d["name"], "province": province_name[d["province"]]}
+                        for d in districts]
     style = doc["ballot_styles"][0]["id"]
     doc["ballot_styles"] = [doc["ballot_styles"][0]]
     doc["stations"] = [{"id": s, "name": f"{d['name']} · {s.rsplit('-', 1)[1]}", "district": d["id"],
-                        "ballot_style": style} for d in districts for s in stations_of[d["id"]]]
+                        "ballot_style": style, "registered": registered[s]}
+                       for d in districts for s in stations_of[d["id"]]]
     doc["contests"] = [contest_doc]
     if seats:
         contest_doc["seats"] = seats

@@ -33,6 +33,7 @@ from device.store.journal import MemoryStore, StationStore
 from sim.national.generator import NationalElection
 from sim.station import StationDay, _truth, build_station_day, operator_clears, visit
 from device.results.tally import tally_station
+from sim.results_feed import unit_signer
 from sim.voters import Visitor
 
 FAULT_KINDS = ("power_cut", "jams", "double_feeds", "serial_noise", "image")
@@ -117,7 +118,8 @@ def run_station(national: NationalElection, station_id: str, seed: int, profile_
     store = CuttableStore(MemoryStore())
     day = build_station_day(election, station_id, registered=national.registered[station_id],
                             seed=station_seed(seed, station_id), scenario=scenario, fidelity=fidelity,
-                            store=store, profile="noisy" if fidelity == "full" else None)
+                            store=store, profile="noisy" if fidelity == "full" else None,
+                            signer=unit_signer(seed, station_id))
     day.scenario = scenario  # for a reboot's build
     reboots = 0
     try:
@@ -178,7 +180,7 @@ def _reboot(day: StationDay) -> None:
         day.controller = build_station_day(
             day.election, day.station_id, registered=day.registered, seed=day.seed, scenario=day.scenario,
             fidelity=day.fidelity, store=store, peripherals=day.peripherals, rngs=day.rngs,
-            clock=day.clock).controller
+            clock=day.clock, signer=old.signer).controller
         world.take_returned_sheet()
         if day.controller.ballot in ("jammed", "error"):  # the power-on rule could not finish
             operator_clears(day)
@@ -214,6 +216,7 @@ def _result(national: NationalElection, day: StationDay, store: CuttableStore, f
         "matches_intent": _contests_json(device) == _contests_json(truth) and recorded == intended,
         "paper_matches_records": in_paper == recorded,
         "polls": ctl.polls, "faults": fault_report, "seconds": round(seconds, 6),
+        "signed": ctl.signed_results,  # what the unit sends the central tally (--central)
     }
 
 
