@@ -11,6 +11,7 @@ one thread per worker). ``--quick`` runs fewer stations. The whole country end t
 """
 from __future__ import annotations
 
+import os
 import time
 
 from device.station.machine import build_machines, region_of_trigger
@@ -104,8 +105,10 @@ def main(quick: bool = False) -> None:
           f"x {per_voter:.2f} transitions journaled per ballot = {floor * 1e6:.0f} us per ballot; "
           f"ratio to the floor {cpu / floor:.2f}")
     t1, t2 = dask_speedup(ids[:60 if quick else 240])
+    load = os.getloadavg()[0]
     print(f"Dask LocalCluster, {60 if quick else 240} stations: 1 worker {t1:.1f} s, 2 workers {t2:.1f} s, "
-          f"speed-up {t1 / t2:.2f}x (goal >= 1.8x; other users share these 2 cores)")
+          f"speed-up {t1 / t2:.2f}x (goal >= 1.8x; load average {load:.1f} on {os.cpu_count()} cores: "
+          f"a speed-up is only meaningful when the load is below the core count)")
 
 
 if __name__ == "__main__":
