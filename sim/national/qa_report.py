@@ -77,6 +77,7 @@ def _figures(national, run, folder: Path) -> dict[str, str]:
     axes[0].barh(list(inj), list(inj.values()))
     axes[0].set_title("Stations by fault injected")
     axes[1].barh(list(endings) or ["none"], list(endings.values()) or [0], color="tab:green")
+    axes[1].set_xscale("symlog")
     axes[1].set_title("How the faults ended")
     fig.tight_layout()
     fig.savefig(folder / "faults.png", dpi=90)
