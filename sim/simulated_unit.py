@@ -5,9 +5,11 @@
 
 - starts the scanner, document reader and printer twins, each on a pty (``PtyEndpoint``), so
   the unit opens them by URL with the real drivers exactly as it would open serial ports;
-- plans the station's voters (``sim/voters.py``) and writes the voter roll, and the unit's
-  ``unit.toml`` naming the election, the roll, the store and the pty URLs, with the PINs of the
-  simulated staff (``SIM_PINS``, argon2-hashed);
+- plans the station's voters (``sim/voters.py``); as the election authority (a key derived
+  from the seed) signs the election package with that roll, the unit's key in its registry and
+  the simulated staff's PINs (``SIM_PINS``); provisions the unit's store (trust anchor + unit
+  key, as a factory would); and writes the unit's ``unit.toml`` naming the store, the authority
+  key, the package to load and the pty URLs;
 - keeps the *physical* world in ``world.pkl`` (the sheets in the box, the invalid compartment,
   the path and the entry, in the operator's hand, the sealed full boxes; the cover; the
   printer's paper; the next voter), written atomically after every motion, so that a power cut
@@ -20,6 +22,7 @@ restored sheet looks exactly as before.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import pickle
 import random
@@ -32,7 +35,12 @@ from device.ballots.records import CastVoteRecord
 from device.election.definition import Election, load_election
 from device.results.tally import Results, tally_station
 from device.unit.config import write_config
-from device.station.roles import ELECTION_MANAGER, POLL_WORKER, hash_pin
+from device.election.authority import AuthorityKey
+from device.election.package import build_package
+from device.station.provisioning import provision_unit
+from device.station.roles import ELECTION_MANAGER, POLL_WORKER
+from device.store.signing import UnitSigner
+from device.store.sqlite import SqliteStore
 from hardware.scanner_serial import Command, Event, Result
 from sim.full_fidelity import TwinWorld
 from sim.peripherals import Sheet
@@ -199,6 +207,8 @@ class SimulatedWorld(TwinWorld):
         """The current voter inserts a ballot: ``clean`` (as they mean it), ``overvoted``, ``blank``
         or ``test`` (a test-deck ballot). None when a sheet is already at the entry."""
         current = self.state.current_voter
+        if how == "test":  # the test deck: known marks, those of the planned voters in turn
+            current = self.state.serial % len(self.voters) if self.voters else None
         marks = dict(self.voters[current].marks) if current is not None else {}
         kind = "test_ballot" if how == "test" else "ballot"
         if how == "overvoted":
@@ -260,6 +270,18 @@ class SimulatedWorld(TwinWorld):
             self.save()
         return n
 
+    def remove_test_deck(self) -> int:
+        """After test mode the poll workers take the test ballots out of the box before opening."""
+        with self.scanner.lock:
+            sc = self.scanner
+            test = [x for x in sc.box + sc.invalid_compartment
+                    if self.state.sheets[x.serial].kind == "test_ballot"]
+            if test:
+                sc.box = [x for x in sc.box if x not in test]
+                sc.invalid_compartment = [x for x in sc.invalid_compartment if x not in test]
+                self.save()
+        return len(test)
+
     def set_scanner_cable(self, plugged: bool) -> None:
         (self.scanner.reconnect if plugged else self.scanner.disconnect)()
 
@@ -306,6 +328,24 @@ class SimulatedUnit:
         self.world.close()
 
 
+def _authority_and_package(state: Path, elec: Election, station: str, roll, seed: int) -> tuple[str, Path]:
+    """The simulated authority's key, the provisioned store and the signed package (made once)."""
+    authority = AuthorityKey.from_seed(hashlib.sha256(f"{seed}:authority".encode()).digest())
+    package = state / "election.bbpkg"
+    unit_key = UnitSigner.generate(random.Random(f"{seed}:unit-key"))
+    if not (state / "unit.db").exists():
+        store = SqliteStore(state / "unit.db")
+        try:
+            provision_unit(store, authority.public_key_hex(), unit_key=unit_key)
+        finally:
+            store.close()
+    if not package.exists():
+        build_package(elec, roll, authority, package, units={station: [unit_key.public_key_hex()]},
+                      staff_pins={station: dict(SIM_PINS)}, pin_cost="simulation", mode="simulation",
+                      pseudonym_key=hashlib.sha256(f"{seed}:pseudonyms".encode()).digest())
+    return authority.public_key_hex(), package
+
+
 def start_simulated_unit(state_dir: str | Path, *, seed: int = 1, election: str = DEFAULT_ELECTION,
                          station: str | None = None, voters: int = 40, capacity: int = 500) -> SimulatedUnit:
     from sim.image_paper import ImagePaper
@@ -320,14 +360,12 @@ def start_simulated_unit(state_dir: str | Path, *, seed: int = 1, election: str 
                                                     "blank_rate": 0.0})
     roll, visitors = plan_station_day(elec, station, voters, scenario, random.Random(f"{seed}:plan"))
     planned = [v for v in visitors if v.kind == "voter"]
-    if not (state / "roll.csv").exists():
-        (state / "roll.csv").write_text(roll.to_csv(), encoding="utf-8")
+    anchor, package = _authority_and_package(state, elec, station, roll, seed)
     paper = ImagePaper(elec, distortion="clean")
     world = SimulatedWorld(elec, station, state, seed, planned, paper)
     urls = {kind: e.url for kind, e in zip(("scanner", "id_reader", "printer"), world.endpoints)}
     config = state / "unit.toml"
-    pins = {role: hash_pin(pin, "simulation") for role, pin in SIM_PINS.items()}
-    write_config(config, station=station, store="unit.db", election=election, roll="roll.csv",
-                 peripherals={**urls, "camera": "sim://camera"}, staff_pin_hashes=pins,
-                 ballot_box_capacity=capacity, export_dir="export", durability="full")
+    write_config(config, store="unit.db", authority=anchor, package=package.name, station=station,
+                 peripherals={**urls, "camera": "sim://camera"}, ballot_box_capacity=capacity,
+                 export_dir="export", durability="full")
     return SimulatedUnit(config, world, {"camera": world.camera})

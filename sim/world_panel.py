@@ -28,7 +28,7 @@ from sim.simulated_unit import SIM_PINS, SimulatedWorld
 WORLD_KEYS = {
     "1": "next voter shows their card",
     "2": "a stranger shows a card (not on the roll)",
-    "3": "voter inserts the ballot as marked",
+    "3": "voter inserts the ballot as marked (in test mode: the next test-deck ballot)",
     "4": "voter inserts an overvoted ballot",
     "5": "voter inserts a blank ballot",
     "6": "jam the transport on the next sheet",
@@ -59,6 +59,8 @@ class WorldPanel(Static):
             w.present_voter_card()
         elif key == "2":
             w.present_card(barcode_payload("XNOTONROLL"))
+        elif key == "3" and self.app.view.polls == "testing":
+            w.insert_ballot("test")  # the test deck
         elif key in "345":
             w.insert_ballot({"3": "clean", "4": "overvoted", "5": "blank"}[key])
         elif key == "6":
@@ -101,7 +103,8 @@ def reinsert(world: SimulatedWorld) -> None:
 
 
 def follow_instructions(world: SimulatedWorld, view: UnitView) -> None:
-    """The poll worker's hands: place a removed sheet where the unit said; swap a full box."""
+    """The poll worker's hands: place a removed sheet where the unit said; swap a full box;
+    take the test deck out of the box once test mode is over."""
     if world.in_hand is not None and view.message is not None and view.ballot != "jammed":
         if view.message.code == "placed_in_box":
             world.place_removed_sheet(into_box=True)
@@ -109,6 +112,8 @@ def follow_instructions(world: SimulatedWorld, view: UnitView) -> None:
             world.place_removed_sheet(into_box=False)
     if view.box_swaps > world.state.box_swaps:
         world.swap_box()
+    if view.polls in ("election_loaded", "polls_open"):
+        world.remove_test_deck()
 
 
 async def dialog_shown(pilot, kind: type, tries: int = 200) -> None:

@@ -1,6 +1,7 @@
 """A whole polling day driven through the operator console (Textual Pilot) against the twins on ptys.
 
-Keys and PINs only, as a poll worker would: load the election, open (zero report), a refused
+Keys and PINs only, as the staff would: load the signed election package (a wrong PIN first),
+test mode with a test deck, test report and reset, open (zero report), a refused
 check-in, 20 voters (one overvote taken back and corrected, one overvote cast anyway, a jam
 cleared), pause and resume, wrong PINs until the poll worker's role locks, close with the
 election manager's PIN, results tape. At each step the screen is read; at the end the tally
@@ -40,10 +41,23 @@ def test_a_whole_day_on_keys_and_pins(tmp_path):
             await app.until(lambda v: v.situation == "election_loaded")
             assert "Election loaded" in screen_text(app)
 
+            r = await act(pilot, "t", pin=EM)  # logic and accuracy test with a test deck
+            assert r.ok, r.text
+            await app.until(lambda v: v.situation == "test_mode")
+            for n in range(1, 4):
+                await pilot.press("3")
+                await app.until(lambda v: v.test_ballots == n and not v.busy)
+            assert "TEST MODE: 3 test ballots" in screen_text(app)
+            r = await act(pilot, "x", pin=EM)
+            assert r.ok and "3 test ballots" in r.text
+            await app.until(lambda v: v.situation == "election_loaded")
+            assert [s.kind for s in world.printed_slips()] == ["test_report"]
+            assert app.view.cast == 0
+
             r = await act(pilot, "o", pin=PW)
             assert r.ok, r.text
             await app.until(lambda v: v.situation == "polls_open")
-            assert [s.kind for s in world.printed_slips()] == ["zero_report"]
+            assert [s.kind for s in world.printed_slips()] == ["test_report", "zero_report"]
             assert "Polls OPEN" in screen_text(app)
 
             await pilot.press("2")  # a stranger's card

@@ -21,7 +21,7 @@ from device.store.sqlite import SqliteStore
 from sim.simulated_unit import start_simulated_unit
 from tests.console_kit import SIZE, screen_text, simulated_console
 
-SEED, VOTERS, PLAYED = 3, 20, 5
+SEED, VOTERS, PLAYED = 3, 12, 4
 
 
 def _records(state):
@@ -63,7 +63,7 @@ def test_sigkill_mid_day_then_restart(tmp_path):
     rng = random.Random(2026)
     state = tmp_path / "unit"
     kills = 0
-    while kills < 3:
+    while kills < 2:
         proc = _day(state, rng.randint(2, 4 * PLAYED))
         if proc.returncode != -signal.SIGKILL:
             break

@@ -118,7 +118,7 @@ class OperatorConsole(App):
         role = ROLE_OF_ACTION[name]
         pin = ""
         if role is not None:
-            locked = self.unit.access.locked_for(role)
+            locked = self.unit.access.locked_for(role) if self.unit.access else 0.0
             prompt = _("PIN of the {role}:").format(role=_(role.replace("_", " ")))
             if locked:
                 prompt += "\n" + _("(locked for {s:.0f} s more)").format(s=locked)

@@ -43,7 +43,8 @@ def headings() -> dict[str, str]:
 
 def action_labels() -> dict[str, str]:
     return {
-        "load_election": _("Load election"), "open": _("Open polls"), "pause": _("Pause polls"),
+        "load_election": _("Load election package"), "test_mode": _("Test mode"),
+        "end_test": _("Test report, reset, leave test mode"), "open": _("Open polls"), "pause": _("Pause polls"),
         "resume": _("Resume polls"), "close": _("Close polls"), "clear_jam": _("Clear jam"),
         "clear_fault": _("Clear fault"), "swap_box": _("Box swapped"),
         "reprint_zero": _("Reprint zero report"), "reprint_results": _("Print results again"),
@@ -118,6 +119,8 @@ class SituationScreen(Screen):
         msg.update(text)
         msg.set_classes(f"-{severity}")
         self.query_one("#detail", Static).update(self.detail_of(view))
+        for panel in self.query(".world-panel"):
+            panel.show(view)
 
     def show_notice(self, text: str) -> None:
         for notice in self.query("#notice"):
@@ -159,12 +162,12 @@ class UnconfiguredScreen(SituationScreen):
     ACTIONS = (("l", "load_election"),)
 
     def message_of(self, view):
-        return _("An election manager loads the election for this station (PIN needed)."), "info"
+        return _("The election manager loads the signed election package (PIN needed)."), "info"
 
 
 class ElectionLoadedScreen(SituationScreen):
     situation = "election_loaded"
-    ACTIONS = (("o", "open"), ("e", "export"))
+    ACTIONS = (("o", "open"), ("t", "test_mode"), ("e", "export"))
 
     def idle_text(self):
         return _("Opening the polls prints the zero report. Every total must be zero.")
@@ -172,10 +175,11 @@ class ElectionLoadedScreen(SituationScreen):
 
 class TestModeScreen(SituationScreen):
     situation = "test_mode"
+    ACTIONS = (("x", "end_test"),)
     DEFAULT_CSS = "TestModeScreen #heading { background: $warning; color: $text; }"
 
-    def message_of(self, view):
-        return _("Test ballots only; they are counted in a separate test tally."), "warning"
+    def idle_text(self):
+        return _("Test ballots only; they are counted in a separate test tally.")
 
 
 class PollsOpenScreen(SituationScreen):

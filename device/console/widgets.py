@@ -17,7 +17,7 @@ from device.unit.view import UnitView
 
 POLLS_WORDS = {
     "setup": "NO ELECTION", "election_loaded": "NOT OPEN", "polls_open": "OPEN",
-    "polls_paused": "PAUSED", "polls_closed": "CLOSED", "": "…",
+    "polls_paused": "PAUSED", "polls_closed": "CLOSED", "testing": "NOT OPEN (TEST MODE)", "": "…",
 }
 
 
@@ -41,7 +41,7 @@ class StatusLine(Static):
             checked_in=view.checked_in, cast=view.cast, invalid=view.invalid_compartment,
             returned=view.returned, unused=view.authorised_unused, box=view.box_sheets,
             capacity=view.box_capacity)
-        mode = _("  ·  TEST MODE") if view.test_mode else ""
+        mode = _("  ·  TEST MODE: {n} test ballots").format(n=view.test_ballots) if view.test_mode else ""
         self.update(f"[b]{top}{mode}[/b]\n[b]{counts}[/b]")
 
 

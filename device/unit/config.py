@@ -5,10 +5,11 @@ names the file, the key and what is wrong, in one line (the CLI prints it and ex
 Relative paths are taken relative to the config file's folder. Example::
 
     [unit]
-    station = "teuk-laak-1-1"          # the polling station this unit serves
-    store = "unit.db"                  # the SQLite journal + cast vote records
-    election = "cambodia-2022"         # bundled name or election JSON (until packages land)
-    roll = "roll.csv"                  # voter roll CSV (voter_id,document_number,station_id)
+    store = "unit.db"                  # the SQLite journal + cast vote records (+ unit key)
+    authority = "authority.pub"        # the election authority's public key: the trust anchor,
+                                       # written into a new store at first boot (provisioning)
+    package = "/media/usb/election.bbpkg"   # the signed election package the manager loads
+    station = "teuk-laak-1-1"          # optional: the station, when the unit serves several
     ballot_box_capacity = 500          # sheets the box holds before it must be swapped
     language = "en"                    # operator language (device/i18n.py)
     export_dir = "export"              # where Export writes (a USB stick's mount point)
@@ -19,9 +20,7 @@ Relative paths are taken relative to the config file's folder. Example::
     printer = "serial:///dev/ttyUSB2"
     camera = "opencv://0"
 
-    [staff]                            # PIN hashes (argon2) per role, until packages carry them
-    poll_worker = "$argon2id$v=19$..."
-    election_manager = "$argon2id$v=19$..."
+The staff's PINs (as Argon2 hashes) come in the election package, never in this file.
 """
 from __future__ import annotations
 
@@ -32,7 +31,6 @@ from pathlib import Path
 from device.i18n import LANGUAGES
 
 PERIPHERALS = ("scanner", "id_reader", "printer", "camera")
-ROLES = ("poll_worker", "election_manager")
 DURABILITY = ("full", "simulation")
 
 
@@ -43,12 +41,11 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class UnitConfig:
     path: Path
-    station: str
     store: Path
-    election: str
-    roll: Path | None
-    peripherals: dict[str, str]
-    staff_pin_hashes: dict[str, str] = field(default_factory=dict)
+    authority: str | None  # hex, or the path of authority.pub
+    package: Path | None
+    station: str | None
+    peripherals: dict[str, str] = field(default_factory=dict)
     ballot_box_capacity: int = 500
     language: str = "en"
     export_dir: Path | None = None
@@ -111,43 +108,33 @@ def load_config(path: str | Path) -> UnitConfig:
     if unknown:
         raise ConfigError(f"{path} [peripherals]: unknown peripheral(s) {', '.join(unknown)} "
                           f"(known: {', '.join(PERIPHERALS)})")
-    staff = _table(doc, "staff", str(path))
-    pins = {}
-    for role, value in staff.items():
-        if role not in ROLES:
-            raise ConfigError(f"{path} [staff]: unknown role {role!r} (known: {', '.join(ROLES)})")
-        if not isinstance(value, str) or not value.startswith("$argon2"):
-            raise ConfigError(f"{path} [staff]: {role} must be an argon2 PIN hash ($argon2id$...)")
-        pins[role] = value
+    authority = _str(unit, "authority", where, required=False)
+    if authority is not None and not _is_hex_key(authority):
+        authority = str(_path(base, authority))
     return UnitConfig(
-        path=path, station=_str(unit, "station", where), store=_path(base, _str(unit, "store", where)),
-        election=_election_ref(base, _str(unit, "election", where)),
-        roll=_path(base, _str(unit, "roll", where, required=False)), peripherals=peripherals,
-        staff_pin_hashes=pins, ballot_box_capacity=capacity, language=language,
+        path=path, store=_path(base, _str(unit, "store", where)), authority=authority,
+        package=_path(base, _str(unit, "package", where, required=False)),
+        station=_str(unit, "station", where, required=False), peripherals=peripherals,
+        ballot_box_capacity=capacity, language=language,
         export_dir=_path(base, _str(unit, "export_dir", where, required=False)), durability=durability)
 
 
-def _election_ref(base: Path, text: str) -> str:
-    """A bundled election name stays a name; anything that looks like a file is made absolute."""
-    if "/" in text or text.endswith(".json"):
-        return str(_path(base, text))
-    return text
+def _is_hex_key(text: str) -> bool:
+    return len(text) == 64 and all(c in "0123456789abcdefABCDEF" for c in text)
 
 
-def write_config(path: Path, *, station: str, store: str, election: str, roll: str | None,
-                 peripherals: dict[str, str], staff_pin_hashes: dict[str, str],
-                 ballot_box_capacity: int = 500, export_dir: str | None = None,
-                 durability: str = "full") -> None:
+def write_config(path: Path, *, store: str, authority: str, package: str, station: str | None,
+                 peripherals: dict[str, str], ballot_box_capacity: int = 500,
+                 export_dir: str | None = None, durability: str = "full") -> None:
     """Write a ``unit.toml`` (used by ``device run --sim`` to describe the simulated unit)."""
     def q(s: str) -> str:
         return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    lines = ["[unit]", f"station = {q(station)}", f"store = {q(store)}", f"election = {q(election)}"]
-    if roll:
-        lines.append(f"roll = {q(roll)}")
+    lines = ["[unit]", f"store = {q(store)}", f"authority = {q(authority)}", f"package = {q(package)}"]
+    if station:
+        lines.append(f"station = {q(station)}")
     lines.append(f"ballot_box_capacity = {ballot_box_capacity}")
     lines.append(f"durability = {q(durability)}")
     if export_dir:
         lines.append(f"export_dir = {q(export_dir)}")
     lines += ["", "[peripherals]"] + [f"{k} = {q(v)}" for k, v in peripherals.items()]
-    lines += ["", "[staff]"] + [f"{k} = {q(v)}" for k, v in staff_pin_hashes.items()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -1,7 +1,10 @@
 """The unit's main loop: one thread that owns the controller, the peripherals and the store.
 
-``Unit(config)`` opens the store and the election (errors here are the operator's one-line
-``ConfigError``/``StoreOpenError``), then ``start()`` runs the *unit thread*. That thread is the
+``Unit(config)`` opens the store, provisions it at first boot and verifies the election package
+loaded into it, if any (errors here are the operator's one-line ``ConfigError``/
+``StoreOpenError``); until a package is loaded the unit is *unconfigured* and the election
+manager's first action is to load one (``device/unit/election_source.py``). ``start()`` runs the
+*unit thread*. That thread is the
 only one that ever calls the controller or touches a peripheral: it builds the controller
 (which replays the journal and applies the power-loss boot rule), then loops —
 
@@ -37,8 +40,10 @@ from device.store.signing import provision
 from device.store.journal import StationStore
 from device.store.sqlite import SqliteStore
 from device.unit.config import UnitConfig
-from device.unit.election_source import load_unit_election
-from device.station.roles import AccessDenied, StationAccess
+from device.election.package import PackageError
+from device.unit.config import ConfigError
+from device.unit.election_source import load_package_now, provisioned_package
+from device.station.roles import AccessDenied
 from device.unit.staff import POLICY_ACTION, ROLE_OF_ACTION
 from device.unit.view import UnitView, journal_line, situation_of
 from hardware.interfaces import PeripheralError, ScannerEventKind
@@ -104,12 +109,15 @@ class Unit:
         """``devices``: peripherals given as objects instead of opened by URL (the simulated
         world's camera, or tests); the rest are opened by the URLs of the config."""
         self.config, self.clock, self.rng = config, clock, rng
-        self.source = load_unit_election(config)
-        self.election = self.source.election
         self.store = JournalTap(SqliteStore(config.store, durability=config.durability))
+        try:
+            self.loaded = provisioned_package(self.store, config)
+        except Exception:
+            self.store.close()
+            raise
         self.signer = provision(self.store)
-        self.access = StationAccess(dict(config.staff_pin_hashes), clock)
-        self.interpreter = interpreter or BallotInterpreter(self.election)
+        self.access = self.loaded.access(self.store, clock) if self.loaded else None
+        self._interpreter = interpreter
         self.devices: dict[str, Any] = dict(devices or {})
         self.controller: StationController | None = None
         self._commands: queue.Queue = queue.Queue()
@@ -125,7 +133,7 @@ class Unit:
         self._waiting_sheet = False  # a sheet at the entry left there (box full)
         self._internal_error: str | None = None
         self._seq = 0
-        self.view = UnitView(station=config.station, box_capacity=config.ballot_box_capacity)
+        self.view = UnitView(station=config.station or "", box_capacity=config.ballot_box_capacity)
 
     # --- the console's side (any thread) ---------------------------------------------------
     def subscribe(self, callback: Callable[[UnitView], None]) -> None:
@@ -193,14 +201,14 @@ class Unit:
                 self._lost.pop(kind, None)
             except PeripheralError as exc:
                 self._lost[kind] = str(exc)
-        if self._lost:
+        if self._lost or self.loaded is None:
             return
-        d = self.devices
+        d, pkg = self.devices, self.loaded
         self.controller = StationController(
-            self.election, self.config.station, self.source.roll, self.store, scanner=d["scanner"],
-            camera=d["camera"], interpreter=self.interpreter, printer=d["printer"], clock=self.clock,
-            pseudonym_key=self.source.pseudonym_key, access=self.access, rng=self.rng,
-            signer=self.signer)
+            pkg.election, pkg.station_id, pkg.roll, self.store, scanner=d["scanner"],
+            camera=d["camera"], interpreter=self._interpreter or BallotInterpreter(pkg.election),
+            printer=d["printer"], clock=self.clock, pseudonym_key=pkg.pseudonym_key,
+            access=self.access, rng=self.rng, signer=self.signer, mode=pkg.results_mode)
 
     def _probe_lost(self) -> None:
         if not self._lost or time.monotonic() < self._next_probe:
@@ -262,6 +270,9 @@ class Unit:
 
     # --- operator actions --------------------------------------------------------------------
     def _perform(self, action: str, pin: str, args: dict, future: Future) -> None:
+        if action == "load_election" and self.loaded is None:
+            future.set_result(self._load_package(pin))
+            return
         if self.controller is None:
             future.set_result(ActionResult(False, _("The unit is not ready: a peripheral is missing."),
                                            "error"))
@@ -296,9 +307,31 @@ class Unit:
             return ActionResult(True, f"{done} {fault.text}", "warning", role)
         return self._ok(done, role)
 
+    def _load_package(self, pin: str) -> ActionResult:
+        try:
+            loaded = load_package_now(self.store, self.config, self.clock, pin)
+        except AccessDenied as exc:
+            return ActionResult(False, exc.operator_message.text, exc.operator_message.severity)
+        except (PackageError, ConfigError) as exc:
+            return ActionResult(False, _("Election package refused: {detail}").format(detail=exc), "error")
+        self.loaded, self.access = loaded, loaded.access(self.store, self.clock)
+        self._next_probe = 0.0
+        self._try_boot()
+        if self.controller is not None:
+            self.controller.load()
+        return ActionResult(True, _("Election package loaded: {election}, station {station}.").format(
+            election=loaded.election.title, station=loaded.station_id), "info", "election_manager")
+
     def _do_load_election(self, role):
-        self.controller.load()
-        return self._ok(_("Election loaded."), role)
+        return ActionResult(False, _("An election package is already loaded."), "warning", role)
+
+    def _do_test_mode(self, role):
+        return self._ok(self.controller.enter_test_mode(), role)
+
+    def _do_end_test(self, role):
+        results = self.controller.leave_test_mode()
+        return self._ok(_("Test report printed ({n} test ballots); test tally reset to zero.").format(
+            n=results.ballots_cast), role)
 
     def _do_open(self, role):
         self.controller.printer_fault = None
@@ -376,17 +409,21 @@ class Unit:
             callback(self.view)
 
     def _build_view(self) -> UnitView:
-        ctl, e = self.controller, self.election
-        base = dict(seq=self.view.seq, station=self.config.station,
-                    station_name=e.stations[self.config.station].name, election_title=e.title,
-                    election_hash=e.hash, box_capacity=self.config.ballot_box_capacity,
+        ctl, pkg = self.controller, self.loaded
+        base = dict(seq=self.view.seq, station=self.config.station or "",
+                    box_capacity=self.config.ballot_box_capacity, configured=pkg is not None,
                     lost=tuple(sorted(self._lost.items())), journal=tuple(self.store.recent),
                     box_swaps=self.store.swaps, internal_error=self._internal_error)
+        if pkg is not None:
+            e = pkg.election
+            base.update(station=pkg.station_id, station_name=e.stations[pkg.station_id].name,
+                        election_title=e.title, election_hash=e.hash)
         if ctl is not None:
             c = ctl.counters
             printer = ctl.printer_fault.text if ctl.printer_fault is not None else None
             base.update(polls=ctl.polls, voter=ctl.voter, ballot=ctl.ballot,
-                        test_mode=ctl.mode == "test",
+                        test_mode=ctl.polls == "testing" or ctl.mode == "test",
+                        test_ballots=len(ctl.test_tally),
                         checked_in=len(c.checked_in), cast=c.cast, invalid_compartment=ctl.invalid_compartment,
                         returned=c.returned, authorised_unused=c.outstanding,
                         box_sheets=self._box_sheets(ctl), message=self._message,

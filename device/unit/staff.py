@@ -14,6 +14,8 @@ from device.station.roles import POLICY
 POLICY_ACTION: dict[str, str | None] = {
     "load_election": "load_package",
     "export": "export",
+    "test_mode": "set_test_mode",
+    "end_test": "reset_test_tally",
     "open": "open_polls",
     "pause": "pause_polls",
     "resume": "resume_polls",

@@ -34,6 +34,7 @@ class JournalLine:
 @dataclass(frozen=True)
 class UnitView:
     seq: int = 0
+    configured: bool = False  # an election package is loaded
     station: str = ""
     station_name: str = ""
     election_title: str = ""
@@ -42,6 +43,7 @@ class UnitView:
     voter: str = ""
     ballot: str = ""
     test_mode: bool = False
+    test_ballots: int = 0  # counted in the test tally (test mode)
     checked_in: int = 0
     cast: int = 0
     invalid_compartment: int = 0
@@ -72,16 +74,16 @@ class UnitView:
 
 SITUATION_RULES = (
     ("fault", lambda v: v.internal_error is not None),
-    ("starting", lambda v: not v.polls and not v.lost),
     ("peripheral_lost", lambda v: bool(v.lost)),
+    ("unconfigured", lambda v: not v.configured or v.polls == "setup"),
+    ("starting", lambda v: not v.polls),
     ("cover_open", lambda v: v.cover_open),
     ("jammed", lambda v: v.ballot == "jammed"),
     ("fault", lambda v: v.ballot == "error"),
     ("needs_review", lambda v: v.review_reason is not None),
     ("box_full", lambda v: v.polls == "polls_open" and v.box_full),
     ("printer_out", lambda v: v.printer_problem is not None),
-    ("unconfigured", lambda v: v.polls == "setup"),
-    ("test_mode", lambda v: v.test_mode),
+    ("test_mode", lambda v: v.polls == "testing"),
     ("election_loaded", lambda v: v.polls == "election_loaded"),
     ("polls_open", lambda v: v.polls == "polls_open"),
     ("polls_paused", lambda v: v.polls == "polls_paused"),
