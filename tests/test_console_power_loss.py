@@ -45,8 +45,9 @@ def _recovered(state) -> None:
     sim, app = simulated_console(state, seed=SEED, voters=VOTERS)
 
     async def look():
-        async with app.run_test(size=SIZE):
+        async with app.run_test(size=SIZE) as pilot:
             view = await app.until(lambda v: v.situation != "starting" and not v.busy)
+            await pilot.pause()
             return view, screen_text(app)
     try:
         view, text = asyncio.run(look())

@@ -22,6 +22,7 @@ from typing import Any, Callable
 
 from textual.app import App
 from textual.message import Message
+from textual.app import ScreenStackError
 from textual.screen import ModalScreen
 
 from device.console.screens import SCREENS, SituationScreen
@@ -86,12 +87,17 @@ class OperatorConsole(App):
         return None
 
     async def _sync_screen(self) -> None:
+        if not self.screen_stack:
+            return  # starting or closing
         if isinstance(self.screen, ModalScreen):
             self._base_screen() and self._base_screen().show(self.view)
             return  # switched when the dialog closes
         current = self._base_screen()
         if current is None or current.situation != self.view.situation:
-            await self.switch_screen(SCREENS[self.view.situation]())
+            try:
+                await self.switch_screen(SCREENS[self.view.situation]())
+            except ScreenStackError:  # the app is closing
+                return
             current = self._base_screen()
             last = self.notices[-1].text if self.notices else ""
             current.call_after_refresh(current.show_notice, last)
@@ -135,7 +141,7 @@ class OperatorConsole(App):
             screen.show_notice(result.text)
 
     async def _after_dialog(self) -> None:
-        if not isinstance(self.screen, ModalScreen):
+        if self.screen_stack and not isinstance(self.screen, ModalScreen):
             await self._sync_screen()
 
     # --- the simulated world ----------------------------------------------------------------
