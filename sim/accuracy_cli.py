@@ -53,12 +53,13 @@ def run_accuracy_command(args: argparse.Namespace) -> int:
         raise UserError(f"--workers must be at least 1 (got {args.workers})")
     if not 0 <= args.min_read_rate <= 1:
         raise UserError(f"--min-read-rate is a share between 0 and 1 (got {args.min_read_rate:g})")
-    if args.json or not sys.stdout.isatty():
+    if not sys.stderr.isatty():
         report = run_accuracy(args.election, args.ballots, args.seed, args.distortion,
                               args.marks, args.workers, min_read_rate=args.min_read_rate)
-    else:
+    else:  # a progress bar on the terminal, also with --json (stdout stays one JSON object)
+        from rich.console import Console
         from rich.progress import Progress
-        with Progress() as bar:
+        with Progress(console=Console(stderr=True), transient=args.json) as bar:
             task = bar.add_task("ballots", total=args.ballots)
             report = run_accuracy(args.election, args.ballots, args.seed, args.distortion,
                                   args.marks, args.workers, lambda n: bar.advance(task, n),

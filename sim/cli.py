@@ -119,6 +119,8 @@ def run_station_command(args: argparse.Namespace) -> int:
     report = day.report()
     if args.out:
         report["files"] = {k: str(Path(args.out) / v) for k, v in write_station_files(day, report, Path(args.out)).items()}
+        if _printed_dir(args):  # what the printer twin printed: each slip as text and PNG
+            report["files"]["printed"] = f"{_printed_dir(args)}/"
     if args.store:
         report["store"] = args.store
     if store is not None:

@@ -83,10 +83,13 @@ def test_station_on_a_store_holding_a_closed_day_says_so_exit_2(tmp_path):
     assert "device export" in line
 
 
-@pytest.mark.parametrize("fidelity", ["logical", "image", "full"])
-@pytest.mark.parametrize("profile, words", [
-    ("nosuch", "no profile file or bundled profile named 'nosuch'"),
-    ("BAD", "faults.jam_rate is a probability"),
+NO_PROFILE = "no profile file or bundled profile named 'nosuch'"
+BAD_PROFILE = "faults.jam_rate is a probability"
+
+
+@pytest.mark.parametrize("fidelity, profile, words", [
+    ("logical", "nosuch", NO_PROFILE), ("image", "BAD", BAD_PROFILE),
+    ("full", "nosuch", NO_PROFILE), ("logical", "BAD", BAD_PROFILE),
 ])
 def test_bad_profile_is_refused_at_every_fidelity(tmp_path, fidelity, profile, words):
     if profile == "BAD":
@@ -117,7 +120,7 @@ def test_station_results_slip_shows_votes_and_no_seat_allocation(tmp_path, capsy
 
 # --- sim accuracy passes only on what it promises ------------------------------------------------
 def test_accuracy_reports_read_rate_and_fails_when_most_ballots_are_rejected(capsys):
-    args = ["sim", "accuracy", "--election", "kyrgyzstan-2017", "--ballots", "12",
+    args = ["sim", "accuracy", "--election", "kyrgyzstan-2017", "--ballots", "6",
             "--distortion", "severe", "--workers", "1"]
     assert main(args + ["--json"]) == 1
     report = json.loads(capsys.readouterr().out)
@@ -191,3 +194,26 @@ def test_interpret_prints_names_and_status_and_finds_the_election_itself(tmp_pat
     assert first["election"] == "demo-2026" and first["contests"]["mayor"]["status"] == "blank"
     assert first["contests"]["parks"]["status"] == "overvote"
     assert second == {"image": str(missing), "error": "no such file"}
+
+
+def test_accuracy_shows_progress_on_a_terminal_even_with_json():
+    import os
+    import pty
+    leader, follower = pty.openpty()  # stderr is a terminal, stdout a pipe
+    proc = subprocess.Popen([sys.executable, "-m", "device.cli.main", "sim", "accuracy",
+                             "--ballots", "2", "--workers", "1", "--json"],
+                            stdout=subprocess.PIPE, stderr=follower, text=True)
+    os.close(follower)
+    out, _ = proc.communicate(timeout=120)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    assert proc.returncode == 0 and json.loads(out)["ballots"] == 2
+    assert b"ballots" in seen and b"100%" in seen  # rich's bar reached the end
