@@ -216,3 +216,21 @@ def test_a_close_resumed_after_a_power_cut_signs_the_same_message_once(tmp_path)
     assert kit.ctl.signed_results == before and kit.periph.world.printed_slips()[-1].kind == "results"
     with Outbox(tmp_path / "unit.db") as box:
         assert [i.message for i in box.items()] == [before]
+
+
+def test_a_results_tape_reprinted_after_a_reboot_carries_the_same_signed_message(tmp_path):
+    kit = Kit(store=SqliteStore(tmp_path / "unit.db"), signer=UNIT)
+    kit.ctl.open()
+    for voter in kit.voters[:3]:
+        kit.checkin(voter)
+        kit.insert()
+    kit.ctl.close()
+    first = kit.periph.world.printed_slips()[-1].qr_codes
+    kit.store.close()
+    kit.store = SqliteStore(tmp_path / "unit.db")
+    kit.now[0] += 3600
+    kit.boot()
+    kit.ctl.reprint("results")
+    assert kit.periph.world.printed_slips()[-1].qr_codes == first
+    with Outbox(tmp_path / "unit.db") as box:
+        assert len(box.items()) == 1
