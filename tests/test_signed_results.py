@@ -110,3 +110,34 @@ def test_signer_must_be_the_unit_named_in_the_message(signed_and_key):
 def test_only_a_live_package_gives_live_results():
     from device.results.signed_results import mode_for_package
     assert [mode_for_package(m) for m in ("live", "test", "simulation")] == ["live", "test", "test"]
+
+
+# --- the export carries them; replay checks them against the cast vote records -------------
+
+def test_export_carries_the_signed_results_and_replay_checks_them(tmp_path):
+    from device.audit.replay import replay_export
+    from device.results.exports import SIGNED_RESULTS
+    from tests.unit_exports import exported_day
+
+    export = exported_day(tmp_path, voters=40)
+    path = export / SIGNED_RESULTS
+    (signed,) = json.loads(path.read_text())
+    assert signed["message"]["station"] == "north-1" and replay_export(export).ok
+    unit = UnitSigner.generate(random.Random("5:key"))  # the seeded unit key of exported_day
+    assert signed["message"]["unit_public_key"] == unit.public_key_hex()
+
+    def replay_with(doc):
+        path.write_text(json.dumps([doc]))
+        return [f for f in replay_export(export).faults if f.where.startswith(SIGNED_RESULTS)]
+
+    lied = copy.deepcopy(signed["message"])
+    choice = next(iter(lied["tally"]["council"]["votes"]))
+    lied["tally"]["council"]["votes"][choice] += 1
+    faults = replay_with({"message": lied, "signature": signed["signature"]})
+    assert [f.kind for f in faults] == ["forged signature"]
+    faults = replay_with(sign_results(lied, unit))  # the unit itself signed a wrong figure
+    assert [f.kind for f in faults] == ["tally mismatch"] and choice in faults[0].where
+    elsewhere = copy.deepcopy(signed["message"])
+    elsewhere["journal_head"]["hash"] = "0" * 64
+    faults = replay_with(sign_results(elsewhere, unit))
+    assert [f.kind for f in faults] == ["altered"] and "not in this journal" in faults[0].detail

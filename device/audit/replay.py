@@ -108,6 +108,8 @@ def replay_export(directory: str | Path) -> AuditReport:
     if recomputed is not None and signed is not None:
         faults.extend(_tally_differences(signed, recomputed))
     if recomputed is not None:
+        faults.extend(_signed_results_faults(d, manifest, records, recomputed))
+    if recomputed is not None:
         nist_doc = exports.json_doc(nist.election_results(
             election, station, str(manifest.get("public_key")), recomputed, manifest.get("generated_at", 0)))
         if read_export_file(d, NIST_RESULTS) != nist_doc:
@@ -135,6 +137,31 @@ def _close_faults(records: list[dict], polls: str) -> list[Fault]:
         return [Fault("unsigned close", f"journal record seq {records[close]['seq']}",
                       "the close of polls is not followed by the unit's signed checkpoint")]
     return []
+
+
+def _signed_results_faults(d: Path, manifest: dict, records: list[dict], recomputed: dict) -> list[Fault]:
+    """The last signed results message (the one on the tape and at the central tally): signed
+    by the unit, sealing a head that is in the journal, with the recomputed figures."""
+    from device.results.signed_results import ResultsSignatureError, verify_signed_results
+
+    raw = read_export_file(d, exports.SIGNED_RESULTS)
+    if raw is None:
+        return []
+    name = exports.SIGNED_RESULTS
+    messages = load_json(raw)
+    if not isinstance(messages, list) or not messages:
+        return [Fault("altered", name, "not a list of signed results messages")]
+    try:
+        message = verify_signed_results(messages[-1], str(manifest.get("public_key")))
+    except ResultsSignatureError as exc:
+        return [Fault("forged signature", name, str(exc))]
+    head = message["journal_head"]
+    if not any(r["seq"] == head["seq"] and r["hash"] == head["hash"] for r in records):
+        return [Fault("altered", name, f"it seals journal record seq {head['seq']}, which is not "
+                                       "in this journal")]
+    as_results = {"ballots_cast": message["ballots_cast"], "contests": message["tally"]}
+    return [Fault(f.kind, f"{name}: {f.where}", f.detail)
+            for f in _tally_differences(as_results, recomputed)]
 
 
 def _tally_differences(signed: dict, recomputed: dict) -> list[Fault]:

@@ -8,6 +8,9 @@ to the unit's journal, then writes (all UTF-8, LF line ends):
 - ``cast_vote_records.jsonl`` — the cast vote records, one a line, sorted by their random id
   (no time, no sequence: an order unrelated to casting);
 - ``results.json`` — the station tally recomputed from those records (``device/results/tally.py``);
+- ``results_signed.json`` — when the unit has closed its polls: the signed results messages it
+  printed on its tape and keeps in its outbox (``device/results/signed_results.py``), oldest
+  first (a reopened station has more than one);
 - ``election.json`` — the election definition in canonical bytes (its SHA-256 is the
   election hash);
 - ``public_key.txt`` / ``public_key.pem`` — the unit's Ed25519 public key;
@@ -40,6 +43,7 @@ from device.results.tally import tally_station
 FORMAT = "ballotbox-export/1"
 JOURNAL, CVRS, RESULTS, ELECTION = "journal.jsonl", "cast_vote_records.jsonl", "results.json", "election.json"
 MANIFEST, SIGNATURES = "manifest.json", "signatures.json"
+SIGNED_RESULTS = "results_signed.json"
 
 
 class ExportError(ValueError):
@@ -71,6 +75,17 @@ def station_of(records) -> str | None:
         if r.type == "load_election" and "station" in r.data:
             return r.data["station"]
     return None
+
+
+def _signed_results(store: StationStore) -> list[dict[str, Any]]:
+    """The signed results messages in the unit store's outbox (none for a store without a file)."""
+    path = getattr(store, "path", None)
+    if path is None:
+        return []
+    from device.store.outbox import Outbox
+    with Outbox(path) as outbox:
+        messages = [item.message for item in outbox.items()]
+    return sorted(messages, key=lambda s: s["message"]["sequence"])
 
 
 def export_unit(store: StationStore, election: Election, out_dir: str | Path, signer: Any, *,
@@ -113,6 +128,9 @@ def export_unit(store: StationStore, election: Election, out_dir: str | Path, si
         "nist/election_results.json": json_doc(nist_export.election_results(election, station_id, key, results, at)),
         "ballot_manifest.csv": nist_export.ballot_manifest_csv(station_id, unit_id, cvrs).encode(),
     }
+    signed_results = _signed_results(store)
+    if signed_results:
+        files[SIGNED_RESULTS] = json_doc(signed_results)
     pem = getattr(signer, "public_key_pem", None)
     if pem is not None:
         files["public_key.pem"] = pem().encode()
