@@ -1,8 +1,8 @@
 """Benchmark: the central tally ingesting a whole country (section "central" of ``make bench``).
 
-All 23,602 stations of a Cambodia-sized commune election (1,652 communes in 25 provinces, the
-bundled ``cambodia-2022`` parties and rules, 5 to 11 seats per commune) sign their results with
-their simulated unit keys; a simulation package registers those keys; ``ballotbox central
+All 23,602 stations of the generated Cambodian commune election (``cambodia-2022-national``:
+1,652 communes in 25 provinces, 5 to 11 seats each) sign their results with their simulated
+unit keys; a simulation package registers those keys; ``ballotbox central
 serve`` runs as its own process on a loopback port; concurrent httpx clients (asyncio) upload
 every station once. Reported: uploads per second, p50/p99 latency, decisions (0 lost: every
 station accepted and counted), the time until the published national file shows every
@@ -29,38 +29,25 @@ from pathlib import Path
 
 import httpx
 
-from device.ballots.records import BLANK, INVALID, VALID, CastVoteRecord
-from device.election.definition import Election, bundled_path, parse_election
+from device.election.definition import Election
 from device.election.package import build_package
 from device.election.voter_roll import VoterRoll
 from device.results.tally import ContestTally, Results
 from sim.package_cli import simulation_authority
 from sim.results_feed import signed_results_for, unit_signer
 
-STATIONS, DISTRICTS, PROVINCES = 23_602, 1_652, 25
 CONCURRENCY = 64  # connections in all
 CLIENT_PROCESSES = 2
 SEED = 2022
 LOG = Path(tempfile.gettempdir()) / "ballotbox-bench-central.log"  # the service's stderr
 
 
-def cambodia_scale_election() -> Election:
-    """The bundled Cambodian election, scaled to the country: communes, stations, provinces."""
-    doc = json.loads(bundled_path("cambodia-2022").read_text(encoding="utf-8"))
-    rng = random.Random(SEED)
-    districts, stations, seats = [], [], {}
-    per_district = [STATIONS // DISTRICTS + (1 if i < STATIONS % DISTRICTS else 0) for i in range(DISTRICTS)]
-    for i, n in enumerate(per_district):
-        did = f"commune-{i:04d}"
-        districts.append({"id": did, "name": f"Commune {i + 1}", "province": f"Province {i % PROVINCES + 1}"})
-        seats[did] = rng.choice((5, 7, 9, 11))
-        for k in range(n):
-            stations.append({"id": f"{did}-{k + 1:02d}", "name": f"Commune {i + 1} station {k + 1}",
-                             "district": did, "ballot_style": "commune",
-                             "registered": rng.randint(250, 600)})
-    doc.update(id="kh-commune-2022-national-bench", districts=districts, stations=stations)
-    doc["contests"][0]["seats"] = seats
-    return parse_election(doc)
+def cambodia_election() -> Election:
+    """The generated Cambodian commune election: 23,602 stations, 1,652 communes, provinces and
+    registered voters in the definition (``sim.national.generator``)."""
+    from sim.national.generator import national_election
+
+    return national_election("cambodia-2022-national").election
 
 
 def drawn_results(election: Election, sid: str, rng: random.Random, registered: int) -> Results:
@@ -164,9 +151,9 @@ def upload_from_processes(url: str, bodies: list[bytes]) -> tuple[list[float], d
 
 
 def main(quick: bool) -> None:
-    print("## central (the central tally ingesting every station of a Cambodia-sized election)")
+    print("## central (the central tally ingesting every station of the Cambodian election)")
     t0 = time.perf_counter()
-    election = cambodia_scale_election()
+    election = cambodia_election()
     ids = list(election.stations)
     n = 3_000 if quick else len(ids)
     registered = {s["id"]: s["registered"] for s in election.raw["stations"]}
