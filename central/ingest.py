@@ -109,6 +109,7 @@ class Ingest:
                 self.tally.add(entry.slot)
             if entry.conflict is not None:
                 self.conflicts.append({**entry.conflict, "at": at})
+                self.tally.dirty_stations.add(entry.conflict["station"])  # its page flags it
             if entry.refusal is not None:
                 self.refusals.insert(0, {**entry.refusal, "at": at})
                 self.refusal_count += 1

@@ -175,6 +175,10 @@ def station_page(doc: dict, meta: dict) -> str:
             f'<p>District: <a href="../districts/{slug(doc["district"])}.html">{e(doc["district_name"])}</a></p>']
     if not doc["reported"]:
         body.append('<p class="status unofficial-partial" id="status">No result received yet.</p>')
+    if doc.get("conflicts"):
+        body.append(f'<p class="conflict" id="conflict-flag"><b>{len(doc["conflicts"])} conflicting '
+                    f'result(s)</b> received for this station: kept aside, not counted '
+                    f'(<a href="../conflicts.html">conflicts</a>).</p>')
     body.append('<table class="figures"><tbody>'
                 f'<tr><th>Ballots cast</th><td id="ballots-cast">{num(doc["ballots_cast"])}</td></tr>'
                 f'<tr><th>Voters registered</th><td>{num(doc["registered"])}</td></tr>'

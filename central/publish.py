@@ -101,7 +101,9 @@ class Publisher:
         self.regenerated["versions"] += 1
         return {"stamp": stamp, "national": nat,
                 "meta": {**stamp, "conflicts": len(ing.conflicts), "refusals": ing.refusal_count},
-                "stations": [{**self.tally.station_doc(sid), **stamp} for sid in sorted(stations)],
+                "stations": [{**self.tally.station_doc(sid), **stamp,
+                              "conflicts": [c for c in ing.conflicts if c["station"] == sid]}
+                             for sid in sorted(stations)],
                 "districts": [self._district_docs[d] for d in sorted(districts)],
                 "all_districts": dict(self._district_docs) if nist else None,
                 "conflicts": list(ing.conflicts), "refusals": list(ing.refusals),

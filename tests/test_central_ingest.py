@@ -107,6 +107,9 @@ def test_conflicting_result_is_stored_flagged_and_not_counted(service, election)
     listed = published(url, lambda d: any(c["station"] == sid for c in d["conflicts"]), "conflicts.json")
     assert [c["signed"] for c in listed["conflicts"] if c["station"] == sid] == [second]
     assert "Conflicts (" in httpx.get(url + "/index.html").text
+    page = published(url, lambda d: d.get("conflicts"), f"stations/{sid}.json")
+    assert [c["signed"] for c in page["conflicts"]] == [second]
+    assert 'id="conflict-flag"' in httpx.get(f"{url}/stations/{sid}.html").text
     api = httpx.get(f"{url}/api/stations/{sid}.json").json()
     assert api == first  # the accepted signed message, not the conflicting one
 
