@@ -42,12 +42,12 @@ class CentralService:
 
     def __init__(self, served: ServedElection, store: CentralStore, public_dir: Path,
                  clock: Callable[[], float] = time.time, nist_interval: float = 5.0,
-                 publish_interval: float = 0.5):
+                 publish_interval: float = 0.5, render_process: bool = False):
         self.served, self.store = served, store
         self.tally = CentralTally(served)
         self.ingest = Ingest(store, self.tally, clock)
         self.publisher = Publisher(self.tally, self.ingest, public_dir, clock, nist_interval,
-                                   publish_interval)
+                                   publish_interval, render_process)
         self.ingest.on_commit = self.publisher.notify
         self.check_seconds = 0.0
         self.publisher.publish(everything=True)

@@ -69,7 +69,7 @@ def build_service(args: argparse.Namespace):
     except (StoreOpenError, JournalIntegrityError) as exc:
         raise UserError(f"--db {args.db}: {exc}") from None
     public = Path(args.public) if args.public else Path(str(store.path)).parent / "public"
-    return CentralService(served, store, public)
+    return CentralService(served, store, public, render_process=True)
 
 
 def run_serve(args: argparse.Namespace) -> int:

@@ -11,20 +11,25 @@ Every file is written to a temporary name and renamed, so a static server never 
 a file; every JSON document carries the version it belongs to.
 
 In the service, ``run()`` waits for the ingest's signal and publishes at most one version per
-``min_interval`` seconds; uploads that arrive meanwhile go into the next one (batching).
+``min_interval`` seconds; uploads that arrive meanwhile go into the next one (batching). The
+service renders and writes in a worker process (``render_process``), so ingestion keeps one
+core's event loop to itself.
 """
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
 import shutil
 import time
+from concurrent.futures import ProcessPoolExecutor
 from importlib import resources
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import orjson
 
+from device.election.definition import Election
 from central import pages
 from central.nist_national import national_results
 from central.tally import COMPLETE, CentralTally
@@ -48,8 +53,9 @@ def dump(doc: Any) -> bytes:
 
 class Publisher:
     def __init__(self, tally: CentralTally, ingest, public_dir: Path, clock: Callable[[], float],
-                 nist_interval: float = 5.0, min_interval: float = 0.5):
+                 nist_interval: float = 5.0, min_interval: float = 0.5, render_process: bool = False):
         self.tally, self.ingest, self.dir, self.clock = tally, ingest, Path(public_dir), clock
+        self.render_process = render_process
         self.nist_interval, self.min_interval = nist_interval, min_interval
         self.version = 0
         self.regenerated = {"stations": 0, "districts": 0, "versions": 0}
@@ -111,45 +117,10 @@ class Publisher:
 
     def render(self, snap: dict[str, Any]) -> list[tuple[str, Any]]:
         """(relative path, bytes or text) of every file of a snapshot; ``version.json`` last."""
-        jobs: list[tuple[str, Any]] = []
-        for part in self._render_parts(snap):
-            jobs += part
-        return jobs
-
-    def _render_parts(self, snap: dict[str, Any]) -> Iterator[list[tuple[str, Any]]]:
-        """The files of a snapshot, a few stations at a time (the service yields between parts)."""
-        stamp, meta, nat = snap["stamp"], snap["meta"], snap["national"]
-        for i in range(0, len(snap["stations"]), RENDER_CHUNK):
-            jobs = []
-            for doc in snap["stations"][i:i + RENDER_CHUNK]:
-                s = pages.slug(doc["id"])
-                jobs += [(f"stations/{s}.json", dump(doc)), (f"stations/{s}.html", pages.station_page(doc, meta)),
-                         (f"stations/{s}.csv", pages.station_csv(doc))]
-            yield jobs
-        for i in range(0, len(snap["districts"]), RENDER_CHUNK):
-            jobs = []
-            for doc in snap["districts"][i:i + RENDER_CHUNK]:
-                s = pages.slug(doc["id"])
-                jobs += [(f"districts/{s}.json", dump(doc)), (f"districts/{s}.html", pages.district_page(doc, meta))]
-            yield jobs
-        jobs = [("index.json", dump(nat)), ("index.html", pages.national_page(nat, meta))]
-        listed = [{k: v for k, v in c.items() if k != "signed"} | {"code": "conflict"} for c in snap["conflicts"]]
-        jobs += [("conflicts.json", dump({**stamp, "conflicts": snap["conflicts"]})),
-                 ("conflicts.html", pages.list_page("Conflicting results (not counted)", "conflicts",
-                                                    listed, meta, len(listed))),
-                 ("refusals.json", dump({**stamp, "total": snap["refusal_count"], "latest": snap["refusals"]})),
-                 ("refusals.html", pages.list_page("Refused uploads", "refusals", snap["refusals"], meta,
-                                                   snap["refusal_count"]))]
-        yield jobs
-        if snap["all_districts"] is not None:
-            yield [("nist/results.json", dump(national_results(
-                self.tally.election, nat, snap["all_districts"], stamp["updated_at"])))]
-        yield [("version.json", dump({**stamp, "stations_reporting": nat["stations_reporting"],
-                                      "stations_total": nat["stations_total"], "status": nat["status"]}))]
+        return [job for part in render_parts(snap, self.tally.election) for job in part]
 
     def write(self, jobs: list[tuple[str, Any]]) -> None:
-        for rel, data in jobs:
-            write_atomic(self.dir / rel, data)
+        write_all(self.dir, jobs)
 
     def _write_timed(self, jobs: list[tuple[str, Any]]) -> None:
         t0 = time.monotonic()
@@ -165,24 +136,95 @@ class Publisher:
     async def run(self) -> None:
         """Publish after each change, at most one version per ``min_interval`` seconds.
 
-        The snapshot and the rendering run here, on the event loop that owns the tally, a few
-        stations at a time with a yield between parts, so uploads keep being answered; only
-        the writing goes to a worker thread (it waits on the disk, not on the interpreter: a
-        rendering thread would hold the GIL and delay every socket operation of the loop)."""
+        The snapshot is taken here, on the event loop that owns the tally. With
+        ``render_process`` (the service), rendering and writing run in one worker process, so
+        the loop only ingests and the page work uses the other core; otherwise (tests) the
+        rendering runs here a few stations at a time with a yield between parts and the writing
+        in a thread (a rendering *thread* would hold the GIL against the loop's sockets)."""
         self._event = asyncio.Event()
-        while True:
-            await self._event.wait()
-            started = time.monotonic()
-            self._event.clear()
-            snap = self.snapshot(*self.tally.take_dirty())
-            t0 = time.monotonic()
-            self.timing["snapshot_s"] += t0 - started
-            jobs: list[tuple[str, Any]] = []
-            for part in self._render_parts(snap):
-                jobs += part
-                await asyncio.sleep(0)
-            self.timing["render_s"] += time.monotonic() - t0
-            await asyncio.to_thread(self._write_timed, jobs)
-            rest = self.min_interval - (time.monotonic() - started)
-            if rest > 0:
-                await asyncio.sleep(rest)
+        loop = asyncio.get_running_loop()
+        pool = None
+        if self.render_process:
+            pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                       initializer=_init_worker, initargs=(self.tally.election,))
+        try:
+            while True:
+                await self._event.wait()
+                started = time.monotonic()
+                self._event.clear()
+                snap = self.snapshot(*self.tally.take_dirty())
+                t0 = time.monotonic()
+                self.timing["snapshot_s"] += t0 - started
+                if pool is not None:
+                    render_s, write_s = await loop.run_in_executor(pool, render_and_write, str(self.dir), snap)
+                    self.timing["render_s"] += render_s
+                    self.timing["write_s"] += write_s
+                else:
+                    jobs: list[tuple[str, Any]] = []
+                    for part in render_parts(snap, self.tally.election):
+                        jobs += part
+                        await asyncio.sleep(0)
+                    self.timing["render_s"] += time.monotonic() - t0
+                    await asyncio.to_thread(self._write_timed, jobs)
+                rest = self.min_interval - (time.monotonic() - started)
+                if rest > 0:
+                    await asyncio.sleep(rest)
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True)  # a version being written ends before the last one
+
+
+# --- rendering (also in the worker process) ---------------------------------------------------
+
+def render_parts(snap: dict[str, Any], election: Election) -> Iterator[list[tuple[str, Any]]]:
+    """The files of a snapshot, a few stations at a time; ``version.json`` last."""
+    stamp, meta, nat = snap["stamp"], snap["meta"], snap["national"]
+    for i in range(0, len(snap["stations"]), RENDER_CHUNK):
+        jobs = []
+        for doc in snap["stations"][i:i + RENDER_CHUNK]:
+            s = pages.slug(doc["id"])
+            jobs += [(f"stations/{s}.json", dump(doc)), (f"stations/{s}.html", pages.station_page(doc, meta)),
+                     (f"stations/{s}.csv", pages.station_csv(doc))]
+        yield jobs
+    for i in range(0, len(snap["districts"]), RENDER_CHUNK):
+        jobs = []
+        for doc in snap["districts"][i:i + RENDER_CHUNK]:
+            s = pages.slug(doc["id"])
+            jobs += [(f"districts/{s}.json", dump(doc)), (f"districts/{s}.html", pages.district_page(doc, meta))]
+        yield jobs
+    jobs = [("index.json", dump(nat)), ("index.html", pages.national_page(nat, meta))]
+    listed = [{k: v for k, v in c.items() if k != "signed"} | {"code": "conflict"} for c in snap["conflicts"]]
+    jobs += [("conflicts.json", dump({**stamp, "conflicts": snap["conflicts"]})),
+             ("conflicts.html", pages.list_page("Conflicting results (not counted)", "conflicts",
+                                                listed, meta, len(listed))),
+             ("refusals.json", dump({**stamp, "total": snap["refusal_count"], "latest": snap["refusals"]})),
+             ("refusals.html", pages.list_page("Refused uploads", "refusals", snap["refusals"], meta,
+                                               snap["refusal_count"]))]
+    yield jobs
+    if snap["all_districts"] is not None:
+        yield [("nist/results.json", dump(national_results(election, nat, snap["all_districts"],
+                                                           stamp["updated_at"])))]
+    yield [("version.json", dump({**stamp, "stations_reporting": nat["stations_reporting"],
+                                  "stations_total": nat["stations_total"], "status": nat["status"]}))]
+
+
+def write_all(public_dir: Path, jobs: list[tuple[str, Any]]) -> None:
+    for rel, data in jobs:
+        write_atomic(public_dir / rel, data)
+
+
+_worker_election: Election | None = None
+
+
+def _init_worker(election: Election) -> None:
+    global _worker_election
+    _worker_election = election
+
+
+def render_and_write(public_dir: str, snap: dict[str, Any]) -> tuple[float, float]:
+    """In the worker process: render and write one version; (render, write) seconds."""
+    t0 = time.monotonic()
+    jobs = [job for part in render_parts(snap, _worker_election) for job in part]
+    t1 = time.monotonic()
+    write_all(Path(public_dir), jobs)
+    return t1 - t0, time.monotonic() - t1
