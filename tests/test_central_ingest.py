@@ -199,7 +199,7 @@ def test_every_decision_is_journaled_on_the_unit_chain(service, election, tmp_pa
     src.backup(dst)
     src.close()
     SqliteCentralStore(copy_path).close()  # the chain verifies when the store opens
-    dst.execute("UPDATE journal SET data = replace(data, 'teuk', 'tuek') WHERE seq = 1")
+    dst.execute("""UPDATE journal SET data = '{"station":"somewhere else"}' WHERE seq = 1""")
     dst.commit()
     dst.close()
     with pytest.raises(JournalIntegrityError):
