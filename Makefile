@@ -10,9 +10,17 @@ STAMP := $(VENV)/.installed
 SYSTEM_STAMP := $(VENV)/.system-libs
 DEMO_OUT ?= out/demo
 
-.PHONY: install demo test test-slow bench diagram mutate clean console
+# Message catalogs (gettext, managed with Babel): the .po files are committed; `make messages`
+# extracts every marked string (Python sources + the event catalog's operator messages, see
+# babel.cfg) into the template and merges it into each language; install compiles the .mo files.
+LOCALES := device/locales
+POT := $(LOCALES)/ballotbox.pot
+TRANSLATED := km ky ru
+MO_FILES := $(foreach l,$(TRANSLATED),$(LOCALES)/$(l)/LC_MESSAGES/ballotbox.mo)
 
-install: $(STAMP) $(SYSTEM_STAMP)
+.PHONY: install demo test test-slow bench diagram mutate messages clean console
+
+install: $(STAMP) $(SYSTEM_STAMP) $(MO_FILES)
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +44,20 @@ $(SYSTEM_STAMP):
 		exit 1; \
 	fi
 	@mkdir -p $(VENV) && touch $(SYSTEM_STAMP)
+
+$(LOCALES)/%/LC_MESSAGES/ballotbox.mo: $(LOCALES)/%/LC_MESSAGES/ballotbox.po $(STAMP)
+	$(VENV)/bin/pybabel -q compile -D ballotbox -d $(LOCALES) -l $*
+
+messages: $(STAMP)
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k N_ --sort-by-file --no-wrap \
+		--project=ballotbox --copyright-holder="ballotbox authors" -o $(POT) .
+	@for l in $(TRANSLATED); do \
+		test -f $(LOCALES)/$$l/LC_MESSAGES/ballotbox.po || \
+			$(VENV)/bin/pybabel -q init -D ballotbox -i $(POT) -d $(LOCALES) -l $$l --no-wrap; \
+	done
+	$(VENV)/bin/pybabel -q update -D ballotbox -i $(POT) -d $(LOCALES) --no-wrap --no-fuzzy-matching \
+		--ignore-obsolete --ignore-pot-creation-date
+	@$(PY) -m device.i18n_check
 
 demo: install
 	@rm -rf $(DEMO_OUT) && mkdir -p $(DEMO_OUT)

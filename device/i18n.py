@@ -1,29 +1,56 @@
 """The unit's languages: gettext catalogs (managed with Babel) for every string an operator reads.
 
 ``_("text")`` translates a string into the active language; ``set_language("km")`` switches
-(a unit's language comes from its config, and a poll worker may switch it). Catalogs live in
-``device/locales/<lang>/LC_MESSAGES/ballotbox.mo``; a language without a compiled catalog falls
-back to English, the source language.
+(a unit's language comes from its config, and a poll worker may switch it). ``N_("text")`` only
+marks a string for extraction (it is translated later, where it is shown). Catalogs live in
+``device/locales/<lang>/LC_MESSAGES/ballotbox.po`` (committed) and ``.mo`` (compiled by
+``make install``; ``make messages`` extracts and updates them). A language without a compiled
+catalog falls back to English, the source language.
+
+Printed forms use a ``Translator`` for one explicit language (``translator("ky")``), so a slip
+is printed in the election's report language whatever thread prints it. It also formats
+numbers and dates in the locale's conventions (Babel, CLDR data) and, for Khmer forms, with
+Khmer digits when the election asks for them (``digits: "khmer"``, as the NEC prints them).
 """
 from __future__ import annotations
 
+import datetime as dt
 import gettext
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+
+from babel.dates import format_datetime as _babel_datetime
+from babel.numbers import format_decimal
 
 DOMAIN = "ballotbox"
 LOCALE_DIR = Path(__file__).resolve().parent / "locales"
 LANGUAGES = ("en", "km", "ky", "ru")
+LANGUAGE_NAMES = {"en": "English", "km": "ខ្មែរ", "ky": "Кыргызча", "ru": "Русский"}
+BABEL_LOCALES = {"en": "en", "km": "km_KH", "ky": "ky_KG", "ru": "ru_RU"}
+DIGIT_SYSTEMS = ("latin", "khmer")
+_KHMER_DIGITS = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
 
 _active: gettext.NullTranslations = gettext.NullTranslations()
 _active_language = "en"
 
 
+def _check(lang: str) -> str:
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}: one of {', '.join(LANGUAGES)}")
+    return lang
+
+
+@lru_cache(maxsize=None)
+def catalog(lang: str) -> gettext.NullTranslations:
+    """The compiled catalog of ``lang`` (English: the identity)."""
+    return gettext.translation(DOMAIN, LOCALE_DIR, languages=[_check(lang)], fallback=True)
+
+
 def set_language(lang: str) -> None:
     """Make ``lang`` the language of every later ``_()`` call."""
     global _active, _active_language
-    if lang not in LANGUAGES:
-        raise ValueError(f"unknown language {lang!r}: one of {', '.join(LANGUAGES)}")
-    _active = gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=True)
+    _active = catalog(lang)
     _active_language = lang
 
 
@@ -33,3 +60,47 @@ def language() -> str:
 
 def _(text: str) -> str:
     return _active.gettext(text)
+
+
+def N_(text: str) -> str:
+    """Mark ``text`` for extraction only; translate it where it is shown."""
+    return text
+
+
+def khmer_digits(text: str) -> str:
+    return text.translate(_KHMER_DIGITS)
+
+
+@dataclass(frozen=True)
+class Translator:
+    """Text, numbers and dates of one language, for a printed form."""
+
+    lang: str
+    digits: str = "latin"
+
+    def _(self, text: str) -> str:
+        return catalog(self.lang).gettext(text)
+
+    def _digits(self, text: str) -> str:
+        return khmer_digits(text) if self.digits == "khmer" else text
+
+    def number(self, value: int | float) -> str:
+        return self._digits(format_decimal(value, locale=BABEL_LOCALES[self.lang]))
+
+    def datetime(self, at: float) -> str:
+        """A UTC instant (seconds since the epoch) in the locale's medium date-time format."""
+        when = dt.datetime.fromtimestamp(at, dt.timezone.utc)
+        text = _babel_datetime(when, "medium", tzinfo=dt.timezone.utc, locale=BABEL_LOCALES[self.lang])
+        return self._digits(text) + " UTC"
+
+    def date(self, iso: str) -> str:
+        """An ISO date (``2022-06-05``) in the locale's long date format."""
+        from babel.dates import format_date
+        return self._digits(format_date(dt.date.fromisoformat(iso), "long",
+                                        locale=BABEL_LOCALES[self.lang]))
+
+
+def translator(lang: str, digits: str = "latin") -> Translator:
+    if digits not in DIGIT_SYSTEMS:
+        raise ValueError(f"unknown digits {digits!r}: one of {', '.join(DIGIT_SYSTEMS)}")
+    return Translator(_check(lang), digits if lang == "km" else "latin")

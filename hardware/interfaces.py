@@ -156,10 +156,16 @@ class Slip:
     lines: tuple[str, ...] = ()
     qr_codes: tuple[str, ...] = field(default=())
 
-    def as_text(self) -> str:
-        body = [self.title, "=" * len(self.title), *self.lines]
+    def as_text(self, width: int = 42) -> str:
+        """Plain text: a ``"label\tfigure"`` row is padded so the figure ends at ``width``."""
+        body = [self.title, "=" * len(self.title), *(_text_row(line, width) for line in self.lines)]
         body += [f"[QR] {q}" for q in self.qr_codes]
         return "\n".join(body) + "\n"
+
+
+def _text_row(line: str, width: int) -> str:
+    label, tab, figure = line.partition("\t")
+    return f"{label:<{max(0, width - len(figure) - 1)}} {figure}" if tab else line
 
 
 class Printer(ABC):

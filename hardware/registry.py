@@ -11,7 +11,8 @@ Kinds: ``scanner``, ``id_reader``, ``camera``, ``printer``. URLs::
     spy+<url>?spy_log=/tmp/traffic.log    record the traffic (hex, one line per read/write)
     fault+<url>?corrupt=0.001&drop=0.01&dup=0.01&seed=7   inject line faults on our side
 
-Link options in the query: ``baud``, ``ack_timeout``, ``retries`` (scanner). Wrapper options
+Link options in the query: ``baud``, ``ack_timeout``, ``retries`` (scanner), ``paper`` (printer:
+roll width in mm, 58 or 80). Wrapper options
 are taken out of the query before the inner URL is opened. ``sim://`` is resolved through the
 ``ballotbox.backends`` entry-point group (name = scheme), loaded lazily, so ``hardware/`` and
 ``device/`` never import ``sim/`` by name. Bad URLs raise ``RegistryError`` (one line).
@@ -107,7 +108,7 @@ def open_peripheral(kind: str, url: str, **extra: Any) -> Any:
     if scheme in ("http", "https"):
         return _open_http_camera(kind, base, options)
     if scheme in ("serial", "socket"):
-        link = {k: options.pop(k) for k in ("ack_timeout", "retries") if k in options}
+        link = {k: options.pop(k) for k in ("ack_timeout", "retries", "paper") if k in options}
         factory = _port_factory(scheme, base, options)
 
         def reopen() -> Any:
@@ -132,7 +133,12 @@ def _driver(kind: str, port: Any, reopen: Callable[[], Any], link: dict[str, str
         return SerialIdReader(port)
     if kind == "printer":
         from hardware.printer_escpos import EscPosPrinter
-        return EscPosPrinter(port)
+        from hardware.slip_raster import PAPERS
+        paper = int(_float(link, "paper", 80))
+        if paper not in PAPERS:
+            raise RegistryError(f"option paper={link['paper']!r}: a roll is "
+                                f"{' or '.join(map(str, PAPERS))} mm wide")
+        return EscPosPrinter(port, paper_mm=paper)
     raise RegistryError(f"a {kind} is not reached over a byte port; use opencv:// or sim://")
 
 

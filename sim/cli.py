@@ -161,7 +161,8 @@ def _print_human(day, report) -> None:
     zero = next((s for s in slips if s.kind == "zero_report"), None)
     if zero:
         console.rule("Zero report (printed before the polls opened)")
-        console.print("\n".join(zero.lines))
+        console.print(zero.as_text().rstrip("\n") if zero.lines else
+                      "(printed as a picture: the printer twin wrote it as PNG with --out)")
     console.rule("What the operator saw")
     seen = Counter(n["event"] for n in day.notices)
     example = {n["event"]: n.get("message", "") for n in reversed(day.notices)}

@@ -10,6 +10,7 @@ from device.ballots import render as ballot_render
 from device.ballots.layout import (FIDUCIAL_IDS, LayoutError, layout_ballot, parse_qr_payload,
                                   qr_payload)
 from device.ballots.render import RenderError, render_page
+from hardware import text_shaping
 from device.cli.main import main
 from device.election.definition import BUNDLED, load_election
 
@@ -89,10 +90,9 @@ def test_rendered_page_has_fiducials_qr_and_ovals_where_the_layout_says(paper):
 
 
 def test_missing_font_is_a_clear_error(monkeypatch, tmp_path):
-    monkeypatch.setattr(ballot_render, "FONT_REGULAR", tmp_path / "none.ttf")
-    monkeypatch.setattr(ballot_render, "FONT_BOLD", tmp_path / "none-bold.ttf")
-    monkeypatch.setattr(ballot_render, "_fonts", {})
-    with pytest.raises(RenderError, match="fonts-dejavu-core"):
+    monkeypatch.setattr(text_shaping, "NOTO_DIR", tmp_path)
+    monkeypatch.setattr(ballot_render, "_shaper", None)
+    with pytest.raises(RenderError, match="fonts-noto-core"):
         render_page(layout_ballot(load_election("demo"), "south-ballot").pages[0], 100)
 
 

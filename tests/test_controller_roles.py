@@ -110,7 +110,7 @@ def test_only_the_election_manager_reopens_and_the_tape_says_so(tmp_path):
     results = kit.ctl.close()
     assert results.ballots_cast == 2
     tape = kit.periph.printer.slips[-1]
-    assert any("POLLS REOPENED" in line and line.endswith(" 1") for line in tape.lines)
+    assert any("POLLS REOPENED" in line and line.endswith("\t1") for line in tape.lines)  # a row
     assert kit.ctl.signed_results["message"]["sequence"] == 2
     assert kit.ctl.signed_results["message"]["reconciliation"]["polls_reopened"] == 1
     kit.ctl.access.login("election_manager", EM)

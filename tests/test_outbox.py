@@ -172,7 +172,7 @@ def test_polls_close_signs_prints_and_keeps_the_results(tmp_path):
     assert m["journal_head"]["seq"] < store.head[0]  # the close records follow the signed head
     tape = kit.periph.world.printed_slips()[-1]
     assert tape.kind == "results" and decode_tape(tape.qr_codes) == signed
-    assert any(line.startswith("Sequence") and line.endswith(" 1") for line in tape.lines)
+    assert "Sequence\t1" in tape.lines  # a row: label, tab, figure
     # Every figure a person reads on the tape is the signed message's (its machine twin).
     printed = [line.split() for line in tape.lines]
     for cid, figures in m["tally"].items():

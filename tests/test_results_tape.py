@@ -154,7 +154,11 @@ def test_bad_input_is_exit_2_with_one_line(tape_photos, tmp_path, capsys):
         code, out, err = run_cli(args, capsys)
         assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, (args, err)
     # Half the tape: the codes it shows are not all; nothing verified, so exit 2, not 1.
-    top = photograph(tape_photos["tape"][:1450], tmp_path, seed=6, parts=1, name="top")
+    from pyzbar.pyzbar import ZBarSymbol, decode
+    first = min((c.rect for c in decode(tape_photos["tape"], symbols=[ZBarSymbol.QRCODE])),
+                key=lambda r: r.top)
+    top = photograph(tape_photos["tape"][:first.top + first.height + 12], tmp_path, seed=6, parts=1,
+                     name="top")
     code, out, err = run_cli([*top, "--key", UNIT.public_key_hex(), "--json"], capsys)
     assert code == 2 and "missing code" in json.loads(out)["error"]
 

@@ -15,6 +15,10 @@ font metrics — so the renderer, the interpreter and outside tools all agree on
 - **Ovals**: one per choice, ``OVAL_SIZE`` mm, in up to two columns; contests flow down the
   columns and onto further pages when a page is full (the QR code carries the page number).
 
+Labels are in the election's ballot languages (``languages.ballot``): party and candidate
+names from the election's ``names``, instructions from the gettext catalogs, distinct
+versions joined with " / " (a Kyrgyz ballot in Kyrgyz and Russian, a Cambodian one in Khmer).
+
 ``BallotLayout.to_json(dpi)`` is the contract for tests and outside tools that mark ballots:
 every oval's contest id, choice id, centre and size in mm and in pixels at ``dpi``. Pixel
 coordinates are continuous (pixel (0, 0) covers [0, 1) x [0, 1)); subtract 0.5 for OpenCV's
@@ -28,6 +32,7 @@ from typing import Any
 import segno
 
 from device.election.definition import Election
+from device.i18n import N_, Translator, translator
 
 LAYOUT_FORMAT = "ballotbox-layout/1"
 PAPER_MM = {"letter": (215.9, 279.4), "a4": (210.0, 297.0)}
@@ -173,6 +178,17 @@ def qr_symbol(payload: str) -> tuple[list[list[int]], float]:
     return matrix, module
 
 
+def in_ballot_languages(election: Election, text_of) -> str:
+    """``text_of(translator)`` in each ballot language, distinct versions joined with " / "."""
+    tr = [translator(lang, election.digits) for lang in election.ballot_languages]
+    return " / ".join(dict.fromkeys(text_of(t) for t in tr))
+
+
+def _page_line(tr: Translator, style_id: str, page: int, pages: int) -> str:
+    return tr._(N_("Ballot style: {style} — page {page} of {pages}")).format(
+        style=style_id, page=tr.number(page), pages=tr.number(pages))
+
+
 def layout_ballot(election: Election, style_id: str, paper: str = "letter",
                   test: bool = False) -> BallotLayout:
     """The layout of every page of ballot style ``style_id``."""
@@ -206,21 +222,27 @@ def layout_ballot(election: Election, style_id: str, paper: str = "letter",
     box = qr_box(paper)
     text_width = box[0] - CONTENT_LEFT - 4.0
     head_width = w - 2 * (FIDUCIAL_MARGIN + FIDUCIAL_SIZE + 5.0)
+    words = {  # every label not tied to a page, in the ballot languages
+        "title": in_ballot_languages(election, lambda tr: election.title_in(tr.lang)),
+        "date": in_ballot_languages(election, lambda tr: tr.date(election.date)),
+        "fill": in_ballot_languages(election, lambda tr: tr._(
+            N_("Fill the oval next to your choice completely with a dark pen."))),
+        "test": in_ballot_languages(election, lambda tr: tr._(N_("TEST BALLOT — NOT VALID FOR VOTING"))),
+    }
     for index, placed in enumerate(pages_rows, start=1):
         payload = qr_payload(election.hash_prefix, index, test, style_id)
-        texts = [TextItem(FIDUCIAL_MARGIN + FIDUCIAL_SIZE + 5.0, FIDUCIAL_MARGIN + 2.0, election.title,
+        texts = [TextItem(FIDUCIAL_MARGIN + FIDUCIAL_SIZE + 5.0, FIDUCIAL_MARGIN + 2.0, words["title"],
                           13, True, head_width),
-                 TextItem(FIDUCIAL_MARGIN + FIDUCIAL_SIZE + 5.0, FIDUCIAL_MARGIN + 9.0, election.date,
+                 TextItem(FIDUCIAL_MARGIN + FIDUCIAL_SIZE + 5.0, FIDUCIAL_MARGIN + 9.0, words["date"],
                           10, False, head_width),
                  TextItem(CONTENT_LEFT, FIDUCIAL_MARGIN + FIDUCIAL_SIZE + 6.0,
-                          f"Ballot style: {style_id} — page {index} of {len(pages_rows)}", 10, False,
-                          text_width),
-                 TextItem(CONTENT_LEFT, FIDUCIAL_MARGIN + FIDUCIAL_SIZE + 13.0,
-                          "Fill the oval next to your choice completely with a dark pen.", 10, False,
+                          in_ballot_languages(election, lambda tr: _page_line(
+                              tr, style_id, index, len(pages_rows))), 10, False, text_width),
+                 TextItem(CONTENT_LEFT, FIDUCIAL_MARGIN + FIDUCIAL_SIZE + 13.0, words["fill"], 10, False,
                           text_width)]
         if test:
             texts.append(TextItem(CONTENT_LEFT, FIDUCIAL_MARGIN + FIDUCIAL_SIZE + 22.0,
-                                  "TEST BALLOT — NOT VALID FOR VOTING", 16, True, text_width))
+                                  words["test"], 16, True, text_width))
         ovals = []
         last_col = max((col for col, *_ in placed), default=0)
         for col, y, kind, item in placed:
@@ -230,14 +252,16 @@ def layout_ballot(election: Election, style_id: str, paper: str = "letter",
             right = w - CONTENT_LEFT if col == last_col else x0 + col_width
             if kind == "header":
                 contest = item
-                texts.append(TextItem(x0, y + 1.0, contest.title, 11, True, right - x0 - 2.0))
-                texts.append(TextItem(x0, y + 6.0, f"Vote for {contest.vote_for}", 8))
+                texts.append(TextItem(x0, y + 1.0, in_ballot_languages(
+                    election, lambda tr: contest.title_in(tr.lang)), 11, True, right - x0 - 2.0))
+                texts.append(TextItem(x0, y + 6.0, in_ballot_languages(
+                    election, lambda tr: tr._(N_("Vote for {n}")).format(n=tr.number(contest.vote_for))), 8))
             else:
                 contest, choice = item
                 cx, cy = x0 + 1.0 + OVAL_SIZE[0] / 2, y + CHOICE_ROW / 2
                 ovals.append(OvalPosition(contest.id, choice.id, (cx, cy)))
-                texts.append(TextItem(x0 + 10.0, cy - 2.2, choice.name, 10, False,
-                                      right - x0 - 12.0))
+                texts.append(TextItem(x0 + 10.0, cy - 2.2, in_ballot_languages(
+                    election, lambda tr: choice.name_in(tr.lang)), 10, False, right - x0 - 12.0))
         pages.append(PageLayout(style_id, index, paper, (w, h), box, payload,
                                 tuple(ovals), tuple(texts)))
     return BallotLayout(election.id, election.hash_prefix, style_id, paper, test, tuple(pages))

@@ -1,7 +1,7 @@
 """Ballot rendering: a ``BallotLayout`` drawn as grayscale page images, PNG files and a PDF.
 
-Pages are drawn with Pillow (labels in Unicode — Latin, Cyrillic — with the DejaVu Sans font
-from the Debian package ``fonts-dejavu-core``), and the ArUco fiducials and the QR code are
+Pages are drawn with Pillow: labels in Latin, Cyrillic or Khmer, shaped with RAQM in Noto Sans
+and Noto Sans Khmer (Debian ``fonts-noto-core``; ``hardware/text_shaping.py``), and the ArUco fiducials and the QR code are
 painted module by module on exact millimetre boundaries so every printed thing sits where the
 layout says, at any dpi. ``write_ballot_files`` is what ``ballotbox ballots render`` runs: a
 PNG per page (the reference image), one vector PDF of all styles for printing
@@ -15,33 +15,46 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from device.ballots.layout import (FIDUCIAL_CELLS, FIDUCIAL_DICTIONARY, BallotLayout, PageLayout,
                                   layout_ballot, qr_symbol)
 from device.election.definition import Election
+from hardware.text_shaping import FACES, NOTO_DIR, FontMissing, Shaper
 
-FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
-FONT_REGULAR = FONT_DIR / "DejaVuSans.ttf"
-FONT_BOLD = FONT_DIR / "DejaVuSans-Bold.ttf"
+FONT_REGULAR = NOTO_DIR / FACES[("latin", False)]  # the faces of the Latin/Cyrillic labels
+FONT_BOLD = NOTO_DIR / FACES[("latin", True)]
+FONT_KHMER = NOTO_DIR / FACES[("khmer", False)]
 OVAL_LINE_MM = 0.35
 _ARUCO = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, FIDUCIAL_DICTIONARY))
-_fonts: dict[tuple[bool, int], ImageFont.FreeTypeFont] = {}
+_shaper: Shaper | None = None
 
 
 class RenderError(RuntimeError):
     """Rendering is impossible on this machine (font missing, output not writable)."""
 
 
-def _font(bold: bool, size_px: int) -> ImageFont.FreeTypeFont:
-    key = (bold, size_px)
-    if key not in _fonts:
-        path = FONT_BOLD if bold else FONT_REGULAR
-        if not path.exists():
-            raise RenderError(f"font {path} is missing: install the Debian package "
-                              "fonts-dejavu-core (apt-get install fonts-dejavu-core)")
-        _fonts[key] = ImageFont.truetype(str(path), size_px)
-    return _fonts[key]
+def shaper() -> Shaper:
+    global _shaper
+    if _shaper is None:
+        try:
+            _shaper = Shaper()
+        except FontMissing as exc:
+            raise RenderError(str(exc)) from None
+    return _shaper
+
+
+def _draw_label(draw: ImageDraw.ImageDraw, x: float, y: float, text: str, bold: bool,
+                size: int, max_width: float) -> None:
+    """Draw ``text`` with its top at ``y``, shrinking the size until it fits ``max_width``."""
+    s = shaper()
+    try:
+        while size > 6 and s.width(text, size, bold) > max_width:
+            size -= 1
+        ascent = s.font("latin", bold, size).getmetrics()[0]
+        s.draw(draw, x, y + ascent, text, size, bold)
+    except FontMissing as exc:
+        raise RenderError(str(exc)) from None
 
 
 def _paint_matrix(pixels: np.ndarray, dark: np.ndarray, x_mm: float, y_mm: float,
@@ -67,10 +80,8 @@ def render_page(page: PageLayout, dpi: float = 200.0) -> np.ndarray:
     image = Image.new("L", (width, height), 255)
     draw = ImageDraw.Draw(image)
     for item in page.texts:
-        size = max(6, round(item.size_pt * dpi / 72))
-        while size > 6 and draw.textlength(item.text, font=_font(item.bold, size)) > item.max_width_mm * k:
-            size -= 1
-        draw.text((item.x_mm * k, item.y_mm * k), item.text, fill=0, font=_font(item.bold, size))
+        _draw_label(draw, item.x_mm * k, item.y_mm * k, item.text, item.bold,
+                    max(6, round(item.size_pt * dpi / 72)), item.max_width_mm * k)
     line = max(1, round(OVAL_LINE_MM * k))
     for oval in page.ovals:
         (cx, cy), (ow, oh) = oval.centre_mm, oval.size_mm

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from device.cli.main import UserError
+from device.i18n import _
 
 
 def register(subparsers) -> None:
@@ -37,12 +38,12 @@ def _election_for(records, name: str | None):
         return load_election(name)
     wanted = next((r.data.get("election_hash") for r in records if r.type == "load_election"), None)
     if wanted is None:
-        raise UserError("the unit never loaded an election; give --election")
+        raise UserError(_("the unit never loaded an election; give --election"))
     for name in named_elections():
         election = load_election(name)
         if election.hash == wanted:
             return election
-    raise UserError(f"no named election has hash {wanted[:16]}...; give --election FILE")
+    raise UserError(_("no named election has hash {hash}...; give --election FILE").format(hash=wanted[:16]))
 
 
 def run_export(args: argparse.Namespace) -> int:
@@ -52,14 +53,14 @@ def run_export(args: argparse.Namespace) -> int:
     from device.store.journal import StoreWriteError
 
     if not Path(args.store).is_file():
-        raise UserError(f"no unit database at {args.store}")
+        raise UserError(_("no unit database at {store}").format(store=args.store))
     try:
         store = SqliteStore(args.store)
     except (StoreOpenError, JournalIntegrityError) as exc:
         raise UserError(str(exc)) from None
     try:
         if store.read_meta(KEY_META) is None:
-            raise UserError(f"{args.store} holds no unit key: the unit was never provisioned")
+            raise UserError(_("{store} holds no unit key: the unit was never provisioned").format(store=args.store))
         records = list(store.events())
         election = _election_for(records, args.election)
         last_at = records[-1].at if records else 0.0
@@ -72,8 +73,9 @@ def run_export(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary, indent=1))
     else:
-        print(f"exported {summary['journal_records']} journal records and "
-              f"{summary['cast_vote_records']} cast vote records of station {summary['station']} "
-              f"to {summary['out']}")
-        print(f"unit public key: {summary['public_key']}")
+        print(_("exported {journal} journal records and {cvrs} cast vote records of station "
+                "{station} to {out}").format(journal=summary["journal_records"],
+                                            cvrs=summary["cast_vote_records"],
+                                            station=summary["station"], out=summary["out"]))
+        print(_("unit public key: {key}").format(key=summary["public_key"]))
     return 0

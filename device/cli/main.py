@@ -12,7 +12,8 @@ Subcommands are registered through the ``ballotbox.commands`` entry points (name
 ``GROUP.NAME``, value ``module:register``; ``register(subparsers)`` adds subcommands), loaded
 lazily — the way python-can loads its backends — so ``device/`` never imports ``sim/``.
 Every command returns an exit status; errors in the input are printed as one line, never as a
-traceback (exit 2 for bad input, 1 for a check that failed). A malformed election
+traceback (exit 2 for bad input, 1 for a check that failed). Messages operators read are in the
+language given by ``--lang`` or ``BALLOTBOX_LANG`` (``device.i18n``; default English). A malformed election
 (``ElectionError``) is bad input wherever a command meets it, so commands need not catch it.
 All of that is done here, once: with ``--json`` on the command line an error (a usage error
 from argparse included) is one JSON object on standard output, where a JSON reader looks for
@@ -28,6 +29,7 @@ import sys
 from importlib.metadata import entry_points
 
 from device.election.definition import ElectionError
+from device.i18n import LANGUAGES, _, set_language
 
 GROUPS = {
     "device": "operator jobs on the unit (run the unit and its console, export, state diagram)",
@@ -64,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="ballotbox",
         description="Firmware and simulator of a polling-station unit: voter ID + automatic ballot box.")
+    parser.add_argument("--lang", choices=LANGUAGES, default=os.environ.get("BALLOTBOX_LANG") or "en",
+                        help="language of the messages operators read (default: $BALLOTBOX_LANG or en)")
     groups = parser.add_subparsers(dest="group", metavar="GROUP", required=True)
     subs = {}
     for name, help_text in GROUPS.items():
@@ -89,7 +93,8 @@ def _report_error(message: str, status: int, as_json: bool, prog: str | None = N
         error = f"{prog}: {message}" if prog else message
         print(json.dumps({"error": error, "exit_status": status}, ensure_ascii=False))
     else:
-        print(f"{usage}{prog or 'ballotbox'}: error: {message}", file=sys.stderr)
+        print(usage + _("{prog}: error: {message}").format(prog=prog or "ballotbox", message=message),
+              file=sys.stderr)
     return status
 
 
@@ -112,6 +117,10 @@ def main(argv: list[str] | None = None) -> int:
             args = build_parser().parse_args(argv)
         except UsageError as exc:
             return _report_error(str(exc), 2, as_json, exc.prog, exc.usage)
+        if args.lang not in LANGUAGES:  # from the environment: argparse checks only the option
+            return _report_error(f"BALLOTBOX_LANG={args.lang!r} is not one of {', '.join(LANGUAGES)}",
+                                 2, as_json)
+        set_language(args.lang)
         try:
             status = int(args.func(args) or 0)
             sys.stdout.flush()
@@ -119,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         except (UserError, ElectionError) as exc:
             return _report_error(str(exc), 2, as_json)
         except KeyboardInterrupt:
-            return _report_error("interrupted", 130, as_json)
+            return _report_error(_("interrupted"), 130, as_json)
     except BrokenPipeError:
         return _quiet_broken_pipe()
 

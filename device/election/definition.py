@@ -12,6 +12,13 @@ for bad input;
 The canonical hash is the SHA-256 of the canonical JSON bytes (sorted keys, no insignificant
 whitespace, UTF-8), so it is stable across key order and formatting. Ballots print a prefix of
 it in their QR code, so a ballot from another election is refused.
+
+Languages: an optional ``languages`` object says which languages the ballots print
+(``ballot``, a list: names in each, joined) and which the unit's reports may print
+(``reports``: the unit's own language when listed, else the first), and whether printed forms
+use Khmer digits (``digits``: ``latin`` or ``khmer``). Names in other languages sit beside the
+default ones: ``names`` (``{"km": "..."}``) next to a ``name``, ``titles`` next to a ``title``.
+Without ``languages`` everything is English with Latin digits.
 """
 from __future__ import annotations
 
@@ -23,6 +30,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
+from device.i18n import DIGIT_SYSTEMS, LANGUAGES
 from device.store.canonical_json import canonical_bytes
 
 FORMAT = "ballotbox-election/1"
@@ -35,6 +43,14 @@ POLICY_ACTIONS = {
 }
 DEFAULT_POLICY = {"overvote": "return", "blank": "return", "unreadable": "reject"}
 HASH_PREFIX_LEN = 16  # hex characters of the election hash printed on ballots
+DEFAULT_LANGUAGES = {"ballot": ("en",), "reports": ("en",), "digits": "latin"}
+
+Names = tuple[tuple[str, str], ...]  # (language, text) pairs beside the default name
+
+
+def in_language(default: str, names: Names, lang: str) -> str:
+    """``default`` in ``lang`` when the election gives it, else ``default``."""
+    return next((text for code, text in names if code == lang), default)
 
 
 class ElectionError(ValueError):
@@ -51,6 +67,10 @@ class Choice:
     id: str
     name: str
     party: str | None = None
+    names: Names = ()
+
+    def name_in(self, lang: str) -> str:
+        return in_language(self.name, self.names, lang)
 
 
 @dataclass(frozen=True)
@@ -63,6 +83,10 @@ class Contest:
     method: str | None = None  # party-list only
     threshold: float = 0.0  # party-list only: share of valid votes needed for a seat
     seats: dict[str, int] = field(default_factory=dict)  # party-list: district id -> seats
+    titles: Names = ()
+
+    def title_in(self, lang: str) -> str:
+        return in_language(self.title, self.titles, lang)
 
     def choice_ids(self) -> list[str]:
         return [c.id for c in self.choices]
@@ -72,6 +96,10 @@ class Contest:
 class District:
     id: str
     name: str
+    names: Names = ()
+
+    def name_in(self, lang: str) -> str:
+        return in_language(self.name, self.names, lang)
 
 
 @dataclass(frozen=True)
@@ -80,12 +108,17 @@ class Station:
     name: str
     district: str
     ballot_style: str
+    names: Names = ()
+
+    def name_in(self, lang: str) -> str:
+        return in_language(self.name, self.names, lang)
 
 
 @dataclass(frozen=True)
 class Party:
     id: str
     name: str
+    names: Names = ()
 
 
 @dataclass(frozen=True)
@@ -109,6 +142,17 @@ class Election:
     policy: dict[str, str]
     raw: dict[str, Any] = field(repr=False, compare=False)
     hash: str = ""
+    ballot_languages: tuple[str, ...] = DEFAULT_LANGUAGES["ballot"]
+    report_languages: tuple[str, ...] = DEFAULT_LANGUAGES["reports"]
+    digits: str = "latin"
+    titles: Names = ()
+
+    def title_in(self, lang: str) -> str:
+        return in_language(self.title, self.titles, lang)
+
+    def report_language(self, unit_language: str) -> str:
+        """The language a unit speaking ``unit_language`` prints its reports in."""
+        return unit_language if unit_language in self.report_languages else self.report_languages[0]
 
     @property
     def hash_prefix(self) -> str:
@@ -194,6 +238,50 @@ def _ref(value: Any, known: dict, path: str, what: str) -> str:
     return value
 
 
+def _names(obj: dict, key: str, path: str, languages: tuple[str, ...]) -> Names:
+    """The optional ``names``/``titles`` object: language -> non-empty text."""
+    value = obj.get(key, {})
+    if not isinstance(value, dict):
+        raise ElectionError(f"{path}.{key}", "must be an object (language -> text)")
+    for lang, text in value.items():
+        if lang not in languages:
+            raise ElectionError(f"{path}.{key}.{lang}", f"language {lang!r} is not one of the "
+                                                        f"election's languages ({', '.join(languages)})")
+        if not isinstance(text, str) or not text.strip():
+            raise ElectionError(f"{path}.{key}.{lang}", "must be non-empty text")
+    return tuple(sorted(value.items()))
+
+
+def _languages(document: dict) -> dict[str, Any]:
+    raw = document.get("languages")
+    if raw is None:
+        return dict(DEFAULT_LANGUAGES)
+    if not isinstance(raw, dict):
+        raise ElectionError("$.languages", "must be an object with 'ballot', 'reports' and 'digits'")
+    for key in raw:
+        if key not in DEFAULT_LANGUAGES:
+            raise ElectionError(f"$.languages.{key}", f"unknown key (expected one of "
+                                                      f"{', '.join(DEFAULT_LANGUAGES)})")
+    out: dict[str, Any] = {}
+    for key in ("ballot", "reports"):
+        langs = raw.get(key, list(DEFAULT_LANGUAGES[key]))
+        if not isinstance(langs, list) or not langs:
+            raise ElectionError(f"$.languages.{key}", "must be a non-empty array of language codes")
+        for i, lang in enumerate(langs):
+            if lang not in LANGUAGES:
+                raise ElectionError(f"$.languages.{key}[{i}]", f"must be one of "
+                                                               f"{', '.join(LANGUAGES)} (got {lang!r})")
+        if len(set(langs)) != len(langs):
+            raise ElectionError(f"$.languages.{key}", "lists a language twice")
+        out[key] = tuple(langs)
+    digits = raw.get("digits", "latin")
+    if digits not in DIGIT_SYSTEMS:
+        raise ElectionError("$.languages.digits", f"must be one of {', '.join(DIGIT_SYSTEMS)} "
+                                                  f"(got {digits!r})")
+    out["digits"] = digits
+    return out
+
+
 def parse_election(document: Any) -> Election:
     """Validate a decoded election document and build an ``Election``; raise its first error."""
     election, errors = _build(document)
@@ -219,17 +307,22 @@ def _build(document: Any) -> tuple[Election | None, list[ElectionError]]:
     if fmt != FORMAT:
         errors.found.append(ElectionError("$.format", f"must be {FORMAT!r} (got {fmt!r})"))
     eid, title, date = (errors.item(_req, document, key, "$") for key in ("id", "title", "date"))
+    langs = errors.item(_languages, document) or dict(DEFAULT_LANGUAGES)
+    known = tuple(dict.fromkeys(langs["ballot"] + langs["reports"]))
+    titles = errors.item(_names, document, "titles", "$", known) or ()
 
     def named(cls, listing: str) -> dict:
         good = _id_list(document.get(listing), f"$.{listing}", errors)
-        found = {o["id"]: errors.item(lambda o, p: cls(o["id"], _req(o, "name", p)), o, p) for p, o in good}
+        found = {o["id"]: errors.item(lambda o, p: cls(o["id"], _req(o, "name", p),
+                                                       _names(o, "names", p, known)), o, p)
+                 for p, o in good}
         return found
 
     districts = named(District, "districts")
     parties = named(Party, "parties") if "parties" in document else {}
     contest_items = _id_list(document.get("contests"), "$.contests", errors)
     contests: dict[str, Contest | None] = {
-        o["id"]: _parse_contest(o, p, districts, parties, errors) for p, o in contest_items}
+        o["id"]: _parse_contest(o, p, districts, parties, errors, known) for p, o in contest_items}
 
     def style(o: dict, p: str) -> BallotStyle:
         refs = _req(o, "contests", p, list)
@@ -246,7 +339,8 @@ def _build(document: Any) -> tuple[Election | None, list[ElectionError]]:
     def station(o: dict, p: str) -> Station:
         st = Station(o["id"], _req(o, "name", p),
                      _ref(o.get("district"), districts, f"{p}.district", "district"),
-                     _ref(o.get("ballot_style"), styles, f"{p}.ballot_style", "ballot style"))
+                     _ref(o.get("ballot_style"), styles, f"{p}.ballot_style", "ballot style"),
+                     _names(o, "names", p, known))
         for cid in (styles[st.ballot_style].contests if styles[st.ballot_style] else ()):
             c = contests[cid]
             if c is not None and c.kind == "party-list" and st.district not in c.seats:
@@ -273,10 +367,12 @@ def _build(document: Any) -> tuple[Election | None, list[ElectionError]]:
     if errors.found:
         return None, errors.found
     return Election(eid, title, date, districts, stations, parties, contests, styles, policy,
-                    raw=document, hash=election_hash(document)), []
+                    raw=document, hash=election_hash(document), ballot_languages=langs["ballot"],
+                    report_languages=langs["reports"], digits=langs["digits"], titles=titles), []
 
 
-def _parse_contest(o: dict, p: str, districts: dict, parties: dict, errors: _Errors) -> Contest | None:
+def _parse_contest(o: dict, p: str, districts: dict, parties: dict, errors: _Errors,
+                   known: tuple[str, ...]) -> Contest | None:
     """The contest at ``p``, every error of it added to ``errors`` (None when there is one)."""
     before = len(errors.found)
 
@@ -288,12 +384,13 @@ def _parse_contest(o: dict, p: str, districts: dict, parties: dict, errors: _Err
         fail(f"{p}.kind", f"must be one of {', '.join(CONTEST_KINDS)} (got {kind!r})")
         kind = None
     title = errors.item(_req, o, "title", p)
+    titles = errors.item(_names, o, "titles", p, known) or ()
 
     def choice(co: dict, cp: str) -> Choice:
         party = co.get("party")
         if party is not None:
             _ref(party, parties, f"{cp}.party", "party")
-        return Choice(co["id"], _req(co, "name", cp), party)
+        return Choice(co["id"], _req(co, "name", cp), party, _names(co, "names", cp, known))
 
     listed = _id_list(o.get("choices"), f"{p}.choices", errors)
     choices = [c for c in (errors.item(choice, co, cp) for cp, co in listed) if c is not None]
@@ -328,7 +425,8 @@ def _parse_contest(o: dict, p: str, districts: dict, parties: dict, errors: _Err
                 fail(f"{p}.{key}", f"only a party-list contest has {key!r}")
     if len(errors.found) > before:
         return None
-    return Contest(o["id"], kind, title, tuple(choices), vote_for, method, float(threshold), seats)
+    return Contest(o["id"], kind, title, tuple(choices), vote_for, method, float(threshold), seats,
+                   titles)
 
 
 BUNDLED = ("demo", "cambodia-2022", "kyrgyzstan-2017")  # the device's own, in bundled/

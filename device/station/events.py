@@ -2,7 +2,8 @@
 
 Declared once as data (as VotingWorks declares its log events): every state-machine trigger
 is an event type, plus the few events that are not transitions. ``message(name, **fields)``
-renders the operator-facing text for a refusal, rejection or fault.
+renders the operator-facing text for a refusal, rejection or fault in the unit's active
+language (``device.i18n``; the texts are extracted into the catalogs by ``make messages``).
 """
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+
+from device.i18n import _
 
 
 @dataclass(frozen=True)
@@ -52,4 +55,4 @@ def coarse_time_events() -> frozenset[str]:
 
 def message(name: str, **fields: object) -> OperatorMessage:
     entry = catalog()["messages"][name]
-    return OperatorMessage(name, entry["severity"], entry["text"].format(**fields))
+    return OperatorMessage(name, entry["severity"], _(entry["text"]).format(**fields))

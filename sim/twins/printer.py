@@ -2,24 +2,28 @@
 
 It understands the commands python-escpos emits for our slips (and skips the rest by their
 declared lengths): ``ESC @`` init, ``ESC !``/``ESC E``/``ESC a``/``ESC t``/``GS !`` modes,
-``ESC d`` feed, ``GS ( k`` native QR (store + print), ``GS v 0`` raster images (skipped),
-``GS V`` cut — which ends a slip — and the real-time status request ``DLE EOT n``, answered at
-once with one status byte (paper end when ``paper_out`` is set). Text is decoded in the code
-page selected with ``ESC t``. Each cut slip becomes a ``PrintedSlip``: its text lines, its QR
-payloads, the ``hardware.interfaces.Slip`` it was printed from (title, lines, QR, kind from
-the ``[kind]`` form line), and, when ``out_dir`` is set, ``slip-NNN-<kind>.txt`` and ``.png``
-files a person can open.
+``ESC d`` feed, ``GS ( k`` native QR (store + print), ``GS v 0`` raster bands (decoded into
+the slip's picture, band under band), ``GS V`` cut — which ends a slip — and the real-time
+status request ``DLE EOT n``, answered at once with one status byte (paper end when
+``paper_out`` is set). Text is decoded in the code page selected with ``ESC t``.
 
-Not modelled: fonts, character widths, print speed, graphics content.
+Each cut slip becomes a ``PrintedSlip``: its picture (the decoded raster: our slips are
+printed as pictures, since no code page holds Khmer or ң ө ү), the QR codes read back from the
+picture with zbar (and any native ones), its text lines (the ``[kind]`` form line), and, when
+``out_dir`` is set, ``slip-NNN-<kind>.png`` (the paper as printed) and ``.txt`` files.
+``to_slip()`` gives what a machine reads off the paper: the kind and the QR payloads; the text
+of a raster slip is only in its picture (tests compare the picture with the slip they meant).
+
+Not modelled: print speed, thermal fading.
 """
 from __future__ import annotations
 
-import io
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 from escpos.capabilities import get_profile
 
 from hardware.interfaces import Slip
@@ -36,8 +40,18 @@ _GS_ARGS = {0x21: 1, 0x42: 1, 0x62: 1, 0x48: 1, 0x66: 1, 0x68: 1, 0x77: 1, 0x4C:
 class PrintedSlip:
     lines: list[str] = field(default_factory=list)
     qr_codes: list[str] = field(default_factory=list)
+    bands: list[np.ndarray] = field(default_factory=list, repr=False)  # raster rows, True = ink
     text_path: Path | None = None
     png_path: Path | None = None
+
+    @property
+    def picture(self) -> np.ndarray | None:
+        """The printed raster as a grayscale array (0 = ink, 255 = paper), or None."""
+        if not self.bands:
+            return None
+        width = max(b.shape[1] for b in self.bands)
+        rows = [np.pad(b, ((0, 0), (0, width - b.shape[1]))) for b in self.bands]
+        return np.where(np.vstack(rows), 0, 255).astype(np.uint8)
 
     def to_slip(self) -> Slip:
         lines = list(self.lines)
@@ -50,7 +64,8 @@ class PrintedSlip:
         return Slip(kind, title, tuple(lines), tuple(self.qr_codes))
 
     def as_text(self) -> str:
-        return "\n".join(self.lines + [f"[QR] {q}" for q in self.qr_codes]) + "\n"
+        picture = ["[picture] " + (self.png_path.name if self.png_path else "raster")] if self.bands else []
+        return "\n".join(picture + self.lines + [f"[QR] {q}" for q in self.qr_codes]) + "\n"
 
 
 class NeedMore(Exception):
@@ -141,10 +156,13 @@ class PrinterTwin:
             self._need(buf, used)
             self._cut()
             return used
-        if cmd == 0x76:  # GS v 0 m xL xH yL yH data: raster image, skipped
+        if cmd == 0x76:  # GS v 0 m xL xH yL yH data: a raster band, width in bytes
             self._need(buf, 8)
             width, height = buf[4] | buf[5] << 8, buf[6] | buf[7] << 8
             self._need(buf, 8 + width * height)
+            self._end_line()
+            packed = np.frombuffer(bytes(buf[8:8 + width * height]), dtype=np.uint8)
+            self._current.bands.append(np.unpackbits(packed.reshape(height, width), axis=1).astype(bool))
             return 8 + width * height
         n = _GS_ARGS.get(cmd)
         if n is None:
@@ -173,34 +191,38 @@ class PrinterTwin:
     def _cut(self) -> None:
         self._end_line()
         slip, self._current = self._current, PrintedSlip()
+        if slip.bands:
+            slip.qr_codes += read_qr_codes(slip.picture)
         if self.out_dir is not None:
             self._render(slip, len(self.slips) + 1)
         self.slips.append(slip)
 
     # --- rendering ------------------------------------------------------------------------
     def _render(self, slip: PrintedSlip, number: int) -> None:
+        """The paper: the raster as printed, then the text lines in the printer's own font."""
         from PIL import Image, ImageDraw
-        import segno
 
         self.out_dir.mkdir(parents=True, exist_ok=True)
         stem = self.out_dir / f"slip-{number:03d}-{slip.to_slip().kind or 'slip'}"
+        slip.png_path = stem.with_suffix(".png")
+        picture = slip.picture
+        line_h = 16
+        width = picture.shape[1] if picture is not None else 8 * 48
+        top = picture.shape[0] if picture is not None else 0
+        img = Image.new("L", (width, top + 16 + line_h * len(slip.lines)), 255)
+        if picture is not None:
+            img.paste(Image.fromarray(picture), (0, 0))
+        draw = ImageDraw.Draw(img)
+        for i, line in enumerate(slip.lines):
+            draw.text((8, top + 8 + i * line_h), line, fill=0)
+        img.save(slip.png_path)
         slip.text_path = stem.with_suffix(".txt")
         slip.text_path.write_text(slip.as_text(), encoding="utf-8")
-        line_h, width = 16, 8 * 48
-        qr_images = []
-        for q in slip.qr_codes:
-            buf = io.BytesIO()
-            segno.make_qr(q, error="m").save(buf, kind="png", scale=4, border=2)
-            qr_images.append(Image.open(io.BytesIO(buf.getvalue())))
-        height = 16 + line_h * len(slip.lines) + sum(im.height + 8 for im in qr_images)
-        img = Image.new("L", (width, height), 255)
-        draw = ImageDraw.Draw(img)
-        y = 8
-        for line in slip.lines:
-            draw.text((8, y), line, fill=0)
-            y += line_h
-        for im in qr_images:
-            img.paste(im.convert("L"), ((width - im.width) // 2, y))
-            y += im.height + 8
-        slip.png_path = stem.with_suffix(".png")
-        img.save(slip.png_path)
+
+
+def read_qr_codes(picture: np.ndarray) -> list[str]:
+    """The QR codes on a printed picture, top to bottom, read with zbar."""
+    from pyzbar.pyzbar import ZBarSymbol, decode
+
+    found = decode(picture, symbols=[ZBarSymbol.QRCODE])
+    return [f.data.decode("utf-8") for f in sorted(found, key=lambda f: f.rect.top)]

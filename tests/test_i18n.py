@@ -1,0 +1,110 @@
+"""Languages: complete catalogs, translated operator messages, election languages, locale formats."""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+
+import pytest
+
+from device import i18n
+from device.election.definition import ElectionError, load_election, parse_election
+from device.i18n_check import extracted, placeholders, problems
+from device.station.events import catalog, message
+
+
+@pytest.fixture
+def unit_language():
+    """Switch the unit's language inside a test; English again afterwards."""
+    yield i18n.set_language
+    i18n.set_language("en")
+
+
+def test_every_message_is_translated_in_every_shipped_language():
+    assert problems() == []
+
+
+def test_extraction_covers_the_event_catalog_slips_ballots_and_cli():
+    found = extracted()
+    assert {m["text"] for m in catalog()["messages"].values()} <= found
+    assert {"RESULTS", "ZERO REPORT", "Ballots cast", "Vote for {n}", "{prog}: error: {message}"} <= found
+
+
+def test_a_new_unmarked_translation_is_reported(tmp_path):
+    (tmp_path / "babel.cfg").write_text("[python: **.py]\n")
+    (tmp_path / "new.py").write_text('from device.i18n import _\nprint(_("A brand new operator message"))\n')
+    assert any("untranslated: 'A brand new operator message'" in p for p in problems(tmp_path)) and \
+        len([p for p in problems(tmp_path) if "brand new" in p]) == 3  # km, ky, ru
+
+
+def test_placeholders_are_the_format_fields():
+    assert placeholders("Too many marks in: {contests}. {n:>3}") == {"contests", "n"}
+    assert placeholders("no fields") == set()
+
+
+@pytest.mark.parametrize("lang, word", [("ru", "Неисправность"), ("ky", "бузулушу"), ("km", "បញ្ហា")])
+def test_operator_message_in_the_units_language_keeps_its_fields(unit_language, lang, word):
+    unit_language(lang)
+    text = message("fault", detail="scanner motor").text
+    assert word in text and "scanner motor" in text
+    unit_language("en")
+    assert message("fault", detail="x").text.startswith("Ballot box fault: x.")
+
+
+def test_unknown_language_is_refused():
+    with pytest.raises(ValueError, match="unknown language 'fr'"):
+        i18n.set_language("fr")
+
+
+def test_cli_speaks_the_operators_language(tmp_path, capsys):
+    from device.cli.main import main
+    try:
+        assert main(["--lang", "ru", "device", "export", "--store", str(tmp_path / "none.db"),
+                     "--out", str(tmp_path / "x")]) == 2
+    finally:
+        i18n.set_language("en")
+    assert capsys.readouterr().err.startswith("ballotbox: ошибка: нет базы данных устройства")
+
+
+# --- the election's languages ---------------------------------------------------------------
+
+def test_bundled_elections_declare_their_languages_and_native_names():
+    kh, kg, demo = load_election("cambodia-2022"), load_election("kyrgyzstan-2017"), load_election("demo")
+    assert kh.ballot_languages == ("km",) and kh.digits == "khmer"
+    assert kh.contests["council"].choices[0].name_in("km") == "គណបក្សប្រជាជនកម្ពុជា"
+    assert kg.ballot_languages == ("ky", "ru")
+    babanov = next(c for c in kg.contests["president"].choices if c.id == "babanov")
+    assert (babanov.name_in("ky"), babanov.name_in("ru")) == ("Өмүрбек Бабанов", "Омурбек Бабанов")
+    assert demo.ballot_languages == ("en",) and demo.report_languages == ("en",)
+    assert kg.report_language("ru") == "ru" and kg.report_language("km") == "ky"
+
+
+@pytest.mark.parametrize("change, path", [
+    (lambda d: d.__setitem__("languages", ["km"]), "$.languages"),
+    (lambda d: d["languages"].__setitem__("ballot", ["fr"]), "$.languages.ballot[0]"),
+    (lambda d: d["languages"].__setitem__("digits", "roman"), "$.languages.digits"),
+    (lambda d: d["languages"].__setitem__("reports", []), "$.languages.reports"),
+    (lambda d: d["languages"].__setitem__("font", "x"), "$.languages.font"),
+    (lambda d: d["parties"][0]["names"].__setitem__("ru", "x"), "$.parties[0].names.ru"),
+    (lambda d: d["parties"][0]["names"].__setitem__("km", " "), "$.parties[0].names.km"),
+    (lambda d: d["contests"][0].__setitem__("titles", "x"), "$.contests[0].titles"),
+])
+def test_bad_languages_name_their_path(change, path):
+    doc = copy.deepcopy(load_election("cambodia-2022").raw)
+    change(doc)
+    with pytest.raises(ElectionError) as err:
+        parse_election(doc)
+    assert err.value.path == path
+
+
+# --- numbers and dates ----------------------------------------------------------------------
+
+def test_numbers_and_dates_follow_each_locale():
+    at = dt.datetime(2022, 6, 5, 17, 30, tzinfo=dt.timezone.utc).timestamp()
+    assert i18n.translator("en").number(1234567) == "1,234,567"
+    assert i18n.translator("ru").number(1234567) == "1\xa0234\xa0567"
+    assert i18n.translator("km", "khmer").number(1234567) == "១,២៣៤,៥៦៧"
+    assert i18n.translator("km").number(12) == "12"  # Latin digits unless the election asks
+    assert i18n.translator("ru", "khmer").number(12) == "12"  # Khmer digits are for Khmer forms
+    assert i18n.translator("ru").datetime(at).startswith("5 июн. 2022")
+    assert "២០២២" in i18n.translator("km", "khmer").datetime(at)
+    assert i18n.translator("ky").date("2017-10-15") == "2017-ж., 15-октябрь"
