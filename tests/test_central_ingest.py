@@ -188,8 +188,17 @@ def test_test_results_are_refused_by_a_live_service(election, tmp_path):
 
 def test_every_decision_is_journaled_on_the_unit_chain(service, election, tmp_path):
     url, svc = service
+    sid = "chbar-mon-1"  # this test's own station: every kind of decision, whatever ran before
+    signer = unit_signer(SEED, sid)
+    signed = synthetic_signed(election, SEED, sid)
+    assert post(url, signed).status_code == 201
+    assert post(url, signed).status_code == 200
+    assert post(url, resign(signed, signer, sequence=9)).status_code == 409
+    forged = copy.deepcopy(signed)
+    forged["message"]["sequence"] = 10
+    assert post(url, forged).status_code == 403
     journal = list(svc.store.journal())
-    types = {r.type for r in journal}
+    types = {r.type for r in journal if r.data.get("station") == sid}
     assert {"result_accepted", "result_duplicate", "result_conflict", "upload_refused"} <= types
     path = svc.store.path
     copy_path = tmp_path / "copy.db"
