@@ -49,13 +49,14 @@ def register(subparsers) -> None:
     p.set_defaults(func=run_station_command)
 
 
-def _open_store(path: str | None, seed: int):
-    """The unit's SQLite database and its key (a seeded simulation key, so a seed reproduces)."""
+def _open_store(path: str | None, seed: int, station_id: str):
+    """The unit's SQLite database and its key: the seed's simulated key for the station, the one
+    ``ballotbox sim package`` registers (``sim.results_feed.unit_signer``), so the unit's tape
+    and results verify against that package and its central tally accepts them."""
     if not path:
         return None, None
-    import random
-
     from device.store.signing import provision
+    from sim.results_feed import unit_key_rng
     from pathlib import Path
 
     from device.store.sqlite import SqliteStore, StoreOpenError
@@ -71,7 +72,7 @@ def _open_store(path: str | None, seed: int):
     except UserError:
         store.close()
         raise
-    return store, provision(store, random.Random(f"{seed}:unit-key"))
+    return store, provision(store, unit_key_rng(seed, station_id))
 
 
 def _refuse_used_store(store, path: str) -> None:
@@ -107,7 +108,7 @@ def run_station_command(args: argparse.Namespace) -> int:
         args.profile = load_profile(args.profile) if args.profile else None
     except ProfileError as exc:
         raise UserError(str(exc)) from None
-    store, signer = _open_store(args.store, args.seed)
+    store, signer = _open_store(args.store, args.seed, args.station or next(iter(election.stations)))
     interactive = not args.json and sys.stdout.isatty()
     if args.json:
         day = run_station_day(election, args.station, registered=args.voters, seed=args.seed,

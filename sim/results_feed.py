@@ -21,8 +21,14 @@ from device.results.tally import Results, tally_station
 from device.store.signing import UnitSigner
 
 
+def unit_key_rng(seed: int, station_id: str) -> random.Random:
+    """The stream a simulated unit's key is drawn from (``provision(store, unit_key_rng(...))``
+    gives a store the same key as ``unit_signer``)."""
+    return random.Random(f"{seed}:{station_id}:unit-key")
+
+
 def unit_signer(seed: int, station_id: str) -> UnitSigner:
-    return UnitSigner.generate(random.Random(f"{seed}:{station_id}:unit-key"))
+    return UnitSigner.generate(unit_key_rng(seed, station_id))
 
 
 def registered_voters(seed: int, station_id: str, low: int = 300, high: int = 700) -> int:

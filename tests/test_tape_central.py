@@ -9,6 +9,7 @@ import httpx
 import numpy as np
 
 from device.cli.main import main
+from device.election.definition import load_election
 from device.results.tape_codes import encode_tape
 from device.store.outbox import Outbox
 from device.store.sqlite import SqliteStore
@@ -59,3 +60,26 @@ def test_unit_outbox_to_central_and_the_tape_matches(tmp_path, capsys):
         assert main(["audit", "tape", *photos, *key, "--central", url, "--json"]) == 0
         report = json.loads(capsys.readouterr().out)
         assert report["ok"] and report["central"] == "same" and report["message"] == signed["message"]
+
+
+def test_qa_flow_sim_package_sim_station_audit_tape_and_send(tmp_path, capsys):
+    """The commands QA runs: a simulation package, a station day on a unit store, its printed
+    tape checked against the package, and its outbox sent to a central tally of that seed."""
+    pkg = tmp_path / "sim.bbpkg"
+    assert main(["sim", "package", "--election", "demo", "--seed", "9", "--out", str(pkg)]) == 0
+    authority = pkg.parent / (pkg.name + ".authority.pub")
+    assert main(["sim", "station", "--election", "demo", "--seed", "9", "--voters", "20",
+                 "--fidelity", "full", "--store", str(tmp_path / "unit.db"),
+                 "--out", str(tmp_path / "day"), "--json"]) == 0
+    capsys.readouterr()
+    (png,) = (tmp_path / "day").rglob("*-results.png")
+    assert main(["audit", "tape", str(png), "--package", str(pkg), "--authority", str(authority),
+                 "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] and report["mode"] == "test" and report["station"] == "north-1"
+    (tmp_path / "central").mkdir()
+    with running_service(served_for(load_election("demo"), 9), tmp_path / "central") as (url, _):
+        assert main(["device", "send", "--store", str(tmp_path / "unit.db"), "--central", url]) == 0
+        assert main(["audit", "tape", str(png), "--package", str(pkg), "--authority", str(authority),
+                     "--central", url]) == 0
+        assert "central: same" in capsys.readouterr().out
