@@ -167,3 +167,65 @@ def test_a_package_edited_inside_the_store_does_not_boot(unit):
     with pytest.raises(PackageError) as info:
         current_package(store)
     assert info.value.reason == "malformed"
+
+
+def test_a_memory_store_cannot_be_a_unit():
+    from device.store.journal import MemoryStore
+    with pytest.raises(ProvisioningError, match="SQLite"):
+        provision_unit(MemoryStore(), AuthorityKey.from_seed(b"A" * 32).public_key_hex())
+
+
+def test_provisioning_keeps_one_key_and_normalises_the_anchor(tmp_path):
+    authority = AuthorityKey.from_seed(b"A" * 32)
+    with SqliteStore(tmp_path / "u.db", durability="simulation") as store:
+        key = UnitSigner.generate()
+        provision_unit(store, authority.public_key_hex().upper() + "\n", key)
+        from device.station.provisioning import trust_anchor
+        assert trust_anchor(store) == authority.public_key_hex()
+        with pytest.raises(ProvisioningError, match="another unit key"):
+            provision_unit(store, authority.public_key_hex(), UnitSigner.generate())
+        with pytest.raises(ProvisioningError, match="not an Ed25519"):
+            provision_unit(store, "zz")
+
+
+def test_loaded_package_facts_are_journaled(unit):
+    store, pkg, authority, key, tmp = unit
+    loaded = load_into_unit(store, pkg, clock=Clock(), pin=EM_PIN)
+    assert loaded.unit_public_key == key.public_key_hex()
+    assert [r.data for r in store.events() if r.type == "package_loaded"] == [{
+        "sha256": loaded.sha256, "election_id": "demo-2026", "election_hash": loaded.election.hash,
+        "station": "north-1", "mode": "live", "role": "election_manager"}]
+    assert current_package(store).unit_public_key == key.public_key_hex()
+
+
+def test_a_unit_registered_for_several_stations_must_name_one(tmp_path):
+    from device.election.package import build_package
+    from tests.package_kit import demo_roll
+    authority, key = AuthorityKey.from_seed(b"A" * 32), UnitSigner.generate()
+    e = load_election("demo")
+    pkg = build_package(e, demo_roll(e), authority, tmp_path / "two.zip",
+                        units={"north-1": [key.public_key_hex()], "north-2": [key.public_key_hex()]},
+                        staff_pins={"north-2": {"election_manager": EM_PIN}}, pin_cost="simulation")
+    with SqliteStore(tmp_path / "u.db", durability="simulation") as store:
+        provision_unit(store, authority.public_key_hex(), key)
+        with pytest.raises(PackageError) as info:
+            load_into_unit(store, pkg, clock=Clock(), pin=EM_PIN)
+        assert info.value.reason == "wrong_station" and "north-1, north-2" in str(info.value)
+        assert load_into_unit(store, pkg, clock=Clock(), pin=EM_PIN, station_id="north-2").station_id == "north-2"
+
+
+def test_another_package_of_the_same_election_is_named_as_such(unit):
+    store, pkg, authority, key, tmp = unit
+    load_into_unit(store, pkg, clock=Clock(), pin=EM_PIN)
+    again, _, _ = make_package(tmp, authority=authority, unit=key, name="reissued.zip",
+                               pseudonym_key=b"j" * 32)
+    with pytest.raises(PackageError, match="another package of this election") as info:
+        load_into_unit(store, again, clock=Clock(), pin=EM_PIN)
+    assert info.value.reason == "other_election"
+
+
+def test_an_unreadable_package_path_is_malformed(unit):
+    store, pkg, *_ = unit
+    with pytest.raises(PackageError) as info:
+        load_into_unit(store, pkg.parent, clock=Clock(), pin=EM_PIN)  # a folder
+    assert info.value.reason == "malformed"

@@ -182,3 +182,42 @@ def test_the_documented_policy_is_the_policy():
     from device.station.roles import policy_table
     doc = (Path(__file__).resolve().parent.parent / "docs" / "election-packages.md").read_text()
     assert policy_table() in doc, "update the roles table in docs/election-packages.md"
+
+
+def test_unknown_role_and_role_without_pin(staff):
+    access, _, _ = make({"poll_worker": staff["poll_worker"]})
+    with pytest.raises(AccessDenied) as info:
+        access.login("voter", PW)
+    assert info.value.reason == "unknown_role" and "'voter'" in str(info.value)
+    with pytest.raises(AccessDenied) as info:
+        access.login("election_manager", EM)
+    assert info.value.reason == "no_pin" and "election manager" in str(info.value)
+    assert info.value.operator_message.code == "role_has_no_pin"
+
+
+def test_lockout_message_counts_down(staff):
+    access, clock, _ = make(staff)
+    for _ in range(5):
+        with pytest.raises(AccessDenied):
+            access.login("poll_worker", "000001")
+    clock.t += 10.5
+    with pytest.raises(AccessDenied) as info:
+        access.login("poll_worker", PW)
+    assert "The poll worker is locked" in str(info.value) and "in 50 s" in str(info.value)
+    assert access.locked_for("poll_worker") == 49.5 and access.locked_for("election_manager") == 0
+
+
+def test_session_end_reasons(staff):
+    access, _, log = make(staff)
+    access.login("poll_worker", PW)
+    assert access.current_role() == "poll_worker"
+    access.login("election_manager", EM)
+    access.logout()
+    assert access.current_role() is None
+    assert [r.data.get("reason") for r in log if r.type == "session_ended"] == ["new_login", "logout"]
+
+
+def test_pin_errors_say_why():
+    for pin, words in (("12345", "exactly 6 digits"), ("777777", "repeat one digit"), ("987654", "run of digits")):
+        with pytest.raises(PinError, match=words):
+            check_pin_strength(pin)
