@@ -229,3 +229,9 @@ def test_an_unreadable_package_path_is_malformed(unit):
     with pytest.raises(PackageError) as info:
         load_into_unit(store, pkg.parent, clock=Clock(), pin=EM_PIN)  # a folder
     assert info.value.reason == "malformed"
+
+
+def test_a_provisioned_store_is_readable_by_its_owner_only(unit):
+    import stat
+    store = unit[0]
+    assert stat.S_IMODE(store.path.stat().st_mode) == 0o600

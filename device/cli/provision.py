@@ -85,9 +85,6 @@ def run_provision(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from None
     finally:
         store.close()
-    for suffix in ("", "-wal", "-shm"):
-        if Path(args.store + suffix).exists():
-            Path(args.store + suffix).chmod(0o600)  # the store keeps the unit key and, once loaded, the pseudonym key
     out = {"store": args.store, "authority": anchor, "unit_public_key": unit}
     print(json.dumps(out, indent=1) if args.json else
           f"{args.store}: provisioned; trusts authority {anchor[:16]}...\n"

@@ -120,7 +120,19 @@ def provision_unit(store: StationStore, authority_public_key_hex: str,
     signer = provision(store)
     if existing is None:
         write(ANCHOR_META, anchor.encode("ascii"))
+    _owner_only(getattr(store, "path", None))
     return signer.public_key_hex()
+
+
+def _owner_only(path: Path | None) -> None:
+    """The store keeps the unit key and, once loaded, the pseudonym key: mode 0600 (with the
+    SQLite files beside it, which SQLite creates with the database's mode)."""
+    if path is None:
+        return
+    for suffix in ("", "-wal", "-shm"):
+        part = Path(f"{path}{suffix}")
+        if part.exists():
+            part.chmod(0o600)
 
 
 def trust_anchor(store: StationStore) -> str | None:
