@@ -217,3 +217,28 @@ def test_accuracy_shows_progress_on_a_terminal_even_with_json():
     os.close(leader)
     assert proc.returncode == 0 and json.loads(out)["ballots"] == 2
     assert b"ballots" in seen and b"100%" in seen  # rich's bar reached the end
+
+
+
+def test_export_of_a_unit_loaded_from_a_package_needs_no_election(tmp_path, capsys, monkeypatch):
+    """The README's authority and operator steps, then an export with no --election."""
+    import io
+    monkeypatch.chdir(tmp_path)
+    assert main(["election", "keygen", "--out", "keys", "--json"]) == 0
+    capsys.readouterr()
+    assert main(["device", "provision", "--store", "unit.db", "--authority", "keys/authority.pub",
+                 "--unit-key", "unit.key", "--json"]) == 0
+    unit_key = json.loads(capsys.readouterr().out)["unit_public_key"]
+    (tmp_path / "units.json").write_text(json.dumps({"north-1": [unit_key]}))
+    assert main(["sim", "station", "--voters", "10", "--out", "day", "--json"]) == 0
+    assert main(["election", "package", "--election", "demo", "--roll", "day/roll.csv", "--key",
+                 "keys/authority.key", "--units", "units.json", "--out", "demo.bbpkg"]) == 0
+    pins = (tmp_path / "demo.bbpkg.pins.csv").read_text().splitlines()
+    pin = next(l.split(",")[2] for l in pins if l.startswith("north-1,election_manager,"))
+    monkeypatch.setattr("sys.stdin", io.StringIO(pin + "\n"))
+    assert main(["device", "load", "--store", "unit.db", "--package", "demo.bbpkg",
+                 "--pin-stdin"]) == 0
+    capsys.readouterr()
+    assert main(["device", "export", "--store", "unit.db", "--out", "export", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["station"] == "north-1" and summary["cast_vote_records"] == 0

@@ -32,17 +32,28 @@ def register(subparsers) -> None:
     p.set_defaults(func=run_export)
 
 
-def _election_for(records, name: str | None):
+def _election_for(store, records, name: str | None):
+    """(election, station or None): --election, else the election and station of the package
+    loaded into the unit, else the named election whose hash the unit's journal names."""
     from device.election.definition import load_election, named_elections
+    from device.election.package import PackageError
+    from device.station.provisioning import ProvisioningError, current_package
     if name:
-        return load_election(name)
-    wanted = next((r.data.get("election_hash") for r in records if r.type == "load_election"), None)
+        return load_election(name), None
+    try:
+        loaded = current_package(store)
+    except (PackageError, ProvisioningError):
+        loaded = None
+    if loaded is not None:
+        return loaded.election, loaded.station_id
+    wanted = next((r.data.get("election_hash") for r in records
+                   if r.type in ("load_election", "package_loaded")), None)
     if wanted is None:
         raise UserError(_("the unit never loaded an election; give --election"))
     for name in named_elections():
         election = load_election(name)
         if election.hash == wanted:
-            return election
+            return election, None
     raise UserError(_("no named election has hash {hash}...; give --election FILE").format(hash=wanted[:16]))
 
 
@@ -62,9 +73,9 @@ def run_export(args: argparse.Namespace) -> int:
         if store.read_meta(KEY_META) is None:
             raise UserError(_("{store} holds no unit key: the unit was never provisioned").format(store=args.store))
         records = list(store.events())
-        election = _election_for(records, args.election)
+        election, station = _election_for(store, records, args.election)
         last_at = records[-1].at if records else 0.0
-        summary = export_unit(store, election, args.out, provision(store),
+        summary = export_unit(store, election, args.out, provision(store), station_id=station,
                               at=max(time.time(), last_at))
     except (ExportError, StoreWriteError) as exc:
         raise UserError(str(exc)) from None
