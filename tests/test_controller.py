@@ -237,3 +237,69 @@ def test_power_loss_after_cast_before_drop_counts_once():
     assert kit.ctl.state["ballot"] == "waiting_for_ballot"
     assert kit.periph.world.sheets_in_box == 1 == len(kit.store.cast_vote_records())
     assert [r.type for r in kit.store.events()].count("ballot_dropped") == 1
+
+
+def test_a_double_feed_is_a_jam_of_its_own_kind_and_cover_open_a_fault():
+    from hardware.interfaces import CoverOpen
+
+    kit = opened()
+    kit.checkin(kit.voters[0])
+    kit.periph.scanner.double_feed_rate = 1.0
+    out = kit.insert()
+    assert (out.status, out.reason) == ("jammed", "double_feed") and out.message.code == "double_feed"
+    jam = [r for r in kit.store.events() if r.type == "jam"][-1]
+    assert jam.data["kind"] == "double_feed" and "double feed" in jam.data["detail"]
+    kit.periph.scanner.double_feed_rate = 0.0
+    kit.periph.world.operator_removes_jammed_sheet()
+    assert kit.ctl.clear_jam().status == "returned_to_voter"
+    kit.periph.world.take_returned_sheet()
+
+    real_feed = kit.periph.scanner.feed
+
+    def cover_open(timeout=5.0):
+        raise CoverOpen("the scanner cover is open")
+
+    kit.periph.scanner.feed = cover_open
+    out = kit.insert()
+    assert (out.status, out.reason) == ("error", "fault") and "cover open" in out.message.text
+    assert kit.ctl.state["ballot"] == "error"
+    assert [r for r in kit.store.events() if r.type == "fault"][-1].data == {"detail": "cover open"}
+    kit.periph.scanner.feed = real_feed
+    assert kit.ctl.clear_fault().status == "returned_to_voter"
+
+
+def test_a_fault_after_the_cast_puts_the_sheet_in_the_box_when_cleared():
+    from hardware.interfaces import PeripheralTimeout
+
+    kit = opened()
+    kit.checkin(kit.voters[0])
+    scanner = kit.periph.scanner
+    real_accept = scanner.accept
+
+    def motor_stalls(timeout=5.0):
+        raise PeripheralTimeout("the drop motor did not finish")
+
+    scanner.accept = motor_stalls
+    out = kit.insert()
+    assert (out.status, out.reason) == ("error", "fault") and "PeripheralTimeout" in out.message.text
+    assert len(kit.store.cast_vote_records()) == 1 and scanner.path is not None
+    scanner.accept = real_accept
+    cleared = kit.ctl.clear_fault()  # the sheet is still in the path: the motors finish the drop
+    assert cleared.status == "placed_in_box" and kit.periph.world.sheets_in_box == 1
+    assert [r for r in kit.store.events() if r.type == "fault_cleared"][-1].data["resolution"] == "placed_in_box"
+    assert kit.ctl.counters.dropped == 1 == kit.ctl.results().ballots_cast
+
+
+def test_operator_and_voter_actions_out_of_place_are_refused_with_a_reason():
+    kit = opened()
+    for action, reason in ((kit.ctl.clear_jam, "not_jammed"), (kit.ctl.clear_fault, "no_fault"),
+                           (lambda: kit.ctl.voter_decision(cast=True), "not_in_review")):
+        out = action()
+        assert (out.status, out.reason, out.message.code) == ("refused", reason, "busy")
+        assert "waiting_for_ballot" in out.message.text
+    kit.ctl.pause()
+    out = kit.insert()
+    assert (out.status, out.reason, out.message.code) == ("refused", "not_ready", "polls_not_open")
+    assert kit.checkin(kit.voters[0]).outcome == "polls_not_open"
+    pauses = [r for r in kit.store.events() if r.type == "pause_polls"]
+    assert pauses and pauses[-1].data.get("role") == "poll_worker"
