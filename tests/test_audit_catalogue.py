@@ -7,27 +7,13 @@ these paths untested).
 from __future__ import annotations
 
 import json
-import shutil
-
-import pytest
 
 from device.audit.replay import replay_export
 from device.audit.verify import verify_export
 from device.cli.main import main
 from device.results.exports import json_doc
-from tests.unit_exports import exported_day, read_records, rechain, write_records
-
-
-@pytest.fixture(scope="module")
-def clean(tmp_path_factory):
-    return exported_day(tmp_path_factory.mktemp("day"), voters=40)
-
-
-@pytest.fixture
-def export(clean, tmp_path):
-    dst = tmp_path / "export"
-    shutil.copytree(clean, dst)
-    return dst
+from tests.test_audit import clean, export  # noqa: F401  (the same exported day and its copy)
+from tests.unit_exports import read_records, rechain, write_records
 
 
 def _journal(export):
