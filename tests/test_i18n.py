@@ -108,3 +108,11 @@ def test_numbers_and_dates_follow_each_locale():
     assert i18n.translator("ru").datetime(at).startswith("5 июн. 2022")
     assert "២០២២" in i18n.translator("km", "khmer").datetime(at)
     assert i18n.translator("ky").date("2017-10-15") == "2017-ж., 15-октябрь"
+
+
+def test_role_names_in_operator_messages_follow_the_language(unit_language):
+    from device.station.roles import POLL_WORKER, role_label, role_name
+    unit_language("ky")
+    text = message("pin_wrong", role=role_label(POLL_WORKER), left=2).text
+    assert text.startswith("комиссия мүчөсү ролунун PIN-коду туура эмес") and "2 аракет" in text
+    assert role_name(POLL_WORKER) == "poll worker"  # the documents' tables stay English

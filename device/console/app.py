@@ -27,12 +27,13 @@ from textual.screen import ModalScreen
 
 from device.console.screens import SCREENS, SituationScreen
 from device.console.widgets import ConfirmDialog, PinDialog
-from device.i18n import _
+from device.i18n import N_, _
+from device.station.roles import role_label
 from device.unit.runtime import ActionResult, Unit
 from device.unit.staff import ROLE_OF_ACTION
 from device.unit.view import UnitView
 
-CONFIRM = {"close": "Close the polls? This cannot be undone: no ballot can be cast after it."}
+CONFIRM = {"close": N_("Close the polls? This cannot be undone: no ballot can be cast after it.")}
 SUBMITTED = {"reprint_zero": ("reprint", {"kind": "zero"}),
              "reprint_results": ("reprint", {"kind": "results"})}
 
@@ -125,7 +126,7 @@ class OperatorConsole(App):
         pin = ""
         if role is not None:
             locked = self.unit.access.locked_for(role) if self.unit.access else 0.0
-            prompt = _("PIN of the {role}:").format(role=_(role.replace("_", " ")))
+            prompt = _("PIN of the {role}:").format(role=role_label(role))
             if locked:
                 prompt += "\n" + _("(locked for {s:.0f} s more)").format(s=locked)
             pin = await self.push_screen_wait(PinDialog(prompt))

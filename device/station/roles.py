@@ -39,12 +39,13 @@ from typing import Any, Callable, Iterable
 
 import argon2
 
+from device.i18n import N_, _
 from device.station.events import OperatorMessage, message
 
 ELECTION_MANAGER = "election_manager"
 POLL_WORKER = "poll_worker"
 ROLES = (ELECTION_MANAGER, POLL_WORKER)
-ROLE_NAMES = {ELECTION_MANAGER: "election manager", POLL_WORKER: "poll worker"}
+ROLE_NAMES = {ELECTION_MANAGER: N_("election manager"), POLL_WORKER: N_("poll worker")}
 
 # Which role may take which action: the single source of truth (the console reads it too).
 POLICY: dict[str, tuple[str, ...]] = {
@@ -97,6 +98,15 @@ def permitted(action: str, role: str) -> bool:
 
 def role_name(role: str) -> str:
     return ROLE_NAMES.get(role, role)
+
+
+def role_label(role: str) -> str:
+    """The role's name in the unit's language, for an operator message."""
+    return _(role_name(role))
+
+
+def _roles_label(roles: Iterable[str]) -> str:
+    return (" " + _("or") + " ").join(role_label(r) for r in roles)
 
 
 def policy_table() -> str:
@@ -205,11 +215,11 @@ class StationAccess:
         if role not in ROLES:
             raise AccessDenied("unknown_role", message("unknown_role", role=role))
         if role not in self.staff:
-            raise AccessDenied("no_pin", message("role_has_no_pin", role=role_name(role)))
+            raise AccessDenied("no_pin", message("role_has_no_pin", role=role_label(role)))
         now = self.clock()
         guard = self._guard(role)
         if now < guard.locked_until:
-            raise AccessDenied("locked", message("role_locked", role=role_name(role),
+            raise AccessDenied("locked", message("role_locked", role=role_label(role),
                                                  seconds=int(guard.locked_until - now + 0.999)))
         if not pin_matches(self.staff[role], pin):
             self._wrong_pin(role, guard, now)
@@ -226,10 +236,10 @@ class StationAccess:
             seconds = guard.next_lockout or self.policy.lockout_seconds
             guard.locked_until, guard.next_lockout, guard.wrong = now + seconds, seconds * 2, 0
             self._log("role_locked", role=role, seconds=seconds)
-            raise AccessDenied("locked", message("role_locked", role=role_name(role),
+            raise AccessDenied("locked", message("role_locked", role=role_label(role),
                                                  seconds=int(seconds)))
         left = self.policy.max_attempts - guard.wrong
-        raise AccessDenied("wrong_pin", message("pin_wrong", role=role_name(role), left=left))
+        raise AccessDenied("wrong_pin", message("pin_wrong", role=role_label(role), left=left))
 
     def logout(self) -> None:
         self.end_session("logout")
@@ -268,11 +278,11 @@ class StationAccess:
             reason = ended or "no_session"
             raise AccessDenied(reason, message("session_needed" if reason == "no_session" else
                                                "session_idle",
-                                               role=" or ".join(role_name(r) for r in allowed)))
+                                               role=_roles_label(allowed)))
         if self.session.role not in allowed:
             raise AccessDenied("not_permitted", message(
-                "not_permitted", role=role_name(self.session.role),
-                needed=" or ".join(role_name(r) for r in allowed), action=action.replace("_", " ")))
+                "not_permitted", role=role_label(self.session.role),
+                needed=_roles_label(allowed), action=action.replace("_", " ")))
         self.session.last_active = self.clock()
         return self.session.role
 
