@@ -78,6 +78,12 @@ def test_put_is_kept_once_and_survives_reopening(store_path):
     SqliteStore(store_path).close()  # the unit store still opens (its chain and tables untouched)
 
 
+def test_the_unit_store_waits_for_the_outbox_writer(store_path):
+    """A sender in another process writes the same file: the unit's writes wait, they do not fail."""
+    with SqliteStore(store_path) as store:
+        assert store._conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
+
+
 def test_a_power_cut_right_after_put_loses_nothing(store_path):
     """A process that puts a message and dies at once (no close, no flush): it is there."""
     code = ("import json, os, sys; from device.store.outbox import Outbox; "

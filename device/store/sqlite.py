@@ -53,6 +53,7 @@ from device.store.journal import GENESIS_HASH, JournalRecord, StationStore, Stor
 
 DURABILITY = {"full": "FULL", "simulation": "NORMAL"}
 SCHEMA_VERSION = "1"
+BUSY_TIMEOUT_MS = 2000  # how long a write waits for another connection's (the outbox sender's)
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 _SCHEMA = """
@@ -119,6 +120,9 @@ class SqliteStore(StationStore):
             self._conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
             self._conn.execute("PRAGMA journal_mode=WAL").fetchone()
             self._conn.execute(f"PRAGMA synchronous={DURABILITY[durability]}")
+            # The outbox's sender (``device send``) may write the same file from another
+            # process for a few milliseconds: wait for it rather than fail a cast.
+            self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}").fetchone()
             self._conn.executescript(_SCHEMA)
             self._check_schema()
         except sqlite3.DatabaseError as exc:
