@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from hardware.slip_raster import QR_DOTS as PRINTED_MODULE_PX  # dots per QR module on the tape
 from sim.scan_distortions import Range, blur, jpeg, low_contrast, noise, uneven_lighting
 
 TABLE = 90  # grey of the table the tape lies on
@@ -48,7 +49,6 @@ LEVELS = {
     "poor": PhotoLevel(0.45, 25.0, (1.2, 1.8), (0.5, 0.7), (60, 90), (150, 180), (1.5, 2.5),
                        (10, 18), (25, 40)),
 }
-PRINTED_MODULE_PX = 4  # the tape renders one QR module as 4 dots (tape_codes.qr_images scale)
 
 
 def _u(rng: np.random.Generator, r: Range) -> float:

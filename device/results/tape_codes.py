@@ -17,7 +17,7 @@ does. Each code's text is::
 
 The chain only says the codes belong together; the signature (checked by
 ``verify_signed_results`` against a key obtained independently) says the figures are the
-unit's. ``qr_images`` draws the codes with segno for a slip or a test.
+unit's. The slip printer draws them (``hardware/slip_raster.py``, segno, error level M).
 """
 from __future__ import annotations
 
@@ -114,18 +114,3 @@ def decode_tape(payloads: Iterable[str]) -> dict[str, Any]:
     if not isinstance(message, dict):
         raise TapeCodeError("the codes' text is not a JSON results message")
     return {"message": message, "signature": by_index[n][1][3]}
-
-
-def qr_images(payloads: Iterable[str], scale: int = 4, border: int = 4) -> list:
-    """One PIL image per payload (segno, error level M), as a printer or a screen shows it."""
-    import io
-
-    import segno
-    from PIL import Image
-
-    images = []
-    for payload in payloads:
-        buf = io.BytesIO()
-        segno.make_qr(payload, error=QR_ERROR).save(buf, kind="png", scale=scale, border=border)
-        images.append(Image.open(io.BytesIO(buf.getvalue())).convert("L"))
-    return images
