@@ -234,3 +234,12 @@ def test_not_a_folder_is_worded_the_same_by_both_checks(tmp_path, capsys):
     verify_err = capsys.readouterr().err
     assert main(["audit", "replay", str(missing)]) == 2
     assert capsys.readouterr().err == verify_err and "is not a folder" in verify_err
+
+
+def test_parse_journal_keeps_reading_after_a_bad_line():
+    from device.store.chain import parse_journal
+    good = json.dumps({"seq": 1, "type": "x", "at": 1, "data": {}, "prev_hash": "0" * 64, "hash": "1" * 64})
+    records, complete = parse_journal(f"{good}\nnot json\n{good}\n".encode())
+    assert complete and records[1] is None and records[0] == records[2] and records[2]["seq"] == 1
+    assert parse_journal(b"") == ([], True)
+    assert parse_journal(good.encode())[1] is False  # no final line end: the last line may be torn

@@ -220,3 +220,33 @@ def test_a_rehashed_record_whose_link_is_broken_refuses_to_open(tmp_path):
     with pytest.raises(JournalIntegrityError) as err:
         SqliteStore(path)
     assert err.value.kind == "altered" and err.value.seq == 2
+
+
+@pytest.mark.parametrize("column, value, reason", [
+    ("hash", None, "a field is missing"),
+    ("prev_hash", None, "a field is missing"),
+    ("data", None, "a field is missing"),
+    ("at", None, "a field is missing"),
+    ("type", None, "a field is missing"),
+    ("type", "", "the type is empty"),
+    ("at", "noon", "the time is not a number"),
+    ("prev_hash", "ab" * 31, "prev_hash is not 64 hex digits"),
+    ("hash", "zz" * 32, "hash is not 64 hex digits"),
+    ("data", '{"a":', "data is not complete JSON"),
+    ("data", "[1]", "data is not a JSON object"),
+])
+def test_each_kind_of_torn_last_record_is_named(tmp_path, column, value, reason):
+    path = tmp_path / "u.db"
+    s = SqliteStore(path)
+    fill(s, 2)
+    rec = s.append_event("close_polls", {"x": 1}, 9)
+    s.close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"UPDATE journal SET {column} = ? WHERE seq = ?", (value, rec.seq))
+    conn.commit()
+    conn.close()
+    s2 = SqliteStore(path)
+    assert s2.truncated["seq"] == rec.seq and s2.truncated["reason"] == reason
+    assert len(s2.truncated["raw_sha256"]) == 64
+    assert [r.type for r in s2.events()][-1] == "journal_truncated" and s2.head[0] == rec.seq
+    s2.close()

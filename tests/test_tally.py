@@ -57,8 +57,8 @@ def test_aggregation_into_districts_and_nation_allocates_seats_per_district():
 
 
 def test_majority_verdict_share_and_an_empty_contest():
-    won = majority_verdict(ContestTally("p", 1, {"b": 60, "a": 30, "c": 10}, 100))
-    assert won == {"winner": "b", "share": 0.6, "runoff": None}
+    won = majority_verdict(ContestTally("p", 1, {"b": 2, "a": 1}, 3))
+    assert won == {"winner": "b", "share": 0.666667, "runoff": None}
     tied = majority_verdict(ContestTally("p", 1, {"b": 40, "a": 40, "c": 20}, 100))
     assert tied["runoff"] == ["a", "b"]  # equal votes: ranked by id, so a recount gives the same pair
     empty = majority_verdict(ContestTally("p", 1, {"a": 0, "b": 0}, 0))
@@ -68,15 +68,16 @@ def test_majority_verdict_share_and_an_empty_contest():
 def test_merging_station_tallies_equals_tallying_all_their_ballots():
     e = load_election("cambodia-2022")
     statuses = [("CPP",), ("CP",), ()]
-    a = [cvr(i, "commune", council=(statuses[i % 3], VALID if statuses[i % 3] else "blank")) for i in range(13)]
+    a = [cvr(i, "commune", council=(statuses[i % 3], VALID if statuses[i % 3] else "blank")) for i in range(13)] + \
+        [cvr(50, "commune", council=(("CPP", "CP"), OVERVOTE)), cvr(51, "commune", council=((), INVALID))]
     b = [cvr(100 + i, "commune", council=(("CPP", "CP"), OVERVOTE)) for i in range(4)] + \
         [cvr(200 + i, "commune", council=((), INVALID)) for i in range(3)] + \
         [cvr(300 + i, "commune", council=(("FUNCINPEC",), VALID)) for i in range(2)]
     one, two = tally_station(e, "teuk-laak-1-1", a), tally_station(e, "teuk-laak-1-2", b)
     merged = aggregate(e, [one, two])["district:teuk-laak-1"]
     together = tally_station(e, "teuk-laak-1-1", a + b)
-    assert merged.ballots_cast == together.ballots_cast == 22
+    assert merged.ballots_cast == together.ballots_cast == 24
     m, t = merged.contests["council"], together.contests["council"]
     assert (m.votes, m.undervotes, m.overvotes, m.blank, m.invalid, m.ballots_counted) == \
         (t.votes, t.undervotes, t.overvotes, t.blank, t.invalid, t.ballots_counted)
-    assert (m.overvotes, m.invalid, m.blank) == (4, 3, 4)
+    assert (m.overvotes, m.invalid, m.blank) == (5, 4, 4)

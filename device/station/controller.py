@@ -312,7 +312,6 @@ class StationController:
                                      self.clock(), self.signed_results))
             self._event("results_printed", {"ballots_cast": results.ballots_cast,
                                             "invalid_compartment": self.invalid_compartment})
-            self._close_stage = "printed"
         self.store.compact()
         return results
 
@@ -564,9 +563,8 @@ class StationController:
     def _cast(self) -> BallotOutcome:
         cvr, invalid = self._pending
         try:
-            self.ballot_cast(data={}, cvr=cvr)
-        except StoreWriteError as exc:
-            self._store_ok = False
+            self.ballot_cast(cvr=cvr)  # no data: the journal says nothing of the ballot
+        except StoreWriteError as exc:  # nothing cast; the fault stops the box until cleared
             self.fault(data={"detail": f"store write failed: {exc}"})
             return BallotOutcome("error", message("store_write_failed", detail=str(exc)), "store")
         self._pending = None
@@ -625,8 +623,7 @@ class StationController:
             return BallotOutcome("error", message("fault", detail=f"reset failed: {exc}"), "fault")
         try:
             getattr(self, trigger)(data={"resolution": resolution, **({"role": role} if role else {})})
-        except StoreWriteError as exc:
-            self._store_ok = False
+        except StoreWriteError as exc:  # the clear is not recorded: the box stays in its fault
             return BallotOutcome("error", message("store_write_failed", detail=str(exc)), "store")
         self._pending = None
         self.review_reason = None
