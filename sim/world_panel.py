@@ -3,9 +3,9 @@
 ``WorldPanel`` shows what is physically at the unit (the next voter, the sheet at the entry,
 in the path, handed back, in the operator's hand; the sheets in the box; the cover; the
 printer's paper) and acts on the twins when a digit key is pressed (``WORLD_KEYS``). It also
-does what a poll worker's hands do after the console tells them: a sheet taken out of a jam
-goes into the box or back to the voter as the unit said, and a box the console records as
-swapped is physically swapped.
+does what a poll worker's hands do around the console's keys: a sheet taken out of a jam goes
+into the box or back to the voter as the unit said; a full box is swapped just before "Box
+swapped" is pressed; the test deck leaves the box after test mode.
 
 ``autoplay(pilot, world, voters=N, seed=S)`` is a Textual auto-pilot: the election manager, the
 poll worker and the voters, pressing keys and PINs on the console from whatever state it finds
@@ -48,7 +48,6 @@ class WorldPanel(Static):
         super().__init__(classes="world-panel")
         self.world = world
         self.border_title = "Simulated world (keys 0-9)"
-        self._cable = True
 
     def on_mount(self) -> None:
         self.show(self.app.view)
@@ -70,11 +69,15 @@ class WorldPanel(Static):
         elif key == "8":
             w.set_paper(loaded=w.printer.paper_out)
         elif key == "9":
-            self._cable = not self._cable
-            w.set_scanner_cable(self._cable)
+            w.set_scanner_cable(plugged=w.scanner.unplugged)
         elif key == "0":
             reinsert(w)
         self.show(self.app.view)
+
+    def before_operator_action(self, action: str) -> None:
+        """The poll worker's hands before the key: a full box is swapped, then confirmed."""
+        if action == "swap_box":
+            self.world.swap_box()
 
     def show(self, view: UnitView) -> None:
         """Refresh, and do what the console told the poll worker's hands to do."""
@@ -103,15 +106,13 @@ def reinsert(world: SimulatedWorld) -> None:
 
 
 def follow_instructions(world: SimulatedWorld, view: UnitView) -> None:
-    """The poll worker's hands: place a removed sheet where the unit said; swap a full box;
-    take the test deck out of the box once test mode is over."""
+    """The poll worker's hands: place a removed sheet where the unit said; take the test deck
+    out of the box once test mode is over."""
     if world.in_hand is not None and view.message is not None and view.ballot != "jammed":
         if view.message.code == "placed_in_box":
             world.place_removed_sheet(into_box=True)
         elif view.message.code == "returned_to_voter":
             world.place_removed_sheet(into_box=False)
-    if view.box_swaps > world.state.box_swaps:
-        world.swap_box()
     if view.polls in ("election_loaded", "polls_open"):
         world.remove_test_deck()
 

@@ -134,6 +134,9 @@ class OperatorConsole(App):
                            not await self.push_screen_wait(ConfirmDialog(_(CONFIRM[action])))):
             result = ActionResult(False, _("Cancelled: nothing was done."))
         else:
+            screen = self._base_screen()
+            for panel in screen.query(".world-panel") if screen else ():
+                panel.before_operator_action(name)  # the simulated hands do the physical part
             result = await asyncio.wrap_future(self.unit.submit(name, pin, **args))
         self.notices.append(result)
         await self._after_dialog()

@@ -422,7 +422,7 @@ class Unit:
             c = ctl.counters
             printer = ctl.printer_fault.text if ctl.printer_fault is not None else None
             base.update(polls=ctl.polls, voter=ctl.voter, ballot=ctl.ballot,
-                        test_mode=ctl.polls == "testing" or ctl.mode == "test",
+                        test_mode=ctl.polls == "testing",
                         test_ballots=len(ctl.test_tally),
                         checked_in=len(c.checked_in), cast=c.cast, invalid_compartment=ctl.invalid_compartment,
                         returned=c.returned, authorised_unused=c.outstanding,
