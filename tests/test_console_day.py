@@ -124,6 +124,10 @@ def test_a_whole_day_on_keys_and_pins(tmp_path):
             assert "Polls CLOSED" in screen_text(app)
             r = await act(pilot, "r", pin=PW)  # the results tape again
             assert r.ok, r.text
+            r = await act(pilot, "e", pin=PW)  # exporting is the election manager's job
+            assert not r.ok
+            r = await act(pilot, "e", pin=EM)
+            assert r.ok and "Exported to" in r.text, r.text
 
     try:
         asyncio.run(day())
@@ -137,4 +141,6 @@ def test_a_whole_day_on_keys_and_pins(tmp_path):
     cvrs = store.cast_vote_records()
     store.close()
     assert len(cvrs) == 20 == len(world.sheets_counted())
+    exported = list((tmp_path / "export").iterdir())
+    assert len(exported) == 1 and (exported[0] / "manifest.json").exists()
     assert tally_station(world.election, world.station, cvrs).to_json() == world.intended_results().to_json()

@@ -31,6 +31,7 @@ from pathlib import Path
 from device.i18n import LANGUAGES
 
 PERIPHERALS = ("scanner", "id_reader", "printer", "camera")
+SCHEMES = ("serial", "socket", "opencv", "sim", "http", "https")  # hardware/registry.py (+ spy+, fault+)
 DURABILITY = ("full", "simulation")
 
 
@@ -103,7 +104,11 @@ def load_config(path: str | Path) -> UnitConfig:
     peripherals_table = _table(doc, "peripherals", str(path))
     peripherals = {}
     for kind in PERIPHERALS:
-        peripherals[kind] = _str(peripherals_table, kind, f"{path} [peripherals]")
+        url = peripherals[kind] = _str(peripherals_table, kind, f"{path} [peripherals]")
+        scheme = url.partition("://")[0].split("+")[-1] if "://" in url else ""
+        if scheme not in SCHEMES:
+            raise ConfigError(f"{path} [peripherals]: {kind} = {url!r} is not a peripheral URL "
+                              f"({', '.join(s + '://' for s in SCHEMES)})")
     unknown = sorted(set(peripherals_table) - set(PERIPHERALS))
     if unknown:
         raise ConfigError(f"{path} [peripherals]: unknown peripheral(s) {', '.join(unknown)} "
