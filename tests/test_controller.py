@@ -93,9 +93,14 @@ def test_accept_invalid_policy_diverts_blank_ballot():
     kit = opened(policy={"overvote": "accept-invalid", "blank": "accept-invalid", "unreadable": "accept-invalid"})
     kit.checkin(kit.voters[0])
     out = kit.insert({"council": (), "mayor": (), "parks": ()})
-    assert out.status == "cast_invalid"
+    assert out.status == "cast_invalid" and out.message.code == "cast_invalid"
     assert kit.periph.world.sheets_in_invalid_compartment == 1
     assert all(st == INVALID for _, st in kit.store.cast_vote_records()[0].contests.values())
+    kit.checkin(kit.voters[1])
+    assert kit.insert().message.code == "cast"
+    kit.ctl.close()
+    printed = [r for r in kit.store.events() if r.type == "results_printed"]
+    assert [r.data for r in printed] == [{"ballots_cast": 2, "invalid_compartment": 1}]
 
 
 @pytest.mark.parametrize("kind, reason", [("wrong_election", "wrong_election"), ("not_a_ballot", "not_a_ballot"),
@@ -200,6 +205,7 @@ def test_store_failure_stops_casting():
     out = kit.insert()
     assert out.status == "error" and "disk full" in out.message.text
     assert kit.store.cast_vote_records() == [] and kit.periph.world.sheets_in_box == 0
+    assert [r.data for r in kit.store.events() if r.type == "fault"] == [{"detail": "store write failed: disk full"}]
     kit.checkin(kit.voters[1])
     assert kit.ctl.handle_paper().status == "refused"  # nothing more is taken until cleared
 
