@@ -1,5 +1,13 @@
-"""Shared test options: ``--runslow`` runs the long campaigns marked ``slow``."""
+"""Shared test options: ``--runslow`` runs the long campaigns marked ``slow``; under CI
+(``CI`` set) Hypothesis draws the same examples every run, so a red CI always reproduces."""
+import os
+
 import pytest
+from hypothesis import settings
+
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 def pytest_addoption(parser):

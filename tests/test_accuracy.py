@@ -100,8 +100,16 @@ def test_other_elections_and_test_ballots(seed, kind):
                                                  random.Random(seed), kind=kind))
     if kind == "wrong_election":
         assert reading.rejection == "wrong_election" and not reading.contests
+    elif reading.rejection is not None:  # a moderate scan may be refused (a streak): never misread
+        assert reading.rejection in ("unreadable_marks", "unreadable_code", "fiducials_missing")
     else:
         assert reading.test_ballot and reading.contests["mayor"].selections == ("m-amara",)
+
+
+def test_a_test_ballot_whose_scan_has_a_streak_is_refused_not_misread():
+    reading = INTERP.interpret(_PAPER.make_sheet("south-ballot", {"mayor": ("m-amara",)},
+                                                 random.Random(1027), kind="test_ballot"))
+    assert reading.rejection == "unreadable_marks" and not reading.contests
 
 
 @settings(max_examples=4, deadline=None)
