@@ -116,3 +116,16 @@ def test_role_names_in_operator_messages_follow_the_language(unit_language):
     text = message("pin_wrong", role=role_label(POLL_WORKER), left=2).text
     assert text.startswith("комиссия мүчөсү ролунун PIN-коду туура эмес") and "2 аракет" in text
     assert role_name(POLL_WORKER) == "poll worker"  # the documents' tables stay English
+
+
+def test_a_unit_config_sets_the_language_and_without_one_the_command_line_does(tmp_path):
+    from device.unit.config import load_config
+
+    path = tmp_path / "unit.toml"
+    peripherals = ('[peripherals]\nscanner = "sim://scanner"\nid_reader = "sim://id_reader"\n'
+                   'printer = "sim://printer"\ncamera = "sim://camera"\n')
+    unit = '[unit]\nstore = "unit.db"\nauthority = "' + "ab" * 32 + '"\n'
+    path.write_text(unit + 'language = "km"\n' + peripherals)
+    assert load_config(path).language == "km"
+    path.write_text(unit + peripherals)
+    assert load_config(path).language is None  # device run keeps the --lang it was started with

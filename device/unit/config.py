@@ -11,7 +11,7 @@ Relative paths are taken relative to the config file's folder. Example::
     package = "/media/usb/election.bbpkg"   # the signed election package the manager loads
     station = "teuk-laak-1-1"          # optional: the station, when the unit serves several
     ballot_box_capacity = 500          # sheets the box holds before it must be swapped
-    language = "en"                    # operator language (device/i18n.py)
+    language = "en"                    # operator language (device/i18n.py); if absent: --lang
     export_dir = "export"              # where Export writes (a USB stick's mount point)
 
     [peripherals]                      # URLs of hardware/registry.py
@@ -48,7 +48,7 @@ class UnitConfig:
     station: str | None
     peripherals: dict[str, str] = field(default_factory=dict)
     ballot_box_capacity: int = 500
-    language: str = "en"
+    language: str | None = None  # None: the language the command was started in (--lang)
     export_dir: Path | None = None
     durability: str = "full"
 
@@ -95,8 +95,8 @@ def load_config(path: str | Path) -> UnitConfig:
     capacity = unit.get("ballot_box_capacity", 500)
     if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 1:
         raise ConfigError(f"{where}: ballot_box_capacity must be a positive whole number, got {capacity!r}")
-    language = _str(unit, "language", where, required=False) or "en"
-    if language not in LANGUAGES:
+    language = _str(unit, "language", where, required=False) or None
+    if language is not None and language not in LANGUAGES:
         raise ConfigError(f"{where}: language {language!r} is not one of {', '.join(LANGUAGES)}")
     durability = _str(unit, "durability", where, required=False) or "full"
     if durability not in DURABILITY:

@@ -48,7 +48,8 @@ def launch(args: argparse.Namespace) -> int:
                 raise LaunchError("--autoplay plays a simulated day: use it with --sim")
             config_path = args.config
         config = load_config(config_path)
-        set_language(config.language)
+        if config.language:  # else the language the command was started in (--lang)
+            set_language(config.language)
         unit = Unit(config, devices=sim.devices if sim else None)
     except (ConfigError, StoreOpenError) as exc:
         if sim is not None:
