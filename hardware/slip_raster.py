@@ -36,6 +36,7 @@ class Paper:
 
 PAPERS = {58: Paper(384, 20, 28), 80: Paper(576, 24, 34)}
 QR_DOTS = 4
+QR_ERROR = "m"  # error-correction level of printed codes (the tape's chunk size assumes it)
 INDENT = "  "
 
 _shaper: Shaper | None = None
@@ -95,7 +96,7 @@ def render_slip(slip: Slip, paper_mm: int = 80) -> Image.Image:
         for i, part in enumerate(wrapped):
             last = i == len(wrapped) - 1
             ops.append(("row", s.line_height(body), (left + indent, part, figure if last else "", body)))
-    qrs = [segno.make_qr(q, error="m") for q in slip.qr_codes]
+    qrs = [segno.make_qr(q, error=QR_ERROR) for q in slip.qr_codes]
     height = paper.margin + sum(op[1] for op in ops) + sum(
         (q.symbol_size(scale=QR_DOTS, border=4)[1] + body) for q in qrs) + paper.margin
     image = Image.new("L", (paper.width_dots, height), 255)

@@ -26,12 +26,12 @@ import json
 from typing import Any, Iterable
 
 from device.store.canonical_json import canonical_json
+from hardware.slip_raster import QR_ERROR  # noqa: F401  (the level the printer prints codes at)
 
 PREFIX = "BBT1"
 GENESIS = "ballotbox-tape"
 CHUNK_CHARS = 280  # of message text per code: version <= 13 at error level M, 4 px modules fit 80 mm
 PREV_HEX = 32
-QR_ERROR = "m"
 
 
 class TapeCodeError(ValueError):
