@@ -21,7 +21,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from device.store.canonical_json import canonical_bytes
+from device.store.canonical_json import canonical_record_bytes
 from device.ballots.records import CastVoteRecord
 
 GENESIS_HASH = "0" * 64
@@ -31,7 +31,7 @@ class StoreWriteError(RuntimeError):
     """The store could not make a write durable; nothing may be cast until it can."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class JournalRecord:
     seq: int
     type: str
@@ -50,7 +50,7 @@ class JournalRecord:
 
 
 def record_hash(seq: int, type_: str, at: float, data: dict[str, Any], prev_hash: str) -> str:
-    return hashlib.sha256(canonical_bytes([seq, type_, at, data, prev_hash])).hexdigest()
+    return hashlib.sha256(canonical_record_bytes(seq, type_, at, data, prev_hash)).hexdigest()
 
 
 def make_record(seq: int, type_: str, at: float, data: dict[str, Any], prev_hash: str) -> JournalRecord:

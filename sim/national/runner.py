@@ -64,8 +64,10 @@ def select_stations(national: NationalElection, seed: int, stations: int | None 
 
 
 def make_batches(national: NationalElection, station_ids: list[str], workers: int) -> list[list[str]]:
-    """Consecutive stations, cut at district boundaries, each batch <= ``size`` stations."""
-    size = max(1, min(MAX_BATCH, len(station_ids) // max(1, 8 * workers)))
+    """Consecutive stations, cut at district boundaries, each batch <= ``size`` stations (about 24
+    batches per worker); the heaviest batches (registered voters) first, so that the last batches
+    to finish are small and no worker idles long at the end."""
+    size = max(1, min(MAX_BATCH, len(station_ids) // max(1, 24 * workers)))
     elections = national.election.stations
     batches: list[list[str]] = [[]]
     last = None
@@ -75,7 +77,8 @@ def make_batches(national: NationalElection, station_ids: list[str], workers: in
             batches.append([])
         batches[-1].append(sid)
         last = district
-    return [b for b in batches if b]
+    registered = national.registered
+    return sorted((b for b in batches if b), key=lambda b: -sum(registered[s] for s in b))
 
 
 def run_national(national: NationalElection, seed: int, executor, *, stations: int | None = None,
