@@ -6,7 +6,7 @@ import json
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from device.store.canonical_json import canonical_bytes, canonical_json, orjson_safe
+from device.store.canonical_json import canonical_bytes, canonical_json, canonical_record_bytes, orjson_safe
 
 scalars = (st.none() | st.booleans() | st.text() | st.integers(min_value=-2**70, max_value=2**70)
            | st.floats(allow_nan=False, allow_infinity=False)
@@ -48,3 +48,39 @@ def test_the_journal_record_shape_takes_the_fast_path():
     for bad in (float("nan"), float("inf")):
         with pytest.raises(ValueError):
             canonical_bytes({"x": bad})
+
+
+record_numbers = (st.integers(min_value=-2**70, max_value=2**70) | st.floats(allow_nan=False, allow_infinity=False)
+                  | st.booleans())
+
+
+@settings(max_examples=400, deadline=None)
+@given(seq=record_numbers, type_=st.text() | st.integers(), at=record_numbers, prev=st.text(),
+       data=st.dictionaries(st.text() | st.integers(), values, max_size=4) | values)
+def test_record_bytes_are_the_definition_of_the_record_list(seq, type_, at, prev, data):
+    """``canonical_record_bytes`` (one call per journal record) = canonical bytes of the list."""
+    fields = [seq, type_, at, data, prev]
+    try:
+        expected = reference(fields)
+    except (ValueError, TypeError, UnicodeEncodeError):
+        with pytest.raises((ValueError, TypeError, UnicodeEncodeError)):
+            canonical_record_bytes(*fields)
+        return
+    assert canonical_record_bytes(*fields) == expected
+
+
+@pytest.mark.parametrize("fields", [
+    [1, "authorise", 1654412400.0, {"voter": "ab" * 16}, "0" * 64], [2, "ballot_cast", 60.0, {}, "f" * 64],
+    [3, "jam", 1e-5, {"kind": "jam", "n": 2**64}, "a"], [4, "x", 1e16, {"f": 1e-7, "l": [1e20]}, "b"],
+    [2**64, "x", 0, {"d": {"e": -0.0}}, "c"], [5, "x", 1.5, {"s": "\ud800"}, "d"], [6, "x", True, {}, "e"],
+    [7, "x", 1.5, {"f": 1e-7}, "e"], [8, "x", 1.5, {"f": 1e16}, "e"], [9, "x", 1.5, {"l": [1e-7]}, "e"],
+    [10, "x", 1.5, {"d": {"f": 1e22}}, "e"], [11, "x", 1.5, {1: "one"}, "e"], [12, "x", 1.5, {"b": False}, "e"],
+])
+def test_record_bytes_edge_values(fields):
+    try:
+        expected = reference(fields)
+    except (ValueError, UnicodeEncodeError):
+        with pytest.raises((ValueError, UnicodeEncodeError)):
+            canonical_record_bytes(*fields)
+        return
+    assert canonical_record_bytes(*fields) == expected
