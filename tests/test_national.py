@@ -48,10 +48,12 @@ def _small_run(national, executor, seed=3, faults="test"):
     return run_national(national, seed, executor, stations=14, faults=faults)
 
 
-def test_pool_and_dask_give_the_same_bytes_with_faults_and_nothing_lost(cambodia):
+def test_inline_pool_and_dask_give_the_same_bytes_with_faults_and_nothing_lost(cambodia):
     pool = _small_run(cambodia, PoolExecutor(2))
     dask = _small_run(cambodia, DaskExecutor(local_workers=2))
-    assert json_doc(pool.document) == json_doc(dask.document)
+    inline = _small_run(cambodia, InlineExecutor())
+    assert pool.batches >= 2  # the stations really were spread over batches (and workers)
+    assert json_doc(pool.document) == json_doc(dask.document) == json_doc(inline.document)
     doc = pool.document
     faults = doc["fault_summary"]
     assert faults["reboots"] > 0 and faults["jams"] > 0 and faults["double_feeds"] > 0
