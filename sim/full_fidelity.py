@@ -18,7 +18,7 @@ from typing import Any
 
 from hardware.interfaces import Slip
 from hardware.registry import open_peripheral
-from sim.peripherals import Sheet, StationPeripherals, World
+from sim.peripherals import Sheet, StationPeripherals, World, into_box
 from sim.twins.backends import serial_driver
 from sim.twins.camera import VirtualCamera
 from sim.twins.doc_reader import DocReaderTwin
@@ -49,12 +49,14 @@ class TwinWorld(World):
 
     def operator_removes_jammed_sheet(self) -> None:
         self.scanner.open_cover()
-        self.in_hand = self.scanner.remove_from_path()
+        sheet = self.scanner.remove_from_path()
         self.scanner.close_cover()
+        if sheet is not None:  # a sheet taken out before a power cut is still in the hand
+            self.in_hand = sheet
 
     def _drop_into_box(self, sheet: Sheet) -> None:
         with self.scanner.lock:
-            self.scanner.box.append(sheet)
+            into_box(self.scanner.box, sheet)
 
     def printed_slips(self) -> list[Slip]:
         with self.printer.lock:

@@ -17,7 +17,7 @@ from typing import Any
 from hardware.interfaces import (Camera, DoubleFeed, IdReader, IdRecord, PeripheralTimeout, Printer,
                                  ScannerEvent, ScannerEventKind, ScannerJam, ScannerStatus,
                                  ScannerTransport, Slip)
-from sim.peripherals import Sheet, StationPeripherals, World
+from sim.peripherals import Sheet, StationPeripherals, World, into_box
 
 
 class MemoryScanner(ScannerTransport):
@@ -66,7 +66,7 @@ class MemoryScanner(ScannerTransport):
             self.returned = sheet
             self.events.append(ScannerEvent(ScannerEventKind.PAPER_RETURNED))
         else:
-            dest.append(sheet)
+            into_box(dest, sheet)
             self.events.append(ScannerEvent(ScannerEventKind.PAPER_DROPPED))
 
     def accept(self, timeout: float = 5.0) -> None:
@@ -127,7 +127,8 @@ class MemoryWorld(World):
         return sheet.frame if sheet else None
 
     def operator_removes_jammed_sheet(self) -> None:
-        self.in_hand, self.scanner.path = self.scanner.path, None
+        if self.scanner.path is not None:  # a sheet taken out before a power cut stays in the hand
+            self.in_hand, self.scanner.path = self.scanner.path, None
 
     def printed_slips(self) -> list[Slip]:
         return list(self.printer.slips)

@@ -19,6 +19,7 @@ drivers over ptys) with the twins' ``noisy`` profile; power cuts are not combine
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import random
@@ -124,7 +125,7 @@ def run_station(national: NationalElection, station_id: str, seed: int, profile_
     reboots = 0
     try:
         day.controller.open()
-        if faults["power_cut"] and fidelity != "full":
+        if faults["power_cut"]:
             cut_rng = random.Random(f"{seed}|cuts|{station_id}")
             writes = 5 * len(day.visitors)
             store.arm([cut_rng.randrange(1, max(2, writes)) for _ in range(profile["cuts_per_station"])])
@@ -164,14 +165,28 @@ def _visit_through_power_cuts(day: StationDay, visitor: Visitor) -> int:
                                   visitor.corrects)
 
 
+def _scanner_loses_power(day: StationDay) -> None:
+    """What a power cut does to the ballot box's scanner: the notices it had queued are gone
+    (in the scanner and in the unit's driver, which starts afresh), and a sheet at the entry that
+    was not yet taken in stays in the voter's hand (the visit inserts it again). A sheet in the
+    path stays there, for the power-on rule. At full fidelity the scanner is the twin behind the
+    pty and the unit holds a real driver; at the other fidelities one object is both."""
+    scanner = day.peripherals.scanner
+    twin = getattr(day.peripherals, "extras", {}).get("twins", {}).get("scanner", scanner)
+    with getattr(twin, "lock", contextlib.nullcontext()):
+        if hasattr(twin, "events"):
+            twin.events.clear()
+        if getattr(twin, "entry", None) is not None:
+            twin.entry = None
+    if twin is not scanner and hasattr(scanner, "_events"):
+        scanner._events.clear()
+
+
 def _reboot(day: StationDay) -> None:
     """Power back: a new controller boots on the same store and peripherals."""
     old = day.controller
-    scanner, world = day.peripherals.scanner, day.peripherals.world
-    if hasattr(scanner, "events"):
-        scanner.events.clear()  # the scanner's queued notices die with the power
-    if getattr(scanner, "entry", None) is not None:
-        scanner.entry = None  # a sheet not yet taken in: the voter still holds it
+    world = day.peripherals.world
+    _scanner_loses_power(day)
     store = old.store
     store.powered = False
     try:
@@ -186,8 +201,7 @@ def _reboot(day: StationDay) -> None:
             operator_clears(day)
     finally:
         store.powered = True
-    if hasattr(scanner, "events"):
-        scanner.events.clear()
+    _scanner_loses_power(day)  # notices of the power-on paper handling: nobody waits for them
 
 
 def _contests_json(results: Results) -> dict:

@@ -26,7 +26,7 @@ from hardware.interfaces import ScannerStatus
 from hardware.scanner_serial import (MAX_EVENTS_PER_FETCH, Command, Event, Result, encode_events,
                                      encode_status)
 from hardware.serial_link import LinkDevice
-from sim.peripherals import Sheet
+from sim.peripherals import Sheet, into_box
 from sim.twins.profile import LineFaults, Profile
 
 
@@ -186,7 +186,7 @@ class ScannerTwin:
             self.returned = sheet
             self.events.append((Event.PAPER_RETURNED, ""))
         else:
-            dest.append(sheet)
+            into_box(dest, sheet)
             self.events.append((Event.PAPER_DROPPED, "box" if dest is self.box else "invalid"))
         return self._reply(Result.OK)
 
