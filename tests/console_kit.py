@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 
 from device.console.app import OperatorConsole
@@ -35,8 +36,14 @@ def simulated_console(state: Path, *, seed: int = 7, voters: int = 30, capacity:
     return sim, OperatorConsole(unit, world_panel=sim.panel)
 
 
-async def shown(pilot, kind: type, tries: int = 400) -> None:
-    for _ in range(tries):
+# How long a helper waits for the unit (its drivers talk to the twins over ptys, in threads):
+# a deadline in seconds, not a number of event-loop turns, which run out early on a loaded machine.
+PATIENCE = 30.0
+
+
+async def shown(pilot, kind: type, patience: float = PATIENCE) -> None:
+    deadline = time.monotonic() + patience
+    while time.monotonic() < deadline:
         if isinstance(pilot.app.screen, kind):
             return
         await pilot.pause()
@@ -54,9 +61,8 @@ async def act(pilot, key: str, pin: str | None = None, confirm: bool | None = No
     if confirm is not None:
         await shown(pilot, ConfirmDialog)
         await pilot.press("y" if confirm else "n")
-    for _ in range(2000):
-        if len(app.notices) > before:
-            break
+    deadline = time.monotonic() + PATIENCE
+    while len(app.notices) <= before and time.monotonic() < deadline:
         await pilot.pause()
     assert len(app.notices) > before, f"no result for {key!r}"
     await pilot.pause()
