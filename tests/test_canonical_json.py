@@ -42,6 +42,24 @@ def test_edge_values_are_byte_identical(obj):
     assert canonical_bytes(obj) == reference(obj)
 
 
+def test_the_usual_record_shapes_never_take_the_json_path(monkeypatch):
+    """The speed of every journal write depends on it: the records the controller writes are
+    encoded by orjson, not by the json definition (which is made to fail here)."""
+    import device.store.canonical_json as cj
+
+    def refuse(obj):
+        raise AssertionError(f"json path taken for {obj!r}")
+
+    monkeypatch.setattr(cj, "canonical_json", refuse)
+    for data in ({}, {"voter": "ab" * 16}, {"reason": "not_on_roll", "voter": "cd" * 16, "station": "s-1"},
+                 {"ballots_cast": 312, "fraction": 0.25, "ok": True, "none": None},
+                 {"kind": "jam", "detail": "stuck", "nested": {"a": [1, 2.5, "x"]}}):
+        for at in (1654412400.0, 1654412400.25, 1654412400, 0.0):
+            fields = [7, "authorise", at, data, "e" * 64]
+            assert canonical_record_bytes(*fields) == reference(fields)
+    assert cj.canonical_bytes([1, "x", 2.5, {"a": "b"}, "c"]) == reference([1, "x", 2.5, {"a": "b"}, "c"])
+
+
 def test_the_journal_record_shape_takes_the_fast_path():
     assert orjson_safe([12, "authorise", 1654412400.5, {"voter": "ff" * 16}, "0" * 64])
     assert not orjson_safe([1e-5]) and not orjson_safe([2**64]) and not orjson_safe({1: "x"})
@@ -75,6 +93,8 @@ def test_record_bytes_are_the_definition_of_the_record_list(seq, type_, at, prev
     [2**64, "x", 0, {"d": {"e": -0.0}}, "c"], [5, "x", 1.5, {"s": "\ud800"}, "d"], [6, "x", True, {}, "e"],
     [7, "x", 1.5, {"f": 1e-7}, "e"], [8, "x", 1.5, {"f": 1e16}, "e"], [9, "x", 1.5, {"l": [1e-7]}, "e"],
     [10, "x", 1.5, {"d": {"f": 1e22}}, "e"], [11, "x", 1.5, {1: "one"}, "e"], [12, "x", 1.5, {"b": False}, "e"],
+    [13, "x", 1.5, {"a": "x", "b": None, "c": True, "d": 1e-7}, "e"], [14, "x", 1.5, [1e-7], "e"],
+    [15, "x", 1.5, {"a": 2, "b": [3, {"c": 1e16}]}, "e"],
 ])
 def test_record_bytes_edge_values(fields):
     try:

@@ -24,7 +24,8 @@ class Model:
         return tuple(getattr(self, r) for r in REGIONS)
 
     def before(self, event):
-        self.log.append(("before", event.event.name, event.state.name, self._state(), event.kwargs))
+        self.log.append(("before", event.event.name, event.state.name, self._state(), event.args, event.kwargs,
+                         event.transition.source, event.transition.dest))
         if event.event.name in self.fail_on:
             raise RuntimeError(f"refused {event.event.name}")
 
@@ -70,7 +71,7 @@ def run(cls, extra, fail_on, sequence):
     outcomes = []
     for trigger in sequence:
         try:
-            outcomes.append(getattr(model, trigger)(data={"n": len(outcomes)}))
+            outcomes.append(getattr(model, trigger)(len(outcomes), data={"n": len(outcomes)}))
         except MachineError as err:
             outcomes.append(("MachineError", str(err)))
         except RuntimeError as err:

@@ -115,9 +115,9 @@ def main(quick: bool = False) -> None:
     print(f"the station's LeanMachine (device/station/lean_machine.py): {lean * 1e6:.2f} us per bare trigger "
           f"({trigger / lean:.1f}x faster than stock transitions); with it the floor is "
           f"{per_voter * (lean + record) * 1e6:.0f} us per ballot, ratio {cpu / (per_voter * (lean + record)):.2f}")
-    t1, t2 = dask_speedup(ids[:60 if quick else 240])
+    t1, t2 = dask_speedup(ids[:120 if quick else 240])
     load = os.getloadavg()[0]
-    print(f"Dask LocalCluster, {60 if quick else 240} stations: 1 worker {t1:.1f} s, 2 workers {t2:.1f} s, "
+    print(f"Dask LocalCluster, {120 if quick else 240} stations: 1 worker {t1:.1f} s, 2 workers {t2:.1f} s, "
           f"speed-up {t1 / t2:.2f}x (goal >= 1.8x; load average {load:.1f} on {os.cpu_count()} cores: "
           f"a speed-up is only meaningful when the load is below the core count)")
 
