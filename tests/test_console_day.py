@@ -88,7 +88,13 @@ def test_a_whole_day_on_keys_and_pins(tmp_path):
                     await _voter(app, pilot, i, "3", wait_cast=False)
                     await app.until(lambda v: v.situation == "jammed")
                     assert "Paper jam" in screen_text(app)
-                    await pilot.press("7")  # open the cover, take the sheet out
+                    # The poll worker opens the cover (the unit shows it), takes the sheet out
+                    # and closes the cover ("7"); the jam screen is back once the unit has seen
+                    # the cover close. (Pressing "j" while the cover-open screen shows does nothing.)
+                    world.scanner.open_cover()
+                    await app.until(lambda v: v.cover_open)
+                    await pilot.press("7")
+                    await app.until(lambda v: not v.cover_open and v.situation == "jammed")
                     r = await act(pilot, "j", pin=PW)
                     assert "Give the sheet back to the voter" in r.text
                     await app.until(lambda v: v.situation == "polls_open")

@@ -27,9 +27,9 @@ from sim.national.station_run import run_batch
 
 
 def _warm_worker(election: str) -> None:
-    from sim.national.generator import national_election
+    from sim.national.station_run import worker_election
 
-    national_election(election)
+    worker_election(election)
 
 
 class InlineExecutor:

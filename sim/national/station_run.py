@@ -20,6 +20,7 @@ drivers over ptys) with the twins' ``noisy`` profile; power cuts are not combine
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
 import random
@@ -253,11 +254,25 @@ def _fault_endings(store: CuttableStore) -> dict:
             "power_on_paper": dict(sorted(power_on.items()))}
 
 
-def run_batch(task: dict) -> list[dict]:
-    """The unit of work of every executor: a batch of stations of one national election."""
+def worker_election(name: str) -> NationalElection:
+    """The generated election a worker runs stations of (generated once per process, cached).
+
+    It lives as long as the worker, so it is moved out of the garbage collector's way
+    (``gc.freeze``): otherwise every full collection walks its ~50,000 objects again — ~40 ms
+    each, ~12 % of a worker's time on Cambodia."""
     from sim.national.generator import national_election
 
-    national = national_election(task["election"])
+    national = national_election(name)
+    if not getattr(national, "_frozen", False):
+        gc.collect()
+        gc.freeze()
+        national._frozen = True
+    return national
+
+
+def run_batch(task: dict) -> list[dict]:
+    """The unit of work of every executor: a batch of stations of one national election."""
+    national = worker_election(task["election"])
     if national.election.hash != task["election_hash"]:
         raise RuntimeError(f"this worker generated election {national.election.hash[:16]}, the run "
                            f"uses {task['election_hash'][:16]}: install the same ballotbox version")
