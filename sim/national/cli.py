@@ -33,7 +33,11 @@ def register(subparsers) -> None:
         description="Run every polling station of a generated national election through the real "
                     "station controller, aggregate as the election authority does, and check the "
                     "result against what the simulated voters meant. The same seed gives the same "
-                    "JSON on any executor.")
+                    "JSON on any executor.",
+        epilog="The whole of Cambodia 2022 (23,602 stations, 7.4 M ballots) takes about 4 minutes on 2 "
+               "cores. Exit status: 0 when everything matches intent and no ballot was lost or "
+               "double-counted (and, with --central, every upload was delivered); 1 when not, or "
+               "when interrupted with Ctrl-C (what was done is reported); 2 for bad input.")
     p.add_argument("--election", required=True, help=f"national election ({', '.join(spec_names())})")
     p.add_argument("--seed", type=int, default=1, help="seed of the whole run (default 1)")
     sel = p.add_mutually_exclusive_group()
