@@ -14,6 +14,7 @@ import statistics
 import time
 
 from device.election.definition import load_election
+from sim.bench.national import bare_trigger_seconds, record_hash_seconds
 from sim.station import run_station_day
 from sim.voters import load_scenario
 
@@ -21,33 +22,20 @@ NATIONAL_BALLOTS = 7_394_427  # Cambodia 2022, NEC/AKP (facts/elections.md)
 TARGET_SECONDS = 300
 
 
-def _one_day(election, scenario, seed: int, voters: int) -> tuple[int, float]:
+def _one_day(election, scenario, seed: int, voters: int):
     t0 = time.perf_counter()
     day = run_station_day(election, "teuk-laak-1-1", registered=voters, seed=seed, scenario=scenario)
     elapsed = time.perf_counter() - t0
-    return day.controller.counters.cast, elapsed
+    return day.controller.counters.cast, elapsed, day
 
 
-def _floor_costs(n: int) -> tuple[float, float]:
-    """Cost of one bare ``transitions`` trigger (no callbacks) and of one journal record hash."""
-    from device.station.machine import build_machines
-    from device.store.journal import make_record
+def _transitions_per_ballot(day) -> float:
+    """Journaled transitions per ballot cast, counted in a station day's journal."""
+    from device.station.machine import region_of_trigger
 
-    class Model:
-        pass
-
-    m = Model()
-    build_machines(m)
-    m.load_election(); m.open_polls(); m.start_scanning()  # noqa: E702
-    t0 = time.perf_counter()
-    for _ in range(n):
-        m.paper_detected(); m.scanned(); m.ballot_ok()  # noqa: E702
-        m.ballot_cast(); m.ballot_dropped(); m.ballot_done()  # noqa: E702
-    trigger = (time.perf_counter() - t0) / (6 * n)
-    t0 = time.perf_counter()
-    for i in range(n):
-        make_record(i, "ballot_done", 1654412400.5, {"compartment": "box"}, "ab" * 32)
-    return trigger, (time.perf_counter() - t0) / n
+    triggers = set(region_of_trigger())
+    n = sum(1 for r in day.controller.store.events() if r.type in triggers)
+    return n / max(1, day.controller.counters.cast)
 
 
 def main(quick: bool = False) -> None:
@@ -58,7 +46,7 @@ def main(quick: bool = False) -> None:
     _one_day(election, scenario, 0, 200)  # warm-up
     rates = []
     for seed in range(reps):
-        cast, elapsed = _one_day(election, scenario, seed, voters)
+        cast, elapsed, day = _one_day(election, scenario, seed, voters)
         rates.append(cast / elapsed)
     per_core = statistics.median(rates)
     projected = NATIONAL_BALLOTS / (2 * per_core)
@@ -69,12 +57,14 @@ def main(quick: bool = False) -> None:
     print(f"projected Cambodia 2022 volume ({NATIONAL_BALLOTS:,} ballots) on 2 cores: "
           f"{projected / 60:,.1f} min (target {TARGET_SECONDS / 60:.0f} min: "
           f"{'met' if projected <= TARGET_SECONDS else f'{projected / TARGET_SECONDS:.1f}x over'})")
-    trigger, record = _floor_costs(5000 if quick else 20000)
-    per_voter = 9  # journaled transitions per voter: 3 at the ID desk, 6 at the ballot box
-    floor = per_voter * trigger * NATIONAL_BALLOTS / 2
-    print(f"floor: one bare transitions trigger {trigger * 1e6:.1f} us, one journal record hash "
-          f"{record * 1e6:.1f} us; {per_voter} of each per voter = {per_voter * (trigger + record) * 1e6:.0f} us "
-          f"per ballot; the library's triggers alone are {floor / 60:.1f} min of the national volume on 2 cores")
+    n = 5000 if quick else 20000
+    stock, lean = bare_trigger_seconds(n, stock=True), bare_trigger_seconds(n, stock=False)
+    record = record_hash_seconds(n)
+    per_ballot = _transitions_per_ballot(day)
+    print(f"floor: one bare trigger {stock * 1e6:.1f} us on stock transitions, {lean * 1e6:.2f} us on the "
+          f"station's LeanMachine; one journal record hash {record * 1e6:.1f} us; {per_ballot:.2f} journaled "
+          f"transitions per ballot = {per_ballot * (lean + record) * 1e6:.0f} us per ballot with the station's "
+          f"machines ({per_ballot * (stock + record) * 1e6:.0f} us on stock transitions)")
     prof = cProfile.Profile()
     prof.enable()
     _one_day(election, scenario, 99, voters)

@@ -12,6 +12,7 @@ one thread per worker). ``--quick`` runs fewer stations. The whole country end t
 """
 from __future__ import annotations
 
+import logging
 import os
 import time
 
@@ -81,6 +82,8 @@ def dask_speedup(stations: list[str]) -> tuple[float, float]:
     from sim.national.runner import run_national
 
     national = national_election("cambodia-2022-national")
+    # an earlier section (uvicorn, in "central") may have turned the root logger to INFO
+    logging.getLogger("distributed").setLevel(logging.WARNING)
     times = []
     for workers in (1, 2):
         ex = DaskExecutor(local_workers=workers)
