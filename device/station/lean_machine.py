@@ -49,7 +49,7 @@ class LeanTransition(Transition):
 class LeanEvent(Event):
     def trigger(self, model, *args, **kwargs) -> bool:
         machine = self.machine
-        if machine._queued or machine.prepare_event or machine.finalize_event or machine.on_exception:
+        if machine.has_queue or machine.prepare_event or machine.finalize_event or machine.on_exception:
             return super().trigger(model, *args, **kwargs)
         value = getattr(model, machine.model_attribute)
         candidates = self.transitions.get(value) if type(value) is str else None
