@@ -15,7 +15,8 @@ controller is then rebooted on the same store and the same peripherals, resolves
 flight by its power-on rule, and the interrupted voter carries on: a recorded cast is counted,
 an authorised voter whose cast was not recorded feeds the sheet again, a voter not yet
 authorised starts again at the ID desk. Serial noise runs the station at full fidelity (real
-drivers over ptys) with the twins' ``noisy`` profile; power cuts are not combined with it.
+drivers over ptys) with the twins' ``noisy`` profile, and image fidelity renders every sheet and
+reads it with the real interpreter; power cuts combine with both.
 """
 from __future__ import annotations
 
