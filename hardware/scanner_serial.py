@@ -146,6 +146,11 @@ class SerialScannerTransport(PortOwner, ScannerTransport):
             self._events.extend(decode_events(self._call(Command.EVENTS, max(timeout, 0.5))))
         return self._events.popleft() if self._events else None
 
+    def discard_events(self) -> None:
+        """Forget the notices fetched from the scanner but not yet handed out (a unit that
+        restarts after a power cut starts with none)."""
+        self._events.clear()
+
     def feed(self, timeout: float = 5.0) -> None:
         self._call(Command.FEED, timeout)
 

@@ -47,12 +47,15 @@ class TwinWorld(World):
         sheet = self.scanner.take_returned()
         return sheet.frame if sheet else None
 
-    def operator_removes_jammed_sheet(self) -> None:
+    def _take_from_path(self) -> Sheet | None:
         self.scanner.open_cover()
         sheet = self.scanner.remove_from_path()
         self.scanner.close_cover()
-        if sheet is not None:  # a sheet taken out before a power cut is still in the hand
-            self.in_hand = sheet
+        return sheet
+
+    def scanner_loses_power(self) -> None:
+        with self.scanner.lock:
+            super().scanner_loses_power()
 
     def _drop_into_box(self, sheet: Sheet) -> None:
         with self.scanner.lock:

@@ -126,9 +126,9 @@ class MemoryWorld(World):
         sheet, self.scanner.returned = self.scanner.returned, None
         return sheet.frame if sheet else None
 
-    def operator_removes_jammed_sheet(self) -> None:
-        if self.scanner.path is not None:  # a sheet taken out before a power cut stays in the hand
-            self.in_hand, self.scanner.path = self.scanner.path, None
+    def _take_from_path(self) -> Sheet | None:
+        sheet, self.scanner.path = self.scanner.path, None
+        return sheet
 
     def printed_slips(self) -> list[Slip]:
         return list(self.printer.slips)

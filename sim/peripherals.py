@@ -62,9 +62,23 @@ class World(ABC):
     def take_returned_sheet(self) -> Any | None:
         """The voter takes back the sheet the scanner returned (None if none is out)."""
 
-    @abstractmethod
     def operator_removes_jammed_sheet(self) -> None:
-        """An operator opens the transport and takes out the sheet stuck in the path."""
+        """An operator opens the transport and takes out the sheet stuck in the path. A sheet
+        already in the hand (taken out before a power cut) stays there when the path is empty."""
+        sheet = self._take_from_path()
+        if sheet is not None:
+            self.in_hand = sheet
+
+    @abstractmethod
+    def _take_from_path(self) -> Sheet | None:
+        """Open the transport, take out the sheet in the path (None if there is none), close it."""
+
+    def scanner_loses_power(self) -> None:
+        """A power cut at the ballot box: the notices the scanner had queued are gone, and a sheet
+        at the entry that was not yet taken in stays in the voter's hand (who inserts it again).
+        A sheet in the path stays there, for the unit's power-on rule."""
+        self.scanner.events.clear()
+        self.scanner.entry = None
 
     def operator_places_sheet(self, into_box: bool) -> Any | None:
         """After the controller says how the jam/fault was resolved: the sheet in the

@@ -105,20 +105,30 @@ def _refused(args: argparse.Namespace, exc: Exception) -> int:
     return 1
 
 
-def run_load(args: argparse.Namespace) -> int:
+def _on_unit_store(args: argparse.Namespace, action):
+    """Run ``action(store)`` on the unit's store and close it. A request that cannot be made is a
+    ``UserError`` (exit 2); a package or PIN the unit refuses is printed and gives ``None``."""
     from device.election.package import PackageError
-    from device.station.provisioning import ProvisioningError, load_into_unit
+    from device.station.provisioning import ProvisioningError
     from device.station.roles import AccessDenied
     store = _open_store(args.store)
     try:
-        loaded = load_into_unit(store, args.package, clock=time.time, pin=_pin(args),
-                                station_id=args.station)
+        return action(store)
     except ProvisioningError as exc:
         raise UserError(str(exc)) from None
     except (PackageError, AccessDenied) as exc:
-        return _refused(args, exc)
+        _refused(args, exc)
+        return None
     finally:
         store.close()
+
+
+def run_load(args: argparse.Namespace) -> int:
+    from device.station.provisioning import load_into_unit
+    loaded = _on_unit_store(args, lambda store: load_into_unit(
+        store, args.package, clock=time.time, pin=_pin(args), station_id=args.station))
+    if loaded is None:
+        return 1
     out = {"ok": True, "sha256": loaded.sha256, "election_id": loaded.election.id,
            "station": loaded.station_id, "mode": loaded.package.mode, "voters": len(loaded.roll)}
     print(json.dumps(out, indent=1) if args.json else
@@ -128,17 +138,9 @@ def run_load(args: argparse.Namespace) -> int:
 
 
 def run_unload(args: argparse.Namespace) -> int:
-    from device.election.package import PackageError
-    from device.station.provisioning import ProvisioningError, unload_from_unit
-    from device.station.roles import AccessDenied
-    store = _open_store(args.store)
-    try:
-        sha = unload_from_unit(store, clock=time.time, pin=_pin(args))
-    except ProvisioningError as exc:
-        raise UserError(str(exc)) from None
-    except (PackageError, AccessDenied) as exc:
-        return _refused(args, exc)
-    finally:
-        store.close()
+    from device.station.provisioning import unload_from_unit
+    sha = _on_unit_store(args, lambda store: unload_from_unit(store, clock=time.time, pin=_pin(args)))
+    if sha is None:
+        return 1
     print(json.dumps({"ok": True, "unloaded": sha}) if args.json else f"unloaded package {sha}")
     return 0

@@ -66,33 +66,14 @@ def canonical_bytes(obj: Any) -> bytes:
     return canonical_json(obj).encode("utf-8")
 
 
-def _dict_safe(d: Any) -> bool:
-    if type(d) is not dict:
-        return orjson_safe(d)
-    if not d:
-        return True
-    for k, v in d.items():
-        t = type(v)
-        if type(k) is not str:
-            return False
-        if t is str or t is bool or v is None:
-            continue
-        if t is int or t is float:
-            if not _number_safe(t, v):
-                return False
-        elif not orjson_safe(v):
-            return False
-    return True
-
-
 def canonical_record_bytes(seq: Any, type_: Any, at: Any, data: Any, prev_hash: Any) -> bytes:
     """``canonical_bytes([seq, type_, at, data, prev_hash])`` — a journal record's hashed form —
-    with the record's usual shape (int, str, number, a flat dict, str) checked field by field
-    instead of walked (one call per journal record)."""
+    with the four scalar fields checked directly and only ``data`` walked (one call per journal
+    record)."""
     fields = [seq, type_, at, data, prev_hash]
     ts, ta = type(seq), type(at)
     if (type(type_) is str and type(prev_hash) is str and (ts is int and _number_safe(ts, seq))
-            and (ta is float or ta is int) and _number_safe(ta, at) and _dict_safe(data)):
+            and (ta is float or ta is int) and _number_safe(ta, at) and orjson_safe(data)):
         try:
             return orjson.dumps(fields, option=_SORTED)
         except orjson.JSONEncodeError:  # e.g. a lone surrogate: the json path raises its own error

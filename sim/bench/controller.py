@@ -14,7 +14,7 @@ import statistics
 import time
 
 from device.election.definition import load_election
-from sim.bench.national import bare_trigger_seconds, record_hash_seconds
+from sim.bench.national import bare_trigger_seconds, record_hash_seconds, transitions_per_ballot
 from sim.station import run_station_day
 from sim.voters import load_scenario
 
@@ -27,15 +27,6 @@ def _one_day(election, scenario, seed: int, voters: int):
     day = run_station_day(election, "teuk-laak-1-1", registered=voters, seed=seed, scenario=scenario)
     elapsed = time.perf_counter() - t0
     return day.controller.counters.cast, elapsed, day
-
-
-def _transitions_per_ballot(day) -> float:
-    """Journaled transitions per ballot cast, counted in a station day's journal."""
-    from device.station.machine import region_of_trigger
-
-    triggers = set(region_of_trigger())
-    n = sum(1 for r in day.controller.store.events() if r.type in triggers)
-    return n / max(1, day.controller.counters.cast)
 
 
 def main(quick: bool = False) -> None:
@@ -60,7 +51,7 @@ def main(quick: bool = False) -> None:
     n = 5000 if quick else 20000
     stock, lean = bare_trigger_seconds(n, stock=True), bare_trigger_seconds(n, stock=False)
     record = record_hash_seconds(n)
-    per_ballot = _transitions_per_ballot(day)
+    per_ballot = transitions_per_ballot(day)
     print(f"floor: one bare trigger {stock * 1e6:.1f} us on stock transitions, {lean * 1e6:.2f} us on the "
           f"station's LeanMachine; one journal record hash {record * 1e6:.1f} us; {per_ballot:.2f} journaled "
           f"transitions per ballot = {per_ballot * (lean + record) * 1e6:.0f} us per ballot with the station's "

@@ -56,25 +56,28 @@ def record_hash_seconds(n: int) -> float:
     return (time.process_time() - t0) / n
 
 
+def transitions_per_ballot(day) -> float:
+    """Journaled transitions per ballot cast, counted in a played station day's journal."""
+    triggers = set(region_of_trigger())
+    n = sum(1 for r in day.controller.store.events() if r.type in triggers)
+    return n / max(1, day.controller.counters.cast)
+
+
 def per_ballot(stations: list[str]) -> tuple[float, float, int, float]:
     """CPU and wall seconds per ballot over whole station days, ballots, transitions per ballot."""
     from sim.national.station_run import run_station, worker_election
-    from sim.station import build_station_day
+    from sim.station import build_station_day, play_station_day
 
     national = worker_election("cambodia-2022-national")  # as a worker has it (gc-frozen)
     run_station(national, stations[0], 0)  # warm-up
     c0, w0 = time.process_time(), time.perf_counter()
     ballots = sum(run_station(national, s, 1)["ballots_cast"] for s in stations)
     cpu, wall = time.process_time() - c0, time.perf_counter() - w0
-    # transitions per ballot, counted in one station's journal
-    sid = stations[0]
+    sid = stations[0]  # transitions per ballot, counted in one station's journal
     day = build_station_day(national.election, sid, registered=national.registered[sid], seed=1,
                             scenario=national.scenarios[national.election.stations[sid].district])
-    from sim.station import play_station_day
     play_station_day(day)
-    transitions = set(region_of_trigger())
-    n_tr = sum(1 for r in day.controller.store.events() if r.type in transitions)
-    return cpu / ballots, wall / ballots, ballots, n_tr / max(1, day.controller.counters.cast)
+    return cpu / ballots, wall / ballots, ballots, transitions_per_ballot(day)
 
 
 def dask_speedup(stations: list[str]) -> tuple[float, float]:

@@ -20,7 +20,6 @@ reads it with the real interpreter; power cuts combine with both.
 """
 from __future__ import annotations
 
-import contextlib
 import gc
 import hashlib
 import json
@@ -168,20 +167,12 @@ def _visit_through_power_cuts(day: StationDay, visitor: Visitor) -> int:
 
 
 def _scanner_loses_power(day: StationDay) -> None:
-    """What a power cut does to the ballot box's scanner: the notices it had queued are gone
-    (in the scanner and in the unit's driver, which starts afresh), and a sheet at the entry that
-    was not yet taken in stays in the voter's hand (the visit inserts it again). A sheet in the
-    path stays there, for the power-on rule. At full fidelity the scanner is the twin behind the
-    pty and the unit holds a real driver; at the other fidelities one object is both."""
-    scanner = day.peripherals.scanner
-    twin = getattr(day.peripherals, "extras", {}).get("twins", {}).get("scanner", scanner)
-    with getattr(twin, "lock", contextlib.nullcontext()):
-        if hasattr(twin, "events"):
-            twin.events.clear()
-        if getattr(twin, "entry", None) is not None:
-            twin.entry = None
-    if twin is not scanner and hasattr(scanner, "_events"):
-        scanner._events.clear()
+    """The power cut as the ballot box feels it (``World.scanner_loses_power``); at full fidelity
+    the unit's serial driver, a separate object, starts afresh too."""
+    world, driver = day.peripherals.world, day.peripherals.scanner
+    world.scanner_loses_power()
+    if driver is not world.scanner:
+        driver.discard_events()
 
 
 def _reboot(day: StationDay) -> None:
@@ -255,19 +246,18 @@ def _fault_endings(store: CuttableStore) -> dict:
             "power_on_paper": dict(sorted(power_on.items()))}
 
 
+@lru_cache(maxsize=None)
 def worker_election(name: str) -> NationalElection:
-    """The generated election a worker runs stations of (generated once per process, cached).
+    """The generated election a worker runs stations of (generated once per process).
 
     It lives as long as the worker, so it is moved out of the garbage collector's way
-    (``gc.freeze``): otherwise every full collection walks its ~50,000 objects again — ~40 ms
-    each, ~12 % of a worker's time on Cambodia."""
+    (``gc.freeze``, once per election and process): otherwise every full collection walks its
+    ~50,000 objects again — ~40 ms each, ~12 % of a worker's time on Cambodia."""
     from sim.national.generator import national_election
 
     national = national_election(name)
-    if not getattr(national, "_frozen", False):
-        gc.collect()
-        gc.freeze()
-        national._frozen = True
+    gc.collect()
+    gc.freeze()
     return national
 
 
