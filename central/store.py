@@ -96,6 +96,8 @@ class CentralStore(ABC):
 class SqliteCentralStore(SqliteStore, CentralStore):
     """One SQLite file: the unit journal's tables and chain, plus slots, conflicts, refusals."""
 
+    journal_mode = "WAL"  # holds no ballot: WAL's ordered log reveals nothing here
+
     def __init__(self, path: str | Path, *, durability: str = "full"):
         super().__init__(path, durability=durability)
         try:

@@ -8,9 +8,12 @@ naming the record. ``SqliteStore`` runs the same walker over its table when it o
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 from device.store.journal import GENESIS_HASH, record_hash
+
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 @dataclass(frozen=True)
 class Fault:
@@ -57,6 +60,36 @@ def _own_hash(r: dict, seq: int | None = None) -> str:
         return record_hash(r["seq"] if seq is None else seq, r["type"], r["at"], r["data"], r["prev_hash"])
     except (TypeError, ValueError):
         return ""
+
+
+def torn_reason(row: tuple) -> str | None:
+    """Why a raw journal row is incomplete (torn), or None when it is a complete record."""
+    seq, type_, at, data, prev_hash, hash_ = row
+    if type_ is None or at is None or data is None or prev_hash is None or hash_ is None:
+        return "a field is missing"
+    if not isinstance(type_, str) or not type_:
+        return "the type is empty"
+    if not isinstance(at, (int, float)):
+        return "the time is not a number"
+    if not (isinstance(prev_hash, str) and _HEX64.match(prev_hash)):
+        return "prev_hash is not 64 hex digits"
+    if not (isinstance(hash_, str) and _HEX64.match(hash_)):
+        return "hash is not 64 hex digits"
+    try:
+        decoded = json.loads(data)
+    except (TypeError, ValueError):
+        return "data is not complete JSON"
+    if not isinstance(decoded, dict):
+        return "data is not a JSON object"
+    return None
+
+
+def row_record(row: tuple) -> dict | None:
+    """A journal row as the chain walker's dict, or None when it is torn."""
+    if torn_reason(row) is not None:
+        return None
+    return {"seq": row[0], "type": row[1], "at": row[2], "data": json.loads(row[3]),
+            "prev_hash": row[4], "hash": row[5]}
 
 
 # --- the journal's chain -------------------------------------------------------------------

@@ -79,6 +79,15 @@ class StationStore(ABC):
     def cast_vote_records(self) -> list[CastVoteRecord]:
         """All cast vote records, sorted by id (unrelated to cast order)."""
 
+    @property
+    def head_at(self) -> float:
+        """The time of the last journal record (0 for an empty journal): a new record's time
+        is never earlier (the controller keeps journal times non-decreasing)."""
+        last = None
+        for last in self.events():
+            pass
+        return last.at if last is not None else 0.0
+
     def compact(self) -> None:
         """Rewrite the stored form so that it keeps no trace of the order of writes (called at
         the close of polls). A store without such traces needs nothing."""
@@ -113,6 +122,10 @@ class MemoryStore(StationStore):
 
     def events(self):
         return iter(list(self._records))
+
+    @property
+    def head_at(self) -> float:
+        return self._records[-1].at if self._records else 0.0
 
     def cast_vote_records(self):
         return [self._cvrs[k] for k in sorted(self._cvrs)]

@@ -88,7 +88,6 @@ class Outbox:
         self.path = Path(path)
         try:
             self._conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
-            self._conn.execute("PRAGMA journal_mode=WAL").fetchone()
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.execute("PRAGMA busy_timeout=5000")
             self._conn.executescript(_SCHEMA)

@@ -1,71 +1,83 @@
-"""The unit's durable store: one SQLite database holding the journal and the cast vote records.
+"""The unit's durable store: one SQLite database holding the journal and the cast vote records,
+written in the same transactions to a second database on another medium (the mirror).
 
-``SqliteStore(path, durability="full")`` implements ``device.store.StationStore`` on one SQLite
-file (WAL journal mode). Tables:
+``SqliteStore(path, durability="full", mirror=None)`` implements ``device.store.StationStore``.
+Tables (the same in both files):
 
 - ``journal(seq PRIMARY KEY, type, at, data, prev_hash, hash)`` — the hash-chained event
   journal, the same records and hashes as ``device.store.make_record`` gives (``at`` has no
   column type, so an integer time stays an integer and hashes as it did when written);
-- ``cvr(id PRIMARY KEY, body) WITHOUT ROWID`` — cast vote records, clustered by their random
-  id, so neither the table's storage order nor any read of it follows the order of casting;
+- ``cvr_slot(slot PRIMARY KEY, body)`` — cast vote records in a fixed table of random slots
+  written in place (``device/store/cvr_slots.py``), so no file ever holds the order of casting;
 - ``unit_meta(name PRIMARY KEY, value)`` — the unit's key pair (``device/store/signing.py``) and
   provisioning facts.
 
-Durability settings (``durability=``):
+Journal mode: a rollback journal truncated at each commit, with ``secure_delete`` — not WAL:
+WAL frames keep every write in commit order until a checkpoint, and WAL recovery silently drops
+every frame after a damaged one. (The central tally's store, which holds no ballot, keeps WAL.)
 
-- ``"full"`` (the device): ``synchronous=FULL`` — every commit is fsync'd before
-  ``append_event`` / ``cast_ballot`` return, so a committed cast survives a power cut.
-- ``"simulation"`` (large simulations only): ``synchronous=NORMAL`` — in WAL mode a commit is
-  not fsync'd, so it survives the *process* being killed (what the power-loss harness does) but
-  the last transactions may be lost if the *machine* loses power; the database is never
-  corrupted either way. Measured by ``python -m sim.bench store``.
+The mirror (``mirror=PATH``): the second file is ATTACHed to the same connection and every
+write goes to both in one transaction — SQLite commits a transaction over several rollback-
+journal databases atomically (a super-journal), so a cast is on both media or on neither. At
+open, ``device/store/copies.py`` compares the two copies record by record (chain hashes, slot
+checksums, counts): a missing, shorter or damaged copy is rebuilt from the other and a
+``store_repaired`` event names the medium and what was restored; if the two cannot give back
+every committed record, ``StoreDamagedError`` names both faults and the unit does not start.
+
+Durability (``durability=``): ``"full"`` (the device) sets ``synchronous=FULL`` — every commit
+is fsync'd before ``append_event`` / ``cast_ballot`` return, so a committed cast survives a power
+cut; ``"simulation"`` (large simulations only) sets ``synchronous=NORMAL`` — it survives the
+*process* being killed, not the machine losing power. Measured by ``python -m sim.bench store``.
 
 Group commit: ``append_event(..., durable=False)`` chains a record at once but commits it with
 the next durable write, in the same transaction (``flush`` commits staged records now;
 ``close`` flushes). The controller marks which events are durable in the event catalog.
 
-Write-ahead casting: ``cast_ballot`` inserts the cast vote record and its ``ballot_cast`` journal
+Write-ahead casting: ``cast_ballot`` writes the cast vote record and its ``ballot_cast`` journal
 record in one transaction; it returns only after the commit, and the controller drops the
 sheet only after it returns. Any failure to write (disk full, I/O error, locked database)
-rolls back and raises ``StoreWriteError`` naming the cause: the unit stops casting, it never
-casts unrecorded.
+rolls back and raises ``StoreWriteError`` naming the cause: the unit never casts unrecorded.
 
-Opening a store checks the whole chain with the auditor's walker (``device/store/chain.py``). A *torn* last record — one whose columns are
-incomplete (a NULL or short field, data that is not JSON, a hash that is not 64 hex digits),
-as a cut-off write leaves it — is removed, and a ``journal_truncated`` event saying so is
-appended. Anything else that breaks the chain (a complete record whose hash does not match its
-content, a broken link, a gap in the sequence) is tampering: ``JournalIntegrityError`` names
-the record, and the store refuses to open.
+Opening a store checks the whole chain with the auditor's walker (``device/store/chain.py``),
+every slot's checksum and that there are as many cast vote records as ``ballot_cast`` records.
+A *torn* last record (a NULL or short field, data that is not JSON, a hash that is not 64 hex
+digits) is removed and a ``journal_truncated`` event says so. Anything else (a complete record
+whose hash does not match, a broken link, a gap, a damaged or missing cast vote record) raises
+``JournalIntegrityError`` or ``StoreDamagedError`` naming the record: the store does not open.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import re
+import random
 import sqlite3
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
-from device.store.canonical_json import canonical_json
 from device.ballots.records import CastVoteRecord
-from device.store.chain import chain_fault
+from device.store.canonical_json import canonical_json
+from device.store.chain import chain_fault, row_record, torn_reason
+from device.store.cvr_slots import EMPTY, SCHEMA as SLOT_SCHEMA, UNIT_PRAGMAS, SlotError, blocks_to_add, \
+    decode_slot, encode_slot
 from device.store.journal import GENESIS_HASH, JournalRecord, StationStore, StoreWriteError, make_record
 
 DURABILITY = {"full": "FULL", "simulation": "NORMAL"}
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 BUSY_TIMEOUT_MS = 2000  # how long a write waits for another connection's (the outbox sender's)
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS journal (
+CREATE TABLE IF NOT EXISTS {db}.journal (
     seq INTEGER PRIMARY KEY, type TEXT, at, data TEXT, prev_hash TEXT, hash TEXT);
-CREATE TABLE IF NOT EXISTS cvr (id TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS unit_meta (name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS {db}.unit_meta (name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
 """
 
 
 class StoreOpenError(RuntimeError):
     """The database cannot be opened as a unit store (not SQLite, unreadable, wrong schema)."""
+
+
+class StoreDamagedError(StoreOpenError):
+    """A copy of the store lost or damaged a committed record (and no other copy restores it)."""
 
 
 class JournalIntegrityError(RuntimeError):
@@ -84,90 +96,106 @@ def canonical_data(data: dict[str, Any]) -> dict[str, Any]:
 _dumps = canonical_json
 
 
-def _torn_reason(row: tuple) -> str | None:
-    """Why a raw journal row is incomplete (torn), or None when it is a complete record."""
-    seq, type_, at, data, prev_hash, hash_ = row
-    if type_ is None or at is None or data is None or prev_hash is None or hash_ is None:
-        return "a field is missing"
-    if not isinstance(type_, str) or not type_:
-        return "the type is empty"
-    if not isinstance(at, (int, float)):
-        return "the time is not a number"
-    if not (isinstance(prev_hash, str) and _HEX64.match(prev_hash)):
-        return "prev_hash is not 64 hex digits"
-    if not (isinstance(hash_, str) and _HEX64.match(hash_)):
-        return "hash is not 64 hex digits"
-    try:
-        decoded = json.loads(data)
-    except (TypeError, ValueError):
-        return "data is not complete JSON"
-    if not isinstance(decoded, dict):
-        return "data is not a JSON object"
-    return None
-
-
 class SqliteStore(StationStore):
     """The durable store of one unit. See the module docstring for tables and durability."""
 
-    def __init__(self, path: str | Path, *, durability: str = "full", clock=None):
+    journal_mode = "TRUNCATE"  # see the module docstring; a store that holds no ballot may use WAL
+
+    def __init__(self, path: str | Path, *, durability: str = "full", clock=None,
+                 mirror: str | Path | None = None, rng: random.Random | None = None):
         if durability not in DURABILITY:
             raise ValueError(f"durability must be one of {', '.join(DURABILITY)} (got {durability!r})")
         self.path = Path(path)
+        self.mirror = Path(mirror) if mirror is not None else None
         self.durability = durability
-        self._clock = clock  # used only to time the journal_truncated event at boot
+        self._clock = clock  # used only to time the events appended at boot
+        self._rng = rng or random.SystemRandom()  # slot choice: never predictable on a device
         self.truncated: dict[str, Any] | None = None  # what open() removed, if anything
+        self.repairs: list[dict[str, Any]] = []  # what open() restored from the other medium
+        if self.mirror is not None:
+            from device.store.copies import reconcile
+            self.repairs = reconcile(self, self.path, self.mirror)
+        self._dbs = ("main",) if self.mirror is None else ("main", "mirror")
         try:
             self._conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
-            self._conn.execute("PRAGMA journal_mode=WAL").fetchone()
-            self._conn.execute(f"PRAGMA synchronous={DURABILITY[durability]}")
-            # The outbox's sender (``device send``) may write the same file from another
-            # process for a few milliseconds: wait for it rather than fail a cast.
-            self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}").fetchone()
-            self._conn.executescript(_SCHEMA)
-            self._check_schema()
+            if self.mirror is not None:
+                self._conn.execute("ATTACH DATABASE ? AS mirror", (str(self.mirror),))
+            for db in self._dbs:
+                self._pragmas(db)
+                self._conn.executescript(_SCHEMA.format(db=db) + SLOT_SCHEMA.format(db=db))
+                self._check_schema(db)
         except sqlite3.DatabaseError as exc:
             raise StoreOpenError(f"{self.path}: not a usable unit store ({exc})") from None
-        self._head_seq, self._head_hash = 0, GENESIS_HASH
+        self._head_seq, self._head_hash, self._head_at = 0, GENESIS_HASH, 0.0
         self._pending: list[JournalRecord] = []  # chained, not yet committed (group commit)
         self._open_chain()
 
     # --- opening ---------------------------------------------------------------------------
 
-    def _check_schema(self) -> None:
-        row = self._conn.execute("SELECT value FROM unit_meta WHERE name='schema_version'").fetchone()
+    def _pragmas(self, db: str) -> None:
+        self._conn.execute(f"PRAGMA {db}.journal_mode={self.journal_mode}").fetchone()
+        for pragma in UNIT_PRAGMAS[1:]:
+            self._conn.execute(f"PRAGMA {db}.{pragma}").fetchone()
+        self._conn.execute(f"PRAGMA {db}.synchronous={DURABILITY[self.durability]}")
+        # The outbox's sender (``device send``) may write the same file from another
+        # process for a few milliseconds: wait for it rather than fail a cast.
+        self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}").fetchone()
+
+    def _check_schema(self, db: str) -> None:
+        row = self._conn.execute(f"SELECT value FROM {db}.unit_meta WHERE name='schema_version'").fetchone()
         if row is None:
-            self._conn.execute("INSERT INTO unit_meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+            self._conn.execute(f"INSERT INTO {db}.unit_meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
         elif str(row[0]) != SCHEMA_VERSION:
             raise StoreOpenError(f"{self.path}: store schema version {row[0]!r}, expected {SCHEMA_VERSION}")
 
     def _open_chain(self) -> None:
-        """Check the chain (the auditor's walker, ``device/store/chain.py``); remove a torn last
-        record; set the head."""
+        """Check the chain (the auditor's walker, ``device/store/chain.py``) and the cast vote
+        records; remove a torn last record; set the head; journal what the opening did."""
         rows = self._conn.execute(
             "SELECT seq, type, at, data, prev_hash, hash FROM journal ORDER BY seq").fetchall()
-        if rows and _torn_reason(rows[-1]) is not None and rows[-1][0] == len(rows):
-            self._remove_torn(rows[-1], _torn_reason(rows[-1]))
+        if rows and torn_reason(rows[-1]) is not None and rows[-1][0] == len(rows):
+            self._remove_torn(rows[-1], torn_reason(rows[-1]))
             rows = rows[:-1]
-        records = [None if _torn_reason(r) is not None else
-                   {"seq": r[0], "type": r[1], "at": r[2], "data": json.loads(r[3]),
-                    "prev_hash": r[4], "hash": r[5]} for r in rows]
-        fault = chain_fault(records, complete=True)
+        fault = chain_fault([row_record(r) for r in rows], complete=True)
         if fault is not None:
             raise JournalIntegrityError(fault.seq or 0, fault.kind, f"{fault.where}: {fault.detail}")
-        self._head_seq, self._head_hash = (rows[-1][0], rows[-1][5]) if rows else (0, GENESIS_HASH)
+        if rows:
+            self._head_seq, self._head_hash, self._head_at = rows[-1][0], rows[-1][5], rows[-1][2]
+        self._slots = {db: self._read_slots(db) for db in self._dbs}
+        ids = self._cvr_ids = {json.loads(p)["id"] for p in self._slots["main"][2]}
+        cast = sum(1 for r in rows if r[1] == "ballot_cast")
+        if cast != len(ids):
+            raise StoreDamagedError(f"{self.path}: {cast} ballot_cast record(s) in the journal but "
+                                    f"{len(ids)} cast vote record(s): a committed record is missing")
+        at = float(self._clock()) if self._clock else float(self._head_at)
+        for repair in self.repairs:
+            self.append_event("store_repaired", repair, max(at, self._head_at))
         if self.truncated is not None:
-            at = float(self._clock()) if self._clock else (float(rows[-1][2]) if rows else 0.0)
-            self.append_event("journal_truncated", self.truncated, at)
+            self.append_event("journal_truncated", self.truncated, max(at, self._head_at))
+
+    def _read_slots(self, db: str) -> tuple[int, list[int], list[bytes]]:
+        """(number of slots, free slot numbers, used slots' JSON); a damaged slot is named."""
+        total, free, used = 0, [], []
+        for slot, body in self._conn.execute(f"SELECT slot, body FROM {db}.cvr_slot ORDER BY slot"):
+            total += 1
+            try:
+                payload = decode_slot(body)
+            except SlotError as exc:
+                raise StoreDamagedError(f"{self.path}: cast vote record in slot {slot} is damaged "
+                                        f"({exc})") from None
+            free.append(slot) if payload is None else used.append(payload)
+        return total, free, used
 
     def _remove_torn(self, row: tuple, reason: str) -> None:
         raw = repr(row[1:]).encode("utf-8", "replace")
         self.truncated = {"seq": row[0], "reason": reason,
                           "raw_sha256": hashlib.sha256(raw).hexdigest()}
-        self._write(lambda c: c.execute("DELETE FROM journal WHERE seq = ?", (row[0],)))
+        self._write(lambda c: [c.execute(f"DELETE FROM {db}.journal WHERE seq = ?", (row[0],))
+                               for db in self._dbs])
 
     # --- writing ---------------------------------------------------------------------------
 
-    def _write(self, body) -> None:
+    def _write(self, body: Callable[[sqlite3.Connection], Any]) -> None:
         """Run ``body(conn)`` in one immediate transaction; any failure -> StoreWriteError."""
         conn = self._conn
         try:
@@ -189,13 +217,13 @@ class SqliteStore(StationStore):
             raise ValueError(f"event time must be a number (got {at!r})")
         return make_record(self._head_seq + 1, type_, at, canonical_data(data), self._head_hash)
 
-    @staticmethod
-    def _insert(conn: sqlite3.Connection, rec: JournalRecord) -> None:
-        conn.execute("INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?)",
-                     (rec.seq, rec.type, rec.at, _dumps(rec.data), rec.prev_hash, rec.hash))
+    def _insert(self, conn: sqlite3.Connection, rec: JournalRecord) -> None:
+        row = (rec.seq, rec.type, rec.at, _dumps(rec.data), rec.prev_hash, rec.hash)
+        for db in self._dbs:
+            conn.execute(f"INSERT INTO {db}.journal VALUES (?, ?, ?, ?, ?, ?)", row)
 
     def _commit(self, records: list[JournalRecord], extra=None) -> None:
-        """One transaction: the staged records, then ``records``, and ``extra(conn)`` if given.
+        """One transaction: ``extra(conn)`` if given, then the staged records and ``records``.
 
         On failure nothing is written and ``records`` are dropped; the staged records stay
         staged (the controller already acted on them) and go out with the next durable write."""
@@ -209,7 +237,8 @@ class SqliteStore(StationStore):
 
         self._write(body)
         self._pending = []
-        self._head_seq, self._head_hash = batch[-1].seq, batch[-1].hash
+        last = batch[-1]
+        self._head_seq, self._head_hash, self._head_at = last.seq, last.hash, last.at
 
     def append_event(self, type_: str, data: dict[str, Any], at: float, *,
                      durable: bool = True) -> JournalRecord:
@@ -218,7 +247,7 @@ class SqliteStore(StationStore):
             self._commit([rec])
         else:
             self._pending.append(rec)
-            self._head_seq, self._head_hash = rec.seq, rec.hash
+            self._head_seq, self._head_hash, self._head_at = rec.seq, rec.hash, rec.at
         return rec
 
     def flush(self) -> None:
@@ -226,17 +255,58 @@ class SqliteStore(StationStore):
         if self._pending:
             self._commit([])
 
+    def _place(self, c: sqlite3.Connection, payloads: list[bytes]) -> dict[str, tuple[int, list[int]]]:
+        """Write each record into a random free slot of every copy (adding a block of slots
+        first when fewer than half are free); return each copy's new (total, free) to keep
+        once the transaction commits."""
+        after = {}
+        for db in self._dbs:
+            total, free, _ = self._slots[db]
+            free = list(free)
+            for payload in payloads:
+                grow = blocks_to_add(total, len(free))
+                if grow:
+                    c.executemany(f"INSERT INTO {db}.cvr_slot VALUES (?, ?)",
+                                  ((s, EMPTY) for s in range(total, total + grow)))
+                    free += range(total, total + grow)
+                    total += grow
+                slot = free.pop(self._rng.randrange(len(free)))
+                c.execute(f"UPDATE {db}.cvr_slot SET body = ? WHERE slot = ?", (encode_slot(payload), slot))
+            after[db] = (total, free)
+        return after
+
     def cast_ballot(self, cvr: CastVoteRecord, event_data: dict[str, Any], at: float) -> JournalRecord:
+        if cvr.id in self._cvr_ids:
+            raise StoreWriteError(f"cast vote record id {cvr.id} already exists")
         rec = self._next("ballot_cast", event_data, at)
-        body = _dumps(cvr.to_json())
-
-        def insert_cvr(c: sqlite3.Connection) -> None:
-            if c.execute("SELECT 1 FROM cvr WHERE id = ?", (cvr.id,)).fetchone():
-                raise StoreWriteError(f"cast vote record id {cvr.id} already exists")
-            c.execute("INSERT INTO cvr VALUES (?, ?)", (cvr.id, body))
-
-        self._commit([rec], insert_cvr)
+        payload = _dumps(cvr.to_json()).encode("utf-8")
+        try:
+            encode_slot(payload)
+        except SlotError as exc:
+            raise StoreWriteError(str(exc)) from None
+        placed: dict[str, tuple[int, list[int]]] = {}
+        self._commit([rec], lambda c: placed.update(self._place(c, [payload])))
+        self._keep_slots(placed, [payload])
+        self._cvr_ids.add(cvr.id)
         return rec
+
+    def _keep_slots(self, placed: dict[str, tuple[int, list[int]]], payloads: list[bytes]) -> None:
+        for db, (total, free) in placed.items():
+            self._slots[db] = (total, free, self._slots[db][2] + payloads)
+
+    def restore(self, records: list[dict], cvrs: list[bytes], meta: dict[str, bytes]) -> None:
+        """Fill an empty store with another copy's records, cast vote records (in random slots)
+        and metadata, in one transaction (``device/store/copies.py`` rebuilds a copy so)."""
+        def body(c: sqlite3.Connection) -> None:
+            for name, value in meta.items():
+                c.execute("INSERT OR REPLACE INTO unit_meta VALUES (?, ?)", (name, value))
+            c.executemany("INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?)",
+                          [(r["seq"], r["type"], r["at"], _dumps(r["data"]), r["prev_hash"], r["hash"])
+                           for r in records])
+            placed.update(self._place(c, cvrs))
+        placed: dict[str, tuple[int, list[int]]] = {}
+        self._write(body)
+        self._keep_slots(placed, cvrs)
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -245,6 +315,10 @@ class SqliteStore(StationStore):
         """(seq, hash) of the last journal record; (0, GENESIS_HASH) for an empty journal."""
         return self._head_seq, self._head_hash
 
+    @property
+    def head_at(self) -> float:
+        return self._head_at
+
     def events(self) -> Iterator[JournalRecord]:
         rows = self._conn.execute(
             "SELECT seq, type, at, data, prev_hash, hash FROM journal ORDER BY seq").fetchall()
@@ -252,8 +326,8 @@ class SqliteStore(StationStore):
         return iter(committed + list(self._pending))
 
     def cast_vote_records(self) -> list[CastVoteRecord]:
-        rows = self._conn.execute("SELECT body FROM cvr ORDER BY id").fetchall()
-        return [CastVoteRecord.from_json(json.loads(b)) for (b,) in rows]
+        cvrs = [CastVoteRecord.from_json(json.loads(p)) for p in self._read_slots("main")[2]]
+        return sorted(cvrs, key=lambda c: c.id)
 
     # --- unit metadata (key pair, provisioning) --------------------------------------------
 
@@ -267,22 +341,30 @@ class SqliteStore(StationStore):
         if existing is not None and existing != value:
             raise StoreWriteError(f"unit metadata {name!r} is already set and cannot be replaced")
         if existing is None:
-            self._write(lambda c: c.execute("INSERT INTO unit_meta VALUES (?, ?)", (name, value)))
+            self._write(lambda c: [c.execute(f"INSERT INTO {db}.unit_meta VALUES (?, ?)", (name, value))
+                                   for db in self._dbs])
 
     def compact(self) -> None:
-        """Erase the order of writes from the file: commit what is staged, move the WAL into the
-        database, rebuild every table in key order (``VACUUM``: the cast vote records end up
-        laid out by their random id, with no free pages left) and empty the WAL again.
-
-        Within a B-tree page SQLite places each new cell below the previous one, and page
-        splits follow insertion, so before this the raw file tells the order of casting."""
+        """Rewrite the files so that they keep no trace of the order of writes: commit what is
+        staged, lay the cast vote records out by their random id in the first slots (the rest
+        empty) and rebuild every table in key order (``VACUUM``, no free pages left)."""
         self.flush()
+        payloads = sorted(self._slots["main"][2], key=lambda p: json.loads(p)["id"])
+
+        def relay(c: sqlite3.Connection) -> None:
+            for db in self._dbs:
+                total = self._slots[db][0]
+                c.execute(f"DELETE FROM {db}.cvr_slot")
+                c.executemany(f"INSERT INTO {db}.cvr_slot VALUES (?, ?)",
+                              [(i, encode_slot(p)) for i, p in enumerate(payloads)] +
+                              [(i, EMPTY) for i in range(len(payloads), total)])
         try:
-            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-            self._conn.execute("VACUUM")
-            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-        except sqlite3.Error as exc:
+            self._write(relay)
+            for db in self._dbs:
+                self._conn.execute(f"VACUUM {db}")
+        except (sqlite3.Error, StoreWriteError) as exc:
             raise StoreWriteError(f"cannot compact {self.path.name}: {exc}") from None
+        self._slots = {db: self._read_slots(db) for db in self._dbs}
 
     def close(self) -> None:
         try:
@@ -299,4 +381,3 @@ class SqliteStore(StationStore):
 
     def __exit__(self, *exc) -> None:
         self.close()
-
