@@ -104,7 +104,10 @@ def _read_into(conn: sqlite3.Connection, copy: StoreCopy) -> None:
         if payload is not None:
             copy.cvrs.add(payload)
     for name, value in _rows(conn, copy, "SELECT name, value FROM unit_meta", "unit metadata"):
-        copy.meta[name] = value.encode() if isinstance(value, str) else bytes(value)
+        if isinstance(value, (str, bytes)) and isinstance(name, str):
+            copy.meta[name] = value.encode() if isinstance(value, str) else value
+        else:
+            copy.findings.append(f"unit metadata {name!r} damaged")
     tables = list(_rows(conn, copy, "SELECT name, sql FROM sqlite_master WHERE type = 'table'", "schema"))
     for name, sql in tables:
         if name not in OWN_TABLES and not name.startswith("sqlite_"):

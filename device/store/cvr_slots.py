@@ -42,7 +42,8 @@ def encode_slot(json_bytes: bytes) -> bytes:
 
 def decode_slot(body: bytes) -> bytes | None:
     """The record's JSON bytes, or None for an empty slot; ``SlotError`` for a damaged one."""
-    body = bytes(body)
+    if not isinstance(body, bytes):
+        raise SlotError(f"a {type(body).__name__} where a slot's bytes belong")
     if body == EMPTY:
         return None
     if len(body) != SLOT_BYTES:

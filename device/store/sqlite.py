@@ -145,7 +145,7 @@ class SqliteStore(StationStore):
         row = self._conn.execute(f"SELECT value FROM {db}.unit_meta WHERE name='schema_version'").fetchone()
         if row is None:
             self._conn.execute(f"INSERT INTO {db}.unit_meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-        elif str(row[0]) != SCHEMA_VERSION:
+        elif (row[0].decode() if isinstance(row[0], bytes) else str(row[0])) != SCHEMA_VERSION:
             raise StoreOpenError(f"{self.path}: store schema version {row[0]!r}, expected {SCHEMA_VERSION}")
 
     def _open_chain(self) -> None:
