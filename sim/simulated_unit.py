@@ -57,6 +57,7 @@ MOTIONS = frozenset((Command.FEED, Command.ACCEPT, Command.RETURN, Command.DIVER
 SIM_PINS = {POLL_WORKER: "246810", ELECTION_MANAGER: "135790"}
 DEFAULT_ELECTION = "demo"
 WORLD_FILE = "world.pkl"
+SIM_MIRROR = "card/mirror.db"  # the simulated unit's second medium, in a second folder
 
 
 @dataclass(frozen=True)
@@ -334,7 +335,8 @@ def _authority_and_package(state: Path, elec: Election, station: str, roll, seed
     package = state / "election.bbpkg"
     unit_key = UnitSigner.generate(random.Random(f"{seed}:unit-key"))
     if not (state / "unit.db").exists():
-        store = SqliteStore(state / "unit.db")
+        (state / "card").mkdir(exist_ok=True)  # the second medium: the mirror's folder
+        store = SqliteStore(state / "unit.db", mirror=state / SIM_MIRROR)
         try:
             provision_unit(store, authority.public_key_hex(), unit_key=unit_key)
         finally:
@@ -367,5 +369,5 @@ def start_simulated_unit(state_dir: str | Path, *, seed: int = 1, election: str 
     config = state / "unit.toml"
     write_config(config, store="unit.db", authority=anchor, package=package.name, station=station,
                  peripherals={**urls, "camera": "sim://camera"}, ballot_box_capacity=capacity,
-                 export_dir="export", durability="full")
+                 export_dir="export", durability="full", mirror=SIM_MIRROR)
     return SimulatedUnit(config, world, {"camera": world.camera})

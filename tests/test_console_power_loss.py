@@ -18,14 +18,14 @@ import sys
 
 from device.results.tally import tally_station
 from device.store.sqlite import SqliteStore
-from sim.simulated_unit import start_simulated_unit
+from sim.simulated_unit import SIM_MIRROR, start_simulated_unit
 from tests.console_kit import SIZE, screen_text, simulated_console
 
 SEED, VOTERS, PLAYED = 3, 12, 4
 
 
 def _records(state):
-    store = SqliteStore(state / "unit.db")
+    store = SqliteStore(state / "unit.db", mirror=state / SIM_MIRROR)
     try:
         return store.cast_vote_records()
     finally:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from pathlib import Path
 
 from device.cli.main import UserError
+from device.cli.unit_store import add_mirror_option, open_unit_store
 from device.i18n import _
 
 
@@ -25,6 +25,7 @@ def register(subparsers) -> None:
                     "results, public key, signatures, NIST common-data-format files and the "
                     "Arlo ballot manifest. Appends a signed 'export' checkpoint to the journal.")
     p.add_argument("--store", required=True, metavar="DB", help="the unit's SQLite database")
+    add_mirror_option(p)
     p.add_argument("--out", required=True, metavar="DIR", help="folder to write (must not hold an export)")
     p.add_argument("--election", help="election name or JSON file (default: the bundled election "
                                       "whose hash the unit loaded)")
@@ -60,15 +61,10 @@ def _election_for(store, records, name: str | None):
 def run_export(args: argparse.Namespace) -> int:
     from device.results.exports import ExportError, export_unit
     from device.store.signing import KEY_META, provision
-    from device.store.sqlite import JournalIntegrityError, SqliteStore, StoreOpenError
     from device.store.journal import StoreWriteError
 
-    if not Path(args.store).is_file():
-        raise UserError(_("no unit database at {store}").format(store=args.store))
-    try:
-        store = SqliteStore(args.store)
-    except (StoreOpenError, JournalIntegrityError) as exc:
-        raise UserError(str(exc)) from None
+    store = open_unit_store(args.store, args.mirror,
+                            what=_("no unit database at {store}").format(store=args.store))
     try:
         if store.read_meta(KEY_META) is None:
             raise UserError(_("{store} holds no unit key: the unit was never provisioned").format(store=args.store))

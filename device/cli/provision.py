@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from device.cli.main import UserError
+from device.cli.unit_store import add_mirror_option, open_unit_store
 
 
 def register(subparsers) -> None:
@@ -26,6 +27,7 @@ def register(subparsers) -> None:
                               description="Write the election authority's public key (the unit's "
                                           "trust anchor) and the unit's Ed25519 key into its store.")
     p.add_argument("--store", required=True, metavar="unit.db", help="the unit's SQLite store")
+    add_mirror_option(p)
     p.add_argument("--authority", required=True, metavar="PUB", help="authority.pub or its hex")
     p.add_argument("--unit-key", metavar="FILE", help="unit private key file (0600; created if absent)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -35,6 +37,7 @@ def register(subparsers) -> None:
         c = subparsers.add_parser(name, help=text, description=text + "; asks the election "
                                   "manager's PIN. Exit 1 naming the reason when refused.")
         c.add_argument("--store", required=True, metavar="unit.db", help="the unit's SQLite store")
+        add_mirror_option(c)
         if name == "load":
             c.add_argument("--package", required=True, metavar="PKG", help="the election package")
             c.add_argument("--station", metavar="ID", help="station to serve (default: the one this "
@@ -44,14 +47,8 @@ def register(subparsers) -> None:
         c.set_defaults(func=run_load if name == "load" else run_unload)
 
 
-def _open_store(path: str, must_exist: bool = True):
-    from device.store.sqlite import JournalIntegrityError, SqliteStore, StoreOpenError
-    if must_exist and not Path(path).exists():
-        raise UserError(f"no unit store {path}: run 'ballotbox device provision' first")
-    try:
-        return SqliteStore(path)
-    except (StoreOpenError, JournalIntegrityError) as exc:
-        raise UserError(f"{path}: {exc}") from None
+def _open_store(args: argparse.Namespace, must_exist: bool = True):
+    return open_unit_store(args.store, args.mirror, must_exist=must_exist)
 
 
 def _unit_key(path: str | None):
@@ -78,7 +75,7 @@ def run_provision(args: argparse.Namespace) -> int:
     except AuthorityKeyError as exc:
         raise UserError(str(exc)) from None
     key = _unit_key(args.unit_key)
-    store = _open_store(args.store, must_exist=False)
+    store = _open_store(args, must_exist=False)
     try:
         unit = provision_unit(store, anchor, key)
     except ProvisioningError as exc:
@@ -111,7 +108,7 @@ def _on_unit_store(args: argparse.Namespace, action):
     from device.election.package import PackageError
     from device.station.provisioning import ProvisioningError
     from device.station.roles import AccessDenied
-    store = _open_store(args.store)
+    store = _open_store(args)
     try:
         return action(store)
     except ProvisioningError as exc:

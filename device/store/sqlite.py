@@ -63,6 +63,7 @@ from device.store.journal import GENESIS_HASH, JournalRecord, StationStore, Stor
 
 DURABILITY = {"full": "FULL", "simulation": "NORMAL"}
 SCHEMA_VERSION = "2"
+MIRROR_META = "keeps_mirror"  # set at the first open with a mirror: never opened without it again
 BUSY_TIMEOUT_MS = 2000  # how long a write waits for another connection's (the outbox sender's)
 
 _SCHEMA = """
@@ -129,6 +130,12 @@ class SqliteStore(StationStore):
         self._head_seq, self._head_hash, self._head_at = 0, GENESIS_HASH, 0.0
         self._pending: list[JournalRecord] = []  # chained, not yet committed (group commit)
         self._open_chain()
+        if self.mirror is not None and self.read_meta(MIRROR_META) is None:
+            self.write_meta(MIRROR_META, b"1")
+        elif self.mirror is None and self.read_meta(MIRROR_META) is not None:
+            self._conn.close()
+            raise StoreOpenError(f"{self.path}: this store keeps a mirror on a second medium; open it "
+                                 "with its mirror ([store] mirror in unit.toml, --mirror)")
 
     # --- opening ---------------------------------------------------------------------------
 

@@ -14,6 +14,10 @@ Relative paths are taken relative to the config file's folder. Example::
     language = "en"                    # operator language (device/i18n.py); if absent: --lang
     export_dir = "export"              # where Export writes (a USB stick's mount point)
 
+    [store]
+    mirror = "/media/card/mirror.db"   # the second medium: every committed record is written
+                                       # there in the same transaction (device/store/copies.py)
+
     [peripherals]                      # URLs of hardware/registry.py
     scanner = "serial:///dev/ttyUSB0"
     id_reader = "serial:///dev/ttyUSB1"
@@ -51,6 +55,7 @@ class UnitConfig:
     language: str | None = None  # None: the language the command was started in (--lang)
     export_dir: Path | None = None
     durability: str = "full"
+    mirror: Path | None = None  # [store] mirror: the store's copy on a second medium
 
 
 def _table(doc: dict, name: str, where: str) -> dict:
@@ -101,6 +106,10 @@ def load_config(path: str | Path) -> UnitConfig:
     durability = _str(unit, "durability", where, required=False) or "full"
     if durability not in DURABILITY:
         raise ConfigError(f"{where}: durability must be one of {', '.join(DURABILITY)}")
+    mirror = _path(base, _str(_table(doc, "store", str(path)), "mirror", f"{path} [store]", required=False))
+    store = _path(base, _str(unit, "store", where))
+    if mirror is not None and store is not None and mirror.resolve() == store.resolve():
+        raise ConfigError(f"{path} [store]: mirror must be another file than the store (on a second medium)")
     peripherals_table = _table(doc, "peripherals", str(path))
     peripherals = {}
     for kind in PERIPHERALS:
@@ -117,11 +126,12 @@ def load_config(path: str | Path) -> UnitConfig:
     if authority is not None and not _is_hex_key(authority):
         authority = str(_path(base, authority))
     return UnitConfig(
-        path=path, store=_path(base, _str(unit, "store", where)), authority=authority,
+        path=path, store=store, authority=authority,
         package=_path(base, _str(unit, "package", where, required=False)),
         station=_str(unit, "station", where, required=False), peripherals=peripherals,
         ballot_box_capacity=capacity, language=language,
-        export_dir=_path(base, _str(unit, "export_dir", where, required=False)), durability=durability)
+        export_dir=_path(base, _str(unit, "export_dir", where, required=False)), durability=durability,
+        mirror=mirror)
 
 
 def _is_hex_key(text: str) -> bool:
@@ -130,7 +140,7 @@ def _is_hex_key(text: str) -> bool:
 
 def write_config(path: Path, *, store: str, authority: str, package: str, station: str | None,
                  peripherals: dict[str, str], ballot_box_capacity: int = 500,
-                 export_dir: str | None = None, durability: str = "full") -> None:
+                 export_dir: str | None = None, durability: str = "full", mirror: str | None = None) -> None:
     """Write a ``unit.toml`` (used by ``device run --sim`` to describe the simulated unit)."""
     def q(s: str) -> str:
         return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -141,5 +151,7 @@ def write_config(path: Path, *, store: str, authority: str, package: str, statio
     lines.append(f"durability = {q(durability)}")
     if export_dir:
         lines.append(f"export_dir = {q(export_dir)}")
+    if mirror:
+        lines += ["", "[store]", f"mirror = {q(mirror)}"]
     lines += ["", "[peripherals]"] + [f"{k} = {q(v)}" for k, v in peripherals.items()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

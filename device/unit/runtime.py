@@ -109,7 +109,8 @@ class Unit:
         """``devices``: peripherals given as objects instead of opened by URL (the simulated
         world's camera, or tests); the rest are opened by the URLs of the config."""
         self.config, self.clock, self.rng = config, clock, rng
-        self.store = JournalTap(SqliteStore(config.store, durability=config.durability))
+        self.store = JournalTap(SqliteStore(config.store, durability=config.durability,
+                                             mirror=config.mirror, clock=clock))
         try:
             self.loaded = provisioned_package(self.store, config)
         except Exception:
