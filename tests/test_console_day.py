@@ -143,7 +143,8 @@ def test_a_whole_day_on_keys_and_pins(tmp_path):
         sim.close()
     from device.store.sqlite import SqliteStore
     from device.results.tally import tally_station
-    store = SqliteStore(tmp_path / "unit.db")
+    from sim.simulated_unit import SIM_MIRROR
+    store = SqliteStore(tmp_path / "unit.db", mirror=tmp_path / SIM_MIRROR)
     cvrs = store.cast_vote_records()
     store.close()
     assert len(cvrs) == 20 == len(world.sheets_counted())

@@ -47,6 +47,7 @@ So the sheets in the box always equal the cast records.
 """
 from __future__ import annotations
 
+import functools
 import random
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol
@@ -113,6 +114,20 @@ class BallotOutcome:
     reason: str | None = None
 
 
+def _store_guarded(action):
+    """An operator action refused with the store fault while the store cannot write; a write
+    that fails during it becomes that fault (never an exception that stops the unit)."""
+    @functools.wraps(action)
+    def guarded(self, *args, **kwargs):
+        if not self.store_usable():
+            raise ControllerError(self.store_fault)
+        try:
+            return action(self, *args, **kwargs)
+        except StoreWriteError as exc:
+            raise ControllerError(self.note_store_failure(exc)) from None
+    return guarded
+
+
 class StationController:
     def __init__(self, election: Election, station_id: str, roll: VoterRoll, store: StationStore,
                  *, scanner: ScannerTransport, camera: Camera, interpreter: BallotInterpreter,
@@ -145,7 +160,9 @@ class StationController:
         self.printer_fault: OperatorMessage | None = None  # the last slip that could not print
         self.polls = self.voter = self.ballot = ""  # set by the machines
         self._pending: tuple[CastVoteRecord, bool] | None = None  # decided, not yet cast
-        self._store_ok = True
+        self.store_fault: OperatorMessage | None = None  # the store failed: shown, actions refused
+        self._store_fault_detail = ""
+        self._unwritten_fault: tuple[dict, float] | None = None  # a fault entered but not journaled
         self._replaying = False
         self._close_stage: str | None = None  # closed -> signed -> printed (see _finish_close)
         self._regions = region_of_trigger()
@@ -164,9 +181,7 @@ class StationController:
             problem = cross_region_violation(self, trigger)
             if problem is not None:
                 raise ControllerError(message("busy", state=problem))
-            at = self.clock()
-            if trigger in self._coarse:
-                at -= at % 60
+            at = self._time(coarse=trigger in self._coarse)
             if trigger == "ballot_cast":
                 cvr = event.kwargs["cvr"]
                 self.store.cast_ballot(cvr, data, at)
@@ -174,15 +189,58 @@ class StationController:
             else:
                 try:
                     self.store.append_event(trigger, data, at, durable=trigger in self._durable)
-                except StoreWriteError:
+                except StoreWriteError as exc:
                     if trigger != "fault":
                         raise
-                    self._store_ok = False  # the fault is entered even if it cannot be written
+                    self.note_store_failure(exc)  # the fault is entered even if it cannot be
+                    self._unwritten_fault = (data, at)  # written: journaled at recovery
         self.counters.apply(trigger, data)
         self.test_tally.apply(trigger, data)
 
+    def _time(self, coarse: bool) -> float:
+        """The time of a new record: to the minute for the voter and ballot flows (``coarse``),
+        never before the last record's (journal times do not decrease)."""
+        at = self.clock()
+        if coarse:
+            at -= at % 60
+        return max(at, self.store.head_at)
+
     def _event(self, type_: str, data: dict) -> None:
-        self.store.append_event(type_, data, self.clock())
+        """A record outside the machine (access, reports). A store failure refuses the action
+        with the store fault; the end of a session is not refused (nothing depends on it)."""
+        if self.store_fault is not None and type_ == "session_ended":
+            return
+        if not self.store_usable():
+            raise ControllerError(self.store_fault)
+        try:
+            self.store.append_event(type_, data, self._time(coarse=False))
+        except StoreWriteError as exc:
+            if type_ != "session_ended":
+                raise ControllerError(self.note_store_failure(exc)) from None
+
+    # --- store failures (disk full, I/O error): one fault on screen, recovered when it writes
+    def note_store_failure(self, exc: StoreWriteError) -> OperatorMessage:
+        self.store_fault = message("store_write_failed", detail=str(exc))
+        self._store_fault_detail = str(exc)
+        return self.store_fault
+
+    def store_usable(self) -> bool:
+        """True when the store writes. In a store fault, try again (space may have come back):
+        the fault record that could not be written, then ``store_recovered``."""
+        if self.store_fault is None:
+            return True
+        try:
+            if self._unwritten_fault is not None:
+                data, at = self._unwritten_fault
+                self.store.append_event("fault", data, max(at, self.store.head_at))
+                self._unwritten_fault = None
+            self.store.append_event("store_recovered", {"failure": self._store_fault_detail},
+                                    self._time(coarse=False))
+        except StoreWriteError as exc:
+            self.note_store_failure(exc)
+            return False
+        self.store_fault = None
+        return True
 
     def _boot(self) -> None:
         head = None
@@ -255,6 +313,7 @@ class StationController:
         self.load_election(data={"election_id": self.election.id, "election_hash": self.election.hash,
                                  "station": self.station.id, "roll_sha256": self.roll.sha256()})
 
+    @_store_guarded
     def open(self) -> OperatorMessage:
         """Print the zero report and open the polls; refused unless every total is zero (and
         never from test mode: leaving it resets the test tally first)."""
@@ -275,12 +334,14 @@ class StationController:
         self.start_scanning()
         return message("polls_open")
 
+    @_store_guarded
     def pause(self) -> None:
         role = self.access.require("pause_polls")
         self._stop_flows()
         self.pause_polls(data={"role": role})
         self._print(paused_slip(self.election, self.station, "paused", self.clock(), self.counters))
 
+    @_store_guarded
     def resume(self) -> None:
         role = self.access.require("resume_polls")
         self.resume_polls(data={"role": role})
@@ -288,6 +349,7 @@ class StationController:
         self.start_scanning()
         self._print(paused_slip(self.election, self.station, "resumed", self.clock(), self.counters))
 
+    @_store_guarded
     def close(self) -> Results:
         """Close the polls, tally from the stored cast vote records and print the results tape."""
         role = self.access.require("close_polls")
@@ -315,6 +377,7 @@ class StationController:
         self.store.compact()
         return results
 
+    @_store_guarded
     def reopen(self) -> OperatorMessage:
         """Election manager: reopen closed polls. They come back paused with every ballot kept;
         a poll worker resumes them, and the next close signs a new results message (its
@@ -329,6 +392,7 @@ class StationController:
         return message("polls_reopened")
 
     # --- pre-election testing (device/station/test_mode.py) --------------------------------
+    @_store_guarded
     def enter_test_mode(self) -> OperatorMessage:
         """Election manager: before the polls ever open, take test ballots into a test tally."""
         role = self.access.require("set_test_mode")
@@ -339,6 +403,7 @@ class StationController:
         self.start_scanning()
         return message("test_mode")
 
+    @_store_guarded
     def print_test_report(self) -> Results:
         """Print the report of the test ballots counted so far (test mode only)."""
         if self.polls != "testing":
@@ -348,6 +413,7 @@ class StationController:
         self._event("test_report_printed", {"test_ballots": results.ballots_cast})
         return results
 
+    @_store_guarded
     def leave_test_mode(self) -> Results:
         """Election manager: print the test report, reset the test tally to zero and leave test
         mode (journaled with the number of test ballots reset); the polls may then open."""
@@ -363,6 +429,7 @@ class StationController:
         return results
 
     # --- reports and export -------------------------------------------------------------
+    @_store_guarded
     def reprint(self, report: str) -> None:
         """Poll worker: print the ``zero`` report again (polls open, nothing cast since) or the
         ``results`` tape again (polls closed); journaled with the role."""
@@ -378,6 +445,7 @@ class StationController:
             raise ControllerError(message("nothing_to_reprint", report=f"{report} report"))
         self._event("report_reprinted", {"report": report, "role": role})
 
+    @_store_guarded
     def export(self, out_dir) -> dict:
         """Election manager: write the unit's export for auditors (``device/results/exports.py``)."""
         from device.results.exports import export_unit
@@ -436,6 +504,14 @@ class StationController:
     def present_id(self, record: IdRecord) -> CheckInResult:
         if self.polls != "polls_open" or self.voter == "inactive":
             return CheckInResult("polls_not_open", message("polls_not_open"))
+        if not self.store_usable():
+            return CheckInResult("store_fault", self.store_fault)
+        try:
+            return self._check_in(record)
+        except StoreWriteError as exc:  # nothing recorded: the voter is not checked in
+            return CheckInResult("store_fault", self.note_store_failure(exc))
+
+    def _check_in(self, record: IdRecord) -> CheckInResult:
         try:
             doc = parse_id_record(record)
         except IdDocumentError as exc:
@@ -469,9 +545,20 @@ class StationController:
             msg = message("polls_not_open") if self.polls not in ("polls_open", "testing") else \
                 message("busy", state=self.ballot)
             return BallotOutcome("refused", msg, "not_ready")
-        if not self._store_ok:
-            return BallotOutcome("refused", message("store_write_failed", detail="journal not writable"),
-                                 "store")
+        if not self.store_usable():
+            return BallotOutcome("refused", self.store_fault, "store")
+        try:
+            return self._scan()
+        except StoreWriteError as exc:  # a record of the sheet's way could not be kept
+            return self._store_stopped_box(exc)
+
+    def _store_stopped_box(self, exc: StoreWriteError) -> BallotOutcome:
+        msg = self.note_store_failure(exc)
+        if self.ballot in ("scanning", "deciding", "accepting", "rejecting"):
+            self.fault(data={"detail": f"store write failed: {exc}"})
+        return BallotOutcome("error", msg, "store")
+
+    def _scan(self) -> BallotOutcome:
         self.paper_detected()
         if self.enforce_authorisation and self.counters.outstanding <= 0 and self.polls != "testing":
             return self._reject("no_authorisation")
@@ -556,17 +643,19 @@ class StationController:
         self.review_reason = None
         if cast:
             return self._cast()
-        self.voter_took_back()
-        self._pending = None
-        return self._return_sheet("voter_choice")
+        try:
+            self.voter_took_back()
+            self._pending = None
+            return self._return_sheet("voter_choice")
+        except StoreWriteError as exc:
+            return self._store_stopped_box(exc)
 
     def _cast(self) -> BallotOutcome:
         cvr, invalid = self._pending
         try:
             self.ballot_cast(cvr=cvr)  # no data: the journal says nothing of the ballot
         except StoreWriteError as exc:  # nothing cast; the fault stops the box until cleared
-            self.fault(data={"detail": f"store write failed: {exc}"})
-            return BallotOutcome("error", message("store_write_failed", detail=str(exc)), "store")
+            return self._store_stopped_box(exc)
         self._pending = None
         try:
             self.scanner.divert() if invalid else self.scanner.accept()
@@ -609,7 +698,8 @@ class StationController:
         role = self.access.require("clear_fault")
         if self.ballot != "error":
             return BallotOutcome("refused", message("busy", state=self.ballot), "no_fault")
-        self._store_ok = True
+        if not self.store_usable():
+            return BallotOutcome("refused", self.store_fault, "store")
         return self._return_after_fault("fault_cleared", role)
 
     def _return_after_fault(self, trigger: str, role: str | None = None) -> BallotOutcome:
@@ -624,7 +714,7 @@ class StationController:
         try:
             getattr(self, trigger)(data={"resolution": resolution, **({"role": role} if role else {})})
         except StoreWriteError as exc:  # the clear is not recorded: the box stays in its fault
-            return BallotOutcome("error", message("store_write_failed", detail=str(exc)), "store")
+            return BallotOutcome("error", self.note_store_failure(exc), "store")
         self._pending = None
         self.review_reason = None
         return BallotOutcome(resolution, message(resolution), resolution)

@@ -37,7 +37,7 @@ from device.results.exports import ExportError
 from device.station.controller import ControllerError, StationController
 from device.station.events import OperatorMessage, message
 from device.store.signing import provision
-from device.store.journal import StationStore
+from device.store.journal import StationStore, StoreWriteError
 from device.store.sqlite import SqliteStore
 from device.unit.config import UnitConfig
 from device.election.package import PackageError
@@ -90,6 +90,13 @@ class JournalTap(StationStore):
 
     def close(self) -> None:
         self.inner.close()
+
+    @property
+    def head_at(self) -> float:
+        return self.inner.head_at
+
+    def compact(self) -> None:  # the close's compaction reaches the real store
+        self.inner.compact()
 
     def __getattr__(self, name: str) -> Any:  # read_meta, write_meta, flush, head ...
         return getattr(self.inner, name)
@@ -285,6 +292,9 @@ class Unit:
             result = getattr(self, f"_do_{action}")(role=role, **args)
         except (ControllerError, AccessDenied) as exc:
             result = ActionResult(False, exc.operator_message.text, exc.operator_message.severity, role)
+        except StoreWriteError as exc:  # a write outside the controller (box swap): the same fault
+            msg = self.controller.note_store_failure(exc)
+            result = ActionResult(False, msg.text, msg.severity, role)
         except Exception as exc:  # an action the state machine does not allow now
             if type(exc).__name__ != "MachineError":
                 raise
@@ -427,7 +437,7 @@ class Unit:
                         test_ballots=len(ctl.test_tally),
                         checked_in=len(c.checked_in), cast=c.cast, invalid_compartment=ctl.invalid_compartment,
                         returned=c.returned, authorised_unused=c.outstanding,
-                        box_sheets=self._box_sheets(ctl), message=self._message,
+                        box_sheets=self._box_sheets(ctl), message=ctl.store_fault or self._message,
                         desk_message=self._desk, review_reason=ctl.review_reason, busy=self._busy,
                         cover_open=self._cover_open, printer_problem=printer)
         view = UnitView(**base)
