@@ -8,17 +8,16 @@ with fewer casts. On the old store (WAL, one file) the same flip opened with 0 t
 """
 from __future__ import annotations
 
-import os
 import random
 import shutil
 import sqlite3
-import tempfile
 from pathlib import Path
 
 import pytest
 
 from device.ballots.records import CastVoteRecord
 from device.store.journal import StoreWriteError
+from tests.store_kit import fast_dir  # noqa: F401 (a fixture)
 from device.store.sqlite import JournalIntegrityError, SqliteStore, StoreDamagedError, StoreOpenError
 
 CASTS = 30
@@ -97,17 +96,6 @@ def _sweep(tmp_path: Path, per_file: int, seed: int) -> dict[str, int]:
             counts[outcome] = counts.get(outcome, 0) + 1
             shutil.rmtree(trial)
     return counts
-
-
-@pytest.fixture
-def fast_dir(tmp_path):
-    """A folder on tmpfs when there is one: the sweep's hundreds of fsyncs cost nothing there."""
-    shm = Path("/dev/shm")
-    if not (shm.is_dir() and os.access(shm, os.W_OK)):
-        yield tmp_path
-        return
-    with tempfile.TemporaryDirectory(dir=shm) as folder:
-        yield Path(folder)
 
 
 def test_one_flipped_bit_anywhere_in_either_copy_never_loses_a_cast_silently(fast_dir):
