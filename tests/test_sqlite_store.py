@@ -142,7 +142,7 @@ def test_not_a_database_is_a_clear_error(tmp_path):
 
 def test_simulation_durability_setting(tmp_path):
     s = SqliteStore(tmp_path / "u.db", durability="simulation")
-    assert s._conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    assert s._conn.execute("PRAGMA synchronous").fetchone()[0] == 0  # OFF: no fsync (process kills only)
     assert s._conn.execute("PRAGMA journal_mode").fetchone()[0] == "truncate"  # no ordered log (docs/secrecy.md)
     f = SqliteStore(tmp_path / "v.db")
     assert f._conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL

@@ -26,8 +26,11 @@ every committed record, ``StoreDamagedError`` names both faults and the unit doe
 
 Durability (``durability=``): ``"full"`` (the device) sets ``synchronous=FULL`` — every commit
 is fsync'd before ``append_event`` / ``cast_ballot`` return, so a committed cast survives a power
-cut; ``"simulation"`` (large simulations only) sets ``synchronous=NORMAL`` — it survives the
-*process* being killed, not the machine losing power. Measured by ``python -m sim.bench store``.
+cut; ``"simulation"`` (simulations and tests only) sets ``synchronous=OFF`` — no fsync: the
+operating system still has every write, so it survives the *process* being killed (what the
+power-loss harness does), not the machine losing power. A rollback-journal commit costs about six
+fsyncs at FULL (one in WAL), about twenty with the mirror (the super-journal): measured by
+``python -m sim.bench store`` and reported in docs/secrecy.md.
 
 Group commit: ``append_event(..., durable=False)`` chains a record at once but commits it with
 the next durable write, in the same transaction (``flush`` commits staged records now;
@@ -61,7 +64,7 @@ from device.store.cvr_slots import EMPTY, SCHEMA as SLOT_SCHEMA, UNIT_PRAGMAS, S
     decode_slot, encode_slot
 from device.store.journal import GENESIS_HASH, JournalRecord, StationStore, StoreWriteError, make_record
 
-DURABILITY = {"full": "FULL", "simulation": "NORMAL"}
+DURABILITY = {"full": "FULL", "simulation": "OFF"}  # see the module docstring
 SCHEMA_VERSION = "2"
 MIRROR_META = "keeps_mirror"  # set at the first open with a mirror: never opened without it again
 BUSY_TIMEOUT_MS = 2000  # how long a write waits for another connection's (the outbox sender's)

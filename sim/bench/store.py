@@ -2,7 +2,9 @@
 
 1. ``cast_ballot`` alone (one transaction: cast vote record + ``ballot_cast`` journal row),
    with ``synchronous=FULL`` (the device) and with the simulation setting
-   (``synchronous=NORMAL``, WAL): median and p95 per transaction, and transactions per second.
+   (``synchronous=OFF``), each on one file and with the mirror (a second file in a second
+   folder, written in the same transaction): median and p95 per transaction, and transactions
+   per second.
 2. Whole logical-fidelity station days through the real controller on each store: the time
    spent inside the store's methods as a share of the time per ballot (every transition is a
    journal write, so this is the price of write-ahead journaling).
@@ -27,10 +29,17 @@ def _p95(xs: list[float]) -> float:
     return sorted(xs)[int(0.95 * (len(xs) - 1))]
 
 
-def cast_transactions(durability: str, n: int) -> list[float]:
+def _store(cls, tmp: str, durability: str, mirror: bool):
+    if not mirror:
+        return cls(Path(tmp) / "u.db", durability=durability)
+    (Path(tmp) / "card").mkdir()
+    return cls(Path(tmp) / "u.db", durability=durability, mirror=Path(tmp) / "card" / "m.db")
+
+
+def cast_transactions(durability: str, n: int, mirror: bool = False) -> list[float]:
     rng = random.Random(1)
     with tempfile.TemporaryDirectory() as tmp:
-        store = SqliteStore(Path(tmp) / "u.db", durability=durability)
+        store = _store(SqliteStore, tmp, durability, mirror)
         times = []
         for i in range(n):
             cvr = CastVoteRecord(f"{rng.getrandbits(128):032x}", "s", {"mayor": (("a",), "valid")})
@@ -73,7 +82,7 @@ def journal_share(kind: str, voters: int, reps: int) -> tuple[float, float]:
                 store = cls()
             else:
                 cls = _timed(SqliteStore)
-                store = cls(Path(tmp) / "u.db", durability=kind)
+                store = _store(cls, tmp, kind.removesuffix("+mirror"), kind.endswith("+mirror"))
             t0 = time.perf_counter()
             day = run_station_day(e, None, registered=voters, seed=rep, scenario=scenario, store=store)
             total = time.perf_counter() - t0
@@ -88,12 +97,14 @@ def main(quick: bool) -> None:
     print("## store (SQLite journal + cast vote records)")
     n_full, n_sim = (200, 1000) if quick else (1000, 5000)
     for durability, n in (("full", n_full), ("simulation", n_sim)):
-        t = cast_transactions(durability, n)
-        med = statistics.median(t)
-        print(f"cast_ballot, durability={durability:<10} (synchronous={DURABILITY[durability]}): "
-              f"median {med * 1e3:.3f} ms, p95 {_p95(t) * 1e3:.3f} ms, {1 / med:,.0f} transactions/s (n={n})")
+        for mirror in (False, True):
+            t = cast_transactions(durability, n, mirror)
+            med = statistics.median(t)
+            print(f"cast_ballot, durability={durability:<10} (synchronous={DURABILITY[durability]}), "
+                  f"{'with mirror' if mirror else 'one file   '}: median {med * 1e3:.3f} ms, "
+                  f"p95 {_p95(t) * 1e3:.3f} ms, {1 / med:,.0f} transactions/s (n={n})")
     voters, reps = (150, 3) if quick else (400, 5)
-    for kind in ("memory", "simulation", "full"):
+    for kind in ("memory", "simulation", "full", "full+mirror"):
         ms, share = journal_share(kind, voters, reps)
-        print(f"station day, store={kind:<10}: {ms:.2f} ms per ballot (median of {reps} days), "
+        print(f"station day, store={kind:<11}: {ms:.2f} ms per ballot (median of {reps} days), "
               f"store share {share * 100:.0f} %")
