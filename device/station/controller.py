@@ -47,7 +47,6 @@ So the sheets in the box always equal the cast records.
 """
 from __future__ import annotations
 
-import functools
 import random
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol
@@ -65,6 +64,7 @@ from device.station.test_mode import TestTally, test_ballot_data
 from device.results.signed_results import build_results_message, sign_results
 from device.store.outbox import Outbox
 from device.store.signing import append_checkpoint
+from device.station.store_faults import StoreFaults, store_guarded as _store_guarded
 from device.store.journal import StationStore, StoreWriteError
 from device.results.tally import Results, tally_station
 from device.election.voter_roll import VoterRoll
@@ -114,21 +114,7 @@ class BallotOutcome:
     reason: str | None = None
 
 
-def _store_guarded(action):
-    """An operator action refused with the store fault while the store cannot write; a write
-    that fails during it becomes that fault (never an exception that stops the unit)."""
-    @functools.wraps(action)
-    def guarded(self, *args, **kwargs):
-        if not self.store_usable():
-            raise ControllerError(self.store_fault)
-        try:
-            return action(self, *args, **kwargs)
-        except StoreWriteError as exc:
-            raise ControllerError(self.note_store_failure(exc)) from None
-    return guarded
-
-
-class StationController:
+class StationController(StoreFaults):
     def __init__(self, election: Election, station_id: str, roll: VoterRoll, store: StationStore,
                  *, scanner: ScannerTransport, camera: Camera, interpreter: BallotInterpreter,
                  printer: Printer | None = None, clock: Callable[[], float],
@@ -160,9 +146,8 @@ class StationController:
         self.printer_fault: OperatorMessage | None = None  # the last slip that could not print
         self.polls = self.voter = self.ballot = ""  # set by the machines
         self._pending: tuple[CastVoteRecord, bool] | None = None  # decided, not yet cast
-        self.store_fault: OperatorMessage | None = None  # the store failed: shown, actions refused
-        self._store_fault_detail = ""
-        self._unwritten_fault: tuple[dict, float] | None = None  # a fault entered but not journaled
+        self.store_fault = None  # device/station/store_faults.py
+        self._unwritten_fault = None
         self._replaying = False
         self._close_stage: str | None = None  # closed -> signed -> printed (see _finish_close)
         self._regions = region_of_trigger()
@@ -217,30 +202,6 @@ class StationController:
         except StoreWriteError as exc:
             if type_ != "session_ended":
                 raise ControllerError(self.note_store_failure(exc)) from None
-
-    # --- store failures (disk full, I/O error): one fault on screen, recovered when it writes
-    def note_store_failure(self, exc: StoreWriteError) -> OperatorMessage:
-        self.store_fault = message("store_write_failed", detail=str(exc))
-        self._store_fault_detail = str(exc)
-        return self.store_fault
-
-    def store_usable(self) -> bool:
-        """True when the store writes. In a store fault, try again (space may have come back):
-        the fault record that could not be written, then ``store_recovered``."""
-        if self.store_fault is None:
-            return True
-        try:
-            if self._unwritten_fault is not None:
-                data, at = self._unwritten_fault
-                self.store.append_event("fault", data, max(at, self.store.head_at))
-                self._unwritten_fault = None
-            self.store.append_event("store_recovered", {"failure": self._store_fault_detail},
-                                    self._time(coarse=False))
-        except StoreWriteError as exc:
-            self.note_store_failure(exc)
-            return False
-        self.store_fault = None
-        return True
 
     def _boot(self) -> None:
         head = None

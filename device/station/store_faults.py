@@ -1,0 +1,68 @@
+"""Store failures on the unit (disk full, I/O error): one named fault, refused actions, recovery.
+
+Any write the store cannot make (``StoreWriteError``) becomes the controller's ``store_fault``,
+the ``store_write_failed`` message the operator's screen shows. While it stands, check-in is
+refused with it, the ballot box stops, and every operator action (with its PIN session) is
+refused with it: nothing raises out of the controller, so the unit's thread lives on. Each new
+action first tries to write again (``store_usable``): once space has come back, the ``fault``
+record that could not be written (a cast that failed puts the box in fault) and a
+``store_recovered`` record are journaled, and the fault is lifted.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+from device.station.events import OperatorMessage, message
+from device.store.journal import StationStore, StoreWriteError
+
+
+class StoreFaults:
+    """The store-failure half of ``StationController`` (which provides ``store`` and ``_time``)."""
+
+    store: StationStore
+    store_fault: OperatorMessage | None = None  # the store failed: shown, actions refused
+    _store_fault_detail = ""
+    _unwritten_fault: tuple[dict, float] | None = None  # a fault entered but not journaled
+
+    def _time(self, coarse: bool) -> float:
+        raise NotImplementedError
+
+    def note_store_failure(self, exc: StoreWriteError) -> OperatorMessage:
+        self.store_fault = message("store_write_failed", detail=str(exc))
+        self._store_fault_detail = str(exc)
+        return self.store_fault
+
+    def store_usable(self) -> bool:
+        """True when the store writes. In a store fault, try again (space may have come back):
+        the fault record that could not be written, then ``store_recovered``."""
+        if self.store_fault is None:
+            return True
+        try:
+            if self._unwritten_fault is not None:
+                data, at = self._unwritten_fault
+                self.store.append_event("fault", data, max(at, self.store.head_at))
+                self._unwritten_fault = None
+            self.store.append_event("store_recovered", {"failure": self._store_fault_detail},
+                                    self._time(coarse=False))
+        except StoreWriteError as exc:
+            self.note_store_failure(exc)
+            return False
+        self.store_fault = None
+        return True
+
+
+def store_guarded(action: Callable[..., Any]) -> Callable[..., Any]:
+    """An operator action refused with the store fault while the store cannot write; a write
+    that fails during it becomes that fault (``ControllerError``), never an exception that
+    stops the unit."""
+    @functools.wraps(action)
+    def guarded(self, *args, **kwargs):
+        from device.station.controller import ControllerError
+        if not self.store_usable():
+            raise ControllerError(self.store_fault)
+        try:
+            return action(self, *args, **kwargs)
+        except StoreWriteError as exc:
+            raise ControllerError(self.note_store_failure(exc)) from None
+    return guarded
