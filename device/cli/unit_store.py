@@ -24,7 +24,7 @@ def add_mirror_option(parser: argparse.ArgumentParser) -> None:
 def open_unit_store(path: str, mirror: str | None, *, must_exist: bool = True, what: str | None = None):
     """``SqliteStore(path, mirror=mirror)``, every failure a ``UserError`` naming the file."""
     from device.store.sqlite import JournalIntegrityError, SqliteStore, StoreOpenError
-    if must_exist and not Path(path).is_file():
+    if must_exist and not Path(path).is_file() and not (mirror and Path(mirror).is_file()):
         raise UserError(what or f"no unit store {path}: run 'ballotbox device provision' first")
     try:
         return SqliteStore(path, mirror=mirror)
