@@ -108,6 +108,7 @@ def test_one_flipped_bit_anywhere_in_either_copy_never_loses_a_cast_silently(fas
 @pytest.mark.slow
 def test_the_larger_sweep(fast_dir):
     counts = _sweep(fast_dir, per_file=400, seed=2)
+    print(counts)
     assert sum(counts.values()) == 800
 
 
