@@ -137,8 +137,9 @@ class StationController(StoreFaults):
         self.counters = Counters()
         self.test_tally = TestTally()
         self.access = access
-        if access.journal is None:
-            access.journal = self._event
+        # Once the unit runs, its access records go through the controller: their times keep the
+        # journal's order, and a store failure refuses the PIN action instead of raising.
+        access.journal = self._event
         # Sheets cast into the invalid compartment: counted from the cast vote records at boot
         # and at each cast, never from the journal (which does not know a ballot's validity).
         self.invalid_compartment = sum(c.invalid for c in store.cast_vote_records())
