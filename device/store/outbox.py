@@ -6,7 +6,7 @@ message to the central tally with httpx and retries with exponential backoff unt
 decided. The unit works the same with no network: nothing waits for the outbox.
 
 Table ``outbox`` in the unit's SQLite file (its own connection, so a sender may run as another
-process beside the unit; WAL mode)::
+process beside the unit; the store's journal mode, each waiting for the other's write)::
 
     outbox(id PRIMARY KEY, digest UNIQUE, body, created_at, attempts, next_attempt_at,
            state, last_status, last_detail, decided_at)
