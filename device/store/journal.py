@@ -60,6 +60,10 @@ def make_record(seq: int, type_: str, at: float, data: dict[str, Any], prev_hash
 class StationStore(ABC):
     """The journal and the cast vote records of one unit."""
 
+    # The time of the last journal record (0 for an empty journal), kept by every store as it
+    # writes (a property): the controller never journals a record earlier than it.
+    head_at: float
+
     @abstractmethod
     def append_event(self, type_: str, data: dict[str, Any], at: float, *,
                      durable: bool = True) -> JournalRecord:
@@ -78,15 +82,6 @@ class StationStore(ABC):
     @abstractmethod
     def cast_vote_records(self) -> list[CastVoteRecord]:
         """All cast vote records, sorted by id (unrelated to cast order)."""
-
-    @property
-    def head_at(self) -> float:
-        """The time of the last journal record (0 for an empty journal): a new record's time
-        is never earlier (the controller keeps journal times non-decreasing)."""
-        last = None
-        for last in self.events():
-            pass
-        return last.at if last is not None else 0.0
 
     def compact(self) -> None:
         """Rewrite the stored form so that it keeps no trace of the order of writes (called at
