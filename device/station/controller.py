@@ -167,7 +167,12 @@ class StationController(StoreFaults):
             problem = cross_region_violation(self, trigger)
             if problem is not None:
                 raise ControllerError(message("busy", state=problem))
-            at = self._time(coarse=trigger in self._coarse)
+            at = self.clock()
+            if trigger in self._coarse:  # to the minute, never before the last record
+                at -= at % 60
+                last = self.store.head_at
+                if at < last:
+                    at = last
             if trigger == "ballot_cast":
                 cvr = event.kwargs["cvr"]
                 self.store.cast_ballot(cvr, data, at)
@@ -185,11 +190,13 @@ class StationController(StoreFaults):
 
     def _time(self, coarse: bool) -> float:
         """The time of a new record: to the minute for the voter and ballot flows (``coarse``),
-        never before the last record's (journal times do not decrease)."""
+        never before the last record's (journal times do not decrease; the injected clock does
+        not go back, so an exact time never comes before an earlier record)."""
         at = self.clock()
         if coarse:
             at -= at % 60
-        return max(at, self.store.head_at)
+            return max(at, self.store.head_at)
+        return at
 
     def _event(self, type_: str, data: dict) -> None:
         """A record outside the machine (access, reports). A store failure refuses the action

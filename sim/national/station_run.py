@@ -97,6 +97,10 @@ class CuttableStore(StationStore):
     def compact(self) -> None:
         self.inner.compact()
 
+    @property
+    def head_at(self) -> float:  # read at every coarse-time record: not through __getattr__
+        return self.inner.head_at
+
     def __getattr__(self, name: str) -> Any:  # anything else a store offers
         return getattr(self.inner, name)
 
