@@ -225,7 +225,7 @@ def _national_run(args: argparse.Namespace, out: Path) -> None:
 
 
 def run_drill_command(args: argparse.Namespace) -> int:
-    from device.audit.rla.assertions import AssertionError_
+    from device.audit.rla.assertions import OutcomeNotAuditable
     from device.audit.rla.results import ReportedResultsError
 
     if args.audits < 1 or args.max_stations < 1:
@@ -246,7 +246,7 @@ def run_drill_command(args: argparse.Namespace) -> int:
             election = DrillElection(reported, paper, [], 0, False, None)
         summary = drill(election, args.scope, args.risk_limit / 100, [audit_seed(k) for k in range(args.audits)],
                         Path(args.keep) if args.keep else None)
-    except (ReportedResultsError, AssertionError_, ValueError) as exc:
+    except (ReportedResultsError, OutcomeNotAuditable, ValueError) as exc:
         raise UserError(str(exc)) from None
     finally:
         if tmp is not None:

@@ -76,7 +76,7 @@ def _reported(args: argparse.Namespace):
 
 
 def run_sample(args: argparse.Namespace) -> int:
-    from device.audit.rla.assertions import AssertionError_
+    from device.audit.rla.assertions import OutcomeNotAuditable
     from device.audit.rla.audit import AuditStateError, start_audit
     from device.audit.rla.csv_files import write_arlo
     from device.audit.rla.sampling import SeedError, draw
@@ -85,7 +85,7 @@ def run_sample(args: argparse.Namespace) -> int:
     out = Path(args.out)
     try:
         state = start_audit(reported, args.scope, args.risk_limit / 100, args.seed, out)
-    except (AssertionError_, AuditStateError, SeedError) as exc:
+    except (OutcomeNotAuditable, AuditStateError, SeedError) as exc:
         raise UserError(str(exc)) from None
     arlo = write_arlo(reported, out / "arlo", "national")
     rnd = state.rounds[0]

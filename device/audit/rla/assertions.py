@@ -25,7 +25,7 @@ Kinds of contest and their assertions:
   JETS 3(1), 2014; Blom, Budurushi, Rivest, Stark, Stuckey, Teague, Vukcevic, "Assertion-based
   approaches to auditing complex elections, with application to party-list proportional
   elections", E-Vote-ID 2021). A threshold would need assertions of its own (not done: the
-  command refuses a contest with a threshold).
+  results loader refuses a district where a threshold excluded a party with votes).
 
 An assertion with ``M <= 0`` (a tie, or an allocation decided by lot) cannot be confirmed by a
 sample: the audit becomes a full hand count of its scope.
@@ -39,7 +39,7 @@ from device.audit.rla.results import Batch, ReportedContest
 DIVISORS = {"dhondt": lambda k: k, "sainte-lague": lambda k: 2 * k - 1}
 
 
-class AssertionError_(ValueError):
+class OutcomeNotAuditable(ValueError):
     """The outcome cannot be expressed as assertions this module knows (one line)."""
 
 
@@ -119,7 +119,7 @@ def seat_assertions(district: str, totals: dict[str, int], seats: dict[str, int]
     """The pairwise D'Hondt/Sainte-Laguë assertions of one district (Blom et al. 2021, §4)."""
     d = DIVISORS.get(method)
     if d is None:
-        raise AssertionError_(f"seats by {method!r} cannot be audited yet (D'Hondt, Sainte-Laguë only)")
+        raise OutcomeNotAuditable(f"seats by {method!r} cannot be audited yet (D'Hondt, Sainte-Laguë only)")
     out = []
     for w in sorted(seats):
         if seats[w] < 1:
@@ -142,17 +142,17 @@ def contest_assertions(reported: ReportedContest, scope: str) -> list[Assertion]
             return majority_assertions(totals)
         return plurality_assertions(totals, reported.vote_for)
     if reported.kind != "party-list":
-        raise AssertionError_(f"contest {reported.contest!r} elects no seats: use --scope contest")
+        raise OutcomeNotAuditable(f"contest {reported.contest!r} elects no seats: use --scope contest")
     if scope == "seats":
         districts = sorted(reported.districts)
     elif scope.startswith("district:"):
         districts = [scope.split(":", 1)[1]]
         if districts[0] not in reported.districts:
-            raise AssertionError_(f"district {districts[0]!r} has no final seat allocation in these results")
+            raise OutcomeNotAuditable(f"district {districts[0]!r} has no final seat allocation in these results")
     else:
-        raise AssertionError_(f"unknown scope {scope!r} (contest, seats or district:ID)")
+        raise OutcomeNotAuditable(f"unknown scope {scope!r} (contest, seats or district:ID)")
     if not districts:
-        raise AssertionError_("no district has a final seat allocation (every station reported)")
+        raise OutcomeNotAuditable("no district has a final seat allocation (every station reported)")
     out = []
     for dist in districts:
         ds = reported.districts[dist]

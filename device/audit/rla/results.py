@@ -109,6 +109,11 @@ def _seats(district: str, entry: dict) -> DistrictSeats | None:
     alloc, seats = entry.get("allocation"), entry.get("seats")
     if not isinstance(alloc, dict) or not isinstance(seats, dict):
         return None
+    votes = entry.get("votes", {})
+    eligible = set(alloc.get("eligible", votes))
+    if any(v > 0 and p not in eligible for p, v in votes.items()):
+        raise ReportedResultsError(f"district {district}: a threshold kept parties with votes from the seats; "
+                                   f"seats under a threshold cannot be audited yet")
     return DistrictSeats(district, int(alloc["total_seats"]), str(alloc["method"]),
                          {p: int(n) for p, n in seats.items()})
 
