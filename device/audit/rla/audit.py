@@ -201,7 +201,11 @@ def evaluate_audit(state: AuditState) -> dict:
               "discrepancies": [c.to_json() for c in checks if c.error_votes],
               "checks": [c.to_json() for c in checks], "assertions_failing": wrong,
               "next_round": state.rounds[-1] if code in ("escalate", "full_hand_count") else None}
-    state.evaluations.append({k: result[k] for k in ("round", "risk", "decision", "stations_counted", "draws")})
+    entry = {k: result[k] for k in ("round", "risk", "decision", "stations_counted", "draws")}
+    if state.evaluations and state.evaluations[-1]["round"] == evaluated:
+        state.evaluations[-1] = entry  # the same round evaluated again (a sheet corrected): replaced
+    else:
+        state.evaluations.append(entry)
     state.save()
     return result
 

@@ -37,21 +37,25 @@ def _figure(doc: dict, folder: Path) -> str:
     folder.mkdir(parents=True, exist_ok=True)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6))
     evals = doc["evaluations"]
-    rounds = [e["round"] for e in evals]
-    risks = [max(e["risk"], 1e-6) for e in evals]
+    rounds = [0] + [e["round"] for e in evals]  # round 0: before any count, the risk is 1
+    risks = [1.0] + [max(e["risk"], 1e-6) for e in evals]
     ax1.plot(rounds, risks, "o-", label="measured risk")
     ax1.axhline(doc["risk_limit"], color="red", linestyle="--", label=f"risk limit {doc['risk_limit']:.0%}")
     ax1.set_yscale("log")
-    ax1.set_xlabel("round")
+    ax1.set_ylim(min(min(risks), doc["risk_limit"]) / 3, 1.5)
+    ax1.set_xticks(rounds)
+    ax1.set_xlabel("round (0: before counting)")
     ax1.set_ylabel("risk (p-value)")
     ax1.set_title("Measured risk after each round")
     ax1.legend()
     checks = (doc["last"] or {}).get("checks", [])
-    ax2.bar(range(len(checks)), [c["taint"] for c in checks],
-            color=["crimson" if c["error_votes"] else "seagreen" for c in checks])
+    xs = list(range(len(checks)))
+    taints = [c["taint"] for c in checks]
+    ax2.vlines(xs, 0, taints, color="crimson")
+    ax2.scatter(xs, taints, color=["crimson" if c["error_votes"] else "seagreen" for c in checks], zorder=3)
     ax2.set_xlabel("counted station (in id order)")
     ax2.set_ylabel("taint e_p / u_p")
-    ax2.set_ylim(0, 1)
+    ax2.set_ylim(-0.02, 1)
     ax2.set_title("Taint of each hand-counted station")
     fig.tight_layout()
     path = folder / "risk.png"
