@@ -60,11 +60,12 @@ def _zbar(img: np.ndarray) -> list[tuple[str, np.ndarray]]:
 
 
 def _zxing(img: np.ndarray, binarizer: str = "LocalAverage") -> tuple[list[tuple[str, np.ndarray]], list[np.ndarray]]:
-    """(text, centre) of every code zxing-cpp reads, and the corners of every code it located."""
+    """(text, centre) of every code zxing-cpp reads, and the corners of every code it located
+    (read or not: a code found but failing its checksum is one to rectify and try again)."""
     import zxingcpp
 
     read, quads = [], []
-    for r in zxingcpp.read_barcodes(img, formats=zxingcpp.BarcodeFormat.QRCode,
+    for r in zxingcpp.read_barcodes(img, formats=zxingcpp.BarcodeFormat.QRCode, return_errors=True,
                                     binarizer=getattr(zxingcpp.Binarizer, binarizer)):
         p = r.position
         quad = np.array([[p.top_left.x, p.top_left.y], [p.top_right.x, p.top_right.y],
