@@ -135,8 +135,10 @@ def audit_seed(k: int) -> str:
     return f"{int(hashlib.sha256(f'drill audit seed|{k}'.encode()).hexdigest(), 16) % 10**20:020d}"
 
 
-def run_one_audit(election: DrillElection, scope: str, risk_limit: float, seed: str, folder: Path) -> dict:
-    """One whole audit: hand counts from the paper, round after round, to its end."""
+def run_one_audit(election: DrillElection, scope: str, risk_limit: float, seed: str, folder: Path,
+                  report: bool = False) -> dict:
+    """One whole audit: hand counts from the paper, round after round, to its end (``report``:
+    write its ``report.html`` and ``report.json`` as ``audit rla risk`` does)."""
     state = start_audit(election.reported, scope, risk_limit, seed, folder)
     found = False
     while True:
@@ -146,6 +148,9 @@ def run_one_audit(election: DrillElection, scope: str, risk_limit: float, seed: 
         found = found or any(s in sampled for s in election.tampered)
         result = evaluate_audit(state)
         if result["decision"] in ENDINGS:
+            if report:
+                from device.audit.rla.report import write_report
+                write_report(state, result)
             return {"seed": seed, "decision": result["decision"], "rounds": len(state.rounds),
                     "stations_counted": result["stations_counted"], "draws": result["draws"],
                     "first_round_full_count": state.rounds[0]["full_hand_count"], "found": found}
@@ -159,7 +164,7 @@ def drill(election: DrillElection, scope: str, risk_limit: float, seeds: list[st
             folder = (keep / f"audit-{i + 1}") if keep is not None and i == 0 else work / f"a{i}"
             if folder.exists():
                 shutil.rmtree(folder)
-            runs.append(run_one_audit(election, scope, risk_limit, seed, folder))
+            runs.append(run_one_audit(election, scope, risk_limit, seed, folder, report=folder.parent == keep))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     n = len(runs)

@@ -181,3 +181,10 @@ def test_drill_one_unit_that_moves_a_council_seat_is_caught(cambodia_run):
                         "--tamper", "shift", "--audits", "3")
     assert status == 0 and doc["outcome_changed"] and len(doc["tampered_stations"]) == 1
     assert doc["decisions"]["outcome_wrong"] == 3
+
+
+def test_drill_keeps_a_report_and_refuses_bad_input(kyrgyz_run, tmp_path):
+    status, doc = drill("--run", str(kyrgyz_run), "--contest", "president", "--audits", "1", "--keep", str(tmp_path))
+    assert status == 0 and (tmp_path / "audit-1" / "report.html").exists()
+    bad = cli("sim", "audit", "--election", "nowhere", "--contest", "president")
+    assert bad.returncode == 2 and "unknown national election" in bad.stderr and "Traceback" not in bad.stderr
