@@ -105,3 +105,28 @@ def test_draws_are_sha256_of_the_seed_and_reproducible():
         assert d.batch == expected
     share = sum(1 for d in draw(SEED, bounds, 1, 2000) if d.batch == "s4") / 2000
     assert 0.45 < share < 0.55  # proportional to the bound (4 of 8)
+
+
+def test_a_seat_decided_by_lot_means_a_full_count_and_strict_json(tmp_path):
+    import json
+
+    from device.audit.rla.audit import evaluate_audit, load_audit, start_audit
+    from device.audit.rla.csv_files import write_hand_count
+    from device.audit.rla.results import DistrictSeats, ReportedContest
+
+    batches = {f"s{i}": Batch(f"s{i}", "d", 120, {"A": 50, "B": 50, "C": 10}) for i in range(6)}
+    reported = ReportedContest("council", "party-list", 1, ["A", "B", "C"], batches,
+                               {"d": DistrictSeats("d", 3, "dhondt", {"A": 2, "B": 1, "C": 0})})
+    state = start_audit(reported, "seats", 0.05, SEED, tmp_path / "audit")
+    assert state.rounds[0]["full_hand_count"] and len(state.rounds[0]["stations"]) == 6
+    for sid, b in batches.items():
+        write_hand_count(tmp_path / "audit" / "hand-counts" / f"{sid}.csv", b.votes)
+    # the paper shows the same tie: the lot that gave A the third seat stands
+    assert evaluate_audit(load_audit(tmp_path / "audit"))["decision"] == "confirmed_by_full_count"
+    # one box holds one more vote for B than reported: B wins the third seat outright
+    write_hand_count(tmp_path / "audit" / "hand-counts" / "s0.csv", {"A": 49, "B": 51, "C": 10})
+    result = evaluate_audit(load_audit(tmp_path / "audit"))
+    assert result["decision"] == "outcome_wrong" and result["assertions_failing"] == ["d: A's seat 2 beats B's seat 2"]
+    doc = json.loads((tmp_path / "audit" / "audit.json").read_text(),
+                     parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
+    assert doc["U"] is None and all(u is None for u in doc["bounds"].values())

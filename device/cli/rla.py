@@ -77,7 +77,7 @@ def _reported(args: argparse.Namespace):
 
 def run_sample(args: argparse.Namespace) -> int:
     from device.audit.rla.assertions import OutcomeNotAuditable
-    from device.audit.rla.audit import AuditStateError, start_audit
+    from device.audit.rla.audit import AuditStateError, json_safe, start_audit
     from device.audit.rla.csv_files import write_arlo
     from device.audit.rla.sampling import SeedError, draw
 
@@ -96,7 +96,7 @@ def run_sample(args: argparse.Namespace) -> int:
            "full_hand_count": rnd["full_hand_count"], "draws": [d.to_json() for d in draws],
            "stations": stations, "sample_csv": str(out / "sample-round-1.csv"), "arlo": arlo}
     if args.json:
-        print(json.dumps(doc, ensure_ascii=False))
+        print(json.dumps(json_safe(doc), ensure_ascii=False, allow_nan=False))
     else:
         what = "every station (full hand count)" if rnd["full_hand_count"] else f"{len(draws)} draws"
         print(f"Round 1 of the audit of {reported.contest} ({args.scope}): {what}, "
@@ -110,7 +110,7 @@ def run_sample(args: argparse.Namespace) -> int:
 
 
 def run_risk(args: argparse.Namespace) -> int:
-    from device.audit.rla.audit import AuditStateError, evaluate_audit, load_audit
+    from device.audit.rla.audit import AuditStateError, evaluate_audit, json_safe, load_audit
     from device.audit.rla.csv_files import HandCountError
     from device.audit.rla.report import write_report
 
@@ -121,8 +121,8 @@ def run_risk(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from None
     files = write_report(state, result)
     if args.json:
-        print(json.dumps({**{k: v for k, v in result.items() if k != "checks"}, "report": files},
-                         ensure_ascii=False))
+        print(json.dumps(json_safe({**{k: v for k, v in result.items() if k != "checks"}, "report": files}),
+                         ensure_ascii=False, allow_nan=False))
     else:
         print(f"Round {result['round']}: measured risk {result['risk']:.4g} (limit {result['risk_limit']:.4g}), "
               f"{result['stations_counted']} station(s) counted, {len(result['discrepancies'])} with discrepancies")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -41,6 +42,18 @@ DECISIONS = {d.code: d for d in (
 
 class AuditStateError(ValueError):
     pass
+
+
+def json_safe(obj):
+    """``obj`` with every infinite bound (a tie: no sample can confirm it) written as null,
+    so the audit's JSON files are strict JSON; ``load_audit`` reads a null bound back as inf."""
+    if isinstance(obj, float) and math.isinf(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    return obj
 
 
 def _reported_doc(reported: ReportedContest) -> dict:
@@ -99,7 +112,8 @@ class AuditState:
                "risk_limit": self.risk_limit, "seed": self.seed, "reported_sha256": self.reported_sha256,
                "U": self.U, "assertions": [a.to_json() for a in self.assertions],
                "bounds": self.bounds, "rounds": self.rounds, "evaluations": self.evaluations}
-        (self.folder / "audit.json").write_text(json.dumps(doc, indent=1, ensure_ascii=False), encoding="utf-8")
+        (self.folder / "audit.json").write_text(json.dumps(json_safe(doc), indent=1, ensure_ascii=False,
+                                                           allow_nan=False), encoding="utf-8")
 
 
 def _digest(doc: dict) -> str:
@@ -139,7 +153,8 @@ def load_audit(folder: Path) -> AuditState:
         raise AuditStateError(f"{folder}/reported.json changed since the audit started")
     reported = reported_from_doc(rep)
     return AuditState(folder, reported, doc["scope"], doc["risk_limit"], doc["seed"],
-                      contest_assertions(reported, doc["scope"]), doc["bounds"], doc["rounds"],
+                      contest_assertions(reported, doc["scope"]),
+                      {b: math.inf if u is None else u for b, u in doc["bounds"].items()}, doc["rounds"],
                       doc["evaluations"], doc["reported_sha256"])
 
 
@@ -211,11 +226,13 @@ def evaluate_audit(state: AuditState) -> dict:
 
 
 def _assertions_failing(state: AuditState, counts: dict[str, dict[str, int]]) -> list[str]:
-    """After a full hand count: the assertions the paper contradicts (the counted margin <= 0)."""
+    """After a full hand count: the assertions the paper contradicts. A counted margin below 0
+    fails; a counted tie fails unless the reported margin was a tie too (a seat decided by lot,
+    which the paper confirms: the lot stands)."""
     failing = []
     for a in state.assertions:
         margin = sum(a.batch_margin(counts[b.id]) for b in state.reported.batches.values()
                      if a.applies_to(b) and b.id in counts)
-        if margin <= 0:
+        if margin < 0 or (margin == 0 and a.margin > 0):
             failing.append(a.id)
     return failing

@@ -42,7 +42,11 @@ class BatchCheck:
 
     @property
     def taint(self) -> float:
-        return self.e_p / self.u_p if self.u_p > 0 else 0.0
+        if self.u_p <= 0:
+            return 0.0
+        if math.isinf(self.e_p):
+            return 1.0
+        return 0.0 if math.isinf(self.u_p) else self.e_p / self.u_p
 
     def to_json(self) -> dict:
         return {"batch": self.batch, "draws": self.draws, "error_votes": self.error_votes,

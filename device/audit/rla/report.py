@@ -13,7 +13,7 @@ import html
 import json
 from pathlib import Path
 
-from device.audit.rla.audit import AuditState
+from device.audit.rla.audit import AuditState, json_safe
 
 TIGHTEST = 10  # assertions listed on the page
 
@@ -71,7 +71,8 @@ def _rows(rows: list[list]) -> str:
 def write_report(state: AuditState, evaluation: dict | None) -> dict[str, str]:
     doc = report_doc(state, evaluation)
     folder = state.folder
-    (folder / "report.json").write_text(json.dumps(doc, indent=1, ensure_ascii=False), encoding="utf-8")
+    (folder / "report.json").write_text(json.dumps(json_safe(doc), indent=1, ensure_ascii=False, allow_nan=False),
+                                        encoding="utf-8")
     figure = _figure(doc, folder / "figures")
     last = evaluation or {}
     e = html.escape
