@@ -71,8 +71,8 @@ def per_commune(reported: ReportedContest) -> None:
             full += n >= len(batches)
             counted += min(n, len(batches))
         q = statistics.quantiles(ns, n=10)
-        print(f"  each commune's seats alone, risk {risk:.0%}: draws median {statistics.median(ns):.0f}, "
-              f"p90 {q[-1]:.0f}; {full}/{len(ns)} communes need a full hand count; "
+        print(f"  each commune's seats alone, risk {risk:.0%}: sample median {statistics.median(ns):.0f}, "
+              f"p90 {q[-1]:.0f} (capped at the commune's stations); {full}/{len(ns)} communes need a full hand count; "
               f"{counted:,} of {len(reported.batches):,} stations counted at most")
 
 
