@@ -7,6 +7,9 @@ runs the real audit (``device.audit.rla``: ``start_audit`` / ``evaluate_audit`` 
 folder, hand-count CSVs written from the paper) once per audit seed, round after round until it
 stops or the full hand count ends it.
 
+With ``--run DIR`` each drill is added to that run's QA folder: ``audit-drills.jsonl`` and the
+page ``audit-drills.html`` beside the run's ``report.html``.
+
 ``--tamper shift`` makes the reported results wrong before the audit: it takes the tightest
 assertion of the *true* outcome (the winner over the runner-up, or a council's last seat) and
 moves votes from its winner to its loser in the reported tallies of as few stations as it can
@@ -188,6 +191,36 @@ def drill(election: DrillElection, scope: str, risk_limit: float, seeds: list[st
     return summary
 
 
+DRILLS_JSONL = "audit-drills.jsonl"
+DRILLS_HTML = "audit-drills.html"
+DRILL_COLUMNS = (("contest", "contest"), ("scope", "scope"), ("risk_limit", "risk limit"), ("audits", "audits"),
+                 ("outcome_changed", "outcome changed"), ("shifted_votes", "votes shifted"),
+                 ("catch_rate", "caught"), ("stopped_in_round_1", "stopped in round 1"),
+                 ("first_round_full_count", "round 1 a full count"), ("mean_stations_counted", "mean stations counted"),
+                 ("stations", "stations"), ("mean_rounds", "mean rounds"), ("meets_risk_limit", "meets the risk limit"))
+
+
+def record_drill(run_dir: Path, summary: dict) -> Path:
+    """Add a drill to the QA folder of a national run: one line of ``audit-drills.jsonl`` and
+    the page ``audit-drills.html`` (a table of every drill run there, from those lines)."""
+    import html
+
+    with open(run_dir / DRILLS_JSONL, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(summary, ensure_ascii=False) + "\n")
+    rows = [json.loads(line) for line in (run_dir / DRILLS_JSONL).read_text(encoding="utf-8").splitlines()]
+    head = "".join(f"<th>{html.escape(label)}</th>" for _, label in DRILL_COLUMNS)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(r.get(key)))}</td>" for key, _ in DRILL_COLUMNS) + "</tr>"
+                   for r in rows)
+    page = (f"<!doctype html><html lang='en'><meta charset='utf-8'><title>Risk-limiting audit drills</title>"
+            f"<h1>Risk-limiting audit drills on this run</h1><p>Each row is one <code>ballotbox sim audit</code> "
+            f"(hand counts from the paper in the simulated boxes; numbers in <code>{DRILLS_JSONL}</code>). "
+            f"A tampered drill must catch the wrong outcome in at least 1 - risk limit of its audits.</p>"
+            f"<table border=1><tr>{head}</tr>{body}</table></html>")
+    path = run_dir / DRILLS_HTML
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "audit", help="risk-limiting audit drills on a simulated election (honest or tampered results)",
@@ -251,6 +284,9 @@ def run_drill_command(args: argparse.Namespace) -> int:
             election = DrillElection(reported, paper, [], 0, False, None)
         summary = drill(election, args.scope, args.risk_limit / 100, [audit_seed(k) for k in range(args.audits)],
                         Path(args.keep) if args.keep else None)
+        summary["contest"] = args.contest
+        if args.run:
+            summary["qa_page"] = str(record_drill(run_dir, summary))
     except (ReportedResultsError, OutcomeNotAuditable, ValueError) as exc:
         raise UserError(str(exc)) from None
     finally:

@@ -164,6 +164,11 @@ def test_drill_honest_units_stop_in_round_one(kyrgyz_run):
     status, doc = drill("--run", str(kyrgyz_run), "--contest", "president", "--audits", "10")
     assert status == 0 and doc["stopped_in_round_1"] == 10 and doc["decisions"]["outcome_wrong"] == 0
     assert doc["mean_stations_counted"] < doc["stations"]
+    # the drill joins the run's QA folder: the page shows the figures of its JSON lines
+    lines = [json.loads(x) for x in (kyrgyz_run / "audit-drills.jsonl").read_text().splitlines()]
+    assert lines[-1]["stopped_in_round_1"] == 10
+    page = (kyrgyz_run / "audit-drills.html").read_text()
+    assert f"<td>{lines[-1]['mean_stations_counted']}</td>" in page
 
 
 def test_drill_outcome_changing_shift_is_caught_and_escalates(kyrgyz_run):
