@@ -1,10 +1,9 @@
 """``audit tape``: read a results tape's QR codes from photos, check them, compare with central.
 
-``read_codes(image)`` finds the tape's codes in one photo or scan with pyzbar (zbar), trying
-the image as it is, then with local contrast evened out (CLAHE: a shadow across the tape),
-binarised with an adaptive threshold, sharpened (an unsharp mask: a photo out of focus), and
-enlarged twice (a photo taken from far away): the union of what each pass reads (measured by
-``python -m sim.bench tape``). ``audit_tape`` then
+``read_codes(image)`` finds the tape's codes in one photo or scan with two decoders, pyzbar
+(zbar) and zxing-cpp, on the image and enhanced copies of it, and rectifies each code located
+but not read (``device.audit.qr_reader``; measured by ``python -m sim.bench tape``).
+``audit_tape`` then
 
 1. joins the codes into the signed message (``device.results.tape_codes.decode_tape``: the
    index/count and the hash chain), naming a missing code or a broken chain;
@@ -22,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -66,28 +65,14 @@ class TapeAudit:
 
 # --- reading the codes ------------------------------------------------------------------------
 
-def _passes(gray: np.ndarray) -> Iterable[np.ndarray]:
-    import cv2
-
-    yield gray
-    yield cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8)).apply(gray)
-    yield cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, 51, 10)
-    yield cv2.addWeighted(gray, 1.8, cv2.GaussianBlur(gray, (0, 0), 2), -0.8, 0)  # unsharp mask
-    yield cv2.resize(gray, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
-
-
 def read_codes(image: np.ndarray | str | Path) -> list[str]:
-    """The results-tape payloads pyzbar finds in one image (grayscale array or file path)."""
-    from pyzbar.pyzbar import ZBarSymbol, decode
+    """The results-tape payloads found in one image (grayscale array or file path): pyzbar and
+    zxing-cpp, with a perspective correction per code (``device.audit.qr_reader``). A text is
+    kept only if it looks like a tape code; the chain and signature checks below decide."""
+    from device.audit.qr_reader import read_tape_payloads
 
     gray = load_image(image) if isinstance(image, (str, Path)) else image
-    found: dict[str, None] = {}
-    for variant in _passes(gray):
-        for symbol in decode(variant, symbols=[ZBarSymbol.QRCODE]):
-            text = symbol.data.decode("utf-8", "replace")
-            if text.startswith(PREFIX + "|"):
-                found.setdefault(text)
-    return list(found)
+    return read_tape_payloads(gray, lambda text: text.startswith(PREFIX + "|"))
 
 
 def load_image(path: str | Path) -> np.ndarray:

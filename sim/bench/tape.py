@@ -5,7 +5,8 @@ codes on the tape and their QR versions. Then the demo tape, printed through the
 driver's bytes and the printer twin, photographed (``sim.tape_photo``: two overlapping photos
 per tape) at each level over many seeds: the share of tapes read in full, the share of codes
 read, misreads (a tape read in full whose signature fails: must be 0) and the time to read
-and check one tape (median).
+and check one tape (median). ``read_codes`` uses pyzbar and zxing-cpp with a perspective
+correction per code (``device.audit.qr_reader``).
 """
 from __future__ import annotations
 
