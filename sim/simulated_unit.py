@@ -315,6 +315,7 @@ class SimulatedUnit:
     config_path: Path
     world: SimulatedWorld
     devices: dict[str, Any]
+    roll: Any = None  # the station's voter roll (a VoterRoll): an authority's package may use it
 
     def panel(self) -> Any:
         from sim.world_panel import WorldPanel
@@ -368,4 +369,4 @@ def start_simulated_unit(state_dir: str | Path, *, seed: int = 1, election: str 
     write_config(config, store="unit.db", authority=anchor, package=package.name, station=station,
                  peripherals={**urls, "camera": "sim://camera"}, ballot_box_capacity=capacity,
                  export_dir="export", durability="full")
-    return SimulatedUnit(config, world, {"camera": world.camera})
+    return SimulatedUnit(config, world, {"camera": world.camera}, roll)

@@ -77,3 +77,55 @@ def screen_text(app) -> str:
         for w in screen.query(wid):
             parts.append(str(w.render()))
     return "\n".join(parts)
+
+
+# --- a unit set up as its operators do it, through the real command line ---------------------
+def ballotbox(*args: str, stdin: str | None = None, check: bool = True):
+    """Run the real ``ballotbox`` command (a subprocess); its CompletedProcess."""
+    import subprocess
+    import sys
+    proc = subprocess.run([sys.executable, "-m", "device.cli.main", *args], input=stdin,
+                          capture_output=True, text=True, timeout=120)
+    if check:
+        assert proc.returncode == 0, (args, proc.stdout, proc.stderr)
+    return proc
+
+
+def cli_provisioned_unit(tmp: Path, *, seed: int = 5, voters: int = 12, central: str | None = None,
+                         language: str | None = None):
+    """The README's operator path on a simulated world: ``election keygen``, ``device provision``,
+    ``election package`` (the world's roll, this unit's key), ``device load --pin-stdin``; then a
+    ``unit.toml`` naming the world's ptys. Returns (simulated world, path of unit.toml)."""
+    import json
+    sim = start_simulated_unit(tmp / "world", seed=seed, voters=voters)
+    unit_dir = tmp / "unit"
+    unit_dir.mkdir()
+    station = sim.world.station
+    ballotbox("election", "keygen", "--out", str(unit_dir / "keys"))
+    provisioned = json.loads(ballotbox("device", "provision", "--store", str(unit_dir / "unit.db"),
+                                       "--authority", str(unit_dir / "keys" / "authority.pub"),
+                                       "--json").stdout)
+    (unit_dir / "units.json").write_text(json.dumps({station: [provisioned["unit_public_key"]]}))
+    (unit_dir / "roll.csv").write_text(sim.roll.to_csv())
+    (unit_dir / "pins.csv").write_text("station_id,role,pin\n" + "".join(f"{station},{role},{pin}\n" for role, pin in SIM_PINS.items()))
+    ballotbox("election", "package", "--election", "demo",
+              "--roll", str(unit_dir / "roll.csv"), "--key", str(unit_dir / "keys" / "authority.key"),
+              "--units", str(unit_dir / "units.json"), "--staff", str(unit_dir / "pins.csv"),
+              "--mode", "simulation", "--out", str(unit_dir / "demo.bbpkg"))
+    ballotbox("device", "load", "--store", str(unit_dir / "unit.db"), "--package",
+              str(unit_dir / "demo.bbpkg"), "--pin-stdin", stdin=EM + "\n")
+    world_config = load_config(sim.config_path)
+    peripherals = "\n".join(f'{kind} = "{url}"' for kind, url in world_config.peripherals.items())
+    extra = f'language = "{language}"\n' if language else ""
+    central_table = f'\n[central]\nurl = "{central}"\n' if central else ""
+    config = unit_dir / "unit.toml"
+    config.write_text(f'[unit]\nstore = "unit.db"\nauthority = "keys/authority.pub"\n'
+                      f'package = "demo.bbpkg"\nstation = "{station}"\nexport_dir = "export"\n{extra}'
+                      f'\n[peripherals]\n{peripherals}\n{central_table}', encoding="utf-8")
+    return sim, config
+
+
+def console_of(sim, config: Path, *, clock=None) -> OperatorConsole:
+    """The console of ``device run --config``: the unit from its config, the world's camera."""
+    unit = Unit(load_config(config), devices=sim.devices, **({"clock": clock} if clock else {}))
+    return OperatorConsole(unit, world_panel=sim.panel)

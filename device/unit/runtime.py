@@ -209,6 +209,9 @@ class Unit:
             camera=d["camera"], interpreter=self._interpreter or BallotInterpreter(pkg.election),
             printer=d["printer"], clock=self.clock, pseudonym_key=pkg.pseudonym_key,
             access=self.access, rng=self.rng, signer=self.signer, mode=pkg.results_mode)
+        # However the package got into the store (the console's L, or `device load` before the
+        # unit started), the unit's machine leaves "setup" for it: the console shows the store.
+        self.controller.load()
 
     def _probe_lost(self) -> None:
         if not self._lost or time.monotonic() < self._next_probe:
@@ -317,8 +320,6 @@ class Unit:
         self.loaded, self.access = loaded, loaded.access(self.store, self.clock)
         self._next_probe = 0.0
         self._try_boot()
-        if self.controller is not None:
-            self.controller.load()
         return ActionResult(True, _("Election package loaded: {election}, station {station}.").format(
             election=loaded.election.title, station=loaded.station_id), "info", "election_manager")
 
