@@ -91,8 +91,7 @@ def ballotbox(*args: str, stdin: str | None = None, check: bool = True):
     return proc
 
 
-def cli_provisioned_unit(tmp: Path, *, seed: int = 5, voters: int = 12, central: str | None = None,
-                         language: str | None = None):
+def cli_provisioned_unit(tmp: Path, *, seed: int = 5, voters: int = 12, language: str | None = None):
     """The README's operator path on a simulated world: ``election keygen``, ``device provision``,
     ``election package`` (the world's roll, this unit's key), ``device load --pin-stdin``; then a
     ``unit.toml`` naming the world's ptys. Returns (simulated world, path of unit.toml)."""
@@ -117,12 +116,17 @@ def cli_provisioned_unit(tmp: Path, *, seed: int = 5, voters: int = 12, central:
     world_config = load_config(sim.config_path)
     peripherals = "\n".join(f'{kind} = "{url}"' for kind, url in world_config.peripherals.items())
     extra = f'language = "{language}"\n' if language else ""
-    central_table = f'\n[central]\nurl = "{central}"\n' if central else ""
     config = unit_dir / "unit.toml"
     config.write_text(f'[unit]\nstore = "unit.db"\nauthority = "keys/authority.pub"\n'
                       f'package = "demo.bbpkg"\nstation = "{station}"\nexport_dir = "export"\n{extra}'
-                      f'\n[peripherals]\n{peripherals}\n{central_table}', encoding="utf-8")
+                      f'\n[peripherals]\n{peripherals}\n', encoding="utf-8")
     return sim, config
+
+
+def send_results_to(config: Path, url: str) -> None:
+    """Name the central tally in ``unit.toml`` (its ``[central]`` table)."""
+    with config.open("a", encoding="utf-8") as fh:
+        fh.write(f'\n[central]\nurl = "{url}"\n')
 
 
 def console_of(sim, config: Path, *, clock=None) -> OperatorConsole:

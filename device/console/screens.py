@@ -8,6 +8,8 @@ look. ``SCREENS`` maps a situation (``device/unit/view.py``) to its screen class
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -262,6 +264,23 @@ class PollsPausedScreen(SituationScreen):
         return _("Polls are paused: no voter is checked in and no ballot is scanned."), "info"
 
 
+def upload_text(view: UnitView) -> str:
+    """Where the signed results stand with the central tally, in the operator's words."""
+    up = view.upload
+    if up is None:
+        return ""
+    if up.state == "sent":
+        return _("Results sent to the central tally.")
+    if up.state == "refused":
+        return _("Results refused by the central tally: {reason}. Fix the cause, then run "
+                 "'ballotbox device send --retry-refused'.").format(reason=up.detail)
+    when = dt.datetime.fromtimestamp(up.next_at or 0, dt.timezone.utc).strftime("%H:%M:%S")
+    if not up.attempts:
+        return _("Results waiting to be sent: first try at {time} UTC.").format(time=when)
+    return _("Results waiting: next try at {time} UTC (last answer: {detail}).").format(
+        time=when, detail=up.detail)
+
+
 class PollsClosedScreen(SituationScreen):
     situation = "polls_closed"
     ACTIONS = (("r", "reprint_results"), ("e", "export"))
@@ -269,6 +288,9 @@ class PollsClosedScreen(SituationScreen):
 
     def idle_text(self):
         return _("Voting is complete. The results tape was printed.")
+
+    def detail_of(self, view):
+        return upload_text(view)
 
 
 class BoxFullScreen(SituationScreen):

@@ -45,6 +45,7 @@ from device.unit.config import ConfigError
 from device.unit.election_source import load_package_now, provisioned_package
 from device.station.roles import AccessDenied
 from device.unit.staff import POLICY_ACTION, ROLE_OF_ACTION
+from device.unit.uploads import ResultsSender
 from device.unit.view import UnitView, journal_line, situation_of
 from hardware.interfaces import PeripheralError, ScannerEventKind
 from hardware.registry import open_peripheral
@@ -133,6 +134,8 @@ class Unit:
         self._waiting_sheet = False  # a sheet at the entry left there (box full)
         self._internal_error: str | None = None
         self._seq = 0
+        self.sender = (ResultsSender(config.store, config.central_url, clock=clock)
+                       if config.central_url else None)
         self.view = UnitView(station=config.station or "", box_capacity=config.ballot_box_capacity)
 
     # --- the console's side (any thread) ---------------------------------------------------
@@ -150,11 +153,15 @@ class Unit:
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="unit", daemon=True)
         self._thread.start()
+        if self.sender is not None:
+            self.sender.start()
 
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        if self.sender is not None:
+            self.sender.stop()
         for device in self.devices.values():
             try:
                 device.close()
@@ -352,6 +359,8 @@ class Unit:
     def _do_close(self, role):
         self.controller.printer_fault = None
         results = self.controller.close()
+        if self.sender is not None:
+            self.sender.poke()  # the signed results wait in the outbox: send them now
         return self._printed(_("Polls closed: {n} ballots cast. Results printed.").format(
             n=results.ballots_cast), role)
 
@@ -414,7 +423,8 @@ class Unit:
         base = dict(seq=self.view.seq, station=self.config.station or "",
                     box_capacity=self.config.ballot_box_capacity, configured=pkg is not None,
                     lost=tuple(sorted(self._lost.items())), journal=tuple(self.store.recent),
-                    box_swaps=self.store.swaps, internal_error=self._internal_error)
+                    box_swaps=self.store.swaps, internal_error=self._internal_error,
+                    upload=self.sender.status if self.sender is not None else None)
         if pkg is not None:
             e = pkg.election
             base.update(station=pkg.station_id, station_name=e.stations[pkg.station_id].name,

@@ -32,6 +32,16 @@ class JournalLine:
 
 
 @dataclass(frozen=True)
+class UploadStatus:
+    """Where the unit's signed results stand with the central tally (``device/unit/uploads.py``)."""
+
+    state: str  # sent | waiting | refused
+    next_at: float | None = None  # waiting: when the next try is due (the unit's clock)
+    detail: str = ""  # the last answer (waiting) or the central tally's reason (refused)
+    attempts: int = 0
+
+
+@dataclass(frozen=True)
 class UnitView:
     seq: int = 0
     configured: bool = False  # an election package is loaded
@@ -61,6 +71,7 @@ class UnitView:
     printer_problem: str | None = None
     journal: tuple[JournalLine, ...] = field(default_factory=tuple)
     internal_error: str | None = None  # the unit's own program failed (shown, never a traceback)
+    upload: UploadStatus | None = None  # None: no central tally configured, or nothing to send
     situation: str = "starting"
 
     @property
