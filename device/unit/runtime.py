@@ -25,7 +25,6 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -37,7 +36,6 @@ from device.results.exports import ExportError
 from device.station.controller import ControllerError, StationController
 from device.station.events import OperatorMessage, message
 from device.store.signing import provision
-from device.store.journal import StationStore
 from device.store.sqlite import SqliteStore
 from device.unit.config import UnitConfig
 from device.election.package import PackageError
@@ -46,54 +44,14 @@ from device.unit.election_source import load_package_now, provisioned_package
 from device.station.roles import AccessDenied
 from device.unit.staff import POLICY_ACTION, ROLE_OF_ACTION
 from device.unit.uploads import ResultsSender
-from device.unit.view import UnitView, journal_line, situation_of
+from device.unit.journal_tap import JournalTap
+from device.unit.view import UnitView, situation_of
 from hardware.interfaces import PeripheralError, ScannerEventKind
 from hardware.registry import open_peripheral
 
 POLL_S = 0.1  # how long the loop waits for an operator action before polling the sensors
-PROBE_S = 1.0  # how often a lost peripheral is probed
-JOURNAL_LINES = 30
-
-
-class JournalTap(StationStore):
-    """The unit's store, remembering the last records written (for the console's journal pane)
-    and the sheets taken out with swapped ballot boxes."""
-
-    def __init__(self, inner: StationStore, keep: int = JOURNAL_LINES):
-        self.inner = inner
-        self.recent: deque = deque(maxlen=keep)
-        self.swapped = 0
-        self.swaps = 0
-        for rec in inner.events():
-            self._saw(rec)
-
-    def _saw(self, rec) -> None:
-        self.recent.append(journal_line(rec))
-        if rec.type == "ballot_box_swapped":
-            self.swapped += int(rec.data.get("sheets", 0))
-            self.swaps += 1
-
-    def append_event(self, type_, data, at, *, durable=True):
-        rec = self.inner.append_event(type_, data, at, durable=durable)
-        self._saw(rec)
-        return rec
-
-    def cast_ballot(self, cvr, event_data, at):
-        rec = self.inner.cast_ballot(cvr, event_data, at)
-        self._saw(rec)
-        return rec
-
-    def events(self):
-        return self.inner.events()
-
-    def cast_vote_records(self):
-        return self.inner.cast_vote_records()
-
-    def close(self) -> None:
-        self.inner.close()
-
-    def __getattr__(self, name: str) -> Any:  # read_meta, write_meta, flush, head ...
-        return getattr(self.inner, name)
+PROBE_S = 1.0  # how often a lost peripheral is probed (and the printer's paper sensor read)
+PRINTER_PROBE_TIMEOUT_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -127,6 +85,8 @@ class Unit:
         self._thread: threading.Thread | None = None
         self._lost: dict[str, str] = {}
         self._next_probe = 0.0
+        self._next_printer_probe = 0.0
+        self._paper_out = False  # the printer's paper sensor, probed like the scanner's
         self._cover_open = False
         self._message: OperatorMessage | None = None
         self._desk: OperatorMessage | None = None
@@ -191,6 +151,7 @@ class Unit:
                 self._perform(*item)
             if self.controller is not None:
                 self._probe_lost()
+                self._probe_printer()
                 self._poll_scanner()
                 self._poll_reader()
             self._publish()
@@ -234,6 +195,23 @@ class Unit:
                 self._lost["scanner"] = str(exc)
         if "id_reader" in self._lost:
             self._lost.pop("id_reader")  # probed again by the next read
+        if "printer" in self._lost:
+            self._lost.pop("printer")  # probed again by the next paper probe
+            self._next_printer_probe = 0.0
+
+    def _probe_printer(self) -> None:
+        """Read the printer's paper sensor once a second, so that "out of paper" shows at once,
+        not at the next slip."""
+        now = time.monotonic()
+        if "printer" in self._lost or now < self._next_printer_probe:
+            return
+        self._next_printer_probe = now + PROBE_S
+        try:
+            status = self.devices["printer"].status(timeout=PRINTER_PROBE_TIMEOUT_S)
+        except PeripheralError as exc:
+            self._lost["printer"] = str(exc)
+            return
+        self._paper_out = status is not None and status.paper_out
 
     def _poll_scanner(self) -> None:
         if "scanner" in self._lost:
@@ -432,6 +410,9 @@ class Unit:
         if ctl is not None:
             c = ctl.counters
             printer = ctl.printer_fault.text if ctl.printer_fault is not None else None
+            if self._paper_out:
+                printer = _("The printer is out of paper: load a new roll.") + (
+                    f" {printer}" if printer else "")
             base.update(polls=ctl.polls, voter=ctl.voter, ballot=ctl.ballot,
                         test_mode=ctl.polls == "testing",
                         test_ballots=len(ctl.test_tally),
