@@ -84,7 +84,20 @@ def build_parser() -> argparse.ArgumentParser:
                 continue  # a command module not built yet; tests check every entry loads
             raise
         register(subs[group])
+    _lang_after_the_command(parser)
     return parser
+
+
+def _lang_after_the_command(parser: argparse.ArgumentParser) -> None:
+    """``--lang`` is accepted after the subcommand too (``device run --sim --lang km``): every
+    command takes it, and when given there it overrides the one before the group."""
+    for action in parser._subparsers._group_actions if parser._subparsers else ():
+        for sub in action.choices.values():
+            if sub._subparsers is not None:
+                _lang_after_the_command(sub)
+            elif "--lang" not in sub._option_string_actions:
+                sub.add_argument("--lang", choices=LANGUAGES, default=argparse.SUPPRESS,
+                                 help="language of the messages (as before the command group)")
 
 
 def _report_error(message: str, status: int, as_json: bool, prog: str | None = None,

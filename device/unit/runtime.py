@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from device.ballots.interpreter import BallotInterpreter
-from device.i18n import _
+from device.i18n import N_, Words
 from device.results.exports import ExportError
 from device.station.controller import ControllerError, StationController
 from device.station.events import OperatorMessage, message
@@ -45,7 +45,7 @@ from device.station.roles import AccessDenied
 from device.unit.staff import POLICY_ACTION, ROLE_OF_ACTION
 from device.unit.uploads import ResultsSender
 from device.unit.journal_tap import JournalTap
-from device.unit.view import UnitView, situation_of
+from device.unit.view import UnitView, polls_words, situation_of, words_of
 from hardware.interfaces import PeripheralError, ScannerEventKind
 from hardware.registry import open_peripheral
 
@@ -57,9 +57,18 @@ PRINTER_PROBE_TIMEOUT_S = 0.5
 @dataclass(frozen=True)
 class ActionResult:
     ok: bool
-    text: str
+    words: Words  # what the unit says about it; the console translates it in its own language
     severity: str = "info"
     role: str | None = None
+
+    @property
+    def text(self) -> str:
+        """In the unit's language."""
+        return self.words.text()
+
+    @classmethod
+    def of(cls, ok: bool, msg: OperatorMessage, role: str | None = None) -> ActionResult:
+        return cls(ok, words_of(msg), msg.severity, role)
 
 
 class Unit:
@@ -262,7 +271,7 @@ class Unit:
             future.set_result(self._load_package(pin))
             return
         if self.controller is None:
-            future.set_result(ActionResult(False, _("The unit is not ready: a peripheral is missing."),
+            future.set_result(ActionResult(False, Words.of(N_("The unit is not ready: a peripheral is missing.")),
                                            "error"))
             return
         role = ROLE_OF_ACTION[action]
@@ -271,76 +280,81 @@ class Unit:
                 self.access.login(role, pin)
             result = getattr(self, f"_do_{action}")(role=role, **args)
         except (ControllerError, AccessDenied) as exc:
-            result = ActionResult(False, exc.operator_message.text, exc.operator_message.severity, role)
+            result = ActionResult.of(False, exc.operator_message, role)
         except Exception as exc:  # an action the state machine does not allow now
             if type(exc).__name__ != "MachineError":
                 raise
-            result = ActionResult(False, _("Not possible now ({state}).").format(
-                state=", ".join(self.controller.state.values())), "warning", role)
+            result = ActionResult(False, Words.of(N_("Not possible now: the polls are {state}."),
+                                                  state=polls_words(self.controller.polls)), "warning", role)
         finally:
             if role is not None:
                 self.access.logout()
         future.set_result(result)
 
-    def _ok(self, msg: OperatorMessage | str, role: str | None) -> ActionResult:
+    def _ok(self, msg: OperatorMessage | Words, role: str | None) -> ActionResult:
         if isinstance(msg, OperatorMessage):
             self._message = msg
-            return ActionResult(True, msg.text, msg.severity, role)
+            return ActionResult.of(True, msg, role)
         return ActionResult(True, msg, "info", role)
 
-    def _printed(self, done: str, role: str | None) -> ActionResult:
+    def _printed(self, done: Words, role: str | None) -> ActionResult:
         """After an action that prints: report the printer's problem, if it had one."""
         fault = self.controller.printer_fault
         if fault is not None:
-            return ActionResult(True, f"{done} {fault.text}", "warning", role)
+            return ActionResult(True, Words.of(N_("{done} {fault}"), done=done, fault=words_of(fault)),
+                                "warning", role)
         return self._ok(done, role)
 
     def _load_package(self, pin: str) -> ActionResult:
         try:
             loaded = load_package_now(self.store, self.config, self.clock, pin)
         except AccessDenied as exc:
-            return ActionResult(False, exc.operator_message.text, exc.operator_message.severity)
+            return ActionResult.of(False, exc.operator_message)
         except (PackageError, ConfigError) as exc:
-            return ActionResult(False, _("Election package refused: {detail}").format(detail=exc), "error")
+            return ActionResult(False, Words.of(N_("Election package refused: {detail}"), detail=str(exc)),
+                                "error")
         self.loaded, self.access = loaded, loaded.access(self.store, self.clock)
         self._next_probe = 0.0
         self._try_boot()
-        return ActionResult(True, _("Election package loaded: {election}, station {station}.").format(
-            election=loaded.election.title, station=loaded.station_id), "info", "election_manager")
+        return ActionResult(True, Words.of(N_("Election package loaded: {election}, station {station}."),
+                                           election=loaded.election.title, station=loaded.station_id),
+                            "info", "election_manager")
 
     def _do_load_election(self, role):
-        return ActionResult(False, _("An election package is already loaded."), "warning", role)
+        return ActionResult(False, Words.of(N_("An election package is already loaded.")), "warning", role)
 
     def _do_test_mode(self, role):
         return self._ok(self.controller.enter_test_mode(), role)
 
     def _do_end_test(self, role):
         results = self.controller.leave_test_mode()
-        return self._ok(_("Test report printed ({n} test ballots); test tally reset to zero.").format(
-            n=results.ballots_cast), role)
+        return self._ok(Words.ngettext("Test report printed ({n} test ballot); test tally reset to zero.",
+                                       "Test report printed ({n} test ballots); test tally reset to zero.",
+                                       results.ballots_cast), role)
 
     def _do_open(self, role):
         self.controller.printer_fault = None
         self.controller.open()
-        return self._printed(_("Polls are open. Zero report printed."), role)
+        return self._printed(Words.of(N_("Polls are open. Zero report printed.")), role)
 
     def _do_pause(self, role):
         self.controller.printer_fault = None
         self.controller.pause()
-        return self._printed(_("Polls paused."), role)
+        return self._printed(Words.of(N_("Polls paused.")), role)
 
     def _do_resume(self, role):
         self.controller.printer_fault = None
         self.controller.resume()
-        return self._printed(_("Polls resumed."), role)
+        return self._printed(Words.of(N_("Polls resumed.")), role)
 
     def _do_close(self, role):
         self.controller.printer_fault = None
         results = self.controller.close()
         if self.sender is not None:
             self.sender.poke()  # the signed results wait in the outbox: send them now
-        return self._printed(_("Polls closed: {n} ballots cast. Results printed.").format(
-            n=results.ballots_cast), role)
+        return self._printed(Words.ngettext("Polls closed: {n} ballot cast. Results printed.",
+                                            "Polls closed: {n} ballots cast. Results printed.",
+                                            results.ballots_cast), role)
 
     def _do_clear_jam(self, role):
         return self._outcome(self.controller.clear_jam(), role)
@@ -350,7 +364,7 @@ class Unit:
 
     def _outcome(self, outcome, role) -> ActionResult:
         if outcome.status in ("refused", "error"):
-            return ActionResult(False, outcome.message.text, outcome.message.severity, role)
+            return ActionResult.of(False, outcome.message, role)
         return self._ok(outcome.message, role)
 
     def _do_voter_cast(self, role):
@@ -366,25 +380,26 @@ class Unit:
         ctl = self.controller
         sheets = self._box_sheets(ctl)
         ctl.store.append_event("ballot_box_swapped", {"sheets": sheets, "role": role}, self.clock())
-        return self._ok(_("Ballot box swapped: {n} sheets sealed in the full box.").format(n=sheets), role)
+        return self._ok(Words.ngettext("Ballot box swapped: {n} sheet sealed in the full box.",
+                                       "Ballot box swapped: {n} sheets sealed in the full box.", sheets), role)
 
     def _do_reprint(self, role, kind: str = "results"):
         ctl = self.controller
         ctl.printer_fault = None
         ctl.reprint(kind)
-        return self._printed(_("Report printed again."), role)
+        return self._printed(Words.of(N_("Report printed again.")), role)
 
     def _do_export(self, role, folder: str | None = None):
         base = Path(folder) if folder else self.config.export_dir
         if base is None:
-            return ActionResult(False, _("No export folder is configured."), "warning", role)
+            return ActionResult(False, Words.of(N_("No export folder is configured.")), "warning", role)
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(self.clock()))
         out = base / f"{self.config.station}-{stamp}"
         try:
             self.controller.export(out)
         except (ExportError, OSError) as exc:
-            return ActionResult(False, _("Export failed: {detail}").format(detail=exc), "error", role)
-        return self._ok(_("Exported to {folder}").format(folder=out), role)
+            return ActionResult(False, Words.of(N_("Export failed: {detail}"), detail=str(exc)), "error", role)
+        return self._ok(Words.of(N_("Exported to {folder}"), folder=str(out)), role)
 
     # --- views ----------------------------------------------------------------------------
     def _publish(self) -> None:
@@ -409,10 +424,9 @@ class Unit:
                         election_title=e.title, election_hash=e.hash)
         if ctl is not None:
             c = ctl.counters
-            printer = ctl.printer_fault.text if ctl.printer_fault is not None else None
+            printer = words_of(ctl.printer_fault) if ctl.printer_fault is not None else None
             if self._paper_out:
-                printer = _("The printer is out of paper: load a new roll.") + (
-                    f" {printer}" if printer else "")
+                printer = Words.of(N_("The printer is out of paper: load a new roll."))
             base.update(polls=ctl.polls, voter=ctl.voter, ballot=ctl.ballot,
                         test_mode=ctl.polls == "testing",
                         test_ballots=len(ctl.test_tally),
