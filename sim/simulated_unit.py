@@ -221,6 +221,7 @@ class SimulatedWorld(TwinWorld):
         with self.scanner.lock:
             if self.scanner.entry is not None:
                 return None
+            self.scanner.take_returned()  # a sheet handed back is in the voter's hand now
             self._serial += 1
             info = SheetInfo(kind, tuple(sorted(marks.items())), how)
             self.state.sheets[self._serial] = info

@@ -151,13 +151,11 @@ NOT_WORDS = {"PIN", "ID", "UTC", "English"}  # codes, a time zone, a language's 
 
 
 def _shown(app) -> str:
-    """Every word on the console (the simulated world's panel aside): texts, buttons, border
+    """Every word on the console (the simulated world's panel too): texts, buttons, border
     titles and the footer's key labels."""
     from textual.widgets import Button, Label, Static
     out = []
     for w in app.screen.query("*"):
-        if w.has_class("world-panel") or any(a.has_class("world-panel") for a in w.ancestors):
-            continue
         if isinstance(w, Button):
             out.append(str(w.label))
         elif isinstance(w, (Static, Label)):
