@@ -41,7 +41,7 @@ def test_output_piped_into_head_ends_without_traceback():
     assert proc.stdout.readline().startswith(b"dhondt")
     proc.stdout.close()  # what `| head -1` does after its line
     err = proc.stderr.read().decode()
-    assert proc.wait(timeout=60) == 141
+    assert proc.wait(timeout=60) == 0  # not 1, which means "a check failed"
     assert "Traceback" not in err and "BrokenPipe" not in err
 
 
@@ -242,3 +242,15 @@ def test_export_of_a_unit_loaded_from_a_package_needs_no_election(tmp_path, caps
     assert main(["device", "export", "--store", "unit.db", "--out", "export", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["station"] == "north-1" and summary["cast_vote_records"] == 0
+
+
+def test_device_run_says_its_day_in_words_and_plurals():
+    from device.i18n import translator
+    from device.unit.launch import day_summary
+    from device.unit.view import UnitView
+
+    one = day_summary(UnitView(station="north-1", polls="polls_closed", checked_in=1, cast=1))
+    assert one.text() == "Station north-1: polls CLOSED, 1 checked in, 1 ballot cast."
+    many = day_summary(UnitView(station="north-1", polls="polls_closed", checked_in=3, cast=3))
+    assert "3 ballots cast" in many.text() and "polls_closed" not in many.text()
+    assert "3 бюллетеня" in translator("ru").words(many) and "1 бюллетень" in translator("ru").words(one)

@@ -77,11 +77,16 @@ class Unit:
         """``devices``: peripherals given as objects instead of opened by URL (the simulated
         world's camera, or tests); the rest are opened by the URLs of the config."""
         self.config, self.clock, self.rng = config, clock, rng
+        new_store = not config.store.exists()
         self.store = JournalTap(SqliteStore(config.store, durability=config.durability))
         try:
             self.loaded = provisioned_package(self.store, config)
         except Exception:
             self.store.close()
+            if new_store:  # a unit that could not start leaves no empty store behind
+                for leftover in (config.store, *(config.store.with_name(config.store.name + suffix)
+                                                 for suffix in ("-wal", "-shm", "-journal"))):
+                    leftover.unlink(missing_ok=True)
             raise
         self.signer = provision(self.store)
         self.access = self.loaded.access(self.store, clock) if self.loaded else None
