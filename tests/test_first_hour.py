@@ -254,3 +254,12 @@ def test_device_run_says_its_day_in_words_and_plurals():
     many = day_summary(UnitView(station="north-1", polls="polls_closed", checked_in=3, cast=3))
     assert "3 ballots cast" in many.text() and "polls_closed" not in many.text()
     assert "3 бюллетеня" in translator("ru").words(many) and "1 бюллетень" in translator("ru").words(one)
+
+
+def test_sim_peripherals_help_is_written_for_users():
+    from device.election.identity import BARCODE_PREFIX
+
+    out = run(["sim", "peripherals", "--help"]).stdout
+    assert "``" not in out and ".py" not in out and "VERBS" not in out
+    assert f"card {BARCODE_PREFIX}" in out  # what a voter card's payload looks like
+    assert 'scanner = "socket://127.0.0.1:7000"' in out  # where a unit.toml finds the twins
