@@ -74,7 +74,18 @@ class SituationScreen(Screen):
     SituationScreen #actions { height: auto; margin: 1 0; }
     SituationScreen #actions Button { margin-right: 1; }
     SituationScreen #notice { height: auto; padding: 0 1; color: $text-muted; }
+    SituationScreen.-narrow #journal { display: none; }
+    SituationScreen.-short #heading { height: 1; }
+    SituationScreen.-short #message { min-height: 1; padding: 0 1; }
+    SituationScreen.-short #actions { margin: 0; }
+    SituationScreen.-short #actions Button { height: 1; border: none; min-width: 0; }
+    SituationScreen.-narrow #actions { layout: grid; grid-size: 2; grid-gutter: 0 1; }
+    SituationScreen.-narrow #actions Button { width: 100%; margin-right: 0; }
     """
+    # 80x24, the smallest terminal the console is laid out for: no journal pane (it is in the
+    # export), one-line heading and buttons; from 100 columns and 30 rows, everything.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
 
     def __init__(self, tr: Translator) -> None:
         super().__init__(name=self.situation)

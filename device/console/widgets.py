@@ -7,6 +7,7 @@ True/False for a confirmation.
 """
 from __future__ import annotations
 
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
@@ -21,21 +22,27 @@ class StatusLine(Static):
     """Station, election (hash prefix), polls state and the day's counts, in large type."""
 
     DEFAULT_CSS = """
-    StatusLine { height: 4; padding: 0 1; background: $primary-darken-2; color: $text; }
+    StatusLine { height: auto; max-height: 5; padding: 0 1; background: $primary-darken-2; color: $text; }
     """
 
     def show(self, view: UnitView, tr: Translator) -> None:
         _ = tr._
-        top = _("Station {station} ({name})  ·  {election}  ·  hash {prefix}  ·  Polls {polls}").format(
-            station=view.station, name=view.station_name, election=view.election_title,
-            prefix=view.hash_prefix, polls=tr.words(polls_words(view.polls)))
+        polls = view.polls if view.configured else "setup"
+        top = [_("Polls {polls}").format(polls=tr.words(polls_words(polls)))]
+        if view.station:  # fields the unit does not know yet (before a load) are not shown empty
+            top.insert(0, _("Station {station} ({name})").format(station=view.station, name=view.station_name)
+                       if view.station_name else view.station)
+        election = [part for part in (view.election_title, view.election_hash and
+                                      _("hash {prefix}").format(prefix=view.hash_prefix)) if part]
+        if view.test_mode:
+            top.append(_("TEST MODE: {n} test ballots").format(n=view.test_ballots))
         counts = _("Checked in {checked_in}  ·  Ballots cast {cast}  ·  Invalid compartment {invalid}  ·  "
                    "Returned {returned}  ·  Authorised, not cast {unused}  ·  Box {box}/{capacity}").format(
             checked_in=view.checked_in, cast=view.cast, invalid=view.invalid_compartment,
             returned=view.returned, unused=view.authorised_unused, box=view.box_sheets,
             capacity=view.box_capacity)
-        mode = _("  ·  TEST MODE: {n} test ballots").format(n=view.test_ballots) if view.test_mode else ""
-        self.update(f"[b]{top}{mode}[/b]\n[b]{counts}[/b]")
+        lines = ["  ·  ".join(top), "  ·  ".join(election), counts if view.configured else ""]
+        self.update("\n".join(f"[b]{escape(line)}[/b]" for line in lines if line))
 
 
 class JournalPane(Static):
@@ -63,8 +70,11 @@ class PinDialog(ModalScreen[str | None]):
 
     DEFAULT_CSS = """
     PinDialog { align: center middle; }
-    PinDialog > Vertical { width: 56; height: auto; border: thick $warning; padding: 1 2; background: $surface; }
+    PinDialog > Vertical { width: 56; max-width: 100%; height: auto; border: thick $warning; padding: 1 2;
+                           background: $surface; }
+    PinDialog Label { width: 100%; }
     PinDialog Input { margin: 1 0; }
+    PinDialog Horizontal { height: auto; }
     """
     def __init__(self, prompt: str, tr: Translator):
         super().__init__()
@@ -94,7 +104,10 @@ class ConfirmDialog(ModalScreen[bool]):
 
     DEFAULT_CSS = """
     ConfirmDialog { align: center middle; }
-    ConfirmDialog > Vertical { width: 64; height: auto; border: thick $error; padding: 1 2; background: $surface; }
+    ConfirmDialog > Vertical { width: 64; max-width: 100%; height: auto; border: thick $error; padding: 1 2;
+                               background: $surface; }
+    ConfirmDialog Label { width: 100%; margin-bottom: 1; }
+    ConfirmDialog Horizontal { height: auto; }
     """
     def __init__(self, question: str, tr: Translator):
         super().__init__()
