@@ -30,7 +30,8 @@ from device.console.screens import SCREENS, SituationScreen
 from device.console.widgets import ConfirmDialog, PinDialog
 from device.i18n import LANGUAGES, LANGUAGE_NAMES, N_, Words, language, translator
 from device.station.roles import role_name
-from device.unit.runtime import ActionResult, Unit
+from device.unit.actions import ActionResult
+from device.unit.runtime import Unit
 from device.unit.staff import ROLE_OF_ACTION
 from device.unit.view import UnitView
 

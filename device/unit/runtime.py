@@ -9,16 +9,19 @@ only one that ever calls the controller or touches a peripheral: it builds the c
 (which replays the journal and applies the power-loss boot rule), then loops —
 
 - operator actions queued by ``submit(action, pin, ...)`` (from the console) run first; the
-  PIN is checked here, where the action happens, not in the screen;
-- the scanner's sensors (``poll_event``: paper at the entry, cover opened/closed) and the ID
-  reader (``read``) are polled with short timeouts, so the screen never waits on a port;
+  PIN is checked here, where the action happens, not in the screen; what each action does is
+  ``device/unit/actions.py``;
+- the scanner's sensors (``poll_event``: paper at the entry, cover opened/closed), the
+  printer's paper sensor and the ID reader (``read``) are polled with short timeouts, so the
+  screen never waits on a port;
 - after anything that changed, a new ``UnitView`` goes to every subscriber (the console
   posts it to its own thread; nothing else crosses threads).
 
 A peripheral that stops answering (or whose port cannot be opened) is listed in
 ``UnitView.lost`` with the driver's message; the loop keeps probing it (once a second) and
 clears it when it answers again. A box that reached ``ballot_box_capacity`` leaves new sheets
-at the entry until a poll worker confirms the box was swapped (journaled).
+at the entry until a poll worker confirms the box was swapped (journaled). When ``unit.toml``
+names the central tally, a background sender posts the signed results (``uploads.py``).
 """
 from __future__ import annotations
 
@@ -26,25 +29,23 @@ import queue
 import threading
 import time
 from concurrent.futures import Future
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import replace
 from typing import Any, Callable
 
 from device.ballots.interpreter import BallotInterpreter
+from device.election.package import PackageError
 from device.i18n import N_, Words
-from device.results.exports import ExportError
 from device.station.controller import ControllerError, StationController
-from device.station.events import OperatorMessage, message
+from device.station.events import OperatorMessage
+from device.station.roles import AccessDenied
 from device.store.signing import provision
 from device.store.sqlite import SqliteStore
-from device.unit.config import UnitConfig
-from device.election.package import PackageError
-from device.unit.config import ConfigError
+from device.unit.actions import ActionResult, OperatorActions
+from device.unit.config import ConfigError, UnitConfig
 from device.unit.election_source import load_package_now, provisioned_package
-from device.station.roles import AccessDenied
+from device.unit.journal_tap import JournalTap
 from device.unit.staff import POLICY_ACTION, ROLE_OF_ACTION
 from device.unit.uploads import ResultsSender
-from device.unit.journal_tap import JournalTap
 from device.unit.view import UnitView, polls_words, situation_of, words_of
 from hardware.interfaces import PeripheralError, ScannerEventKind
 from hardware.registry import open_peripheral
@@ -54,24 +55,7 @@ PROBE_S = 1.0  # how often a lost peripheral is probed (and the printer's paper 
 PRINTER_PROBE_TIMEOUT_S = 0.5
 
 
-@dataclass(frozen=True)
-class ActionResult:
-    ok: bool
-    words: Words  # what the unit says about it; the console translates it in its own language
-    severity: str = "info"
-    role: str | None = None
-
-    @property
-    def text(self) -> str:
-        """In the unit's language."""
-        return self.words.text()
-
-    @classmethod
-    def of(cls, ok: bool, msg: OperatorMessage, role: str | None = None) -> ActionResult:
-        return cls(ok, words_of(msg), msg.severity, role)
-
-
-class Unit:
+class Unit(OperatorActions):
     def __init__(self, config: UnitConfig, *, clock: Callable[[], float] = time.time,
                  devices: dict[str, Any] | None = None, rng=None, interpreter=None):
         """``devices``: peripherals given as objects instead of opened by URL (the simulated
@@ -296,20 +280,6 @@ class Unit:
                 self.access.logout()
         future.set_result(result)
 
-    def _ok(self, msg: OperatorMessage | Words, role: str | None) -> ActionResult:
-        if isinstance(msg, OperatorMessage):
-            self._message = msg
-            return ActionResult.of(True, msg, role)
-        return ActionResult(True, msg, "info", role)
-
-    def _printed(self, done: Words, role: str | None) -> ActionResult:
-        """After an action that prints: report the printer's problem, if it had one."""
-        fault = self.controller.printer_fault
-        if fault is not None:
-            return ActionResult(True, Words.of(N_("{done} {fault}"), done=done, fault=words_of(fault)),
-                                "warning", role)
-        return self._ok(done, role)
-
     def _load_package(self, pin: str) -> ActionResult:
         try:
             loaded = load_package_now(self.store, self.config, self.clock, pin)
@@ -324,87 +294,6 @@ class Unit:
         return ActionResult(True, Words.of(N_("Election package loaded: {election}, station {station}."),
                                            election=loaded.election.title, station=loaded.station_id),
                             "info", "election_manager")
-
-    def _do_load_election(self, role):
-        return ActionResult(False, Words.of(N_("An election package is already loaded.")), "warning", role)
-
-    def _do_test_mode(self, role):
-        return self._ok(self.controller.enter_test_mode(), role)
-
-    def _do_end_test(self, role):
-        results = self.controller.leave_test_mode()
-        return self._ok(Words.ngettext("Test report printed ({n} test ballot); test tally reset to zero.",
-                                       "Test report printed ({n} test ballots); test tally reset to zero.",
-                                       results.ballots_cast), role)
-
-    def _do_open(self, role):
-        self.controller.printer_fault = None
-        self.controller.open()
-        return self._printed(Words.of(N_("Polls are open. Zero report printed.")), role)
-
-    def _do_pause(self, role):
-        self.controller.printer_fault = None
-        self.controller.pause()
-        return self._printed(Words.of(N_("Polls paused.")), role)
-
-    def _do_resume(self, role):
-        self.controller.printer_fault = None
-        self.controller.resume()
-        return self._printed(Words.of(N_("Polls resumed.")), role)
-
-    def _do_close(self, role):
-        self.controller.printer_fault = None
-        results = self.controller.close()
-        if self.sender is not None:
-            self.sender.poke()  # the signed results wait in the outbox: send them now
-        return self._printed(Words.ngettext("Polls closed: {n} ballot cast. Results printed.",
-                                            "Polls closed: {n} ballots cast. Results printed.",
-                                            results.ballots_cast), role)
-
-    def _do_clear_jam(self, role):
-        return self._outcome(self.controller.clear_jam(), role)
-
-    def _do_clear_fault(self, role):
-        return self._outcome(self.controller.clear_fault(), role)
-
-    def _outcome(self, outcome, role) -> ActionResult:
-        if outcome.status in ("refused", "error"):
-            return ActionResult.of(False, outcome.message, role)
-        return self._ok(outcome.message, role)
-
-    def _do_voter_cast(self, role):
-        return self._decide(True, role)
-
-    def _do_voter_return(self, role):
-        return self._decide(False, role)
-
-    def _decide(self, cast: bool, role) -> ActionResult:
-        return self._outcome(self.controller.voter_decision(cast=cast), role)
-
-    def _do_swap_box(self, role):
-        ctl = self.controller
-        sheets = self._box_sheets(ctl)
-        ctl.store.append_event("ballot_box_swapped", {"sheets": sheets, "role": role}, self.clock())
-        return self._ok(Words.ngettext("Ballot box swapped: {n} sheet sealed in the full box.",
-                                       "Ballot box swapped: {n} sheets sealed in the full box.", sheets), role)
-
-    def _do_reprint(self, role, kind: str = "results"):
-        ctl = self.controller
-        ctl.printer_fault = None
-        ctl.reprint(kind)
-        return self._printed(Words.of(N_("Report printed again.")), role)
-
-    def _do_export(self, role, folder: str | None = None):
-        base = Path(folder) if folder else self.config.export_dir
-        if base is None:
-            return ActionResult(False, Words.of(N_("No export folder is configured.")), "warning", role)
-        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(self.clock()))
-        out = base / f"{self.config.station}-{stamp}"
-        try:
-            self.controller.export(out)
-        except (ExportError, OSError) as exc:
-            return ActionResult(False, Words.of(N_("Export failed: {detail}"), detail=str(exc)), "error", role)
-        return self._ok(Words.of(N_("Exported to {folder}"), folder=str(out)), role)
 
     # --- views ----------------------------------------------------------------------------
     def _publish(self) -> None:
