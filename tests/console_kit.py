@@ -133,3 +133,28 @@ def console_of(sim, config: Path, *, clock=None) -> OperatorConsole:
     """The console of ``device run --config``: the unit from its config, the world's camera."""
     unit = Unit(load_config(config), devices=sim.devices, **({"clock": clock} if clock else {}))
     return OperatorConsole(unit, world_panel=sim.panel)
+
+
+def served_package(config: Path):
+    """What a central tally serves for the package the operators built (``cli_provisioned_unit``)."""
+    from central.served import from_package
+    from device.election.package import load_package
+    unit_dir = config.parent
+    authority = (unit_dir / "keys" / "authority.pub").read_text().strip()
+    return from_package(load_package(unit_dir / "demo.bbpkg", authority))
+
+
+async def open_vote_close(app, pilot, voters: int = 2) -> None:
+    """From "election loaded": open the polls, ``voters`` voters vote, close the polls."""
+    await app.until(lambda v: v.situation == "election_loaded")
+    r = await act(pilot, "o", pin=PW)
+    assert r.ok, r.text
+    await app.until(lambda v: v.situation == "polls_open")
+    for n in range(1, voters + 1):
+        await pilot.press("1")
+        await app.until(lambda v: v.checked_in == n)
+        await pilot.press("3")
+        await app.until(lambda v: v.cast == n and not v.busy)
+    r = await act(pilot, "c", pin=PW, confirm=True)
+    assert r.ok, r.text
+    await app.until(lambda v: v.situation == "polls_closed")

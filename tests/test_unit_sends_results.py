@@ -2,7 +2,7 @@
 
 A real central tally (its ASGI app under uvicorn on loopback, serving the package the operators
 built with the CLI) takes the signed results the unit posts when its polls close; the console
-says "sent", or "refused" with the central tally's reason. ``device send --retry-refused``
+says "sent" (``tests/test_console_cli_unit.py``), or "refused" with the central tally's reason. ``device send --retry-refused``
 sends a refused message again once the URL is fixed; ``--now`` ignores the backoff, and the
 command says when the next try is due. The upload decisions are declared once, for both ends.
 """
@@ -13,65 +13,22 @@ import json
 
 import httpx
 
-from central.served import from_package
-from device.election.package import load_package
 from device.store.outbox import Outbox
 from tests.central_kit import running_service
-from tests.console_kit import (PW, SIZE, act, ballotbox, cli_provisioned_unit, console_of,
-                               screen_text, send_results_to)
-
-
-def _served(config):
-    unit_dir = config.parent
-    authority = (unit_dir / "keys" / "authority.pub").read_text().strip()
-    return from_package(load_package(unit_dir / "demo.bbpkg", authority))
-
-
-async def _day_then_close(app, pilot, voters: int = 2) -> None:
-    await app.until(lambda v: v.situation == "election_loaded")
-    r = await act(pilot, "o", pin=PW)
-    assert r.ok, r.text
-    await app.until(lambda v: v.situation == "polls_open")
-    for n in range(1, voters + 1):
-        await pilot.press("1")
-        await app.until(lambda v: v.checked_in == n)
-        await pilot.press("3")
-        await app.until(lambda v: v.cast == n and not v.busy)
-    r = await act(pilot, "c", pin=PW, confirm=True)
-    assert r.ok, r.text
-    await app.until(lambda v: v.situation == "polls_closed")
-
-
-def test_the_unit_sends_its_results_when_the_polls_close(tmp_path):
-    sim, config = cli_provisioned_unit(tmp_path)
-    with running_service(_served(config), tmp_path) as (url, _service):
-        send_results_to(config, url)
-        app = console_of(sim, config)
-
-        async def day() -> None:
-            async with app.run_test(size=SIZE) as pilot:
-                await _day_then_close(app, pilot)
-                await app.until(lambda v: v.upload is not None and v.upload.state == "sent")
-                assert "Results sent to the central tally" in screen_text(app)
-
-        try:
-            asyncio.run(day())
-        finally:
-            sim.close()
-        status = httpx.get(f"{url}/api/status").json()
-        assert status["decisions"].get("accepted") == 1, status
+from tests.console_kit import (SIZE, ballotbox, cli_provisioned_unit, console_of, open_vote_close,
+                               screen_text, send_results_to, served_package)
 
 
 def test_a_refused_upload_is_shown_and_sent_again_once_the_url_is_fixed(tmp_path):
     sim, config = cli_provisioned_unit(tmp_path)
     store = config.parent / "unit.db"
-    with running_service(_served(config), tmp_path) as (url, _service):
+    with running_service(served_package(config), tmp_path) as (url, _service):
         send_results_to(config, url + "/wrong-path")  # a typo in the URL: the server says 404/405
         app = console_of(sim, config)
 
         async def day() -> None:
             async with app.run_test(size=SIZE) as pilot:
-                await _day_then_close(app, pilot, voters=1)
+                await open_vote_close(app, pilot, voters=1)
                 await app.until(lambda v: v.upload is not None and v.upload.state == "refused")
                 text = screen_text(app)
                 assert "Results refused by the central tally: HTTP 40" in text, text
