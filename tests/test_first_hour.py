@@ -263,3 +263,17 @@ def test_sim_peripherals_help_is_written_for_users():
     assert "``" not in out and ".py" not in out and "VERBS" not in out
     assert f"card {BARCODE_PREFIX}" in out  # what a voter card's payload looks like
     assert 'scanner = "socket://127.0.0.1:7000"' in out  # where a unit.toml finds the twins
+
+
+@pytest.mark.parametrize("store, key, says", [
+    ("nodir/unit.db", None, "no such folder nodir for the unit store nodir/unit.db"),
+    ("unit.db", "nodir/unit.key", "no such folder nodir for the unit key file nodir/unit.key"),
+])
+def test_provision_into_a_missing_folder_names_it_once(tmp_path, store, key, says):
+    from device.election.authority import AuthorityKey
+    pub = tmp_path / "authority.pub"
+    pub.write_text(AuthorityKey.from_seed(b"\x01" * 32).public_key_hex() + "\n")
+    args = ["device", "provision", "--store", store, "--authority", str(pub)] + (["--unit-key", key] if key else [])
+    proc = run(args, cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stderr.strip() == f"ballotbox: error: {says} (create it first)"
+    assert not (tmp_path / "unit.db").exists()

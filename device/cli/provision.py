@@ -48,10 +48,17 @@ def _open_store(path: str, must_exist: bool = True):
     from device.store.sqlite import JournalIntegrityError, SqliteStore, StoreOpenError
     if must_exist and not Path(path).exists():
         raise UserError(f"no unit store {path}: run 'ballotbox device provision' first")
+    _folder_exists(path, "unit store")
     try:
         return SqliteStore(path)
     except (StoreOpenError, JournalIntegrityError) as exc:
-        raise UserError(f"{path}: {exc}") from None
+        raise UserError(str(exc)) from None  # the message names the store already
+
+
+def _folder_exists(path: str, what: str) -> None:
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise UserError(f"no such folder {folder} for the {what} {path} (create it first)")
 
 
 def _unit_key(path: str | None):
@@ -59,6 +66,7 @@ def _unit_key(path: str | None):
     from device.store.signing import UnitSigner
     if path is None:
         return None
+    _folder_exists(path, "unit key file")
     p = Path(path)
     try:
         if p.exists():
