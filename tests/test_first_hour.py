@@ -277,3 +277,8 @@ def test_provision_into_a_missing_folder_names_it_once(tmp_path, store, key, say
     proc = run(args, cwd=tmp_path)
     assert proc.returncode == 2 and proc.stderr.strip() == f"ballotbox: error: {says} (create it first)"
     assert not (tmp_path / "unit.db").exists()
+
+
+def test_verifying_a_missing_package_is_no_such_file_exit_2(tmp_path):
+    proc = run(["election", "verify", str(tmp_path / "nothere.bbpkg"), "--authority", "ab" * 32])
+    assert proc.returncode == 2 and f"no such file: {tmp_path / 'nothere.bbpkg'}" in proc.stderr
