@@ -282,3 +282,14 @@ def test_provision_into_a_missing_folder_names_it_once(tmp_path, store, key, say
 def test_verifying_a_missing_package_is_no_such_file_exit_2(tmp_path):
     proc = run(["election", "verify", str(tmp_path / "nothere.bbpkg"), "--authority", "ab" * 32])
     assert proc.returncode == 2 and f"no such file: {tmp_path / 'nothere.bbpkg'}" in proc.stderr
+
+
+def test_a_piped_pin_without_pin_stdin_says_what_to_do(tmp_path):
+    from device.election.authority import AuthorityKey
+    pub = tmp_path / "authority.pub"
+    pub.write_text(AuthorityKey.from_seed(b"\x02" * 32).public_key_hex() + "\n")
+    assert run(["device", "provision", "--store", "unit.db", "--authority", str(pub)], cwd=tmp_path).returncode == 0
+    proc = run(["device", "unload", "--store", "unit.db"], cwd=tmp_path, input="135790\n")
+    assert proc.returncode == 2 and "Warning" not in proc.stderr
+    assert proc.stderr.strip() == ("ballotbox: error: the PIN is typed at a terminal; to give it through a "
+                                   "pipe, add --pin-stdin")

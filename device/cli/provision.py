@@ -103,6 +103,8 @@ def run_provision(args: argparse.Namespace) -> int:
 def _pin(args: argparse.Namespace) -> str:
     if args.pin_stdin:
         return sys.stdin.readline().strip()
+    if not sys.stdin.isatty():  # getpass would warn and read the pipe anyway: say what to do
+        raise UserError("the PIN is typed at a terminal; to give it through a pipe, add --pin-stdin")
     return getpass.getpass("Election manager PIN: ")
 
 
