@@ -193,7 +193,6 @@ def test_console_switches_language_live_and_no_english_is_left(tmp_path):
         for lang in ("km", "ky", "ru", "en"):
             await pilot.press("g")
             await pilot.pause()
-            await pilot.pause()
             assert app.tr.lang == lang
             if lang != "en":
                 seen[(app.view.situation, lang)] = english_words(app, contests)

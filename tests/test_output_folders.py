@@ -10,7 +10,7 @@ from device.cli.main import main
 COMMANDS = {
     "ballots render": ["ballots", "render", "demo", "--style", "north-ballot", "--dpi", "60"],
     "sim station": ["sim", "station", "--election", "demo", "--voters", "5"],
-    "sim national": ["sim", "national", "--election", "kyrgyzstan-2017-national", "--stations", "2",
+    "sim national": ["sim", "national", "--election", "kyrgyzstan-2017-national", "--stations", "1",
                      "--workers", "1"],
 }
 
