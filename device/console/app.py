@@ -8,6 +8,11 @@ asks for confirmation when it cannot be undone (closing the polls), then is queu
 thread with ``Unit.submit``; its result is shown under the actions. The console never calls
 the controller itself.
 
+Languages: the console keeps its own ``Translator`` (``self.tr``, the unit's language at start);
+``g`` shows it in the next language at once — the screen is rebuilt, the footer's key labels
+too. The unit hands the console untranslated ``Words`` and catalog messages with their fields,
+so the console can say them in any language, while the unit's slips keep the unit's language.
+
 ``world_panel`` (optional) makes the simulated world's panel for each screen: ``device run
 --sim`` passes the factory it got from the ``ballotbox.simulated_world`` entry point; digit keys
 go to that panel (``press_world_key``).
@@ -20,10 +25,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Callable
 
-from textual.app import App
+from textual.app import App, ScreenStackError
 from textual.binding import Binding
 from textual.message import Message
-from textual.app import ScreenStackError
 from textual.screen import ModalScreen
 
 from device.console.screens import SCREENS, SituationScreen
@@ -64,14 +68,17 @@ class OperatorConsole(App):
         self._changed = asyncio.Condition()
 
     # --- the console's language: a key switches it, live ----------------------------------
+    def _following_language(self) -> str:
+        return LANGUAGES[(LANGUAGES.index(self.tr.lang) + 1) % len(LANGUAGES)]
+
     def _bind_language_key(self) -> None:
-        following = LANGUAGES[(LANGUAGES.index(self.tr.lang) + 1) % len(LANGUAGES)]
-        label = self.tr._("Language: {name}").format(name=LANGUAGE_NAMES[following])
+        """The key's label names the language it switches to, in the language shown now."""
+        label = self.tr._("Language: {name}").format(name=LANGUAGE_NAMES[self._following_language()])
         self._bindings.key_to_bindings[LANGUAGE_KEY] = [Binding(LANGUAGE_KEY, "next_language", label)]
 
     async def action_next_language(self) -> None:
         """Show the console in the next language (the unit's slips keep the unit's language)."""
-        self.tr = translator(LANGUAGES[(LANGUAGES.index(self.tr.lang) + 1) % len(LANGUAGES)])
+        self.tr = translator(self._following_language())
         self._bind_language_key()
         self.refresh_bindings()
         if self.screen_stack and not isinstance(self.screen, ModalScreen):

@@ -5,6 +5,10 @@ what a poll worker sees, and hands it to the console; the console never reads th
 ``situation_of`` is the one place that maps the controller's state (polls, voter and ballot
 regions) plus the unit's own conditions (lost peripherals, cover, printer, box) to the
 situation a screen is made for. The first matching rule of ``SITUATION_RULES`` wins.
+
+What the unit says is not translated here: messages keep their catalog code and fields
+(``words_of``), other texts are ``Words`` (device/i18n.py), so that the console says them in the
+language it shows, which a poll worker may switch at any time.
 """
 from __future__ import annotations
 
