@@ -1,46 +1,16 @@
-"""Every decision the central tally takes on an upload, declared once: code, outcome, HTTP status.
+"""Every decision the central tally takes on an upload: the shared table and the ``Verdict``.
 
-Outcomes: ``accepted`` (a new result, added to the totals), ``duplicate`` (the same signed
-message again: an idempotent success), ``conflict`` (a different, validly signed message for a
-slot already filled: stored, listed publicly, never added to the totals), ``refused`` (a
-validly formed upload that fails a check: journaled and listed publicly, nothing added) and
-``rejected`` (a body that is not an upload at all — malformed, oversized: a 4xx, nothing
-stored, nothing journaled).
+The table (code, outcome, HTTP status, meaning) is declared once in
+``device/results/upload_decisions.py``, where the unit's outbox reads it too (the unit may not
+import ``central/``); it is re-exported here.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from device.results.upload_decisions import COUNTED, DECISIONS, Decision
 
-@dataclass(frozen=True)
-class Decision:
-    code: str
-    outcome: str  # accepted | duplicate | conflict | refused | rejected
-    status: int  # HTTP status of the answer
-    meaning: str  # what the public list says
-
-
-_TABLE = [
-    Decision("accepted", "accepted", 201, "accepted and added to the totals"),
-    Decision("duplicate", "duplicate", 200, "the same signed result again (already accepted)"),
-    Decision("conflict", "conflict", 409,
-             "a different signed result for a slot already filled: kept aside, not counted"),
-    Decision("older_sequence", "refused", 409,
-             "an older sequence number than the result already held for this unit"),
-    Decision("bad_signature", "refused", 403, "the signature does not verify under the unit key"),
-    Decision("unknown_unit", "refused", 403, "the unit key is not in the election package's registry"),
-    Decision("wrong_station", "refused", 403, "the unit key is registered for another station"),
-    Decision("unknown_station", "refused", 403, "no such station in the election"),
-    Decision("wrong_election", "refused", 422, "the results are for another election"),
-    Decision("wrong_mode", "refused", 422, "live/test mode differs from the service's"),
-    Decision("failed_sanity", "refused", 422, "the figures are inconsistent"),
-    Decision("malformed", "rejected", 400, "not a signed results message"),
-    Decision("oversized", "rejected", 413, "the body is larger than the limit"),
-    Decision("unsupported_media", "rejected", 415, "the body is not JSON"),
-    Decision("unavailable", "rejected", 503, "the store could not record the decision; retry"),
-]
-DECISIONS: dict[str, Decision] = {d.code: d for d in _TABLE}
-COUNTED = "accepted"
+__all__ = ["COUNTED", "DECISIONS", "Decision", "Verdict"]
 
 
 @dataclass(frozen=True)

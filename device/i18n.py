@@ -7,7 +7,9 @@ marks a string for extraction (it is translated later, where it is shown). Catal
 ``make install``; ``make messages`` extracts and updates them). A language without a compiled
 catalog falls back to English, the source language.
 
-Printed forms use a ``Translator`` for one explicit language (``translator("ky")``), so a slip
+The operator console keeps its own ``Translator`` (a poll worker switches its language with a
+key, live) and translates what the unit hands it — message templates and their fields — where
+it shows them. Printed forms use a ``Translator`` for one explicit language (``translator("ky")``), so a slip
 is printed in the election's report language whatever thread prints it. It also formats
 numbers and dates in the locale's conventions (Babel, CLDR data) and, for Khmer forms, with
 Khmer digits when the election asks for them (``digits: "khmer"``, as the NEC prints them).
@@ -62,9 +64,44 @@ def _(text: str) -> str:
     return _active.gettext(text)
 
 
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return _active.ngettext(singular, plural, n)
+
+
 def N_(text: str) -> str:
     """Mark ``text`` for extraction only; translate it where it is shown."""
     return text
+
+
+@dataclass(frozen=True)
+class Words:
+    """What the unit says, not yet translated: an English template (a catalog msgid) with its
+    ``{fields}``, and for a count the plural template (``n`` among the fields). The console
+    translates it in its own language (``Translator.words``); ``text()`` is the unit's language.
+    Templates are marked where they are written: ``Words.of(N_("..."), ...)`` or
+    ``Words.ngettext("...", "...", n)`` (``ngettext`` is a keyword ``make messages`` extracts)."""
+
+    template: str
+    fields: tuple[tuple[str, object], ...] = ()
+    plural: str | None = None
+
+    @classmethod
+    def of(cls, template: str, **fields: object) -> Words:
+        return cls(template, tuple(sorted(fields.items())))
+
+    @classmethod
+    def ngettext(cls, singular: str, plural: str, n: int, **fields: object) -> Words:
+        return cls(singular, tuple(sorted({**fields, "n": n}.items())), plural)
+
+    def text(self) -> str:
+        return _render(self, _active)
+
+
+def _render(words: Words, cat: gettext.NullTranslations) -> str:
+    fields = {k: _render(v, cat) if isinstance(v, Words) else v for k, v in words.fields}
+    if words.plural is not None:
+        return cat.ngettext(words.template, words.plural, int(fields["n"])).format(**fields)  # type: ignore[call-overload]
+    return cat.gettext(words.template).format(**fields)
 
 
 def khmer_digits(text: str) -> str:
@@ -80,6 +117,14 @@ class Translator:
 
     def _(self, text: str) -> str:
         return catalog(self.lang).gettext(text)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        """The form of ``n`` in this language (Russian and Kyrgyz plurals differ from English)."""
+        return catalog(self.lang).ngettext(singular, plural, n)
+
+    def words(self, words: Words) -> str:
+        """What the unit said, in this language."""
+        return _render(words, catalog(self.lang))
 
     def _digits(self, text: str) -> str:
         return khmer_digits(text) if self.digits == "khmer" else text

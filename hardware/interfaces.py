@@ -168,9 +168,19 @@ def _text_row(line: str, width: int) -> str:
     return f"{label:<{max(0, width - len(figure) - 1)}} {figure}" if tab else line
 
 
+@dataclass(frozen=True)
+class PrinterStatus:
+    paper_out: bool = False
+    near_end: bool = False
+
+
 class Printer(ABC):
     @abstractmethod
     def print_slip(self, slip: Slip, timeout: float = 10.0) -> None: ...
+
+    def status(self, timeout: float = 1.0) -> PrinterStatus | None:
+        """The paper sensor, read between slips (None: this printer cannot tell)."""
+        return None
 
     def close(self) -> None:
         pass

@@ -20,7 +20,8 @@ import time
 
 from escpos.printer import Dummy
 
-from hardware.interfaces import PortOwner, PeripheralDisconnected, PeripheralError, PeripheralTimeout, Printer, Slip
+from hardware.interfaces import (PortOwner, PeripheralDisconnected, PeripheralError, PeripheralTimeout, Printer,
+                                 PrinterStatus, Slip)
 from hardware.slip_raster import render_slip
 
 DLE_EOT_PAPER = b"\x10\x04\x04"  # transmit paper-roll sensor status
@@ -60,11 +61,20 @@ class EscPosPrinter(PortOwner, Printer):
         self.near_end = False
 
     def print_slip(self, slip: Slip, timeout: float = 10.0) -> None:
-        data = slip_bytes(slip, paper_mm=self.paper_mm)
+        status = self._send(slip_bytes(slip, paper_mm=self.paper_mm), timeout)
+        if status.paper_out:
+            raise PeripheralError("printer out of paper: the slip was not printed in full")
+
+    def status(self, timeout: float = 1.0) -> PrinterStatus:
+        """Ask the paper-roll sensor between slips (the same real-time ``DLE EOT 4``)."""
+        return self._send(b"", timeout)
+
+    def _send(self, data: bytes, timeout: float) -> PrinterStatus:
         try:
             self.port.reset_input_buffer()
             self.port.write_timeout = timeout
-            self.port.write(data)
+            if data:
+                self.port.write(data)
             self.port.write(DLE_EOT_PAPER)
             status = self._read_status(timeout)
         except PeripheralError:
@@ -72,8 +82,7 @@ class EscPosPrinter(PortOwner, Printer):
         except Exception as exc:  # serial.SerialException, OSError, socket errors
             raise PeripheralDisconnected(f"printer link lost: {exc}") from None
         self.near_end = bool(status & NEAR_END_BITS)
-        if status & PAPER_END_BITS:
-            raise PeripheralError("printer out of paper: the slip was not printed in full")
+        return PrinterStatus(paper_out=bool(status & PAPER_END_BITS), near_end=self.near_end)
 
     def _read_status(self, timeout: float) -> int:
         deadline = self._monotonic() + timeout

@@ -15,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 from device.cli.main import UserError
+from device.cli.output_folder import add_force_option, refuse_non_empty_out
 from device.election.definition import load_election
 from sim.station import FIDELITIES, run_station_day, write_station_files
 from sim.twins.profile import ProfileError, load_profile
@@ -45,6 +46,7 @@ def register(subparsers) -> None:
                         "(default: such a sheet is returned — anti-ballot-stuffing)")
     p.add_argument("--store", help="keep the unit's SQLite database at this path")
     p.add_argument("--out", help="write the station's files (roll, slips, journal, records) here")
+    add_force_option(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run_station_command)
 
@@ -108,6 +110,7 @@ def run_station_command(args: argparse.Namespace) -> int:
         args.profile = load_profile(args.profile) if args.profile else None
     except ProfileError as exc:
         raise UserError(str(exc)) from None
+    refuse_non_empty_out(args.out, args.force)
     store, signer = _open_store(args.store, args.seed, args.station or next(iter(election.stations)))
     interactive = not args.json and sys.stdout.isatty()
     if args.json:

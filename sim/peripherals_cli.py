@@ -38,11 +38,34 @@ def _verbs_help() -> str:
                       subsequent_indent=" " * 20) for verb, (arg, text) in VERBS.items())
 
 
+DESCRIPTION = """\
+Run the unit's peripherals as simulated twins on loopback ports, so that a unit (or you, by
+hand) can talk to them with no hardware: the ballot box's scanner, the ID document reader and
+the slip printer each listen on a TCP port, and the camera that looks at the scanner's path is
+a network camera (GET /frame.png) on the next port. The command prints each one's URL, ready
+for the [peripherals] table of a unit.toml, e.g.
+
+    scanner = "socket://127.0.0.1:7000"
+    id_reader = "socket://127.0.0.1:7001"
+    printer = "socket://127.0.0.1:7002"
+    camera = "http://127.0.0.1:7003/frame.png"
+
+Then type what happens in front of the unit, one line at a time (the verbs below): a voter
+shows a card, inserts a marked ballot, the paper jams... Each line gets a one-line answer.
+It runs until Ctrl-C, also after the input ends. Slips the printer receives are written to
+--out as text and PNG.
+
+A voter card's payload is the card's prefix and the voter's document number from the roll,
+e.g. "card BBV1:{example}" for document number {example}."""
+
+
 def register(subparsers) -> None:
+    from device.election.identity import BARCODE_PREFIX
+
     p = subparsers.add_parser(
         "peripherals", help="serve the peripheral twins on loopback TCP for manual testing",
-        description=__doc__, epilog=_verbs_help(),
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        description=DESCRIPTION.replace("BBV1:", BARCODE_PREFIX).format(example="KH0000001"),
+        epilog=_verbs_help(), formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--listen", default="127.0.0.1:7000",
                    help="HOST:PORT of the scanner twin; reader, printer and camera use PORT+1, "
                         "PORT+2, PORT+3")
@@ -50,7 +73,8 @@ def register(subparsers) -> None:
                    help="election whose ballot styles 'sheet NAME' renders (default demo)")
     p.add_argument("--profile", help="behaviour profile: a bundled name (clean, noisy) or a JSON file")
     p.add_argument("--seed", type=int, default=1, help="seed of the twins' faults and the voters' marks")
-    p.add_argument("--out", default="printed-slips", help="directory for printed slips")
+    p.add_argument("--out", default="printed-slips",
+                   help="folder for the slips the printer twin prints (default printed-slips)")
     p.set_defaults(func=run)
 
 

@@ -222,6 +222,7 @@ class SimulatedWorld(TwinWorld):
         with self.scanner.lock:
             if self.scanner.entry is not None:
                 return None
+            self.scanner.take_returned()  # a sheet handed back is in the voter's hand now
             self._serial += 1
             info = SheetInfo(kind, tuple(sorted(marks.items())), how)
             self.state.sheets[self._serial] = info
@@ -316,6 +317,7 @@ class SimulatedUnit:
     config_path: Path
     world: SimulatedWorld
     devices: dict[str, Any]
+    roll: Any = None  # the station's voter roll (a VoterRoll): an authority's package may use it
 
     def panel(self) -> Any:
         from sim.world_panel import WorldPanel
@@ -370,4 +372,4 @@ def start_simulated_unit(state_dir: str | Path, *, seed: int = 1, election: str 
     write_config(config, store="unit.db", authority=anchor, package=package.name, station=station,
                  peripherals={**urls, "camera": "sim://camera"}, ballot_box_capacity=capacity,
                  export_dir="export", durability="full", mirror=SIM_MIRROR)
-    return SimulatedUnit(config, world, {"camera": world.camera})
+    return SimulatedUnit(config, world, {"camera": world.camera}, roll)

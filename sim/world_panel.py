@@ -20,23 +20,25 @@ import random
 from textual.widgets import Static
 
 from device.console.widgets import ConfirmDialog, PinDialog
+from device.i18n import N_
 from device.election.identity import barcode_payload
 from device.station.roles import ELECTION_MANAGER, POLL_WORKER
 from device.unit.view import UnitView
 from sim.simulated_unit import SIM_PINS, SimulatedWorld
 
 WORLD_KEYS = {
-    "1": "next voter shows their card",
-    "2": "a stranger shows a card (not on the roll)",
-    "3": "voter inserts the ballot as marked (in test mode: the next test-deck ballot)",
-    "4": "voter inserts an overvoted ballot",
-    "5": "voter inserts a blank ballot",
-    "6": "jam the transport on the next sheet",
-    "7": "poll worker opens the cover and takes the jammed sheet out",
-    "8": "pull / reload the printer's paper",
-    "9": "unplug / plug the scanner's cable",
-    "0": "voter takes the returned sheet and inserts it again",
+    "1": N_("next voter shows their card"),
+    "2": N_("a stranger shows a card (not on the roll)"),
+    "3": N_("voter inserts the ballot as marked (in test mode: the next test-deck ballot)"),
+    "4": N_("voter inserts an overvoted ballot"),
+    "5": N_("voter inserts a blank ballot"),
+    "6": N_("jam the transport on the next sheet"),
+    "7": N_("poll worker opens the cover and takes the jammed sheet out"),
+    "8": N_("pull / reload the printer's paper"),
+    "9": N_("unplug / plug the scanner's cable"),
+    "0": N_("voter takes the returned sheet and inserts it again"),
 }
+REFRESH_S = 0.5  # the panel also redraws on its own: hands move things the unit does not see
 
 
 class WorldPanel(Static):
@@ -47,15 +49,17 @@ class WorldPanel(Static):
     def __init__(self, world: SimulatedWorld) -> None:
         super().__init__(classes="world-panel")
         self.world = world
-        self.border_title = "Simulated world (keys 0-9)"
+        self.note = ""  # what the last key did not do, and why
 
     def on_mount(self) -> None:
         self.show(self.app.view)
+        self.set_interval(REFRESH_S, self._draw)
 
     def press_world_key(self, key: str) -> None:
         w = self.world
+        self.note = ""
         if key == "1":
-            w.present_voter_card()
+            self.note = self._next_voter_comes()
         elif key == "2":
             w.present_card(barcode_payload("XNOTONROLL"))
         elif key == "3" and self.app.view.polls == "testing":
@@ -74,6 +78,13 @@ class WorldPanel(Static):
             reinsert(w)
         self.show(self.app.view)
 
+    def _next_voter_comes(self) -> str:
+        """The next voter shows their card, if the ID desk is open; else what happened instead."""
+        tr = self.app.tr
+        if self.app.view.polls != "polls_open":
+            return tr._("The polls are not open: the voter waits.")
+        return "" if self.world.present_voter_card() is not None else tr._("No voter is left.")
+
     def before_operator_action(self, action: str) -> None:
         """The poll worker's hands before the key: a full box is swapped, then confirmed."""
         if action == "swap_box":
@@ -82,19 +93,34 @@ class WorldPanel(Static):
     def show(self, view: UnitView) -> None:
         """Refresh, and do what the console told the poll worker's hands to do."""
         follow_instructions(self.world, view)
-        w, sc = self.world, self.world.scanner
-        voter = w.next_voter()
+        self._draw()
+
+    def _draw(self) -> None:
+        """What is physically at the unit now, in the console's language."""
+        w, sc, tr = self.world, self.world.scanner, self.app.tr
+        self.border_title = tr._("Simulated world (keys 0-9)")
+        sheet = tr._("sheet")
+
+        def here(thing) -> str:
+            return sheet if thing else "-"
+        n = w.state.next_voter
+        voter = (tr._("{n} of {total}").format(n=n + 1, total=len(w.voters)) if n < len(w.voters)
+                 else tr._("(none left)"))
         lines = [
-            f"next voter: {voter.voter_id if voter else '(none left)'}   "
-            f"entry: {'sheet' if sc.entry else '-'}   path: {'sheet' if sc.path else '-'}   "
-            f"handed back: {'sheet' if sc.returned else '-'}   in operator's hand: "
-            f"{'sheet' if w.in_hand else '-'}",
-            f"box: {len(sc.box)}   invalid compartment: {len(sc.invalid_compartment)}   sealed boxes: "
-            f"{len(w.state.sealed)} sheets   cover: {'OPEN' if sc.cover_open else 'closed'}   "
-            f"printer paper: {'OUT' if w.printer.paper_out else 'ok'}   scanner cable: "
-            f"{'plugged' if not sc.unplugged else 'UNPLUGGED'}",
-            "  ".join(f"[b]{k}[/b] {v}" for k, v in WORLD_KEYS.items()),
+            tr._("next voter: {voter}   entry: {entry}   path: {path}   handed back: {back}   "
+                 "in operator's hand: {hand}").format(voter=voter, entry=here(sc.entry), path=here(sc.path),
+                                                      back=here(sc.returned), hand=here(w.in_hand)),
+            tr._("box: {box}   invalid compartment: {invalid}   sealed boxes: {sealed}   cover: {cover}   "
+                 "printer paper: {paper}   scanner cable: {cable}").format(
+                box=len(sc.box), invalid=len(sc.invalid_compartment),
+                sealed=tr.ngettext("{n} sheet", "{n} sheets", len(w.state.sealed)).format(n=len(w.state.sealed)),
+                cover=tr._("OPEN") if sc.cover_open else tr._("closed"),
+                paper=tr._("OUT") if w.printer.paper_out else tr._("ok"),
+                cable=tr._("UNPLUGGED") if sc.unplugged else tr._("plugged")),
+            "  ".join(f"[b]{k}[/b] {tr._(v)}" for k, v in WORLD_KEYS.items()),
         ]
+        if self.note:
+            lines.insert(0, f"[b]{self.note}[/b]")
         self.update("\n".join(lines))
 
 

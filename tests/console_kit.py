@@ -77,3 +77,84 @@ def screen_text(app) -> str:
         for w in screen.query(wid):
             parts.append(str(w.render()))
     return "\n".join(parts)
+
+
+# --- a unit set up as its operators do it, through the real command line ---------------------
+def ballotbox(*args: str, stdin: str | None = None, check: bool = True):
+    """Run the real ``ballotbox`` command (a subprocess); its CompletedProcess."""
+    import subprocess
+    import sys
+    proc = subprocess.run([sys.executable, "-m", "device.cli.main", *args], input=stdin,
+                          capture_output=True, text=True, timeout=120)
+    if check:
+        assert proc.returncode == 0, (args, proc.stdout, proc.stderr)
+    return proc
+
+
+def cli_provisioned_unit(tmp: Path, *, seed: int = 5, voters: int = 12, language: str | None = None):
+    """The README's operator path on a simulated world: ``election keygen``, ``device provision``,
+    ``election package`` (the world's roll, this unit's key), ``device load --pin-stdin``; then a
+    ``unit.toml`` naming the world's ptys. Returns (simulated world, path of unit.toml)."""
+    import json
+    sim = start_simulated_unit(tmp / "world", seed=seed, voters=voters)
+    unit_dir = tmp / "unit"
+    unit_dir.mkdir()
+    station = sim.world.station
+    ballotbox("election", "keygen", "--out", str(unit_dir / "keys"))
+    provisioned = json.loads(ballotbox("device", "provision", "--store", str(unit_dir / "unit.db"),
+                                       "--authority", str(unit_dir / "keys" / "authority.pub"),
+                                       "--json").stdout)
+    (unit_dir / "units.json").write_text(json.dumps({station: [provisioned["unit_public_key"]]}))
+    (unit_dir / "roll.csv").write_text(sim.roll.to_csv())
+    (unit_dir / "pins.csv").write_text("station_id,role,pin\n" + "".join(f"{station},{role},{pin}\n" for role, pin in SIM_PINS.items()))
+    ballotbox("election", "package", "--election", "demo",
+              "--roll", str(unit_dir / "roll.csv"), "--key", str(unit_dir / "keys" / "authority.key"),
+              "--units", str(unit_dir / "units.json"), "--staff", str(unit_dir / "pins.csv"),
+              "--mode", "simulation", "--out", str(unit_dir / "demo.bbpkg"))
+    ballotbox("device", "load", "--store", str(unit_dir / "unit.db"), "--package",
+              str(unit_dir / "demo.bbpkg"), "--pin-stdin", stdin=EM + "\n")
+    world_config = load_config(sim.config_path)
+    peripherals = "\n".join(f'{kind} = "{url}"' for kind, url in world_config.peripherals.items())
+    extra = f'language = "{language}"\n' if language else ""
+    config = unit_dir / "unit.toml"
+    config.write_text(f'[unit]\nstore = "unit.db"\nauthority = "keys/authority.pub"\n'
+                      f'package = "demo.bbpkg"\nstation = "{station}"\nexport_dir = "export"\n{extra}'
+                      f'\n[peripherals]\n{peripherals}\n', encoding="utf-8")
+    return sim, config
+
+
+def send_results_to(config: Path, url: str) -> None:
+    """Name the central tally in ``unit.toml`` (its ``[central]`` table)."""
+    with config.open("a", encoding="utf-8") as fh:
+        fh.write(f'\n[central]\nurl = "{url}"\n')
+
+
+def console_of(sim, config: Path, *, clock=None) -> OperatorConsole:
+    """The console of ``device run --config``: the unit from its config, the world's camera."""
+    unit = Unit(load_config(config), devices=sim.devices, **({"clock": clock} if clock else {}))
+    return OperatorConsole(unit, world_panel=sim.panel)
+
+
+def served_package(config: Path):
+    """What a central tally serves for the package the operators built (``cli_provisioned_unit``)."""
+    from central.served import from_package
+    from device.election.package import load_package
+    unit_dir = config.parent
+    authority = (unit_dir / "keys" / "authority.pub").read_text().strip()
+    return from_package(load_package(unit_dir / "demo.bbpkg", authority))
+
+
+async def open_vote_close(app, pilot, voters: int = 2) -> None:
+    """From "election loaded": open the polls, ``voters`` voters vote, close the polls."""
+    await app.until(lambda v: v.situation == "election_loaded")
+    r = await act(pilot, "o", pin=PW)
+    assert r.ok, r.text
+    await app.until(lambda v: v.situation == "polls_open")
+    for n in range(1, voters + 1):
+        await pilot.press("1")
+        await app.until(lambda v: v.checked_in == n)
+        await pilot.press("3")
+        await app.until(lambda v: v.cast == n and not v.busy)
+    r = await act(pilot, "c", pin=PW, confirm=True)
+    assert r.ok, r.text
+    await app.until(lambda v: v.situation == "polls_closed")

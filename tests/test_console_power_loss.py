@@ -73,7 +73,7 @@ def test_sigkill_mid_day_then_restart(tmp_path):
     assert kills >= 2, "the seeded cuts should fall inside the day"
     proc = _day(state, None)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "polls polls_closed" in proc.stdout
+    assert "polls CLOSED" in proc.stdout
     with open(state / "world.pkl", "rb") as fh:
         world = pickle.load(fh)
     cvrs = _records(state)

@@ -10,12 +10,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tests.console_kit import EM, PW, SIZE, StepClock, act, simulated_console
+import pytest
+
+from device.console.widgets import ConfirmDialog, PinDialog
+from tests.console_kit import EM, PW, SIZE, StepClock, act, shown, simulated_console
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "console"
 
 
-def _snap(snap_compare, tmp_path, name, steps):
+def _snap(snap_compare, tmp_path, name, steps, size=SIZE):
     sim, app = simulated_console(tmp_path, seed=5, voters=12, clock=StepClock())
 
     async def run_before(pilot):
@@ -27,7 +30,7 @@ def _snap(snap_compare, tmp_path, name, steps):
             app.save_screenshot(f"{name}.svg", str(DOCS))
 
     try:
-        assert snap_compare(app, run_before=run_before, terminal_size=SIZE)
+        assert snap_compare(app, run_before=run_before, terminal_size=size)
     finally:
         sim.close()
 
@@ -64,3 +67,33 @@ def test_polls_open_after_a_ballot(snap_compare, tmp_path):
         await _one_voter(app, pilot, "3")
         await app.until(lambda v: v.cast == 1 and not v.busy)
     _snap(snap_compare, tmp_path, "polls-open", cast)
+
+
+# --- the smallest and a common terminal, and the console in each language (issue 19) --------
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_polls_open_fits(snap_compare, tmp_path, size):
+    async def one(app, pilot):
+        await _one_voter(app, pilot, "3")
+        await app.until(lambda v: v.cast == 1 and not v.busy)
+    _snap(snap_compare, tmp_path, f"polls-open-{size[0]}x{size[1]}", one, size)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_close_dialog_fits(snap_compare, tmp_path, size):
+    async def asked(app, pilot):
+        await _open(app, pilot)
+        await pilot.press("c")
+        await shown(pilot, PinDialog)
+        await pilot.press(*PW, "enter")
+        await shown(pilot, ConfirmDialog)
+    _snap(snap_compare, tmp_path, f"close-dialog-{size[0]}x{size[1]}", asked, size)
+
+
+@pytest.mark.parametrize("lang", ["km", "ky", "ru"])
+def test_polls_open_in_each_language(snap_compare, tmp_path, lang):
+    async def switched(app, pilot):
+        await _one_voter(app, pilot, "3")
+        await app.until(lambda v: v.cast == 1 and not v.busy)
+        while app.tr.lang != lang:  # G cycles the console's languages
+            await pilot.press("g")
+    _snap(snap_compare, tmp_path, f"polls-open-{lang}", switched, (120, 40))

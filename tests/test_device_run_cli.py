@@ -40,3 +40,11 @@ def test_bad_configuration_is_one_line_exit_2(tmp_path, capsys, text, says):
 def test_autoplay_needs_the_simulated_unit(tmp_path, capsys):
     assert main(["device", "run", "--config", str(tmp_path / "u.toml"), "--autoplay", "3"]) == 2
     assert "--autoplay" in capsys.readouterr().err
+
+
+def test_a_unit_that_cannot_start_leaves_no_empty_store(tmp_path, capsys):
+    config = tmp_path / "unit.toml"
+    config.write_text(GOOD.format(auth="missing-authority.pub", camera="opencv://0"), encoding="utf-8")
+    assert main(["device", "run", "--config", str(config), "--headless"]) == 2
+    assert "missing-authority.pub" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["unit.toml"]

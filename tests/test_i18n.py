@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import re
 import datetime as dt
 
 import pytest
@@ -63,6 +64,19 @@ def test_cli_speaks_the_operators_language(tmp_path, capsys):
     finally:
         i18n.set_language("en")
     assert capsys.readouterr().err.startswith("ballotbox: ошибка: нет базы данных устройства")
+
+
+def test_lang_is_accepted_after_the_command_too(tmp_path, capsys):
+    from device.cli.main import main
+    try:
+        assert main(["device", "export", "--store", str(tmp_path / "none.db"), "--out", str(tmp_path / "x"),
+                     "--lang", "ru"]) == 2
+        assert capsys.readouterr().err.startswith("ballotbox: ошибка: нет базы данных устройства")
+        assert main(["--lang", "ky", "device", "export", "--store", str(tmp_path / "none.db"), "--out",
+                     str(tmp_path / "x"), "--lang", "ru"]) == 2  # the later one wins
+        assert "ошибка" in capsys.readouterr().err
+    finally:
+        i18n.set_language("en")
 
 
 # --- the election's languages ---------------------------------------------------------------
@@ -129,3 +143,90 @@ def test_a_unit_config_sets_the_language_and_without_one_the_command_line_does(t
     assert load_config(path).language == "km"
     path.write_text(unit + peripherals)
     assert load_config(path).language is None  # device run keeps the --lang it was started with
+
+
+# --- the console, live: a key switches its language; slips keep the unit's ------------------
+ENGLISH_WORD = re.compile(r"[A-Za-z]{2,}")
+NOT_WORDS = {"PIN", "ID", "UTC", "English"}  # codes, a time zone, a language's own name
+
+
+def _shown(app) -> str:
+    """Every word on the console (the simulated world's panel too): texts, buttons, border
+    titles and the footer's key labels."""
+    from textual.widgets import Button, Label, Static
+    out = []
+    for w in app.screen.query("*"):
+        if isinstance(w, Button):
+            out.append(str(w.label))
+        elif isinstance(w, (Static, Label)):
+            out.append(str(w.render()))
+        if getattr(w, "border_title", None):
+            out.append(str(w.border_title))
+    out += [b.binding.description for b in app.active_bindings.values() if b.binding.show]
+    return "\n".join(out)
+
+
+def english_words(app, data_words=()) -> set[str]:
+    """English words on the console, but for the election's own data (its titles and names)."""
+    text = _shown(app)
+    v = app.view
+    for data in (v.station_name, v.election_title, v.station, v.election_hash[:12], *data_words):
+        if data:
+            text = text.replace(data, " ")
+    text = re.sub(r"\b[\w-]+-V\d+\b", " ", text)  # a voter id from the roll: data
+    return set(ENGLISH_WORD.findall(text)) - NOT_WORDS
+
+
+def test_console_switches_language_live_and_no_english_is_left(tmp_path):
+    """Each situation visited is read in km, ky and ru (the key cycles en -> km -> ky -> ru ->
+    en): not one English word; the unit's slips stay in the unit's language meanwhile."""
+    import asyncio
+
+    from tests.console_kit import EM, PW, SIZE, act, simulated_console
+
+    sim, app = simulated_console(tmp_path, seed=3, voters=6)
+    contests = [c.title for c in sim.world.election.contests.values()]
+    seen: dict[tuple[str, str], set[str]] = {}
+
+    async def every_language(pilot) -> None:
+        assert app.tr.lang == "en"
+        for lang in ("km", "ky", "ru", "en"):
+            await pilot.press("g")
+            await pilot.pause()
+            assert app.tr.lang == lang
+            if lang != "en":
+                seen[(app.view.situation, lang)] = english_words(app, contests)
+
+    async def day() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await app.until(lambda v: v.situation == "unconfigured")
+            await every_language(pilot)
+            await act(pilot, "l", pin=EM)
+            await app.until(lambda v: v.situation == "election_loaded")
+            await every_language(pilot)
+            await pilot.press("g")  # the console in Khmer while the polls open and the zero report prints
+            r = await act(pilot, "o", pin=PW)
+            assert r.ok and app.tr.lang == "km"
+            assert i18n.language() == "en"  # the unit's language, which its slips are printed in
+            await app.until(lambda v: v.situation == "polls_open")
+            for _ in range(3):
+                await pilot.press("g")
+            await pilot.press("1")
+            await app.until(lambda v: v.checked_in == 1)
+            await every_language(pilot)
+            await pilot.press("4")
+            await app.until(lambda v: v.situation == "needs_review")
+            await every_language(pilot)
+            await act(pilot, "k")
+            await app.until(lambda v: v.cast == 1 and v.situation == "polls_open")
+            await act(pilot, "c", pin=PW, confirm=True)
+            await app.until(lambda v: v.situation == "polls_closed")
+            await every_language(pilot)
+
+    try:
+        asyncio.run(day())
+    finally:
+        sim.close()
+    assert {s for s, _lang in seen} == {"unconfigured", "election_loaded", "polls_open", "needs_review",
+                                        "polls_closed"}
+    assert {k: v for k, v in seen.items() if v} == {}

@@ -128,7 +128,7 @@ def test_no_network_keeps_it_pending_and_spaced_out(store_path):
 
 @pytest.mark.parametrize("answer, state", [
     ((200, "duplicate"), "delivered"),
-    ((409, "duplicate"), "delivered"),  # "the same message is already accepted"
+    ((409, "duplicate"), "refused"),  # not the central tally's answer to a duplicate (200)
     ((409, "conflict"), "refused"),
     ((409, "older_sequence"), "refused"),
     ((403, "bad_signature"), "refused"),

@@ -103,10 +103,12 @@ def render_ballot(layout: BallotLayout, dpi: float = 200.0) -> list[np.ndarray]:
 
 def write_ballot_files(election: Election, style_ids: list[str], out_dir: Path, dpi: float = 200.0,
                        paper: str = "letter", test: bool = False) -> dict[str, object]:
-    """Write ``<style>-p<N>.png`` per page, ``ballots.pdf`` and ``<style>.layout.json``.
+    """Write ``<style>-p<N>.png`` per page, ``ballots.pdf`` and ``<style>.layout.json``; test
+    ballots' files begin ``test-`` so that they never share a name with live ones.
 
     Returns a summary: the files written per style.
     """
+    prefix = "test-" if test else ""
     layouts = [layout_ballot(election, style_id, paper, test) for style_id in style_ids]  # every
     # style is laid out (and any layout error raised) before the first file is written
     try:
@@ -118,18 +120,18 @@ def write_ballot_files(election: Election, style_ids: list[str], out_dir: Path, 
     for style_id, layout in zip(style_ids, layouts):
         files = []
         for page, pixels in zip(layout.pages, render_ballot(layout, dpi)):
-            path = out_dir / f"{_safe(style_id)}-p{page.page}.png"
+            path = out_dir / f"{prefix}{_safe(style_id)}-p{page.page}.png"
             pil = Image.fromarray(pixels)
             pil.save(path, dpi=(dpi, dpi))
             files.append(str(path))
-        layout_path = out_dir / f"{_safe(style_id)}.layout.json"
+        layout_path = out_dir / f"{prefix}{_safe(style_id)}.layout.json"
         layout_path.write_text(json.dumps(layout.to_json(dpi), indent=1, ensure_ascii=False) + "\n",
                                encoding="utf-8")
         files.append(str(layout_path))
         styles[style_id] = files
     from device.ballots.render_pdf import write_ballot_pdf  # imports this module
 
-    pdf_path = out_dir / "ballots.pdf"
+    pdf_path = out_dir / f"{prefix}ballots.pdf"
     write_ballot_pdf(layouts, pdf_path, f"{election.title}: ballots")
     summary["pdf"] = str(pdf_path)
     return summary

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from device.ballots.records import BallotReading
 from device.cli.main import UserError
+from device.cli.output_folder import add_force_option, refuse_non_empty_out
 from device.election.definition import load_election
 
 
@@ -31,7 +32,9 @@ def register(subparsers) -> None:
     r.add_argument("--dpi", type=float, default=200.0, help="pixels per inch of the PNGs (default 200)")
     r.add_argument("--paper", choices=("letter", "a4"), default="letter", help="paper size (default letter)")
     r.add_argument("--test", action="store_true", help="print test ballots (refused while polls are live)")
-    r.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    r.add_argument("--out", required=True, metavar="DIR",
+                   help="output folder, new or empty (test ballots' files are named test-...)")
+    add_force_option(r)
     r.add_argument("--json", action="store_true", help="print the files written as JSON")
     r.set_defaults(func=run_render)
 
@@ -66,6 +69,7 @@ def run_render(args: argparse.Namespace) -> int:
                         f"{', '.join(sorted(election.ballot_styles))})")
     if not 50 <= args.dpi <= 1200:
         raise UserError(f"--dpi must be between 50 and 1200 (got {args.dpi:g})")
+    refuse_non_empty_out(args.out, args.force)
     try:
         summary = write_ballot_files(election, styles, Path(args.out), args.dpi, args.paper, args.test)
     except (LayoutError, RenderError) as exc:

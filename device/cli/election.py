@@ -194,6 +194,8 @@ def run_package(args: argparse.Namespace) -> int:
 def run_verify(args: argparse.Namespace) -> int:
     from device.election.authority import AuthorityKeyError, read_public_key
     from device.election.package import PackageError, load_package
+    if not Path(args.package).is_file():  # a missing input is bad input (exit 2), not a refusal
+        raise UserError(f"no such file: {args.package}")
     try:
         anchor = read_public_key(args.authority)
     except AuthorityKeyError as exc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 
 from device.cli.main import UserError
@@ -58,6 +59,12 @@ def _election_for(store, records, name: str | None):
     raise UserError(_("no named election has hash {hash}...; give --election FILE").format(hash=wanted[:16]))
 
 
+def _polls_still_open(records) -> bool:
+    last = next((r.type for r in reversed(records) if r.type in ("open_polls", "reopen_polls", "close_polls")),
+                None)
+    return last in ("open_polls", "reopen_polls")
+
+
 def run_export(args: argparse.Namespace) -> int:
     from device.results.exports import ExportError, export_unit
     from device.store.signing import KEY_META, provision
@@ -70,6 +77,9 @@ def run_export(args: argparse.Namespace) -> int:
             raise UserError(_("{store} holds no unit key: the unit was never provisioned").format(store=args.store))
         records = list(store.events())
         election, station = _election_for(store, records, args.election)
+        if _polls_still_open(records):  # said before exporting: an audit would find no signed close
+            print(_("the polls are still open: this export has no signed close (an audit replay "
+                    "will say so); close the polls for the final export"), file=sys.stderr)
         last_at = records[-1].at if records else 0.0
         summary = export_unit(store, election, args.out, provision(store), station_id=station,
                               at=max(time.time(), last_at))

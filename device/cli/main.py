@@ -18,7 +18,7 @@ language given by ``--lang`` or ``BALLOTBOX_LANG`` (``device.i18n``; default Eng
 All of that is done here, once: with ``--json`` on the command line an error (a usage error
 from argparse included) is one JSON object on standard output, where a JSON reader looks for
 the answer, ``{"error": ..., "exit_status": ...}``; output piped into a command that stops
-reading (``| head``) ends quietly.
+reading (``| head``) ends quietly, with exit status 0.
 """
 from __future__ import annotations
 
@@ -84,7 +84,20 @@ def build_parser() -> argparse.ArgumentParser:
                 continue  # a command module not built yet; tests check every entry loads
             raise
         register(subs[group])
+    _lang_after_the_command(parser)
     return parser
+
+
+def _lang_after_the_command(parser: argparse.ArgumentParser) -> None:
+    """``--lang`` is accepted after the subcommand too (``device run --sim --lang km``): every
+    command takes it, and when given there it overrides the one before the group."""
+    for action in parser._subparsers._group_actions if parser._subparsers else ():
+        for sub in action.choices.values():
+            if sub._subparsers is not None:
+                _lang_after_the_command(sub)
+            elif "--lang" not in sub._option_string_actions:
+                sub.add_argument("--lang", choices=LANGUAGES, default=argparse.SUPPRESS,
+                                 help="language of the messages (as before the command group)")
 
 
 def _report_error(message: str, status: int, as_json: bool, prog: str | None = None,
@@ -106,7 +119,7 @@ def _quiet_broken_pipe() -> int:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):  # stdout is not a real file (tests capture it)
         pass
-    return 141  # what a shell reports for a process ended by SIGPIPE (128 + 13)
+    return 0  # the reader had what it wanted: not a failure (exit 1 means a check failed)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -48,7 +48,15 @@ def register(subparsers) -> None:
 
 
 def _open_store(args: argparse.Namespace, must_exist: bool = True):
+    if not must_exist:
+        _folder_exists(args.store, "unit store")
     return open_unit_store(args.store, args.mirror, must_exist=must_exist)
+
+
+def _folder_exists(path: str, what: str) -> None:
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise UserError(f"no such folder {folder} for the {what} {path} (create it first)")
 
 
 def _unit_key(path: str | None):
@@ -56,6 +64,7 @@ def _unit_key(path: str | None):
     from device.store.signing import UnitSigner
     if path is None:
         return None
+    _folder_exists(path, "unit key file")
     p = Path(path)
     try:
         if p.exists():
@@ -92,6 +101,8 @@ def run_provision(args: argparse.Namespace) -> int:
 def _pin(args: argparse.Namespace) -> str:
     if args.pin_stdin:
         return sys.stdin.readline().strip()
+    if not sys.stdin.isatty():  # getpass would warn and read the pipe anyway: say what to do
+        raise UserError("the PIN is typed at a terminal; to give it through a pipe, add --pin-stdin")
     return getpass.getpass("Election manager PIN: ")
 
 

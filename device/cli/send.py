@@ -2,7 +2,11 @@
 
 Posts every pending signed message in the unit store's outbox (``device/store/outbox.py``) to
 the central tally and retries with backoff until each is decided or ``--wait`` seconds have
-passed. ``--status`` only lists the outbox. Exit status: 0 when everything is delivered, 1 when
+passed; what is still pending says when its next try is due (the backoff is kept in the store,
+between runs; ``--now`` tries at once). A refused message is not sent again unless
+``--retry-refused`` (after fixing the cause: the URL, the unit's registration).
+``--status`` only lists the outbox. A unit whose ``unit.toml`` names the central tally sends by
+itself while it runs (``device/unit/uploads.py``). Exit status: 0 when everything is delivered, 1 when
 a message was refused or is still pending, 2 on bad input (no such store, bad URL).
 """
 from __future__ import annotations
@@ -24,6 +28,10 @@ def register(subparsers) -> None:
     p.add_argument("--central", metavar="URL", help="the central tally's base URL (http://...)")
     p.add_argument("--wait", type=float, default=120.0, metavar="SECONDS",
                    help="keep retrying for up to this long (default 120; 0 = one attempt each)")
+    p.add_argument("--now", action="store_true",
+                   help="try every pending message at once, even if its next try is later")
+    p.add_argument("--retry-refused", action="store_true",
+                   help="send refused messages again (after fixing what was refused, e.g. the URL)")
     p.add_argument("--status", action="store_true", help="only list the outbox")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run_send)
@@ -34,6 +42,16 @@ def _outcome(outbox) -> tuple[int, dict]:
     counts = {s: sum(1 for i in items if i.state == s) for s in ("delivered", "refused", "pending")}
     code = 0 if counts["refused"] == counts["pending"] == 0 else 1
     return code, {"ok": code == 0, **counts, "messages": [i.to_json() for i in items]}
+
+
+def _next_try(m: dict) -> str:
+    if m["state"] == "refused":
+        return "; not tried again unless --retry-refused"
+    if m["state"] != "pending":
+        return ""
+    at = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(m["next_attempt_at"]))
+    wait = max(0, round(m["next_attempt_at"] - time.time()))
+    return f"; next try at {at} (in {wait} s; --now tries at once)"
 
 
 def run_send(args: argparse.Namespace) -> int:
@@ -57,9 +75,11 @@ def run_send(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from None
     with outbox:
         if not args.status:
+            if args.retry_refused:
+                outbox.retry_refused(time.time())
             with httpx.Client() as client:
                 sender = OutboxSender(outbox, args.central, client=client, clock=time.time)
-                for a in sender.run(time.time() + args.wait, time.sleep):
+                for a in sender.run(time.time() + args.wait, time.sleep, ignore_backoff=args.now):
                     if not args.json:
                         print(f"message {a.item_id}: {a.state} ({a.detail})")
         code, summary = _outcome(outbox)
@@ -72,5 +92,5 @@ def run_send(args: argparse.Namespace) -> int:
             if m["state"] != "delivered":
                 why = f"after {m['attempts']} attempt(s): {m['last_detail']}" if m["attempts"] else "not sent yet"
                 print(f"  message {m['id']} (station {m['station']}, sequence {m['sequence']}): "
-                      f"{m['state']}, {why}")
+                      f"{m['state']}, {why}{_next_try(m)}")
     return code

@@ -8,6 +8,11 @@ asks for confirmation when it cannot be undone (closing the polls), then is queu
 thread with ``Unit.submit``; its result is shown under the actions. The console never calls
 the controller itself.
 
+Languages: the console keeps its own ``Translator`` (``self.tr``, the unit's language at start);
+``g`` shows it in the next language at once — the screen is rebuilt, the footer's key labels
+too. The unit hands the console untranslated ``Words`` and catalog messages with their fields,
+so the console can say them in any language, while the unit's slips keep the unit's language.
+
 ``world_panel`` (optional) makes the simulated world's panel for each screen: ``device run
 --sim`` passes the factory it got from the ``ballotbox.simulated_world`` entry point; digit keys
 go to that panel (``press_world_key``).
@@ -20,20 +25,22 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Callable
 
-from textual.app import App
+from textual.app import App, ScreenStackError
+from textual.binding import Binding
 from textual.message import Message
-from textual.app import ScreenStackError
 from textual.screen import ModalScreen
 
 from device.console.screens import SCREENS, SituationScreen
 from device.console.widgets import ConfirmDialog, PinDialog
-from device.i18n import N_, _
-from device.station.roles import role_label
-from device.unit.runtime import ActionResult, Unit
+from device.i18n import LANGUAGES, LANGUAGE_NAMES, N_, Words, language, translator
+from device.station.roles import role_name
+from device.unit.actions import ActionResult
+from device.unit.runtime import Unit
 from device.unit.staff import ROLE_OF_ACTION
 from device.unit.view import UnitView
 
 CONFIRM = {"close": N_("Close the polls? This cannot be undone: no ballot can be cast after it.")}
+LANGUAGE_KEY = "g"
 SUBMITTED = {"reprint_zero": ("reprint", {"kind": "zero"}),
              "reprint_results": ("reprint", {"kind": "results"})}
 
@@ -49,8 +56,10 @@ class OperatorConsole(App):
     CSS = "Screen { background: $surface; }"
 
     def __init__(self, unit: Unit, *, world_panel: Callable[[], Any] | None = None,
-                 start_unit: bool = True) -> None:
+                 start_unit: bool = True, lang: str | None = None) -> None:
         super().__init__()
+        self.tr = translator(lang or language())  # the console's own: slips keep the unit's
+        self._bind_language_key()
         self.unit = unit
         self._world_panel = world_panel
         self._start_unit = start_unit
@@ -58,9 +67,26 @@ class OperatorConsole(App):
         self.notices: list[ActionResult] = []
         self._changed = asyncio.Condition()
 
+    # --- the console's language: a key switches it, live ----------------------------------
+    def _following_language(self) -> str:
+        return LANGUAGES[(LANGUAGES.index(self.tr.lang) + 1) % len(LANGUAGES)]
+
+    def _bind_language_key(self) -> None:
+        """The key's label names the language it switches to, in the language shown now."""
+        label = self.tr._("Language: {name}").format(name=LANGUAGE_NAMES[self._following_language()])
+        self._bindings.key_to_bindings[LANGUAGE_KEY] = [Binding(LANGUAGE_KEY, "next_language", label)]
+
+    async def action_next_language(self) -> None:
+        """Show the console in the next language (the unit's slips keep the unit's language)."""
+        self.tr = translator(self._following_language())
+        self._bind_language_key()
+        self.refresh_bindings()
+        if self.screen_stack and not isinstance(self.screen, ModalScreen):
+            await self._sync_screen(rebuild=True)
+
     # --- lifecycle ----------------------------------------------------------------------
     def on_mount(self) -> None:
-        self.push_screen(SCREENS["starting"]())
+        self.push_screen(SCREENS["starting"](self.tr))
         self.unit.subscribe(lambda view: self.post_message(ViewChanged(view)))
         if self._start_unit:
             self.unit.start()
@@ -87,20 +113,20 @@ class OperatorConsole(App):
                 return screen
         return None
 
-    async def _sync_screen(self) -> None:
+    async def _sync_screen(self, rebuild: bool = False) -> None:
         if not self.screen_stack:
             return  # starting or closing
         if isinstance(self.screen, ModalScreen):
             self._base_screen() and self._base_screen().show(self.view)
             return  # switched when the dialog closes
         current = self._base_screen()
-        if current is None or current.situation != self.view.situation:
+        if rebuild or current is None or current.situation != self.view.situation:
             try:
-                await self.switch_screen(SCREENS[self.view.situation]())
+                await self.switch_screen(SCREENS[self.view.situation](self.tr))
             except ScreenStackError:  # the app is closing
                 return
             current = self._base_screen()
-            last = self.notices[-1].text if self.notices else ""
+            last = self.tr.words(self.notices[-1].words) if self.notices else ""
             current.call_after_refresh(current.show_notice, last)
         current.call_after_refresh(current.show, self.view)
         current.show(self.view)
@@ -126,13 +152,13 @@ class OperatorConsole(App):
         pin = ""
         if role is not None:
             locked = self.unit.access.locked_for(role) if self.unit.access else 0.0
-            prompt = _("PIN of the {role}:").format(role=role_label(role))
+            prompt = self.tr._("PIN of the {role}:").format(role=self.tr._(role_name(role)))
             if locked:
-                prompt += "\n" + _("(locked for {s:.0f} s more)").format(s=locked)
-            pin = await self.push_screen_wait(PinDialog(prompt))
-        if pin is None or (action in CONFIRM and
-                           not await self.push_screen_wait(ConfirmDialog(_(CONFIRM[action])))):
-            result = ActionResult(False, _("Cancelled: nothing was done."))
+                prompt += "\n" + self.tr._("(locked for {s:.0f} s more)").format(s=locked)
+            pin = await self.push_screen_wait(PinDialog(prompt, self.tr))
+        if pin is None or (action in CONFIRM and not await self.push_screen_wait(
+                ConfirmDialog(self.tr._(CONFIRM[action]), self.tr))):
+            result = ActionResult(False, Words.of(N_("Cancelled: nothing was done.")))
         else:
             screen = self._base_screen()
             for panel in screen.query(".world-panel") if screen else ():
@@ -142,7 +168,7 @@ class OperatorConsole(App):
         await self._after_dialog()
         screen = self._base_screen()
         if screen is not None:
-            screen.show_notice(result.text)
+            screen.show_notice(self.tr.words(result.words))
 
     async def _after_dialog(self) -> None:
         if self.screen_stack and not isinstance(self.screen, ModalScreen):

@@ -8,6 +8,8 @@ look. ``SCREENS`` maps a situation (``device/unit/view.py``) to its screen class
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -15,14 +17,15 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Static
 
 from device.console.widgets import JournalPane, StatusLine
-from device.i18n import _
-from device.unit.view import UnitView
+from device.i18n import N_, Translator
+from device.unit.view import UnitView, words_of
 
 WORLD_KEYS = "1234567890"
 
 
-def headings() -> dict[str, str]:
-    """The heading of each situation, in the operator's language."""
+def headings(tr: Translator) -> dict[str, str]:
+    """The heading of each situation, in the console's language."""
+    _ = tr._
     return {
         "starting": _("Starting the unit…"),
         "peripheral_lost": _("A peripheral is disconnected"),
@@ -41,7 +44,8 @@ def headings() -> dict[str, str]:
     }
 
 
-def action_labels() -> dict[str, str]:
+def action_labels(tr: Translator) -> dict[str, str]:
+    _ = tr._
     return {
         "load_election": _("Load election package"), "test_mode": _("Test mode"),
         "end_test": _("Test report, reset, leave test mode"), "open": _("Open polls"), "pause": _("Pause polls"),
@@ -70,30 +74,39 @@ class SituationScreen(Screen):
     SituationScreen #actions { height: auto; margin: 1 0; }
     SituationScreen #actions Button { margin-right: 1; }
     SituationScreen #notice { height: auto; padding: 0 1; color: $text-muted; }
+    SituationScreen.-narrow #journal { display: none; }
+    SituationScreen.-short #heading { height: 1; }
+    SituationScreen.-short #message { min-height: 1; padding: 0 1; }
+    SituationScreen.-short #actions { margin: 0; }
+    SituationScreen.-short #actions Button { height: 1; border: none; min-width: 0; }
+    SituationScreen.-narrow #actions { layout: grid; grid-size: 2; grid-gutter: 0 1; }
+    SituationScreen.-narrow #actions Button { width: 100%; margin-right: 0; }
     """
+    # 80x24, the smallest terminal the console is laid out for: no journal pane (it is in the
+    # export), one-line heading and buttons; from 100 columns and 30 rows, everything.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
 
-    def __init__(self) -> None:
+    def __init__(self, tr: Translator) -> None:
         super().__init__(name=self.situation)
-
-    @classmethod
-    def bindings_for(cls) -> list[Binding]:
-        labels = action_labels()
-        keys = [Binding(key, f"app.operator('{action}')", labels[action]) for key, action in cls.ACTIONS]
-        return keys + [Binding(k, f"app.world_key('{k}')", show=False) for k in WORLD_KEYS]
+        self.tr = tr
+        labels = action_labels(tr)  # the keys' labels in the console's language, per screen
+        for key, action in self.ACTIONS:
+            self._bindings.bind(key, f"app.operator('{action}')", labels[action])
 
     def __init_subclass__(cls, **kwargs) -> None:
-        cls.BINDINGS = cls.bindings_for()  # before Textual merges the class's bindings
+        cls.BINDINGS = [Binding(k, f"app.world_key('{k}')", show=False) for k in WORLD_KEYS]
         super().__init_subclass__(**kwargs)
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status")
         with Horizontal(id="body"):
             with Vertical(id="main"):
-                yield Static(headings()[self.situation], id="heading")
+                yield Static(headings(self.tr)[self.situation], id="heading")
                 yield Static("", id="message")
                 yield Static("", id="detail")
                 with Horizontal(id="actions"):
-                    labels = action_labels()
+                    labels = action_labels(self.tr)
                     for key, action in self.ACTIONS:
                         yield Button(f"{labels[action]} ({key.upper()})", id=f"do-{action}")
                 yield Static("", id="notice")
@@ -112,8 +125,8 @@ class SituationScreen(Screen):
     def show(self, view: UnitView) -> None:
         if not self.is_mounted or not self.query(StatusLine):
             return  # not composed yet, or already replaced by another situation's screen
-        self.query_one(StatusLine).show(view)
-        self.query_one(JournalPane).show(view)
+        self.query_one(StatusLine).show(view, self.tr)
+        self.query_one(JournalPane).show(view, self.tr)
         text, severity = self.message_of(view)
         msg = self.query_one("#message", Static)
         msg.update(text)
@@ -129,7 +142,7 @@ class SituationScreen(Screen):
     def message_of(self, view: UnitView) -> tuple[str, str]:
         """The latest word of the unit (catalog text and severity), else the screen's own."""
         if view.message is not None:
-            return view.message.text, view.message.severity
+            return self.tr.words(words_of(view.message)), view.message.severity
         return self.idle_text(), "info"
 
     def idle_text(self) -> str:
@@ -143,17 +156,18 @@ class StartingScreen(SituationScreen):
     situation = "starting"
 
     def message_of(self, view):
-        return _("Replaying the journal and connecting the peripherals."), "info"
+        return self.tr._("Replaying the journal and connecting the peripherals."), "info"
 
 
 class PeripheralLostScreen(SituationScreen):
     situation = "peripheral_lost"
     DEFAULT_CSS = "PeripheralLostScreen #heading { background: $error; }"
-    NAMES = {"scanner": "Scanner", "id_reader": "ID reader", "printer": "Printer", "camera": "Camera"}
+    NAMES = {"scanner": N_("Scanner"), "id_reader": N_("ID reader"), "printer": N_("Printer"),
+             "camera": N_("Camera")}
 
     def message_of(self, view):
-        lines = [_("{name}: {detail}").format(name=_(self.NAMES.get(k, k)), detail=d) for k, d in view.lost]
-        lines.append(_("Check the cable and power. The unit reconnects by itself; nothing is lost."))
+        lines = [self.tr._("{name}: {detail}").format(name=self.tr._(self.NAMES.get(k, k)), detail=d) for k, d in view.lost]
+        lines.append(self.tr._("Check the cable and power. The unit reconnects by itself; nothing is lost."))
         return "\n".join(lines), "error"
 
 
@@ -162,7 +176,7 @@ class UnconfiguredScreen(SituationScreen):
     ACTIONS = (("l", "load_election"),)
 
     def message_of(self, view):
-        return _("The election manager loads the signed election package (PIN needed)."), "info"
+        return self.tr._("The election manager loads the signed election package (PIN needed)."), "info"
 
 
 class ElectionLoadedScreen(SituationScreen):
@@ -170,7 +184,7 @@ class ElectionLoadedScreen(SituationScreen):
     ACTIONS = (("o", "open"), ("t", "test_mode"), ("e", "export"))
 
     def idle_text(self):
-        return _("Opening the polls prints the zero report. Every total must be zero.")
+        return self.tr._("Opening the polls prints the zero report. Every total must be zero.")
 
 
 class TestModeScreen(SituationScreen):
@@ -179,7 +193,7 @@ class TestModeScreen(SituationScreen):
     DEFAULT_CSS = "TestModeScreen #heading { background: $warning; color: $text; }"
 
     def idle_text(self):
-        return _("Test ballots only; they are counted in a separate test tally.")
+        return self.tr._("Test ballots only; they are counted in a separate test tally.")
 
 
 class PollsOpenScreen(SituationScreen):
@@ -192,16 +206,17 @@ class PollsOpenScreen(SituationScreen):
 
     def message_of(self, view):
         if view.busy == "scanning":
-            return _("Scanning the ballot…"), "info"
+            return self.tr._("Scanning the ballot…"), "info"
         return super().message_of(view)
 
     def idle_text(self):
-        return _("Waiting for a ballot.")
+        return self.tr._("Waiting for a ballot.")
 
     def detail_of(self, view):
-        desk = view.desk_message.text if view.desk_message else _("Waiting for a voter's card.")
-        box = _("Scanning") if view.busy else _("Waiting for a ballot")
-        return _("ID desk: {desk}\nBallot box: {box}").format(desk=desk, box=box)
+        desk = (self.tr.words(words_of(view.desk_message)) if view.desk_message
+                else self.tr._("Waiting for a voter's card."))
+        box = self.tr._("Scanning") if view.busy else self.tr._("Waiting for a ballot")
+        return self.tr._("ID desk: {desk}\nBallot box: {box}").format(desk=desk, box=box)
 
 
 class NeedsReviewScreen(SituationScreen):
@@ -210,7 +225,7 @@ class NeedsReviewScreen(SituationScreen):
     DEFAULT_CSS = "NeedsReviewScreen #heading { background: $warning; color: $text; }"
 
     def detail_of(self, view):
-        return _("The voter decides: take the ballot back to correct it, or cast it as it is. "
+        return self.tr._("The voter decides: take the ballot back to correct it, or cast it as it is. "
                  "A poll worker may press the key the voter asks for.")
 
 
@@ -227,7 +242,7 @@ class FaultScreen(SituationScreen):
 
     def message_of(self, view):
         if view.internal_error:
-            return _("The unit's program stopped ({detail}). Nothing recorded is lost: restart the "
+            return self.tr._("The unit's program stopped ({detail}). Nothing recorded is lost: restart the "
                      "unit.").format(detail=view.internal_error), "error"
         return super().message_of(view)
 
@@ -237,7 +252,7 @@ class CoverOpenScreen(SituationScreen):
     DEFAULT_CSS = "CoverOpenScreen #heading { background: $warning; color: $text; }"
 
     def message_of(self, view):
-        return _("The ballot box cover is open. Close it to continue; no ballot is scanned meanwhile."), \
+        return self.tr._("The ballot box cover is open. Close it to continue; no ballot is scanned meanwhile."), \
             "warning"
 
 
@@ -247,10 +262,10 @@ class PrinterOutScreen(SituationScreen):
     DEFAULT_CSS = "PrinterOutScreen #heading { background: $warning; color: $text; }"
 
     def message_of(self, view):
-        return view.printer_problem or "", "warning"
+        return (self.tr.words(view.printer_problem) if view.printer_problem else ""), "warning"
 
     def detail_of(self, view):
-        return _("Load paper, then print the report again.")
+        return self.tr._("Load paper, then print the report again.")
 
 
 class PollsPausedScreen(SituationScreen):
@@ -259,7 +274,24 @@ class PollsPausedScreen(SituationScreen):
     DEFAULT_CSS = "PollsPausedScreen #heading { background: $warning 50%; }"
 
     def message_of(self, view):
-        return _("Polls are paused: no voter is checked in and no ballot is scanned."), "info"
+        return self.tr._("Polls are paused: no voter is checked in and no ballot is scanned."), "info"
+
+
+def upload_text(view: UnitView, tr: Translator) -> str:
+    """Where the signed results stand with the central tally, in the operator's words."""
+    up = view.upload
+    if up is None:
+        return ""
+    if up.state == "sent":
+        return tr._("Results sent to the central tally.")
+    if up.state == "refused":
+        return tr._("Results refused by the central tally: {reason}. Fix the cause, then run "
+                 "'ballotbox device send --retry-refused'.").format(reason=up.detail)
+    when = dt.datetime.fromtimestamp(up.next_at or 0, dt.timezone.utc).strftime("%H:%M:%S")
+    if not up.attempts:
+        return tr._("Results waiting to be sent: first try at {time} UTC.").format(time=when)
+    return tr._("Results waiting: next try at {time} UTC (last answer: {detail}).").format(
+        time=when, detail=up.detail)
 
 
 class PollsClosedScreen(SituationScreen):
@@ -268,7 +300,10 @@ class PollsClosedScreen(SituationScreen):
     DEFAULT_CSS = "PollsClosedScreen #heading { background: $primary; }"
 
     def idle_text(self):
-        return _("Voting is complete. The results tape was printed.")
+        return self.tr._("Voting is complete. The results tape was printed.")
+
+    def detail_of(self, view):
+        return upload_text(view, self.tr)
 
 
 class BoxFullScreen(SituationScreen):
@@ -277,7 +312,7 @@ class BoxFullScreen(SituationScreen):
     DEFAULT_CSS = "BoxFullScreen #heading { background: $error 70%; }"
 
     def message_of(self, view):
-        return _("The ballot box holds {n} sheets, its capacity. Seal it, put an empty box in, "
+        return self.tr._("The ballot box holds {n} sheets, its capacity. Seal it, put an empty box in, "
                  "then press S.").format(n=view.box_sheets), "error"
 
 

@@ -1,48 +1,48 @@
 """The console's building blocks: status line, journal pane, PIN and confirmation dialogs.
 
-Every string an operator reads goes through ``_()`` (device/i18n.py). The dialogs are
+Every string an operator reads is translated by the console's own ``Translator`` (device/i18n.py),
+given to each widget, so that a poll worker can switch the console's language live. The dialogs are
 ``ModalScreen``s that return their answer with ``dismiss``: the PIN (or None when cancelled),
 True/False for a confirmation.
 """
 from __future__ import annotations
 
+from rich.markup import escape
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from device.i18n import _
-from device.unit.view import UnitView
-
-POLLS_WORDS = {
-    "setup": "NO ELECTION", "election_loaded": "NOT OPEN", "polls_open": "OPEN",
-    "polls_paused": "PAUSED", "polls_closed": "CLOSED", "testing": "NOT OPEN (TEST MODE)", "": "…",
-}
-
-
-def polls_word(view: UnitView) -> str:
-    return _(POLLS_WORDS.get(view.polls, view.polls))
+from device.i18n import Translator
+from device.station.roles import role_name
+from device.unit.view import JournalLine, UnitView, polls_words
 
 
 class StatusLine(Static):
     """Station, election (hash prefix), polls state and the day's counts, in large type."""
 
     DEFAULT_CSS = """
-    StatusLine { height: 4; padding: 0 1; background: $primary-darken-2; color: $text; }
+    StatusLine { height: auto; max-height: 5; padding: 0 1; background: $primary-darken-2; color: $text; }
     """
 
-    def show(self, view: UnitView) -> None:
-        top = _("Station {station} ({name})  ·  {election}  ·  hash {prefix}  ·  Polls {polls}").format(
-            station=view.station, name=view.station_name, election=view.election_title,
-            prefix=view.hash_prefix, polls=polls_word(view))
+    def show(self, view: UnitView, tr: Translator) -> None:
+        _ = tr._
+        polls = view.polls if view.configured else "setup"
+        top = [_("Polls {polls}").format(polls=tr.words(polls_words(polls)))]
+        if view.station:  # fields the unit does not know yet (before a load) are not shown empty
+            top.insert(0, _("Station {station} ({name})").format(station=view.station, name=view.station_name)
+                       if view.station_name else view.station)
+        election = [part for part in (view.election_title, view.election_hash and
+                                      _("hash {prefix}").format(prefix=view.hash_prefix)) if part]
+        if view.test_mode:
+            top.append(_("TEST MODE: {n} test ballots").format(n=view.test_ballots))
         counts = _("Checked in {checked_in}  ·  Ballots cast {cast}  ·  Invalid compartment {invalid}  ·  "
                    "Returned {returned}  ·  Authorised, not cast {unused}  ·  Box {box}/{capacity}").format(
             checked_in=view.checked_in, cast=view.cast, invalid=view.invalid_compartment,
             returned=view.returned, unused=view.authorised_unused, box=view.box_sheets,
             capacity=view.box_capacity)
-        mode = _("  ·  TEST MODE: {n} test ballots").format(n=view.test_ballots) if view.test_mode else ""
-        self.update(f"[b]{top}{mode}[/b]\n[b]{counts}[/b]")
+        lines = ["  ·  ".join(top), "  ·  ".join(election), counts if view.configured else ""]
+        self.update("\n".join(f"[b]{escape(line)}[/b]" for line in lines if line))
 
 
 class JournalPane(Static):
@@ -52,11 +52,17 @@ class JournalPane(Static):
     JournalPane { width: 44; height: 1fr; border: round $secondary; padding: 0 1; }
     """
 
-    def show(self, view: UnitView) -> None:
-        lines = [f"{j.seq:>5} {j.at} {_(j.summary)}" + (f" ({j.detail})" if j.detail else "")
-                 for j in view.journal[-14:]]
-        self.border_title = _("Journal")
-        self.update("\n".join(lines) or _("(empty)"))
+    def show(self, view: UnitView, tr: Translator) -> None:
+        lines = [f"{j.seq:>5} {j.at} {tr._(j.summary)}" + _detail(j, tr) for j in view.journal[-14:]]
+        self.border_title = tr._("Journal")
+        self.update("\n".join(lines) or tr._("(empty)"))
+
+
+def _detail(line: JournalLine, tr: Translator) -> str:
+    """Who acted (the role's name) and a swapped box's sheets, in the console's language."""
+    said = [tr._(role_name(str(v))) if k == "role" else
+            tr.ngettext("{n} sheet", "{n} sheets", int(v)).format(n=v) for k, v in line.fields]
+    return f" ({', '.join(said)})" if said else ""
 
 
 class PinDialog(ModalScreen[str | None]):
@@ -64,22 +70,24 @@ class PinDialog(ModalScreen[str | None]):
 
     DEFAULT_CSS = """
     PinDialog { align: center middle; }
-    PinDialog > Vertical { width: 56; height: auto; border: thick $warning; padding: 1 2; background: $surface; }
+    PinDialog > Vertical { width: 56; max-width: 100%; height: auto; border: thick $warning; padding: 1 2;
+                           background: $surface; }
+    PinDialog Label { width: 100%; }
     PinDialog Input { margin: 1 0; }
+    PinDialog Horizontal { height: auto; }
     """
-    BINDINGS = [Binding("escape", "cancel", _("Cancel"))]
-
-    def __init__(self, prompt: str):
+    def __init__(self, prompt: str, tr: Translator):
         super().__init__()
-        self.prompt = prompt
+        self.prompt, self.tr = prompt, tr
+        self._bindings.bind("escape", "cancel", tr._("Cancel"))
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self.prompt, id="pin-prompt")
             yield Input(password=True, restrict=r"[0-9]*", max_length=12, id="pin")
             with Horizontal():
-                yield Button(_("OK"), variant="primary", id="pin-ok")
-                yield Button(_("Cancel"), id="pin-cancel")
+                yield Button(self.tr._("OK"), variant="primary", id="pin-ok")
+                yield Button(self.tr._("Cancel"), id="pin-cancel")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value)
@@ -96,20 +104,23 @@ class ConfirmDialog(ModalScreen[bool]):
 
     DEFAULT_CSS = """
     ConfirmDialog { align: center middle; }
-    ConfirmDialog > Vertical { width: 64; height: auto; border: thick $error; padding: 1 2; background: $surface; }
+    ConfirmDialog > Vertical { width: 64; max-width: 100%; height: auto; border: thick $error; padding: 1 2;
+                               background: $surface; }
+    ConfirmDialog Label { width: 100%; margin-bottom: 1; }
+    ConfirmDialog Horizontal { height: auto; }
     """
-    BINDINGS = [Binding("y", "answer(True)", _("Yes")), Binding("n,escape", "answer(False)", _("No"))]
-
-    def __init__(self, question: str):
+    def __init__(self, question: str, tr: Translator):
         super().__init__()
-        self.question = question
+        self.question, self.tr = question, tr
+        self._bindings.bind("y", "answer(True)", tr._("Yes"))
+        self._bindings.bind("n,escape", "answer(False)", tr._("No"))
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self.question, id="confirm-question")
             with Horizontal():
-                yield Button(_("Yes (Y)"), variant="error", id="confirm-yes")
-                yield Button(_("No (N)"), id="confirm-no")
+                yield Button(self.tr._("Yes (Y)"), variant="error", id="confirm-yes")
+                yield Button(self.tr._("No (N)"), id="confirm-no")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "confirm-yes")

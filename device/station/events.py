@@ -20,6 +20,7 @@ class OperatorMessage:
     code: str
     severity: str
     text: str
+    fields: tuple[tuple[str, object], ...] = ()  # the text's {fields}: a console may translate again
 
     def to_json(self) -> dict[str, str]:
         return {"code": self.code, "severity": self.severity, "text": self.text}
@@ -55,4 +56,5 @@ def coarse_time_events() -> frozenset[str]:
 
 def message(name: str, **fields: object) -> OperatorMessage:
     entry = catalog()["messages"][name]
-    return OperatorMessage(name, entry["severity"], _(entry["text"]).format(**fields))
+    return OperatorMessage(name, entry["severity"], _(entry["text"]).format(**fields),
+                           tuple(sorted(fields.items())))

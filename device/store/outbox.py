@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from device.results.upload_decisions import unit_state_of
 from device.store.canonical_json import canonical_bytes, canonical_json
 from device.store.journal import StoreWriteError
 
@@ -46,7 +47,6 @@ CREATE TABLE IF NOT EXISTS outbox (
 """
 STATES = ("pending", "delivered", "refused")
 RESULTS_PATH = "/api/results"  # where the central tally takes signed results (POST)
-DUPLICATE_CODES = ("duplicate",)  # answer codes meaning "the same message is already accepted"
 
 
 @dataclass(frozen=True)
@@ -118,6 +118,12 @@ class Outbox:
     def due(self, now: float) -> list[OutboxItem]:
         return [i for i in self.items("pending") if i.next_attempt_at <= now]
 
+    def retry_refused(self, at: float) -> int:
+        """Make every refused message pending again, due at ``at`` (after the cause was fixed,
+        e.g. the central tally's URL); returns how many."""
+        return self._write("UPDATE outbox SET state = 'pending', next_attempt_at = ?, decided_at = NULL "
+                           "WHERE state = 'refused'", (at,)).rowcount
+
     def next_due(self) -> float | None:
         row = self._conn.execute("SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending'").fetchone()
         return row[0]
@@ -150,27 +156,25 @@ class Attempt:
     detail: str
 
 
-def _answer_code(response) -> str | None:
+def _answer(response) -> dict:
     try:
         body = response.json()
     except ValueError:
-        return None
-    return body.get("code") if isinstance(body, dict) else None
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 def classify(response) -> tuple[str, str]:
-    """(state, detail) for the central tally's answer to one post."""
-    code = _answer_code(response)
+    """(state, detail) for the central tally's answer to one post, read through the upload
+    decisions both ends share (``device/results/upload_decisions.py``)."""
+    body = _answer(response)
+    code = body.get("code") if isinstance(body.get("code"), str) else None
+    state = unit_state_of(response.status_code, code)
     detail = f"HTTP {response.status_code}" + (f" {code}" if code else "")
-    if 200 <= response.status_code < 300:
-        return "delivered", detail
-    if response.status_code == 409 and code in DUPLICATE_CODES:
-        return "delivered", detail
-    if response.status_code == 429 or response.status_code >= 500:
-        return "pending", detail
-    if 400 <= response.status_code < 500:
-        return "refused", detail + ": " + response.text[:300]
-    return "pending", detail  # 1xx/3xx: not an answer to act on
+    if state == "refused":
+        reason = body.get("reason") if isinstance(body.get("reason"), str) else response.text[:300]
+        detail += ": " + reason
+    return state, detail
 
 
 class OutboxSender:
@@ -183,12 +187,14 @@ class OutboxSender:
         self.url = central.rstrip("/") + path
         self.backoff, self.rng, self.timeout = backoff, rng or random.Random(0), timeout
 
-    def send_due(self) -> list[Attempt]:
-        """Try every message that is due now; return what happened to each."""
+    def send_due(self, *, ignore_backoff: bool = False) -> list[Attempt]:
+        """Try every message that is due now (every pending one with ``ignore_backoff``);
+        return what happened to each."""
         import httpx
 
         attempts = []
-        for item in self.outbox.due(self.clock()):
+        items = self.outbox.items("pending") if ignore_backoff else self.outbox.due(self.clock())
+        for item in items:
             try:
                 response = self.client.post(self.url, json=item.message, timeout=self.timeout)
                 state, detail = classify(response)
@@ -203,14 +209,18 @@ class OutboxSender:
             attempts.append(Attempt(item.id, state, status, detail))
         return attempts
 
-    def run(self, until: float, sleep: Callable[[float], None]) -> list[Attempt]:
+    def run(self, until: float, sleep: Callable[[float], None], *,
+            ignore_backoff: bool = False) -> list[Attempt]:
         """Send and retry until nothing is pending or the clock passes ``until``.
 
         ``sleep(seconds)`` waits for the next attempt (``time.sleep`` on a unit; a test passes
-        one that advances its clock)."""
+        one that advances its clock). ``ignore_backoff``: the first pass tries every pending
+        message at once, whenever its next attempt was due."""
         attempts: list[Attempt] = []
+        first = ignore_backoff
         while True:
-            attempts += self.send_due()
+            attempts += self.send_due(ignore_backoff=first)
+            first = False
             next_at = self.outbox.next_due()
             if next_at is None or next_at > until:
                 return attempts

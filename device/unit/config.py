@@ -24,6 +24,9 @@ Relative paths are taken relative to the config file's folder. Example::
     printer = "serial:///dev/ttyUSB2"
     camera = "opencv://0"
 
+    [central]                          # optional: the unit sends its signed results itself
+    url = "https://results.example.org"     # the central tally (``device send`` does it by hand)
+
 The staff's PINs (as Argon2 hashes) come in the election package, never in this file.
 """
 from __future__ import annotations
@@ -56,6 +59,7 @@ class UnitConfig:
     export_dir: Path | None = None
     durability: str = "full"
     mirror: Path | None = None  # [store] mirror: the store's copy on a second medium
+    central_url: str | None = None  # [central] url: where the unit's sender posts its results
 
 
 def _table(doc: dict, name: str, where: str) -> dict:
@@ -122,6 +126,10 @@ def load_config(path: str | Path) -> UnitConfig:
     if unknown:
         raise ConfigError(f"{path} [peripherals]: unknown peripheral(s) {', '.join(unknown)} "
                           f"(known: {', '.join(PERIPHERALS)})")
+    central = _table(doc, "central", str(path))
+    central_url = _str(central, "url", f"{path} [central]", required=False)
+    if central_url is not None and not central_url.startswith(("http://", "https://")):
+        raise ConfigError(f"{path} [central]: url = {central_url!r} must start with http:// or https://")
     authority = _str(unit, "authority", where, required=False)
     if authority is not None and not _is_hex_key(authority):
         authority = str(_path(base, authority))
@@ -131,7 +139,7 @@ def load_config(path: str | Path) -> UnitConfig:
         station=_str(unit, "station", where, required=False), peripherals=peripherals,
         ballot_box_capacity=capacity, language=language,
         export_dir=_path(base, _str(unit, "export_dir", where, required=False)), durability=durability,
-        mirror=mirror)
+        mirror=mirror, central_url=central_url)
 
 
 def _is_hex_key(text: str) -> bool:

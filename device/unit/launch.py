@@ -12,9 +12,10 @@ import argparse
 from importlib.metadata import entry_points
 from typing import Any
 
-from device.i18n import set_language
+from device.i18n import N_, Words, set_language
 from device.store.sqlite import StoreOpenError
 from device.unit.config import ConfigError, load_config
+from device.unit.view import polls_words
 
 SIM_GROUP = "ballotbox.simulated_world"
 
@@ -62,7 +63,12 @@ def launch(args: argparse.Namespace) -> int:
     finally:
         if sim is not None:
             sim.close()
-    view = console.view
-    print(f"{view.station}: polls {view.polls or 'not started'}, {view.checked_in} checked in, "
-          f"{view.cast} ballots cast")
+    print(day_summary(console.view).text())
     return 0
+
+
+def day_summary(view) -> Words:
+    """The line ``device run`` prints when the console is quit, in the unit's language."""
+    return Words.of(N_("Station {station}: polls {polls}, {checked_in} checked in, {cast}."),
+                    station=view.station or "-", polls=polls_words(view.polls), checked_in=view.checked_in,
+                    cast=Words.ngettext("{n} ballot cast", "{n} ballots cast", view.cast))

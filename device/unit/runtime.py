@@ -9,119 +9,70 @@ only one that ever calls the controller or touches a peripheral: it builds the c
 (which replays the journal and applies the power-loss boot rule), then loops —
 
 - operator actions queued by ``submit(action, pin, ...)`` (from the console) run first; the
-  PIN is checked here, where the action happens, not in the screen;
-- the scanner's sensors (``poll_event``: paper at the entry, cover opened/closed) and the ID
-  reader (``read``) are polled with short timeouts, so the screen never waits on a port;
+  PIN is checked here, where the action happens, not in the screen; what each action does is
+  ``device/unit/actions.py``;
+- the scanner's sensors (``poll_event``: paper at the entry, cover opened/closed), the
+  printer's paper sensor and the ID reader (``read``) are polled with short timeouts, so the
+  screen never waits on a port;
 - after anything that changed, a new ``UnitView`` goes to every subscriber (the console
   posts it to its own thread; nothing else crosses threads).
 
 A peripheral that stops answering (or whose port cannot be opened) is listed in
 ``UnitView.lost`` with the driver's message; the loop keeps probing it (once a second) and
 clears it when it answers again. A box that reached ``ballot_box_capacity`` leaves new sheets
-at the entry until a poll worker confirms the box was swapped (journaled).
+at the entry until a poll worker confirms the box was swapped (journaled). When ``unit.toml``
+names the central tally, a background sender posts the signed results (``uploads.py``).
 """
 from __future__ import annotations
 
 import queue
 import threading
 import time
-from collections import deque
 from concurrent.futures import Future
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import replace
 from typing import Any, Callable
 
 from device.ballots.interpreter import BallotInterpreter
-from device.i18n import _
-from device.results.exports import ExportError
-from device.station.controller import ControllerError, StationController
-from device.station.events import OperatorMessage, message
-from device.store.signing import provision
-from device.store.journal import StationStore, StoreWriteError
-from device.store.sqlite import SqliteStore
-from device.unit.config import UnitConfig
+from device.store.journal import StoreWriteError
 from device.election.package import PackageError
-from device.unit.config import ConfigError
-from device.unit.election_source import load_package_now, provisioned_package
+from device.i18n import N_, Words
+from device.station.controller import ControllerError, StationController
+from device.station.events import OperatorMessage
 from device.station.roles import AccessDenied
+from device.store.signing import provision
+from device.store.sqlite import SqliteStore
+from device.unit.actions import ActionResult, OperatorActions
+from device.unit.config import ConfigError, UnitConfig
+from device.unit.election_source import load_package_now, provisioned_package
+from device.unit.journal_tap import JournalTap
 from device.unit.staff import POLICY_ACTION, ROLE_OF_ACTION
-from device.unit.view import UnitView, journal_line, situation_of
+from device.unit.uploads import ResultsSender
+from device.unit.view import UnitView, polls_words, situation_of, words_of
 from hardware.interfaces import PeripheralError, ScannerEventKind
 from hardware.registry import open_peripheral
 
 POLL_S = 0.1  # how long the loop waits for an operator action before polling the sensors
-PROBE_S = 1.0  # how often a lost peripheral is probed
-JOURNAL_LINES = 30
+PROBE_S = 1.0  # how often a lost peripheral is probed (and the printer's paper sensor read)
+PRINTER_PROBE_TIMEOUT_S = 0.5
 
 
-class JournalTap(StationStore):
-    """The unit's store, remembering the last records written (for the console's journal pane)
-    and the sheets taken out with swapped ballot boxes."""
-
-    def __init__(self, inner: StationStore, keep: int = JOURNAL_LINES):
-        self.inner = inner
-        self.recent: deque = deque(maxlen=keep)
-        self.swapped = 0
-        self.swaps = 0
-        for rec in inner.events():
-            self._saw(rec)
-
-    def _saw(self, rec) -> None:
-        self.recent.append(journal_line(rec))
-        if rec.type == "ballot_box_swapped":
-            self.swapped += int(rec.data.get("sheets", 0))
-            self.swaps += 1
-
-    def append_event(self, type_, data, at, *, durable=True):
-        rec = self.inner.append_event(type_, data, at, durable=durable)
-        self._saw(rec)
-        return rec
-
-    def cast_ballot(self, cvr, event_data, at):
-        rec = self.inner.cast_ballot(cvr, event_data, at)
-        self._saw(rec)
-        return rec
-
-    def events(self):
-        return self.inner.events()
-
-    def cast_vote_records(self):
-        return self.inner.cast_vote_records()
-
-    def close(self) -> None:
-        self.inner.close()
-
-    @property
-    def head_at(self) -> float:
-        return self.inner.head_at
-
-    def compact(self) -> None:  # the close's compaction reaches the real store
-        self.inner.compact()
-
-    def __getattr__(self, name: str) -> Any:  # read_meta, write_meta, flush, head ...
-        return getattr(self.inner, name)
-
-
-@dataclass(frozen=True)
-class ActionResult:
-    ok: bool
-    text: str
-    severity: str = "info"
-    role: str | None = None
-
-
-class Unit:
+class Unit(OperatorActions):
     def __init__(self, config: UnitConfig, *, clock: Callable[[], float] = time.time,
                  devices: dict[str, Any] | None = None, rng=None, interpreter=None):
         """``devices``: peripherals given as objects instead of opened by URL (the simulated
         world's camera, or tests); the rest are opened by the URLs of the config."""
         self.config, self.clock, self.rng = config, clock, rng
+        new_store = not config.store.exists()
         self.store = JournalTap(SqliteStore(config.store, durability=config.durability,
                                              mirror=config.mirror, clock=clock))
         try:
             self.loaded = provisioned_package(self.store, config)
         except Exception:
             self.store.close()
+            if new_store:  # a unit that could not start leaves no empty store behind
+                for leftover in (config.store, *(config.store.with_name(config.store.name + suffix)
+                                                 for suffix in ("-wal", "-shm", "-journal"))):
+                    leftover.unlink(missing_ok=True)
             raise
         self.signer = provision(self.store)
         self.access = self.loaded.access(self.store, clock) if self.loaded else None
@@ -134,6 +85,8 @@ class Unit:
         self._thread: threading.Thread | None = None
         self._lost: dict[str, str] = {}
         self._next_probe = 0.0
+        self._next_printer_probe = 0.0
+        self._paper_out = False  # the printer's paper sensor, probed like the scanner's
         self._cover_open = False
         self._message: OperatorMessage | None = None
         self._desk: OperatorMessage | None = None
@@ -141,6 +94,8 @@ class Unit:
         self._waiting_sheet = False  # a sheet at the entry left there (box full)
         self._internal_error: str | None = None
         self._seq = 0
+        self.sender = (ResultsSender(config.store, config.central_url, clock=clock)
+                       if config.central_url else None)
         self.view = UnitView(station=config.station or "", box_capacity=config.ballot_box_capacity)
 
     # --- the console's side (any thread) ---------------------------------------------------
@@ -158,11 +113,15 @@ class Unit:
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="unit", daemon=True)
         self._thread.start()
+        if self.sender is not None:
+            self.sender.start()
 
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        if self.sender is not None:
+            self.sender.stop()
         for device in self.devices.values():
             try:
                 device.close()
@@ -192,6 +151,7 @@ class Unit:
                 self._perform(*item)
             if self.controller is not None:
                 self._probe_lost()
+                self._probe_printer()
                 self._poll_scanner()
                 self._poll_reader()
             self._publish()
@@ -217,6 +177,9 @@ class Unit:
             camera=d["camera"], interpreter=self._interpreter or BallotInterpreter(pkg.election),
             printer=d["printer"], clock=self.clock, pseudonym_key=pkg.pseudonym_key,
             access=self.access, rng=self.rng, signer=self.signer, mode=pkg.results_mode)
+        # However the package got into the store (the console's L, or `device load` before the
+        # unit started), the unit's machine leaves "setup" for it: the console shows the store.
+        self.controller.load()
 
     def _probe_lost(self) -> None:
         if not self._lost or time.monotonic() < self._next_probe:
@@ -232,6 +195,23 @@ class Unit:
                 self._lost["scanner"] = str(exc)
         if "id_reader" in self._lost:
             self._lost.pop("id_reader")  # probed again by the next read
+        if "printer" in self._lost:
+            self._lost.pop("printer")  # probed again by the next paper probe
+            self._next_printer_probe = 0.0
+
+    def _probe_printer(self) -> None:
+        """Read the printer's paper sensor once a second, so that "out of paper" shows at once,
+        not at the next slip."""
+        now = time.monotonic()
+        if "printer" in self._lost or now < self._next_printer_probe:
+            return
+        self._next_printer_probe = now + PROBE_S
+        try:
+            status = self.devices["printer"].status(timeout=PRINTER_PROBE_TIMEOUT_S)
+        except PeripheralError as exc:
+            self._lost["printer"] = str(exc)
+            return
+        self._paper_out = status is not None and status.paper_out
 
     def _poll_scanner(self) -> None:
         if "scanner" in self._lost:
@@ -282,7 +262,7 @@ class Unit:
             future.set_result(self._load_package(pin))
             return
         if self.controller is None:
-            future.set_result(ActionResult(False, _("The unit is not ready: a peripheral is missing."),
+            future.set_result(ActionResult(False, Words.of(N_("The unit is not ready: a peripheral is missing.")),
                                            "error"))
             return
         role = ROLE_OF_ACTION[action]
@@ -291,123 +271,34 @@ class Unit:
                 self.access.login(role, pin)
             result = getattr(self, f"_do_{action}")(role=role, **args)
         except (ControllerError, AccessDenied) as exc:
-            result = ActionResult(False, exc.operator_message.text, exc.operator_message.severity, role)
+            result = ActionResult.of(False, exc.operator_message, role)
         except StoreWriteError as exc:  # a write outside the controller (box swap): the same fault
             msg = self.controller.note_store_failure(exc)
-            result = ActionResult(False, msg.text, msg.severity, role)
+            result = ActionResult.of(False, msg, role)
         except Exception as exc:  # an action the state machine does not allow now
             if type(exc).__name__ != "MachineError":
                 raise
-            result = ActionResult(False, _("Not possible now ({state}).").format(
-                state=", ".join(self.controller.state.values())), "warning", role)
+            result = ActionResult(False, Words.of(N_("Not possible now: the polls are {state}."),
+                                                  state=polls_words(self.controller.polls)), "warning", role)
         finally:
             if role is not None:
                 self.access.logout()
         future.set_result(result)
 
-    def _ok(self, msg: OperatorMessage | str, role: str | None) -> ActionResult:
-        if isinstance(msg, OperatorMessage):
-            self._message = msg
-            return ActionResult(True, msg.text, msg.severity, role)
-        return ActionResult(True, msg, "info", role)
-
-    def _printed(self, done: str, role: str | None) -> ActionResult:
-        """After an action that prints: report the printer's problem, if it had one."""
-        fault = self.controller.printer_fault
-        if fault is not None:
-            return ActionResult(True, f"{done} {fault.text}", "warning", role)
-        return self._ok(done, role)
-
     def _load_package(self, pin: str) -> ActionResult:
         try:
             loaded = load_package_now(self.store, self.config, self.clock, pin)
         except AccessDenied as exc:
-            return ActionResult(False, exc.operator_message.text, exc.operator_message.severity)
+            return ActionResult.of(False, exc.operator_message)
         except (PackageError, ConfigError) as exc:
-            return ActionResult(False, _("Election package refused: {detail}").format(detail=exc), "error")
+            return ActionResult(False, Words.of(N_("Election package refused: {detail}"), detail=str(exc)),
+                                "error")
         self.loaded, self.access = loaded, loaded.access(self.store, self.clock)
         self._next_probe = 0.0
         self._try_boot()
-        if self.controller is not None:
-            self.controller.load()
-        return ActionResult(True, _("Election package loaded: {election}, station {station}.").format(
-            election=loaded.election.title, station=loaded.station_id), "info", "election_manager")
-
-    def _do_load_election(self, role):
-        return ActionResult(False, _("An election package is already loaded."), "warning", role)
-
-    def _do_test_mode(self, role):
-        return self._ok(self.controller.enter_test_mode(), role)
-
-    def _do_end_test(self, role):
-        results = self.controller.leave_test_mode()
-        return self._ok(_("Test report printed ({n} test ballots); test tally reset to zero.").format(
-            n=results.ballots_cast), role)
-
-    def _do_open(self, role):
-        self.controller.printer_fault = None
-        self.controller.open()
-        return self._printed(_("Polls are open. Zero report printed."), role)
-
-    def _do_pause(self, role):
-        self.controller.printer_fault = None
-        self.controller.pause()
-        return self._printed(_("Polls paused."), role)
-
-    def _do_resume(self, role):
-        self.controller.printer_fault = None
-        self.controller.resume()
-        return self._printed(_("Polls resumed."), role)
-
-    def _do_close(self, role):
-        self.controller.printer_fault = None
-        results = self.controller.close()
-        return self._printed(_("Polls closed: {n} ballots cast. Results printed.").format(
-            n=results.ballots_cast), role)
-
-    def _do_clear_jam(self, role):
-        return self._outcome(self.controller.clear_jam(), role)
-
-    def _do_clear_fault(self, role):
-        return self._outcome(self.controller.clear_fault(), role)
-
-    def _outcome(self, outcome, role) -> ActionResult:
-        if outcome.status in ("refused", "error"):
-            return ActionResult(False, outcome.message.text, outcome.message.severity, role)
-        return self._ok(outcome.message, role)
-
-    def _do_voter_cast(self, role):
-        return self._decide(True, role)
-
-    def _do_voter_return(self, role):
-        return self._decide(False, role)
-
-    def _decide(self, cast: bool, role) -> ActionResult:
-        return self._outcome(self.controller.voter_decision(cast=cast), role)
-
-    def _do_swap_box(self, role):
-        ctl = self.controller
-        sheets = self._box_sheets(ctl)
-        ctl.store.append_event("ballot_box_swapped", {"sheets": sheets, "role": role}, self.clock())
-        return self._ok(_("Ballot box swapped: {n} sheets sealed in the full box.").format(n=sheets), role)
-
-    def _do_reprint(self, role, kind: str = "results"):
-        ctl = self.controller
-        ctl.printer_fault = None
-        ctl.reprint(kind)
-        return self._printed(_("Report printed again."), role)
-
-    def _do_export(self, role, folder: str | None = None):
-        base = Path(folder) if folder else self.config.export_dir
-        if base is None:
-            return ActionResult(False, _("No export folder is configured."), "warning", role)
-        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(self.clock()))
-        out = base / f"{self.config.station}-{stamp}"
-        try:
-            self.controller.export(out)
-        except (ExportError, OSError) as exc:
-            return ActionResult(False, _("Export failed: {detail}").format(detail=exc), "error", role)
-        return self._ok(_("Exported to {folder}").format(folder=out), role)
+        return ActionResult(True, Words.of(N_("Election package loaded: {election}, station {station}."),
+                                           election=loaded.election.title, station=loaded.station_id),
+                            "info", "election_manager")
 
     # --- views ----------------------------------------------------------------------------
     def _publish(self) -> None:
@@ -424,14 +315,17 @@ class Unit:
         base = dict(seq=self.view.seq, station=self.config.station or "",
                     box_capacity=self.config.ballot_box_capacity, configured=pkg is not None,
                     lost=tuple(sorted(self._lost.items())), journal=tuple(self.store.recent),
-                    box_swaps=self.store.swaps, internal_error=self._internal_error)
+                    box_swaps=self.store.swaps, internal_error=self._internal_error,
+                    upload=self.sender.status if self.sender is not None else None)
         if pkg is not None:
             e = pkg.election
             base.update(station=pkg.station_id, station_name=e.stations[pkg.station_id].name,
                         election_title=e.title, election_hash=e.hash)
         if ctl is not None:
             c = ctl.counters
-            printer = ctl.printer_fault.text if ctl.printer_fault is not None else None
+            printer = words_of(ctl.printer_fault) if ctl.printer_fault is not None else None
+            if self._paper_out:
+                printer = Words.of(N_("The printer is out of paper: load a new roll."))
             base.update(polls=ctl.polls, voter=ctl.voter, ballot=ctl.ballot,
                         test_mode=ctl.polls == "testing",
                         test_ballots=len(ctl.test_tally),

@@ -5,21 +5,33 @@ what a poll worker sees, and hands it to the console; the console never reads th
 ``situation_of`` is the one place that maps the controller's state (polls, voter and ballot
 regions) plus the unit's own conditions (lost peripherals, cover, printer, box) to the
 situation a screen is made for. The first matching rule of ``SITUATION_RULES`` wins.
+
+What the unit says is not translated here: messages keep their catalog code and fields
+(``words_of``), other texts are ``Words`` (device/i18n.py), so that the console says them in the
+language it shows, which a poll worker may switch at any time.
 """
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
 
-from device.station.events import OperatorMessage, event_summary
+from device.i18n import N_, Words
+from device.station.events import OperatorMessage, catalog, event_summary
 
 SITUATIONS = (
     "starting", "peripheral_lost", "unconfigured", "election_loaded", "test_mode", "polls_open",
     "needs_review", "jammed", "fault", "cover_open", "printer_out", "polls_paused",
     "polls_closed", "box_full",
 )
-# Journal data fields safe to show next to an event: none names a voter or a ballot's content.
-SHOWN_FIELDS = ("reason", "kind", "resolution", "reason_code", "role", "sheets")
+# The polls' state in the operator's words (the status line shows it on every screen).
+POLLS_WORDS = {
+    "setup": N_("NO ELECTION"), "election_loaded": N_("NOT OPEN"), "polls_open": N_("OPEN"),
+    "polls_paused": N_("PAUSED"), "polls_closed": N_("CLOSED"), "testing": N_("NOT OPEN (TEST MODE)"),
+}
+# Journal data fields shown next to an event, in the operator's words: who acted (a role) and
+# the sheets of a swapped box. None names a voter or a ballot's content; the journal's own
+# codes (reasons, kinds) stay in the export, for auditors.
+SHOWN_FIELDS = ("role", "sheets")
 
 
 @dataclass(frozen=True)
@@ -27,8 +39,18 @@ class JournalLine:
     seq: int
     at: str
     type: str
-    summary: str
-    detail: str = ""
+    summary: str  # the event catalog's English summary (a msgid: the console translates it)
+    fields: tuple[tuple[str, object], ...] = ()  # of SHOWN_FIELDS
+
+
+@dataclass(frozen=True)
+class UploadStatus:
+    """Where the unit's signed results stand with the central tally (``device/unit/uploads.py``)."""
+
+    state: str  # sent | waiting | refused
+    next_at: float | None = None  # waiting: when the next try is due (the unit's clock)
+    detail: str = ""  # the last answer (waiting) or the central tally's reason (refused)
+    attempts: int = 0
 
 
 @dataclass(frozen=True)
@@ -58,9 +80,10 @@ class UnitView:
     busy: str | None = None  # "scanning" while a sheet is being read
     lost: tuple[tuple[str, str], ...] = ()  # (peripheral, detail)
     cover_open: bool = False
-    printer_problem: str | None = None
+    printer_problem: Words | None = None
     journal: tuple[JournalLine, ...] = field(default_factory=tuple)
     internal_error: str | None = None  # the unit's own program failed (shown, never a traceback)
+    upload: UploadStatus | None = None  # None: no central tally configured, or nothing to send
     situation: str = "starting"
 
     @property
@@ -91,6 +114,15 @@ SITUATION_RULES = (
 )
 
 
+def polls_words(polls: str) -> Words:
+    return Words.of(POLLS_WORDS.get(polls, "…"))
+
+
+def words_of(msg: OperatorMessage) -> Words:
+    """An operator message of the event catalog, as words a console translates again."""
+    return Words(catalog()["messages"][msg.code]["text"], msg.fields)
+
+
 def situation_of(view: UnitView) -> str:
     for name, rule in SITUATION_RULES:
         if rule(view):
@@ -105,5 +137,5 @@ def journal_line(record) -> JournalLine:
         summary = event_summary(record.type)
     except KeyError:
         summary = record.type
-    detail = ", ".join(f"{k}={record.data[k]}" for k in SHOWN_FIELDS if k in record.data)
-    return JournalLine(record.seq, at, record.type, summary, detail)
+    fields = tuple((k, record.data[k]) for k in SHOWN_FIELDS if k in record.data)
+    return JournalLine(record.seq, at, record.type, summary, fields)

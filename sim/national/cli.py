@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 from device.cli.main import UserError
+from device.cli.output_folder import add_force_option, refuse_non_empty_out
 
 DEFAULT_FAULTS = "none"
 
@@ -50,6 +51,7 @@ def register(subparsers) -> None:
     p.add_argument("--faults", default=DEFAULT_FAULTS,
                    help="fault profile: none, typical, harsh, test (sim/national/fault_profiles.json)")
     p.add_argument("--out", help="write national.json, NIST results, per-station results and the QA report here")
+    add_force_option(p)
     p.add_argument("--json", action="store_true", help="print one JSON object (no per-district detail)")
     p.add_argument("--central", metavar="URL",
                    help="upload every station's signed results to this central tally as it finishes "
@@ -84,11 +86,8 @@ def run_national_command(args: argparse.Namespace) -> int:
         total = len(select_stations(national, args.seed, args.stations, args.sample))
         if args.central is not None and not args.central.startswith(("http://", "https://")):
             raise NationalRunError(f"--central must be an http:// or https:// URL (got {args.central!r})")
-        if args.out:
-            out = Path(args.out)
-            if out.exists() and not out.is_dir():
-                raise NationalRunError(f"--out {args.out!r} exists and is not a folder")
-    except (NationalSpecError, NationalRunError) as exc:
+        refuse_non_empty_out(args.out, args.force)
+    except (NationalSpecError, NationalRunError, UserError) as exc:
         return _fail(args, str(exc))
     try:
         executor = make_executor(args.workers, args.scheduler, args.dask_local)
