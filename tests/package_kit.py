@@ -20,13 +20,15 @@ def demo_roll(election) -> VoterRoll:
 
 def make_package(tmp: Path, *, authority: AuthorityKey | None = None, unit: UnitSigner | None = None,
                  name: str = "demo.bbpkg", election=None, mode: str = "live",
-                 pseudonym_key: bytes = b"k" * 32) -> tuple[Path, AuthorityKey, UnitSigner]:
+                 pseudonym_key: bytes = b"k" * 32, serial: int = 1,
+                 manager_pin_length: int = 6, em_pin: str = EM_PIN) -> tuple[Path, AuthorityKey, UnitSigner]:
     election = election or load_election("demo")
     authority = authority or AuthorityKey.from_seed(b"A" * 32)
     unit = unit or UnitSigner.generate()
     path = build_package(
         election, demo_roll(election), authority, tmp / name,
         units={"north-1": [unit.public_key_hex()]},
-        staff_pins={"north-1": {"election_manager": EM_PIN, "poll_worker": PW_PIN}},
-        languages=["en", "km"], mode=mode, pseudonym_key=pseudonym_key, pin_cost="simulation")
+        staff_pins={"north-1": {"election_manager": em_pin, "poll_worker": PW_PIN}},
+        languages=["en", "km"], mode=mode, pseudonym_key=pseudonym_key, pin_cost="simulation",
+        serial=serial, manager_pin_length=manager_pin_length)
     return path, authority, unit

@@ -198,6 +198,25 @@ def _other_election(store: StationStore, pkg: ElectionPackage) -> None:
                                                  f"for another election (keep this one as the archive)")
 
 
+def _no_going_back(store: StationStore, pkg: ElectionPackage) -> None:
+    """Refuse a package older than (or a sibling of) the newest this unit loaded for the
+    election, and a re-issue whose pseudonym key differs once a voter checked in."""
+    seen = [r.data for r in store.events()
+            if r.type == "package_loaded" and r.data.get("election_hash") == pkg.election.hash]
+    newest = max(seen, key=lambda d: int(d.get("serial", 0)), default=None)
+    if newest is not None:
+        serial = int(newest.get("serial", 0))
+        if pkg.serial < serial or (pkg.serial == serial and pkg.sha256 != newest["sha256"]):
+            raise PackageError("rollback", f"package serial {pkg.serial} is not newer than serial "
+                                           f"{serial} (package {newest['sha256'][:16]}...), already "
+                                           f"loaded for election {pkg.election.id!r}")
+    keys = {d.get("pseudonym_key_id") for d in seen} - {None, pkg.pseudonym_key_id}
+    if keys and any(r.type == "authorise" for r in store.events()):
+        raise PackageError("pseudonym_key_changed", f"this package's voter-pseudonym key "
+                                                    f"({pkg.pseudonym_key_id}) is not the one voters "
+                                                    f"already checked in under: they could vote again")
+
+
 def load_into_unit(store: StationStore, package_path: str | Path, *, clock: Callable[[], float],
                    pin: str | None = None, station_id: str | None = None,
                    access: StationAccess | None = None) -> LoadedPackage:
@@ -210,6 +229,7 @@ def load_into_unit(store: StationStore, package_path: str | Path, *, clock: Call
             raise PackageError("malformed", f"cannot read {package_path}: {exc.strerror or exc}") from None
         pkg = load_package_bytes(raw, anchor, package_path)
         station = _station_for(pkg, station_id, unit_key)
+        _no_going_back(store, pkg)
         _other_election(store, pkg)
     except PackageError as exc:
         store.append_event("package_refused", {"reason": exc.reason}, clock())
@@ -223,24 +243,53 @@ def load_into_unit(store: StationStore, package_path: str | Path, *, clock: Call
     if loaded is None:
         _meta(store)[1](PACKAGE_META + pkg.sha256, raw)
         store.append_event("package_loaded", {
-            "sha256": pkg.sha256, "election_id": pkg.election.id, "election_hash": pkg.election.hash,
-            "station": station, "mode": pkg.mode, "role": role}, clock())
+            "sha256": pkg.sha256, "serial": pkg.serial, "election_id": pkg.election.id,
+            "election_hash": pkg.election.hash, "station": station, "mode": pkg.mode,
+            "pseudonym_key_id": pkg.pseudonym_key_id, "role": role}, clock())
     return LoadedPackage(pkg, station, unit_key)
 
 
-def _exported_since_last_cast(store: StationStore) -> bool:
-    last_cast = last_export = 0
+# The polls events that decide whether a package may leave the unit (see unload_refusal).
+_POLLS_EVENTS = ("open_polls", "pause_polls", "resume_polls", "close_polls", "reopen_polls")
+
+
+def unload_refusal(store: StationStore) -> tuple[str, str] | None:
+    """(reason, why) when the package may not be unloaded now, else None: only before the
+    polls ever opened, or once they are closed *and* exported after the close (a package swap
+    mid-day would let a voter check in again under a fresh roll)."""
+    last_polls = last_export = last_cast = 0
+    state = None
     for r in store.events():
-        if r.type == "ballot_cast":
-            last_cast = r.seq
+        if r.type in _POLLS_EVENTS:
+            last_polls, state = r.seq, r.type
         elif r.type == "export_written":
             last_export = r.seq
-    return last_cast == 0 or last_export > last_cast
+        elif r.type == "ballot_cast":
+            last_cast = r.seq
+    if state is None:
+        return None if last_cast <= last_export else (
+            "not_exported", "the unit holds ballots not exported since the last one was cast: "
+                            "export first ('ballotbox device export')")
+    if state != "close_polls":
+        return ("polls_open", "the polls have opened and are not closed: close the polls and export "
+                              "before unloading the election package")
+    if last_export < max(last_polls, last_cast):
+        return ("not_exported", "the polls are closed but not exported since: export first "
+                                "('ballotbox device export')")
+    return None
+
+
+class UnloadRefused(ProvisioningError):
+    """``unload_from_unit`` refused; ``reason`` is ``polls_open`` or ``not_exported``."""
+
+    def __init__(self, reason: str, why: str):
+        self.reason = reason
+        super().__init__(f"unload refused ({reason}): {why}")
 
 
 def unload_from_unit(store: StationStore, *, clock: Callable[[], float], pin: str | None = None,
                      access: StationAccess | None = None) -> str:
-    """Unload the current package (election manager; store empty or exported): its sha256."""
+    """Unload the current package (election manager; see ``unload_refusal``): its identity."""
     loaded = current_package(store)
     if loaded is None:
         raise ProvisioningError("no election package is loaded")
@@ -249,12 +298,13 @@ def unload_from_unit(store: StationStore, *, clock: Callable[[], float], pin: st
         if pin is not None:
             access.login(ELECTION_MANAGER, pin)
     role = access.require("unload_package")
-    if not _exported_since_last_cast(store):
-        raise ProvisioningError("the unit holds ballots not exported since the last one was cast: "
-                                "export first ('ballotbox device export')")
+    refusal = unload_refusal(store)
+    if refusal is not None:
+        raise UnloadRefused(*refusal)
     store.append_event("package_unloaded", {"sha256": loaded.sha256, "role": role}, clock())
     return loaded.sha256
 
 
-__all__ = ["AccessDenied", "LoadedPackage", "PackageError", "ProvisioningError", "current_package",
-           "load_into_unit", "provision_unit", "station_access", "trust_anchor", "unload_from_unit"]
+__all__ = ["AccessDenied", "LoadedPackage", "PackageError", "ProvisioningError", "UnloadRefused",
+           "current_package", "load_into_unit", "provision_unit", "station_access", "trust_anchor",
+           "unload_from_unit", "unload_refusal"]
