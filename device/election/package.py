@@ -299,6 +299,9 @@ def load_package_bytes(raw: bytes, authority_public_key_hex: str,
             raise PackageError("unsigned", f"{path} holds no {SIGNATURE}")
         if not _signed_by(anchor, signature, manifest_raw):
             claimed = _claimed_authority(manifest_raw)
+            if _public_of_private(anchor) == claimed.lower():
+                raise PackageError("wrong_authority", "the trust anchor given is the authority's "
+                                                      "PRIVATE key, not its public key (not shown)")
             if claimed.lower() != anchor and _signed_by(claimed, signature, manifest_raw):
                 raise PackageError("wrong_authority", f"signed by {claimed[:16]}..., the unit trusts "
                                                       f"{anchor[:16]}...")
@@ -340,6 +343,14 @@ def _claimed_authority(raw: bytes) -> str:
         return str(json.loads(raw).get("authority", ""))
     except (ValueError, AttributeError):
         return ""
+
+
+def _public_of_private(hex_key: str) -> str | None:
+    """The public key of ``hex_key`` read as a private key (to name that mix-up), or None."""
+    try:
+        return AuthorityKey.from_seed(bytes.fromhex(hex_key)).public_key_hex()
+    except ValueError:
+        return None
 
 
 def _signed_by(key_hex: str, signature_hex: str, data: bytes) -> bool:
