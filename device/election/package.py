@@ -4,43 +4,50 @@ API::
 
     build_package(election, roll, authority, out, *, units=None, staff_pins=None,
                   languages=("en",), mode="live", pseudonym_key=None, pin_cost="device",
-                  paper="letter") -> Path
+                  paper="letter", serial=1, manager_pin_length=6) -> Path
     load_package(path, authority_public_key_hex) -> ElectionPackage   (load_package_bytes: same)
         .election (Election)  .roll(station_id) -> VoterRoll   .stations
         .registry {station: (unit key hex, ...)}   .unit_keys(station_id) -> list[str]
         .staff(station_id) -> {role: argon2 hash}  .languages  .mode  .pseudonym_key (bytes)
-        .sha256 (of the zip file)   .authority (hex)   .check_unit(station_id, unit_key_hex)
+        .sha256 (identity: of manifest.json)  .serial  .pin_lengths {role: digits}
+        .pseudonym_key_id  .authority (hex)   .check_unit(station_id, unit_key_hex)
     PackageError(reason, detail): .reason in REASONS; str() names the reason
 
-Members of the zip (``PACKAGE_FORMAT``), written in sorted order with fixed timestamps so the
-same inputs give the same bytes:
+Members of the zip (``PACKAGE_FORMAT``), written in sorted order with fixed timestamps, mode
+0600 (``device/election/package_format.py``):
 
 - ``package.json``: format, election id and hash, mode (live | test | simulation), languages,
-  station ids;
+  station ids, settings (``pin_lengths``: the election manager's 6 to 12 digits, the poll
+  worker's 6);
 - ``election.json``: the election definition (canonical JSON);
 - ``rolls/<station>.csv``: the voter roll of each station (``device/election/voter_roll.py``);
 - ``layouts/<style>.json`` and ``layouts/<style>.test.json``: the ballot layouts (official and
   test deck) as ``BallotLayout.to_json`` gives them, for printers and outside tools;
 - ``registry.json``: station -> the public keys of the units allowed to serve it;
 - ``staff.json``: station -> role -> Argon2id hash of the role's PIN (``device/station/roles.py``);
-- ``secret/pseudonym.key``: the per-election key of the voter pseudonyms (hex, 32 bytes);
-- ``manifest.json``: the authority's public key and the SHA-256 of every other member;
+- ``secret/pseudonym.key``: the election's voter-pseudonym key (hex, 32 bytes): by default the
+  authority's key for the election (``AuthorityKey.pseudonym_key``), the same in every re-issue;
+- ``manifest.json``: the authority's public key, the election id and hash, the package's
+  ``serial`` and, for every other member, its SHA-256 and size in bytes;
   ``manifest.sig``: the authority's Ed25519 signature of ``manifest.json``'s bytes.
 
-Who holds the pseudonym key: the election authority (which draws it when it builds the
-package) and the units it loads into; it never leaves a unit in an export, slip or journal, so
-whoever reads a unit's export sees pseudonyms that cannot be linked back to the roll. The
-package is therefore confidential material, like the roll it carries (it names voters): it
-travels from the authority to the units by sealed media and is not published; what is
-published is its SHA-256 (printed on every report) and the authority's public key.
+**Identity.** A package is named by the SHA-256 of its signed ``manifest.json`` (``.sha256``),
+not of the zip file: bytes in front of the zip or a zip comment do not change it, and two
+packages with the same identity have the same contents.
 
-Loading checks, in order, and names the first failure as ``PackageError.reason``: ``malformed``
-(not a zip, no manifest, duplicate or unreadable members, contents that do not parse),
-``unsigned`` (no signature), ``wrong_authority`` (validly signed by a key other than the
-trust anchor), ``altered`` (the signature or a member's hash does not match, members added or
-missing). ``check_unit`` then gives ``wrong_station`` (no such station in this election) or
-``not_registered`` (this unit's key is not in the station's registry); ``other_election`` is
-``device/station/provisioning.py``'s refusal of a second election.
+Who holds the pseudonym key: the election authority and the units it loads into; it never
+leaves a unit in an export, slip or journal (only ``pseudonym_key_id``, a one-way fingerprint,
+is journaled). The package is therefore confidential, like the roll it carries: it travels by
+sealed media and is not published; what is published is its identity and the authority's key.
+
+Loading, in order, names the first failure as ``PackageError.reason``: ``malformed`` (not a
+zip, no manifest, a member twice, contents that do not parse), ``too_large`` (past ``LIMITS``),
+``unsigned`` (no signature), ``wrong_authority`` (validly signed by another key, or the trust
+anchor given is the authority's private key), ``altered`` (the signature or a member's hash or
+size does not match, members added or missing). The signature is checked before any member
+but the manifest is read, and each member is inflated with a hard cap at its signed size.
+``check_unit`` then gives ``wrong_station`` or ``not_registered``; ``other_election``,
+``rollback`` and ``pseudonym_key_changed`` are ``device/station/provisioning.py``'s.
 """
 from __future__ import annotations
 

@@ -7,7 +7,8 @@ API::
     load_into_unit(store, package_path, *, clock, pin=None, station_id=None, access=None)
         -> LoadedPackage            # PackageError(reason) or AccessDenied(reason) on refusal
     current_package(store) -> LoadedPackage | None      # at boot: re-verified from the store
-    unload_from_unit(store, *, clock, pin=None, access=None) -> str         # the package sha256
+    unload_from_unit(store, *, clock, pin=None, access=None) -> str   # identity; UnloadRefused
+    unload_refusal(store) -> (reason, why) | None                        # the rule, from the journal
     LoadedPackage: .package (ElectionPackage)  .station_id  .unit_public_key  .election  .roll
                    .pseudonym_key  .sha256  .access(store, clock) -> StationAccess
 
@@ -17,16 +18,23 @@ and the unit's own Ed25519 key is created there — or imported from a key file,
 keeps its registered key when it starts a new store for the next election.
 
 Loading verifies the package against the trust anchor (``device/election/package.py``), finds
-the station this unit's key is registered for (or checks the one named), refuses a second
-election, asks for the *election manager's* PIN from the package itself (lockouts are rebuilt
-from the journal, so retrying through reloads gains nothing), then keeps the package bytes in
-``unit_meta`` (``package:<sha256>``) and journals ``package_loaded`` with the acting role. Every
-refusal is journaled as ``package_refused`` with its reason. ``current_package`` re-verifies the
-kept bytes at every boot, so a store edited behind the unit's back does not load.
+the station this unit's key is registered for (or checks the one named), refuses to go back
+(``rollback``: a serial lower than the newest this journal loaded for the election, or another
+package with the same serial; both serials are named) and a re-issue whose pseudonym key differs
+once a voter checked in (``pseudonym_key_changed``), refuses a second election, asks for the
+*election manager's* PIN from the package itself (lockouts are rebuilt from the journal, so
+retrying through reloads gains nothing), then keeps the package bytes in ``unit_meta``
+(``package:<identity>``) and journals ``package_loaded`` with its identity, serial, pseudonym
+key fingerprint and the acting role. Every refusal is journaled as ``package_refused`` with its
+reason. ``current_package`` re-verifies the kept bytes at every boot, so a store edited behind
+the unit's back (garbage, or another validly signed package) does not load.
 
-One store holds one election: after ``unload_from_unit`` (election manager; the store must hold
-no cast ballot, or have been exported since the last one) the same store may take a package of
-the same election again, but another election needs a new store (the old one is the archive).
+One store holds one election. ``unload_from_unit`` (election manager) is allowed only before
+the polls ever opened, or once they are closed *and* exported after the close and the last
+cast (``unload_refusal``; ``UnloadRefused`` names ``polls_open`` or ``not_exported``): a package
+swapped mid-day would otherwise let a voter check in again. After an unload the same store may
+take a package of the same election again; another election needs a new store (the old one is
+the archive).
 """
 from __future__ import annotations
 
