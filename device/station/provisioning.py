@@ -257,32 +257,28 @@ def load_into_unit(store: StationStore, package_path: str | Path, *, clock: Call
     return LoadedPackage(pkg, station, unit_key)
 
 
-# The polls events that decide whether a package may leave the unit (see unload_refusal).
-_POLLS_EVENTS = ("open_polls", "pause_polls", "resume_polls", "close_polls", "reopen_polls")
-
-
 def unload_refusal(store: StationStore) -> tuple[str, str] | None:
     """(reason, why) when the package may not be unloaded now, else None: only before the
-    polls ever opened, or once they are closed *and* exported after the close (a package swap
-    mid-day would let a voter check in again under a fresh roll)."""
-    last_polls = last_export = last_cast = 0
-    state = None
+    polls ever opened, or once they are closed *and* exported after the close and the last
+    cast (a package swap mid-day would let a voter check in again). The polls state comes
+    from the journal through the machine's own table (``device/station/machine.py``)."""
+    from device.station.machine import REGIONS
+    dest = {t["trigger"]: t["dest"] for t in REGIONS["polls"]["transitions"]}
+    polls, opened = REGIONS["polls"]["initial"], False
+    last_change = last_export = last_cast = 0
     for r in store.events():
-        if r.type in _POLLS_EVENTS:
-            last_polls, state = r.seq, r.type
+        if r.type in dest:
+            polls, last_change = dest[r.type], r.seq
+            opened = opened or polls == "polls_open"
         elif r.type == "export_written":
             last_export = r.seq
         elif r.type == "ballot_cast":
             last_cast = r.seq
-    if state is None:
-        return None if last_cast <= last_export else (
-            "not_exported", "the unit holds ballots not exported since the last one was cast: "
-                            "export first ('ballotbox device export')")
-    if state != "close_polls":
+    if opened and polls != "polls_closed":
         return ("polls_open", "the polls have opened and are not closed: close the polls and export "
                               "before unloading the election package")
-    if last_export < max(last_polls, last_cast):
-        return ("not_exported", "the polls are closed but not exported since: export first "
+    if last_export < max(last_change if opened else 0, last_cast):
+        return ("not_exported", "the unit holds a day not exported since it ended: export first "
                                 "('ballotbox device export')")
     return None
 
