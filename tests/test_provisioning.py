@@ -121,7 +121,7 @@ def test_another_election_is_refused_until_unloaded(unit):
     doc = dict(load_election("demo").raw, id="demo-2027", title="Next year")
     other, _, _ = make_package(tmp, authority=authority, unit=key, name="2027.zip",
                                election=parse_election(doc))
-    with pytest.raises(PackageError) as info:
+    with pytest.raises(PackageError, match="holds another election") as info:
         load_into_unit(store, other, clock=Clock(), pin=EM_PIN)
     assert info.value.reason == "other_election"
     with pytest.raises(AccessDenied):  # the poll worker cannot unload
