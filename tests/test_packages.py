@@ -41,7 +41,9 @@ def test_round_trip(tmp_path):
     assert pkg.layout_json("north-ballot", test=True)["test_ballot"] is True
     pkg.check_unit("north-1", unit.public_key_hex())
     import hashlib
-    assert pkg.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    with zipfile.ZipFile(path) as zf:  # the identity is the signed manifest's hash
+        assert pkg.sha256 == hashlib.sha256(zf.read(MANIFEST)).hexdigest()
+    assert pkg.serial == 1 and pkg.pin_lengths == {"election_manager": 6, "poll_worker": 6}
 
 
 def test_same_inputs_same_bytes_and_no_overwrite(tmp_path):

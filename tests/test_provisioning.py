@@ -121,7 +121,7 @@ def test_another_election_is_refused_until_unloaded(unit):
     doc = dict(load_election("demo").raw, id="demo-2027", title="Next year")
     other, _, _ = make_package(tmp, authority=authority, unit=key, name="2027.zip",
                                election=parse_election(doc))
-    with pytest.raises(PackageError) as info:
+    with pytest.raises(PackageError, match="holds another election") as info:
         load_into_unit(store, other, clock=Clock(), pin=EM_PIN)
     assert info.value.reason == "other_election"
     with pytest.raises(AccessDenied):  # the poll worker cannot unload
@@ -193,8 +193,9 @@ def test_loaded_package_facts_are_journaled(unit):
     loaded = load_into_unit(store, pkg, clock=Clock(), pin=EM_PIN)
     assert loaded.unit_public_key == key.public_key_hex()
     assert [r.data for r in store.events() if r.type == "package_loaded"] == [{
-        "sha256": loaded.sha256, "election_id": "demo-2026", "election_hash": loaded.election.hash,
-        "station": "north-1", "mode": "live", "role": "election_manager"}]
+        "sha256": loaded.sha256, "serial": 1, "election_id": "demo-2026",
+        "election_hash": loaded.election.hash, "station": "north-1", "mode": "live",
+        "pseudonym_key_id": loaded.package.pseudonym_key_id, "role": "election_manager"}]
     assert current_package(store).unit_public_key == key.public_key_hex()
 
 
@@ -217,8 +218,7 @@ def test_a_unit_registered_for_several_stations_must_name_one(tmp_path):
 def test_another_package_of_the_same_election_is_named_as_such(unit):
     store, pkg, authority, key, tmp = unit
     load_into_unit(store, pkg, clock=Clock(), pin=EM_PIN)
-    again, _, _ = make_package(tmp, authority=authority, unit=key, name="reissued.zip",
-                               pseudonym_key=b"j" * 32)
+    again, _, _ = make_package(tmp, authority=authority, unit=key, name="reissued.zip", serial=2)
     with pytest.raises(PackageError, match="another package of this election") as info:
         load_into_unit(store, again, clock=Clock(), pin=EM_PIN)
     assert info.value.reason == "other_election"

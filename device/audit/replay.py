@@ -4,6 +4,13 @@ It runs the journal back through the station's state machine (``device/station/m
 reports any transition the machine would not allow, checks that no voter pseudonym was
 authorised twice and that cast events equal cast vote records, recomputes the tally from the
 records and compares it with the signed results.
+
+A voter authorised twice is found whatever the packages: the same pseudonym twice in one
+journal is a ``double check-in`` across any reload, and because a pseudonym is only as good as
+its key, the two ways a reload could hide one are findings of their own: ``package swap`` (a
+package loaded or unloaded while the polls were open, or closed and not exported since) and
+``pseudonym key changed`` (a package whose voter-pseudonym key differs from the one voters
+already checked in under: their second check-in would carry another pseudonym).
 """
 from __future__ import annotations
 
@@ -56,11 +63,13 @@ def replay_export(directory: str | Path) -> AuditReport:
     regions, known = region_of_trigger(), catalog()["events"]
     counters = Counters()
     first_check_in: dict[str, int] = {}
+    packages = _PackageWatch()
     for r in records:
         where, t = f"journal record seq {r['seq']}", r["type"]
         if t not in known:
             faults.append(Fault("disallowed transition", where, f"unknown event type {t!r}"))
             continue
+        faults.extend(packages.see(r, model.polls, bool(first_check_in)))
         if t not in regions:
             continue
         problem = cross_region_violation(model, t)
@@ -122,6 +131,39 @@ def replay_export(directory: str | Path) -> AuditReport:
                         scope="the journal's transitions, counts and tally; `audit verify` checks "
                               "every file's integrity and signatures")
     return report
+
+
+class _PackageWatch:
+    """Package loads and unloads in the journal, against the polls and the check-ins."""
+
+    def __init__(self) -> None:
+        self.closed_at = self.exported_at = 0
+        self.key_id: str | None = None  # the pseudonym key voters checked in under
+
+    def see(self, r: dict, polls: str, anyone_checked_in: bool) -> list[Fault]:
+        t, where = r["type"], f"journal record seq {r['seq']}"
+        if t == "close_polls":
+            self.closed_at = r["seq"]
+        elif t == "export_written":
+            self.exported_at = r["seq"]
+        if t not in ("package_loaded", "package_unloaded"):
+            return []
+        out = []
+        what = "loaded" if t == "package_loaded" else "unloaded"
+        if polls in ("polls_open", "polls_paused"):
+            out.append(Fault("package swap", where, f"an election package was {what} while the "
+                                                    f"polls were {polls.removeprefix('polls_')}"))
+        elif polls == "polls_closed" and self.exported_at < self.closed_at:
+            out.append(Fault("package swap", where, f"an election package was {what} after the "
+                                                    f"close of seq {self.closed_at}, before any export"))
+        key = r["data"].get("pseudonym_key_id") if t == "package_loaded" else None
+        if key is not None:
+            if self.key_id is not None and key != self.key_id and anyone_checked_in:
+                out.append(Fault("pseudonym key changed", where,
+                                 f"voter-pseudonym key {key}, voters checked in under {self.key_id}: "
+                                 "a voter checking in again would not be seen"))
+            self.key_id = self.key_id if anyone_checked_in and self.key_id else key
+        return out
 
 
 def _close_faults(records: list[dict], polls: str) -> list[Fault]:

@@ -9,7 +9,10 @@
   keys (hex) of the units allowed to serve it; ``PINS.csv`` has the columns
   ``station_id,role,pin`` (roles ``election_manager``, ``poll_worker``). PINs not given are
   generated and written once to ``PKG.pins.csv`` (mode 0600) for the authority to hand out;
-  the package holds only their Argon2id hashes.
+  the package holds only their Argon2id hashes. The package is written mode 0600. Its serial is
+  the last one issued for the election + 1 (``authority.issued.json`` beside the key;
+  ``--serial N`` sets a higher one); ``--manager-pin-length`` (6 to 12, default 6) sets the
+  election manager's PIN length (the poll worker's stays 6).
 - ``election verify PKG --authority PUB``: what a unit checks; exit 1 with the reason when the
   package would be refused.
 Every command takes ``--json``.
@@ -43,7 +46,9 @@ def register(subparsers) -> None:
         "package", help="build a signed election package (one zip file)",
         description="Build the election package a unit loads: election, voter rolls per station, "
                     "ballot layouts, unit registry, staff PIN hashes, languages, a voter-pseudonym "
-                    "key and a manifest of SHA-256 hashes signed by the authority.")
+                    "key and a manifest of SHA-256 hashes signed by the authority. Every re-issue "
+                    "of one election carries the same voter-pseudonym key and the next serial; a "
+                    "unit refuses a package with a lower serial than one it loaded.")
     p.add_argument("--election", required=True, metavar="FILE", help="election JSON (or bundled name)")
     p.add_argument("--roll", required=True, action="append", metavar="CSV",
                    help="voter roll voter_id,document_number,station_id (repeatable: one per station)")
@@ -56,6 +61,12 @@ def register(subparsers) -> None:
     p.add_argument("--languages", default="en", metavar="TAGS", help="comma-separated (default en)")
     p.add_argument("--mode", choices=("live", "test", "simulation"), default="live",
                    help="live (default), test (pre-election testing only) or simulation")
+    p.add_argument("--serial", type=int, metavar="N",
+                   help="this issue's serial (default: the last issued for the election + 1, "
+                        "from authority.issued.json beside the key); never lower or equal")
+    p.add_argument("--manager-pin-length", type=int, default=6, metavar="DIGITS",
+                   help="digits of the election manager's PIN, 6 to 12 (default 6; the poll "
+                        "worker's PIN is always 6)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run_package)
 
@@ -141,9 +152,9 @@ def _read_staff(path: str | None) -> dict[str, dict[str, str]]:
 
 
 def run_package(args: argparse.Namespace) -> int:
-    from device.election.authority import AuthorityKeyError, read_authority_key, write_secret_file
+    from device.election.authority import AuthorityKeyError, IssueLog, read_authority_key, write_secret_file
     from device.election.definition import load_election
-    from device.election.package import PackageBuildError, build_package
+    from device.election.package import MANAGER_PIN_LENGTHS, PackageBuildError, build_package, pin_lengths
     from device.election.voter_roll import VoterRoll, VoterRollError
     from device.station.roles import ROLES, generate_pin
 
@@ -152,14 +163,20 @@ def run_package(args: argparse.Namespace) -> int:
         rolls = [VoterRoll.from_csv(p, election) for p in args.roll]
     except VoterRollError as exc:
         raise UserError(f"voter roll: {exc}") from None
+    if args.manager_pin_length not in MANAGER_PIN_LENGTHS:
+        raise UserError(f"--manager-pin-length must be {MANAGER_PIN_LENGTHS[0]} to "
+                        f"{MANAGER_PIN_LENGTHS[-1]} (got {args.manager_pin_length})")
+    lengths = pin_lengths(args.manager_pin_length)
     try:
         authority = read_authority_key(args.key)
+        issued = IssueLog.beside(args.key)
+        serial = issued.next_serial(election.hash, args.serial)
     except AuthorityKeyError as exc:
         raise UserError(str(exc)) from None
     out = Path(args.out)
     pins_file = out.with_name(out.name + ".pins.csv")
     staff = _read_staff(args.staff)
-    generated = [(sid, role, generate_pin()) for sid in sorted(election.stations) for role in ROLES
+    generated = [(sid, role, generate_pin(length=lengths[role])) for sid in sorted(election.stations) for role in ROLES
                  if role not in staff.get(sid, {})]
     if generated and pins_file.exists():
         raise UserError(f"{pins_file} already exists: refusing to overwrite the PINs handed out")
@@ -168,18 +185,24 @@ def run_package(args: argparse.Namespace) -> int:
     languages = [x.strip() for x in args.languages.split(",") if x.strip()]
     try:
         build_package(election, rolls, authority, out, units=_read_units(args.units), staff_pins=staff,
-                      languages=languages, mode=args.mode,
+                      languages=languages, mode=args.mode, serial=serial,
+                      manager_pin_length=args.manager_pin_length,
                       pin_cost="simulation" if args.mode == "simulation" else "device")
     except PackageBuildError as exc:
+        raise UserError(str(exc)) from None
+    from device.election.package import load_package
+    summary = load_package(out, authority.public_key_hex()).summary()
+    try:
+        issued.record(election.hash, election.id, serial, summary["sha256"])
+    except AuthorityKeyError as exc:
+        out.unlink()
         raise UserError(str(exc)) from None
     if generated:
         lines = ["station_id,role,pin"] + [",".join(g) for g in generated]
         write_secret_file(pins_file, "\n".join(lines) + "\n")
-    from device.election.package import load_package
-    summary = load_package(out, authority.public_key_hex()).summary()
     summary.update(package=str(out), generated_pins_file=str(pins_file) if generated else None)
     unregistered = [s for s, info in summary["stations"].items() if not info["units"]]
-    text = [f"wrote {out} (sha256 {summary['sha256']})",
+    text = [f"wrote {out} (serial {serial}, identity sha256 {summary['sha256']})",
             f"election {summary['election_id']} ({summary['election_hash'][:16]}), mode {args.mode}, "
             f"{len(summary['stations'])} station(s)"]
     if generated:

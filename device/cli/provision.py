@@ -6,7 +6,9 @@
   absent), so a new store for the next election keeps the registered key.
 - ``device load --store unit.db --package PKG [--station ID]``: verify and load a package;
   asks for the election manager's PIN (``--pin-stdin`` reads it from standard input).
-- ``device unload --store unit.db``: unload it (election manager; store empty or exported).
+- ``device unload --store unit.db``: unload it (election manager): only before the polls ever
+  opened, or once they are closed and exported; refused otherwise (``polls_open``,
+  ``not_exported``), so a package cannot be swapped mid-day.
 Exit status: 0 done, 1 refused (the reason is named), 2 bad input. ``--json`` on each.
 """
 from __future__ import annotations
@@ -35,7 +37,9 @@ def register(subparsers) -> None:
     for name, text in (("load", "verify and load a signed election package"),
                        ("unload", "unload the election package (election manager)")):
         c = subparsers.add_parser(name, help=text, description=text + "; asks the election "
-                                  "manager's PIN. Exit 1 naming the reason when refused.")
+                                  "manager's PIN. Exit 1 naming the reason when refused." + (
+                                      "" if name == "load" else " Allowed only before the polls "
+                                      "ever opened, or once they are closed and exported."))
         c.add_argument("--store", required=True, metavar="unit.db", help="the unit's SQLite store")
         add_mirror_option(c)
         if name == "load":
@@ -60,7 +64,8 @@ def _folder_exists(path: str, what: str) -> None:
 
 
 def _unit_key(path: str | None):
-    from device.election.authority import AuthorityKeyError, read_private_key_bytes, write_secret_file
+    from device.election.authority import (AuthorityKeyError, private_key_text, read_private_key_bytes,
+                                           write_secret_file)
     from device.store.signing import UnitSigner
     if path is None:
         return None
@@ -70,7 +75,7 @@ def _unit_key(path: str | None):
         if p.exists():
             return UnitSigner.from_private_bytes(read_private_key_bytes(p, "unit private key"))
         key = UnitSigner.generate()
-        write_secret_file(p, key.private_bytes().hex() + "\n")
+        write_secret_file(p, private_key_text(key.private_bytes().hex()))
         return key
     except (AuthorityKeyError, OSError) as exc:
         raise UserError(str(exc)) from None
@@ -117,16 +122,16 @@ def _on_unit_store(args: argparse.Namespace, action):
     """Run ``action(store)`` on the unit's store and close it. A request that cannot be made is a
     ``UserError`` (exit 2); a package or PIN the unit refuses is printed and gives ``None``."""
     from device.election.package import PackageError
-    from device.station.provisioning import ProvisioningError
+    from device.station.provisioning import ProvisioningError, UnloadRefused
     from device.station.roles import AccessDenied
     store = _open_store(args)
     try:
         return action(store)
-    except ProvisioningError as exc:
-        raise UserError(str(exc)) from None
-    except (PackageError, AccessDenied) as exc:
+    except (PackageError, AccessDenied, UnloadRefused) as exc:
         _refused(args, exc)
         return None
+    except ProvisioningError as exc:
+        raise UserError(str(exc)) from None
     finally:
         store.close()
 

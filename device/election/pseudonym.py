@@ -9,6 +9,9 @@ voter id, document number or name. The key is a per-election secret:
   and keeps it out of every export, report and printed slip;
 - an **auditor or observer** with the exported journal sees equal pseudonyms for the same voter
   — enough to check that no voter was authorised twice — and cannot tell who any of them is;
+- the authority keeps **one key per election**: every re-issued package of the election carries
+  the same key (``AuthorityKey.pseudonym_key``), so "already voted" survives a reload, and a
+  unit refuses a re-issue with another key once voters checked in;
 - only the **authority** (holding the key and the roll) can map a pseudonym back to a voter,
   e.g. to investigate a complaint; publishing the key would de-pseudonymise every journal.
 """
@@ -18,6 +21,14 @@ import hashlib
 import hmac
 
 MIN_KEY_BYTES = 16
+_KEY_ID_LABEL = b"ballotbox pseudonym key id/1"
+
+
+def key_id(key: bytes) -> str:
+    """A public fingerprint of a pseudonym key (64 bits, hex): journaled with each loaded
+    package so an auditor sees whether every package of one journal used the same key. It is
+    an HMAC under the key, so it gives away neither the key nor any voter's pseudonym."""
+    return hmac.new(bytes(key), _KEY_ID_LABEL, hashlib.sha256).hexdigest()[:16]
 
 
 class VoterPseudonyms:

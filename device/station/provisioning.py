@@ -7,7 +7,8 @@ API::
     load_into_unit(store, package_path, *, clock, pin=None, station_id=None, access=None)
         -> LoadedPackage            # PackageError(reason) or AccessDenied(reason) on refusal
     current_package(store) -> LoadedPackage | None      # at boot: re-verified from the store
-    unload_from_unit(store, *, clock, pin=None, access=None) -> str         # the package sha256
+    unload_from_unit(store, *, clock, pin=None, access=None) -> str   # identity; UnloadRefused
+    unload_refusal(store) -> (reason, why) | None                        # the rule, from the journal
     LoadedPackage: .package (ElectionPackage)  .station_id  .unit_public_key  .election  .roll
                    .pseudonym_key  .sha256  .access(store, clock) -> StationAccess
 
@@ -17,16 +18,23 @@ and the unit's own Ed25519 key is created there — or imported from a key file,
 keeps its registered key when it starts a new store for the next election.
 
 Loading verifies the package against the trust anchor (``device/election/package.py``), finds
-the station this unit's key is registered for (or checks the one named), refuses a second
-election, asks for the *election manager's* PIN from the package itself (lockouts are rebuilt
-from the journal, so retrying through reloads gains nothing), then keeps the package bytes in
-``unit_meta`` (``package:<sha256>``) and journals ``package_loaded`` with the acting role. Every
-refusal is journaled as ``package_refused`` with its reason. ``current_package`` re-verifies the
-kept bytes at every boot, so a store edited behind the unit's back does not load.
+the station this unit's key is registered for (or checks the one named), refuses to go back
+(``rollback``: a serial lower than the newest this journal loaded for the election, or another
+package with the same serial; both serials are named) and a re-issue whose pseudonym key differs
+once a voter checked in (``pseudonym_key_changed``), refuses a second election, asks for the
+*election manager's* PIN from the package itself (lockouts are rebuilt from the journal, so
+retrying through reloads gains nothing), then keeps the package bytes in ``unit_meta``
+(``package:<identity>``) and journals ``package_loaded`` with its identity, serial, pseudonym
+key fingerprint and the acting role. Every refusal is journaled as ``package_refused`` with its
+reason. ``current_package`` re-verifies the kept bytes at every boot, so a store edited behind
+the unit's back (garbage, or another validly signed package) does not load.
 
-One store holds one election: after ``unload_from_unit`` (election manager; the store must hold
-no cast ballot, or have been exported since the last one) the same store may take a package of
-the same election again, but another election needs a new store (the old one is the archive).
+One store holds one election. ``unload_from_unit`` (election manager) is allowed only before
+the polls ever opened, or once they are closed *and* exported after the close and the last
+cast (``unload_refusal``; ``UnloadRefused`` names ``polls_open`` or ``not_exported``): a package
+swapped mid-day would otherwise let a voter check in again. After an unload the same store may
+take a package of the same election again; another election needs a new store (the old one is
+the archive).
 """
 from __future__ import annotations
 
@@ -198,6 +206,25 @@ def _other_election(store: StationStore, pkg: ElectionPackage) -> None:
                                                  f"for another election (keep this one as the archive)")
 
 
+def _no_going_back(store: StationStore, pkg: ElectionPackage) -> None:
+    """Refuse a package older than (or a sibling of) the newest this unit loaded for the
+    election, and a re-issue whose pseudonym key differs once a voter checked in."""
+    seen = [r.data for r in store.events()
+            if r.type == "package_loaded" and r.data.get("election_hash") == pkg.election.hash]
+    newest = max(seen, key=lambda d: int(d.get("serial", 0)), default=None)
+    if newest is not None:
+        serial = int(newest.get("serial", 0))
+        if pkg.serial < serial or (pkg.serial == serial and pkg.sha256 != newest["sha256"]):
+            raise PackageError("rollback", f"package serial {pkg.serial} is not newer than serial "
+                                           f"{serial} (package {newest['sha256'][:16]}...), already "
+                                           f"loaded for election {pkg.election.id!r}")
+    keys = {d.get("pseudonym_key_id") for d in seen} - {None, pkg.pseudonym_key_id}
+    if keys and any(r.type == "authorise" for r in store.events()):
+        raise PackageError("pseudonym_key_changed", f"this package's voter-pseudonym key "
+                                                    f"({pkg.pseudonym_key_id}) is not the one voters "
+                                                    f"already checked in under: they could vote again")
+
+
 def load_into_unit(store: StationStore, package_path: str | Path, *, clock: Callable[[], float],
                    pin: str | None = None, station_id: str | None = None,
                    access: StationAccess | None = None) -> LoadedPackage:
@@ -210,6 +237,7 @@ def load_into_unit(store: StationStore, package_path: str | Path, *, clock: Call
             raise PackageError("malformed", f"cannot read {package_path}: {exc.strerror or exc}") from None
         pkg = load_package_bytes(raw, anchor, package_path)
         station = _station_for(pkg, station_id, unit_key)
+        _no_going_back(store, pkg)
         _other_election(store, pkg)
     except PackageError as exc:
         store.append_event("package_refused", {"reason": exc.reason}, clock())
@@ -223,24 +251,49 @@ def load_into_unit(store: StationStore, package_path: str | Path, *, clock: Call
     if loaded is None:
         _meta(store)[1](PACKAGE_META + pkg.sha256, raw)
         store.append_event("package_loaded", {
-            "sha256": pkg.sha256, "election_id": pkg.election.id, "election_hash": pkg.election.hash,
-            "station": station, "mode": pkg.mode, "role": role}, clock())
+            "sha256": pkg.sha256, "serial": pkg.serial, "election_id": pkg.election.id,
+            "election_hash": pkg.election.hash, "station": station, "mode": pkg.mode,
+            "pseudonym_key_id": pkg.pseudonym_key_id, "role": role}, clock())
     return LoadedPackage(pkg, station, unit_key)
 
 
-def _exported_since_last_cast(store: StationStore) -> bool:
-    last_cast = last_export = 0
+def unload_refusal(store: StationStore) -> tuple[str, str] | None:
+    """(reason, why) when the package may not be unloaded now, else None: only before the
+    polls ever opened, or once they are closed *and* exported after the close and the last
+    cast (a package swap mid-day would let a voter check in again). The polls state comes
+    from the journal through the machine's own table (``device/station/machine.py``)."""
+    from device.station.machine import REGIONS
+    dest = {t["trigger"]: t["dest"] for t in REGIONS["polls"]["transitions"]}
+    polls, opened = REGIONS["polls"]["initial"], False
+    last_change = last_export = last_cast = 0
     for r in store.events():
-        if r.type == "ballot_cast":
-            last_cast = r.seq
+        if r.type in dest:
+            polls, last_change = dest[r.type], r.seq
+            opened = opened or polls == "polls_open"
         elif r.type == "export_written":
             last_export = r.seq
-    return last_cast == 0 or last_export > last_cast
+        elif r.type == "ballot_cast":
+            last_cast = r.seq
+    if opened and polls != "polls_closed":
+        return ("polls_open", "the polls have opened and are not closed: close the polls and export "
+                              "before unloading the election package")
+    if last_export < max(last_change if opened else 0, last_cast):
+        return ("not_exported", "the unit holds a day not exported since it ended: export first "
+                                "('ballotbox device export')")
+    return None
+
+
+class UnloadRefused(ProvisioningError):
+    """``unload_from_unit`` refused; ``reason`` is ``polls_open`` or ``not_exported``."""
+
+    def __init__(self, reason: str, why: str):
+        self.reason = reason
+        super().__init__(f"unload refused ({reason}): {why}")
 
 
 def unload_from_unit(store: StationStore, *, clock: Callable[[], float], pin: str | None = None,
                      access: StationAccess | None = None) -> str:
-    """Unload the current package (election manager; store empty or exported): its sha256."""
+    """Unload the current package (election manager; see ``unload_refusal``): its identity."""
     loaded = current_package(store)
     if loaded is None:
         raise ProvisioningError("no election package is loaded")
@@ -249,12 +302,13 @@ def unload_from_unit(store: StationStore, *, clock: Callable[[], float], pin: st
         if pin is not None:
             access.login(ELECTION_MANAGER, pin)
     role = access.require("unload_package")
-    if not _exported_since_last_cast(store):
-        raise ProvisioningError("the unit holds ballots not exported since the last one was cast: "
-                                "export first ('ballotbox device export')")
+    refusal = unload_refusal(store)
+    if refusal is not None:
+        raise UnloadRefused(*refusal)
     store.append_event("package_unloaded", {"sha256": loaded.sha256, "role": role}, clock())
     return loaded.sha256
 
 
-__all__ = ["AccessDenied", "LoadedPackage", "PackageError", "ProvisioningError", "current_package",
-           "load_into_unit", "provision_unit", "station_access", "trust_anchor", "unload_from_unit"]
+__all__ = ["AccessDenied", "LoadedPackage", "PackageError", "ProvisioningError", "UnloadRefused",
+           "current_package", "load_into_unit", "provision_unit", "station_access", "trust_anchor",
+           "unload_from_unit", "unload_refusal"]

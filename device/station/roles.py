@@ -121,10 +121,11 @@ def policy_table() -> str:
 
 # --- PINs ---------------------------------------------------------------------------------
 
-def check_pin_strength(pin: str) -> None:
-    """Raise ``PinError`` unless ``pin`` is six digits and not a weak pattern (VVSG 11.3.2-B)."""
-    if not re.fullmatch(rf"[0-9]{{{PIN_LENGTH}}}", pin or ""):
-        raise PinError(f"a PIN is exactly {PIN_LENGTH} digits")
+def check_pin_strength(pin: str, length: int = PIN_LENGTH) -> None:
+    """Raise ``PinError`` unless ``pin`` is ``length`` digits (six unless the package sets the
+    election manager's longer) and not a weak pattern (VVSG 11.3.2-B)."""
+    if not re.fullmatch(rf"[0-9]{{{length}}}", pin or ""):
+        raise PinError(f"a PIN is exactly {length} digits")
     if len(set(pin)) == 1:
         raise PinError("a PIN may not repeat one digit")
     steps = {(int(b) - int(a)) % 10 for a, b in zip(pin, pin[1:])}
@@ -132,21 +133,21 @@ def check_pin_strength(pin: str) -> None:
         raise PinError("a PIN may not be a run of digits up or down")
 
 
-def generate_pin(rng: random.Random | None = None) -> str:
+def generate_pin(rng: random.Random | None = None, length: int = PIN_LENGTH) -> str:
     """A random PIN that passes ``check_pin_strength`` (OS CSPRNG unless ``rng`` is given)."""
     rng = rng or random.SystemRandom()
     while True:
-        pin = "".join(str(rng.randrange(10)) for _ in range(PIN_LENGTH))
+        pin = "".join(str(rng.randrange(10)) for _ in range(length))
         try:
-            check_pin_strength(pin)
+            check_pin_strength(pin, length)
             return pin
         except PinError:
             continue
 
 
-def hash_pin(pin: str, cost: str = "device") -> str:
+def hash_pin(pin: str, cost: str = "device", length: int = PIN_LENGTH) -> str:
     """The PIN's salted Argon2id hash (PHC string; the salt and costs are inside it)."""
-    check_pin_strength(pin)
+    check_pin_strength(pin, length)
     return argon2.PasswordHasher(**PIN_HASH_COSTS[cost]).hash(pin)
 
 
