@@ -12,13 +12,13 @@ Exit status: 0 done, 1 refused (the reason is named), 2 bad input. ``--json`` on
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
-import sys
 import time
 from pathlib import Path
 
 from device.cli.main import UserError
+from device.cli.pin import add_pin_options, read_pin, refused
+from device.station.roles import ELECTION_MANAGER
 
 
 def register(subparsers) -> None:
@@ -39,7 +39,7 @@ def register(subparsers) -> None:
             c.add_argument("--package", required=True, metavar="PKG", help="the election package")
             c.add_argument("--station", metavar="ID", help="station to serve (default: the one this "
                                                           "unit is registered for)")
-        c.add_argument("--pin-stdin", action="store_true", help="read the PIN from standard input")
+        add_pin_options(c, (ELECTION_MANAGER,))
         c.add_argument("--json", action="store_true", help="print one JSON object")
         c.set_defaults(func=run_load if name == "load" else run_unload)
 
@@ -93,16 +93,7 @@ def run_provision(args: argparse.Namespace) -> int:
 
 
 def _pin(args: argparse.Namespace) -> str:
-    if args.pin_stdin:
-        return sys.stdin.readline().strip()
-    return getpass.getpass("Election manager PIN: ")
-
-
-def _refused(args: argparse.Namespace, exc: Exception) -> int:
-    reason = getattr(exc, "reason", "refused")
-    print(json.dumps({"ok": False, "reason": reason, "message": str(exc)}) if args.json else
-          f"refused ({reason}): {exc}" if reason not in str(exc) else str(exc))
-    return 1
+    return read_pin(args, ELECTION_MANAGER)
 
 
 def _on_unit_store(args: argparse.Namespace, action):
@@ -117,7 +108,7 @@ def _on_unit_store(args: argparse.Namespace, action):
     except ProvisioningError as exc:
         raise UserError(str(exc)) from None
     except (PackageError, AccessDenied) as exc:
-        _refused(args, exc)
+        refused(args, exc)
         return None
     finally:
         store.close()

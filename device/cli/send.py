@@ -1,9 +1,15 @@
-"""``ballotbox device send --store unit.db --central URL``: deliver the unit's outbox.
+"""``ballotbox device send --store unit.db --central URL [--role R] [--pin-stdin]``: deliver the outbox.
+
+Sending is an operator's act (``send_results`` in ``device/station/roles.py``: the poll worker
+or the election manager): the command asks the PIN of ``--role`` (default the poll worker;
+``--pin-stdin`` reads it from standard input, ``device/cli/pin.py``) and the login is journaled
+with the role before anything is sent. ``--status`` only reads the outbox and needs no PIN.
 
 Posts every pending signed message in the unit store's outbox (``device/store/outbox.py``) to
 the central tally and retries with backoff until each is decided or ``--wait`` seconds have
 passed. ``--status`` only lists the outbox. Exit status: 0 when everything is delivered, 1 when
-a message was refused or is still pending, 2 on bad input (no such store, bad URL).
+a message was refused or is still pending or the PIN was refused, 2 on bad input (no such
+store, bad URL, no PIN given).
 """
 from __future__ import annotations
 
@@ -13,6 +19,8 @@ import time
 from pathlib import Path
 
 from device.cli.main import UserError
+from device.cli.pin import add_pin_options, refused, store_clock, unit_login
+from device.station.roles import POLICY, AccessDenied
 
 
 def register(subparsers) -> None:
@@ -26,6 +34,7 @@ def register(subparsers) -> None:
                    help="keep retrying for up to this long (default 120; 0 = one attempt each)")
     p.add_argument("--status", action="store_true", help="only list the outbox")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    add_pin_options(p, POLICY["send_results"])
     p.set_defaults(func=run_send)
 
 
@@ -34,6 +43,22 @@ def _outcome(outbox) -> tuple[int, dict]:
     counts = {s: sum(1 for i in items if i.state == s) for s in ("delivered", "refused", "pending")}
     code = 0 if counts["refused"] == counts["pending"] == 0 else 1
     return code, {"ok": code == 0, **counts, "messages": [i.to_json() for i in items]}
+
+
+def _login(args: argparse.Namespace) -> int | None:
+    """Log the operator in on the unit's store (journaled); the refusal's exit status, or None."""
+    from device.store.sqlite import JournalIntegrityError, SqliteStore, StoreOpenError
+    try:
+        store = SqliteStore(args.store)
+    except (StoreOpenError, JournalIntegrityError) as exc:
+        raise UserError(f"{args.store}: {exc}") from None
+    try:
+        unit_login(store, args, "send_results", store_clock(store)).logout()
+    except AccessDenied as exc:
+        return refused(args, exc)
+    finally:
+        store.close()
+    return None
 
 
 def run_send(args: argparse.Namespace) -> int:
@@ -49,6 +74,10 @@ def run_send(args: argparse.Namespace) -> int:
             raise UserError("--central must be an http:// or https:// URL")
         if args.wait < 0:
             raise UserError("--wait must be 0 or more seconds")
+        if not args.status:
+            denied = _login(args)
+            if denied is not None:
+                return denied
         outbox = Outbox(args.store)
     except (UserError, StoreWriteError) as exc:
         if args.json:
