@@ -301,10 +301,11 @@ class Unit:
         return ActionResult(True, msg, "info", role)
 
     def _printed(self, done: str, role: str | None) -> ActionResult:
-        """After an action that prints: report the printer's problem, if it had one."""
-        fault = self.controller.printer_fault
-        if fault is not None:
-            return ActionResult(True, f"{done} {fault.text}", "warning", role)
+        """After an action that prints: report the printer's (or the outbox's) problem, if any."""
+        ctl = self.controller
+        faults = [f.text for f in (ctl.printer_fault, ctl.outbox_fault) if f is not None]
+        if faults:
+            return ActionResult(True, " ".join([done, *faults]), "warning", role)
         return self._ok(done, role)
 
     def _load_package(self, pin: str) -> ActionResult:
@@ -349,7 +350,7 @@ class Unit:
         return self._printed(_("Polls resumed."), role)
 
     def _do_close(self, role):
-        self.controller.printer_fault = None
+        self.controller.printer_fault = self.controller.outbox_fault = None
         results = self.controller.close()
         return self._printed(_("Polls closed: {n} ballots cast. Results printed.").format(
             n=results.ballots_cast), role)
