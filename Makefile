@@ -28,7 +28,7 @@ install: $(STAMP) $(SYSTEM_STAMP) $(MO_FILES)
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install -q --disable-pip-version-check -e ".[dev]"
+	$(PY) -m pip install -q --disable-pip-version-check -e ".[dev,sim,central]"
 	@touch $(STAMP)
 
 # Debian packages: the zbar library (pyzbar), fonts for ballots and slips (DejaVu; Noto for
