@@ -91,3 +91,99 @@ def _tape_codes(message, signer):
     from device.results.signed_results import sign_results
     from device.results.tape_codes import encode_tape
     return encode_tape(sign_results(message, signer))
+
+
+# --- what the operator reads (the survivors of `make mutate` in roles.py) ----------------------
+@pytest.fixture
+def english():
+    from device.i18n import set_language
+    set_language("en")
+    yield
+    set_language("en")
+
+
+class Clock:
+    t = 1000.0
+
+    def __call__(self):
+        return self.t
+
+
+def _denied(call, *args):
+    with pytest.raises(AccessDenied) as info:
+        call(*args)
+    return info.value
+
+
+def test_operator_messages_name_the_role_the_action_and_the_time(english):
+    from device.station.roles import AccessPolicy
+    clock = Clock()
+    access = StationAccess(STAFF, clock, AccessPolicy(idle_seconds=300, session_seconds=1000))
+    denied = _denied(access.require, "reopen_polls")
+    assert (denied.reason, denied.operator_message.code) == ("no_session", "session_needed")
+    assert str(denied) == "Enter the PIN of the election manager first."
+    assert str(_denied(access.require, "send_results")) == \
+        "Enter the PIN of the poll worker or election manager first."
+    assert str(_denied(access.login, "poll_worker", "000001")) == \
+        "Wrong PIN for the poll worker. 4 attempt(s) left before the role is locked."
+    access.login("poll_worker", PW)
+    denied = _denied(access.require, "reopen_polls")
+    assert denied.reason == "not_permitted"
+    assert str(denied) == "The poll worker may not reopen polls: it needs the election manager."
+    clock.t += 300
+    denied = _denied(access.require, "close_polls")
+    assert (denied.reason, denied.operator_message.code) == ("idle", "session_idle")
+    assert str(denied) == "The session ended after idle time. Enter the PIN of the poll worker again."
+    access.login("election_manager", EM)
+    for _ in range(3):
+        clock.t += 250
+        access.require("export")
+    clock.t += 250
+    denied = _denied(access.require, "export")  # 1000 s in all: the session has expired
+    assert (denied.reason, denied.operator_message.code) == ("idle", "session_idle")
+    for _ in range(4):
+        _denied(access.login, "election_manager", "000001")
+    denied = _denied(access.login, "election_manager", "000001")
+    assert str(denied) == "The election manager is locked after too many wrong PINs. Try again in 60 s."
+
+
+def test_attempts_count_again_from_one_after_a_lockout():
+    clock, log = Clock(), []
+    access = StationAccess(STAFF, clock, journal=lambda t, d: log.append((t, dict(d))))
+    for _ in range(5):
+        _denied(access.login, "poll_worker", "000001")
+    clock.t += 60
+    _denied(access.login, "poll_worker", "000001")
+    attempts = [d["attempt"] for t, d in log if t == "pin_rejected"]
+    assert attempts == [1, 2, 3, 4, 5, 1]
+
+
+def test_names_pins_and_unknown_actions():
+    import random
+    from device.station.roles import PinError, check_pin_strength, generate_pin, permitted, role_name
+    assert role_name("auditor") == "auditor" and role_name("poll_worker") == "poll worker"
+    with pytest.raises(KeyError, match="teleport"):
+        permitted("teleport", "poll_worker")
+    for pin, why in (("111111", "may not repeat one digit"), ("345678", "run of digits up or down"),
+                     ("12a456", "exactly 6 digits"), (None, "exactly 6 digits")):
+        with pytest.raises(PinError, match=why):
+            check_pin_strength(pin)
+    assert generate_pin(random.Random(3)) == generate_pin(random.Random(3))  # the rng given is used
+
+    class WeakFirst(random.Random):
+        """Draws 1,1,1,1,1,1 (a weak PIN) first, then ordinary digits."""
+        n = 0
+
+        def randrange(self, *args):
+            self.n += 1
+            return 1 if self.n <= 6 else super().randrange(*args)
+
+    pin = generate_pin(WeakFirst(5))
+    assert isinstance(pin, str) and pin != "111111"
+    check_pin_strength(pin)
+
+
+def test_a_pin_is_hashed_at_the_device_cost_by_default():
+    from device.station.roles import PIN_HASH_COSTS, hash_pin
+    device = PIN_HASH_COSTS["device"]
+    assert f"$m={device['memory_cost']},t={device['time_cost']},p={device['parallelism']}$" in hash_pin(PW)
