@@ -124,3 +124,76 @@ def test_the_genuine_tape_passes_the_same_checks(demo, live_package, tmp_path, c
     _, signed = signed_tape(demo)
     code, report = audit([scan(encode_tape(signed), tmp_path / "t.png"), *live_package], capsys)
     assert code == 0 and report["ok"] and report["message"] == signed["message"]
+
+
+# --- the checks as functions (the survivors of `make mutate` in device/audit/tape.py) ----------
+def test_figures_that_disagree_are_named(demo):
+    from device.audit.tape import figure_faults
+    message = copy.deepcopy(signed_tape(demo)[1]["message"])
+    assert figure_faults(message) == []
+    message["reconciliation"]["cast"] = message["ballots_cast"] + 1
+    message["tally"]["council"]["invalid"] += 1
+    faults = [f.to_json() for f in figure_faults(message)]
+    cast = message["ballots_cast"]
+    assert faults[0] == {"kind": "figures disagree", "where": "reconciliation",
+                         "detail": f"ballots cast {cast}, reconciliation says {cast + 1}"}
+    assert [(f["kind"], f["where"]) for f in faults[1:]] == [("figures disagree", "contest council")]
+
+
+def test_the_published_result_of_this_unit_is_found_or_none():
+    from device.audit.tape import published_signed
+    mine = {"message": {"unit_public_key": "aa", "n": 1}, "signature": "s1"}
+    other = {"message": {"unit_public_key": "bb", "n": 2}, "signature": "s2"}
+    assert published_signed({"results": [other, mine]}, "aa") == mine
+    assert published_signed({"results": [other]}, "aa") is None
+    assert published_signed(mine, "aa") == mine
+    for doc in ({"message": {"n": 1}}, {"message": "text", "signature": "s"}, {"signature": "s"},
+                [mine], None):
+        assert published_signed(doc, "aa") is None, doc
+
+
+def test_comparison_with_central_names_the_url_and_the_fields():
+    from device.audit.tape import TapeAudit, compare_with_central
+    _, signed = signed_tape(load_election("demo"))
+    asked = []
+
+    def central(answer):
+        def fetch(url):
+            asked.append(url)
+            return answer
+        return fetch
+
+    audit = TapeAudit([])
+    compare_with_central(audit, signed, "http://central.example/", central(None))
+    url = "http://central.example/api/stations/north-1.json"
+    assert asked == [url] and audit.central == "not published"
+    assert audit.faults[0].to_json() == {
+        "kind": "not published", "where": url,
+        "detail": "the central tally publishes no accepted result of this unit for station north-1"}
+    audit = TapeAudit([])
+    compare_with_central(audit, signed, "http://central.example", central(signed))
+    assert audit.central == "same" and audit.ok
+    changed = copy.deepcopy(signed)
+    for contest in changed["message"]["tally"].values():
+        for choice in contest["votes"]:
+            contest["votes"][choice] += 1
+    audit = TapeAudit([])
+    compare_with_central(audit, signed, "http://central.example", central(changed))
+    fault = audit.faults[0].to_json()
+    assert audit.central == "different" and (fault["kind"], fault["where"]) == ("central differs", url)
+    listed = fault["detail"].split(": ", 1)[1].split(", ")
+    assert fault["detail"].startswith("the published result is not the tape's: ")
+    assert len(listed) == 8 and listed[0].startswith("tally.")
+    resigned = {"message": signed["message"], "signature": "0" * 128}
+    audit = TapeAudit([])
+    compare_with_central(audit, signed, "http://central.example", central(resigned))
+    assert audit.faults[0].detail == "the published result is not the tape's: signature"
+
+
+def test_differing_fields_are_dotted_paths():
+    from device.audit.tape import differing_fields
+    assert differing_fields({"x": 1, "y": {"z": 2}}, {"x": 1, "y": {"z": 3}, "w": 0}) == ["w", "y.z"]
+    assert differing_fields({"a": 1}, {"a": 1}) == []
+    assert differing_fields(1, 2) == ["(whole)"]
+    assert differing_fields({"a": 1}, 5) == ["(whole)"]
+    assert differing_fields({"a": {"b": 1}}, {"a": None}) == ["a"]
