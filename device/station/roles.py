@@ -283,13 +283,13 @@ class StationAccess:
         """Rebuild wrong-PIN counts and lockouts from journal records (``type``, ``at``, ``data``):
         a restart does not give an attacker fresh attempts."""
         for rec in records:
-            kind, data = getattr(rec, "type", None), getattr(rec, "data", None) or {}
+            kind, data = rec.type, rec.data or {}
             role = data.get("role")
             if role not in ROLES:
                 continue
             guard = self._guard(role)
             if kind == "pin_rejected":
-                guard.wrong = int(data.get("attempt", guard.wrong + 1))
+                guard.wrong = int(data["attempt"])
             elif kind == "role_locked":
                 seconds = float(data["seconds"])
                 guard.locked_until, guard.next_lockout, guard.wrong = rec.at + seconds, seconds * 2, 0
