@@ -9,6 +9,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SYSTEM_STAMP := $(VENV)/.system-libs
 DEMO_OUT ?= out/demo
+# The simulated staff's PINs are not secret (sim/access.py, SIMULATION_PINS): the demo's export
+# asks the simulated election manager's, like a unit asks its election manager's.
+SIM_MANAGER_PIN := 314159
 
 # Message catalogs (gettext, managed with Babel): the .po files are committed; `make messages`
 # extracts every marked string (Python sources + the event catalog's operator messages, see
@@ -25,7 +28,7 @@ install: $(STAMP) $(SYSTEM_STAMP) $(MO_FILES)
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install -q --disable-pip-version-check -e ".[dev]"
+	$(PY) -m pip install -q --disable-pip-version-check -e ".[dev,sim,central]"
 	@touch $(STAMP)
 
 # Debian packages: the zbar library (pyzbar), fonts for ballots and slips (DejaVu; Noto for
@@ -64,7 +67,8 @@ demo: install
 	$(VENV)/bin/ballotbox sim station --election cambodia-2022 --station teuk-laak-1-1 \
 		--voters 300 --seed 2022 --fidelity full --out $(DEMO_OUT) --store $(DEMO_OUT)/unit.db
 	@echo; echo "== the auditor's view: export the unit, verify the chain and signatures, replay =="
-	$(VENV)/bin/ballotbox device export --store $(DEMO_OUT)/unit.db --out $(DEMO_OUT)/export
+	@echo "(the export is the election manager's: the simulated manager's PIN, $(SIM_MANAGER_PIN), on stdin)"
+	echo $(SIM_MANAGER_PIN) | $(VENV)/bin/ballotbox device export --store $(DEMO_OUT)/unit.db --out $(DEMO_OUT)/export --pin-stdin
 	$(VENV)/bin/ballotbox audit verify $(DEMO_OUT)/export
 	$(VENV)/bin/ballotbox audit replay $(DEMO_OUT)/export
 

@@ -169,6 +169,9 @@ def _open_http_camera(kind: str, base: str, options: dict[str, str]) -> Any:
 def _backend(scheme: str) -> Callable[..., Any]:
     for ep in entry_points(group="ballotbox.backends"):
         if ep.name == scheme:
-            return ep.load()
+            try:
+                return ep.load()
+            except ModuleNotFoundError:  # registered, not installed (the unit's wheel: no sim/)
+                break
     raise RegistryError(f"no backend for scheme {scheme!r} (serial://, socket://, opencv://, "
                         "or one registered in the ballotbox.backends entry points)")

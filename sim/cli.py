@@ -54,22 +54,34 @@ def register(subparsers) -> None:
 def _open_store(path: str | None, seed: int, station_id: str):
     """The unit's SQLite database and its key: the seed's simulated key for the station, the one
     ``ballotbox sim package`` registers (``sim.results_feed.unit_signer``), so the unit's tape
-    and results verify against that package and its central tally accepts them."""
+    and results verify against that package and its central tally accepts them.
+
+    The simulator only ever plays on a store it created itself (``sim.access.mark_simulation_store``
+    marks it, with the simulated staff's PIN hashes): a unit's store (``device provision``) or
+    any other file is refused untouched (``sim.access.check_simulation_store``)."""
     if not path:
         return None, None
     from device.store.signing import provision
+    from sim.access import SimulationStoreError, check_simulation_store, mark_simulation_store
     from sim.results_feed import unit_key_rng
     from pathlib import Path
 
     from device.store.sqlite import SqliteStore, StoreOpenError
+    created = not Path(path).exists()
     try:
+        if not created:
+            check_simulation_store(path)
         Path(path).parent.mkdir(parents=True, exist_ok=True)  # as --out creates its folder
         store = SqliteStore(path, durability="simulation")
+    except SimulationStoreError as exc:
+        raise UserError(str(exc)) from None
     except OSError as exc:
         raise UserError(f"cannot create the folder for {path}: {exc.strerror or exc}") from None
     except StoreOpenError as exc:
         raise UserError(str(exc)) from None
     try:
+        if created:
+            mark_simulation_store(store)
         _refuse_used_store(store, path)
     except UserError:
         store.close()

@@ -14,7 +14,8 @@ import random
 from collections import deque
 from typing import Any
 
-from hardware.interfaces import (Camera, DoubleFeed, IdReader, IdRecord, PeripheralTimeout, Printer,
+from hardware.interfaces import (Camera, DoubleFeed, IdReader, IdRecord, PeripheralError,
+                                 PeripheralTimeout, Printer,
                                  ScannerEvent, ScannerEventKind, ScannerJam, ScannerStatus,
                                  ScannerTransport, Slip)
 from sim.peripherals import Sheet, StationPeripherals, World, into_box
@@ -107,8 +108,11 @@ class MemoryIdReader(IdReader):
 class MemoryPrinter(Printer):
     def __init__(self) -> None:
         self.slips: list[Slip] = []
+        self.paper_out = False  # as the ESC/POS driver reports a paper end: nothing printed
 
     def print_slip(self, slip: Slip, timeout: float = 10.0) -> None:
+        if self.paper_out:
+            raise PeripheralError("printer out of paper: the slip was not printed in full")
         self.slips.append(slip)
 
 

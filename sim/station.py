@@ -26,12 +26,12 @@ from typing import Any, Callable
 
 from device.ballots.records import CastVoteRecord
 from device.station.controller import StationController
-from device.station.roles import StationAccess
 from device.election.definition import Election
 from device.results.exports import json_doc, json_line
 from device.store.journal import MemoryStore, StationStore
 from device.results.tally import tally_station
 from hardware.interfaces import ScannerEventKind
+from sim.access import StandingAccess
 from sim.voters import Scenario, Visitor, plan_station_day
 
 FIDELITIES = ("logical", "image", "full")
@@ -171,7 +171,7 @@ def build_station_day(election: Election, station_id: str | None = None, *, regi
                                 interpreter=paper.interpreter, printer=peripherals.printer,
                                 clock=clock, rng=streams["ids"], signer=signer,
                                 pseudonym_key=pseudonym_key_for(seed),
-                                access=StationAccess.for_simulation(clock),
+                                access=StandingAccess.for_roles(clock),
                                 enforce_authorisation=enforce_authorisation,
                                 mode="test")  # a simulated unit's results are never live
     except BaseException:

@@ -8,6 +8,7 @@ from device.election.identity import barcode_payload
 from device.store.journal import MemoryStore
 from device.election.voter_roll import Voter, VoterRoll
 from hardware.interfaces import IdRecord
+from sim.access import StandingAccess
 from sim.logical_paper import LogicalPaper
 from sim.memory_twins import build_memory_peripherals
 
@@ -50,7 +51,7 @@ class Kit:
     def access(self):
         clock = lambda: self.now[0]  # noqa: E731
         if self.staff is None:
-            return StationAccess.for_simulation(clock)
+            return StandingAccess.for_roles(clock)
         return StationAccess(self.staff, clock)
 
     def checkin(self, voter_or_doc):

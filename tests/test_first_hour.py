@@ -164,9 +164,11 @@ def test_readme_export_command_works_after_the_demo(tmp_path):
     # what make demo leaves behind (at logical fidelity: the same kind of unit database)
     assert run(["sim", "station", "--election", "cambodia-2022", "--voters", "20",
                 "--store", "out/demo/unit.db", "--json"], cwd=tmp_path).returncode == 0
-    assert run(["device", "export", "--store", "out/demo/unit.db", "--out", "out/demo/export"],
-               cwd=tmp_path).returncode == 0
-    proc = run(words, cwd=tmp_path)
+    from sim.access import SIMULATION_PINS
+    pin = SIMULATION_PINS["election_manager"] + "\n"  # the README says to give it on stdin
+    assert run(["device", "export", "--store", "out/demo/unit.db", "--out", "out/demo/export",
+                "--pin-stdin"], cwd=tmp_path, input=pin).returncode == 0
+    proc = run(words, cwd=tmp_path, input=pin)
     assert proc.returncode == 0, proc.stderr
     assert "exported" in proc.stdout
 
@@ -235,11 +237,12 @@ def test_export_of_a_unit_loaded_from_a_package_needs_no_election(tmp_path, caps
                  "keys/authority.key", "--units", "units.json", "--out", "demo.bbpkg"]) == 0
     pins = (tmp_path / "demo.bbpkg.pins.csv").read_text().splitlines()
     pin = next(l.split(",")[2] for l in pins if l.startswith("north-1,election_manager,"))
-    monkeypatch.setattr("sys.stdin", io.StringIO(pin + "\n"))
+    monkeypatch.setattr("sys.stdin", io.StringIO(pin + "\n" + pin + "\n"))
     assert main(["device", "load", "--store", "unit.db", "--package", "demo.bbpkg",
                  "--pin-stdin"]) == 0
     capsys.readouterr()
-    assert main(["device", "export", "--store", "unit.db", "--out", "export", "--json"]) == 0
+    assert main(["device", "export", "--store", "unit.db", "--out", "export", "--json",
+                 "--pin-stdin"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["station"] == "north-1" and summary["cast_vote_records"] == 0
 

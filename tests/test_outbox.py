@@ -61,8 +61,10 @@ class Clock:
 
 @pytest.fixture
 def store_path(tmp_path):
+    from sim.access import mark_simulation_store
     path = tmp_path / "unit.db"
-    SqliteStore(path).close()
+    with SqliteStore(path) as store:
+        mark_simulation_store(store)  # the simulated staff may send from it
     return path
 
 
@@ -145,17 +147,22 @@ def test_each_answer_is_decided_once(store_path, answer, state):
         assert len(central.received) == 1
 
 
-def test_send_cli(store_path, capsys):
+def test_send_cli(store_path, capsys, monkeypatch):
+    import io
+    from sim.access import SIMULATION_PINS
+    monkeypatch.setattr("sys.stdin", io.StringIO((SIMULATION_PINS["poll_worker"] + "\n") * 2))
     with Outbox(store_path) as box:
         box.put(signed_message(), 1.0)
     with serve(Central([(201, "accepted")]).app()) as url:
-        assert main(["device", "send", "--store", str(store_path), "--central", url, "--json"]) == 0
+        assert main(["device", "send", "--store", str(store_path), "--central", url, "--json",
+                     "--pin-stdin"]) == 0
         summary = json.loads(capsys.readouterr().out)
         assert summary["delivered"] == 1 and summary["messages"][0]["station"] == "north-1"
     with Outbox(store_path) as box:
         box.put(signed_message(sequence=2), 2.0)
     with serve(Central([(409, "conflict")]).app()) as url:
-        assert main(["device", "send", "--store", str(store_path), "--central", url, "--wait", "0"]) == 1
+        assert main(["device", "send", "--store", str(store_path), "--central", url, "--wait", "0",
+                     "--pin-stdin"]) == 1
         out = capsys.readouterr().out
         assert "1 delivered, 1 refused, 0 pending" in out and "conflict" in out
     for args in (["--store", str(store_path.parent / "none.db"), "--central", "http://x"],

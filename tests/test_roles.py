@@ -169,12 +169,24 @@ def test_session_ends_after_overall_limit(staff):
 
 
 def test_simulation_access_acts_without_pins():
-    access = StationAccess.for_simulation(Clock())
+    from sim.access import StandingAccess
+    access = StandingAccess.for_roles(Clock())
     assert access.require("open_polls") == "poll_worker"
     assert access.require("reopen_polls") == "election_manager"
-    only_pw = StationAccess.for_simulation(Clock(), roles=["poll_worker"])
+    only_pw = StandingAccess.for_roles(Clock(), roles=["poll_worker"])
     with pytest.raises(AccessDenied):
         only_pw.require("reopen_polls")
+
+
+def test_the_firmware_has_no_pin_less_access():
+    """No standing session exists in device/: a fresh StationAccess refuses every action."""
+    import device.station.roles as roles
+    assert not hasattr(StationAccess, "for_simulation")
+    access = StationAccess({}, Clock())
+    for action in POLICY:
+        with pytest.raises(AccessDenied):
+            access.require(action)
+    assert "standing" not in open(roles.__file__).read()
 
 
 def test_the_documented_policy_is_the_policy():

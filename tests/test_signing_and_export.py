@@ -141,17 +141,22 @@ def test_ballot_image_hash_is_carried_into_the_nist_cvr(tmp_path):
     assert [r.type for r in events[-3:]] == ["ballot_cast", "checkpoint", "export_written"]  # refused: no write
 
 
-def test_device_export_cli(tmp_path, capsys):
+def test_device_export_cli(tmp_path, capsys, monkeypatch):
+    import io
+    from sim.access import SIMULATION_PINS, mark_simulation_store
     e = load_election("demo")
     store = SqliteStore(tmp_path / "u.db")
+    mark_simulation_store(store)  # the simulated election manager may export it
+    monkeypatch.setattr("sys.stdin", io.StringIO((SIMULATION_PINS["election_manager"] + "\n") * 2))
     provision(store, random.Random(4))
     store.append_event("load_election", {"station": "north-1", "election_hash": e.hash}, 1)
     store.close()
     assert main(["device", "export", "--store", str(tmp_path / "u.db"), "--out", str(tmp_path / "x"),
-                 "--json"]) == 0
+                 "--json", "--pin-stdin"]) == 0
     assert json.loads(capsys.readouterr().out)["station"] == "north-1"
     assert main(["audit", "verify", str(tmp_path / "x")]) == 0
-    assert main(["device", "export", "--store", str(tmp_path / "u.db"), "--out", str(tmp_path / "x")]) == 2
+    assert main(["device", "export", "--store", str(tmp_path / "u.db"), "--out", str(tmp_path / "x"),
+                 "--pin-stdin"]) == 2
     assert "already holds an export" in capsys.readouterr().err
     assert main(["device", "export", "--store", str(tmp_path / "none.db"), "--out", str(tmp_path / "y")]) == 2
     bare = SqliteStore(tmp_path / "bare.db")

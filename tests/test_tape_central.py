@@ -23,9 +23,13 @@ from tests.station_kit import Kit
 SEED = 5
 
 
-def test_unit_outbox_to_central_and_the_tape_matches(tmp_path, capsys):
+def test_unit_outbox_to_central_and_the_tape_matches(tmp_path, capsys, monkeypatch):
+    import io
+    from sim.access import SIMULATION_PINS, mark_simulation_store
+    monkeypatch.setattr("sys.stdin", io.StringIO((SIMULATION_PINS["poll_worker"] + "\n") * 2))
     signer = unit_signer(SEED, "north-1")
     kit = Kit(store=SqliteStore(tmp_path / "unit.db"), signer=signer, mode="test")
+    mark_simulation_store(kit.store)
     kit.ctl.open()
     for voter in kit.voters[:4]:
         kit.checkin(voter)
@@ -48,21 +52,23 @@ def test_unit_outbox_to_central_and_the_tape_matches(tmp_path, capsys):
         assert main(["audit", "tape", *photos, *key, "--central", url]) == 1  # not sent yet
         assert "central: not published" in capsys.readouterr().out
         assert main(["device", "send", "--store", str(tmp_path / "unit.db"), "--central", url,
-                     "--json"]) == 0
+                     "--json", "--pin-stdin"]) == 0
         assert json.loads(capsys.readouterr().out)["delivered"] == 1
         assert httpx.get(f"{url}/api/stations/north-1.json").json() == signed
         # Sent again (as after a power cut that lost the answer): a duplicate, still delivered.
-        SqliteStore(tmp_path / "again.db").close()
+        with SqliteStore(tmp_path / "again.db") as again:
+            mark_simulation_store(again)
         with Outbox(tmp_path / "again.db") as box:
             box.put(signed, 0.0)
-        assert main(["device", "send", "--store", str(tmp_path / "again.db"), "--central", url]) == 0
+        assert main(["device", "send", "--store", str(tmp_path / "again.db"), "--central", url,
+                     "--pin-stdin"]) == 0
         assert "delivered (HTTP 200 duplicate)" in capsys.readouterr().out
         assert main(["audit", "tape", *photos, *key, "--central", url, "--json"]) == 0
         report = json.loads(capsys.readouterr().out)
         assert report["ok"] and report["central"] == "same" and report["message"] == signed["message"]
 
 
-def test_qa_flow_sim_package_sim_station_audit_tape_and_send(tmp_path, capsys):
+def test_qa_flow_sim_package_sim_station_audit_tape_and_send(tmp_path, capsys, monkeypatch):
     """The commands QA runs: a simulation package, a station day on a unit store, its printed
     tape checked against the package, and its outbox sent to a central tally of that seed."""
     pkg = tmp_path / "sim.bbpkg"
@@ -79,7 +85,11 @@ def test_qa_flow_sim_package_sim_station_audit_tape_and_send(tmp_path, capsys):
     assert report["ok"] and report["mode"] == "test" and report["station"] == "north-1"
     (tmp_path / "central").mkdir()
     with running_service(served_for(load_election("demo"), 9), tmp_path / "central") as (url, _):
-        assert main(["device", "send", "--store", str(tmp_path / "unit.db"), "--central", url]) == 0
+        import io
+        from sim.access import SIMULATION_PINS
+        monkeypatch.setattr("sys.stdin", io.StringIO(SIMULATION_PINS["poll_worker"] + "\n"))
+        assert main(["device", "send", "--store", str(tmp_path / "unit.db"), "--central", url,
+                     "--pin-stdin"]) == 0
         assert main(["audit", "tape", str(png), "--package", str(pkg), "--authority", str(authority),
                      "--central", url]) == 0
         assert "central: same" in capsys.readouterr().out

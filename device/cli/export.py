@@ -1,22 +1,29 @@
-"""``ballotbox device export --store DB --out DIR``: the unit's records for auditors.
+"""``ballotbox device export --store DB --out DIR [--pin-stdin]``: the unit's records for auditors.
+
+The election manager's job: the command asks the election manager's PIN (``--pin-stdin`` reads
+it from standard input, ``device/cli/pin.py``), the unit's access checks the role may
+``export`` (``device/station/roles.py``) and the role is journaled with ``export_written``. A
+missing or wrong PIN writes nothing but the refusal in the journal.
 
 Opens the unit's SQLite database, appends a signed ``export`` checkpoint to its journal and
 writes the export folder described in ``device/results/exports.py`` (journal, cast vote records,
 results, public key, signatures, NIST SP 1500-100/101/103 files, Arlo ballot manifest).
 The election definition is found among the bundled ones by the hash the unit loaded, or given
-with ``--election``. Exit status 2 for bad input (no store, no key, wrong election, folder
-already used).
+with ``--election``. Exit status: 0 exported, 1 refused (wrong PIN, role locked, no PIN for the
+role), 2 bad input (no store, no key, no PIN given, wrong election, folder already used).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-import time
+from pathlib import Path
 
 from device.cli.main import UserError
+from device.cli.pin import add_pin_options, refused, store_clock, unit_login
 from device.cli.unit_store import add_mirror_option, open_unit_store
 from device.i18n import _
+from device.station.roles import POLICY, AccessDenied
 
 
 def register(subparsers) -> None:
@@ -31,6 +38,7 @@ def register(subparsers) -> None:
     p.add_argument("--election", help="election name or JSON file (default: the bundled election "
                                       "whose hash the unit loaded)")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
+    add_pin_options(p, POLICY["export"])
     p.set_defaults(func=run_export)
 
 
@@ -80,9 +88,13 @@ def run_export(args: argparse.Namespace) -> int:
         if _polls_still_open(records):  # said before exporting: an audit would find no signed close
             print(_("the polls are still open: this export has no signed close (an audit replay "
                     "will say so); close the polls for the final export"), file=sys.stderr)
-        last_at = records[-1].at if records else 0.0
+        clock = store_clock(store)  # journal times never go back
+        access = unit_login(store, args, "export", clock)
         summary = export_unit(store, election, args.out, provision(store), station_id=station,
-                              at=max(time.time(), last_at))
+                              at=clock(), role=access.require("export"))
+        access.logout()
+    except AccessDenied as exc:
+        return refused(args, exc)
     except (ExportError, StoreWriteError) as exc:
         raise UserError(str(exc)) from None
     finally:

@@ -10,7 +10,9 @@
 
 Subcommands are registered through the ``ballotbox.commands`` entry points (name
 ``GROUP.NAME``, value ``module:register``; ``register(subparsers)`` adds subcommands), loaded
-lazily — the way python-can loads its backends — so ``device/`` never imports ``sim/``.
+lazily — the way python-can loads its backends — so ``device/`` never imports ``sim/``. A command
+whose package is not installed (the unit's wheel holds neither ``sim/`` nor ``central/``) is
+left out, and a group with no command left is absent from the CLI.
 Every command returns an exit status; errors in the input are printed as one line, never as a
 traceback (exit 2 for bad input, 1 for a check that failed). Messages operators read are in the
 language given by ``--lang`` or ``BALLOTBOX_LANG`` (``device.i18n``; default English). A malformed election
@@ -69,21 +71,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--lang", choices=LANGUAGES, default=os.environ.get("BALLOTBOX_LANG") or "en",
                         help="language of the messages operators read (default: $BALLOTBOX_LANG or en)")
     groups = parser.add_subparsers(dest="group", metavar="GROUP", required=True)
-    subs = {}
-    for name, help_text in GROUPS.items():
-        gp = groups.add_parser(name, help=help_text, description=help_text)
-        subs[name] = gp.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    registers: dict[str, list] = {}
     for ep in sorted(entry_points(group="ballotbox.commands"), key=lambda e: e.name):
         group = ep.name.split(".", 1)[0]
-        if group not in subs:
+        if group not in GROUPS:
             continue
         try:
             register = ep.load()
         except ModuleNotFoundError as exc:
             if exc.name and ep.value.split(":")[0].startswith(exc.name):
-                continue  # a command module not built yet; tests check every entry loads
+                continue  # its package is not installed (the unit's wheel has no sim/, central/)
             raise
-        register(subs[group])
+        registers.setdefault(group, []).append(register)
+    for name, help_text in GROUPS.items():  # a group with no command installed is absent
+        if name in registers:
+            gp = groups.add_parser(name, help=help_text, description=help_text)
+            sub = gp.add_subparsers(dest="command", metavar="COMMAND", required=True)
+            for register in registers[name]:
+                register(sub)
     _lang_after_the_command(parser)
     return parser
 

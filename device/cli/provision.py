@@ -14,14 +14,14 @@ Exit status: 0 done, 1 refused (the reason is named), 2 bad input. ``--json`` on
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
-import sys
 import time
 from pathlib import Path
 
 from device.cli.main import UserError
 from device.cli.unit_store import add_mirror_option, open_unit_store
+from device.cli.pin import add_pin_options, read_pin, refused
+from device.station.roles import ELECTION_MANAGER
 
 
 def register(subparsers) -> None:
@@ -46,7 +46,7 @@ def register(subparsers) -> None:
             c.add_argument("--package", required=True, metavar="PKG", help="the election package")
             c.add_argument("--station", metavar="ID", help="station to serve (default: the one this "
                                                           "unit is registered for)")
-        c.add_argument("--pin-stdin", action="store_true", help="read the PIN from standard input")
+        add_pin_options(c, (ELECTION_MANAGER,))
         c.add_argument("--json", action="store_true", help="print one JSON object")
         c.set_defaults(func=run_load if name == "load" else run_unload)
 
@@ -104,18 +104,7 @@ def run_provision(args: argparse.Namespace) -> int:
 
 
 def _pin(args: argparse.Namespace) -> str:
-    if args.pin_stdin:
-        return sys.stdin.readline().strip()
-    if not sys.stdin.isatty():  # getpass would warn and read the pipe anyway: say what to do
-        raise UserError("the PIN is typed at a terminal; to give it through a pipe, add --pin-stdin")
-    return getpass.getpass("Election manager PIN: ")
-
-
-def _refused(args: argparse.Namespace, exc: Exception) -> int:
-    reason = getattr(exc, "reason", "refused")
-    print(json.dumps({"ok": False, "reason": reason, "message": str(exc)}) if args.json else
-          f"refused ({reason}): {exc}" if reason not in str(exc) else str(exc))
-    return 1
+    return read_pin(args, ELECTION_MANAGER)
 
 
 def _on_unit_store(args: argparse.Namespace, action):
@@ -128,7 +117,7 @@ def _on_unit_store(args: argparse.Namespace, action):
     try:
         return action(store)
     except (PackageError, AccessDenied, UnloadRefused) as exc:
-        _refused(args, exc)
+        refused(args, exc)
         return None
     except ProvisioningError as exc:
         raise UserError(str(exc)) from None

@@ -1,4 +1,9 @@
-"""``ballotbox device send --store unit.db --central URL``: deliver the unit's outbox.
+"""``ballotbox device send --store unit.db --central URL [--role R] [--pin-stdin]``: deliver the outbox.
+
+Sending is an operator's act (``send_results`` in ``device/station/roles.py``: the poll worker
+or the election manager): the command asks the PIN of ``--role`` (default the poll worker;
+``--pin-stdin`` reads it from standard input, ``device/cli/pin.py``) and the login is journaled
+with the role before anything is sent. ``--status`` only reads the outbox and needs no PIN.
 
 Posts every pending signed message in the unit store's outbox (``device/store/outbox.py``) to
 the central tally and retries with backoff until each is decided or ``--wait`` seconds have
@@ -7,7 +12,8 @@ between runs; ``--now`` tries at once). A refused message is not sent again unle
 ``--retry-refused`` (after fixing the cause: the URL, the unit's registration).
 ``--status`` only lists the outbox. A unit whose ``unit.toml`` names the central tally sends by
 itself while it runs (``device/unit/uploads.py``). Exit status: 0 when everything is delivered, 1 when
-a message was refused or is still pending, 2 on bad input (no such store, bad URL).
+a message was refused or is still pending or the PIN was refused, 2 on bad input (no such
+store, bad URL, no PIN given).
 """
 from __future__ import annotations
 
@@ -17,6 +23,9 @@ import time
 from pathlib import Path
 
 from device.cli.main import UserError
+from device.cli.pin import add_pin_options, refused, store_clock, unit_login
+from device.cli.unit_store import add_mirror_option, open_unit_store
+from device.station.roles import POLICY, AccessDenied
 
 
 def register(subparsers) -> None:
@@ -25,6 +34,7 @@ def register(subparsers) -> None:
         description="Send the signed messages waiting in the unit store's outbox to the central "
                     "tally, retrying with backoff until each is accepted or refused.")
     p.add_argument("--store", required=True, metavar="DB", help="the unit store (SQLite file)")
+    add_mirror_option(p)
     p.add_argument("--central", metavar="URL", help="the central tally's base URL (http://...)")
     p.add_argument("--wait", type=float, default=120.0, metavar="SECONDS",
                    help="keep retrying for up to this long (default 120; 0 = one attempt each)")
@@ -34,6 +44,7 @@ def register(subparsers) -> None:
                    help="send refused messages again (after fixing what was refused, e.g. the URL)")
     p.add_argument("--status", action="store_true", help="only list the outbox")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    add_pin_options(p, POLICY["send_results"])
     p.set_defaults(func=run_send)
 
 
@@ -54,6 +65,18 @@ def _next_try(m: dict) -> str:
     return f"; next try at {at} (in {wait} s; --now tries at once)"
 
 
+def _login(args: argparse.Namespace) -> int | None:
+    """Log the operator in on the unit's store (journaled); the refusal's exit status, or None."""
+    store = open_unit_store(args.store, args.mirror)
+    try:
+        unit_login(store, args, "send_results", store_clock(store)).logout()
+    except AccessDenied as exc:
+        return refused(args, exc)
+    finally:
+        store.close()
+    return None
+
+
 def run_send(args: argparse.Namespace) -> int:
     import httpx
 
@@ -67,6 +90,10 @@ def run_send(args: argparse.Namespace) -> int:
             raise UserError("--central must be an http:// or https:// URL")
         if args.wait < 0:
             raise UserError("--wait must be 0 or more seconds")
+        if not args.status:
+            denied = _login(args)
+            if denied is not None:
+                return denied
         outbox = Outbox(args.store)
     except (UserError, StoreWriteError) as exc:
         if args.json:

@@ -13,7 +13,9 @@ does. Each code's text is::
 - the signature field is empty except in the last code, which carries the unit's Ed25519
   signature (128 hex digits);
 - the chunks, joined in order, are the message's canonical JSON (plain text: any QR app shows
-  it, and it verifies as it reads).
+  it, and it verifies as it reads). ``decode_tape`` takes no other text: JSON with a repeated
+  key (``"ballots_cast":999,"ballots_cast":12``: a phone shows 999, a parser keeps 12) or
+  with other spacing or key order is refused, so what a person reads is what was signed.
 
 The chain only says the codes belong together; the signature (checked by
 ``verify_signed_results`` against a key obtained independently) says the figures are the
@@ -78,7 +80,7 @@ def decode_tape(payloads: Iterable[str]) -> dict[str, Any]:
 
     The same code read twice (two photos overlap) counts once; two different codes with the
     same index, a missing code, a broken chain, a signature outside the last code, or a text
-    that is not a JSON object raise ``TapeCodeError`` with the reason.
+    that is not the canonical JSON of an object raise ``TapeCodeError`` with the reason.
     """
     by_index: dict[int, tuple[str, tuple]] = {}
     counts = set()
@@ -107,10 +109,14 @@ def decode_tape(payloads: Iterable[str]) -> dict[str, Any]:
         if bool(sig) != (i == n):
             raise TapeCodeError(f"code {i} of {n}: the signature belongs in the last code only")
         prev = _digest(payload)
+    text = "".join(by_index[i][1][4] for i in range(1, n + 1))
     try:
-        message = json.loads("".join(by_index[i][1][4] for i in range(1, n + 1)))
+        message = json.loads(text)
     except ValueError:
         message = None
     if not isinstance(message, dict):
         raise TapeCodeError("the codes' text is not a JSON results message")
+    if canonical_json(message) != text:  # a repeated key: a phone shows one figure, json another
+        raise TapeCodeError("the codes' text is not the canonical JSON of the message it carries "
+                            "(a repeated key, reordered keys or extra spaces): not as a unit prints it")
     return {"message": message, "signature": by_index[n][1][3]}

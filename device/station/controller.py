@@ -10,8 +10,8 @@ needs the voter's choice).
 Roles are checked here, where the action happens, not only on the screen: every operator
 method first asks ``access.require(action)`` (``device/station/roles.py``: the policy, PINs,
 sessions, lockouts) and raises ``AccessDenied`` when the session's role may not act; the role
-goes into the transition's journal record. Simulations pass
-``StationAccess.for_simulation(clock)`` (standing sessions, no PINs). Lockouts are rebuilt
+goes into the transition's journal record. Simulations pass their own access
+(``sim/access.py``: standing sessions); the firmware has no PIN-less path. Lockouts are rebuilt
 from the journal at boot. Reopening closed polls (``reopen_polls``) leaves them paused with
 the ballots kept; the results tape then says how many times the polls were reopened. Test mode
 (``device/station/test_mode.py``) counts test ballots apart from the votes.
@@ -285,7 +285,9 @@ class StationController(StoreFaults):
     @_store_guarded
     def open(self) -> OperatorMessage:
         """Print the zero report and open the polls; refused unless every total is zero (and
-        never from test mode: leaving it resets the test tally first)."""
+        never from test mode: leaving it resets the test tally first). The polls open only once
+        the zero report is on paper: a printer fault (no paper) is journaled as ``printer_fault``
+        and the polls stay closed until ``open`` is asked again and the report prints."""
         role = self.access.require("open_polls")
         self.load()
         if self.polls != "election_loaded":
@@ -295,7 +297,8 @@ class StationController(StoreFaults):
             self._event("open_polls_refused", {"recorded_ballots": count})
             raise ControllerError(message("open_refused_nonzero", count=count))
         results = self.results()
-        self._print(zero_report_slip(self.election, self.station, results, self.clock()))
+        if not self._print(zero_report_slip(self.election, self.station, results, self.clock())):
+            raise ControllerError(self.printer_fault)  # no zero report on paper, no open polls
         self._event("zero_report_printed", {"ballots_cast": results.ballots_cast})
         self.open_polls(data={"role": role})
         self._checkpoint("polls_open")
@@ -332,17 +335,16 @@ class StationController(StoreFaults):
         """The steps after ``close_polls`` that have not happened yet (all of them at a close; the
         rest after a power cut during one): the signed checkpoint, the results tape with its
         ``results_printed`` record (totals only: invalid ballots are counted at the close, never
-        per ballot), and the compaction that erases the order of writes from the database."""
+        per ballot), and the compaction that erases the order of writes from the database. A tape
+        the printer could not print is journaled as ``printer_fault``; the next boot or a
+        ``reprint("results")`` prints it and only then journals ``results_printed``."""
         results = self.results()
         if self._close_stage == "closed":
             self._checkpoint("polls_close")
             self._close_stage = "signed"
         if self._close_stage == "signed":
             self.signed_results = self._sign_results(results)
-            self._print(results_slip(self.election, self.station, results, self.reconciliation(),
-                                     self.clock(), self.signed_results))
-            self._event("results_printed", {"ballots_cast": results.ballots_cast,
-                                            "invalid_compartment": self.invalid_compartment})
+            self._print_results(results, self.signed_results)
         self.store.compact()
         return results
 
@@ -404,15 +406,20 @@ class StationController(StoreFaults):
         ``results`` tape again (polls closed); journaled with the role."""
         role = self.access.require("reprint")
         if report == "zero" and self.polls == "polls_open" and self.counters.cast == 0:
-            self._print(zero_report_slip(self.election, self.station, self.results(), self.clock()))
+            printed = self._print(zero_report_slip(self.election, self.station, self.results(),
+                                                   self.clock()))
         elif report == "results" and self.polls == "polls_closed":
             results = self.results()
             signed = self.signed_results or self._sign_results(results)
-            self._print(results_slip(self.election, self.station, results, self.reconciliation(),
-                                     self.clock(), signed))
+            if self._close_stage == "signed":  # the tape never printed: this is its first print
+                self._print_results(results, signed)
+                return
+            printed = self._print(results_slip(self.election, self.station, results,
+                                               self.reconciliation(), self.clock(), signed))
         else:
             raise ControllerError(message("nothing_to_reprint", report=f"{report} report"))
-        self._event("report_reprinted", {"report": report, "role": role})
+        if printed:
+            self._event("report_reprinted", {"report": report, "role": role})
 
     @_store_guarded
     def export(self, out_dir) -> dict:
@@ -444,11 +451,11 @@ class StationController(StoreFaults):
             return None
         closes = [r for r in self.store.events()
                   if r.type == "checkpoint" and r.data.get("reason") == "polls_close"]
-        message = build_results_message(
+        unsigned = build_results_message(
             self.election, self.station.id, results, self.reconciliation(),
             (closes[-1].seq, closes[-1].hash), public_key_hex=self.signer.public_key_hex(),
             mode=self.mode, sequence=len(closes))
-        signed = sign_results(message, self.signer)
+        signed = sign_results(unsigned, self.signer)
         path = getattr(self.store, "path", None)
         if path is not None:  # a durable store: the outbox lives beside the journal
             try:
@@ -462,12 +469,26 @@ class StationController(StoreFaults):
         if self.signer is not None:
             append_checkpoint(self.store, self.signer, reason, self.clock())
 
-    def _print(self, slip) -> None:
-        if self.printer is not None:
-            try:
-                self.printer.print_slip(slip)
-            except PeripheralError as exc:
-                self.printer_fault = message("fault", detail=f"printer: {exc}")
+    def _print(self, slip) -> bool:
+        """Print ``slip``: True when it is on paper (or the unit has no printer). A printer error
+        is kept for the operator (``printer_fault``) and journaled with the report's kind."""
+        if self.printer is None:
+            return True
+        try:
+            self.printer.print_slip(slip)
+        except PeripheralError as exc:
+            self.printer_fault = message("fault", detail=f"printer: {exc}")
+            self._event("printer_fault", {"report": slip.kind, "detail": str(exc)})
+            return False
+        return True
+
+    def _print_results(self, results: Results, signed: dict | None) -> None:
+        """The results tape; ``results_printed`` only once it is on paper."""
+        if self._print(results_slip(self.election, self.station, results, self.reconciliation(),
+                                    self.clock(), signed)):
+            self._event("results_printed", {"ballots_cast": results.ballots_cast,
+                                            "invalid_compartment": self.invalid_compartment})
+            self._close_stage = "printed"
 
     # --- voter flow -----------------------------------------------------------------------
     def present_id(self, record: IdRecord) -> CheckInResult:

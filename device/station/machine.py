@@ -111,7 +111,7 @@ NON_TRANSITION_EVENTS = (
     # operator roles (device/station/roles.py) and election packages (provisioning.py)
     "session_started", "session_ended", "pin_rejected", "role_locked",
     "package_loaded", "package_refused", "package_unloaded", "report_reprinted", "test_report_printed",
-    "ballot_box_swapped",
+    "ballot_box_swapped", "printer_fault",
 )
 
 

@@ -10,13 +10,14 @@ API::
     access.require(action) -> role              # AccessDenied(reason "no_session" | "idle" |
                                                 #   "not_permitted"); touches the session
     access.logout()
-    StationAccess.for_simulation(clock)         # standing sessions for both roles, no PINs
     access.restore(records)                     # rebuild lockouts from the journal at boot
 
 Roles (VVSG 2.0 separates them; VotingWorks VxScan does too): the *election manager* loads and
 unloads the election package, switches test mode, exports and reopens closed polls; the *poll
 worker* opens, pauses, resumes and closes the polls, clears a jam or a fault, reprints, and
-answers a voter's review choice when the voter asks for help. Voters need no PIN.
+answers a voter's review choice when the voter asks for help; either may send the signed
+results to the central tally. Voters need no PIN. Every action needs a session opened with a
+PIN: the firmware has no PIN-less path (simulations build their own access in ``sim/access.py``).
 
 PINs are exactly six digits; weak ones (one digit repeated, a straight run up or down) are
 refused. A PIN is kept only as an Argon2id hash (argon2-cffi, salted) in the election package.
@@ -63,6 +64,7 @@ POLICY: dict[str, tuple[str, ...]] = {
     "clear_fault": (POLL_WORKER,),
     "reprint": (POLL_WORKER,),
     "review_choice": (POLL_WORKER,),
+    "send_results": (POLL_WORKER, ELECTION_MANAGER),
 }
 
 # Events this module journals (declared in device/station/event_catalog.toml).
@@ -190,15 +192,8 @@ class StationAccess:
     clock: Callable[[], float]
     policy: AccessPolicy = field(default_factory=AccessPolicy)
     journal: Callable[[str, dict[str, Any]], Any] | None = None
-    standing_roles: tuple[str, ...] = ()  # simulations: roles acting without a PIN
     session: Session | None = None
     _guards: dict[str, _RoleGuard] = field(default_factory=dict)
-
-    @classmethod
-    def for_simulation(cls, clock: Callable[[], float],
-                       roles: Iterable[str] = ROLES) -> StationAccess:
-        """Access for simulations: the given roles act without PIN or session (journaled)."""
-        return cls({}, clock, standing_roles=tuple(roles))
 
     def _log(self, event_type: str, **data: Any) -> None:
         if self.journal is not None:
@@ -271,9 +266,6 @@ class StationAccess:
     def require(self, action: str) -> str:
         """The acting role if it may take ``action`` now; else ``AccessDenied``."""
         allowed = POLICY[action]
-        for role in self.standing_roles:
-            if role in allowed:
-                return role
         ended = self._expire()
         if self.session is None:
             reason = ended or "no_session"
@@ -292,13 +284,13 @@ class StationAccess:
         """Rebuild wrong-PIN counts and lockouts from journal records (``type``, ``at``, ``data``):
         a restart does not give an attacker fresh attempts."""
         for rec in records:
-            kind, data = getattr(rec, "type", None), getattr(rec, "data", None) or {}
+            kind, data = rec.type, rec.data or {}
             role = data.get("role")
             if role not in ROLES:
                 continue
             guard = self._guard(role)
             if kind == "pin_rejected":
-                guard.wrong = int(data.get("attempt", guard.wrong + 1))
+                guard.wrong = int(data["attempt"])
             elif kind == "role_locked":
                 seconds = float(data["seconds"])
                 guard.locked_until, guard.next_lockout, guard.wrong = rec.at + seconds, seconds * 2, 0

@@ -57,11 +57,13 @@ class OperatorActions:
         return ActionResult(True, msg, "info", role)
 
     def _printed(self, done: Words, role: str | None) -> ActionResult:
-        """After an action that prints: report the printer's problem, if it had one."""
-        fault = self.controller.printer_fault
-        if fault is not None:
-            return ActionResult(True, Words.of(N_("{done} {fault}"), done=done, fault=words_of(fault)),
-                                "warning", role)
+        """After an action that prints: report the printer's (or the outbox's) problem, if any."""
+        ctl = self.controller
+        for fault in (ctl.printer_fault, ctl.outbox_fault):
+            if fault is not None:
+                done = Words.of(N_("{done} {fault}"), done=done, fault=words_of(fault))
+        if ctl.printer_fault is not None or ctl.outbox_fault is not None:
+            return ActionResult(True, done, "warning", role)
         return self._ok(done, role)
 
     def _do_load_election(self, role):
@@ -92,7 +94,7 @@ class OperatorActions:
         return self._printed(Words.of(N_("Polls resumed.")), role)
 
     def _do_close(self, role):
-        self.controller.printer_fault = None
+        self.controller.printer_fault = self.controller.outbox_fault = None
         results = self.controller.close()
         if self.sender is not None:
             self.sender.poke()  # the signed results wait in the outbox: send them now

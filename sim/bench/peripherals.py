@@ -18,7 +18,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from device.station.controller import StationController
-from device.station.roles import StationAccess
+from sim.access import StandingAccess
 from device.election.definition import load_election
 from device.election.identity import barcode_payload
 from device.store.sqlite import SqliteStore
@@ -63,7 +63,7 @@ def main(quick: bool) -> None:
                                 scanner=periph.scanner, camera=periph.camera,
                                 interpreter=paper.interpreter, printer=periph.printer,
                                 clock=clock, rng=random.Random(3), pseudonym_key=b"bench" * 8,
-                                access=StationAccess.for_simulation(clock))
+                                access=StandingAccess.for_roles(clock))
         ctl.open()
         laps: dict[str, float] = defaultdict(float)
         for name in ("feed", "accept", "divert", "return_sheet"):

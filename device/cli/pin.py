@@ -1,0 +1,106 @@
+"""Operator PINs on the command line: the one way ``device load | unload | export | send`` ask.
+
+API::
+
+    add_pin_options(parser, roles)      # --pin-stdin, and --role when more than one role may act
+    read_pin(args, role) -> str         # standard input (--pin-stdin) or the terminal (getpass)
+    refused(args, exc) -> 1             # print a refusal (plain or JSON): exit status 1
+    unit_login(store, args, action, clock) -> StationAccess   # logged in, ``action`` permitted
+    store_clock(store) -> clock         # the wall clock, never before the journal's last record
+
+``--pin-stdin`` reads one line (``echo 314159 | ballotbox device export ... --pin-stdin``).
+Without it the PIN is asked on the terminal without echo; with no terminal either, the command
+stops with exit 2 (it never waits for a PIN no one can type). An empty PIN is bad input (exit
+2, nothing journaled); a wrong one is a refusal (exit 1) journaled as ``pin_rejected`` and
+counted towards the role's lockout, which survives restarts (``device/station/roles.py``).
+
+Whose PINs: the staff of the election package loaded into the unit
+(``device/station/provisioning.py``). A store that was never provisioned with an authority's
+key is not a unit's: a simulator's store keeps its simulated staff's PIN hashes under
+``STORE_STAFF_META`` (``sim/access.py``). A provisioned unit never reads them.
+"""
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+import time
+from typing import Any, Callable
+
+from device.cli.main import UserError
+from device.station.roles import POLICY, AccessDenied, StationAccess, role_name
+
+STORE_STAFF_META = "staff"  # role -> PIN hash (JSON) of a store that holds no package
+
+
+def add_pin_options(parser: argparse.ArgumentParser, roles: tuple[str, ...]) -> None:
+    parser.add_argument("--pin-stdin", action="store_true",
+                        help="read the PIN from the first line of standard input")
+    if len(roles) > 1:
+        parser.add_argument("--role", choices=roles, default=roles[0],
+                            help=f"whose PIN is given (default {roles[0]})")
+
+
+def read_pin(args: argparse.Namespace, role: str) -> str:
+    if args.pin_stdin:
+        pin = sys.stdin.readline().strip()
+    elif sys.stdin.isatty():
+        pin = getpass.getpass(f"{role_name(role).capitalize()} PIN: ").strip()
+    else:
+        raise UserError(f"the {role_name(role)}'s PIN is needed: give it on standard input "
+                        f"with --pin-stdin")
+    if not pin:
+        raise UserError(f"no PIN given: the {role_name(role)}'s PIN is needed")
+    return pin
+
+
+def refused(args: argparse.Namespace, exc: Exception) -> int:
+    reason = getattr(exc, "reason", "refused")
+    print(json.dumps({"ok": False, "reason": reason, "message": str(exc)}) if args.json else
+          f"refused ({reason}): {exc}" if reason not in str(exc) else str(exc))
+    return 1
+
+
+def store_clock(store: Any) -> Callable[[], float]:
+    last_at = max((r.at for r in store.events()), default=0.0)
+    return lambda: max(time.time(), last_at)
+
+
+def _staff(store: Any) -> tuple[dict[str, str], str]:
+    """(role -> PIN hash, where from) for the unit in ``store``."""
+    from device.election.package import PackageError
+    from device.station.provisioning import ProvisioningError, current_package, trust_anchor
+    try:
+        loaded = current_package(store)
+        anchor = trust_anchor(store)
+    except (PackageError, ProvisioningError) as exc:
+        raise UserError(str(exc)) from None
+    if loaded is not None:
+        return loaded.package.staff(loaded.station_id), "the loaded election package"
+    if anchor is None:
+        raw = store.read_meta(STORE_STAFF_META)
+        if raw is not None:
+            return json.loads(raw), "the simulated staff"
+    return {}, "no election package is loaded"
+
+
+def unit_login(store: Any, args: argparse.Namespace, action: str,
+               clock: Callable[[], float]) -> StationAccess:
+    """Log the role of ``args`` (``--role``, else the action's only role) into the unit's access
+    with its PIN and check it may take ``action``: ``AccessDenied`` otherwise (journaled)."""
+    from device.station.provisioning import station_access
+    role = getattr(args, "role", None) or POLICY[action][0]
+    staff, source = _staff(store)
+    if role not in staff:
+        raise AccessDenied("no_pin", _no_pin_message(role, source))
+    access = station_access(store, staff, clock)
+    access.login(role, read_pin(args, role))
+    access.require(action)
+    return access
+
+
+def _no_pin_message(role: str, source: str):
+    from device.station.events import OperatorMessage
+    return OperatorMessage("role_has_no_pin", "error", f"{source}: the {role_name(role)} has no "
+                                                       f"PIN on this unit, so it cannot act")
