@@ -3,13 +3,18 @@
 - ``POST /api/results``: one signed results message (JSON, at most ``MAX_BODY_BYTES``). The
   answer is JSON ``{"decision", "code", "reason"}`` with the status of ``central.decisions``:
   201 accepted, 200 duplicate, 409 conflict / older sequence, 403 signature or registry,
-  422 election, mode or sanity, 400 malformed, 413 oversized, 415 not JSON, 503 store down.
+  422 election, mode or sanity, 400 malformed, 413 oversized, 415 not JSON, 408 a body slower
+  than the deadline, 429 too many refused uploads from this address, 503 store down.
 - ``GET /api/status``: the service, counts per decision, the published version.
 - ``GET /api/stations/ID.json``: the station's accepted signed message, as received (what
   ``ballotbox audit tape --central`` compares a photographed tape with); also inside the static
   ``/stations/ID.json``.
 - everything else: the published static files (``central.publish``), e.g. ``/index.html``,
   ``/districts/ID.json``.
+
+Every answer carries the security headers of ``central.guard``; the server's deadlines and caps
+are ``central.guard.ServerLimits`` (the body deadline is enforced here, around the reads). A
+client that disconnects mid-body is logged in one line.
 
 The service only ingests: the pages are files, so a national audience can be served by any
 static web server or CDN pointed at the public directory.
@@ -18,23 +23,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from pathlib import Path
 from typing import Callable
 
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from central.checks import MAX_BODY_BYTES, check_upload
 from central.decisions import Verdict
+from central.guard import DEFAULT_LIMITS, RefusalLimiter, SecurityHeaders, ServerLimits
 from central.ingest import Ingest
 from central.publish import Publisher
 from central.served import ServedElection
 from central.store import CentralStore
 from central.tally import CentralTally
+
+log = logging.getLogger("central")
+NOT_COUNTED_AGAINST = ("accepted", "duplicate", "conflict")  # outcomes the refusal limiter ignores
 
 
 class CentralService:
@@ -42,8 +53,10 @@ class CentralService:
 
     def __init__(self, served: ServedElection, store: CentralStore, public_dir: Path,
                  clock: Callable[[], float] = time.time, nist_interval: float = 5.0,
-                 publish_interval: float = 0.5, render_process: bool = False):
-        self.served, self.store = served, store
+                 publish_interval: float = 0.5, render_process: bool = False,
+                 limits: ServerLimits = DEFAULT_LIMITS):
+        self.served, self.store, self.limits = served, store, limits
+        self.limiter = RefusalLimiter(limits, clock)
         self.tally = CentralTally(served)
         self.ingest = Ingest(store, self.tally, clock)
         self.publisher = Publisher(self.tally, self.ingest, public_dir, clock, nist_interval,
@@ -52,27 +65,51 @@ class CentralService:
         self.check_seconds = 0.0
         self.publisher.publish(everything=True)
 
-    def answer(self, verdict: Verdict) -> JSONResponse:
-        return JSONResponse(verdict.to_json(), status_code=verdict.decision.status)
+    def answer(self, verdict: Verdict, address: str | None = None) -> JSONResponse:
+        decision = verdict.decision
+        if address is not None and decision.outcome not in NOT_COUNTED_AGAINST and decision.status != 503:
+            self.limiter.record(address)
+        headers = {"connection": "close"} if decision.status in (408, 429) else None
+        return JSONResponse(verdict.to_json(), status_code=decision.status, headers=headers)
 
-    async def post_results(self, request: Request) -> JSONResponse:
-        ctype = request.headers.get("content-type", "application/json").split(";")[0].strip()
-        if ctype not in ("application/json", ""):
-            return self.answer(Verdict("unsupported_media", f"content type {ctype!r}; send application/json"))
+    async def read_body(self, request: Request) -> bytes | Verdict:
+        """The body, or the verdict that stops reading it (too large, too slow)."""
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            return self.answer(Verdict("oversized", f"{declared} bytes; the limit is {MAX_BODY_BYTES}"))
+            return Verdict("oversized", f"{declared} bytes; the limit is {MAX_BODY_BYTES}")
         body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_BODY_BYTES:
-                return self.answer(Verdict("oversized", f"more than {MAX_BODY_BYTES} bytes"))
+        try:
+            async with asyncio.timeout(self.limits.body_deadline_s):
+                async for chunk in request.stream():
+                    body += chunk
+                    if len(body) > MAX_BODY_BYTES:
+                        return Verdict("oversized", f"more than {MAX_BODY_BYTES} bytes")
+        except TimeoutError:
+            return Verdict("too_slow", f"{len(body)} bytes in {self.limits.body_deadline_s:g} s")
+        return bytes(body)
+
+    async def post_results(self, request: Request) -> Response:
+        address = request.client.host if request.client else "unknown"
+        ctype = request.headers.get("content-type", "application/json").split(";")[0].strip()
+        if ctype not in ("application/json", ""):
+            return self.answer(Verdict("unsupported_media", f"content type {ctype!r}; send application/json"),
+                               address)
+        try:
+            body = await self.read_body(request)
+        except ClientDisconnect:
+            log.warning("central: upload from %s abandoned mid-body (the client disconnected)", address)
+            return Response(status_code=400)  # nobody is left to read it
+        if isinstance(body, Verdict):
+            return self.answer(body, address)
+        if self.limiter.blocked(address):
+            return self.answer(Verdict("too_many_refusals", f"more than {self.limits.refusals_per_window} "
+                                       f"refused uploads from {address} in {self.limits.refusal_window_s:g} s"))
         t0 = time.perf_counter()
-        upload = check_upload(bytes(body), self.served)
+        upload = check_upload(body, self.served)
         self.check_seconds += time.perf_counter() - t0
         if upload.verdict is not None and upload.verdict.decision.outcome == "rejected":
-            return self.answer(upload.verdict)
-        return self.answer(await self.ingest.submit(upload))
+            return self.answer(upload.verdict, address)
+        return self.answer(await self.ingest.submit(upload), address)
 
     async def station_signed(self, request: Request) -> JSONResponse:
         """The accepted signed message of a station (``{"results": [...]}`` when several units
@@ -113,4 +150,4 @@ class CentralService:
             Route("/api/status", self.status, methods=["GET"]),
             Route("/api/stations/{station}.json", self.station_signed, methods=["GET"]),
             Mount("/", StaticFiles(directory=str(self.publisher.dir), html=True)),
-        ], lifespan=self.lifespan)
+        ], lifespan=self.lifespan, middleware=[Middleware(SecurityHeaders)])

@@ -11,6 +11,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from typing import Any
+
+MAX_REASON_CHARS = 240
+CLIP_CHARS = 80
+
+
+def clip(text: Any, limit: int = CLIP_CHARS) -> str:
+    """``text`` as a string of at most ``limit`` characters (``...`` and the length when cut):
+    attacker-chosen text is never stored or echoed in full."""
+    s = str(text)
+    return s if len(s) <= limit else f"{s[:limit]}... ({len(s)} characters)"
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -37,6 +49,9 @@ _TABLE = [
     Decision("malformed", "rejected", 400, "not a signed results message"),
     Decision("oversized", "rejected", 413, "the body is larger than the limit"),
     Decision("unsupported_media", "rejected", 415, "the body is not JSON"),
+    Decision("too_slow", "rejected", 408, "the body did not arrive within the deadline"),
+    Decision("too_many_refusals", "rejected", 429,
+             "too many refused uploads from this address lately; nothing stored, retry later"),
     Decision("unavailable", "rejected", 503, "the store could not record the decision; retry"),
 ]
 DECISIONS: dict[str, Decision] = {d.code: d for d in _TABLE}
@@ -49,6 +64,10 @@ class Verdict:
 
     code: str
     reason: str
+
+    def __post_init__(self) -> None:  # a reason may quote an upload: never in full
+        if len(self.reason) > MAX_REASON_CHARS:
+            object.__setattr__(self, "reason", clip(self.reason, MAX_REASON_CHARS))
 
     @property
     def decision(self) -> Decision:

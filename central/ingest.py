@@ -8,6 +8,9 @@ against the slot index (one slot per station, unit and phase):
 - same message (same digest) -> ``duplicate`` (idempotent success, nothing added);
 - a lower sequence than the slot's -> ``older_sequence`` (refused: a replay);
 - otherwise a different message -> ``conflict`` (stored, listed publicly, never counted);
+- an empty slot whose ballots would bring the station's units together past the voters
+  registered there (two units each reporting 60 of 60) -> ``conflict`` too: held aside, the
+  station flagged, until the authority decides (``ballotbox central accept``);
 
 then makes the whole batch durable in one store transaction (group commit: one fsync for many
 uploads) and only then answers, adds accepted results to the tally and wakes the publisher.
@@ -23,19 +26,27 @@ from typing import Any, Callable
 
 from device.store.journal import StoreWriteError
 from central.checks import Upload
-from central.decisions import Verdict
+from central.decisions import Verdict, clip
 from central.store import CentralStore, Entry
 from central.tally import CentralTally
 
 MAX_BATCH = 512
-RECENT_REFUSALS = 200  # how many refusals the public page lists (the count is of all)
+RECENT_REFUSALS = 50  # how many refusals the public page lists (the counts are of all)
 
 
 @dataclass
 class SlotState:
     sequence: int
     digest: str
-    conflicts: set[str] = field(default_factory=set)
+
+
+@dataclass
+class BatchState:
+    """What a batch decides before its commit (dropped if the commit fails)."""
+
+    slots: dict[tuple[str, str, str], SlotState] = field(default_factory=dict)
+    cast: dict[str, int] = field(default_factory=dict)  # station -> ballots accepted in the batch
+    aside: dict[tuple[str, str, str], set[str]] = field(default_factory=dict)
 
 
 class Ingest:
@@ -50,14 +61,19 @@ class Ingest:
                 SlotState(slot["sequence"], slot["digest"])
             tally.add(slot)
         self.conflicts = store.conflicts()
+        self.held_aside: dict[tuple[str, str, str], set[str]] = {}  # slot -> conflicting digests
         for c in self.conflicts:
-            self.slots[(c["station"], c["unit_key"], c["phase"])].conflicts.add(c["digest"])
+            self.held_aside.setdefault((c["station"], c["unit_key"], c["phase"]), set()).add(c["digest"])
         self.refusals = store.refusals(RECENT_REFUSALS)
-        self.refusal_count = store.refusal_count()
+        self.refusal_counts = store.refusal_counts()
         self.last_update: float | None = max((s["at"] for s in tally.units_slots()), default=None)
         self.timing = {"batches": 0, "commit_s": 0.0, "decide_s": 0.0}  # for the bench
         self._queue: asyncio.Queue | None = None
         self._writer: asyncio.Task | None = None
+
+    @property
+    def refusal_total(self) -> int:
+        return sum(self.refusal_counts.values())
 
     # --- the writer task --------------------------------------------------------------------
 
@@ -88,7 +104,7 @@ class Ingest:
     async def _decide_and_commit(self, batch: list[tuple[Upload, asyncio.Future]]) -> None:
         at = float(self.clock())
         t0 = time.perf_counter()
-        tentative: dict[tuple[str, str, str], SlotState] = {}
+        tentative = BatchState()
         decided = [self._decide(up, at, tentative) for up, _ in batch]
         entries = [e for _, e in decided]
         t1 = time.perf_counter()
@@ -102,7 +118,8 @@ class Ingest:
         t2 = time.perf_counter()
         self.timing["batches"] += 1
         self.timing["commit_s"] += t2 - t1
-        self.slots.update(tentative)
+        self.held_aside.update(tentative.aside)
+        self.slots.update(tentative.slots)
         for (verdict, entry), (_, fut) in zip(decided, batch):
             self.counts[verdict.code] = self.counts.get(verdict.code, 0) + 1
             if entry.slot is not None:
@@ -112,7 +129,8 @@ class Ingest:
                 self.tally.dirty_stations.add(entry.conflict["station"])  # its page flags it
             if entry.refusal is not None:
                 self.refusals.insert(0, {**entry.refusal, "at": at})
-                self.refusal_count += 1
+                code = entry.refusal["code"]
+                self.refusal_counts[code] = self.refusal_counts.get(code, 0) + 1
             if not fut.done():
                 fut.set_result(verdict)
         del self.refusals[RECENT_REFUSALS:]
@@ -121,29 +139,42 @@ class Ingest:
             self.last_update = at
             self.on_commit()
 
-    def _decide(self, up: Upload, at: float, tentative: dict) -> tuple[Verdict, Entry]:
+    def _station_cast(self, station: str, tentative: BatchState) -> int:
+        """Ballots cast at ``station`` by its accepted units, this batch's included."""
+        held = self.tally.stations.get(station)
+        return (held.ballots_cast if held is not None else 0) + tentative.cast.get(station, 0)
+
+    def _decide(self, up: Upload, at: float, tentative: BatchState) -> tuple[Verdict, Entry]:
         if up.verdict is not None:
             return up.verdict, self._refusal(up, up.verdict, at)
         m = up.message
         key = (m["station"], m["unit_public_key"], m["phase"])
         ident = {"station": key[0], "unit_key": key[1], "phase": key[2], "sequence": m["sequence"],
                  "digest": up.digest}
-        held = tentative.get(key) or self.slots.get(key)
+        held = tentative.slots.get(key) or self.slots.get(key)
+        reason = None
         if held is None:
-            tentative[key] = SlotState(m["sequence"], up.digest)
-            return (Verdict("accepted", "accepted"),
-                    Entry("result_accepted", ident, at, slot={**ident, "signed": up.signed, "at": at}))
-        if held.digest == up.digest:
+            registered = self.tally.served.registered_at(key[0])
+            together = self._station_cast(key[0], tentative) + m["ballots_cast"]
+            if registered is None or together <= registered:
+                tentative.slots[key] = SlotState(m["sequence"], up.digest)
+                tentative.cast[key[0]] = tentative.cast.get(key[0], 0) + m["ballots_cast"]
+                return (Verdict("accepted", "accepted"),
+                        Entry("result_accepted", ident, at, slot={**ident, "signed": up.signed, "at": at}))
+            reason = (f"with this unit the station's units report {together} ballots cast, "
+                      f"more than the {registered} voters registered: held aside")
+        elif held.digest == up.digest:
             return Verdict("duplicate", "already accepted"), Entry("result_duplicate", ident, at)
-        if m["sequence"] < held.sequence:
+        elif m["sequence"] < held.sequence:
             v = Verdict("older_sequence", f"sequence {m['sequence']} is older than the "
                                           f"accepted {held.sequence}")
             return v, self._refusal(up, v, at)
-        reason = (f"sequence {m['sequence']} differs from the accepted result "
-                  f"(sequence {held.sequence}) for this unit")
-        known = up.digest in held.conflicts
-        state = tentative.setdefault(key, SlotState(held.sequence, held.digest, set(held.conflicts)))
-        state.conflicts.add(up.digest)
+        else:
+            reason = (f"sequence {m['sequence']} differs from the accepted result "
+                      f"(sequence {held.sequence}) for this unit")
+        aside = tentative.aside.setdefault(key, set(self.held_aside.get(key, ())))
+        known = up.digest in aside
+        aside.add(up.digest)
         conflict = None if known else {**ident, "signed": up.signed, "reason": reason}
         return Verdict("conflict", reason), Entry("result_conflict", {**ident, "reason": reason}, at,
                                                   conflict=conflict)
@@ -151,6 +182,8 @@ class Ingest:
     @staticmethod
     def _refusal(up: Upload, v: Verdict, at: float) -> Entry:
         m = up.message if up.signed else {}
-        row: dict[str, Any] = {"code": v.code, "reason": v.reason, "station": m.get("station"),
+        station = m.get("station")
+        row: dict[str, Any] = {"code": v.code, "reason": v.reason,
+                               "station": None if station is None else clip(station, 40),
                                "unit_key": m.get("unit_public_key"), "digest": up.digest or None}
         return Entry("upload_refused", row, at, refusal=row)

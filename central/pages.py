@@ -212,11 +212,17 @@ def station_csv(doc: dict) -> str:
     return buf.getvalue()
 
 
-def list_page(title: str, kind: str, rows: list[dict], meta: dict, total: int) -> str:
-    """``conflicts`` or ``refusals``: every listed upload with its reason."""
+def list_page(title: str, kind: str, rows: list[dict], meta: dict, total: int,
+              by_code: dict[str, int] | None = None) -> str:
+    """``conflicts`` or ``refusals``: every listed upload with its reason (``by_code``: the
+    counts of every refusal by decision)."""
     e = escape
     body = [f"<h1>{e(title)}</h1>", _nav("", {}, meta), f"<p id='{kind}-count'>{total} in all"
             + (f", the latest {len(rows)} listed" if len(rows) < total else "") + ".</p>"]
+    if by_code:
+        body.append("<table class='list' id='by-code'><thead><tr><th>Decision</th><th>Uploads</th>"
+                    "</tr></thead><tbody>" + "".join(f"<tr><th>{e(code)}</th><td>{num(n)}</td></tr>"
+                                                     for code, n in by_code.items()) + "</tbody></table>")
     cols = ("at", "station", "unit_key", "code", "sequence", "reason", "digest")
     body.append(f"<table class='list' id='{kind}'><thead><tr>" + "".join(f"<th>{c}</th>" for c in cols)
                 + "</tr></thead><tbody>" + "".join(

@@ -61,6 +61,7 @@ class Publisher:
         self.regenerated = {"stations": 0, "districts": 0, "versions": 0}
         self.timing = {"snapshot_s": 0.0, "render_s": 0.0, "write_s": 0.0}  # for the bench
         self._nist_at: float | None = None
+        self._lists_written: tuple[int, int] | None = None
         self._district_docs: dict[str, dict] = {}
         self._event: asyncio.Event | None = None
         for sub in ("stations", "districts", "nist"):
@@ -97,23 +98,27 @@ class Publisher:
         for d in districts:
             self._district_docs[d] = {**self.tally.district_doc(d), **stamp}
         nat = {**self.tally.national_doc(), **stamp, "conflicts": len(ing.conflicts),
-               "refusals": ing.refusal_count, "service": self.tally.served.to_json()}
+               "refusals": ing.refusal_total, "service": self.tally.served.to_json()}
         now = time.monotonic()
         nist = nat["status"] == COMPLETE or self._nist_at is None or now - self._nist_at >= self.nist_interval
         if nist:
             self._nist_at = now
+        lists = None  # the conflicts and refusals lists, when they changed since the last version
+        if (len(ing.conflicts), ing.refusal_total) != self._lists_written:
+            self._lists_written = (len(ing.conflicts), ing.refusal_total)
+            lists = {"conflicts": list(ing.conflicts), "refusals": list(ing.refusals),
+                     "refusal_counts": dict(sorted(ing.refusal_counts.items()))}
         self.regenerated["stations"] += len(stations)
         self.regenerated["districts"] += len(districts)
         self.regenerated["versions"] += 1
         return {"stamp": stamp, "national": nat,
-                "meta": {**stamp, "conflicts": len(ing.conflicts), "refusals": ing.refusal_count},
+                "meta": {**stamp, "conflicts": len(ing.conflicts), "refusals": ing.refusal_total},
                 "stations": [{**self.tally.station_doc(sid), **stamp,
                               "conflicts": [c for c in ing.conflicts if c["station"] == sid]}
                              for sid in sorted(stations)],
                 "districts": [self._district_docs[d] for d in sorted(districts)],
                 "all_districts": dict(self._district_docs) if nist else None,
-                "conflicts": list(ing.conflicts), "refusals": list(ing.refusals),
-                "refusal_count": ing.refusal_count}
+                "lists": lists}
 
     def render(self, snap: dict[str, Any]) -> list[tuple[str, Any]]:
         """(relative path, bytes or text) of every file of a snapshot; ``version.json`` last."""
@@ -193,19 +198,28 @@ def render_parts(snap: dict[str, Any], election: Election) -> Iterator[list[tupl
             jobs += [(f"districts/{s}.json", dump(doc)), (f"districts/{s}.html", pages.district_page(doc, meta))]
         yield jobs
     jobs = [("index.json", dump(nat)), ("index.html", pages.national_page(nat, meta))]
-    listed = [{k: v for k, v in c.items() if k != "signed"} | {"code": "conflict"} for c in snap["conflicts"]]
-    jobs += [("conflicts.json", dump({**stamp, "conflicts": snap["conflicts"]})),
-             ("conflicts.html", pages.list_page("Conflicting results (not counted)", "conflicts",
-                                                listed, meta, len(listed))),
-             ("refusals.json", dump({**stamp, "total": snap["refusal_count"], "latest": snap["refusals"]})),
-             ("refusals.html", pages.list_page("Refused uploads", "refusals", snap["refusals"], meta,
-                                               snap["refusal_count"]))]
+    if snap["lists"] is not None:
+        jobs += list_files(snap["lists"], stamp, meta)
     yield jobs
     if snap["all_districts"] is not None:
         yield [("nist/results.json", dump(national_results(election, nat, snap["all_districts"],
                                                            stamp["updated_at"])))]
     yield [("version.json", dump({**stamp, "stations_reporting": nat["stations_reporting"],
                                   "stations_total": nat["stations_total"], "status": nat["status"]}))]
+
+
+def list_files(lists: dict[str, Any], stamp: dict, meta: dict) -> list[tuple[str, Any]]:
+    """``conflicts.*`` (every conflict: a unit key signed each) and ``refusals.*`` (the counts
+    by code and the latest few: bounded whatever a flood sends)."""
+    conflicts, latest, by_code = lists["conflicts"], lists["refusals"], lists["refusal_counts"]
+    total = sum(by_code.values())
+    listed = [{k: v for k, v in c.items() if k != "signed"} | {"code": "conflict"} for c in conflicts]
+    return [("conflicts.json", dump({**stamp, "conflicts": conflicts})),
+            ("conflicts.html", pages.list_page("Conflicting results (not counted)", "conflicts",
+                                               listed, meta, len(listed))),
+            ("refusals.json", dump({**stamp, "total": total, "by_code": by_code, "latest": latest})),
+            ("refusals.html", pages.list_page("Refused uploads", "refusals", latest, meta, total,
+                                              by_code))]
 
 
 def write_all(public_dir: Path, jobs: list[tuple[str, Any]]) -> None:

@@ -14,7 +14,9 @@ Journal types: ``result_accepted``, ``result_duplicate``, ``result_conflict``,
 - ``slots(station, unit_key, phase, sequence, digest, signed, at)``: one accepted result per
   (station, unit, phase) — the signed message as received, canonical JSON;
 - ``conflicts(id, station, unit_key, phase, sequence, digest, signed, at, reason)``;
-- ``refusals(id, code, reason, station, unit_key, digest, at)`` (no body is kept).
+- ``refusals(id, code, reason, station, unit_key, digest, at)``: no body is kept, the fields
+  are clipped where the upload chose them (``central.decisions.clip``), and only the latest
+  ``REFUSALS_KEPT`` rows stay; ``refusal_counts(code, n)`` counts every refusal by code.
 
 ``open_central_store(url)``: a path or ``sqlite:///path`` opens ``SqliteCentralStore``.
 PostgreSQL (``postgresql://...``) would plug in as another ``CentralStore``: the same three
@@ -48,7 +50,9 @@ CREATE TABLE IF NOT EXISTS conflicts (
     digest TEXT, signed TEXT, at REAL, reason TEXT);
 CREATE TABLE IF NOT EXISTS refusals (
     id INTEGER PRIMARY KEY, code TEXT, reason TEXT, station TEXT, unit_key TEXT, digest TEXT, at REAL);
+CREATE TABLE IF NOT EXISTS refusal_counts (code TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
 """
+REFUSALS_KEPT = 10_000  # the refusals table keeps the latest these; refusal_counts counts all
 
 
 @dataclass
@@ -84,7 +88,8 @@ class CentralStore(ABC):
         """The most recent refusals first."""
 
     @abstractmethod
-    def refusal_count(self) -> int: ...
+    def refusal_counts(self) -> dict[str, int]:
+        """Every refusal ever made, by decision code."""
 
     @abstractmethod
     def journal(self) -> Iterator[JournalRecord]: ...
@@ -129,6 +134,11 @@ class SqliteCentralStore(SqliteStore, CentralStore):
                               "VALUES (?, ?, ?, ?, ?, ?)",
                               (r["code"], r["reason"], r.get("station"), r.get("unit_key"),
                                r.get("digest"), e.at))
+                    c.execute("INSERT INTO refusal_counts VALUES (?, 1) "
+                              "ON CONFLICT (code) DO UPDATE SET n = n + 1", (r["code"],))
+            if any(e.refusal is not None for e in entries):
+                c.execute("DELETE FROM refusals WHERE id <= (SELECT max(id) FROM refusals) - ?",
+                          (REFUSALS_KEPT,))
         try:
             self._commit([], rows)
         except BaseException:
@@ -157,8 +167,8 @@ class SqliteCentralStore(SqliteStore, CentralStore):
         return [{"id": i, "code": c, "reason": r, "station": st, "unit_key": k, "digest": d, "at": at}
                 for i, c, r, st, k, d, at in cur.fetchall()]
 
-    def refusal_count(self) -> int:
-        return self._conn.execute("SELECT count(*) FROM refusals").fetchone()[0]
+    def refusal_counts(self) -> dict[str, int]:
+        return dict(self._conn.execute("SELECT code, n FROM refusal_counts ORDER BY code").fetchall())
 
     def journal(self) -> Iterator[JournalRecord]:
         return self.events()

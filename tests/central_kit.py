@@ -12,6 +12,7 @@ import httpx
 import uvicorn
 
 from central.app import CentralService
+from central.guard import DEFAULT_LIMITS, ServerLimits, uvicorn_config
 from central.served import ServedElection
 from central.store import SqliteCentralStore
 from device.election.definition import Election
@@ -25,16 +26,17 @@ def served_for(election: Election, seed: int, mode: str = "test", package_mode: 
 
 
 @contextlib.contextmanager
-def running_service(served: ServedElection, tmp: Path, clock=time.time):
-    """Yield (base URL, service) of a central tally on 127.0.0.1, stopped on exit."""
+def running_service(served: ServedElection, tmp: Path, clock=time.time,
+                    limits: ServerLimits = DEFAULT_LIMITS):
+    """Yield (base URL, service) of a central tally on 127.0.0.1 with the server settings of
+    ``central serve`` (``central.guard``), stopped on exit."""
     store = SqliteCentralStore(tmp / "central.db", durability="simulation")
     service = CentralService(served, store, tmp / "public", clock=clock, nist_interval=0.0,
-                             publish_interval=0.0)
+                             publish_interval=0.0, limits=limits)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(service.app(), log_level="warning", access_log=False,
-                                           lifespan="on"))
+    server = uvicorn.Server(uvicorn_config(service.app(), limits, lifespan="on"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     ready = threading.Event()
