@@ -35,6 +35,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from central import locks
 from central.checks import MAX_BODY_BYTES, check_upload
 from central.decisions import Verdict
 from central.guard import DEFAULT_LIMITS, RefusalLimiter, SecurityHeaders, ServerLimits
@@ -54,7 +55,11 @@ class CentralService:
     def __init__(self, served: ServedElection, store: CentralStore, public_dir: Path,
                  clock: Callable[[], float] = time.time, nist_interval: float = 5.0,
                  publish_interval: float = 0.5, render_process: bool = False,
-                 limits: ServerLimits = DEFAULT_LIMITS):
+                 limits: ServerLimits = DEFAULT_LIMITS, folder_lock: int | None = None):
+        if folder_lock is None:  # one running service writes a public folder
+            Path(public_dir).mkdir(parents=True, exist_ok=True)
+            folder_lock = locks.hold(public_dir)
+        self.folder_lock = folder_lock
         self.served, self.store, self.limits = served, store, limits
         self.limiter = RefusalLimiter(limits, clock)
         self.tally = CentralTally(served)
@@ -141,8 +146,15 @@ class CentralService:
             publishing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await publishing
-            self.publisher.publish()  # whatever was accepted last is on the site
-            self.store.close()
+            self.publisher.publish(nist=True)  # whatever was accepted last is on the site
+            self.close()
+
+    def close(self) -> None:
+        """Close the store and let go of the public folder (and of the database)."""
+        self.store.close()
+        locks.release(self.store.held_lock)
+        locks.release(self.folder_lock)
+        self.folder_lock = self.store.held_lock = None
 
     def app(self) -> Starlette:
         return Starlette(routes=[

@@ -1,27 +1,54 @@
-"""``ballotbox central serve``: run the central tally for one signed election package.
+"""``ballotbox central serve`` and ``ballotbox central accept``: run the central tally.
 
-    ballotbox central serve --package PKG --authority KEY --db central.db \\
+    ballotbox central serve --package PUBLIC.json --authority KEY --db central.db \\
         --listen 127.0.0.1:8080 [--mode live|test] [--public DIR]
 
-The package is checked against the authority's public key before anything is served; a live
-service refuses a test or simulation package. ``--db`` is a SQLite path (or ``sqlite:///...``;
-see ``central/store.py`` for what PostgreSQL would take). ``--public`` is where the static
-site is written (default: ``public/`` beside the database); any static web server can serve
-that folder to the public while this service ingests.
+``--package`` is the authority's *public results package* (``ballotbox election
+public-package``; ``ballotbox sim package`` writes one beside its package as
+``PKG.public.json``): the election, the unit-key registry, the voters registered per station
+and the mode, signed. It is checked against the authority's public key before anything is
+served; the confidential election package (voter rolls, PIN hashes, pseudonym key) is
+refused, and a live service refuses a test or simulation package. ``--db`` is a SQLite path
+(or ``sqlite:///...``). ``--public`` is where the static site is written (default:
+``public/`` beside the database); any static web server can serve that folder.
+
+Start-up, in order, and nothing is written before the last step: check the package; bind the
+address; take the public folder and the database (one running service holds each: a second
+one is refused); publish the site from the store (files whose bytes did not change are not
+rewritten); answer.
+
+Exit status: 0 stopped (Ctrl-C, SIGTERM); 2 bad input (package, authority key, --db, --listen,
+--mode); 3 the address cannot be bound (in use); 4 the public folder or the database is held
+by another running central service.
+
+    ballotbox central accept STATION --sequence N --reason TEXT --db central.db [--unit KEY]
+
+Policy for a station whose unit was reopened: its newer result (a higher sequence, another
+digest) lands as a *conflict*, listed publicly and never counted, because the service cannot
+tell a legitimate recount from a replayed or coerced one. The authority decides: ``accept``
+(with the service stopped) makes the held result with that sequence the station's result, keeps
+the one it replaces in the conflicts list, and journals the decision with its reason; the next
+``serve`` publishes it. Exit status: 0 accepted; 2 bad input (no such held result); 4 the
+database is held by a running service.
 """
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
+import time
 from pathlib import Path
 
 from device.cli.main import UserError
+
+EXIT_BIND, EXIT_BUSY = 3, 4
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("serve", help="ingest signed station results and publish the results site",
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--package", required=True, help="the signed election package")
+    p.add_argument("--package", required=True,
+                   help="the public results package (ballotbox election public-package)")
     p.add_argument("--authority", required=True,
                    help="the election authority's Ed25519 public key: hex, or a file holding it")
     p.add_argument("--db", required=True, help="the central store: a SQLite path or sqlite:///path")
@@ -30,6 +57,14 @@ def register(subparsers) -> None:
                    help="accept live or test results (default: live for a live package, else test)")
     p.add_argument("--public", default=None, help="folder of the static site (default: beside --db)")
     p.set_defaults(func=run_serve)
+    a = subparsers.add_parser("accept", help="accept a held result explicitly (the authority's decision)",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    a.add_argument("station", metavar="STATION", help="the station id")
+    a.add_argument("--sequence", required=True, type=int, help="the sequence number of the held result")
+    a.add_argument("--reason", required=True, help="why the authority accepts it (journaled)")
+    a.add_argument("--db", required=True, help="the central store (the service must be stopped)")
+    a.add_argument("--unit", default=None, help="the unit's public key, when several units have one held")
+    a.set_defaults(func=run_accept)
 
 
 def authority_key(text: str) -> str:
@@ -49,38 +84,116 @@ def parse_listen(text: str) -> tuple[str, int]:
     return host or "127.0.0.1", int(port)
 
 
-def build_service(args: argparse.Namespace):
-    from device.election.package import load_package  # the packages API
-    from device.store.sqlite import JournalIntegrityError, StoreOpenError
-    from central.app import CentralService
+def served_election(args: argparse.Namespace):
+    """The checked package as a ``ServedElection`` (no side effect)."""
+    from device.election.public_package import PublicPackageError, load_public_package
     from central.served import ServiceModeError, from_package
-    from central.store import open_central_store
 
     try:
-        package = load_package(args.package, authority_key(args.authority))
-    except (OSError, ValueError) as exc:  # PackageError is a ValueError
+        package = load_public_package(args.package, authority_key(args.authority))
+        return from_package(package, args.mode)
+    except (PublicPackageError, ServiceModeError) as exc:
         raise UserError(f"--package {args.package}: {exc}") from None
+
+
+def sqlite_path(url: str) -> Path:
+    from central.store import store_path
+    from device.store.sqlite import StoreOpenError
     try:
-        served = from_package(package, args.mode)
-    except ServiceModeError as exc:
-        raise UserError(str(exc)) from None
+        return store_path(url)
+    except StoreOpenError as exc:
+        raise UserError(f"--db {url}: {exc}") from None
+
+
+def open_store(url: str):
+    """The store, held by this process; ``Busy`` when a running service holds it."""
+    from central import locks
+    from central.store import open_central_store
+    from device.store.sqlite import JournalIntegrityError, StoreOpenError
+
+    path = sqlite_path(url)
+    held = locks.hold(path) if path.exists() else None
     try:
-        store = open_central_store(args.db)
+        store = open_central_store(url)
+        if held is None:
+            held = locks.hold(path)
     except (StoreOpenError, JournalIntegrityError) as exc:
-        raise UserError(f"--db {args.db}: {exc}") from None
-    public = Path(args.public) if args.public else Path(str(store.path)).parent / "public"
-    return CentralService(served, store, public, render_process=True)
+        locks.release(held)
+        raise UserError(f"--db {url}: {exc}") from None
+    store.held_lock = held
+    return store
+
+
+def bind(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from central import locks
+    from central.app import CentralService
+    from central.guard import DEFAULT_LIMITS, uvicorn_config
+
     host, port = parse_listen(args.listen)
-    service = build_service(args)
-    s = service.served
-    print(f"central tally: {s.election.title} ({s.mode} mode, {len(s.election.stations)} stations, "
-          f"{len(s.keys)} unit keys); results site in {service.publisher.dir}; "
+    served = served_election(args)
+    public = Path(args.public) if args.public else sqlite_path(args.db).parent / "public"
+    try:
+        sock = bind(host, port)
+    except OSError as exc:
+        print(f"central serve: cannot listen on {host}:{port}: {exc.strerror or exc}; nothing was "
+              f"written", file=sys.stderr)
+        return EXIT_BIND
+    try:
+        public.mkdir(parents=True, exist_ok=True)
+        folder = locks.hold(public)
+        try:
+            store = open_store(args.db)
+        except BaseException:
+            locks.release(folder)
+            raise
+    except locks.Busy as exc:
+        sock.close()
+        print(f"central serve: {exc}; nothing was written", file=sys.stderr)
+        return EXIT_BUSY
+    except BaseException:
+        sock.close()
+        raise
+    service = CentralService(served, store, public, render_process=True, folder_lock=folder)
+    print(f"central tally: {served.election.title} ({served.mode} mode, {len(served.election.stations)} "
+          f"stations, {len(served.keys)} unit keys); results site in {public}; "
           f"listening on http://{host}:{port}/", file=sys.stderr)
-    uvicorn.run(service.app(), host=host, port=port, log_level="warning", access_log=False,
-                timeout_keep_alive=30)
+    server = uvicorn.Server(uvicorn_config(service.app(), DEFAULT_LIMITS))
+    server.run(sockets=[sock])
+    return 0
+
+
+def run_accept(args: argparse.Namespace) -> int:
+    from central import locks
+    from central.store import AcceptError
+
+    if not args.reason.strip():
+        raise UserError("--reason: say why the authority accepts this result")
+    try:
+        store = open_store(args.db)
+    except locks.Busy as exc:
+        print(f"central accept: {exc}: stop it first", file=sys.stderr)
+        return EXIT_BUSY
+    try:
+        done = store.accept_held(args.station, args.sequence, args.unit, args.reason.strip(), time.time())
+    except AcceptError as exc:
+        raise UserError(str(exc)) from None
+    finally:
+        store.close()
+        locks.release(store.held_lock)
+    print(f"accepted sequence {done['sequence']} of {args.station} (unit {done['unit_key'][:16]}...), "
+          f"journal record {done['seq']}; the next 'central serve' publishes it")
     return 0

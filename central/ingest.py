@@ -34,6 +34,11 @@ MAX_BATCH = 512
 RECENT_REFUSALS = 50  # how many refusals the public page lists (the counts are of all)
 
 
+def without_id(row: dict[str, Any]) -> dict[str, Any]:
+    """A stored row as the writer keeps it in memory (the row id is the store's business)."""
+    return {k: v for k, v in row.items() if k != "id"}
+
+
 @dataclass
 class SlotState:
     sequence: int
@@ -60,16 +65,39 @@ class Ingest:
             self.slots[(slot["station"], slot["unit_key"], slot["phase"])] = \
                 SlotState(slot["sequence"], slot["digest"])
             tally.add(slot)
-        self.conflicts = store.conflicts()
+        self.conflicts = [without_id(c) for c in store.conflicts()]
         self.held_aside: dict[tuple[str, str, str], set[str]] = {}  # slot -> conflicting digests
         for c in self.conflicts:
             self.held_aside.setdefault((c["station"], c["unit_key"], c["phase"]), set()).add(c["digest"])
-        self.refusals = store.refusals(RECENT_REFUSALS)
+        self.refusals = [without_id(r) for r in store.refusals(RECENT_REFUSALS)]
         self.refusal_counts = store.refusal_counts()
-        self.last_update: float | None = max((s["at"] for s in tally.units_slots()), default=None)
+        # scope ("national", "station:ID", "district:ID", "lists") -> (journal seq, at) of the
+        # last decision that changed it: the version and time its public documents carry, so
+        # the site rebuilt from the store after a restart is byte for byte the site it was
+        self.stamps: dict[str, tuple[int, float]] = {}
+        for record in store.journal():
+            self._stamp(record.type, record.data, record.seq, record.at)
         self.timing = {"batches": 0, "commit_s": 0.0, "decide_s": 0.0}  # for the bench
         self._queue: asyncio.Queue | None = None
         self._writer: asyncio.Task | None = None
+
+    def _stamp(self, type_: str, data: dict[str, Any], seq: int, at: float) -> None:
+        if type_ == "result_duplicate":
+            return
+        scopes = ["national"]
+        if type_ in ("result_accepted", "result_conflict", "result_accepted_by_authority"):
+            scopes.append(f"station:{data['station']}")  # its page lists its conflicts
+        if type_ in ("result_accepted", "result_accepted_by_authority"):
+            scopes.append(f"district:{self.tally.election.stations[data['station']].district}")
+        if type_ != "result_accepted":
+            scopes.append("lists")
+        for scope in scopes:
+            self.stamps[scope] = (seq, at)
+
+    def stamp(self, scope: str) -> dict[str, Any]:
+        """``{"version", "updated_at"}`` of a scope's documents (version 0: nothing yet)."""
+        seq, at = self.stamps.get(scope, (0, None))
+        return {"version": seq, "updated_at": at}
 
     @property
     def refusal_total(self) -> int:
@@ -122,6 +150,7 @@ class Ingest:
         self.slots.update(tentative.slots)
         for (verdict, entry), (_, fut) in zip(decided, batch):
             self.counts[verdict.code] = self.counts.get(verdict.code, 0) + 1
+            self._stamp(entry.type, entry.data, entry.record.seq, entry.at)
             if entry.slot is not None:
                 self.tally.add(entry.slot)
             if entry.conflict is not None:
@@ -136,7 +165,6 @@ class Ingest:
         del self.refusals[RECENT_REFUSALS:]
         self.timing["decide_s"] += t1 - t0 + time.perf_counter() - t2
         if any(e.type != "result_duplicate" for e in entries):  # something to publish
-            self.last_update = at
             self.on_commit()
 
     def _station_cast(self, station: str, tentative: BatchState) -> int:

@@ -24,6 +24,7 @@ import orjson
 
 
 escape = lru_cache(maxsize=1 << 16)(_escape)  # names repeat on every station's page
+SIGNED_TEXT = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS  # as the store gives it back after a restart
 FIGURES = ("ballots_counted", "undervotes", "overvotes", "blank", "invalid")
 
 
@@ -62,10 +63,13 @@ def _page(title: str, root: str, version: int, body: str, twin: str, extra_head:
 
 
 def _nav(root: str, doc: dict, meta: dict) -> str:
+    """Links and the version; the counts of conflicts and refusals where ``meta`` has them (the
+    national and list pages: a station's page changes only when the station does)."""
     e = escape
+    counts = {k: f" ({meta[k]})" if k in meta else "" for k in ("conflicts", "refusals")}
     return (f'<nav><a href="{root}index.html">National results</a> · '
-            f'<a href="{root}conflicts.html">Conflicts ({meta["conflicts"]})</a> · '
-            f'<a href="{root}refusals.html">Refused uploads ({meta["refusals"]})</a> · '
+            f'<a href="{root}conflicts.html">Conflicts{counts["conflicts"]}</a> · '
+            f'<a href="{root}refusals.html">Refused uploads{counts["refusals"]}</a> · '
             f'<span class="version">version <b id="version">{meta["version"]}</b>, last update '
             f'<time id="updated">{e(when(meta["updated_at"]))}</time></span></nav>')
 
@@ -165,7 +169,7 @@ def district_page(doc: dict, meta: dict) -> str:
 
 
 def _script_json(obj: Any) -> str:
-    return orjson.dumps(obj).decode("utf-8").replace("<", "\\u003c")
+    return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS).decode("utf-8").replace("<", "\\u003c")
 
 
 def station_page(doc: dict, meta: dict) -> str:
@@ -192,7 +196,7 @@ def station_page(doc: dict, meta: dict) -> str:
             f'<p class="signature-check" data-unit="{i}">Signature: <output id="sig-{i}">'
             f'not checked (needs JavaScript)</output> <button type="button" data-verify="{i}">Check again</button></p>'
             f'<details><summary>The signed message</summary><pre id="signed-text-{i}">'
-            f'{e(orjson.dumps(u["signed"], option=orjson.OPT_INDENT_2).decode("utf-8"))}</pre></details>'
+            f'{e(orjson.dumps(u["signed"], option=SIGNED_TEXT).decode("utf-8"))}</pre></details>'
             f'<script type="application/json" id="signed-{i}">{_script_json(u["signed"])}</script></section>')
     body.append(f'<p class="downloads">Downloads: <a href="{s}.json">JSON</a> · <a href="{s}.csv">CSV</a> · '
                 f'<a href="../api/stations/{s}.json">signed message</a></p>')

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
-import shutil
 import time
 from concurrent.futures import ProcessPoolExecutor
 from importlib import resources
@@ -38,17 +37,25 @@ STATIC_FILES = ("live.js", "verify.js", "style.css")
 RENDER_CHUNK = 32  # stations rendered between two yields to the event loop
 
 
-def write_atomic(path: Path, data: bytes | str) -> None:
+def write_atomic(path: Path, data: bytes | str) -> bool:
+    """Write ``path`` through a temporary name and a rename, unless it already holds ``data``
+    (an unchanged file keeps its time: a restart rewrites nothing). Whether it was written."""
     if isinstance(data, str):
         data = data.encode("utf-8")
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except OSError:
+        pass
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "wb") as f:
         f.write(data)
     os.replace(tmp, path)
+    return True
 
 
 def dump(doc: Any) -> bytes:
-    return orjson.dumps(doc, option=orjson.OPT_INDENT_2)
+    return orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
 
 
 class Publisher:
@@ -61,59 +68,55 @@ class Publisher:
         self.regenerated = {"stations": 0, "districts": 0, "versions": 0}
         self.timing = {"snapshot_s": 0.0, "render_s": 0.0, "write_s": 0.0}  # for the bench
         self._nist_at: float | None = None
-        self._lists_written: tuple[int, int] | None = None
+        self._lists_written: int | None = None
         self._district_docs: dict[str, dict] = {}
         self._event: asyncio.Event | None = None
         for sub in ("stations", "districts", "nist"):
             (self.dir / sub).mkdir(parents=True, exist_ok=True)
         for name in STATIC_FILES:
-            with resources.as_file(resources.files("central") / "static" / name) as src:
-                shutil.copyfile(src, self.dir / name)
-        self._read_version()
-
-    def _read_version(self) -> None:
-        try:
-            self.version = int(orjson.loads((self.dir / "version.json").read_bytes())["version"])
-        except (OSError, ValueError, KeyError, TypeError):
-            self.version = 0
+            write_atomic(self.dir / name, (resources.files("central") / "static" / name).read_bytes())
 
     # --- one version ------------------------------------------------------------------------
 
-    def publish(self, everything: bool = False) -> int:
-        """Write a new version with what changed (``everything``: every district and reported
-        station, as at start-up). Returns the version number."""
+    def publish(self, everything: bool = False, nist: bool = False) -> int:
+        """Write what changed (``everything``: every district and reported station, as at
+        start-up; ``nist``: the national NIST file whatever its interval). Returns the version."""
         stations, districts = self.tally.take_dirty()
         if everything:
-            stations |= set(self.tally.stations)
+            stations |= set(self.tally.stations) | {c["station"] for c in self.ingest.conflicts}
             districts |= set(self.tally.election.districts)
-        self.write(self.render(self.snapshot(stations, districts)))
+        self.write(self.render(self.snapshot(stations, districts, nist or everything)))
         return self.version
 
-    def snapshot(self, stations: set[str], districts: set[str]) -> dict[str, Any]:
-        """The documents of the next version (plain data, safe to render in another thread)."""
-        self.version += 1
+    def snapshot(self, stations: set[str], districts: set[str], nist: bool = False) -> dict[str, Any]:
+        """The documents of the next version (plain data, safe to render in another thread).
+
+        Each document carries the version and time of the last decision that changed it (the
+        journal's sequence number: ``Ingest.stamps``), so rendering the same store again gives
+        the same bytes."""
         ing = self.ingest
-        at = ing.last_update if ing.last_update is not None else float(self.clock())
-        stamp = {"version": self.version, "updated_at": at}
+        stamp = ing.stamp("national")
+        self.version = stamp["version"]
         for d in districts:
-            self._district_docs[d] = {**self.tally.district_doc(d), **stamp}
-        nat = {**self.tally.national_doc(), **stamp, "conflicts": len(ing.conflicts),
-               "refusals": ing.refusal_total, "service": self.tally.served.to_json()}
+            self._district_docs[d] = {**self.tally.district_doc(d), **ing.stamp(f"district:{d}")}
+        counts = {"conflicts": len(ing.conflicts), "refusals": ing.refusal_total}
+        nat = {**self.tally.national_doc(), **stamp, **counts, "service": self.tally.served.to_json()}
         now = time.monotonic()
-        nist = nat["status"] == COMPLETE or self._nist_at is None or now - self._nist_at >= self.nist_interval
+        nist = nist or nat["status"] == COMPLETE or self._nist_at is None or \
+            now - self._nist_at >= self.nist_interval
         if nist:
             self._nist_at = now
         lists = None  # the conflicts and refusals lists, when they changed since the last version
-        if (len(ing.conflicts), ing.refusal_total) != self._lists_written:
-            self._lists_written = (len(ing.conflicts), ing.refusal_total)
-            lists = {"conflicts": list(ing.conflicts), "refusals": list(ing.refusals),
+        lists_stamp = ing.stamp("lists")
+        if lists_stamp["version"] != self._lists_written:
+            self._lists_written = lists_stamp["version"]
+            lists = {"stamp": lists_stamp, "conflicts": list(ing.conflicts), "refusals": list(ing.refusals),
                      "refusal_counts": dict(sorted(ing.refusal_counts.items()))}
         self.regenerated["stations"] += len(stations)
         self.regenerated["districts"] += len(districts)
         self.regenerated["versions"] += 1
-        return {"stamp": stamp, "national": nat,
-                "meta": {**stamp, "conflicts": len(ing.conflicts), "refusals": ing.refusal_total},
-                "stations": [{**self.tally.station_doc(sid), **stamp,
+        return {"stamp": stamp, "national": nat, "meta": {**stamp, **counts},
+                "stations": [{**self.tally.station_doc(sid), **ing.stamp(f"station:{sid}"),
                               "conflicts": [c for c in ing.conflicts if c["station"] == sid]}
                              for sid in sorted(stations)],
                 "districts": [self._district_docs[d] for d in sorted(districts)],
@@ -188,30 +191,36 @@ def render_parts(snap: dict[str, Any], election: Election) -> Iterator[list[tupl
         jobs = []
         for doc in snap["stations"][i:i + RENDER_CHUNK]:
             s = pages.slug(doc["id"])
-            jobs += [(f"stations/{s}.json", dump(doc)), (f"stations/{s}.html", pages.station_page(doc, meta)),
+            jobs += [(f"stations/{s}.json", dump(doc)), (f"stations/{s}.html", pages.station_page(doc, own_stamp(doc))),
                      (f"stations/{s}.csv", pages.station_csv(doc))]
         yield jobs
     for i in range(0, len(snap["districts"]), RENDER_CHUNK):
         jobs = []
         for doc in snap["districts"][i:i + RENDER_CHUNK]:
             s = pages.slug(doc["id"])
-            jobs += [(f"districts/{s}.json", dump(doc)), (f"districts/{s}.html", pages.district_page(doc, meta))]
+            jobs += [(f"districts/{s}.json", dump(doc)), (f"districts/{s}.html", pages.district_page(doc, own_stamp(doc)))]
         yield jobs
     jobs = [("index.json", dump(nat)), ("index.html", pages.national_page(nat, meta))]
     if snap["lists"] is not None:
-        jobs += list_files(snap["lists"], stamp, meta)
+        jobs += list_files(snap["lists"], meta)
     yield jobs
-    if snap["all_districts"] is not None:
+    if snap["all_districts"] is not None and stamp["updated_at"] is not None:  # once there is news
         yield [("nist/results.json", dump(national_results(election, nat, snap["all_districts"],
                                                            stamp["updated_at"])))]
     yield [("version.json", dump({**stamp, "stations_reporting": nat["stations_reporting"],
                                   "stations_total": nat["stations_total"], "status": nat["status"]}))]
 
 
-def list_files(lists: dict[str, Any], stamp: dict, meta: dict) -> list[tuple[str, Any]]:
+def own_stamp(doc: dict[str, Any]) -> dict[str, Any]:
+    return {"version": doc["version"], "updated_at": doc["updated_at"]}
+
+
+def list_files(lists: dict[str, Any], meta: dict) -> list[tuple[str, Any]]:
     """``conflicts.*`` (every conflict: a unit key signed each) and ``refusals.*`` (the counts
     by code and the latest few: bounded whatever a flood sends)."""
     conflicts, latest, by_code = lists["conflicts"], lists["refusals"], lists["refusal_counts"]
+    stamp = lists["stamp"]
+    meta = {**meta, **stamp}
     total = sum(by_code.values())
     listed = [{k: v for k, v in c.items() if k != "signed"} | {"code": "conflict"} for c in conflicts]
     return [("conflicts.json", dump({**stamp, "conflicts": conflicts})),

@@ -38,7 +38,8 @@ from device.store.canonical_json import canonical_json
 from device.store.journal import JournalRecord
 from device.store.sqlite import SqliteStore, StoreOpenError
 
-JOURNAL_TYPES = ("result_accepted", "result_duplicate", "result_conflict", "upload_refused")
+JOURNAL_TYPES = ("result_accepted", "result_duplicate", "result_conflict", "upload_refused",
+                 "result_accepted_by_authority")
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS slots (
@@ -68,8 +69,14 @@ class Entry:
     record: JournalRecord | None = field(default=None, repr=False)  # set by commit
 
 
+class AcceptError(ValueError):
+    """No held result matches what the authority asked to accept."""
+
+
 class CentralStore(ABC):
     """The storage interface of the central tally."""
+
+    held_lock: int | None = None  # the lock (``central.locks``) of the process holding the store
 
     @abstractmethod
     def commit(self, entries: list[Entry]) -> None:
@@ -93,6 +100,14 @@ class CentralStore(ABC):
 
     @abstractmethod
     def journal(self) -> Iterator[JournalRecord]: ...
+
+    @abstractmethod
+    def accept_held(self, station: str, sequence: int, unit_key: str | None, reason: str,
+                    at: float) -> dict[str, Any]:
+        """The authority's decision: the held (conflicting) result of ``station`` with
+        ``sequence`` becomes the slot's result; the result it replaces, if any, is kept among the
+        conflicts; one ``result_accepted_by_authority`` record journals it with the reason.
+        Raises ``AcceptError`` when no single held result matches."""
 
     def close(self) -> None:  # pragma: no cover - trivial default
         pass
@@ -173,14 +188,49 @@ class SqliteCentralStore(SqliteStore, CentralStore):
     def journal(self) -> Iterator[JournalRecord]:
         return self.events()
 
+    def accept_held(self, station: str, sequence: int, unit_key: str | None, reason: str,
+                    at: float) -> dict[str, Any]:
+        held = [c for c in self.conflicts() if c["station"] == station and c["sequence"] == sequence
+                and (unit_key is None or c["unit_key"] == unit_key.lower())]
+        if len({c["digest"] for c in held}) != 1:
+            found = "no" if not held else f"{len(held)} different"
+            raise AcceptError(f"{found} held result(s) of station {station!r} with sequence {sequence}"
+                              + ("" if not held else ": name the unit with --unit"))
+        c = held[0]
+        slot = {k: c[k] for k in ("station", "unit_key", "phase", "sequence", "digest", "signed")}
+        replaced = next((s for s in self.slots() if (s["station"], s["unit_key"], s["phase"]) ==
+                         (c["station"], c["unit_key"], c["phase"])), None)
+        data = {**{k: c[k] for k in ("station", "unit_key", "phase", "sequence", "digest")}, "reason": reason,
+                "replaced_digest": replaced["digest"] if replaced else None}
+        record = self.append_event("result_accepted_by_authority", data, at, durable=False)
 
-def open_central_store(url: str, *, durability: str = "full") -> CentralStore:
-    """``PATH``, ``sqlite:///relative.db`` or ``sqlite:////absolute.db`` -> ``SqliteCentralStore``;
-    other schemes are refused."""
+        def swap(cur) -> None:
+            cur.execute("DELETE FROM conflicts WHERE digest = ? AND station = ?", (c["digest"], station))
+            cur.execute("INSERT OR REPLACE INTO slots VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (*(slot[k] for k in ("station", "unit_key", "phase", "sequence", "digest")),
+                         canonical_json(slot["signed"]), at))
+            if replaced is not None:
+                cur.execute("INSERT INTO conflicts (station, unit_key, phase, sequence, digest, signed, at, "
+                            "reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                            (*(replaced[k] for k in ("station", "unit_key", "phase", "sequence", "digest")),
+                             canonical_json(replaced["signed"]), at,
+                             f"replaced by the authority's decision: {reason}"))
+        self._commit([], swap)
+        return {**data, "seq": record.seq}
+
+
+def store_path(url: str) -> Path:
+    """``PATH``, ``sqlite:///relative.db`` or ``sqlite:////absolute.db`` -> the file; other
+    schemes are refused."""
     if "://" in url:
         scheme, _, rest = url.partition("://")
         if scheme != "sqlite":
             raise StoreOpenError(f"{url}: no {scheme} store is built (SQLite only: a path or "
                                  f"sqlite:///path; see central/store.py for PostgreSQL)")
         url = rest[1:] if rest.startswith("/") else rest  # sqlite:///rel.db, sqlite:////abs.db
-    return SqliteCentralStore(url, durability=durability)
+    return Path(url)
+
+
+def open_central_store(url: str, *, durability: str = "full") -> CentralStore:
+    """The store at ``url`` (``store_path``): a ``SqliteCentralStore``."""
+    return SqliteCentralStore(store_path(url), durability=durability)

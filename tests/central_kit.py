@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import uvicorn
 
+from central import locks
 from central.app import CentralService
 from central.guard import DEFAULT_LIMITS, ServerLimits, uvicorn_config
 from central.served import ServedElection
@@ -31,6 +32,7 @@ def running_service(served: ServedElection, tmp: Path, clock=time.time,
     """Yield (base URL, service) of a central tally on 127.0.0.1 with the server settings of
     ``central serve`` (``central.guard``), stopped on exit."""
     store = SqliteCentralStore(tmp / "central.db", durability="simulation")
+    store.held_lock = locks.hold(store.path)  # as central serve holds it
     service = CentralService(served, store, tmp / "public", clock=clock, nist_interval=0.0,
                              publish_interval=0.0, limits=limits)
     sock = socket.socket()

@@ -125,4 +125,4 @@ def test_a_restart_rebuilds_the_same_totals(run):
         assert again["contests"] == national["contests"]
         assert again["ballots_cast"] == national["ballots_cast"]
     finally:
-        service.store.close()
+        service.close()

@@ -2,7 +2,8 @@
 
 All 23,602 stations of the generated Cambodian commune election (``cambodia-2022-national``:
 1,652 communes in 25 provinces, 5 to 11 seats each) sign their results with their simulated
-unit keys; a simulation package registers those keys; ``ballotbox central
+unit keys; a simulation package registers those keys (the service holds its public results
+package); ``ballotbox central
 serve`` runs as its own process on a loopback port; concurrent httpx clients (asyncio) upload
 every station once. Reported: uploads per second, p50/p99 latency, decisions (0 lost: every
 station accepted and counted), the time until the published national file shows every
@@ -30,7 +31,8 @@ from pathlib import Path
 import httpx
 
 from device.election.definition import Election
-from device.election.package import build_package
+from device.election.package import build_package, load_package
+from device.election.public_package import build_public_package
 from device.election.voter_roll import VoterRoll
 from device.results.tally import ContestTally, Results
 from sim.package_cli import simulation_authority
@@ -167,9 +169,11 @@ def main(quick: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         authority = simulation_authority(SEED)
-        pkg = build_package(election, VoterRoll([]), authority, tmp / "bench.pkg", mode="simulation",
-                            units={sid: [s.public_key_hex()] for sid, s in signers.items()},
-                            pseudonym_key=hashlib.sha256(b"bench").digest())
+        confidential = build_package(election, VoterRoll([]), authority, tmp / "bench.pkg", mode="simulation",
+                                     units={sid: [s.public_key_hex()] for sid, s in signers.items()},
+                                     pseudonym_key=hashlib.sha256(b"bench").digest())
+        pkg = build_public_package(load_package(confidential, authority.public_key_hex()), authority,
+                                   tmp / "bench.public.json")
         pub = tmp / "authority.pub"
         pub.write_text(authority.public_key_hex())
         t1 = time.perf_counter()
