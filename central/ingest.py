@@ -88,7 +88,10 @@ class Ingest:
         if type_ in ("result_accepted", "result_conflict", "result_accepted_by_authority"):
             scopes.append(f"station:{data['station']}")  # its page lists its conflicts
         if type_ in ("result_accepted", "result_accepted_by_authority"):
-            scopes.append(f"district:{self.tally.election.stations[data['station']].district}")
+            district = self.tally.election.stations[data["station"]].district
+            scopes.append(f"district:{district}")
+            if district in self.tally.province_of:
+                scopes.append(f"province:{self.tally.province_of[district]}")
         if type_ != "result_accepted":
             scopes.append("lists")
         for scope in scopes:

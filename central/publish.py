@@ -3,7 +3,8 @@
 ``Publisher.publish()`` writes, for what changed since the last version (never the whole country
 per upload): each changed station (``stations/ID.html``, ``.json`` — which holds the accepted
 signed message(s) — and ``.csv``), each changed district
-(``districts/ID.html``, ``.json``), the nation (``index.html``, ``index.json``), the public
+(``districts/ID.html``, ``.json``), each changed province (``provinces/NAME.html``, ``.json``:
+its districts), the nation (``index.html``, ``index.json``: a summary by province), the public
 lists (``conflicts.*``, ``refusals.*``), the national NIST SP 1500-100 file
 (``nist/results.json``, at most every ``nist_interval`` seconds, and always once the count is
 complete) and last ``version.json`` (``{"version", "updated_at", ...}``), which pages poll.
@@ -34,6 +35,16 @@ from central.nist_national import national_results
 from central.tally import COMPLETE, CentralTally
 
 STATIC_FILES = ("live.js", "verify.js", "style.css")
+TEST_NOTICE = "TEST RESULTS — not an election"
+STAMP_KEYS = ("version", "updated_at", "results", "notice")  # what every document carries
+
+
+def marking(served) -> dict[str, str]:
+    """What every page and JSON document says about the kind of results: live results of a live
+    package, or test results (a test service, or a test or simulation package) with the notice."""
+    if served.mode == "live" and served.package_mode == "live":
+        return {"results": "live"}
+    return {"results": "test", "notice": TEST_NOTICE}
 RENDER_CHUNK = 32  # stations rendered between two yields to the event loop
 
 
@@ -71,7 +82,8 @@ class Publisher:
         self._lists_written: int | None = None
         self._district_docs: dict[str, dict] = {}
         self._event: asyncio.Event | None = None
-        for sub in ("stations", "districts", "nist"):
+        self.marking = marking(tally.served)
+        for sub in ("stations", "districts", "provinces", "nist"):
             (self.dir / sub).mkdir(parents=True, exist_ok=True)
         for name in STATIC_FILES:
             write_atomic(self.dir / name, (resources.files("central") / "static" / name).read_bytes())
@@ -95,10 +107,11 @@ class Publisher:
         journal's sequence number: ``Ingest.stamps``), so rendering the same store again gives
         the same bytes."""
         ing = self.ingest
-        stamp = ing.stamp("national")
+        stamp = self._stamp("national")
         self.version = stamp["version"]
         for d in districts:
-            self._district_docs[d] = {**self.tally.district_doc(d), **ing.stamp(f"district:{d}")}
+            self._district_docs[d] = {**self.tally.district_doc(d), **self._stamp(f"district:{d}")}
+        provinces = sorted({self.tally.province_of[d] for d in districts if d in self.tally.province_of})
         counts = {"conflicts": len(ing.conflicts), "refusals": ing.refusal_total}
         nat = {**self.tally.national_doc(), **stamp, **counts, "service": self.tally.served.to_json()}
         now = time.monotonic()
@@ -107,7 +120,7 @@ class Publisher:
         if nist:
             self._nist_at = now
         lists = None  # the conflicts and refusals lists, when they changed since the last version
-        lists_stamp = ing.stamp("lists")
+        lists_stamp = self._stamp("lists")
         if lists_stamp["version"] != self._lists_written:
             self._lists_written = lists_stamp["version"]
             lists = {"stamp": lists_stamp, "conflicts": list(ing.conflicts), "refusals": list(ing.refusals),
@@ -116,12 +129,16 @@ class Publisher:
         self.regenerated["districts"] += len(districts)
         self.regenerated["versions"] += 1
         return {"stamp": stamp, "national": nat, "meta": {**stamp, **counts},
-                "stations": [{**self.tally.station_doc(sid), **ing.stamp(f"station:{sid}"),
+                "provinces": [{**self.tally.province_doc(p), **self._stamp(f"province:{p}")} for p in provinces],
+                "stations": [{**self.tally.station_doc(sid), **self._stamp(f"station:{sid}"),
                               "conflicts": [c for c in ing.conflicts if c["station"] == sid]}
                              for sid in sorted(stations)],
                 "districts": [self._district_docs[d] for d in sorted(districts)],
                 "all_districts": dict(self._district_docs) if nist else None,
                 "lists": lists}
+
+    def _stamp(self, scope: str) -> dict[str, Any]:
+        return {**self.ingest.stamp(scope), **self.marking}
 
     def render(self, snap: dict[str, Any]) -> list[tuple[str, Any]]:
         """(relative path, bytes or text) of every file of a snapshot; ``version.json`` last."""
@@ -200,7 +217,9 @@ def render_parts(snap: dict[str, Any], election: Election) -> Iterator[list[tupl
             s = pages.slug(doc["id"])
             jobs += [(f"districts/{s}.json", dump(doc)), (f"districts/{s}.html", pages.district_page(doc, own_stamp(doc)))]
         yield jobs
-    jobs = [("index.json", dump(nat)), ("index.html", pages.national_page(nat, meta))]
+    jobs = [(f"provinces/{pages.province_file(doc['id'])}.{ext}", out) for doc in snap["provinces"]
+            for ext, out in (("json", dump(doc)), ("html", pages.province_page(doc, own_stamp(doc))))]
+    jobs += [("index.json", dump(nat)), ("index.html", pages.national_page(nat, meta))]
     if snap["lists"] is not None:
         jobs += list_files(snap["lists"], meta)
     yield jobs
@@ -212,7 +231,7 @@ def render_parts(snap: dict[str, Any], election: Election) -> Iterator[list[tupl
 
 
 def own_stamp(doc: dict[str, Any]) -> dict[str, Any]:
-    return {"version": doc["version"], "updated_at": doc["updated_at"]}
+    return {k: doc[k] for k in STAMP_KEYS if k in doc}
 
 
 def list_files(lists: dict[str, Any], meta: dict) -> list[tuple[str, Any]]:
