@@ -9,7 +9,8 @@ public-package``; ``ballotbox sim package`` writes one beside its package as
 and the mode, signed. It is checked against the authority's public key before anything is
 served; the confidential election package (voter rolls, PIN hashes, pseudonym key) is
 refused, and a live service refuses a test or simulation package. ``--db`` is a SQLite path
-(or ``sqlite:///...``). ``--public`` is where the static site is written (default:
+(or ``sqlite:///...``, the embedded default) or a PostgreSQL server
+(``postgresql://user@host:port/db``: ``central/store_pg.py``). ``--public`` is where the static site is written (default:
 ``public/`` beside the database); any static web server can serve that folder.
 
 Start-up, in order, and nothing is written before the last step: check the package; bind the
@@ -51,7 +52,8 @@ def register(subparsers) -> None:
                    help="the public results package (ballotbox election public-package)")
     p.add_argument("--authority", required=True,
                    help="the election authority's Ed25519 public key: hex, or a file holding it")
-    p.add_argument("--db", required=True, help="the central store: a SQLite path or sqlite:///path")
+    p.add_argument("--db", required=True,
+                   help="the central store: a SQLite path, sqlite:///path, or postgresql://user@host:port/db")
     p.add_argument("--listen", default="127.0.0.1:8080", help="HOST:PORT (default 127.0.0.1:8080)")
     p.add_argument("--mode", choices=("live", "test"), default=None,
                    help="accept live or test results (default: live for a live package, else test)")
@@ -62,7 +64,7 @@ def register(subparsers) -> None:
     a.add_argument("station", metavar="STATION", help="the station id")
     a.add_argument("--sequence", required=True, type=int, help="the sequence number of the held result")
     a.add_argument("--reason", required=True, help="why the authority accepts it (journaled)")
-    a.add_argument("--db", required=True, help="the central store (the service must be stopped)")
+    a.add_argument("--db", required=True, help="the central store, as for serve (the service must be stopped)")
     a.add_argument("--unit", default=None, help="the unit's public key, when several units have one held")
     a.set_defaults(func=run_accept)
 
@@ -106,11 +108,17 @@ def sqlite_path(url: str) -> Path:
 
 
 def open_store(url: str):
-    """The store, held by this process; ``Busy`` when a running service holds it."""
+    """The store, held by this process; ``Busy`` when a running service holds it (a SQLite file
+    by a lock on the file, PostgreSQL by an advisory lock the store takes)."""
     from central import locks
-    from central.store import open_central_store
+    from central.store import is_postgres, open_central_store
     from device.store.sqlite import JournalIntegrityError, StoreOpenError
 
+    if is_postgres(url):
+        try:
+            return open_central_store(url)
+        except StoreOpenError as exc:
+            raise UserError(f"--db: {exc}") from None
     path = sqlite_path(url)
     held = locks.hold(path) if path.exists() else None
     try:
@@ -143,8 +151,12 @@ def run_serve(args: argparse.Namespace) -> int:
     from central.app import CentralService
     from central.guard import DEFAULT_LIMITS, uvicorn_config
 
+    from central.store import is_postgres
+
     host, port = parse_listen(args.listen)
     served = served_election(args)
+    if args.public is None and is_postgres(args.db):
+        raise UserError("--public: say where the results site goes (the database is a server)")
     public = Path(args.public) if args.public else sqlite_path(args.db).parent / "public"
     try:
         sock = bind(host, port)

@@ -15,7 +15,7 @@ from central import locks
 from central.app import CentralService
 from central.guard import DEFAULT_LIMITS, ServerLimits, uvicorn_config
 from central.served import ServedElection
-from central.store import SqliteCentralStore
+from central.store import CentralStore, SqliteCentralStore
 from device.election.definition import Election
 from sim.results_feed import registered_voters, unit_signer
 
@@ -28,11 +28,14 @@ def served_for(election: Election, seed: int, mode: str = "test", package_mode: 
 
 @contextlib.contextmanager
 def running_service(served: ServedElection, tmp: Path, clock=time.time,
-                    limits: ServerLimits = DEFAULT_LIMITS):
+                    limits: ServerLimits = DEFAULT_LIMITS, store: CentralStore | None = None):
     """Yield (base URL, service) of a central tally on 127.0.0.1 with the server settings of
-    ``central serve`` (``central.guard``), stopped on exit."""
-    store = SqliteCentralStore(tmp / "central.db", durability="simulation")
-    store.held_lock = locks.hold(store.path)  # as central serve holds it
+    ``central serve`` (``central.guard``), stopped on exit (and ``store`` closed: by default a
+    SQLite file in ``tmp``)."""
+    if store is None:
+        sqlite = SqliteCentralStore(tmp / "central.db", durability="simulation")
+        sqlite.held_lock = locks.hold(sqlite.path)  # as central serve holds it
+        store = sqlite
     service = CentralService(served, store, tmp / "public", clock=clock, nist_interval=0.0,
                              publish_interval=0.0, limits=limits)
     sock = socket.socket()
@@ -62,3 +65,52 @@ def published(url: str, predicate, what: str = "index.json") -> dict:
         if predicate(doc) or time.monotonic() > deadline:
             return doc
         pause.wait(0.02)
+
+
+def postgres_bin() -> Path | None:
+    """The newest Debian PostgreSQL server binaries (``/usr/lib/postgresql/<version>/bin``)."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"),
+                   key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0)
+    return found[-1].parent if found else None
+
+
+@contextlib.contextmanager
+def postgres_server():
+    """A real PostgreSQL server in a temporary folder on a free loopback port; yield its URL;
+    stop it and remove the folder. As root, the server runs as the ``postgres`` user (it refuses
+    root) through ``runuser``; the folder is made under /tmp, which that user can reach."""
+    import os
+    import pwd
+    import shutil
+    import subprocess
+    import tempfile
+
+    bindir = postgres_bin()
+    if bindir is None:
+        import pytest
+        pytest.skip("PostgreSQL server binaries not found under /usr/lib/postgresql "
+                    "(make install adds Debian's postgresql package)")
+    tmp = Path(tempfile.mkdtemp(prefix="ballotbox-pg-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        as_user = ["runuser", "-u", "postgres", "--"]
+        pw = pwd.getpwnam("postgres")
+        os.chown(tmp, pw.pw_uid, pw.pw_gid)
+    data = tmp / "data"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+
+    def run(*argv: str) -> None:
+        subprocess.run([*as_user, *argv], check=True, capture_output=True, timeout=120)
+
+    try:
+        run(str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
+        run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(tmp / "server.log"), "-w", "-o",
+            f"-k {tmp} -p {port} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off", "start")
+        try:
+            yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        finally:
+            run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -19,7 +19,9 @@ def package(tmp_path_factory):
     ({"--authority": "zz"}, "64 hex digits"),
     ({"--authority": "ab" * 32}, "authority"),
     ({"--listen": "localhost"}, "HOST:PORT"),
-    ({"--db": "postgresql://db/central"}, "no postgresql store is built"),
+    ({"--db": "postgresql://nobody@127.0.0.1:1/central"}, "--public: say where the results site goes"),
+    ({"--db": "postgresql://nobody@127.0.0.1:1/central", "--public": "PUBLICDIR"}, "PostgreSQL at 127.0.0.1:1/central"),
+    ({"--db": "mysql://db/central"}, "no mysql store"),
     ({"--db": "GARBAGE"}, "not a usable"),
     ({"--mode": "live"}, "refuses a simulation package"),
     ({"--package": "missing.pkg"}, "missing.pkg"),
@@ -32,7 +34,8 @@ def test_bad_input_is_one_line_and_exit_2(package, tmp_path, capsys, change, mes
     args = {"--package": str(pkg), "--authority": authority, "--db": str(tmp_path / "c.db"),
             "--listen": "127.0.0.1:9"}
     confidential = pkg.with_name("sim.pkg")
-    args.update({k: {"GARBAGE": str(garbage), "CONFIDENTIAL": str(confidential)}.get(v, v)
+    args.update({k: {"GARBAGE": str(garbage), "CONFIDENTIAL": str(confidential),
+                                    "PUBLICDIR": str(tmp_path / "pub")}.get(v, v)
                  for k, v in change.items()})
     argv = ["central", "serve"] + [x for kv in args.items() for x in kv]
     assert ballotbox(argv) == 2
