@@ -67,50 +67,18 @@ def published(url: str, predicate, what: str = "index.json") -> dict:
         pause.wait(0.02)
 
 
-def postgres_bin() -> Path | None:
-    """The newest Debian PostgreSQL server binaries (``/usr/lib/postgresql/<version>/bin``)."""
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"),
-                   key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0)
-    return found[-1].parent if found else None
-
 
 @contextlib.contextmanager
 def postgres_server():
-    """A real PostgreSQL server in a temporary folder on a free loopback port; yield its URL;
-    stop it and remove the folder. As root, the server runs as the ``postgres`` user (it refuses
-    root) through ``runuser``; the folder is made under /tmp, which that user can reach."""
-    import os
-    import pwd
-    import shutil
-    import subprocess
-    import tempfile
+    """``sim.bench.central.postgres_server`` (a real server in a temporary folder), or the test
+    skipped with the reason where Debian's postgresql binaries are missing."""
+    import pytest
 
-    bindir = postgres_bin()
-    if bindir is None:
-        import pytest
+    from sim.bench.central import postgres_bin
+    from sim.bench.central import postgres_server as server
+
+    if postgres_bin() is None:
         pytest.skip("PostgreSQL server binaries not found under /usr/lib/postgresql "
                     "(make install adds Debian's postgresql package)")
-    tmp = Path(tempfile.mkdtemp(prefix="ballotbox-pg-"))
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        as_user = ["runuser", "-u", "postgres", "--"]
-        pw = pwd.getpwnam("postgres")
-        os.chown(tmp, pw.pw_uid, pw.pw_gid)
-    data = tmp / "data"
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-
-    def run(*argv: str) -> None:
-        subprocess.run([*as_user, *argv], check=True, capture_output=True, timeout=120)
-
-    try:
-        run(str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
-        run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(tmp / "server.log"), "-w", "-o",
-            f"-k {tmp} -p {port} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off", "start")
-        try:
-            yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
-        finally:
-            run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    with server() as url:
+        yield url
