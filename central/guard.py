@@ -120,6 +120,8 @@ class RefusalLimiter:
     """At most ``limits.refusals_per_window`` refused or rejected uploads per client address in
     any ``limits.refusal_window_s`` seconds; ``blocked(address)`` says whether to answer 429."""
 
+    MAX_ADDRESSES = 10_000  # addresses remembered before the quiet ones are forgotten
+
     def __init__(self, limits: ServerLimits, clock: Callable[[], float]):
         self.limits, self.clock = limits, clock
         self._seen: dict[str, deque[float]] = defaultdict(deque)
@@ -137,8 +139,15 @@ class RefusalLimiter:
             del self._seen[address]  # forget quiet addresses: the table stays small
         return blocked
 
+    def remembered(self) -> int:
+        """How many addresses the limiter keeps times for."""
+        return len(self._seen)
+
     def record(self, address: str) -> None:
         self._window(address).append(self.clock())
+        if len(self._seen) > self.MAX_ADDRESSES:  # many addresses: forget the quiet ones
+            for quiet in [a for a in self._seen if not self._window(a)]:
+                del self._seen[quiet]
 
 
 class SecurityHeaders:

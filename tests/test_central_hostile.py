@@ -177,3 +177,19 @@ def test_two_units_at_one_station_cannot_report_more_ballots_than_voters(electio
         assert 'id="conflict-flag"' in httpx.get(f"{url}/stations/{sid}.html").text
         again = httpx.post(url + "/api/results", json=second)  # the same one again: still held aside
         assert again.status_code == 409 and len(svc.ingest.conflicts) == 1
+
+
+def test_the_refusal_limit_slides_with_the_clock_and_forgets_quiet_addresses():
+    from central.guard import RefusalLimiter
+    now = [0.0]
+    limiter = RefusalLimiter(DEFAULT_LIMITS, lambda: now[0])
+    for _ in range(DEFAULT_LIMITS.refusals_per_window):
+        limiter.record(ATTACKER)
+    assert limiter.blocked(ATTACKER) and not limiter.blocked("127.0.0.1")
+    now[0] = DEFAULT_LIMITS.refusal_window_s + 1
+    assert not limiter.blocked(ATTACKER)
+    for i in range(RefusalLimiter.MAX_ADDRESSES + 1):  # one refusal from each of many addresses
+        limiter.record(f"10.0.{i // 256}.{i % 256}")
+    now[0] += DEFAULT_LIMITS.refusal_window_s + 1
+    limiter.record("10.9.9.9")
+    assert limiter.remembered() == 1
