@@ -18,7 +18,8 @@ address; take the public folder and the database (one running service holds each
 one is refused); publish the site from the store (files whose bytes did not change are not
 rewritten); answer.
 
-Exit status: 0 stopped (Ctrl-C, SIGTERM); 2 bad input (package, authority key, --db, --listen,
+Exit status: 0 stopped by the server itself; on SIGTERM or Ctrl-C it publishes what it accepted,
+then ends with that signal's status (143 or 130 in a shell); 2 bad input (package, authority key, --db, --listen,
 --mode); 3 the address cannot be bound (in use); 4 the public folder or the database is held
 by another running central service.
 

@@ -76,7 +76,8 @@ def test_exit_statuses_are_in_the_help(capsys):
     with pytest.raises(SystemExit):
         main(["central", "serve", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    assert "Exit status: 0 stopped" in text and "3 the address cannot be bound" in text
+    assert "Exit status: 0 stopped" in text and "(143 or 130 in a shell)" in text
+    assert "3 the address cannot be bound" in text
     assert "4 the public folder or the database is held" in text
 
 
