@@ -165,6 +165,7 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"central serve: cannot listen on {host}:{port}: {exc.strerror or exc}; nothing was "
               f"written", file=sys.stderr)
         return EXIT_BIND
+    created = not public.exists()
     try:
         public.mkdir(parents=True, exist_ok=True)
         folder = locks.hold(public)
@@ -172,6 +173,8 @@ def run_serve(args: argparse.Namespace) -> int:
             store = open_store(args.db)
         except BaseException:
             locks.release(folder)
+            if created:
+                public.rmdir()  # made empty a moment ago: nothing is left behind
             raise
     except locks.Busy as exc:
         sock.close()

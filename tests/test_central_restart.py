@@ -70,6 +70,7 @@ def test_a_second_service_on_a_held_public_folder_touches_nothing(election, pack
         assert "held by another running central service" in capsys.readouterr().err
         assert serve(package, tmp_path, free, public=tmp_path / "other-public", db="central.db") == 4
         assert site(tmp_path / "public") == before and not (tmp_path / "other.db").exists()
+        assert not (tmp_path / "other-public").exists()
 
 
 def test_exit_statuses_are_in_the_help(capsys):
