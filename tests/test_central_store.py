@@ -99,14 +99,13 @@ def test_a_tampered_journal_is_refused_on_open(store_url):
         open_central_store(store_url)
 
 
-def test_one_service_holds_a_postgresql_store(store_url):
-    if not store_url.startswith("postgresql://"):
-        pytest.skip("SQLite files are held by central serve's file lock (test_central_restart.py)")
-    first = open_central_store(store_url)
+def test_one_service_holds_a_postgresql_store(postgres):
+    """(A SQLite file is held by central serve's file lock: test_central_restart.py.)"""
+    first = open_central_store(postgres)
     with pytest.raises(locks.Busy):
-        open_central_store(store_url)
+        open_central_store(postgres)
     first.close()
-    open_central_store(store_url).close()
+    open_central_store(postgres).close()
 
 
 def test_the_service_on_postgresql_over_http(postgres, tmp_path, capsys):
