@@ -16,6 +16,11 @@ Every answer carries the security headers of ``central.guard``; the server's dea
 are ``central.guard.ServerLimits`` (the body deadline is enforced here, around the reads). A
 client that disconnects mid-body is logged in one line.
 
+Several processes may ingest into one PostgreSQL store at once (``CentralStore.shared``): each
+decides inside the store's transaction and follows the others' decisions (``watch``); the one
+holding the store's publisher lock writes the site, and another takes over when it ends. On a
+SQLite file one service ingests and publishes.
+
 The service only ingests: the pages are files, so a national audience can be served by any
 static web server or CDN pointed at the public directory.
 """
@@ -35,6 +40,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from device.store.journal import StoreWriteError
 from central import locks
 from central.checks import MAX_BODY_BYTES, check_upload
 from central.decisions import Verdict
@@ -46,7 +52,8 @@ from central.store import CentralStore
 from central.tally import CentralTally
 
 log = logging.getLogger("central")
-NOT_COUNTED_AGAINST = ("accepted", "duplicate", "conflict")  # outcomes the refusal limiter ignores
+NOT_COUNTED_AGAINST = ("accepted", "duplicate", "conflict")
+WATCH_INTERVAL_S = 0.25  # on a shared store: how often a process looks at the journal's head and stands for publisher  # outcomes the refusal limiter ignores
 
 
 class CentralService:
@@ -55,12 +62,15 @@ class CentralService:
     def __init__(self, served: ServedElection, store: CentralStore, public_dir: Path,
                  clock: Callable[[], float] = time.time, nist_interval: float = 5.0,
                  publish_interval: float = 0.5, render_process: bool = False,
-                 limits: ServerLimits = DEFAULT_LIMITS, folder_lock: int | None = None):
-        if folder_lock is None:  # one running service writes a public folder
-            Path(public_dir).mkdir(parents=True, exist_ok=True)
+                 limits: ServerLimits = DEFAULT_LIMITS, folder_lock: int | None = None,
+                 watch_interval: float = WATCH_INTERVAL_S):
+        self.public_dir = Path(public_dir)
+        if folder_lock is None and not store.shared:  # one running service writes a public folder
+            self.public_dir.mkdir(parents=True, exist_ok=True)
             folder_lock = locks.hold(public_dir)
         self.folder_lock = folder_lock
         self.served, self.store, self.limits = served, store, limits
+        self.watch_interval = watch_interval
         self.limiter = RefusalLimiter(limits, clock)
         self.tally = CentralTally(served)
         self.ingest = Ingest(store, self.tally, clock)
@@ -68,7 +78,58 @@ class CentralService:
                                    publish_interval, render_process)
         self.ingest.on_commit = self.publisher.notify
         self.check_seconds = 0.0
+        self.publishing = False  # whether this process writes the site
+        self._publishing_task: asyncio.Task | None = None
+        if not store.shared:  # the service holding a SQLite file publishes before it answers
+            self._start_publishing()
+
+    def _start_publishing(self) -> None:
+        self.publisher.prepare()
         self.publisher.publish(everything=True)
+        self.publishing = True
+
+    # --- several ingest processes on one shared store: who publishes ----------------------------
+
+    async def watch(self) -> None:
+        """On a shared store: fold in the other processes' decisions when the journal's head
+        moves, and stand for publisher every ``watch_interval`` seconds (the holder of the store's
+        publisher lock publishes; when it ends, another takes over)."""
+        while True:
+            try:
+                if await asyncio.to_thread(self.store.head_seq) > self.ingest.applied:
+                    await self.ingest.sync()
+                elected = await asyncio.to_thread(self.store.publishing)
+            except StoreWriteError as exc:
+                log.warning("central: the store cannot be read (%s); trying again", exc)
+                elected = False
+            if elected and not self.publishing:
+                await self._take_over()
+            elif self.publishing and not elected:
+                self._step_down("the publisher lock was lost (the connection to the store dropped)")
+            await asyncio.sleep(self.watch_interval)
+
+    async def _take_over(self) -> None:
+        try:
+            self.public_dir.mkdir(parents=True, exist_ok=True)
+            self.folder_lock = locks.hold(self.public_dir)
+        except locks.Busy as exc:  # a service of another store writes this folder
+            self.store.resign()
+            log.warning("central: elected to publish, but %s; not publishing", exc)
+            return
+        await self.ingest.sync()  # everything committed so far, then the whole site from it
+        self._start_publishing()
+        self._publishing_task = asyncio.get_running_loop().create_task(self.publisher.run())
+        log.warning("central: this process now publishes the site in %s (publisher lock held)",
+                    self.public_dir)
+
+    def _step_down(self, why: str) -> None:
+        if self._publishing_task is not None:
+            self._publishing_task.cancel()
+            self._publishing_task = None
+        locks.release(self.folder_lock)
+        self.folder_lock, self.publishing = None, False
+        self.store.resign()
+        log.warning("central: this process stops publishing: %s", why)
 
     def answer(self, verdict: Verdict, address: str | None = None) -> JSONResponse:
         decision = verdict.decision
@@ -127,6 +188,7 @@ class CentralService:
 
     async def status(self, request: Request) -> JSONResponse:
         return JSONResponse({"service": self.served.to_json(), "decisions": self.ingest.counts,
+                             "publishing": self.publishing, "journal_applied": self.ingest.applied,
                              "version": self.publisher.version,
                              "stations_reporting": len(self.tally.stations),
                              "stations_total": len(self.served.election.stations),
@@ -137,16 +199,25 @@ class CentralService:
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app):
+        loop = asyncio.get_running_loop()
         self.ingest.start()
-        publishing = asyncio.get_running_loop().create_task(self.publisher.run())
+        if self.publishing:
+            self._publishing_task = loop.create_task(self.publisher.run())
+        watching = loop.create_task(self.watch()) if self.store.shared else None
         try:
             yield
         finally:
+            if watching is not None:
+                watching.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watching
             await self.ingest.stop()
-            publishing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await publishing
-            self.publisher.publish(nist=True)  # whatever was accepted last is on the site
+            if self._publishing_task is not None:
+                self._publishing_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._publishing_task
+            if self.publishing:
+                self.publisher.publish(nist=True)  # whatever was accepted last is on the site
             self.close()
 
     def close(self) -> None:
@@ -161,5 +232,5 @@ class CentralService:
             Route("/api/results", self.post_results, methods=["POST"]),
             Route("/api/status", self.status, methods=["GET"]),
             Route("/api/stations/{station}.json", self.station_signed, methods=["GET"]),
-            Mount("/", StaticFiles(directory=str(self.publisher.dir), html=True)),
+            Mount("/", StaticFiles(directory=str(self.publisher.dir), html=True, check_dir=False)),
         ], lifespan=self.lifespan, middleware=[Middleware(SecurityHeaders)])

@@ -18,10 +18,21 @@ address; take the public folder and the database (one running service holds each
 one is refused); publish the site from the store (files whose bytes did not change are not
 rewritten); answer.
 
-Exit status: 0 stopped by the server itself; on SIGTERM or Ctrl-C it publishes what it accepted,
-then ends with that signal's status (143 or 130 in a shell); 2 bad input (package, authority key, --db, --listen,
---mode); 3 the address cannot be bound (in use); 4 the public folder or the database is held
-by another running central service.
+Several ingest processes, one PostgreSQL database: start ``central serve`` as often as needed
+with the same --db postgresql://... and the same --public, each on its own --listen (put a
+load balancer in front). Each decides its uploads inside the database's transaction, so the
+same station sent to two processes at once is accepted once (the other answer: duplicate or
+conflict), and each follows what the others accepted. Exactly one of them publishes the site:
+the holder of the database's publisher lock (an advisory lock); the others stand by, and when
+the publisher ends, however it ends, one of them takes over within a second and republishes
+from the database. GET /api/status says "publishing": true on the publisher. On a SQLite file
+one service ingests and publishes: a second one is refused (exit 4).
+
+Exit status: 0 stopped by the server itself; on SIGTERM or Ctrl-C it publishes what it accepted
+(the publisher) then ends with that signal's status (143 or 130 in a shell); 2 bad input
+(package, authority key, --db, --listen, --mode); 3 the address cannot be bound (in use); 4 the
+public folder or the SQLite file is held by another running central service, or the PostgreSQL
+database by 'central accept'.
 
     ballotbox central accept STATION --sequence N --reason TEXT --db central.db [--unit KEY]
 
@@ -31,11 +42,12 @@ tell a legitimate recount from a replayed or coerced one. The authority decides:
 (with the service stopped) makes the held result with that sequence the station's result, keeps
 the one it replaces in the conflicts list, and journals the decision with its reason; the next
 ``serve`` publishes it. Exit status: 0 accepted; 2 bad input (no such held result); 4 the
-database is held by a running service.
+database is held by a running service (on PostgreSQL: any of its ingest processes).
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import socket
 import sys
 import time
@@ -108,17 +120,18 @@ def sqlite_path(url: str) -> Path:
         raise UserError(f"--db {url}: {exc}") from None
 
 
-def open_store(url: str):
+def open_store(url: str, alone: bool = False):
     """The store, held by this process; ``Busy`` when a running service holds it (a SQLite file
-    by a lock on the file, PostgreSQL by an advisory lock the store takes)."""
+    by a lock on the file). PostgreSQL: every service holds a shared advisory lock, ``alone``
+    (``central accept``) an exclusive one."""
     from central import locks
     from central.store import is_postgres, open_central_store
     from device.store.sqlite import JournalIntegrityError, StoreOpenError
 
     if is_postgres(url):
         try:
-            return open_central_store(url)
-        except StoreOpenError as exc:
+            return open_central_store(url, alone=alone)
+        except (StoreOpenError, JournalIntegrityError) as exc:
             raise UserError(f"--db: {exc}") from None
     path = sqlite_path(url)
     held = locks.hold(path) if path.exists() else None
@@ -165,16 +178,18 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"central serve: cannot listen on {host}:{port}: {exc.strerror or exc}; nothing was "
               f"written", file=sys.stderr)
         return EXIT_BIND
+    shared = is_postgres(args.db)  # several processes ingest; the elected one takes the folder
     created = not public.exists()
     try:
         public.mkdir(parents=True, exist_ok=True)
-        folder = locks.hold(public)
+        folder = None if shared else locks.hold(public)
         try:
             store = open_store(args.db)
         except BaseException:
             locks.release(folder)
             if created:
-                public.rmdir()  # made empty a moment ago: nothing is left behind
+                with contextlib.suppress(OSError):  # (another service may have written in it)
+                    public.rmdir()  # made empty a moment ago: nothing is left behind
             raise
     except locks.Busy as exc:
         sock.close()
@@ -199,7 +214,7 @@ def run_accept(args: argparse.Namespace) -> int:
     if not args.reason.strip():
         raise UserError("--reason: say why the authority accepts this result")
     try:
-        store = open_store(args.db)
+        store = open_store(args.db, alone=True)
     except locks.Busy as exc:
         print(f"central accept: {exc}: stop it first", file=sys.stderr)
         return EXIT_BUSY

@@ -83,6 +83,9 @@ class Publisher:
         self._district_docs: dict[str, dict] = {}
         self._event: asyncio.Event | None = None
         self.marking = marking(tally.served)
+
+    def prepare(self) -> None:
+        """The folders and the static files: written only by the process that publishes."""
         for sub in ("stations", "districts", "provinces", "nist"):
             (self.dir / sub).mkdir(parents=True, exist_ok=True)
         for name in STATIC_FILES:

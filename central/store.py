@@ -1,9 +1,12 @@
 """Where the central tally keeps its decisions: the store contract and its SQLite implementation.
 
-``CentralStore`` is all the service needs: ``commit(entries)`` makes a batch of decisions
-durable in one transaction (group commit: the writer batches concurrent uploads), and reading
-back what was accepted, what conflicted, what was refused, and the journal; ``accept_held``
-is the authority's explicit decision (``ballotbox central accept``).
+``CentralStore`` is all the service needs: ``decide_and_commit(after, decide)`` makes a batch
+of decisions durable in one transaction (group commit: the writer batches concurrent uploads),
+deciding *inside* it against what every process sharing the store committed (``shared``
+stores: PostgreSQL, several ingest processes); ``load()`` reads back, consistently, what was
+accepted, what conflicted, what was refused, and the journal; ``publishing()`` says whether
+this process publishes the site (the elected one); ``accept_held`` is the authority's explicit
+decision (``ballotbox central accept``).
 
 Every decision is a record of the *same hash-chained journal a unit keeps*
 (``device.store.journal``: ``seq``, ``type``, ``at``, ``data``, ``prev_hash``, ``hash``;
@@ -74,6 +77,7 @@ class SqlRows:
     """The rows beside the journal, in SQL both SQLite and PostgreSQL run (``?`` placeholders;
     PostgreSQL's store turns them into ``%s``): written by ``write``, read by the queries."""
 
+    INSERT_SLOT = "INSERT INTO slots VALUES (?, ?, ?, ?, ?, ?, ?)"  # a second acceptance: unique violation
     UPSERT_SLOT = ("INSERT INTO slots VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (station, unit_key, phase) "
                    "DO UPDATE SET sequence = excluded.sequence, digest = excluded.digest, "
                    "signed = excluded.signed, at = excluded.at")
@@ -98,7 +102,8 @@ class SqlRows:
                 execute(cls.RESOLVE, e.resolves)
             if e.slot is not None:
                 s = e.slot
-                execute(cls.UPSERT_SLOT, (*(s[k] for k in SLOT_FIELDS), canonical_json(s["signed"]), e.at))
+                sql = cls.INSERT_SLOT if e.type == "result_accepted" else cls.UPSERT_SLOT
+                execute(sql, (*(s[k] for k in SLOT_FIELDS), canonical_json(s["signed"]), e.at))
             if e.conflict is not None:
                 s = e.conflict
                 execute(cls.INSERT_CONFLICT, (*(s[k] for k in SLOT_FIELDS), canonical_json(s["signed"]),
@@ -112,10 +117,49 @@ class SqlRows:
             execute(cls.CAP_REFUSALS, (REFUSALS_KEPT,))
 
 
+@dataclass
+class StoreState:
+    """Everything a starting service reads, as of one journal record (``head_seq``)."""
+
+    slots: list[dict[str, Any]]
+    conflicts: list[dict[str, Any]]
+    refusals: list[dict[str, Any]]  # the latest few, newest first
+    refusal_counts: dict[str, int]
+    journal: list[JournalRecord]
+
+    @property
+    def head_seq(self) -> int:
+        return self.journal[-1].seq if self.journal else 0
+
+
 class CentralStore(ABC):
     """The store contract of the central tally; the reads are shared SQL (``SqlRows``)."""
 
     held_lock: int | None = None  # the lock (``central.locks``) of the process holding the store
+    shared = False  # True: several services ingest into this store at once (PostgreSQL)
+
+    def decide_and_commit(self, after: int, decide: Callable[[list[Entry]], list[Entry]]) -> list[Entry]:
+        """In one transaction: the decisions other processes committed after journal record
+        ``after`` (the *news*, as entries with their records and rows), then ``decide(news)``'s
+        entries chained and written. Returns the news. A store one process writes has no news."""
+        self.commit(decide([]))
+        return []
+
+    def head_seq(self) -> int:
+        """The last journal record's sequence number."""
+        return self.head[0]
+
+    def publishing(self) -> bool:
+        """Whether this process publishes the site (a store one process writes: always)."""
+        return True
+
+    def resign(self) -> None:
+        """Stop publishing (another may take over)."""
+
+    def load(self, recent_refusals: int) -> StoreState:
+        """What a starting service reads, consistent as of one journal record."""
+        return StoreState(list(self.slots()), self.conflicts(), self.refusals(recent_refusals),
+                          self.refusal_counts(), list(self.journal()))
 
     @abstractmethod
     def commit(self, entries: list[Entry]) -> None:
@@ -223,9 +267,10 @@ def is_postgres(url: str) -> bool:
     return url.startswith(("postgresql://", "postgres://"))
 
 
-def open_central_store(url: str, *, durability: str = "full") -> CentralStore:
-    """``postgresql://...`` -> ``PostgresCentralStore``; else the SQLite file of ``store_path``."""
+def open_central_store(url: str, *, durability: str = "full", alone: bool = False) -> CentralStore:
+    """``postgresql://...`` -> ``PostgresCentralStore`` (``alone``: only if no service runs on it,
+    as ``central accept`` needs); else the SQLite file of ``store_path``."""
     if is_postgres(url):
         from central.store_pg import PostgresCentralStore
-        return PostgresCentralStore(url)
+        return PostgresCentralStore(url, alone=alone)
     return SqliteCentralStore(store_path(url), durability=durability)

@@ -5,21 +5,30 @@ The same contract as the SQLite store (``central.store.CentralStore``), the same
 hash)``, ``data`` as canonical JSON text so the hashes read back exactly): a national authority
 runs its results service on a database server with replication and backups, not on a file.
 
-- One connection pool (psycopg 3, ``psycopg_pool``); a batch of decisions is one transaction,
-  chained onto the journal head read when the store opened (one writer: see below); if the
-  transaction fails nothing of the batch is kept and ``StoreWriteError`` is raised (the
-  uploads get 503 and their units retry).
-- The chain is verified when the store opens (``device.store.chain.chain_fault``): a record
-  changed, removed or inserted in the database is refused, as in a unit's store.
-- One running service holds the store: a session advisory lock (``pg_try_advisory_lock``) on a
-  connection of its own, released when the service stops or its connection drops. A second
-  service (or ``central accept`` while one runs) gets ``central.locks.Busy``.
+Several ``central serve`` processes ingest into one database at once (``shared``):
 
-Not built: several ingest processes writing one database at once (deciding inside the
-transaction, with the unique constraints as arbiter) and electing one publisher.
+- A batch of decisions is one transaction (psycopg 3, a ``psycopg_pool`` pool). It first takes
+  the journal head's lock (``pg_advisory_xact_lock``, released at commit or rollback), reads
+  what the other processes committed since this one last looked (the *news*: the records after
+  its last one, their chain checked, with their slot and conflict rows), decides its uploads
+  against that, and appends their records to the chain from the head it read. Writers are
+  serialised on the head, so two processes racing on one station/unit/phase give exactly one
+  ``accepted``; the other sees ``duplicate`` or ``conflict`` as the decision table says. The
+  unique constraints are the arbiter behind the lock: a second acceptance of a slot (a plain
+  ``INSERT``) or a second record with one ``seq`` fails the whole transaction, nothing of the
+  batch is kept and ``StoreWriteError`` is raised (503: the units retry).
+- Exactly one process publishes the site: the holder of a session advisory lock
+  (``pg_try_advisory_lock``) on its own connection, tried again by the others every
+  ``central.app.WATCH_INTERVAL_S``; when the publisher's process ends, however it ends, its
+  connection drops, the server lets the lock go, and another process takes over.
+- Every service holds a *shared* advisory lock; ``central accept`` takes it exclusively
+  (``alone``), so it runs only with every service stopped (``central.locks.Busy`` otherwise).
+- The chain is verified when the store opens (``device.store.chain.chain_fault``) and the news
+  record by record: a record changed, removed or inserted in the database is refused.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Iterator
 
@@ -27,13 +36,15 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from central.locks import Busy
-from central.store import CentralStore, Entry, SqlRows
+from central.store import CentralStore, Entry, SqlRows, StoreState
 from device.store.canonical_json import canonical_json
 from device.store.chain import chain_fault
-from device.store.journal import GENESIS_HASH, JournalRecord, StoreWriteError, make_record
+from device.store.journal import GENESIS_HASH, JournalRecord, StoreWriteError, make_record, record_hash
 from device.store.sqlite import JournalIntegrityError, StoreOpenError, canonical_data
 
-LOCK_KEY = 0x62616C6C6F74  # "ballot": the advisory lock of the service holding the store
+APP_KEY = 0x62616C6C  # "ball": the first half of every advisory lock key of the central tally
+SERVICE, PUBLISHER, CHAIN = 1, 2, 3  # the second half: services (shared), the publisher, the head
+SLOT_COLUMNS = "station, unit_key, phase, sequence, digest, signed, at"
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS journal (
@@ -58,18 +69,28 @@ def pg(sql: str) -> str:
     return sql.replace("?", "%s")
 
 
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
 class PostgresCentralStore(CentralStore):
-    def __init__(self, url: str, *, pool_size: int = 4):
+    shared = True
+
+    def __init__(self, url: str, *, pool_size: int = 4, alone: bool = False):
         self.url = url
         self._pool: ConnectionPool | None = None
-        where = url.split("@")[-1]  # never print a password
+        self._publishing = False
+        self._in: psycopg.Connection | None = None  # the connection of ``load``'s transaction
+        where = self.where = url.split("@")[-1]  # never print a password
         try:
             self._holder = psycopg.connect(url, autocommit=True, connect_timeout=10)
         except psycopg.Error as exc:
-            raise StoreOpenError(f"PostgreSQL at {where}: {str(exc).strip().splitlines()[0]}") from None
-        if not self._holder.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0]:
+            raise StoreOpenError(f"PostgreSQL at {where}: {_first_line(exc)}") from None
+        take = "pg_try_advisory_lock" if alone else "pg_try_advisory_lock_shared"
+        if not self._holder.execute(f"SELECT {take}(%s, %s)", (APP_KEY, SERVICE)).fetchone()[0]:
             self._holder.close()
-            raise Busy(f"the database at {where} is held by another running central service")
+            raise Busy(f"the database at {where} is held by "
+                       + ("a running central service" if alone else "'central accept'"))
         try:
             self._holder.execute(_TABLES)
             self._pool = ConnectionPool(url, min_size=1, max_size=pool_size, open=True,
@@ -77,35 +98,98 @@ class PostgresCentralStore(CentralStore):
             records = list(self.journal())
         except psycopg.Error as exc:
             self._holder.close()
-            raise StoreOpenError(f"PostgreSQL at {where}: {str(exc).strip().splitlines()[0]}") from None
+            raise StoreOpenError(f"PostgreSQL at {where}: {_first_line(exc)}") from None
         fault = chain_fault([r.to_json() for r in records], True)
         if fault is not None:
             self.close()
             raise JournalIntegrityError(fault.seq or 0, fault.kind, f"PostgreSQL at {where}: "
                                                                      f"{fault.where}: {fault.detail}")
-        self.head = (records[-1].seq, records[-1].hash) if records else (0, GENESIS_HASH)
+
+    # --- writing ----------------------------------------------------------------------------
 
     def commit(self, entries: list[Entry]) -> None:
-        if not entries:
-            return
-        seq, prev = self.head
-        records = []
-        for e in entries:
-            seq += 1
-            e.record = make_record(seq, e.type, e.at, canonical_data(e.data), prev)
-            prev = e.record.hash
-            records.append(e.record)
+        self.decide_and_commit(self.head_seq(), lambda news: entries)
+
+    def decide_and_commit(self, after, decide):
         try:
             with self._connection() as conn, conn.transaction(), conn.cursor() as cur:
-                cur.executemany("INSERT INTO journal VALUES (%s, %s, %s, %s, %s, %s)",
-                                [(r.seq, r.type, r.at, canonical_json(r.data), r.prev_hash, r.hash)
-                                 for r in records])
-                SqlRows.write(lambda sql, params: cur.execute(pg(sql), params), entries)
+                cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (APP_KEY, CHAIN))
+                news, (seq, prev) = self._news(cur, after)
+                entries = decide(news)
+                if entries:
+                    records = []
+                    for e in entries:
+                        seq += 1
+                        e.record = make_record(seq, e.type, e.at, canonical_data(e.data), prev)
+                        prev = e.record.hash
+                        records.append(e.record)
+                    cur.executemany("INSERT INTO journal VALUES (%s, %s, %s, %s, %s, %s)",
+                                    [(r.seq, r.type, r.at, canonical_json(r.data), r.prev_hash, r.hash)
+                                     for r in records])
+                    SqlRows.write(lambda sql, params: cur.execute(pg(sql), params), entries)
         except psycopg.Error as exc:
-            raise StoreWriteError(f"PostgreSQL: {str(exc).strip().splitlines()[0]}") from None
-        self.head = (seq, prev)
+            raise StoreWriteError(f"PostgreSQL: {_first_line(exc)}") from None
+        return news
+
+    def _news(self, cur, after: int) -> tuple[list[Entry], tuple[int, str]]:
+        """The records after ``after`` (chain checked from it) as entries with their rows, and
+        the head."""
+        rows = cur.execute("SELECT seq, type, at, data, prev_hash, hash FROM journal WHERE seq >= %s "
+                           "ORDER BY seq", (after,)).fetchall()
+        records = [JournalRecord(s, t, a, json.loads(d), p, h) for s, t, a, d, p, h in rows]
+        head = (0, GENESIS_HASH)
+        if after:
+            if not records or records[0].seq != after:
+                raise StoreWriteError(f"PostgreSQL at {self.where}: journal record {after} is gone")
+            head = (after, records.pop(0).hash)
+        for r in records:
+            if r.seq != head[0] + 1 or r.prev_hash != head[1] or \
+                    record_hash(r.seq, r.type, r.at, r.data, r.prev_hash) != r.hash:
+                raise StoreWriteError(f"PostgreSQL at {self.where}: journal record {r.seq} breaks the chain")
+            head = (r.seq, r.hash)
+        stations = sorted({r.data["station"] for r in records
+                           if r.type in ("result_accepted", "result_conflict")})
+        slots, held = {}, {}
+        if stations:
+            for row in cur.execute(f"SELECT {SLOT_COLUMNS} FROM slots WHERE station = ANY(%s)", (stations,)):
+                slots[(*row[:3], row[4])] = self._slot(row)
+            for row in cur.execute(f"SELECT {SLOT_COLUMNS}, reason FROM conflicts WHERE station = ANY(%s)",
+                                   (stations,)):
+                held.setdefault((*row[:3], row[4]), {**self._slot(row[:7]), "reason": row[7]})
+        news = []
+        for r in records:
+            d = r.data
+            key = (d.get("station"), d.get("unit_key"), d.get("phase"), d.get("digest"))
+            news.append(Entry(r.type, d, r.at, record=r,
+                              slot=slots.get(key) if r.type == "result_accepted" else None,
+                              conflict=held.get(key) if r.type == "result_conflict" else None,
+                              refusal=d if r.type == "upload_refused" else None))
+        return news, head
+
+    @staticmethod
+    def _slot(row: tuple) -> dict:
+        st, key, phase, seq, digest, signed, at = row
+        return {"station": st, "unit_key": key, "phase": phase, "sequence": seq, "digest": digest,
+                "signed": json.loads(signed), "at": at}
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def head_seq(self) -> int:
+        return self._rows("SELECT coalesce(max(seq), 0) FROM journal")[0][0]
+
+    def load(self, recent_refusals: int) -> StoreState:
+        """Read under the head's lock: no writer commits in between."""
+        with self._connection() as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (APP_KEY, CHAIN))
+            self._in = conn
+            try:
+                return super().load(recent_refusals)
+            finally:
+                self._in = None
 
     def _connection(self):
+        if self._in is not None:
+            return contextlib.nullcontext(self._in)
         if self._pool is None:
             raise StoreWriteError("the PostgreSQL store is closed")
         return self._pool.connection()
@@ -119,7 +203,33 @@ class PostgresCentralStore(CentralStore):
             rows = conn.execute("SELECT seq, type, at, data, prev_hash, hash FROM journal ORDER BY seq").fetchall()
         return iter([JournalRecord(s, t, a, json.loads(d), p, h) for s, t, a, d, p, h in rows])
 
+    # --- the publisher ----------------------------------------------------------------------
+
+    def publishing(self) -> bool:
+        """Take the publisher lock if it is free; if held, check this session still holds it
+        (a dropped connection loses it). False when another process publishes."""
+        try:
+            if self._publishing:
+                held = self._holder.execute(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND "
+                    "pid = pg_backend_pid() AND classid = %s AND objid = %s AND objsubid = 2",
+                    (APP_KEY, PUBLISHER)).fetchone()[0] > 0
+            else:
+                held = self._holder.execute("SELECT pg_try_advisory_lock(%s, %s)",
+                                            (APP_KEY, PUBLISHER)).fetchone()[0]
+        except psycopg.Error:
+            held = False
+        self._publishing = held
+        return held
+
+    def resign(self) -> None:
+        if self._publishing:
+            with contextlib.suppress(psycopg.Error):
+                self._holder.execute("SELECT pg_advisory_unlock(%s, %s)", (APP_KEY, PUBLISHER))
+        self._publishing = False
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.close()
-        self._holder.close()  # lets go of the advisory lock
+            self._pool = None
+        self._holder.close()  # lets go of the advisory locks

@@ -79,7 +79,8 @@ def test_exit_statuses_are_in_the_help(capsys):
     text = " ".join(capsys.readouterr().out.split())
     assert "Exit status: 0 stopped" in text and "(143 or 130 in a shell)" in text
     assert "3 the address cannot be bound" in text
-    assert "4 the public folder or the database is held" in text
+    assert "4 the public folder or the SQLite file is held" in text
+    assert "Exactly one of them publishes the site" in text
 
 
 def test_a_restart_rebuilds_the_site_byte_for_byte(election, tmp_path):

@@ -1,8 +1,8 @@
 """The central store contract, one suite for both implementations: SQLite (the embedded default)
 and PostgreSQL, against a real server the suite starts in a temporary folder (skipped, saying
 why, where Debian's postgresql binaries are missing). Batches commit whole or not at all, the
-journal is the unit's hash chain and tampering is refused on open, one service holds a store,
-and the service over real HTTP on a PostgreSQL store restarts to the same site."""
+journal is the unit's hash chain and tampering is refused on open, several services share a
+PostgreSQL store (the authority's accept waits for them), and the service over real HTTP on a PostgreSQL store restarts to the same site."""
 from __future__ import annotations
 
 import copy
@@ -99,13 +99,19 @@ def test_a_tampered_journal_is_refused_on_open(store_url):
         open_central_store(store_url)
 
 
-def test_one_service_holds_a_postgresql_store(postgres):
-    """(A SQLite file is held by central serve's file lock: test_central_restart.py.)"""
-    first = open_central_store(postgres)
-    with pytest.raises(locks.Busy):
-        open_central_store(postgres)
+def test_services_share_a_postgresql_store_and_accept_waits_for_them(postgres):
+    """Several services open one database; the authority's accept only with none running, and
+    no service starts while it runs. (A SQLite file is held by one service:
+    test_central_restart.py.)"""
+    first, second = open_central_store(postgres), open_central_store(postgres)
+    with pytest.raises(locks.Busy, match="running central service"):
+        open_central_store(postgres, alone=True)
     first.close()
-    open_central_store(postgres).close()
+    second.close()
+    authority = open_central_store(postgres, alone=True)
+    with pytest.raises(locks.Busy, match="central accept"):
+        open_central_store(postgres)
+    authority.close()
 
 
 def test_the_service_on_postgresql_over_http(postgres, tmp_path, capsys):
