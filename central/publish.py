@@ -19,8 +19,11 @@ core's event loop to itself.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
 import multiprocessing
 import os
+import signal
 import time
 from concurrent.futures import ProcessPoolExecutor
 from importlib import resources
@@ -261,9 +264,18 @@ def write_all(public_dir: Path, jobs: list[tuple[str, Any]]) -> None:
 _worker_election: Election | None = None
 
 
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
+
+
 def _init_worker(election: Election) -> None:
+    """In the worker: the election, and the worker ends with its service, however the service
+    ends (a ``kill -9`` of the service would otherwise leave it running, orphaned)."""
     global _worker_election
     _worker_election = election
+    with contextlib.suppress(OSError, AttributeError):  # Linux; elsewhere the pool's own cleanup
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() == 1:  # the service died before the line above
+        os._exit(0)
 
 
 def render_and_write(public_dir: str, snap: dict[str, Any]) -> tuple[float, float]:

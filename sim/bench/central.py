@@ -9,9 +9,10 @@ every station once. Reported: uploads per second, p50/p99 latency, decisions (0 
 station accepted and counted), the time until the published national file shows every
 station, and how many station/district files and versions were regenerated. Target: the
 whole country ingested in under 60 s on the 2-core machine. Only loopback traffic. The same
-run twice, side by side: into SQLite (the embedded default) and into a PostgreSQL server the
-bench starts in a temporary folder (Debian's binaries; skipped, saying so, without them), each
-through one ingest process.
+run twice, side by side: into SQLite (the embedded default) through one ingest process, and
+into a PostgreSQL server the bench starts in a temporary folder (Debian's binaries; skipped,
+saying so, without them) through two ``central serve`` processes on one database, each client
+process sending to one of them; the elected one publishes.
 
 The figures of each station are drawn directly (counts that satisfy the tally invariant),
 not from simulated station days: the bench measures the central tally, not the units.
@@ -140,11 +141,12 @@ def client_process(args: tuple[str, list[bytes], int]) -> tuple[list[float], dic
     return latencies, codes, time.process_time()
 
 
-def upload_from_processes(url: str, bodies: list[bytes]) -> tuple[list[float], dict[str, int], float]:
-    """Spread the uploads over ``CLIENT_PROCESSES`` processes (one Python client cannot keep up)."""
+def upload_from_processes(urls: list[str], bodies: list[bytes]) -> tuple[list[float], dict[str, int], float]:
+    """Spread the uploads over ``CLIENT_PROCESSES`` processes (one Python client cannot keep up),
+    client process i sending to ``urls[i % len(urls)]``."""
     import multiprocessing
 
-    shares = [(url, bodies[i::CLIENT_PROCESSES], CONCURRENCY // CLIENT_PROCESSES)
+    shares = [(urls[i % len(urls)], bodies[i::CLIENT_PROCESSES], CONCURRENCY // CLIENT_PROCESSES)
               for i in range(CLIENT_PROCESSES)]
     with multiprocessing.get_context("spawn").Pool(CLIENT_PROCESSES) as pool:
         results = pool.map(client_process, shares)
@@ -156,34 +158,65 @@ def upload_from_processes(url: str, bodies: list[bytes]) -> tuple[list[float], d
     return latencies, codes, sum(r[2] for r in results)
 
 
-def ingest_run(pkg: Path, pub: Path, db: str, public: Path, bodies: list[bytes], n: int) -> dict:
-    """Start ``central serve`` on ``db``, upload every body, wait until all is published."""
+def ingest_run(pkg: Path, pub: Path, db: str, public: Path, bodies: list[bytes], n: int,
+               processes: int = 1) -> dict:
+    """Start ``processes`` ``central serve`` on ``db``, upload every body, wait until all is
+    published (the figures of the process that publishes; CPU of them all)."""
     t1 = time.perf_counter()
-    proc, url = start_service(pkg, pub, db, public, LOG)
+    started = [start_service(pkg, pub, db, public, LOG.with_suffix(f".{i}.log")) for i in range(processes)]
     startup = time.perf_counter() - t1
     try:
+        urls = [url for _, url in started]
         t2 = time.perf_counter()
-        latencies, codes, client_cpu = upload_from_processes(url, bodies)
+        latencies, codes, client_cpu = upload_from_processes(urls, bodies)
         ingest = time.perf_counter() - t2
         pause, deadline = threading.Event(), time.monotonic() + 300
         while True:
-            version = httpx.get(url + "/version.json").json()
+            version = httpx.get(urls[0] + "/version.json").json()
             if version["stations_reporting"] >= n or time.monotonic() > deadline:
                 break
             pause.wait(0.05)
         published = time.perf_counter() - t2
-        status = httpx.get(url + "/api/status").json()
-        service_cpu = process_cpu_seconds(proc.pid)
-        national = httpx.get(url + "/index.json").json()
+        statuses = [httpx.get(url + "/api/status").json() for url in urls]
+        status = next((st for st in statuses if st.get("publishing")), statuses[0])
+        service_cpu = sum(process_cpu_seconds(proc.pid) for proc, _ in started)
+        national = httpx.get(urls[0] + "/index.json").json()
     finally:
-        proc.terminate()
-        proc.wait(60)
+        for proc, _ in started:
+            proc.terminate()
+        for proc, _ in started:
+            proc.wait(60)
     lat = sorted(latencies)
     return {"startup": startup, "ingest": ingest, "published": published, "codes": codes,
             "p50": statistics.median(lat), "p99": lat[int(0.99 * (len(lat) - 1))],
             "accepted": codes.get("accepted", 0), "status": status, "national": national,
-            "service_cpu": service_cpu, "client_cpu": client_cpu,
+            "service_cpu": service_cpu, "client_cpu": client_cpu, "processes": processes,
+            "publishers": sum(1 for st in statuses if st.get("publishing")),
             "files": sum(1 for _ in (public / "stations").glob("*.json"))}
+
+
+def bench_package(election: Election, signers: dict, tmp: Path) -> tuple[Path, Path]:
+    """The public results package registering ``signers``' keys, and the authority key file."""
+    authority = simulation_authority(SEED)
+    confidential = build_package(election, VoterRoll([]), authority, tmp / "bench.pkg", mode="simulation",
+                                 units={sid: [s.public_key_hex()] for sid, s in signers.items()},
+                                 pseudonym_key=hashlib.sha256(b"bench").digest())
+    pkg = build_public_package(load_package(confidential, authority.public_key_hex()), authority,
+                               tmp / "bench.public.json")
+    pub = tmp / "authority.pub"
+    pub.write_text(authority.public_key_hex())
+    return pkg, pub
+
+
+def signed_bodies(election: Election, ids: list[str], signers: dict) -> list[bytes]:
+    """Each station's drawn figures signed by its unit, as upload bodies."""
+    registered = {s["id"]: s["registered"] for s in election.raw["stations"]}
+    bodies = []
+    for sid in ids:
+        rng = random.Random(f"{SEED}:{sid}")
+        signed = signed_results_for(election, sid, signers[sid], drawn_results(election, sid, rng, registered[sid]))
+        bodies.append(json.dumps(signed).encode())
+    return bodies
 
 
 def main(quick: bool) -> None:
@@ -192,37 +225,26 @@ def main(quick: bool) -> None:
     election = cambodia_election()
     ids = list(election.stations)
     n = 3_000 if quick else len(ids)
-    registered = {s["id"]: s["registered"] for s in election.raw["stations"]}
     signers = {sid: unit_signer(SEED, sid) for sid in ids}
-    bodies = []
-    for sid in ids[:n]:
-        rng = random.Random(f"{SEED}:{sid}")
-        signed = signed_results_for(election, sid, signers[sid], drawn_results(election, sid, rng, registered[sid]))
-        bodies.append(json.dumps(signed).encode())
+    bodies = signed_bodies(election, ids[:n], signers)
     prep = time.perf_counter() - t0
     runs: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        authority = simulation_authority(SEED)
-        confidential = build_package(election, VoterRoll([]), authority, tmp / "bench.pkg", mode="simulation",
-                                     units={sid: [s.public_key_hex()] for sid, s in signers.items()},
-                                     pseudonym_key=hashlib.sha256(b"bench").digest())
-        pkg = build_public_package(load_package(confidential, authority.public_key_hex()), authority,
-                                   tmp / "bench.public.json")
-        pub = tmp / "authority.pub"
-        pub.write_text(authority.public_key_hex())
+        pkg, pub = bench_package(election, signers, tmp)
         runs["SQLite"] = ingest_run(pkg, pub, str(tmp / "central.db"), tmp / "public-sqlite", bodies, n)
         if postgres_bin() is None:
             print("PostgreSQL: skipped (no server binaries under /usr/lib/postgresql: make install)")
         else:
             with postgres_server() as db:
-                runs["PostgreSQL"] = ingest_run(pkg, pub, db, tmp / "public-postgresql", bodies, n)
+                runs["PostgreSQL"] = ingest_run(pkg, pub, db, tmp / "public-postgresql", bodies, n, processes=2)
     print(f"stations: {n:,} of {len(ids):,} ({len(election.districts):,} communes); "
           f"{CONCURRENCY} concurrent connections from {CLIENT_PROCESSES} client processes on loopback "
-          f"(httpx async); messages signed in {prep:.1f} s; one ingest process per store")
+          f"(httpx async); messages signed in {prep:.1f} s")
     for name, r in runs.items():
         st = r["status"]
-        print(f"{name}: started in {r['startup']:.1f} s; ingest {r['ingest']:.1f} s, "
+        print(f"{name}: {r['processes']} ingest process(es), {r['publishers']} publishing; "
+              f"started in {r['startup']:.1f} s; ingest {r['ingest']:.1f} s, "
               f"{n / r['ingest']:,.0f} uploads/s; latency p50 {r['p50'] * 1e3:.1f} ms, "
               f"p99 {r['p99'] * 1e3:.1f} ms; decisions {r['codes']}")
         print(f"{name}: lost {n - r['accepted']} (accepted {r['accepted']:,}, counted by the service "
@@ -230,8 +252,8 @@ def main(quick: bool) -> None:
               f"all published {r['published']:.1f} s after the first upload (target < 60 s); "
               f"{st['regenerated']['stations']:,} station and {st['regenerated']['districts']:,} district "
               f"pages in {st['regenerated']['versions']:,} versions; {r['files']:,} station files")
-        print(f"{name}: CPU service {r['service_cpu']:.1f} s (start-up included), clients "
-              f"{r['client_cpu']:.1f} s; where the service's time went (s): {st['timing']}")
+        print(f"{name}: CPU of the service process(es) {r['service_cpu']:.1f} s (start-up included), "
+              f"clients {r['client_cpu']:.1f} s; where the publishing process's time went (s): {st['timing']}")
     print(f"load average {Path('/proc/loadavg').read_text().split()[0]} on this machine")
 
 
