@@ -84,7 +84,7 @@ class Publisher:
         self._nist_at: float | None = None
         self._lists_written: int | None = None
         self._district_docs: dict[str, dict] = {}
-        self._event: asyncio.Event | None = None
+        self._event = asyncio.Event()  # set by the ingest: something to publish (kept until run)
         self.marking = marking(tally.served)
 
     def prepare(self) -> None:
@@ -161,8 +161,7 @@ class Publisher:
     # --- in the service ---------------------------------------------------------------------
 
     def notify(self) -> None:
-        if self._event is not None:
-            self._event.set()
+        self._event.set()
 
     async def run(self) -> None:
         """Publish after each change, at most one version per ``min_interval`` seconds.
@@ -172,7 +171,6 @@ class Publisher:
         the loop only ingests and the page work uses the other core; otherwise (tests) the
         rendering runs here a few stations at a time with a yield between parts and the writing
         in a thread (a rendering *thread* would hold the GIL against the loop's sockets)."""
-        self._event = asyncio.Event()
         loop = asyncio.get_running_loop()
         pool = None
         if self.render_process:
