@@ -140,3 +140,19 @@ def test_the_service_on_postgresql_over_http(postgres, tmp_path, capsys):
     changed = {p.name for p in before if before[p] != after[p]}
     others = {f"{s}.html" for s in election.stations if s != sid}
     assert f"{sid}.html" in changed and not changed & others  # only what the decision touched
+
+
+def test_a_second_acceptance_of_one_slot_is_refused_by_the_database(store_url):
+    """The unique constraint stands behind the decisions: a second ``result_accepted`` for a
+    slot fails its whole transaction (nothing of that batch is kept, the chain is unbroken)."""
+    store = open_central_store(store_url)
+    try:
+        store.commit([Entry("result_accepted", {"station": "s1"}, 100.0, slot=slot("s1"))])
+        with pytest.raises(StoreWriteError):
+            store.commit([Entry("upload_refused", {"code": "bad_signature"}, 101.0,
+                                refusal={"code": "bad_signature", "reason": "no"}),
+                          Entry("result_accepted", {"station": "s1"}, 101.0, slot=slot("s1", 2, "d2"))])
+        assert [(s["station"], s["digest"]) for s in store.slots()] == [("s1", "d1")]
+        assert store.refusal_counts() == {} and [r.seq for r in store.journal()] == [1]
+    finally:
+        store.close()
