@@ -66,11 +66,13 @@ def register(subparsers) -> None:
     p.add_argument("--authority", required=True,
                    help="the election authority's Ed25519 public key: hex, or a file holding it")
     p.add_argument("--db", required=True,
-                   help="the central store: a SQLite path, sqlite:///path, or postgresql://user@host:port/db")
+                   help="the central store: a SQLite path, sqlite:///path (one service), or "
+                        "postgresql://user@host:port/db (several serve processes may share it)")
     p.add_argument("--listen", default="127.0.0.1:8080", help="HOST:PORT (default 127.0.0.1:8080)")
     p.add_argument("--mode", choices=("live", "test"), default=None,
                    help="accept live or test results (default: live for a live package, else test)")
-    p.add_argument("--public", default=None, help="folder of the static site (default: beside --db)")
+    p.add_argument("--public", default=None, help="folder of the static site (default: beside --db; with "
+                   "PostgreSQL, required and the same for every process: the elected publisher writes it)")
     p.set_defaults(func=run_serve)
     a = subparsers.add_parser("accept", help="accept a held result explicitly (the authority's decision)",
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
