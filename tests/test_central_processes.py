@@ -89,8 +89,18 @@ def status(url: str) -> dict:
 
 def one_publisher(urls: list[str]) -> int:
     """The index of the one process that publishes (waits for the election)."""
-    return until("one publisher", lambda: (lambda p: p[0] + 1 if len(p) == 1 else None)(
-        [i for i, u in enumerate(urls) if status(u)["publishing"]])) - 1
+    def publishers():
+        found = [i for i, url in enumerate(urls) if status(url)["publishing"]]
+        return found if len(found) == 1 else None
+    return until("exactly one publisher", publishers)[0]
+
+
+def site_shows(url: str, **expected) -> dict:
+    """The published national document once its fields have the ``expected`` values."""
+    def probe():
+        doc = httpx.get(url + "/index.json", timeout=30).json()
+        return doc if all(doc[k] == v for k, v in expected.items()) else None
+    return until(f"the site shows {expected}", probe)
 
 
 def post(client: httpx.Client, url: str, body: bytes) -> str:
@@ -135,9 +145,7 @@ def test_two_processes_racing_on_the_same_stations_accept_each_once(world, db, t
             assert rest == (["conflict", "duplicate"] if held[sid] == 1 else ["older_sequence", "older_sequence"])
         publisher = one_publisher(urls)
         conflicts = sum(1 for s in held.values() if s == 1)
-        until("the site shows every station and conflict",
-              lambda: (lambda d: (d["stations_reporting"], d["conflicts"]) == (len(ids), conflicts))(
-                  httpx.get(urls[0] + "/index.json").json()))
+        site_shows(urls[0], stations_reporting=len(ids), conflicts=conflicts)
         other = status(urls[1 - publisher])
         assert not other["publishing"] and other["regenerated"]["versions"] == 0  # it never wrote the site
         until("the other process follows every decision",
@@ -186,8 +194,7 @@ def test_kill_9_of_the_publisher_mid_load_loses_nothing_and_the_other_takes_over
         for sid, how, code in results:
             assert code in (("accepted", "duplicate") if how == "retried" else ("accepted",)), (sid, how, code)
         until("the survivor publishes", lambda: status(survivor)["publishing"])
-        site = until("the site shows every station", lambda: (lambda d: d if d["stations_reporting"] == len(ids)
-                                                                else None)(httpx.get(survivor + "/index.json").json()))
+        site = site_shows(survivor, stations_reporting=len(ids))
     expected = {sid: json.loads(body) for sid, body in bodies.items()}
     assert site["ballots_cast"] == sum(b["message"]["ballots_cast"] for b in expected.values())
     slots, journal = stored(db)
