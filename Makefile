@@ -33,8 +33,9 @@ $(STAMP): pyproject.toml
 
 # Debian packages: the zbar library (pyzbar), fonts for ballots and slips (DejaVu; Noto for
 # Khmer and Kyrgyz Cyrillic), Chromium for the browser tests of the results page (Playwright
-# drives Debian's Chromium; `playwright install` is never run).
-DEB_PACKAGES := libzbar0 fonts-dejavu-core fonts-noto-core chromium
+# drives Debian's Chromium; `playwright install` is never run), PostgreSQL for the central
+# tally's store tests (the suite starts its own server in a temporary folder).
+DEB_PACKAGES := libzbar0 fonts-dejavu-core fonts-noto-core chromium postgresql
 $(SYSTEM_STAMP):
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -z "$$missing" ]; then \

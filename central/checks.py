@@ -22,7 +22,7 @@ import orjson
 from device.results.signed_results import (ResultsSignatureError, check_message_shape,
                                            verify_signed_results)
 from device.store.canonical_json import canonical_bytes
-from central.decisions import Verdict
+from central.decisions import Verdict, clip
 from central.served import ServedElection
 
 MAX_BODY_BYTES = 256 * 1024
@@ -101,7 +101,7 @@ def check_upload(body: bytes, served: ServedElection) -> Upload:
     up = Upload(signed, None, message_digest(message))
     station, key = message["station"], message["unit_public_key"]
     if station not in served.election.stations:
-        up.verdict = Verdict("unknown_station", f"no station {station!r} in {served.election.id}")
+        up.verdict = Verdict("unknown_station", f"no station {clip(station, 40)!r} in {served.election.id}")
         return up
     registered_for = served.keys.get(key)
     if registered_for is None:

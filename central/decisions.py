@@ -7,10 +7,21 @@ import ``central/``); it is re-exported here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from device.results.upload_decisions import COUNTED, DECISIONS, Decision
 
-__all__ = ["COUNTED", "DECISIONS", "Decision", "Verdict"]
+__all__ = ["COUNTED", "DECISIONS", "Decision", "Verdict", "clip"]
+
+MAX_REASON_CHARS = 240
+CLIP_CHARS = 80
+
+
+def clip(text: Any, limit: int = CLIP_CHARS) -> str:
+    """``text`` as a string of at most ``limit`` characters (``...`` and the length when cut):
+    attacker-chosen text is never stored or echoed in full."""
+    s = str(text)
+    return s if len(s) <= limit else f"{s[:limit]}... ({len(s)} characters)"
 
 
 @dataclass(frozen=True)
@@ -19,6 +30,10 @@ class Verdict:
 
     code: str
     reason: str
+
+    def __post_init__(self) -> None:  # a reason may quote an upload: never in full
+        if len(self.reason) > MAX_REASON_CHARS:
+            object.__setattr__(self, "reason", clip(self.reason, MAX_REASON_CHARS))
 
     @property
     def decision(self) -> Decision:

@@ -3,7 +3,8 @@
 ``Publisher.publish()`` writes, for what changed since the last version (never the whole country
 per upload): each changed station (``stations/ID.html``, ``.json`` — which holds the accepted
 signed message(s) — and ``.csv``), each changed district
-(``districts/ID.html``, ``.json``), the nation (``index.html``, ``index.json``), the public
+(``districts/ID.html``, ``.json``), each changed province (``provinces/NAME.html``, ``.json``:
+its districts), the nation (``index.html``, ``index.json``: a summary by province), the public
 lists (``conflicts.*``, ``refusals.*``), the national NIST SP 1500-100 file
 (``nist/results.json``, at most every ``nist_interval`` seconds, and always once the count is
 complete) and last ``version.json`` (``{"version", "updated_at", ...}``), which pages poll.
@@ -18,9 +19,11 @@ core's event loop to itself.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
 import multiprocessing
 import os
-import shutil
+import signal
 import time
 from concurrent.futures import ProcessPoolExecutor
 from importlib import resources
@@ -35,20 +38,38 @@ from central.nist_national import national_results
 from central.tally import COMPLETE, CentralTally
 
 STATIC_FILES = ("live.js", "verify.js", "style.css")
+TEST_NOTICE = "TEST RESULTS — not an election"
+STAMP_KEYS = ("version", "updated_at", "results", "notice")  # what every document carries
+
+
+def marking(served) -> dict[str, str]:
+    """What every page and JSON document says about the kind of results: live results of a live
+    package, or test results (a test service, or a test or simulation package) with the notice."""
+    if served.mode == "live" and served.package_mode == "live":
+        return {"results": "live"}
+    return {"results": "test", "notice": TEST_NOTICE}
 RENDER_CHUNK = 32  # stations rendered between two yields to the event loop
 
 
-def write_atomic(path: Path, data: bytes | str) -> None:
+def write_atomic(path: Path, data: bytes | str) -> bool:
+    """Write ``path`` through a temporary name and a rename, unless it already holds ``data``
+    (an unchanged file keeps its time: a restart rewrites nothing). Whether it was written."""
     if isinstance(data, str):
         data = data.encode("utf-8")
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except OSError:
+        pass
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "wb") as f:
         f.write(data)
     os.replace(tmp, path)
+    return True
 
 
 def dump(doc: Any) -> bytes:
-    return orjson.dumps(doc, option=orjson.OPT_INDENT_2)
+    return orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
 
 
 class Publisher:
@@ -61,59 +82,69 @@ class Publisher:
         self.regenerated = {"stations": 0, "districts": 0, "versions": 0}
         self.timing = {"snapshot_s": 0.0, "render_s": 0.0, "write_s": 0.0}  # for the bench
         self._nist_at: float | None = None
+        self._lists_written: int | None = None
         self._district_docs: dict[str, dict] = {}
-        self._event: asyncio.Event | None = None
-        for sub in ("stations", "districts", "nist"):
+        self._event = asyncio.Event()  # set by the ingest: something to publish (kept until run)
+        self.marking = marking(tally.served)
+
+    def prepare(self) -> None:
+        """The folders and the static files: written only by the process that publishes."""
+        for sub in ("stations", "districts", "provinces", "nist"):
             (self.dir / sub).mkdir(parents=True, exist_ok=True)
         for name in STATIC_FILES:
-            with resources.as_file(resources.files("central") / "static" / name) as src:
-                shutil.copyfile(src, self.dir / name)
-        self._read_version()
-
-    def _read_version(self) -> None:
-        try:
-            self.version = int(orjson.loads((self.dir / "version.json").read_bytes())["version"])
-        except (OSError, ValueError, KeyError, TypeError):
-            self.version = 0
+            write_atomic(self.dir / name, (resources.files("central") / "static" / name).read_bytes())
 
     # --- one version ------------------------------------------------------------------------
 
-    def publish(self, everything: bool = False) -> int:
-        """Write a new version with what changed (``everything``: every district and reported
-        station, as at start-up). Returns the version number."""
+    def publish(self, everything: bool = False, nist: bool = False) -> int:
+        """Write what changed (``everything``: every district and reported station, as at
+        start-up; ``nist``: the national NIST file whatever its interval). Returns the version."""
         stations, districts = self.tally.take_dirty()
         if everything:
-            stations |= set(self.tally.stations)
+            stations |= set(self.tally.stations) | {c["station"] for c in self.ingest.conflicts}
             districts |= set(self.tally.election.districts)
-        self.write(self.render(self.snapshot(stations, districts)))
+        self.write(self.render(self.snapshot(stations, districts, nist or everything)))
         return self.version
 
-    def snapshot(self, stations: set[str], districts: set[str]) -> dict[str, Any]:
-        """The documents of the next version (plain data, safe to render in another thread)."""
-        self.version += 1
+    def snapshot(self, stations: set[str], districts: set[str], nist: bool = False) -> dict[str, Any]:
+        """The documents of the next version (plain data, safe to render in another thread).
+
+        Each document carries the version and time of the last decision that changed it (the
+        journal's sequence number: ``Ingest.stamps``), so rendering the same store again gives
+        the same bytes."""
         ing = self.ingest
-        at = ing.last_update if ing.last_update is not None else float(self.clock())
-        stamp = {"version": self.version, "updated_at": at}
+        stamp = self._stamp("national")
+        self.version = stamp["version"]
         for d in districts:
-            self._district_docs[d] = {**self.tally.district_doc(d), **stamp}
-        nat = {**self.tally.national_doc(), **stamp, "conflicts": len(ing.conflicts),
-               "refusals": ing.refusal_count, "service": self.tally.served.to_json()}
+            self._district_docs[d] = {**self.tally.district_doc(d), **self._stamp(f"district:{d}")}
+        provinces = sorted({self.tally.province_of[d] for d in districts if d in self.tally.province_of})
+        counts = {"conflicts": len(ing.conflicts), "refusals": ing.refusal_total}
+        nat = {**self.tally.national_doc(), **stamp, **counts, "service": self.tally.served.to_json()}
         now = time.monotonic()
-        nist = nat["status"] == COMPLETE or self._nist_at is None or now - self._nist_at >= self.nist_interval
+        nist = nist or nat["status"] == COMPLETE or self._nist_at is None or \
+            now - self._nist_at >= self.nist_interval
         if nist:
             self._nist_at = now
+        lists = None  # the conflicts and refusals lists, when they changed since the last version
+        lists_stamp = self._stamp("lists")
+        if lists_stamp["version"] != self._lists_written:
+            self._lists_written = lists_stamp["version"]
+            lists = {"stamp": lists_stamp, "conflicts": list(ing.conflicts), "refusals": list(ing.refusals),
+                     "refusal_counts": dict(sorted(ing.refusal_counts.items()))}
         self.regenerated["stations"] += len(stations)
         self.regenerated["districts"] += len(districts)
         self.regenerated["versions"] += 1
-        return {"stamp": stamp, "national": nat,
-                "meta": {**stamp, "conflicts": len(ing.conflicts), "refusals": ing.refusal_count},
-                "stations": [{**self.tally.station_doc(sid), **stamp,
+        return {"stamp": stamp, "national": nat, "meta": {**stamp, **counts},
+                "provinces": [{**self.tally.province_doc(p), **self._stamp(f"province:{p}")} for p in provinces],
+                "stations": [{**self.tally.station_doc(sid), **self._stamp(f"station:{sid}"),
                               "conflicts": [c for c in ing.conflicts if c["station"] == sid]}
                              for sid in sorted(stations)],
                 "districts": [self._district_docs[d] for d in sorted(districts)],
                 "all_districts": dict(self._district_docs) if nist else None,
-                "conflicts": list(ing.conflicts), "refusals": list(ing.refusals),
-                "refusal_count": ing.refusal_count}
+                "lists": lists}
+
+    def _stamp(self, scope: str) -> dict[str, Any]:
+        return {**self.ingest.stamp(scope), **self.marking}
 
     def render(self, snap: dict[str, Any]) -> list[tuple[str, Any]]:
         """(relative path, bytes or text) of every file of a snapshot; ``version.json`` last."""
@@ -130,8 +161,7 @@ class Publisher:
     # --- in the service ---------------------------------------------------------------------
 
     def notify(self) -> None:
-        if self._event is not None:
-            self._event.set()
+        self._event.set()
 
     async def run(self) -> None:
         """Publish after each change, at most one version per ``min_interval`` seconds.
@@ -141,7 +171,6 @@ class Publisher:
         the loop only ingests and the page work uses the other core; otherwise (tests) the
         rendering runs here a few stations at a time with a yield between parts and the writing
         in a thread (a rendering *thread* would hold the GIL against the loop's sockets)."""
-        self._event = asyncio.Event()
         loop = asyncio.get_running_loop()
         pool = None
         if self.render_process:
@@ -183,29 +212,46 @@ def render_parts(snap: dict[str, Any], election: Election) -> Iterator[list[tupl
         jobs = []
         for doc in snap["stations"][i:i + RENDER_CHUNK]:
             s = pages.slug(doc["id"])
-            jobs += [(f"stations/{s}.json", dump(doc)), (f"stations/{s}.html", pages.station_page(doc, meta)),
+            jobs += [(f"stations/{s}.json", dump(doc)), (f"stations/{s}.html", pages.station_page(doc, own_stamp(doc))),
                      (f"stations/{s}.csv", pages.station_csv(doc))]
         yield jobs
     for i in range(0, len(snap["districts"]), RENDER_CHUNK):
         jobs = []
         for doc in snap["districts"][i:i + RENDER_CHUNK]:
             s = pages.slug(doc["id"])
-            jobs += [(f"districts/{s}.json", dump(doc)), (f"districts/{s}.html", pages.district_page(doc, meta))]
+            jobs += [(f"districts/{s}.json", dump(doc)), (f"districts/{s}.html", pages.district_page(doc, own_stamp(doc)))]
         yield jobs
-    jobs = [("index.json", dump(nat)), ("index.html", pages.national_page(nat, meta))]
-    listed = [{k: v for k, v in c.items() if k != "signed"} | {"code": "conflict"} for c in snap["conflicts"]]
-    jobs += [("conflicts.json", dump({**stamp, "conflicts": snap["conflicts"]})),
-             ("conflicts.html", pages.list_page("Conflicting results (not counted)", "conflicts",
-                                                listed, meta, len(listed))),
-             ("refusals.json", dump({**stamp, "total": snap["refusal_count"], "latest": snap["refusals"]})),
-             ("refusals.html", pages.list_page("Refused uploads", "refusals", snap["refusals"], meta,
-                                               snap["refusal_count"]))]
+    jobs = [(f"provinces/{pages.province_file(doc['id'])}.{ext}", out) for doc in snap["provinces"]
+            for ext, out in (("json", dump(doc)), ("html", pages.province_page(doc, own_stamp(doc))))]
+    jobs += [("index.json", dump(nat)), ("index.html", pages.national_page(nat, meta))]
+    if snap["lists"] is not None:
+        jobs += list_files(snap["lists"], meta)
     yield jobs
-    if snap["all_districts"] is not None:
+    if snap["all_districts"] is not None and stamp["updated_at"] is not None:  # once there is news
         yield [("nist/results.json", dump(national_results(election, nat, snap["all_districts"],
                                                            stamp["updated_at"])))]
     yield [("version.json", dump({**stamp, "stations_reporting": nat["stations_reporting"],
                                   "stations_total": nat["stations_total"], "status": nat["status"]}))]
+
+
+def own_stamp(doc: dict[str, Any]) -> dict[str, Any]:
+    return {k: doc[k] for k in STAMP_KEYS if k in doc}
+
+
+def list_files(lists: dict[str, Any], meta: dict) -> list[tuple[str, Any]]:
+    """``conflicts.*`` (every conflict: a unit key signed each) and ``refusals.*`` (the counts
+    by code and the latest few: bounded whatever a flood sends)."""
+    conflicts, latest, by_code = lists["conflicts"], lists["refusals"], lists["refusal_counts"]
+    stamp = lists["stamp"]
+    meta = {**meta, **stamp}
+    total = sum(by_code.values())
+    listed = [{k: v for k, v in c.items() if k != "signed"} | {"code": "conflict"} for c in conflicts]
+    return [("conflicts.json", dump({**stamp, "conflicts": conflicts})),
+            ("conflicts.html", pages.list_page("Conflicting results (not counted)", "conflicts",
+                                               listed, meta, len(listed))),
+            ("refusals.json", dump({**stamp, "total": total, "by_code": by_code, "latest": latest})),
+            ("refusals.html", pages.list_page("Refused uploads", "refusals", latest, meta, total,
+                                              by_code))]
 
 
 def write_all(public_dir: Path, jobs: list[tuple[str, Any]]) -> None:
@@ -216,9 +262,18 @@ def write_all(public_dir: Path, jobs: list[tuple[str, Any]]) -> None:
 _worker_election: Election | None = None
 
 
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
+
+
 def _init_worker(election: Election) -> None:
+    """In the worker: the election, and the worker ends with its service, however the service
+    ends (a ``kill -9`` of the service would otherwise leave it running, orphaned)."""
     global _worker_election
     _worker_election = election
+    with contextlib.suppress(OSError, AttributeError):  # Linux; elsewhere the pool's own cleanup
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() == 1:  # the service died before the line above
+        os._exit(0)
 
 
 def render_and_write(public_dir: str, snap: dict[str, Any]) -> tuple[float, float]:

@@ -1,13 +1,14 @@
 """What one central service serves: the election, the unit-key registry, the voters, the mode.
 
-A ``ServedElection`` is built from a signed election package (``device.election.package``,
-checked against the authority key before anything is served) by ``from_package``:
+A ``ServedElection`` is built from the authority's signed *public results package*
+(``device.election.public_package``, checked against the authority key before anything is
+served; the confidential election package, with rolls, PIN hashes and the pseudonym key, is
+refused) by ``from_package``:
 
 - ``keys``: unit public key (hex) -> the station it is registered for (a key registered for
   two stations is refused when the service starts);
-- ``registered``: voters on the roll per station, when the package carries rolls (else the
-  ``registered`` field of the election's stations, if any; unknown otherwise: turnout and the
-  ``ballots <= registered`` check need them);
+- ``registered``: voters on the roll per station, as the authority counted them (unknown
+  when the package says nothing: turnout and the ``ballots <= registered`` checks need them);
 - ``mode``: the service's mode, ``live`` or ``test``. A live service refuses any package
   that is not live (a ``simulation`` or ``test`` package); a test service takes any package.
   An upload is accepted only when its own ``mode`` equals the service's.
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from device.election.definition import Election
+from device.election.public_package import PublicPackage
 
 SERVICE_MODES = ("live", "test")
 
@@ -66,25 +68,13 @@ def keys_by_station(station_keys: dict[str, list[str]]) -> dict[str, str]:
     return out
 
 
-def from_package(package: Any, mode: str | None = None) -> ServedElection:
-    """The served election of a loaded package (``device.election.package.ElectionPackage``).
+def from_package(package: PublicPackage, mode: str | None = None) -> ServedElection:
+    """The served election of a verified public results package.
 
     ``mode`` None: live for a live package, test otherwise."""
     election = package.election
-    package_mode = package.mode
     if mode is None:
-        mode = "live" if package_mode == "live" else "test"
-    station_keys = {sid: list(package.unit_keys(sid)) for sid in election.stations}
-    return ServedElection(election, keys_by_station(station_keys), mode,
-                          getattr(package, "sha256", None), package_mode, registered_counts(package))
-
-
-def registered_counts(package: Any) -> dict[str, int]:
-    """Voters per station: from the package's rolls; where every roll is empty (a national
-    simulation's package carries none), from ``registered`` in the election's stations, if any."""
-    election = package.election
-    counts = {sid: len(package.roll(sid)) for sid in election.stations}
-    if any(counts.values()):
-        return counts
-    return {s["id"]: s["registered"] for s in election.raw.get("stations", [])
-            if isinstance(s, dict) and isinstance(s.get("registered"), int)}
+        mode = "live" if package.mode == "live" else "test"
+    station_keys = {sid: package.unit_keys(sid) for sid in election.stations}
+    return ServedElection(election, keys_by_station(station_keys), mode, package.sha256, package.mode,
+                          dict(package.registered))

@@ -14,6 +14,8 @@ Rules:
   are the sum of the districts', final and provisional apart;
 - turnout = ballots cast / voters registered at the *reporting* stations (None when the
   package carries no registered counts);
+- the national document summarises by province (each with its own document listing its
+  districts) when the election names provinces, else lists the districts;
 - status ``unofficial-complete`` once every station of the scope reports, else
   ``unofficial-partial`` (NIST SP 1500-100 ``ResultsStatus`` values).
 """
@@ -224,13 +226,27 @@ class CentralTally:
                 contests[cid]["seats_provisional"] = dict(sorted(seats["provisional"].items()))
         provinces = [{"name": p, **self._scope_figures(res, f"province:{p}")}
                      for p, res in self.provinces.items()]
-        districts = []
-        for d in e.districts:
+        doc = {"kind": "national", "id": e.id, "name": e.title, "date": e.date, **fig,
+               "contests": contests, "provinces": provinces}
+        if not provinces:  # a small election: its districts are listed on the national page
+            doc["districts"] = self._district_rows(list(e.districts))
+        return doc
+
+    def _district_rows(self, districts: list[str]) -> list[dict[str, Any]]:
+        rows = []
+        for d in districts:
             key = f"district:{d}"
             n, total = self.reporting_stations[key], self.total_stations[key]
-            districts.append({"id": d, "name": e.districts[d].name, "province": self.province_of.get(d),
-                              "stations_total": total, "stations_reporting": n,
-                              "status": COMPLETE if n == total else PARTIAL,
-                              "ballots_cast": self.districts[d].ballots_cast})
-        return {"kind": "national", "id": e.id, "name": e.title, "date": e.date, **fig,
-                "contests": contests, "provinces": provinces, "districts": districts}
+            rows.append({"id": d, "name": self.election.districts[d].name, "province": self.province_of.get(d),
+                         "stations_total": total, "stations_reporting": n,
+                         "status": COMPLETE if n == total else PARTIAL,
+                         "ballots_cast": self.districts[d].ballots_cast})
+        return rows
+
+    def province_doc(self, province: str) -> dict[str, Any]:
+        """A province: its figures and votes, and its districts (the drill-down of the nation)."""
+        fig = self._scope_figures(self.provinces[province], f"province:{province}")
+        districts = [d for d in self.election.districts if self.province_of.get(d) == province]
+        return {"kind": "province", "id": province, "name": province, **fig,
+                "contests": self._contests(self.provinces[province], outcomes=False),
+                "districts": self._district_rows(districts)}

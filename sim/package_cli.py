@@ -10,6 +10,8 @@ Writes a package (``device.election.package.build_package``) marked ``simulation
   live central service refuses a simulation package whatever signs it); the authority's
   public key is written beside the package (``PKG.authority.pub``) and printed, for
   ``ballotbox central serve --authority``;
+- the public results package beside it (``PKG.public.json``: what ``ballotbox central serve``
+  takes; no voter, PIN or pseudonym key; ``device/election/public_package.py``);
 - rolls: for a bundled election, a synthetic roll per station with the seed's registered count
   (``sim.results_feed.registered_voters``); for a national spec (``sim/national/specs``) no roll
   (millions of voters; the central tally then reads the registered counts from the election
@@ -68,6 +70,17 @@ def synthetic_rolls(election: Election, seed: int) -> list[VoterRoll]:
     return rolls
 
 
+def write_public_package(out: Path, authority: AuthorityKey) -> Path:
+    from device.election.package import load_package
+    from device.election.public_package import build_public_package, public_path_for
+
+    try:
+        return build_public_package(load_package(out, authority.public_key_hex()), authority,
+                                    public_path_for(out))
+    except PackageBuildError as exc:
+        raise UserError(str(exc)) from None
+
+
 def run_package(args: argparse.Namespace) -> int:
     election, national = resolve_election(args.election)
     authority = simulation_authority(args.seed)
@@ -82,12 +95,15 @@ def run_package(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from None
     pub = out.with_name(out.name + ".authority.pub")
     pub.write_text(authority.public_key_hex() + "\n", encoding="ascii")
+    public = write_public_package(out, authority)
     summary = {"package": str(out), "authority_public_key": authority.public_key_hex(),
-               "authority_file": str(pub), "election": election.id, "election_hash": election.hash,
+               "authority_file": str(pub), "public_package": str(public), "election": election.id,
+               "election_hash": election.hash,
                "stations": len(election.stations), "mode": "simulation", "seed": args.seed}
     if args.json:
         print(json.dumps(summary, indent=1))
     else:
         print(f"wrote {out}: {election.title}, {len(election.stations)} stations, simulation units "
-              f"of seed {args.seed}; authority key {authority.public_key_hex()} (in {pub})")
+              f"of seed {args.seed}; authority key {authority.public_key_hex()} (in {pub}); "
+              f"public results package {public}")
     return 0

@@ -8,7 +8,7 @@ import httpx
 
 from central.served import from_package
 from device.cli.main import main as ballotbox
-from device.election.package import load_package
+from device.election.public_package import load_public_package
 from tests.central_kit import published, running_service
 
 ELECTION, SEED, STATIONS = "kyrgyzstan-2017-national", 4, 6
@@ -18,9 +18,9 @@ def test_sim_national_uploads_every_station_to_the_central_tally(tmp_path, capsy
     pkg = tmp_path / "sim.pkg"
     assert ballotbox(["sim", "package", "--election", ELECTION, "--seed", str(SEED), "--out", str(pkg)]) == 0
     authority = (tmp_path / "sim.pkg.authority.pub").read_text().strip()
-    package = load_package(pkg, authority)
+    package = load_public_package(f"{pkg}.public.json", authority)
     assert package.mode == "simulation"
-    assert ballotbox(["central", "serve", "--package", str(pkg), "--authority", authority,
+    assert ballotbox(["central", "serve", "--package", str(package.path), "--authority", authority,
                       "--db", str(tmp_path / "live.db"), "--mode", "live"]) == 2  # live refuses it
     capsys.readouterr()
     served = from_package(package)

@@ -7,12 +7,14 @@
   const root = document.querySelector('meta[name="results-root"]').content;
   const every = Number(new URLSearchParams(location.search).get("poll")) || 2000;
   let current = Number(document.querySelector('meta[name="results-version"]').content);
+  let seen = current;  // the site's version last seen (a station page keeps its own, older one)
 
   async function poll() {
     try {
       const r = await fetch(root + "version.json", {cache: "no-store"});
       const v = (await r.json()).version;
-      if (v > current) {
+      if (v > seen) {
+        seen = v;
         const page = await fetch(location.pathname, {cache: "no-store"});
         const doc = new DOMParser().parseFromString(await page.text(), "text/html");
         const fresh = doc.getElementById("main");

@@ -15,6 +15,8 @@
   election manager's PIN length (the poll worker's stays 6).
 - ``election verify PKG --authority PUB``: what a unit checks; exit 1 with the reason when the
   package would be refused.
+- ``election public-package --package PKG --key KEY --out PUBLIC.json``: the public results
+  package for ``central serve`` (``device/cli/election_public.py``).
 Every command takes ``--json``.
 """
 from __future__ import annotations
@@ -78,6 +80,9 @@ def register(subparsers) -> None:
     c.add_argument("--authority", required=True, metavar="PUBKEY", help="authority.pub or its hex")
     c.add_argument("--json", action="store_true", help="print one JSON object")
     c.set_defaults(func=run_verify)
+
+    from device.cli.election_public import register as register_public
+    register_public(subparsers)  # election public-package: what a results server holds
 
 
 def _print(args, obj: dict, text: str) -> None:

@@ -14,7 +14,7 @@ stored, nothing journaled).
 
 What the unit does with an answer (``unit_state``): ``delivered`` when the central tally holds
 the message (accepted, or a duplicate of one it holds); ``pending`` (try again later, with
-backoff) when the answer says the service could not decide now (429 and every 5xx); else
+backoff) when the answer says the service could not decide now (408, 429 and every 5xx); else
 ``refused``, since sending the same bytes again cannot help (the operator fixes the cause and
 uses ``device send --retry-refused``).
 """
@@ -27,7 +27,7 @@ HELD = ("accepted", "duplicate")  # outcomes meaning "the central tally holds th
 
 def retry_later(status: int) -> bool:
     """An HTTP status that means "not decided now": the unit tries again with backoff."""
-    return status == 429 or status >= 500
+    return status in (408, 429) or status >= 500
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,9 @@ _TABLE = [
     Decision("malformed", "rejected", 400, "not a signed results message"),
     Decision("oversized", "rejected", 413, "the body is larger than the limit"),
     Decision("unsupported_media", "rejected", 415, "the body is not JSON"),
+    Decision("too_slow", "rejected", 408, "the body did not arrive within the deadline"),
+    Decision("too_many_refusals", "rejected", 429,
+             "too many refused uploads from this address lately; nothing stored, retry later"),
     Decision("unavailable", "rejected", 503, "the store could not record the decision; retry"),
 ]
 DECISIONS: dict[str, Decision] = {d.code: d for d in _TABLE}
