@@ -136,12 +136,17 @@ def console_of(sim, config: Path, *, clock=None) -> OperatorConsole:
 
 
 def served_package(config: Path):
-    """What a central tally serves for the package the operators built (``cli_provisioned_unit``)."""
+    """What a central tally serves for the package the operators built (``cli_provisioned_unit``):
+    the authority's public results package, made from it with ``election public-package``."""
     from central.served import from_package
-    from device.election.package import load_package
+    from device.election.public_package import load_public_package
     unit_dir = config.parent
+    public = unit_dir / "demo.public.json"
+    if not public.exists():
+        ballotbox("election", "public-package", "--package", str(unit_dir / "demo.bbpkg"),
+                  "--key", str(unit_dir / "keys" / "authority.key"), "--out", str(public))
     authority = (unit_dir / "keys" / "authority.pub").read_text().strip()
-    return from_package(load_package(unit_dir / "demo.bbpkg", authority))
+    return from_package(load_public_package(public, authority))
 
 
 async def open_vote_close(app, pilot, voters: int = 2) -> None:

@@ -49,12 +49,8 @@ def cli(monkeypatch, capsys, *argv: str, stdin: str | None = None) -> tuple[int,
 
 
 def export_argv(store: Path, out: Path) -> list[str]:
-    """``device export`` (with ``--pin-stdin`` once the export asks the manager's PIN)."""
-    import inspect
-
-    import device.cli.export
-    pin = ["--pin-stdin"] if "pin_stdin" in inspect.getsource(device.cli.export) else []
-    return ["device", "export", "--store", str(store), "--out", str(out), "--json", *pin]
+    """``device export``, the election manager's PIN read from standard input."""
+    return ["device", "export", "--store", str(store), "--out", str(out), "--json", "--pin-stdin"]
 
 
 class UnitOnStore:

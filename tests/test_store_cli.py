@@ -11,6 +11,7 @@ import pytest
 from device.store.signing import provision
 from device.store.sqlite import SqliteStore
 from device.unit.config import ConfigError, load_config
+from sim.access import SIMULATION_PINS, mark_simulation_store
 
 PERIPHERALS = '[peripherals]\nscanner = "sim://s"\nid_reader = "sim://i"\nprinter = "sim://p"\ncamera = "sim://c"\n'
 
@@ -18,7 +19,8 @@ PERIPHERALS = '[peripherals]\nscanner = "sim://s"\nid_reader = "sim://i"\nprinte
 def _export(tmp_path: Path, out: str, *extra: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "device.cli.main", "device", "export", "--store",
                            str(tmp_path / "unit.db"), "--out", str(tmp_path / out), "--election", "demo",
-                           "--json", *extra], capture_output=True, text=True)
+                           "--json", "--pin-stdin", *extra], capture_output=True, text=True,
+                          input=SIMULATION_PINS["election_manager"])
 
 
 @pytest.fixture
@@ -26,6 +28,7 @@ def mirrored_unit(tmp_path) -> Path:
     (tmp_path / "card").mkdir()
     store = SqliteStore(tmp_path / "unit.db", mirror=tmp_path / "card" / "mirror.db", durability="simulation")
     provision(store)
+    mark_simulation_store(store)  # a simulator's store: the export asks the simulated manager's PIN
     store.append_event("load_election", {"station": "north-1"}, 1_700_000_000)
     store.close()
     return tmp_path

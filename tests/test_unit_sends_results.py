@@ -14,8 +14,10 @@ import json
 import httpx
 
 from device.store.outbox import Outbox
+from device.store.sqlite import SqliteStore
+from sim.access import SIMULATION_PINS, mark_simulation_store
 from tests.central_kit import running_service
-from tests.console_kit import (SIZE, ballotbox, cli_provisioned_unit, console_of, open_vote_close,
+from tests.console_kit import (PW, SIZE, ballotbox, cli_provisioned_unit, console_of, open_vote_close,
                                screen_text, send_results_to, served_package)
 
 
@@ -39,10 +41,10 @@ def test_a_refused_upload_is_shown_and_sent_again_once_the_url_is_fixed(tmp_path
         finally:
             sim.close()
         again = ballotbox("device", "send", "--store", str(store), "--central", url, "--wait", "0",
-                          check=False)
+                          "--pin-stdin", stdin=PW, check=False)
         assert again.returncode == 1 and "0 delivered, 1 refused" in again.stdout  # not retried
         fixed = ballotbox("device", "send", "--store", str(store), "--central", url, "--wait", "0",
-                          "--retry-refused")
+                          "--retry-refused", "--pin-stdin", stdin=PW)
         assert "1 delivered, 0 refused, 0 pending" in fixed.stdout
         assert httpx.get(f"{url}/api/status").json()["decisions"].get("accepted") == 1
 
@@ -51,19 +53,22 @@ def test_send_says_when_it_tries_next_and_now_ignores_the_backoff(tmp_path):
     from tests.test_outbox import signed_message
 
     store = tmp_path / "unit.db"
+    with SqliteStore(store, durability="simulation") as unit:  # a simulator's store: simulated PINs
+        mark_simulation_store(unit)
     with Outbox(store) as box:
         box.put(signed_message(), 1.0)
+    pin = ("--pin-stdin",)
     down = ballotbox("device", "send", "--store", str(store), "--central", "http://127.0.0.1:9",
-                     "--wait", "0", check=False)
+                     "--wait", "0", *pin, stdin=SIMULATION_PINS["poll_worker"], check=False)
     assert down.returncode == 1 and "next try at" in down.stdout, down.stdout
     with Outbox(store) as box:
         (item,) = box.items()
         assert item.attempts == 1 and item.next_attempt_at > 1000
     waits = ballotbox("device", "send", "--store", str(store), "--central", "http://127.0.0.1:9",
-                      "--wait", "0", "--json", check=False)
+                      "--wait", "0", "--json", *pin, stdin=SIMULATION_PINS["poll_worker"], check=False)
     assert json.loads(waits.stdout)["messages"][0]["attempts"] == 1  # backing off: not tried
     now = ballotbox("device", "send", "--store", str(store), "--central", "http://127.0.0.1:9",
-                    "--wait", "0", "--now", check=False)
+                    "--wait", "0", "--now", *pin, stdin=SIMULATION_PINS["poll_worker"], check=False)
     assert now.returncode == 1 and "next try at" in now.stdout
     with Outbox(store) as box:
         assert box.items()[0].attempts == 2
@@ -89,4 +94,4 @@ def test_upload_decisions_are_declared_once_for_both_ends():
     assert states["unavailable"] == "pending"
     assert {c for c, s in states.items() if s == "refused"} == {
         c for c, d in upload_decisions.DECISIONS.items() if d.outcome in ("conflict", "refused", "rejected")
-        and d.status < 500}
+        and not upload_decisions.retry_later(d.status)}
