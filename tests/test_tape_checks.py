@@ -75,7 +75,7 @@ def test_a_repeated_key_is_not_the_canonical_text_and_is_refused(demo, live_pack
     code, report = audit([scan(chained(forged, signed["signature"]), tmp_path / "t.png"),
                           *live_package], capsys)
     assert code == 1 and not report["ok"]
-    assert report["first_fault"]["kind"] == "codes"
+    assert (report["first_fault"]["kind"], report["first_fault"]["where"]) == ("codes", "tape")
     assert "not the canonical JSON" in report["first_fault"]["detail"]
     spaced = json.dumps(signed["message"])  # the same message, other spacing: refused too
     with pytest.raises(ValueError, match="canonical JSON"):
@@ -98,6 +98,7 @@ def test_a_station_the_package_does_not_have(demo, live_package, tmp_path, capsy
     resigned = sign_results(message, UNIT)  # a genuine signature, for a station that is not there
     code, report = audit([scan(encode_tape(resigned), tmp_path / "t.png"), *live_package], capsys)
     assert code == 1 and report["first_fault"]["kind"] == "unknown station"
+    assert report["first_fault"]["where"] == "station north-9"
     assert "north-9" in report["first_fault"]["detail"]
 
 
@@ -122,8 +123,10 @@ def test_a_test_mode_tape_against_a_live_package(demo, live_package, tmp_path, c
 
 def test_the_genuine_tape_passes_the_same_checks(demo, live_package, tmp_path, capsys):
     _, signed = signed_tape(demo)
-    code, report = audit([scan(encode_tape(signed), tmp_path / "t.png"), *live_package], capsys)
+    photo = scan(encode_tape(signed), tmp_path / "t.png")
+    code, report = audit([photo, *live_package], capsys)
     assert code == 0 and report["ok"] and report["message"] == signed["message"]
+    assert report["photos"] == [photo] and report["codes_read"] == len(encode_tape(signed))
 
 
 # --- the checks as functions (the survivors of `make mutate` in device/audit/tape.py) ----------
