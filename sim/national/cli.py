@@ -104,6 +104,14 @@ def run_national_command(args: argparse.Namespace) -> int:
         if uploader is not None:
             uploader.close()
     doc = run.document
+    central_differs: list[str] = []
+    if uploader is not None and run.tally.done:
+        central_differs = central_check(args.central, national, doc, run.tally.done)
+        doc["checks"]["central"] = {"url": args.central, "violations": central_differs}
+        doc["checks"]["invariants"]["violations"] += central_differs
+        if central_differs:
+            doc["matches_intent"] = False
+            doc["run"]["verdict"] = doc["run"]["verdict"].replace("MATCHES INTENT", "DOES NOT MATCH INTENT")
     if args.out:
         from sim.national.outputs import write_outputs
         files = write_outputs(national, run, Path(args.out))
@@ -120,7 +128,34 @@ def run_national_command(args: argparse.Namespace) -> int:
                   f"delivered; answers {up['answers']}" + (f"; NOT delivered: {up['undelivered'][:5]}"
                                                           if up["undelivered"] else ""))
     lost = uploader is not None and (uploader.undelivered or uploader.delivered < run.tally.done)
-    return 0 if doc["matches_intent"] and not run.interrupted and not lost else 1
+    return 0 if doc["matches_intent"] and not run.interrupted and not lost and not central_differs else 1
+
+
+def central_check(url: str, national, document: dict, stations: int, wait_s: float = 30.0) -> list[str]:
+    """Read the central tally's public national document (``URL/index.json``) once it has as many
+    stations as the run sent (its publisher runs after each commit; ``wait_s`` at most) and
+    compare its figures with the run's (``invariants.compare_with_central``)."""
+    import threading
+    import time
+
+    import httpx
+
+    from sim.national.invariants import compare_with_central
+
+    pause, deadline, problem = threading.Event(), time.monotonic() + wait_s, ""
+    while True:
+        try:
+            index = httpx.get(f"{url.rstrip('/')}/index.json", headers={"cache-control": "no-cache"},
+                              timeout=10).json()
+        except (httpx.HTTPError, ValueError) as exc:
+            index = None
+            problem = f"central_equals_simulation: cannot read {url}/index.json: {exc}"
+        if index is not None and (index.get("stations_reporting", 0) >= stations or time.monotonic() > deadline):
+            names = {p: province.name for p, province in national.provinces.items()}
+            return compare_with_central(document, index, names)
+        if time.monotonic() > deadline:
+            return [problem]
+        pause.wait(0.05)
 
 
 def _run_with_progress(national, args, executor, total: int, on_station_done=None):
@@ -155,6 +190,26 @@ def _run_with_progress(national, args, executor, total: int, on_station_done=Non
     return run
 
 
+def _print_mismatches(console, checks: dict) -> None:
+    """Name the stations, districts and seats where the device's count differs from intent."""
+    m = checks["mismatches"]
+    for x in m["stations"][:20]:
+        votes = "; ".join(f"{c} {v.get('votes', {})}" for c, v in x["contests"].items())
+        console.print(f"[red]differs from intent[/] station {x['station']} (district {x['district']}, "
+                      f"province {x['province']}): ballots {x['ballots']:+}, votes {votes or 'same'}"
+                      + ("" if x["paper_matches_records"] else "; paper in the box differs from the records"))
+    if len(m["stations"]) > 20:
+        console.print(f"... and {len(m['stations']) - 20} more stations (national.json checks.mismatches)")
+    if m["stations"] or m["districts"]:
+        seats = [f"{x['district']} {v['seats']}" for x in m["districts"] for v in x["contests"].values()
+                 if v.get("seats")]
+        console.print(f"districts affected: {', '.join(x['district'] for x in m['districts']) or 'none'}; "
+                      f"provinces: {', '.join(m['provinces']) or 'none'}; seats that change hands: "
+                      f"{'; '.join(seats) or 'none'}")
+    for v in checks["invariants"]["violations"][:20]:
+        console.print(f"[red]invariant broken[/] {v}")
+
+
 def _print_human(national, run, files) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -165,12 +220,18 @@ def _print_human(national, run, files) -> None:
     contest = national.election.contests[national.contest_id]
     t = n["contests"][national.contest_id]
     console.rule(f"{national.election.title} — seed {doc['seed']}")
+    good = doc["run"]["status"] == "complete" and doc["matches_intent"]
+    console.print(f"[bold {'green' if good else 'red'}]{doc['run']['verdict']}[/]")
     console.print(f"stations {doc['selection']['stations']:,} of {doc['selection']['of_stations']:,}; "
                   f"districts complete {doc['selection']['districts_complete']:,} of "
                   f"{doc['selection']['of_districts']:,}; ballots {n['ballots_cast']:,}; "
                   f"{run.seconds:.1f} s on {run.executor} ({run.workers} workers, {run.batches} batches); "
                   f"{n['ballots_cast'] / max(run.seconds, 1e-9):,.0f} ballots/s")
-    table = Table(title=f"{contest.title}: simulated vs published", title_justify="left")
+    pub_all = doc["published"]
+    table = Table(title=f"{contest.title}: simulated vs published"
+                        + ("" if pub_all["comparable"] else " (partial run: NOT comparable, the published "
+                                                            "figures are the whole country's)"),
+                  title_justify="left")
     for col in ("choice", "votes", "published votes"):
         table.add_column(col, justify="left" if col == "choice" else "right")
     seats = doc["published"].get("seats")
@@ -179,12 +240,15 @@ def _print_human(national, run, files) -> None:
         table.add_column("published seats", justify="right")
     for choice in sorted(contest.choices, key=lambda c: -t["votes"][c.id]):
         pub = doc["published"]["votes"][choice.id]
-        row = [choice.name, f"{t['votes'][choice.id]:,}", f"{pub['published']:,}"]
+        row = [choice.name, f"{t['votes'][choice.id]:,}",
+               f"{pub['published']:,}" + (" (estimate)" if pub["estimated"] else "")]
         if seats:
             s = seats.get(choice.id, {"simulated": 0, "published": 0})
             row += [f"{s['simulated']:,}", f"{s['published']:,}"]
         table.add_row(*row)
     console.print(table)
+    if "estimates" in pub_all:
+        console.print(f"(estimate): {pub_all['estimates']['note']}")
     if t.get("winner") or t.get("runoff"):
         console.print(f"winner over 50%: {t['winner']}" if t.get("winner") else f"runoff: {' and '.join(t['runoff'])}")
     c = doc["checks"]
@@ -194,6 +258,7 @@ def _print_human(national, run, files) -> None:
                   f"ballots lost {c['ballots_lost']}, double-counted {c['ballots_double_counted']}")
     for err in c["stations"]["errors"][:5]:
         console.print(f"[red]station error[/] {err}")
+    _print_mismatches(console, c)
     f = doc["fault_summary"]
     if f["stations_by_fault"]:
         console.print(f"faults: {f['stations_by_fault']}; reboots {f['reboots']}, jams {f['jams']}, "

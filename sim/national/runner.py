@@ -23,6 +23,7 @@ from typing import Callable
 
 from sim.national.aggregation import NationalTally
 from sim.national.generator import NationalElection
+from sim.national.invariants import INVARIANTS, check_invariants
 from sim.national.station_run import fault_profiles
 
 MAX_BATCH = 300  # stations per batch, at most (whole districts are never split unless bigger)
@@ -107,5 +108,25 @@ def run_national(national: NationalElection, seed: int, executor, *, stations: i
     finally:
         executor.close(interrupted)
     seconds = time.perf_counter() - t0
-    return NationalRun(tally.document(), tally, interrupted, seconds, executor.name, executor.workers,
-                       len(batches), selected)
+    return NationalRun(checked_document(tally, interrupted), tally, interrupted, seconds, executor.name,
+                       executor.workers, len(batches), selected)
+
+
+def checked_document(tally: NationalTally, interrupted: bool) -> dict:
+    """The national document with the invariants checked (``invariants.py``) and the run's status
+    at the top: ``run.status`` is ``complete`` or ``interrupted``, and ``run.verdict`` says
+    MATCHES INTENT only for a complete run whose checks and invariants all hold."""
+    document = tally.document()
+    violations = check_invariants(tally.national, document, tally.stations)
+    document["checks"]["invariants"] = {"checked": list(INVARIANTS), "violations": violations}
+    document["matches_intent"] = document["matches_intent"] and not violations
+    done, asked = len(tally.stations), len(tally.expected)
+    if interrupted or done < asked:
+        verdict = (f"INTERRUPTED after {done:,} of {asked:,} stations: no verdict on the stations not run; "
+                   + ("the stations run match intent" if document["matches_intent"] else
+                      "the stations run DO NOT MATCH INTENT"))
+    else:
+        verdict = "MATCHES INTENT" if document["matches_intent"] else "DOES NOT MATCH INTENT"
+    run = {"status": "interrupted" if interrupted or done < asked else "complete",
+           "stations_asked": asked, "stations_done": done, "verdict": verdict}
+    return {"run": run, **document}

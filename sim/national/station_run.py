@@ -14,7 +14,8 @@ and cleared by the simulated operator. A power cut kills the unit at a chosen jo
 controller is then rebooted on the same store and the same peripherals, resolves the sheet in
 flight by its power-on rule, and the interrupted voter carries on: a recorded cast is counted,
 an authorised voter whose cast was not recorded feeds the sheet again, a voter not yet
-authorised starts again at the ID desk. Serial noise runs the station at full fidelity (real
+authorised starts again at the ID desk. A miscount (``miscount.py``) corrupts what the unit
+stores at the station, to show that the run's checks catch a unit that counts wrong. Serial noise runs the station at full fidelity (real
 drivers over ptys) with the twins' ``noisy`` profile, and image fidelity renders every sheet and
 reads it with the real interpreter; power cuts combine with both.
 """
@@ -33,12 +34,13 @@ from typing import Any
 from device.results.tally import Results
 from device.store.journal import MemoryStore, StationStore
 from sim.national.generator import NationalElection
+from sim.national.miscount import MISCOUNT_KINDS, MiscountingStore, miscount_kind
 from sim.station import StationDay, _truth, build_station_day, operator_clears, visit
 from device.results.tally import tally_station
 from sim.results_feed import unit_signer
 from sim.voters import Visitor
 
-FAULT_KINDS = ("power_cut", "jams", "double_feeds", "serial_noise", "image")
+FAULT_KINDS = ("power_cut", "jams", "double_feeds", "serial_noise", "image", *MISCOUNT_KINDS)
 
 
 class PowerCut(BaseException):
@@ -117,7 +119,12 @@ def run_station(national: NationalElection, station_id: str, seed: int, profile_
     if rates:
         scenario = replace(scenario, rates={**scenario.rates, **rates})
     fidelity = "full" if faults["serial_noise"] else "image" if faults["image"] else "logical"
-    store = CuttableStore(MemoryStore())
+    unit_store: StationStore = MemoryStore()
+    corrupt = miscount_kind(faults)
+    if corrupt is not None:  # the unit itself miscounts (QA's oracles must catch it)
+        contest = national.contest_id
+        unit_store = MiscountingStore(unit_store, corrupt, contest, tuple(election.contests[contest].choice_ids()))
+    store = CuttableStore(unit_store)
     day = build_station_day(election, station_id, registered=national.registered[station_id],
                             seed=station_seed(seed, station_id), scenario=scenario, fidelity=fidelity,
                             store=store, profile="noisy" if fidelity == "full" else None,
@@ -138,7 +145,10 @@ def run_station(national: NationalElection, station_id: str, seed: int, profile_
         day.controller.close()
     finally:
         day.peripherals.close()
-    return _result(national, day, store, faults, reboots, time.perf_counter() - t0)
+    result = _result(national, day, store, faults, reboots, time.perf_counter() - t0)
+    if isinstance(unit_store, MiscountingStore):
+        result["faults"]["miscount"] = unit_store.done
+    return result
 
 
 def _visit_through_power_cuts(day: StationDay, visitor: Visitor) -> int:
