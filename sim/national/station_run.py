@@ -121,6 +121,7 @@ def run_station(national: NationalElection, station_id: str, seed: int, profile_
     fidelity = "full" if faults["serial_noise"] else "image" if faults["image"] else "logical"
     unit_store: StationStore = MemoryStore()
     corrupt = miscount_kind(faults)
+    faults.update({kind: kind == corrupt for kind in MISCOUNT_KINDS})  # one corruption per station
     if corrupt is not None:  # the unit itself miscounts (QA's oracles must catch it)
         contest = national.contest_id
         unit_store = MiscountingStore(unit_store, corrupt, contest, tuple(election.contests[contest].choice_ids()))
