@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
-import sys
 from pathlib import Path
 
 from device.cli.main import UserError
@@ -20,6 +19,23 @@ INTERRUPTED_EXIT = 130
 
 def _names(value: str, every: tuple[str, ...]) -> tuple[str, ...]:
     return every if value == "all" else tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+def _command(args: argparse.Namespace, plan) -> str:
+    """The command that runs (or resumes) this campaign, for the summary."""
+    words = ["ballotbox", "sim", "accuracy", "--positions", str(plan.positions), "--seed", str(plan.seed),
+             "--elections", ",".join(plan.elections), "--distortions", ",".join(plan.distortions),
+             "--marks", plan.mark_style, "--batch", str(plan.batch_ballots)]
+    if args.dask_local is not None:
+        words += ["--dask-local", str(args.dask_local)]
+    elif args.scheduler is not None:
+        words += ["--scheduler", args.scheduler]
+    elif args.workers is not None:
+        words += ["--workers", str(args.workers)]
+    for option in ("checkpoint", "summary"):
+        if getattr(args, option):
+            words += [f"--{option}", getattr(args, option)]
+    return shlex.join(words)
 
 
 def run_campaign_command(args: argparse.Namespace) -> int:
@@ -55,9 +71,7 @@ def run_campaign_command(args: argparse.Namespace) -> int:
                   disable=not console.is_terminal) as bar:
         task = bar.add_task("positions", total=plan.positions)
         result = run_campaign(plan, executor, checkpoint, lambda n: bar.update(task, completed=n))
-    command = "ballotbox sim accuracy " + shlex.join(sys.argv[3:] if sys.argv[1:3] == ["sim", "accuracy"]
-                                                     else sys.argv[1:])
-    summary = result.summary(command)
+    summary = result.summary(_command(args, plan))
     if args.summary:
         Path(args.summary).write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     if args.json:
