@@ -44,7 +44,7 @@ def run_campaign_command(args: argparse.Namespace) -> int:
                                TimeRemainingColumn)
 
     from sim.accuracy_campaign import CampaignError, CampaignPlan, all_elections, run_campaign
-    from sim.national.executors import make_executor
+    from sim.national.executors import make_executor, stop_means_interrupt
     from sim.scan_distortions import LEVELS
 
     if args.positions < 1 or args.batch < 1:
@@ -66,9 +66,9 @@ def run_campaign_command(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UserError(f"cannot reach the Dask scheduler {args.scheduler}: {exc}") from None
     console = Console(stderr=True)
-    with Progress(TextColumn("positions"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("left"), TimeRemainingColumn(), console=console,
-                  disable=not console.is_terminal) as bar:
+    with stop_means_interrupt(), Progress(
+            TextColumn("positions"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("left"),
+            TimeRemainingColumn(), console=console, disable=not console.is_terminal) as bar:
         task = bar.add_task("positions", total=plan.positions)
         result = run_campaign(plan, executor, checkpoint, lambda n: bar.update(task, completed=n))
     summary = result.summary(_command(args, plan))
@@ -83,8 +83,10 @@ def run_campaign_command(args: argparse.Namespace) -> int:
         print(f"misreads {summary['misreads']['total']} (missed {summary['misreads']['missed']}, invented "
               f"{summary['misreads']['invented']}); votes from non-ballots {summary['non_ballot_votes']}")
         print(f"refusals by level {summary['refusals_by_distortion']}")
-        print(f"{timing['positions_per_worker_second']:,.0f} positions per worker-second; the target takes "
-              f"{timing['worker_hours_for_target']} worker-hours")
+        print(f"{timing['positions_per_worker_second']:,.0f} positions per worker-second (wall), "
+              f"{timing['positions_per_cpu_second']:,.0f} per CPU-second; the target takes "
+              f"{timing['worker_hours_for_target']} worker-hours here, {timing['cpu_hours_for_target']} "
+              f"hours of one free core")
         print(summary["verdict"] + ("" if result.complete else
                                     f" — interrupted; resume with the same command"
                                     f"{'' if checkpoint else ' and --checkpoint FILE'}"))

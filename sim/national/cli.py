@@ -65,7 +65,7 @@ def _fail(args: argparse.Namespace, message: str) -> int:
 
 
 def run_national_command(args: argparse.Namespace) -> int:
-    from sim.national.executors import make_executor
+    from sim.national.executors import make_executor, stop_means_interrupt
     from sim.national.generator import NationalSpecError, national_election
     from sim.national.runner import NationalRunError, run_national, select_stations
     from sim.national.station_run import fault_profiles
@@ -99,7 +99,8 @@ def run_national_command(args: argparse.Namespace) -> int:
         from sim.central_upload import CentralUploader
         uploader = CentralUploader(args.central)
     try:
-        run = _run_with_progress(national, args, executor, total, uploader)
+        with stop_means_interrupt():
+            run = _run_with_progress(national, args, executor, total, uploader)
     finally:
         if uploader is not None:
             uploader.close()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
+from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any, Callable, Iterator
 
@@ -45,6 +46,24 @@ class InlineExecutor:
 
     def close(self, interrupted: bool = False) -> None:
         pass
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def stop_means_interrupt() -> Iterator[None]:
+    """While a command runs: a stop (SIGTERM, e.g. ``kill PID``) interrupts it as Ctrl-C does
+    (what was done is kept and reported), and Ctrl-C works even when the command was started
+    in the background by a shell that ignores it (``nohup ... &``). The handlers are restored
+    afterwards."""
+    old = signal.signal(signal.SIGTERM, _interrupt), signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old[0])
+        signal.signal(signal.SIGINT, old[1])
 
 
 def _ignore_sigint() -> None:
