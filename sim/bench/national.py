@@ -137,7 +137,7 @@ def main(quick: bool = False) -> None:
     print(f"per ballot: {cpu * 1e6:.0f} us CPU ({wall * 1e6:.0f} us wall; the machine is shared) — "
           f"target {TARGET_SECONDS * CORES / NATIONAL_BALLOTS * 1e6:.0f} us")
     print(f"projected national volume ({NATIONAL_BALLOTS:,} ballots, {NATIONAL_STATIONS:,} stations) on "
-          f"{CORES} cores: {projected / 60:.1f} min (target {TARGET_SECONDS / 60:.0f} min: "
+          f"{CORES} cores: {projected / 60:.1f} min (target {TARGET_SECONDS / 60:.1f} min: "
           f"{'met' if projected <= TARGET_SECONDS else f'{projected / TARGET_SECONDS:.2f}x over'})")
     print(f"floor (CPU): bare transitions trigger {trigger * 1e6:.1f} us + record hash {record * 1e6:.1f} us, "
           f"x {per_voter:.2f} transitions journaled per ballot = {floor * 1e6:.0f} us per ballot; "

@@ -225,6 +225,7 @@ def _result(national: NationalElection, day: StationDay, store: StationStore, fa
     world = day.peripherals.world
     in_paper = world.sheets_in_box + world.sheets_in_invalid_compartment
     recorded, intended = device.ballots_cast, truth.ballots_cast
+    device_json, truth_json = _contests_json(device), _contests_json(truth)
     fault_report = {"injected": sorted(k for k, v in faults.items() if v), "reboots": reboots}
     if any(faults.values()):
         fault_report.update(_fault_endings(store))
@@ -233,8 +234,8 @@ def _result(national: NationalElection, day: StationDay, store: StationStore, fa
         "fidelity": day.fidelity, "registered": day.registered, "visitors": len(day.visitors),
         "ballots_cast": recorded, "ballots_intended": intended, "ballots_in_paper": in_paper,
         "lost": max(0, intended - recorded), "double_counted": max(0, recorded - intended),
-        "contests": _contests_json(device), "intent": _contests_json(truth),
-        "matches_intent": _contests_json(device) == _contests_json(truth) and recorded == intended,
+        "contests": device_json, "intent": truth_json,
+        "matches_intent": device_json == truth_json and recorded == intended,
         "paper_matches_records": in_paper == recorded,
         "polls": ctl.polls, "faults": fault_report, "seconds": round(seconds, 6),
         "signed": ctl.signed_results,  # what the unit sends the central tally (--central)
