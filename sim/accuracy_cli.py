@@ -48,7 +48,12 @@ def register(subparsers) -> None:
                         f"{MIN_READ_RATE:g}; 0 makes the run about misreads only, e.g. for "
                         f"--distortion severe)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    c = p.add_argument_group("campaign (--positions): every election and distortion level, resumable")
+    c = p.add_argument_group(
+        "campaign (--positions): every election and distortion level, resumable",
+        "Batches of ballots over every named election at every distortion level (severe scans may "
+        "be refused, never misread) until N positions were read; the same seed gives the same "
+        "summary on any number of workers. Exit 0 PASS, 1 FAIL, 130 when stopped (Ctrl-C or "
+        "SIGTERM): run the same command again to resume from --checkpoint.")
     c.add_argument("--positions", type=int, metavar="N",
                    help="run a campaign until N ballot positions were read (e.g. 10000000)")
     c.add_argument("--elections", default="all", metavar="A,B",

@@ -9,9 +9,12 @@ time left; Ctrl-C stops cleanly and says how far the run got. ``--json`` prints 
 document without the per-district detail (same seed, same bytes, whatever the executor);
 ``--out DIR`` writes the full document, NIST SP 1500-100 results, per-station results and the
 QA report. ``--central URL`` uploads each station's signed results to a central tally as the
-station finishes (``sim/central_upload.py``). Exit status: 0 when everything matches intent and
-nothing was lost (every upload delivered, with ``--central``), 1 when not (or when
-interrupted), 2 for bad input.
+station finishes (``sim/central_upload.py``). Every run is checked against
+invariants computed apart from the aggregation (``invariants.py``); with ``--central`` the
+central tally's published figures must equal the run's. An interrupted run (Ctrl-C, or a stop:
+SIGTERM) says so at the top of its outputs. Exit status: 0 when everything matches intent and
+nothing was lost (every upload delivered and the central tally's figures equal, with
+``--central``), 1 when not (or when interrupted), 2 for bad input.
 """
 from __future__ import annotations
 
@@ -48,7 +51,9 @@ def register(subparsers) -> None:
     ex.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786")
     ex.add_argument("--dask-local", type=int, metavar="N", help="start a local Dask cluster of N workers")
     p.add_argument("--faults", default=DEFAULT_FAULTS,
-                   help="fault profile: none, typical, harsh, test (sim/national/fault_profiles.json)")
+                   help="fault profile: none, typical, harsh, test (sim/national/fault_profiles.json); "
+                        "miscount and miscount-full corrupt the unit itself at some stations (a vote "
+                        "moved, a cast record dropped): the run must say DOES NOT MATCH and name them")
     p.add_argument("--out", help="write national.json, NIST results, per-station results and the QA report here")
     p.add_argument("--json", action="store_true", help="print one JSON object (no per-district detail)")
     p.add_argument("--central", metavar="URL",
