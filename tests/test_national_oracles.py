@@ -234,6 +234,7 @@ def test_an_interrupted_whole_country_run_says_so_and_compares_nothing(cambodia,
     assert run.interrupted and run.tally.done == 3
     write_outputs(cambodia, run, tmp_path)
     doc = json.loads((tmp_path / "national.json").read_text())
+    assert list(doc)[0] == "run"  # at the top
     assert doc["run"]["status"] == "interrupted"
     assert doc["run"]["verdict"].startswith("INTERRUPTED after 3 of 23,602 stations")
     assert "MATCHES INTENT" not in doc["run"]["verdict"]

@@ -125,7 +125,8 @@ def run_national_command(args: argparse.Namespace) -> int:
         summary = {k: v for k, v in doc.items() if k != "districts"}
         if uploader is not None:
             summary["central"] = uploader.summary()
-        print(json.dumps(summary, indent=1, ensure_ascii=False, sort_keys=True))
+        from sim.national.outputs import status_first
+        print(json.dumps(status_first(summary), indent=1, ensure_ascii=False))
     else:
         _print_human(national, run, files if args.out else None)
         if uploader is not None:
