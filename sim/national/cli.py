@@ -52,7 +52,7 @@ def register(subparsers) -> None:
     ex.add_argument("--dask-local", type=int, metavar="N", help="start a local Dask cluster of N workers")
     p.add_argument("--faults", default=DEFAULT_FAULTS,
                    help="fault profile: none, typical, harsh, test (sim/national/fault_profiles.json); "
-                        "miscount and miscount-full corrupt the unit itself at some stations (a vote "
+                        "miscount (and miscount-full, miscount-image at those fidelities) corrupt the unit itself at some stations (a vote "
                         "moved, a cast record dropped): the run must say DOES NOT MATCH and name them")
     p.add_argument("--out", help="write national.json, NIST results, per-station results and the QA report here")
     p.add_argument("--json", action="store_true", help="print one JSON object (no per-district detail)")
