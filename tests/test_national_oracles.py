@@ -275,3 +275,28 @@ def test_a_spec_cannot_estimate_a_choice_it_does_not_have(tmp_path):
     spec["estimated"]["votes"].append("NOBODY")
     with pytest.raises(NationalSpecError, match="estimated"):
         generate(spec)
+
+
+def test_a_stopped_whole_country_run_says_so_in_its_files(tmp_path):
+    """The real command in a subprocess, stopped (SIGTERM) once it has started on the stations."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    out = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "device.cli.main", "sim", "national", "--election", CAMBODIA,
+                             "--workers", "1", "--out", str(out)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "200"})
+    assert proc.stderr is not None
+    header = proc.stderr.readline()  # printed as the run starts
+    assert "23,602 of 23,602 stations" in header, header
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1, err
+    assert "interrupted after" in err and "Traceback" not in err
+    doc = json.loads((out / "national.json").read_text())
+    assert list(doc)[0] == "run" and doc["run"]["status"] == "interrupted"
+    assert doc["run"]["verdict"].startswith("INTERRUPTED after") and "seats_off" not in doc["published"]
+    report = (out / "report.html").read_text()
+    assert "INTERRUPTED after" in report and "would change hands" not in report

@@ -173,10 +173,12 @@ def _run_with_progress(national, args, executor, total: int, on_station_done=Non
     from sim.national.runner import run_national
 
     console = Console(stderr=True)
-    if not args.json:
-        console.print(f"[bold]{national.election.title}[/]: {total:,} of {len(national.registered):,} "
-                      f"stations, seed {args.seed}, faults {args.faults}, {executor.name} "
-                      f"({executor.workers} workers)")
+
+    def started(stations: int) -> None:
+        if not args.json:
+            console.print(f"[bold]{national.election.title}[/]: {stations:,} of {len(national.registered):,} "
+                          f"stations, seed {args.seed}, faults {args.faults}, {executor.name} "
+                          f"({executor.workers} workers)", soft_wrap=True)
     with Progress(TextColumn("stations"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("left"),
                   TimeRemainingColumn(), console=console, disable=args.json or not console.is_terminal) as bar:
@@ -189,7 +191,8 @@ def _run_with_progress(national, args, executor, total: int, on_station_done=Non
             bar.update(task, completed=done, rate=f"{rate:,.0f} ballots/s")
 
         run = run_national(national, args.seed, executor, stations=args.stations, sample=args.sample,
-                           faults=args.faults, on_progress=progress, on_station_done=on_station_done)
+                           faults=args.faults, on_progress=progress, on_station_done=on_station_done,
+                           on_start=started)
     if run.interrupted:
         print(f"ballotbox: interrupted after {run.tally.done:,} of {total:,} stations "
               f"({run.tally.ballots:,} ballots) in {run.seconds:.1f} s; the results below cover those stations",

@@ -12,7 +12,8 @@ as results arrive (any order), with the station's ``StationResult`` dict (``stat
 the station id, district, the device's tally per contest, the intent tally, reconciliation
 figures and faults). A central-tally uploader (``--central URL``) plugs in here: it can sign
 and send each station's results as they come. ``on_progress(stations_done, ballots_done)`` is
-called once per batch.
+called once per batch; ``on_start(stations)`` once, as the stations start (a Ctrl-C from then
+on ends the run as interrupted, with what was done).
 """
 from __future__ import annotations
 
@@ -85,7 +86,8 @@ def make_batches(national: NationalElection, station_ids: list[str], workers: in
 def run_national(national: NationalElection, seed: int, executor, *, stations: int | None = None,
                  sample: float | None = None, faults: str = "none",
                  on_station_done: Callable[[dict], None] | None = None,
-                 on_progress: Callable[[int, int], None] | None = None) -> NationalRun:
+                 on_progress: Callable[[int, int], None] | None = None,
+                 on_start: Callable[[int], None] | None = None) -> NationalRun:
     if faults not in fault_profiles():
         raise NationalRunError(f"unknown fault profile {faults!r} (profiles: {', '.join(fault_profiles())})")
     selected = select_stations(national, seed, stations, sample)
@@ -96,6 +98,8 @@ def run_national(national: NationalElection, seed: int, executor, *, stations: i
     interrupted = False
     t0 = time.perf_counter()
     try:
+        if on_start is not None:  # from here on, Ctrl-C or a stop gives an interrupted run
+            on_start(len(selected))
         for results in executor.map(tasks):
             for r in results:
                 tally.add(r)
