@@ -90,6 +90,23 @@ class AccuracyReport:
         self.non_ballot_rejections.update(other.non_ballot_rejections)
         self.misread_examples = (self.misread_examples + other.misread_examples)[:20]
 
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> AccuracyReport:
+        """The report ``to_json`` wrote (a campaign's checkpoint stores finished batches so)."""
+        report = cls(doc["election"], doc["seed"], doc["distortion"], doc["mark_style"],
+                     ballots=doc["ballots"], positions=doc["positions_read"],
+                     definite_marks=doc["definite_marks"], missed=doc["misreads"]["missed"],
+                     invented=doc["misreads"]["invented"], marginal_flags=doc["marginal_flags"],
+                     ambiguous_marks=doc["ambiguous_marks"]["total"],
+                     ambiguous_read_as_vote=doc["ambiguous_marks"]["read_as_vote"],
+                     rejections=Counter(doc["rejections"]),
+                     non_ballot_sheets=doc["non_ballot_sheets"],
+                     non_ballot_votes=doc["non_ballot_votes"],
+                     non_ballot_rejections=Counter(doc["non_ballot_rejections"]),
+                     misread_examples=list(doc["misread_examples"]),
+                     min_read_rate=doc["min_read_rate"])
+        return report
+
     def to_json(self) -> dict[str, Any]:
         return {
             "election": self.election, "seed": self.seed, "distortion": self.distortion,

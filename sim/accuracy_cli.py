@@ -3,6 +3,12 @@
 Prints a summary (or one JSON object with ``--json``) and exits 0 when the campaign passed: no
 definite mark misread, no vote from a non-ballot page, and at least ``--min-read-rate`` of the
 ballots read rather than rejected; 1 when not, 2 for bad input (unknown election, bad numbers).
+
+With ``--positions N`` it runs a campaign instead (``sim.accuracy_campaign``): every election and
+scan distortion level until N positions were read, on a process pool or Dask, in batches,
+resumable with ``--checkpoint``, with a summary JSON (``--summary``). Exit 0 when the whole
+campaign passed, 1 when something was misread (or a floor missed), 130 when interrupted (the
+checkpoint keeps what was done; run the same command again to resume).
 """
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ import sys
 
 from device.cli.main import UserError
 from sim.accuracy import MIN_READ_RATE
+from sim.accuracy_campaign import BATCH_BALLOTS
 from sim.marks import MARK_STYLES
 from sim.scan_distortions import LEVELS
 
@@ -41,6 +48,26 @@ def register(subparsers) -> None:
                         f"{MIN_READ_RATE:g}; 0 makes the run about misreads only, e.g. for "
                         f"--distortion severe)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    c = p.add_argument_group(
+        "campaign (--positions): every election and distortion level, resumable",
+        "Batches of ballots over every named election at every distortion level (severe scans may "
+        "be refused, never misread) until N positions were read; the same seed gives the same "
+        "summary on any number of workers. Exit 0 PASS, 1 FAIL, 130 when stopped (Ctrl-C or "
+        "SIGTERM): run the same command again to resume from --checkpoint.")
+    c.add_argument("--positions", type=int, metavar="N",
+                   help="run a campaign until N ballot positions were read (e.g. 10000000)")
+    c.add_argument("--elections", default="all", metavar="A,B",
+                   help="comma-separated elections of the campaign (default all named elections)")
+    c.add_argument("--distortions", default="all", metavar="A,B",
+                   help=f"comma-separated distortion levels (default all: {', '.join(LEVELS)})")
+    c.add_argument("--batch", type=int, default=BATCH_BALLOTS, metavar="BALLOTS",
+                   help=f"ballots per batch (default {BATCH_BALLOTS}); part of the campaign's identity")
+    c.add_argument("--checkpoint", metavar="FILE",
+                   help="append each finished batch here; the same command resumes from it")
+    c.add_argument("--summary", metavar="FILE", help="write the campaign's summary JSON here")
+    ex = c.add_mutually_exclusive_group()
+    ex.add_argument("--dask-local", type=int, metavar="N", help="run on a local Dask cluster of N workers")
+    ex.add_argument("--scheduler", help="run on a Dask scheduler, e.g. tcp://10.0.0.5:8786")
     p.set_defaults(func=run_accuracy_command)
 
 
@@ -53,6 +80,9 @@ def run_accuracy_command(args: argparse.Namespace) -> int:
         raise UserError(f"--workers must be at least 1 (got {args.workers})")
     if not 0 <= args.min_read_rate <= 1:
         raise UserError(f"--min-read-rate is a share between 0 and 1 (got {args.min_read_rate:g})")
+    if args.positions is not None:
+        from sim.accuracy_campaign_cli import run_campaign_command
+        return run_campaign_command(args)
     if not sys.stderr.isatty():
         report = run_accuracy(args.election, args.ballots, args.seed, args.distortion,
                               args.marks, args.workers, min_read_rate=args.min_read_rate)

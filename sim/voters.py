@@ -42,6 +42,12 @@ class Scenario:
     # (election hash, district, contest) -> (choices, cumulative weights): the draw of one mark
     _draws: dict = field(default_factory=dict, compare=False, repr=False)
 
+    def __post_init__(self) -> None:
+        # each rate as a plain attribute, resolved once: a visit reads several per voter, and a
+        # lookup through __getattr__ (after the normal lookup fails) costs ~1 us each
+        for name, default in DEFAULTS.items():
+            object.__setattr__(self, name, self.rates.get(name, default))
+
     def __getattr__(self, name: str) -> float:
         if name in DEFAULTS:
             return self.rates.get(name, DEFAULTS[name])

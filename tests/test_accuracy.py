@@ -130,12 +130,4 @@ def test_a_ballot_printed_twice_on_one_page_never_votes(seed):
 def test_empty_and_huge_images():
     assert INTERP.interpret(np.zeros((0, 0), np.uint8)).rejection == "not_a_ballot"
     assert INTERP.interpret(np.zeros((8000, 8000), np.uint8)).rejection == "not_a_ballot"
-
-
-@pytest.mark.slow
-def test_one_million_positions_without_a_misread():
-    # ballotbox sim accuracy --election sim/elections/dense-34.json --ballots 29500 --seed 2026
-    report = run_accuracy(DENSE, 29500, seed=2026, workers=2)  # 1,003,000 positions offered
-    assert report.positions >= 1_000_000
-    assert report.misreads == 0, report.misread_examples
-    assert report.non_ballot_votes == 0
+# The 1 M-position run over every election and distortion level: tests/test_accuracy_campaign.py

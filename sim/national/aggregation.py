@@ -34,6 +34,24 @@ def _tallies(results: Results) -> dict:
     return {cid: t.to_json() for cid, t in sorted(results.contests.items())}
 
 
+def _difference(device: dict, intent: dict) -> dict:
+    """Device minus intent: ballots, and per contest every figure, vote and seat that differs."""
+    contests = {}
+    for cid, d in device["contests"].items():
+        i = intent["contests"].get(cid, {})
+        diff = {k: d[k] - i.get(k, 0) for k in ("ballots_counted", "undervotes", "overvotes", "blank", "invalid")
+                if d[k] != i.get(k, 0)}
+        for key in ("votes", "seats"):
+            mine, theirs = d.get(key) or {}, i.get(key) or {}
+            delta = {c: mine.get(c, 0) - theirs.get(c, 0) for c in sorted(set(mine) | set(theirs))
+                     if mine.get(c, 0) != theirs.get(c, 0)}
+            if delta:
+                diff[key] = delta
+        if diff:
+            contests[cid] = diff
+    return {"ballots": device["ballots_cast"] - intent["ballots_cast"], "contests": contests}
+
+
 class NationalTally:
     def __init__(self, national: NationalElection, seed: int, faults: str, station_ids: Iterable[str]):
         self.national, self.seed, self.faults = national, seed, faults
@@ -87,13 +105,17 @@ class NationalTally:
             levels[key] = (agg, provinces)
         (dev, dev_prov), (intent, intent_prov) = levels["contests"], levels["intent"]
 
-        districts = {}
+        districts, district_diffs = {}, []
         for name in sorted(k for k in dev if k.startswith("district:")):
             d = name.split(":", 1)[1]
             doc = dev[name].to_json()
+            wanted = intent[name].to_json()
             doc.update(province=national.province_of[d], complete=d in complete,
-                       matches_intent=doc == intent[name].to_json())
+                       matches_intent=doc == wanted)
             districts[d] = doc
+            if not doc["matches_intent"]:
+                district_diffs.append({"district": d, "province": national.province_of[d],
+                                       "complete": d in complete, **_difference(doc, wanted)})
         provinces = {}
         for p in sorted(dev_prov):
             doc = dev_prov[p].to_json()
@@ -115,6 +137,8 @@ class NationalTally:
             "ballots_lost": sum(r["lost"] for r in ok.values()),
             "ballots_double_counted": sum(r["double_counted"] for r in ok.values()),
             "paper_mismatches": sum(1 for r in ok.values() if not r["paper_matches_records"]),
+            "mismatches": {"stations": self._station_mismatches(ok), "districts": district_diffs,
+                           "provinces": sorted(p for p, x in provinces.items() if not x["matches_intent"])},
         }
         matches = (station_ok == len(self.stations) and checks["districts"]["match"] == len(districts)
                    and checks["provinces"]["match"] == len(provinces) and nation["matches_intent"]
@@ -128,10 +152,24 @@ class NationalTally:
                           "whole_country": all_stations and len(self.stations) == len(self.expected)},
             "registered": sum(national.registered[s] for s in self.stations),
             "national": nation, "provinces": provinces, "districts": districts,
-            "published": self._published(nation, all_stations),
+            "published": self._published(nation, len(ok) == len(national.registered)),
             "fault_summary": self._fault_summary(ok),
             "checks": checks, "matches_intent": matches,
         }
+
+    def _station_mismatches(self, ok: dict) -> list[dict]:
+        """Every station whose device tally or paper differs from intent, and by how much."""
+        out = []
+        for sid in sorted(ok):
+            r = ok[sid]
+            if r["matches_intent"] and r["paper_matches_records"]:
+                continue
+            device = {"ballots_cast": r["ballots_cast"], "contests": r["contests"]}
+            wanted = {"ballots_cast": r["ballots_intended"], "contests": r["intent"]}
+            out.append({"station": sid, "district": r["district"],
+                        "province": self.national.province_of[r["district"]],
+                        "paper_matches_records": r["paper_matches_records"], **_difference(device, wanted)})
+        return out
 
     def _seats(self, districts: dict, province: str | None) -> dict[str, int] | None:
         contest = self.national.contest_id
@@ -146,20 +184,34 @@ class NationalTally:
         return dict(sorted(total.items()))
 
     def _published(self, nation: dict, whole: bool) -> dict:
-        """The simulated national figures beside the published ones, and how close they are."""
+        """The simulated national figures beside the published ones. Only a run of the whole
+        country is compared (differences, seats that would change hands); a partial run shows
+        both side by side, marked not comparable. Votes the spec filled in are estimates."""
         national = self.national
         votes = nation["contests"][national.contest_id]["votes"]
-        out = {"comparable": whole, "votes": {}}
+        estimated, note = national.estimated_votes
+        out: dict = {"comparable": whole, "votes": {}}
+        if not whole:
+            out["why_not_comparable"] = ("only part of the country ran: the published figures are the "
+                                         "whole country's, so no difference is computed")
+        if estimated:
+            out["estimates"] = {"choices": sorted(estimated), "note": note}
         for c, pub in national.published_votes.items():
             sim = votes.get(c, 0)
-            out["votes"][c] = {"published": pub, "simulated": sim, "difference": sim - pub,
-                               "relative": round((sim - pub) / pub, 6) if pub else None}
+            row = {"published": pub, "simulated": sim, "estimated": c in estimated}
+            if whole:
+                row.update(difference=sim - pub, relative=round((sim - pub) / pub, 6) if pub else None)
+            out["votes"][c] = row
         if national.published_seats is not None:
             seats = nation.get("seats") or {}
-            out["seats"] = {p: {"published": national.published_seats.get(p, 0), "simulated": seats.get(p, 0),
-                                "difference": seats.get(p, 0) - national.published_seats.get(p, 0)}
-                            for p in sorted(set(seats) | set(national.published_seats))}
-            out["seats_off"] = sum(abs(x["difference"]) for x in out["seats"].values()) // 2
+            out["seats"] = {}
+            for p in sorted(set(seats) | set(national.published_seats)):
+                row = {"published": national.published_seats.get(p, 0), "simulated": seats.get(p, 0)}
+                if whole:
+                    row["difference"] = row["simulated"] - row["published"]
+                out["seats"][p] = row
+            if whole:
+                out["seats_off"] = sum(abs(x["difference"]) for x in out["seats"].values()) // 2
         return out
 
     @staticmethod

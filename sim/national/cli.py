@@ -9,9 +9,12 @@ time left; Ctrl-C stops cleanly and says how far the run got. ``--json`` prints 
 document without the per-district detail (same seed, same bytes, whatever the executor);
 ``--out DIR`` writes the full document, NIST SP 1500-100 results, per-station results and the
 QA report. ``--central URL`` uploads each station's signed results to a central tally as the
-station finishes (``sim/central_upload.py``). Exit status: 0 when everything matches intent and
-nothing was lost (every upload delivered, with ``--central``), 1 when not (or when
-interrupted), 2 for bad input.
+station finishes (``sim/central_upload.py``). Every run is checked against
+invariants computed apart from the aggregation (``invariants.py``); with ``--central`` the
+central tally's published figures must equal the run's. An interrupted run (Ctrl-C, or a stop:
+SIGTERM) says so at the top of its outputs. Exit status: 0 when everything matches intent and
+nothing was lost (every upload delivered and the central tally's figures equal, with
+``--central``), 1 when not (or when interrupted), 2 for bad input.
 """
 from __future__ import annotations
 
@@ -49,7 +52,9 @@ def register(subparsers) -> None:
     ex.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786")
     ex.add_argument("--dask-local", type=int, metavar="N", help="start a local Dask cluster of N workers")
     p.add_argument("--faults", default=DEFAULT_FAULTS,
-                   help="fault profile: none, typical, harsh, test (sim/national/fault_profiles.json)")
+                   help="fault profile: none, typical, harsh, test (sim/national/fault_profiles.json); "
+                        "miscount (and miscount-full, miscount-image at those fidelities) corrupt the unit itself at some stations (a vote "
+                        "moved, a cast record dropped): the run must say DOES NOT MATCH and name them")
     p.add_argument("--out", help="write national.json, NIST results, per-station results and the QA report here")
     add_force_option(p)
     p.add_argument("--json", action="store_true", help="print one JSON object (no per-district detail)")
@@ -67,7 +72,7 @@ def _fail(args: argparse.Namespace, message: str) -> int:
 
 
 def run_national_command(args: argparse.Namespace) -> int:
-    from sim.national.executors import make_executor
+    from sim.national.executors import make_executor, stop_means_interrupt
     from sim.national.generator import NationalSpecError, national_election
     from sim.national.runner import NationalRunError, run_national, select_stations
     from sim.national.station_run import fault_profiles
@@ -98,11 +103,20 @@ def run_national_command(args: argparse.Namespace) -> int:
         from sim.central_upload import CentralUploader
         uploader = CentralUploader(args.central)
     try:
-        run = _run_with_progress(national, args, executor, total, uploader)
+        with stop_means_interrupt():
+            run = _run_with_progress(national, args, executor, total, uploader)
     finally:
         if uploader is not None:
             uploader.close()
     doc = run.document
+    central_differs: list[str] = []
+    if uploader is not None and run.tally.done:
+        central_differs = central_check(args.central, national, doc, run.tally.done)
+        doc["checks"]["central"] = {"url": args.central, "violations": central_differs}
+        doc["checks"]["invariants"]["violations"] += central_differs
+        if central_differs:
+            doc["matches_intent"] = False
+            doc["run"]["verdict"] = doc["run"]["verdict"].replace("MATCHES INTENT", "DOES NOT MATCH INTENT")
     if args.out:
         from sim.national.outputs import write_outputs
         files = write_outputs(national, run, Path(args.out))
@@ -110,7 +124,8 @@ def run_national_command(args: argparse.Namespace) -> int:
         summary = {k: v for k, v in doc.items() if k != "districts"}
         if uploader is not None:
             summary["central"] = uploader.summary()
-        print(json.dumps(summary, indent=1, ensure_ascii=False, sort_keys=True))
+        from sim.national.outputs import status_first
+        print(json.dumps(status_first(summary), indent=1, ensure_ascii=False))
     else:
         _print_human(national, run, files if args.out else None)
         if uploader is not None:
@@ -119,7 +134,34 @@ def run_national_command(args: argparse.Namespace) -> int:
                   f"delivered; answers {up['answers']}" + (f"; NOT delivered: {up['undelivered'][:5]}"
                                                           if up["undelivered"] else ""))
     lost = uploader is not None and (uploader.undelivered or uploader.delivered < run.tally.done)
-    return 0 if doc["matches_intent"] and not run.interrupted and not lost else 1
+    return 0 if doc["matches_intent"] and not run.interrupted and not lost and not central_differs else 1
+
+
+def central_check(url: str, national, document: dict, stations: int, wait_s: float = 30.0) -> list[str]:
+    """Read the central tally's public national document (``URL/index.json``) once it has as many
+    stations as the run sent (its publisher runs after each commit; ``wait_s`` at most) and
+    compare its figures with the run's (``invariants.compare_with_central``)."""
+    import threading
+    import time
+
+    import httpx
+
+    from sim.national.invariants import compare_with_central
+
+    pause, deadline, problem = threading.Event(), time.monotonic() + wait_s, ""
+    while True:
+        try:
+            index = httpx.get(f"{url.rstrip('/')}/index.json", headers={"cache-control": "no-cache"},
+                              timeout=10).json()
+        except (httpx.HTTPError, ValueError) as exc:
+            index = None
+            problem = f"central_equals_simulation: cannot read {url}/index.json: {exc}"
+        if index is not None and (index.get("stations_reporting", 0) >= stations or time.monotonic() > deadline):
+            names = {p: province.name for p, province in national.provinces.items()}
+            return compare_with_central(document, index, names)
+        if time.monotonic() > deadline:
+            return [problem]
+        pause.wait(0.05)
 
 
 def _run_with_progress(national, args, executor, total: int, on_station_done=None):
@@ -130,10 +172,12 @@ def _run_with_progress(national, args, executor, total: int, on_station_done=Non
     from sim.national.runner import run_national
 
     console = Console(stderr=True)
-    if not args.json:
-        console.print(f"[bold]{national.election.title}[/]: {total:,} of {len(national.registered):,} "
-                      f"stations, seed {args.seed}, faults {args.faults}, {executor.name} "
-                      f"({executor.workers} workers)")
+
+    def started(stations: int) -> None:
+        if not args.json:
+            console.print(f"[bold]{national.election.title}[/]: {stations:,} of {len(national.registered):,} "
+                          f"stations, seed {args.seed}, faults {args.faults}, {executor.name} "
+                          f"({executor.workers} workers)", soft_wrap=True)
     with Progress(TextColumn("stations"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("left"),
                   TimeRemainingColumn(), console=console, disable=args.json or not console.is_terminal) as bar:
@@ -146,12 +190,33 @@ def _run_with_progress(national, args, executor, total: int, on_station_done=Non
             bar.update(task, completed=done, rate=f"{rate:,.0f} ballots/s")
 
         run = run_national(national, args.seed, executor, stations=args.stations, sample=args.sample,
-                           faults=args.faults, on_progress=progress, on_station_done=on_station_done)
+                           faults=args.faults, on_progress=progress, on_station_done=on_station_done,
+                           on_start=started)
     if run.interrupted:
         print(f"ballotbox: interrupted after {run.tally.done:,} of {total:,} stations "
               f"({run.tally.ballots:,} ballots) in {run.seconds:.1f} s; the results below cover those stations",
               file=sys.stderr)
     return run
+
+
+def _print_mismatches(console, checks: dict) -> None:
+    """Name the stations, districts and seats where the device's count differs from intent."""
+    m = checks["mismatches"]
+    for x in m["stations"][:20]:
+        votes = "; ".join(f"{c} {v.get('votes', {})}" for c, v in x["contests"].items())
+        console.print(f"[red]differs from intent[/] station {x['station']} (district {x['district']}, "
+                      f"province {x['province']}): ballots {x['ballots']:+}, votes {votes or 'same'}"
+                      + ("" if x["paper_matches_records"] else "; paper in the box differs from the records"))
+    if len(m["stations"]) > 20:
+        console.print(f"... and {len(m['stations']) - 20} more stations (national.json checks.mismatches)")
+    if m["stations"] or m["districts"]:
+        seats = [f"{x['district']} {v['seats']}" for x in m["districts"] for v in x["contests"].values()
+                 if v.get("seats")]
+        console.print(f"districts affected: {', '.join(x['district'] for x in m['districts']) or 'none'}; "
+                      f"provinces: {', '.join(m['provinces']) or 'none'}; seats that change hands: "
+                      f"{'; '.join(seats) or 'none'}")
+    for v in checks["invariants"]["violations"][:20]:
+        console.print(f"[red]invariant broken[/] {v}")
 
 
 def _print_human(national, run, files) -> None:
@@ -164,12 +229,18 @@ def _print_human(national, run, files) -> None:
     contest = national.election.contests[national.contest_id]
     t = n["contests"][national.contest_id]
     console.rule(f"{national.election.title} — seed {doc['seed']}")
+    good = doc["run"]["status"] == "complete" and doc["matches_intent"]
+    console.print(f"[bold {'green' if good else 'red'}]{doc['run']['verdict']}[/]")
     console.print(f"stations {doc['selection']['stations']:,} of {doc['selection']['of_stations']:,}; "
                   f"districts complete {doc['selection']['districts_complete']:,} of "
                   f"{doc['selection']['of_districts']:,}; ballots {n['ballots_cast']:,}; "
                   f"{run.seconds:.1f} s on {run.executor} ({run.workers} workers, {run.batches} batches); "
                   f"{n['ballots_cast'] / max(run.seconds, 1e-9):,.0f} ballots/s")
-    table = Table(title=f"{contest.title}: simulated vs published", title_justify="left")
+    pub_all = doc["published"]
+    table = Table(title=f"{contest.title}: simulated vs published"
+                        + ("" if pub_all["comparable"] else " (partial run: NOT comparable, the published "
+                                                            "figures are the whole country's)"),
+                  title_justify="left")
     for col in ("choice", "votes", "published votes"):
         table.add_column(col, justify="left" if col == "choice" else "right")
     seats = doc["published"].get("seats")
@@ -178,12 +249,15 @@ def _print_human(national, run, files) -> None:
         table.add_column("published seats", justify="right")
     for choice in sorted(contest.choices, key=lambda c: -t["votes"][c.id]):
         pub = doc["published"]["votes"][choice.id]
-        row = [choice.name, f"{t['votes'][choice.id]:,}", f"{pub['published']:,}"]
+        row = [choice.name, f"{t['votes'][choice.id]:,}",
+               f"{pub['published']:,}" + (" (estimate)" if pub["estimated"] else "")]
         if seats:
             s = seats.get(choice.id, {"simulated": 0, "published": 0})
             row += [f"{s['simulated']:,}", f"{s['published']:,}"]
         table.add_row(*row)
     console.print(table)
+    if "estimates" in pub_all:
+        console.print(f"(estimate): {pub_all['estimates']['note']}")
     if t.get("winner") or t.get("runoff"):
         console.print(f"winner over 50%: {t['winner']}" if t.get("winner") else f"runoff: {' and '.join(t['runoff'])}")
     c = doc["checks"]
@@ -193,6 +267,7 @@ def _print_human(national, run, files) -> None:
                   f"ballots lost {c['ballots_lost']}, double-counted {c['ballots_double_counted']}")
     for err in c["stations"]["errors"][:5]:
         console.print(f"[red]station error[/] {err}")
+    _print_mismatches(console, c)
     f = doc["fault_summary"]
     if f["stations_by_fault"]:
         console.print(f"faults: {f['stations_by_fault']}; reboots {f['reboots']}, jams {f['jams']}, "

@@ -1,8 +1,9 @@
 """Where the batches of stations run: this process, a local process pool, or a Dask cluster.
 
-Every executor has ``map(tasks)``: it runs ``sim.national.station_run.run_batch`` on each task
-(a batch of stations: whole districts, a few hundred stations) and yields each batch's results
-as it completes, in whatever order; ``close(interrupted)`` stops the workers (pending work is
+Every executor has ``map(tasks, work=run_batch)``: it runs ``work`` (by default
+``sim.national.station_run.run_batch``; the accuracy campaign passes its own batch of ballots,
+``sim.accuracy_campaign.run_campaign_batch``) on each task (a batch of stations: whole districts,
+a few hundred stations) and yields each batch's results as it completes, in whatever order; ``close(interrupted)`` stops the workers (pending work is
 cancelled; after Ctrl-C the batches in flight are abandoned).
 Batches, not single stations, are the unit of work: Dask costs ~2–4 ms per task here
 (``shared/facts/engineering.md``).
@@ -20,10 +21,13 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
+from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 from sim.national.station_run import run_batch
+
+Work = Callable[[Any], Any]  # a module-level function (pickled by reference to the workers)
 
 
 def _warm_worker(election: str) -> None:
@@ -36,12 +40,30 @@ class InlineExecutor:
     name = "inline"
     workers = 1
 
-    def map(self, tasks: list[dict]) -> Iterator[list[dict]]:
+    def map(self, tasks: list, work: Work = run_batch) -> Iterator[Any]:
         for task in tasks:
-            yield run_batch(task)
+            yield work(task)
 
     def close(self, interrupted: bool = False) -> None:
         pass
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def stop_means_interrupt() -> Iterator[None]:
+    """While a command runs: a stop (SIGTERM, e.g. ``kill PID``) interrupts it as Ctrl-C does
+    (what was done is kept and reported), and Ctrl-C works even when the command was started
+    in the background by a shell that ignores it (``nohup ... &``). The handlers are restored
+    afterwards."""
+    old = signal.signal(signal.SIGTERM, _interrupt), signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old[0])
+        signal.signal(signal.SIGINT, old[1])
 
 
 def _ignore_sigint() -> None:
@@ -56,8 +78,8 @@ class PoolExecutor:
         self.pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint,
                                         mp_context=multiprocessing.get_context("forkserver"))
 
-    def map(self, tasks: list[dict]) -> Iterator[list[dict]]:
-        pending = {self.pool.submit(run_batch, t) for t in tasks}
+    def map(self, tasks: list, work: Work = run_batch) -> Iterator[Any]:
+        pending = {self.pool.submit(work, t) for t in tasks}
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for f in done:
@@ -90,10 +112,10 @@ class DaskExecutor:
         the run, not the workers' start)."""
         self.client.run(_warm_worker, election)
 
-    def map(self, tasks: list[dict]) -> Iterator[list[dict]]:
+    def map(self, tasks: list, work: Work = run_batch) -> Iterator[Any]:
         from dask.distributed import as_completed
 
-        futures = self.client.map(run_batch, tasks, pure=False)
+        futures = self.client.map(work, tasks, pure=False)
         self._futures = futures
         for batch in as_completed(futures).batches():
             for f in batch:

@@ -67,6 +67,13 @@ class NationalElection:
         return dict(self.spec["votes"])
 
     @property
+    def estimated_votes(self) -> tuple[set[str], str]:
+        """Choices whose "published" votes the spec filled in (no one published them one by one),
+        and the spec's note saying how; reports label them as estimates."""
+        estimated = self.spec.get("estimated") or {}
+        return set(estimated.get("votes", ())), estimated.get("note", "")
+
+    @property
     def published_seats(self) -> dict[str, int] | None:
         return dict(self.spec["seats"]) if "seats" in self.spec else None
 
@@ -134,6 +141,8 @@ def generate(spec: dict, spread_override: dict[str, float] | None = None) -> Nat
     choices = [c["id"] for c in contest_doc["choices"]]
     if set(spec["votes"]) != set(choices):
         raise NationalSpecError(f"{spec['name']}: $.votes must name exactly the choices {choices}")
+    if not set(spec.get("estimated", {}).get("votes", ())) <= set(choices):
+        raise NationalSpecError(f"{spec['name']}: $.estimated.votes must name choices of $.votes")
 
     provinces_spec = spec["provinces"]
     counts = [p["districts"] for p in provinces_spec]

@@ -1,7 +1,8 @@
 """The files of a national run: national JSON, NIST SP 1500-100 results, per-station results.
 
 ``write_outputs(national, run, out)`` writes into ``out``:
-- ``national.json`` — the national document (``aggregation.py``): nation, provinces, districts
+- ``national.json`` — the national document (``aggregation.py``), its status first (``run``:
+  complete or interrupted, and the verdict), then nation, provinces, districts
   with seats, checks against intent, published figures beside the simulated ones;
 - ``nist/election_results.json`` — SP 1500-100 v2 ``ElectionReport`` (summary-contest): the
   nation, provinces and districts as reporting units, one contest per district council (or the
@@ -84,12 +85,31 @@ def national_nist(national, document: dict) -> dict:
                                        for d in sorted(document["districts"])]}]}
 
 
+def _sorted(value):
+    if isinstance(value, dict):
+        return {k: _sorted(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value
+
+
+def status_first(document: dict) -> dict:
+    """The document with its keys sorted at every level, except that the run's status (``run``:
+    complete or interrupted, and the verdict) comes first, where a reader looks."""
+    ordered = _sorted(document)
+    return {"run": ordered.pop("run"), **ordered} if "run" in ordered else ordered
+
+
+def national_json(document: dict) -> bytes:
+    return (json.dumps(status_first(document), indent=1, ensure_ascii=False, allow_nan=False) + "\n").encode()
+
+
 def write_outputs(national, run, out: Path) -> dict[str, str]:
     out.mkdir(parents=True, exist_ok=True)
     (out / "nist").mkdir(exist_ok=True)
     files = {"national": "national.json", "nist": "nist/election_results.json",
              "stations": "stations.jsonl", "timings": "station_seconds.json", "report": "report.html"}
-    (out / files["national"]).write_bytes(json_doc(run.document))
+    (out / files["national"]).write_bytes(national_json(run.document))
     (out / files["nist"]).write_bytes(json_doc(national_nist(national, run.document)))
     with open(out / files["stations"], "w", encoding="utf-8") as fh:
         for sid in sorted(run.tally.stations):

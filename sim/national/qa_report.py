@@ -5,7 +5,10 @@ election without seats); turnout and invalid share across stations (histograms);
 per station (histogram, by fidelity); faults injected and how each ended. Every figure's
 numbers are in ``national.json`` too (the page says which key), so a script checks what a
 person reads. The page also gives the checks against intent at every level and the number of
-ballots lost or double-counted (must be 0).
+ballots lost or double-counted (must be 0). Its first line is the run's status (``run.verdict``:
+an interrupted run says so, never MATCHES INTENT); where the count differs, the stations,
+districts and seats affected; a partial run is not compared with the whole country's published
+figures, and votes the spec estimated are labelled so.
 """
 from __future__ import annotations
 
@@ -33,7 +36,8 @@ def _figures(national, run, folder: Path) -> dict[str, str]:
     ax.bar([x + 0.2 for x in xs], [table[p]["simulated"] for p in parties], 0.4, label="simulated")
     ax.set_xticks(list(xs), parties, rotation=45, ha="right")
     ax.set_yscale("log")
-    ax.set_title(("Seats" if pub.get("seats") else "Votes") + " by choice: simulated vs published")
+    ax.set_title(("Seats" if pub.get("seats") else "Votes") + " by choice: simulated vs published"
+                 + ("" if pub["comparable"] else " (partial run: not comparable)"))
     ax.legend()
     fig.tight_layout()
     fig.savefig(folder / "seats.png", dpi=90)
@@ -92,44 +96,83 @@ def _table(rows: list[list], head: list[str]) -> str:
     return f"<table><tr>{h}</tr>{body}</table>"
 
 
+def _label(choice: str, row: dict) -> str:
+    return f"{choice} (estimate)" if row.get("estimated") else choice
+
+
+def _mismatch_part(doc: dict) -> str:
+    """The stations, districts and seats where the device's count differs from intent."""
+    m = doc["checks"]["mismatches"]
+    violations = doc["checks"]["invariants"]["violations"]
+    if not (m["stations"] or m["districts"] or violations):
+        return ""
+    stations = [[x["station"], x["district"], x["province"], f"{x['ballots']:+,}",
+                 "; ".join(f"{c}: {v.get('votes', {})}" for c, v in x["contests"].items()),
+                 "yes" if x["paper_matches_records"] else "NO"] for x in m["stations"]]
+    seats = [[x["district"], x["province"], ", ".join(f"{p} {n:+}" for p, n in v["seats"].items())]
+             for x in m["districts"] for v in x["contests"].values() if v.get("seats")]
+    return ("<h2 class=\"bad\">Where the count differs from intent</h2>"
+            + _table(stations, ["station", "district", "province", "ballots", "votes (device − intent)",
+                                "paper = records"])
+            + f"<p>Districts affected: {html.escape(', '.join(x['district'] for x in m['districts']) or 'none')}; "
+            f"provinces: {html.escape(', '.join(m['provinces']) or 'none')} (key <code>checks.mismatches</code>).</p>"
+            + ("<p>Seats that change hands (device − intent):</p>" + _table(seats, ["district", "province", "seats"])
+               if seats else "<p>Seats that change hands: none (the differences move no seat).</p>")
+            + ("<h2 class=\"bad\">Invariants broken</h2><ul>"
+               + "".join(f"<li>{html.escape(v)}</li>" for v in violations) + "</ul>" if violations else ""))
+
+
 def write_report(national, run, out: Path) -> Path:
     figs = _figures(national, run, out / "figures")
     doc = run.document
     c = doc["checks"]
     pub = doc["published"]
-    rows = [[p, v["published"], v["simulated"], v["difference"]] for p, v in
+    status = doc["run"]
+    compared = pub["comparable"]
+    rows = [[p, v["published"], v["simulated"]] + ([v["difference"]] if compared else []) for p, v in
             sorted(pub.get("seats", {}).items(), key=lambda kv: -kv[1]["published"])]
-    vote_rows = [[p, f"{v['published']:,}", f"{v['simulated']:,}", f"{v['difference']:+,}",
-                  f"{(v['relative'] or 0) * 100:+.2f} %"]
+    vote_rows = [[_label(p, v), f"{v['published']:,}", f"{v['simulated']:,}"]
+                 + ([f"{v['difference']:+,}", f"{(v['relative'] or 0) * 100:+.2f} %"] if compared else [])
                  for p, v in sorted(pub["votes"].items(), key=lambda kv: -kv[1]["published"])]
-    verdict = "MATCHES INTENT" if doc["matches_intent"] else "DOES NOT MATCH INTENT"
+    vote_head = ["choice", "published", "simulated"] + (["difference", "relative"] if compared else [])
+    verdict = status["verdict"]
+    good = status["status"] == "complete" and doc["matches_intent"]
+    partial = ("" if compared else
+               f"<p><b>Not comparable with the published figures:</b> {html.escape(pub['why_not_comparable'])}.</p>")
+    estimates = ("" if "estimates" not in pub else
+                 f"<p>Choices marked <i>(estimate)</i> were not published one by one: "
+                 f"{html.escape(pub['estimates']['note'])} (key <code>published.estimates</code>).</p>")
     seats_part = ""
     if rows:
-        seats_part = (f"<h2>Seats: simulated vs published</h2><p>{pub['seats_off']} seats would change hands "
-                      f"between simulated and published (key <code>published.seats</code>)."
-                      + ("" if pub["comparable"] else " Only part of the country ran: not comparable.")
-                      + "</p>" + _table(rows, ["party", "published", "simulated", "difference"]))
+        seats_part = ("<h2>Seats: simulated vs published</h2>"
+                      + (f"<p>{pub['seats_off']} seats would change hands between simulated and published "
+                         f"(key <code>published.seats</code>).</p>" if compared else partial)
+                      + _table(rows, ["party", "published", "simulated"] + (["difference"] if compared else [])))
     page = f"""<!doctype html><html lang="en"><meta charset="utf-8">
 <title>QA report — {html.escape(national.election.title)}</title>
 <style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:2px 8px;text-align:right}}.bad{{color:#b00}}.good{{color:#070}}</style>
 <h1>QA report: {html.escape(national.election.title)}</h1>
+<p class="{'good' if good else 'bad'}" id="status"><b>{html.escape(verdict)}</b> (key <code>run</code>)</p>
 <p>Seed {doc['seed']}, fault profile <code>{html.escape(doc['faults'])}</code>, election hash
 <code>{doc['election_hash'][:16]}</code>. {doc['selection']['stations']:,} of {doc['selection']['of_stations']:,}
 stations, {doc['selection']['districts_complete']:,} of {doc['selection']['of_districts']:,} districts complete,
 {doc['national']['ballots_cast']:,} ballots, {run.seconds:.1f} s on {html.escape(run.executor)}
 ({run.workers} workers).</p>
-<h2 class="{'good' if doc['matches_intent'] else 'bad'}">{verdict}</h2>
+<h2 class="{'good' if good else 'bad'}">{html.escape(verdict)}</h2>
 {_table([["stations", c['stations']['match'], c['stations']['run']],
          ["districts", c['districts']['match'], c['districts']['run']],
          ["provinces", c['provinces']['match'], c['provinces']['run']],
          ["nation", int(c['national']), 1]], ["level", "match intent", "of"])}
 <p>Ballots lost: <b>{c['ballots_lost']}</b>; double-counted: <b>{c['ballots_double_counted']}</b>; stations
 where the paper in the box differs from the records: <b>{c['paper_mismatches']}</b>; station errors:
-<b>{len(c['stations']['errors'])}</b> (key <code>checks</code>).</p>
+<b>{len(c['stations']['errors'])}</b> (key <code>checks</code>). Invariants checked:
+{len(c['invariants']['checked'])}, broken: <b>{len(c['invariants']['violations'])}</b>
+(key <code>checks.invariants</code>).</p>
+{_mismatch_part(doc)}
 {seats_part}
 <p><img src="{figs['seats']}" alt="seats simulated vs published"></p>
-<h2>Votes: simulated vs published</h2>{_table(vote_rows, ["choice", "published", "simulated", "difference", "relative"])}
+<h2>Votes: simulated vs published</h2>{partial}{estimates}{_table(vote_rows, vote_head)}
 <h2>Turnout and invalid ballots across stations</h2><p><img src="{figs['turnout_invalid']}" alt="turnout and invalid share"></p>
 <h2>Time per station</h2><p><img src="{figs['time']}" alt="time per station"> (times in <code>station_seconds.json</code>)</p>
 <h2>Faults and how each ended</h2><p><img src="{figs['faults']}" alt="faults"> (key <code>fault_summary</code>)</p>

@@ -12,7 +12,8 @@ as results arrive (any order), with the station's ``StationResult`` dict (``stat
 the station id, district, the device's tally per contest, the intent tally, reconciliation
 figures and faults). A central-tally uploader (``--central URL``) plugs in here: it can sign
 and send each station's results as they come. ``on_progress(stations_done, ballots_done)`` is
-called once per batch.
+called once per batch; ``on_start(stations)`` once, as the stations start (a Ctrl-C from then
+on ends the run as interrupted, with what was done).
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from typing import Callable
 
 from sim.national.aggregation import NationalTally
 from sim.national.generator import NationalElection
+from sim.national.invariants import INVARIANTS, check_invariants
 from sim.national.station_run import fault_profiles
 
 MAX_BATCH = 300  # stations per batch, at most (whole districts are never split unless bigger)
@@ -84,7 +86,8 @@ def make_batches(national: NationalElection, station_ids: list[str], workers: in
 def run_national(national: NationalElection, seed: int, executor, *, stations: int | None = None,
                  sample: float | None = None, faults: str = "none",
                  on_station_done: Callable[[dict], None] | None = None,
-                 on_progress: Callable[[int, int], None] | None = None) -> NationalRun:
+                 on_progress: Callable[[int, int], None] | None = None,
+                 on_start: Callable[[int], None] | None = None) -> NationalRun:
     if faults not in fault_profiles():
         raise NationalRunError(f"unknown fault profile {faults!r} (profiles: {', '.join(fault_profiles())})")
     selected = select_stations(national, seed, stations, sample)
@@ -95,6 +98,8 @@ def run_national(national: NationalElection, seed: int, executor, *, stations: i
     interrupted = False
     t0 = time.perf_counter()
     try:
+        if on_start is not None:  # from here on, Ctrl-C or a stop gives an interrupted run
+            on_start(len(selected))
         for results in executor.map(tasks):
             for r in results:
                 tally.add(r)
@@ -107,5 +112,25 @@ def run_national(national: NationalElection, seed: int, executor, *, stations: i
     finally:
         executor.close(interrupted)
     seconds = time.perf_counter() - t0
-    return NationalRun(tally.document(), tally, interrupted, seconds, executor.name, executor.workers,
-                       len(batches), selected)
+    return NationalRun(checked_document(tally, interrupted), tally, interrupted, seconds, executor.name,
+                       executor.workers, len(batches), selected)
+
+
+def checked_document(tally: NationalTally, interrupted: bool) -> dict:
+    """The national document with the invariants checked (``invariants.py``) and the run's status
+    at the top: ``run.status`` is ``complete`` or ``interrupted``, and ``run.verdict`` says
+    MATCHES INTENT only for a complete run whose checks and invariants all hold."""
+    document = tally.document()
+    violations = check_invariants(tally.national, document, tally.stations)
+    document["checks"]["invariants"] = {"checked": list(INVARIANTS), "violations": violations}
+    document["matches_intent"] = document["matches_intent"] and not violations
+    done, asked = len(tally.stations), len(tally.expected)
+    if interrupted or done < asked:
+        verdict = (f"INTERRUPTED after {done:,} of {asked:,} stations: no verdict on the stations not run; "
+                   + ("the stations run match intent" if document["matches_intent"] else
+                      "the stations run DO NOT MATCH INTENT"))
+    else:
+        verdict = "MATCHES INTENT" if document["matches_intent"] else "DOES NOT MATCH INTENT"
+    run = {"status": "interrupted" if interrupted or done < asked else "complete",
+           "stations_asked": asked, "stations_done": done, "verdict": verdict}
+    return {"run": run, **document}

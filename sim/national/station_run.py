@@ -14,7 +14,8 @@ and cleared by the simulated operator. A power cut kills the unit at a chosen jo
 controller is then rebooted on the same store and the same peripherals, resolves the sheet in
 flight by its power-on rule, and the interrupted voter carries on: a recorded cast is counted,
 an authorised voter whose cast was not recorded feeds the sheet again, a voter not yet
-authorised starts again at the ID desk. Serial noise runs the station at full fidelity (real
+authorised starts again at the ID desk. A miscount (``miscount.py``) corrupts what the unit
+stores at the station, to show that the run's checks catch a unit that counts wrong. Serial noise runs the station at full fidelity (real
 drivers over ptys) with the twins' ``noisy`` profile, and image fidelity renders every sheet and
 reads it with the real interpreter; power cuts combine with both.
 """
@@ -33,12 +34,13 @@ from typing import Any
 from device.results.tally import Results
 from device.store.journal import MemoryStore, StationStore
 from sim.national.generator import NationalElection
+from sim.national.miscount import MISCOUNT_KINDS, MiscountingStore, miscount_kind
 from sim.station import StationDay, _truth, build_station_day, operator_clears, visit
 from device.results.tally import tally_station
 from sim.results_feed import unit_signer
 from sim.voters import Visitor
 
-FAULT_KINDS = ("power_cut", "jams", "double_feeds", "serial_noise", "image")
+FAULT_KINDS = ("power_cut", "jams", "double_feeds", "serial_noise", "image", *MISCOUNT_KINDS)
 
 
 class PowerCut(BaseException):
@@ -121,7 +123,14 @@ def run_station(national: NationalElection, station_id: str, seed: int, profile_
     if rates:
         scenario = replace(scenario, rates={**scenario.rates, **rates})
     fidelity = "full" if faults["serial_noise"] else "image" if faults["image"] else "logical"
-    store = CuttableStore(MemoryStore())
+    unit_store: StationStore = MemoryStore()
+    corrupt = miscount_kind(faults)
+    faults.update({kind: kind == corrupt for kind in MISCOUNT_KINDS})  # one corruption per station
+    if corrupt is not None:  # the unit itself miscounts (QA's oracles must catch it)
+        contest = national.contest_id
+        unit_store = MiscountingStore(unit_store, corrupt, contest, tuple(election.contests[contest].choice_ids()))
+    # the power-cut wrapper only where the power is cut (it costs every journal write a call)
+    store = CuttableStore(unit_store) if faults["power_cut"] else unit_store
     day = build_station_day(election, station_id, registered=national.registered[station_id],
                             seed=station_seed(seed, station_id), scenario=scenario, fidelity=fidelity,
                             store=store, profile="noisy" if fidelity == "full" else None,
@@ -133,16 +142,21 @@ def run_station(national: NationalElection, station_id: str, seed: int, profile_
         if faults["power_cut"]:
             cut_rng = random.Random(f"{seed}|cuts|{station_id}")
             writes = 5 * len(day.visitors)
+            assert isinstance(store, CuttableStore)
             store.arm([cut_rng.randrange(1, max(2, writes)) for _ in range(profile["cuts_per_station"])])
         gap = 11 * 3600 / max(1, len(day.visitors))
         for visitor in day.visitors:
             day.clock.advance(day.rngs["clock"].expovariate(1 / gap))
             reboots += _visit_through_power_cuts(day, visitor)
-        store.arm([])
+        if isinstance(store, CuttableStore):
+            store.arm([])
         day.controller.close()
     finally:
         day.peripherals.close()
-    return _result(national, day, store, faults, reboots, time.perf_counter() - t0)
+    result = _result(national, day, store, faults, reboots, time.perf_counter() - t0)
+    if isinstance(unit_store, MiscountingStore):
+        result["faults"]["miscount"] = unit_store.done
+    return result
 
 
 def _visit_through_power_cuts(day: StationDay, visitor: Visitor) -> int:
@@ -206,7 +220,7 @@ def _contests_json(results: Results) -> dict:
     return {cid: t.to_json() for cid, t in results.contests.items()}
 
 
-def _result(national: NationalElection, day: StationDay, store: CuttableStore, faults: dict,
+def _result(national: NationalElection, day: StationDay, store: StationStore, faults: dict,
             reboots: int, seconds: float) -> dict:
     ctl = day.controller
     election = national.election
@@ -215,6 +229,7 @@ def _result(national: NationalElection, day: StationDay, store: CuttableStore, f
     world = day.peripherals.world
     in_paper = world.sheets_in_box + world.sheets_in_invalid_compartment
     recorded, intended = device.ballots_cast, truth.ballots_cast
+    device_json, truth_json = _contests_json(device), _contests_json(truth)
     fault_report = {"injected": sorted(k for k, v in faults.items() if v), "reboots": reboots}
     if any(faults.values()):
         fault_report.update(_fault_endings(store))
@@ -223,15 +238,15 @@ def _result(national: NationalElection, day: StationDay, store: CuttableStore, f
         "fidelity": day.fidelity, "registered": day.registered, "visitors": len(day.visitors),
         "ballots_cast": recorded, "ballots_intended": intended, "ballots_in_paper": in_paper,
         "lost": max(0, intended - recorded), "double_counted": max(0, recorded - intended),
-        "contests": _contests_json(device), "intent": _contests_json(truth),
-        "matches_intent": _contests_json(device) == _contests_json(truth) and recorded == intended,
+        "contests": device_json, "intent": truth_json,
+        "matches_intent": device_json == truth_json and recorded == intended,
         "paper_matches_records": in_paper == recorded,
         "polls": ctl.polls, "faults": fault_report, "seconds": round(seconds, 6),
         "signed": ctl.signed_results,  # what the unit sends the central tally (--central)
     }
 
 
-def _fault_endings(store: CuttableStore) -> dict:
+def _fault_endings(store: StationStore) -> dict:
     """How each fault ended, read back from the journal."""
     jams = {"jam": 0, "double_feed": 0}
     cleared: dict[str, int] = {}
