@@ -294,27 +294,33 @@ def test_a_piped_pin_without_pin_stdin_says_what_to_do(tmp_path):
     assert run(["device", "provision", "--store", "unit.db", "--authority", str(pub)], cwd=tmp_path).returncode == 0
     proc = run(["device", "unload", "--store", "unit.db"], cwd=tmp_path, input="135790\n")
     assert proc.returncode == 2 and "Warning" not in proc.stderr
-    assert proc.stderr.strip() == ("ballotbox: error: the PIN is typed at a terminal; to give it through a "
-                                   "pipe, add --pin-stdin")
+    assert proc.stderr.strip() == ("ballotbox: error: the election manager's PIN is needed: give it on "
+                                   "standard input with --pin-stdin")
 
 
-def test_export_of_a_day_whose_polls_are_open_says_so(tmp_path, capsys):
+def test_export_of_a_day_whose_polls_are_open_says_so(tmp_path, capsys, monkeypatch):
+    import io
+
     from device.store.signing import provision
     from device.store.sqlite import SqliteStore
+    from sim.access import SIMULATION_PINS, mark_simulation_store
     from tests.station_kit import Kit
 
     store = SqliteStore(tmp_path / "unit.db")
+    mark_simulation_store(store)
     kit = Kit(store=store, signer=provision(store))
     kit.ctl.open()
     assert kit.checkin(kit.voters[0]).authorised and kit.insert().status == "cast"
     store.close()
+    monkeypatch.setattr("sys.stdin", io.StringIO(SIMULATION_PINS["election_manager"] + "\n"))
     assert main(["device", "export", "--store", str(tmp_path / "unit.db"), "--out", str(tmp_path / "x"),
-                 "--election", "demo"]) == 0
+                 "--election", "demo", "--pin-stdin"]) == 0
     assert "the polls are still open" in capsys.readouterr().err
     store = kit.store = SqliteStore(tmp_path / "unit.db")
     kit.boot()
     kit.ctl.close()
     store.close()
+    monkeypatch.setattr("sys.stdin", io.StringIO(SIMULATION_PINS["election_manager"] + "\n"))
     assert main(["device", "export", "--store", str(tmp_path / "unit.db"), "--out", str(tmp_path / "y"),
-                 "--election", "demo"]) == 0
+                 "--election", "demo", "--pin-stdin"]) == 0
     assert "still open" not in capsys.readouterr().err

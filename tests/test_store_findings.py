@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from sim.access import SIMULATION_PINS
 from tests.unit_exports import exported_station_day
 
 CVR_START = b'{"ballot_style"'  # every cast vote record's canonical JSON starts so
@@ -28,7 +29,8 @@ def day(tmp_path_factory) -> Path:
 
 def _export(db: Path, out: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "device.cli.main", "device", "export", "--store", str(db),
-                           "--out", str(out)], capture_output=True, text=True)
+                           "--out", str(out), "--pin-stdin"], capture_output=True, text=True,
+                          input=SIMULATION_PINS["election_manager"])
 
 
 def _damaged(day: Path, tmp_path: Path, edit) -> subprocess.CompletedProcess:

@@ -11,6 +11,7 @@ from device.results.exports import export_unit, json_doc, json_line, manifest_me
 from device.store.signing import checkpoint_data, provision
 from device.store.sqlite import SqliteStore
 from device.store.journal import GENESIS_HASH, record_hash
+from sim.access import mark_simulation_store
 from sim.station import run_station_day
 from sim.voters import load_scenario
 
@@ -28,6 +29,7 @@ def exported_station_day(root: Path, *, election: str = "demo", voters: int = 12
     root.mkdir(parents=True, exist_ok=True)
     store = SqliteStore(root / "unit.db", durability="simulation")
     signer = provision(store, random.Random(f"{seed}:key"))
+    mark_simulation_store(store)  # a simulator's store: `device export` asks the simulated PIN
     day = run_station_day(e, None, registered=voters, seed=seed, fidelity=fidelity,
                           scenario=scenario or load_scenario(None, e, election), store=store, signer=signer)
     report = day.report()
