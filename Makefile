@@ -11,7 +11,7 @@ SYSTEM_STAMP := $(VENV)/.system-libs
 DEMO_OUT ?= out/demo
 # The simulated staff's PINs are not secret (sim/access.py, SIMULATION_PINS): the demo's export
 # asks the simulated election manager's, like a unit asks its election manager's.
-SIM_MANAGER_PIN := 314159
+SIM_MANAGER_PIN := 135790
 
 # Message catalogs (gettext, managed with Babel): the .po files are committed; `make messages`
 # extracts every marked string (Python sources + the event catalog's operator messages, see

@@ -27,7 +27,7 @@ from typing import Callable, Iterable
 
 from device.station.roles import ELECTION_MANAGER, POLICY, POLL_WORKER, ROLES, StationAccess, hash_pin
 
-SIMULATION_PINS = {ELECTION_MANAGER: "314159", POLL_WORKER: "271828"}
+SIMULATION_PINS = {ELECTION_MANAGER: "135790", POLL_WORKER: "246810"}  # also the console's (README)
 
 
 @functools.lru_cache(maxsize=1)

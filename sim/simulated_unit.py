@@ -38,7 +38,7 @@ from device.unit.config import write_config
 from device.election.authority import AuthorityKey
 from device.election.package import build_package
 from device.station.provisioning import provision_unit
-from device.station.roles import ELECTION_MANAGER, POLL_WORKER
+from sim.access import SIMULATION_PINS
 from device.store.signing import UnitSigner
 from device.store.sqlite import SqliteStore
 from hardware.scanner_serial import Command, Event, Result
@@ -54,7 +54,7 @@ from sim.twins.scanner import ScannerTwin
 from sim.voters import Visitor, load_scenario, plan_station_day
 
 MOTIONS = frozenset((Command.FEED, Command.ACCEPT, Command.RETURN, Command.DIVERT, Command.RESET))
-SIM_PINS = {POLL_WORKER: "246810", ELECTION_MANAGER: "135790"}
+SIM_PINS = SIMULATION_PINS  # the simulated staff's PINs: one table for every simulation
 DEFAULT_ELECTION = "demo"
 WORLD_FILE = "world.pkl"
 SIM_MIRROR = "card/mirror.db"  # the simulated unit's second medium, in a second folder

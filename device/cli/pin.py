@@ -8,7 +8,7 @@ API::
     unit_login(store, args, action, clock) -> StationAccess   # logged in, ``action`` permitted
     store_clock(store) -> clock         # the wall clock, never before the journal's last record
 
-``--pin-stdin`` reads one line (``echo 314159 | ballotbox device export ... --pin-stdin``).
+``--pin-stdin`` reads one line (``echo 135790 | ballotbox device export ... --pin-stdin``).
 Without it the PIN is asked on the terminal without echo; with no terminal either, the command
 stops with exit 2 (it never waits for a PIN no one can type). An empty PIN is bad input (exit
 2, nothing journaled); a wrong one is a refusal (exit 1) journaled as ``pin_rejected`` and

@@ -144,6 +144,8 @@ def central_check(url: str, national, document: dict, stations: int, wait_s: flo
     import threading
     import time
 
+    from urllib.parse import quote
+
     import httpx
 
     from sim.national.invariants import compare_with_central
@@ -158,6 +160,12 @@ def central_check(url: str, national, document: dict, stations: int, wait_s: flo
             problem = f"central_equals_simulation: cannot read {url}/index.json: {exc}"
         if index is not None and (index.get("stations_reporting", 0) >= stations or time.monotonic() > deadline):
             names = {p: province.name for p, province in national.provinces.items()}
+            try:  # the national page summarises provinces; each province's document lists its districts
+                index["districts"] = [d for p in index.get("provinces", [])
+                                      for d in httpx.get(f"{url.rstrip('/')}/provinces/{quote(p['name'])}.json",
+                                                         timeout=10).json().get("districts", [])]
+            except (httpx.HTTPError, ValueError) as exc:
+                return [f"central_equals_simulation: cannot read a province of {url}: {exc}"]
             return compare_with_central(document, index, names)
         if time.monotonic() > deadline:
             return [problem]

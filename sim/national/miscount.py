@@ -69,6 +69,10 @@ class MiscountingStore(StationStore):
     def compact(self) -> None:
         self.inner.compact()
 
+    @property
+    def head_at(self) -> float:  # the time of the last record: coarse times never go back
+        return self.inner.head_at
+
     def close(self) -> None:
         self.inner.close()
 
