@@ -64,7 +64,7 @@ from device.election.package_format import (LIMITS, REASONS, PackageBuildError, 
                                             open_zip, write_zip)
 from device.election.pseudonym import key_id
 from device.election.voter_roll import VoterRoll, VoterRollError
-from device.station.roles import ELECTION_MANAGER, PIN_LENGTH, ROLES, PinError, hash_pin
+from device.election.staff import ELECTION_MANAGER, PIN_LENGTH, ROLES, PinError, hash_pin
 from device.store.canonical_json import canonical_bytes
 from device.store.signing import SignatureError, public_key_from_hex, verify
 

@@ -25,7 +25,7 @@ from typing import Any, Iterable
 
 from device.ballots.records import BLANK, INVALID, OVERVOTE, UNDERVOTE, CastVoteRecord
 from device.election.definition import Contest, Election
-from device.station.events import catalog, event_code, event_summary
+from device.event_catalog import catalog, event_code, event_summary
 from device.store.journal import JournalRecord
 
 MANUFACTURER, MODEL, VERSION = "ballotbox", "ballotbox polling-station unit", "0.1.0"

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from device.store.canonical_json import canonical_record_bytes
-from device.ballots.records import CastVoteRecord
+from device.store.cast_vote_record import CastVoteRecord
 
 GENESIS_HASH = "0" * 64
 

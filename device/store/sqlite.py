@@ -57,7 +57,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from device.ballots.records import CastVoteRecord
+from device.store.cast_vote_record import CastVoteRecord
 from device.store.canonical_json import canonical_json
 from device.store.chain import chain_fault, row_record, torn_reason
 from device.store.cvr_slots import EMPTY, SCHEMA as SLOT_SCHEMA, UNIT_PRAGMAS, SlotError, blocks_to_add, \
