@@ -121,7 +121,7 @@ class Results:
         commune in Cambodia), allocated from the votes of all its stations."""
         contest = self.election.contests[contest_id]
         t = self.contests[contest_id]
-        if contest.kind == "party-list" and self.scope.startswith("station:"):
+        if contest.kind == "party-list" and self.scope.startswith("station:") and self.district:
             district = self.election.districts[self.district].name
             return {"seats": None, "note": f"seats are allocated for {district} from the votes "
                                            f"of all its stations"}

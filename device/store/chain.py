@@ -104,7 +104,8 @@ def chain_fault(records: list[dict | None], complete: bool) -> Fault | None:
                              f"the journal ends in the middle of line {i + 1}", seq=prev + 1)
             return Fault("altered", f"journal line {i + 1} (after seq {prev})", "not a complete record",
                          seq=prev + 1)
-    seqs = [r["seq"] for r in records]
+    whole: list[dict] = [r for r in records if r is not None]  # a None returned above
+    seqs = [r["seq"] for r in whole]
     n = len(seqs)
     if seqs != list(range(1, n + 1)):
         if sorted(seqs) == list(range(1, n + 1)):
@@ -114,14 +115,14 @@ def chain_fault(records: list[dict | None], complete: bool) -> Fault | None:
         seen: dict[int, int] = {}
         for i, s in enumerate(seqs):
             if s in seen:
-                forged = _forged_of(records, seen[s], i)
+                forged = _forged_of(whole, seen[s], i)
                 return Fault("inserted", f"journal record seq {s} (line {forged + 1})",
                              f"a second record with seq {s}; it does not fit the chain", seq=s)
             seen[s] = i
         missing = next(s for s in range(1, max(seqs) + 1) if s not in seen)
         return Fault("deleted", f"journal record seq {missing}", "missing from the sequence", seq=missing)
     prev_hash = GENESIS_HASH
-    for i, r in enumerate(records):
+    for i, r in enumerate(whole):
         if _own_hash(r) != r["hash"]:
             for d in (1, 2, 3):
                 if _own_hash(r, r["seq"] - d) == r["hash"]:
@@ -132,7 +133,7 @@ def chain_fault(records: list[dict | None], complete: bool) -> Fault | None:
                                  f"{d} record(s) deleted here and the rest renumbered", seq=r['seq'])
             return Fault("altered", f"journal record seq {r['seq']}", "its hash does not match its content", seq=r['seq'])
         if r["prev_hash"] != prev_hash:
-            before = records[i - 2]["hash"] if i >= 2 else GENESIS_HASH
+            before = whole[i - 2]["hash"] if i >= 2 else GENESIS_HASH
             if i >= 1 and r["prev_hash"] == before:
                 return Fault("inserted", f"journal record seq {r['seq'] - 1}",
                              "the next record links past it to the one before", seq=r['seq'] - 1)

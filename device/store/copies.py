@@ -21,6 +21,7 @@ shorter, a damaged record or slot) is rebuilt from it in a new file that replace
 """
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 from dataclasses import dataclass, field
@@ -198,7 +199,7 @@ def rebuild(store: SqliteStore, copy: StoreCopy, merged: MergedStore, donor: Sto
         new.restore(merged.records, merged.cvrs, merged.meta)
         tables = copy.other_tables or donor.other_tables  # the outbox: the copy's own if readable
         for name, (sql, rows) in tables.items():
-            new._write(lambda c, sql=sql, name=name, rows=rows: _copy_table(c, sql, name, rows))
+            new._write(functools.partial(_copy_table, sql=sql, name=name, rows=rows))
     finally:
         new.close()
     os.chmod(fresh, 0o600)

@@ -60,9 +60,11 @@ def make_record(seq: int, type_: str, at: float, data: dict[str, Any], prev_hash
 class StationStore(ABC):
     """The journal and the cast vote records of one unit."""
 
-    # The time of the last journal record (0 for an empty journal), kept by every store as it
-    # writes (a property): the controller never journals a record earlier than it.
-    head_at: float
+    @property
+    @abstractmethod
+    def head_at(self) -> float:
+        """The time of the last journal record (0 for an empty journal), kept by every store as
+        it writes: the controller never journals a record earlier than it."""
 
     @abstractmethod
     def append_event(self, type_: str, data: dict[str, Any], at: float, *,

@@ -172,7 +172,7 @@ def classify(response) -> tuple[str, str]:
     state = unit_state_of(response.status_code, code)
     detail = f"HTTP {response.status_code}" + (f" {code}" if code else "")
     if state == "refused":
-        reason = body.get("reason") if isinstance(body.get("reason"), str) else response.text[:300]
+        reason = body["reason"] if isinstance(body.get("reason"), str) else response.text[:300]
         detail += ": " + reason
     return state, detail
 

@@ -84,8 +84,9 @@ def provision(store: StationStore, rng: random.Random | None = None) -> UnitSign
         origin = (read(KEY_ORIGIN_META) or b"device").decode("ascii")
         return UnitSigner(Ed25519PrivateKey.from_private_bytes(raw), origin)
     signer = UnitSigner.generate(rng)
-    store.write_meta(KEY_META, signer.private_bytes())
-    store.write_meta(KEY_ORIGIN_META, signer.origin.encode("ascii"))
+    write = getattr(store, "write_meta")  # a store with read_meta keeps keys (SqliteStore)
+    write(KEY_META, signer.private_bytes())
+    write(KEY_ORIGIN_META, signer.origin.encode("ascii"))
     return signer
 
 

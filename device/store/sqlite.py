@@ -163,8 +163,9 @@ class SqliteStore(StationStore):
         records; remove a torn last record; set the head; journal what the opening did."""
         rows = self._conn.execute(
             "SELECT seq, type, at, data, prev_hash, hash FROM journal ORDER BY seq").fetchall()
-        if rows and torn_reason(rows[-1]) is not None and rows[-1][0] == len(rows):
-            self._remove_torn(rows[-1], torn_reason(rows[-1]))
+        torn = torn_reason(rows[-1]) if rows else None
+        if torn is not None and rows[-1][0] == len(rows):
+            self._remove_torn(rows[-1], torn)
             rows = rows[:-1]
         fault = chain_fault([row_record(r) for r in rows], complete=True)
         if fault is not None:
