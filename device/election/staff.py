@@ -56,7 +56,9 @@ def generate_pin(rng: random.Random | None = None, length: int = PIN_LENGTH) -> 
 def hash_pin(pin: str, cost: str = "device", length: int = PIN_LENGTH) -> str:
     """The PIN's salted Argon2id hash (PHC string; the salt and costs are inside it)."""
     check_pin_strength(pin, length)
-    return argon2.PasswordHasher(**PIN_HASH_COSTS[cost]).hash(pin)
+    costs = PIN_HASH_COSTS[cost]
+    return argon2.PasswordHasher(time_cost=costs["time_cost"], memory_cost=costs["memory_cost"],
+                                 parallelism=costs["parallelism"]).hash(pin)
 
 
 def pin_matches(pin_hash: str, pin: str) -> bool:
