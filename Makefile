@@ -1,6 +1,6 @@
 # ballotbox — two commands set up everything on a fresh machine:
 #   make demo   a simulated polling-station day on a bundled election
-#   make test   the whole test suite
+#   make test   the linter (ruff), the type checker (mypy), then the whole test suite
 # Both install first (Python venv + dependencies, the Debian packages in DEB_PACKAGES).
 
 PYTHON ?= python3
@@ -77,7 +77,11 @@ demo: install
 console: install
 	$(VENV)/bin/ballotbox device run --sim --state out/console
 
+# ruff and mypy first (their rules: [tool.ruff] and [tool.mypy] in pyproject.toml), so a lint or
+# type error fails in seconds; the layer rules are a test (tests/test_layers.py).
 test: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -q -n 2 -p no:cacheprovider
 
 test-slow: install

@@ -36,7 +36,9 @@ class Upload:
 
     @property
     def message(self) -> dict[str, Any]:
-        return self.signed["message"]
+        assert self.signed is not None  # read only once every stateless check passed
+        message: dict[str, Any] = self.signed["message"]
+        return message
 
 
 def message_digest(message: dict[str, Any]) -> str:
@@ -97,6 +99,7 @@ def check_upload(body: bytes, served: ServedElection) -> Upload:
     signed, verdict = parse_body(body)
     if verdict is not None:
         return Upload(None, verdict)
+    assert signed is not None  # parse_body gives a body or a verdict
     message = signed["message"]
     up = Upload(signed, None, message_digest(message))
     station, key = message["station"], message["unit_public_key"]

@@ -54,7 +54,7 @@ def national_results(election: Election, nat: dict[str, Any], districts: dict[st
         if doc["registered"] is not None:
             ru["VotersRegistered"] = doc["registered"]
         gp.append(ru)
-    contests = []
+    contests: list[dict[str, Any]] = []
     for c in e.contests.values():
         sels = []
         for ch in c.choices:

@@ -279,6 +279,7 @@ def _init_worker(election: Election) -> None:
 def render_and_write(public_dir: str, snap: dict[str, Any]) -> tuple[float, float]:
     """In the worker process: render and write one version; (render, write) seconds."""
     t0 = time.monotonic()
+    assert _worker_election is not None  # set by the worker's initializer before any job
     jobs = [job for part in render_parts(snap, _worker_election) for job in part]
     t1 = time.monotonic()
     write_all(Path(public_dir), jobs)

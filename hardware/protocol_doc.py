@@ -20,7 +20,7 @@ def _table(header: tuple[str, ...], rows: list[tuple]) -> list[str]:
 
 
 def _doc(module: str) -> str:
-    return import_module(module).__doc__.strip()
+    return (import_module(module).__doc__ or "").strip()
 
 
 def render() -> str:

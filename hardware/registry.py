@@ -108,7 +108,7 @@ def open_peripheral(kind: str, url: str, **extra: Any) -> Any:
     if scheme in ("http", "https"):
         return _open_http_camera(kind, base, options)
     if scheme in ("serial", "socket"):
-        link = {k: options.pop(k) for k in ("ack_timeout", "retries", "paper") if k in options}
+        link: dict[str, str] = {k: options.pop(k) for k in ("ack_timeout", "retries", "paper") if k in options}
         factory = _port_factory(scheme, base, options)
 
         def reopen() -> Any:
@@ -125,9 +125,8 @@ def open_peripheral(kind: str, url: str, **extra: Any) -> Any:
 def _driver(kind: str, port: Any, reopen: Callable[[], Any], link: dict[str, str]) -> Any:
     if kind == "scanner":
         from hardware.scanner_serial import SerialScannerTransport
-        opts = {"ack_timeout": _float(link, "ack_timeout", 0.05),
-                "retries": int(_float(link, "retries", 4))}
-        return SerialScannerTransport(port, reopen=reopen, **opts)
+        return SerialScannerTransport(port, reopen=reopen, ack_timeout=_float(link, "ack_timeout", 0.05),
+                                      retries=int(_float(link, "retries", 4)))
     if kind == "id_reader":
         from hardware.id_reader_serial import SerialIdReader
         return SerialIdReader(port)

@@ -118,7 +118,7 @@ class Shaper:
         x = right - self.figures_width(text, size, bold)
         for ch in text:
             if ch in DIGITS:
-                font = self.font(script_of(ch), bold, size)
+                font = self.font(script_of(ch) or "latin", bold, size)  # a digit has a script
                 draw.text((x + (cell - font.getlength(ch)) / 2, baseline), ch, font=font, fill=fill,
                           anchor="ls")
                 x += cell

@@ -32,7 +32,7 @@ from pathlib import Path
 from device.audit.rla.assertions import contest_assertions, majority_assertions, ranked
 from device.audit.rla.audit import evaluate_audit, start_audit
 from device.audit.rla.csv_files import write_hand_count
-from device.audit.rla.results import Batch, ReportedContest, load_reported
+from device.audit.rla.results import ReportedContest, load_reported
 from device.cli.main import UserError
 from device.results.seats import allocate_seats
 

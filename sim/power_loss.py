@@ -36,7 +36,6 @@ from typing import Any
 
 from device.audit.replay import replay_export
 from device.audit.verify import verify_export
-from device.station.controller import StationController
 from device.election.definition import Election, load_election
 from device.results.exports import export_unit
 from device.store.signing import provision

@@ -157,9 +157,9 @@ async def open_vote_close(app, pilot, voters: int = 2) -> None:
     await app.until(lambda v: v.situation == "polls_open")
     for n in range(1, voters + 1):
         await pilot.press("1")
-        await app.until(lambda v: v.checked_in == n)
+        await app.until(lambda v, n=n: v.checked_in == n)
         await pilot.press("3")
-        await app.until(lambda v: v.cast == n and not v.busy)
+        await app.until(lambda v, n=n: v.cast == n and not v.busy)
     r = await act(pilot, "c", pin=PW, confirm=True)
     assert r.ok, r.text
     await app.until(lambda v: v.situation == "polls_closed")

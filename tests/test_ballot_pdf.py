@@ -57,8 +57,8 @@ def test_pdf_is_vector_text_in_embedded_fonts(rendered, name):
             assert style in text
             continue
         for contest in election.contests_for_style(style):
-            assert in_ballot_languages(election, lambda tr: contest.title_in(tr.lang)) in text
-            assert all(in_ballot_languages(election, lambda tr: choice.name_in(tr.lang)) in text
+            assert in_ballot_languages(election, lambda tr, contest=contest: contest.title_in(tr.lang)) in text
+            assert all(in_ballot_languages(election, lambda tr, choice=choice: choice.name_in(tr.lang)) in text
                        for choice in contest.choices)
 
 

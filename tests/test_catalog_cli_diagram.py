@@ -5,7 +5,7 @@ from pathlib import Path
 
 from device.cli.main import build_parser, main
 from device.station.events import catalog
-from device.station.machine import NON_TRANSITION_EVENTS, all_triggers, mermaid_diagram
+from device.station.machine import NON_TRANSITION_EVENTS, Triggers, all_triggers, mermaid_diagram
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -15,6 +15,11 @@ def test_every_event_the_code_writes_is_in_the_catalog_with_a_unique_code():
     assert set(all_triggers()) | set(NON_TRANSITION_EVENTS) <= set(events)
     codes = [e["code"] for e in events.values()]
     assert len(codes) == len(set(codes))
+
+
+def test_the_triggers_named_for_the_type_checker_are_the_machines_triggers():
+    assert sorted(Triggers.__annotations__) == sorted(all_triggers())
+    assert not any(hasattr(Triggers, t) for t in all_triggers())  # transitions binds them
 
 
 def test_every_message_the_code_names_exists():

@@ -114,7 +114,7 @@ def test_results_site_in_a_real_browser(central, tmp_path):
 
         district = election.stations[order[0]].district
         page.goto(f"{url}/districts/{district}.html")
-        assert "Seats (final)" in page.inner_text(f"#contest-council")
+        assert "Seats (final)" in page.inner_text("#contest-council")
         page.screenshot(path=str(DOCS / "district.png"), full_page=True)
 
         page.goto(f"{url}/stations/{order[0]}.html")

@@ -18,7 +18,7 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from central.guard import DEFAULT_LIMITS, ServerLimits
+from central.guard import DEFAULT_LIMITS
 from device.election.definition import load_election
 from device.results.signed_results import sign_results
 from sim.results_feed import synthetic_signed, unit_signer

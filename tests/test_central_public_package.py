@@ -8,7 +8,6 @@ import zipfile
 
 import pytest
 
-from device.cli.main import main
 from device.election.package import load_package
 from device.election.public_package import PublicPackageError, load_public_package
 from device.store.signing import UnitSigner

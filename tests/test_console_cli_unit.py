@@ -38,9 +38,9 @@ def test_the_operators_day_from_the_cli_to_the_central_tally(tmp_path):
                 assert r.ok, r.text
                 for n in (1, 2):
                     await pilot.press("1")
-                    await app.until(lambda v: v.checked_in == n)
+                    await app.until(lambda v, n=n: v.checked_in == n)
                     await pilot.press("3")
-                    await app.until(lambda v: v.cast == n and not v.busy)
+                    await app.until(lambda v, n=n: v.cast == n and not v.busy)
                 await pilot.press("8")  # the printer's paper runs out
                 await app.until(lambda v: v.situation == "printer_out", timeout=5)
                 assert "out of paper" in screen_text(app)

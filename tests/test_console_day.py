@@ -46,7 +46,7 @@ def test_a_whole_day_on_keys_and_pins(tmp_path):
             await app.until(lambda v: v.situation == "test_mode")
             for n in range(1, 4):
                 await pilot.press("3")
-                await app.until(lambda v: v.test_ballots == n and not v.busy)
+                await app.until(lambda v, n=n: v.test_ballots == n and not v.busy)
             assert "TEST MODE: 3 test ballots" in screen_text(app)
             r = await act(pilot, "x", pin=EM)
             assert r.ok and "3 test ballots" in r.text
@@ -75,14 +75,14 @@ def test_a_whole_day_on_keys_and_pins(tmp_path):
                     assert world.take_back()
                     cast = app.view.cast
                     await pilot.press("3")
-                    await app.until(lambda v: v.cast == cast + 1 and not v.busy)
+                    await app.until(lambda v, cast=cast: v.cast == cast + 1 and not v.busy)
                 elif i == 7:  # overvotes and casts it anyway
                     await _voter(app, pilot, i, "4")
                     await app.until(lambda v: v.situation == "needs_review")
                     cast = app.view.cast
                     r = await act(pilot, "k")
                     assert r.ok
-                    await app.until(lambda v: v.cast == cast + 1)
+                    await app.until(lambda v, cast=cast: v.cast == cast + 1)
                 elif i == 10:  # the transport jams; the poll worker clears it
                     await pilot.press("6")
                     await _voter(app, pilot, i, "3", wait_cast=False)
@@ -100,7 +100,7 @@ def test_a_whole_day_on_keys_and_pins(tmp_path):
                     await app.until(lambda v: v.situation == "polls_open")
                     cast = app.view.cast
                     await pilot.press("0")  # the voter inserts it again
-                    await app.until(lambda v: v.cast == cast + 1 and not v.busy)
+                    await app.until(lambda v, cast=cast: v.cast == cast + 1 and not v.busy)
                 else:
                     await _voter(app, pilot, i)
                 if i == 12:

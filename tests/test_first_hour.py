@@ -249,7 +249,7 @@ def test_export_of_a_unit_loaded_from_a_package_needs_no_election(tmp_path, caps
 
 def test_device_run_says_its_day_in_words_and_plurals():
     from device.i18n import translator
-    from device.unit.launch import day_summary
+    from device.console.launch import day_summary
     from device.unit.view import UnitView
 
     one = day_summary(UnitView(station="north-1", polls="polls_closed", checked_in=1, cast=1))

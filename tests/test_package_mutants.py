@@ -30,7 +30,7 @@ def test_every_signed_member_is_checked(tmp_path):
     assert {"staff.json", "registry.json", "secret/pseudonym.key", "package.json"} <= set(names)
     for n, name in enumerate(names):
         bad = rewrite(path, tmp_path / f"bad{n}.zip",
-                      lambda m: m.update({name: m[name][:-1] + bytes([m[name][-1] ^ 1])}))
+                      lambda m, name=name: m.update({name: m[name][:-1] + bytes([m[name][-1] ^ 1])}))
         with pytest.raises(PackageError) as info:
             load_package(bad, authority.public_key_hex())
         assert info.value.reason == "altered" and repr(name) in str(info.value), name
@@ -156,7 +156,7 @@ def test_a_forgery_naming_a_third_key_or_no_key_is_altered(tmp_path):
     path, authority, _ = make_package(tmp_path)
     forger, third = AuthorityKey.from_seed(b"F" * 32), AuthorityKey.from_seed(b"T" * 32)
     for named in (third.public_key_hex(), "not a key"):
-        bad = resign(path, tmp_path / "forged.zip", forger, None, lambda mf: mf.update(authority=named))
+        bad = resign(path, tmp_path / "forged.zip", forger, None, lambda mf, named=named: mf.update(authority=named))
         with pytest.raises(PackageError) as info:
             load_package(bad, authority.public_key_hex())
         assert info.value.reason == "altered", named

@@ -15,7 +15,7 @@ import pytest
 import segno
 
 from device.election.identity import barcode_payload, parse_id_record
-from hardware.camera import CameraIdReader, OpenCVCamera, decode_voter_card
+from hardware.camera import decode_voter_card
 from hardware.interfaces import (DoubleFeed, PeripheralError, PeripheralTimeout, ScannerEventKind,
                                  ScannerJam, Slip)
 from hardware.registry import RegistryError, open_peripheral

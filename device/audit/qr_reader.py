@@ -65,7 +65,9 @@ def _zxing(img: np.ndarray, binarizer: str = "LocalAverage") -> tuple[list[tuple
     import zxingcpp
 
     read, quads = [], []
-    for r in zxingcpp.read_barcodes(img, formats=zxingcpp.BarcodeFormat.QRCode, return_errors=True,
+    # zxing-cpp takes one format where its stub asks for a set of them
+    for r in zxingcpp.read_barcodes(img, formats=zxingcpp.BarcodeFormat.QRCode,  # type: ignore[arg-type]
+                                    return_errors=True,
                                     binarizer=getattr(zxingcpp.Binarizer, binarizer)):
         p = r.position
         quad = np.array([[p.top_left.x, p.top_left.y], [p.top_right.x, p.top_right.y],

@@ -56,8 +56,8 @@ def replay_export(directory: str | Path) -> AuditReport:
     if station not in election.stations:
         raise ExportReadError(f"the manifest names station {station!r}, not in the election")
 
-    records, _ = parse_journal(read_export_file(d, exports.JOURNAL) or b"")
-    records = [r for r in records if r is not None]
+    parsed, _ = parse_journal(read_export_file(d, exports.JOURNAL) or b"")
+    records = [r for r in parsed if r is not None]
     model = _ReplayModel()
     build_machines(model)
     regions, known = region_of_trigger(), catalog()["events"]

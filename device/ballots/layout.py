@@ -236,7 +236,7 @@ def layout_ballot(election: Election, style_id: str, paper: str = "letter",
                  TextItem(FIDUCIAL_MARGIN + FIDUCIAL_SIZE + 5.0, FIDUCIAL_MARGIN + 9.0, words["date"],
                           10, False, head_width),
                  TextItem(CONTENT_LEFT, FIDUCIAL_MARGIN + FIDUCIAL_SIZE + 6.0,
-                          in_ballot_languages(election, lambda tr: _page_line(
+                          in_ballot_languages(election, lambda tr, index=index: _page_line(
                               tr, style_id, index, len(pages_rows))), 10, False, text_width),
                  TextItem(CONTENT_LEFT, FIDUCIAL_MARGIN + FIDUCIAL_SIZE + 13.0, words["fill"], 10, False,
                           text_width)]
@@ -253,15 +253,15 @@ def layout_ballot(election: Election, style_id: str, paper: str = "letter",
             if kind == "header":
                 contest = item
                 texts.append(TextItem(x0, y + 1.0, in_ballot_languages(
-                    election, lambda tr: contest.title_in(tr.lang)), 11, True, right - x0 - 2.0))
+                    election, lambda tr, contest=contest: contest.title_in(tr.lang)), 11, True, right - x0 - 2.0))
                 texts.append(TextItem(x0, y + 6.0, in_ballot_languages(
-                    election, lambda tr: tr._(N_("Vote for {n}")).format(n=tr.number(contest.vote_for))), 8))
+                    election, lambda tr, contest=contest: tr._(N_("Vote for {n}")).format(n=tr.number(contest.vote_for))), 8))
             else:
                 contest, choice = item
                 cx, cy = x0 + 1.0 + OVAL_SIZE[0] / 2, y + CHOICE_ROW / 2
                 ovals.append(OvalPosition(contest.id, choice.id, (cx, cy)))
                 texts.append(TextItem(x0 + 10.0, cy - 2.2, in_ballot_languages(
-                    election, lambda tr: choice.name_in(tr.lang)), 10, False, right - x0 - 12.0))
+                    election, lambda tr, choice=choice: choice.name_in(tr.lang)), 10, False, right - x0 - 12.0))
         pages.append(PageLayout(style_id, index, paper, (w, h), box, payload,
                                 tuple(ovals), tuple(texts)))
     return BallotLayout(election.id, election.hash_prefix, style_id, paper, test, tuple(pages))

@@ -4,22 +4,29 @@
 as data): either a rejection with one named reason, or the ballot style and the definite and
 marginal marks per contest. ``CastVoteRecord`` is what the unit stores for a cast ballot: a
 random id, the ballot style and per-contest selections with their status — no voter, no
-timestamp, nothing that orders it in time (ballot secrecy by construction).
+timestamp, nothing that orders it in time (ballot secrecy by construction). It is declared by the
+store (``device/store/cast_vote_record.py``), which keeps it without knowing what a ballot is.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+# Per-contest status of a reading or a cast record, and the cast record: the store's
+# (device/store/cast_vote_record.py), which keeps them without knowing what a ballot is.
+from device.store.cast_vote_record import BLANK as BLANK
+from device.store.cast_vote_record import INVALID as INVALID
+from device.store.cast_vote_record import OVERVOTE as OVERVOTE
+from device.store.cast_vote_record import UNDERVOTE as UNDERVOTE
+from device.store.cast_vote_record import VALID as VALID
+from device.store.cast_vote_record import CastVoteRecord as CastVoteRecord
+
 # Rejection reasons an interpreter may give, declared once. Their operator messages live in
-# device/event_catalog.toml under [messages].
+# device/station/event_catalog.toml under [messages].
 REJECTION_REASONS = (
     "not_a_ballot", "wrong_election", "unknown_style", "unreadable_code",
     "fiducials_missing", "test_ballot", "unreadable_marks",
 )
-
-# Per-contest status of a reading or a cast record.
-VALID, UNDERVOTE, OVERVOTE, BLANK, INVALID = "valid", "undervote", "overvote", "blank", "invalid"
 
 
 def contest_status(n_selections: int, vote_for: int) -> str:
@@ -68,38 +75,3 @@ class BallotReading:
         if self.scores is not None:
             out["scores"] = self.scores
         return out
-
-
-@dataclass(frozen=True)
-class CastVoteRecord:
-    """One cast ballot as stored: random id, style, per-contest selections and status.
-
-    ``contests`` maps contest id -> (selections, status) where status is one of valid,
-    undervote, overvote, blank or invalid (the contest on a ballot accepted as invalid).
-    ``image_sha256`` is set where the unit keeps the ballot image.
-    """
-
-    id: str
-    ballot_style: str
-    contests: dict[str, tuple[tuple[str, ...], str]]
-    image_sha256: str | None = None
-
-    @property
-    def invalid(self) -> bool:
-        """Accepted as invalid: the sheet went into the invalid compartment."""
-        return any(st == INVALID for _, st in self.contests.values())
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "id": self.id, "ballot_style": self.ballot_style,
-            "contests": {cid: {"selections": list(sel), "status": st}
-                         for cid, (sel, st) in sorted(self.contests.items())}}
-        if self.image_sha256:
-            out["image_sha256"] = self.image_sha256
-        return out
-
-    @classmethod
-    def from_json(cls, obj: dict[str, Any]) -> CastVoteRecord:
-        return cls(obj["id"], obj["ballot_style"],
-                   {cid: (tuple(c["selections"]), c["status"]) for cid, c in obj["contests"].items()},
-                   obj.get("image_sha256"))

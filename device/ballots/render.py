@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -102,7 +103,7 @@ def render_ballot(layout: BallotLayout, dpi: float = 200.0) -> list[np.ndarray]:
 
 
 def write_ballot_files(election: Election, style_ids: list[str], out_dir: Path, dpi: float = 200.0,
-                       paper: str = "letter", test: bool = False) -> dict[str, object]:
+                       paper: str = "letter", test: bool = False) -> dict[str, Any]:
     """Write ``<style>-p<N>.png`` per page, ``ballots.pdf`` and ``<style>.layout.json``; test
     ballots' files begin ``test-`` so that they never share a name with live ones.
 

@@ -4,7 +4,7 @@
   machine's own tables; ``--check`` exits 1 when the committed file is out of date.
 - ``device export`` (``device/cli/export.py``): the unit's records for auditors.
 - ``device run --config unit.toml`` / ``device run --sim``: boot the unit and its operator
-  console (``device/unit/launch.py``).
+  console (``device/console/launch.py``).
 """
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def register_run(subparsers) -> None:
 
 def run_unit(args: argparse.Namespace) -> int:
     from device.cli.main import UserError
-    from device.unit.launch import LaunchError, launch
+    from device.console.launch import LaunchError, launch
 
     try:
         return launch(args)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from device.cli.main import UserError
 from device.cli.pin import add_pin_options, refused, store_clock, unit_login

@@ -43,7 +43,7 @@ POLICY_ACTIONS = {
 }
 DEFAULT_POLICY = {"overvote": "return", "blank": "return", "unreadable": "reject"}
 HASH_PREFIX_LEN = 16  # hex characters of the election hash printed on ballots
-DEFAULT_LANGUAGES = {"ballot": ("en",), "reports": ("en",), "digits": "latin"}
+DEFAULT_LANGUAGES: dict[str, Any] = {"ballot": ("en",), "reports": ("en",), "digits": "latin"}
 
 Names = tuple[tuple[str, str], ...]  # (language, text) pairs beside the default name
 
@@ -185,7 +185,7 @@ def _req(obj: dict, key: str, path: str, kind: type | tuple = str) -> Any:
     if not isinstance(value, kind):
         names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
         raise ElectionError(f"{path}.{key}", f"must be of type {_json_type(names)}")
-    if kind is str and not value.strip():
+    if kind is str and not str(value).strip():
         raise ElectionError(f"{path}.{key}", "must not be empty")
     return value
 
@@ -285,7 +285,7 @@ def _languages(document: dict) -> dict[str, Any]:
 def parse_election(document: Any) -> Election:
     """Validate a decoded election document and build an ``Election``; raise its first error."""
     election, errors = _build(document)
-    if errors:
+    if errors or election is None:
         raise errors[0]
     return election
 
@@ -366,7 +366,8 @@ def _build(document: Any) -> tuple[Election | None, list[ElectionError]]:
             policy[key] = action
     if errors.found:
         return None, errors.found
-    return Election(eid, title, date, districts, stations, parties, contests, styles, policy,
+    parsed = {cid: c for cid, c in contests.items() if c is not None}  # a None is an error found
+    return Election(eid, title, date, districts, stations, parties, parsed, styles, policy,
                     raw=document, hash=election_hash(document), ballot_languages=langs["ballot"],
                     report_languages=langs["reports"], digits=langs["digits"], titles=titles), []
 

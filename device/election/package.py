@@ -64,7 +64,7 @@ from device.election.package_format import (LIMITS, REASONS, PackageBuildError, 
                                             open_zip, write_zip)
 from device.election.pseudonym import key_id
 from device.election.voter_roll import VoterRoll, VoterRollError
-from device.station.roles import ELECTION_MANAGER, PIN_LENGTH, ROLES, PinError, hash_pin
+from device.election.staff import ELECTION_MANAGER, PIN_LENGTH, ROLES, PinError, hash_pin
 from device.store.canonical_json import canonical_bytes
 from device.store.signing import SignatureError, public_key_from_hex, verify
 
@@ -144,7 +144,8 @@ def build_package(election: Election, roll: VoterRoll | Iterable[VoterRoll], aut
             except LayoutError as exc:
                 raise PackageBuildError(f"ballot style {style!r}: {exc}") from None
             members[f"layouts/{style}{suffix}.json"] = canonical_bytes(layout.to_json(200))
-    files = {n: {"sha256": _sha256(b), "bytes": len(b)} for n, b in sorted(members.items())}
+    files: dict[str, dict[str, Any]] = {n: {"sha256": _sha256(b), "bytes": len(b)}
+                                        for n, b in sorted(members.items())}
     if sum(f["bytes"] for f in files.values()) > LIMITS["package_bytes"]:
         raise PackageBuildError(f"the package would hold more than {LIMITS['package_bytes']} bytes, "
                                 f"more than a unit reads")

@@ -25,7 +25,7 @@ from typing import Any, Iterable
 
 from device.ballots.records import BLANK, INVALID, OVERVOTE, UNDERVOTE, CastVoteRecord
 from device.election.definition import Contest, Election
-from device.station.events import catalog, event_code, event_summary
+from device.event_catalog import catalog, event_code, event_summary
 from device.store.journal import JournalRecord
 
 MANUFACTURER, MODEL, VERSION = "ballotbox", "ballotbox polling-station unit", "0.1.0"
@@ -101,7 +101,8 @@ def event_log_documentation(generated_at: float) -> dict[str, Any]:
 # --- SP 1500-103 ---------------------------------------------------------------------------
 
 def _cvr_contest_defs(election: Election, station_id: str) -> tuple[list, list]:
-    contests, candidates = [], []
+    contests: list[dict[str, Any]] = []
+    candidates: list[dict[str, Any]] = []
     for c in election.contests_at_station(station_id):
         if c.kind == "party-list":
             sels = [{"@type": "CVR.PartySelection", "@id": selection_id(c.id, ch.id),
@@ -194,7 +195,8 @@ def election_results(election: Election, station_id: str, public_key_hex: str,
     station = election.stations[station_id]
     ru_station, ru_district = f"ru-{station_id}", f"ru-district-{station.district}"
     dev = device_id(station_id, public_key_hex)
-    contests, candidates = [], []
+    contests: list[dict[str, Any]] = []
+    candidates: list[dict[str, Any]] = []
     for c in election.contests_at_station(station_id):
         t = results["contests"][c.id]
         other = [{"@type": "ElectionResults.OtherCounts", "GpUnitId": ru_station,

@@ -119,8 +119,9 @@ def _highest_averages(votes: dict[str, int], seats: int, method: str,
     for party, _k in won:
         result[party] = result.get(party, 0) + 1
     # A tie between quotients of the same party cannot change its seat count: report ties by party.
-    party_ties = [Tie(tuple(sorted({p for p, _ in t.contenders})), t.seats_at_stake,
-                      tuple(p for p, _ in t.winners)) for t in ties]
+    # these ties are between quotients, keyed (party, k): the party is the first of each key
+    party_ties = [Tie(tuple(sorted({key[0] for key in t.contenders})), t.seats_at_stake,
+                      tuple(key[0] for key in t.winners)) for t in ties]
     return result, [t for t in party_ties if len(t.contenders) > 1]
 
 

@@ -46,6 +46,10 @@ MESSAGE_FIELDS: dict[str, type | tuple[type, ...]] = {
 _HEX = re.compile(r"^[0-9a-f]+$")
 
 
+def _type_name(kind: type | tuple[type, ...]) -> str:
+    return kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+
+
 def mode_for_package(package_mode: str) -> str:
     """The results mode of a unit loaded with a package of ``package_mode``: only a live
     package's results are live; a test or simulation package's are ``test``."""
@@ -115,7 +119,7 @@ def check_message_shape(message: Any) -> None:
             _fail(f"the results message has no {name!r}")
         value = message[name]
         if not isinstance(value, kind) or (kind is int and not _is_count(value)):
-            _fail(f"the results message's {name!r} is not a {'count' if kind is int else kind.__name__}")
+            _fail(f"the results message's {name!r} is not a {'count' if kind is int else _type_name(kind)}")
     extra = sorted(set(message) - set(MESSAGE_FIELDS))
     if extra:
         _fail(f"the results message has unknown fields: {', '.join(extra)}")

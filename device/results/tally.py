@@ -17,7 +17,7 @@ into district and national totals with ``ContestTally.merge``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any, Iterable
 
 from device.ballots.records import BLANK, INVALID, OVERVOTE, UNDERVOTE, VALID, CastVoteRecord
 from device.election.definition import Contest, Election
@@ -121,11 +121,12 @@ class Results:
         commune in Cambodia), allocated from the votes of all its stations."""
         contest = self.election.contests[contest_id]
         t = self.contests[contest_id]
-        if contest.kind == "party-list" and self.scope.startswith("station:"):
+        if contest.kind == "party-list" and self.scope.startswith("station:") and self.district:
             district = self.election.districts[self.district].name
             return {"seats": None, "note": f"seats are allocated for {district} from the votes "
                                            f"of all its stations"}
         if contest.kind == "party-list" and self.district is not None:
+            assert contest.method is not None  # a party-list contest always has one (definition.py)
             try:
                 alloc = allocate_seats(t.votes, contest.seats[self.district], contest.method,
                                        contest.threshold,
@@ -144,7 +145,7 @@ class Results:
 
     def to_json(self) -> dict:
         self.check()
-        out = {"scope": self.scope, "ballots_cast": self.ballots_cast, "contests": {}}
+        out: dict[str, Any] = {"scope": self.scope, "ballots_cast": self.ballots_cast, "contests": {}}
         for cid in self.contests:
             entry = self.contests[cid].to_json()
             verdict = self.outcome(cid)

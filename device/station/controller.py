@@ -58,7 +58,7 @@ from device.station.counters import Counters
 from device.station.events import OperatorMessage, coarse_time_events, durable_events, message
 from device.election.identity import IdDocumentError, parse_id_record
 from device.station.reports import paused_slip, results_slip, test_report_slip, zero_report_slip
-from device.station.machine import build_machines, cross_region_violation, region_of_trigger
+from device.station.machine import Triggers, build_machines, cross_region_violation, region_of_trigger
 from device.station.roles import ACCESS_EVENTS, StationAccess
 from device.station.test_mode import TestTally, test_ballot_data
 from device.results.signed_results import build_results_message, sign_results
@@ -75,7 +75,7 @@ UNREADABLE = ("fiducials_missing", "unreadable_code", "unreadable_marks")
 
 
 # How far a close of polls got, from the journal: (event, or (checkpoint, reason)) -> stage.
-_CLOSE_STAGES = {"close_polls": "closed", ("checkpoint", "polls_close"): "signed",
+_CLOSE_STAGES: dict[str | tuple[str, Any], str | None] = {"close_polls": "closed", ("checkpoint", "polls_close"): "signed",
                  "results_printed": "printed", "reopen_polls": None}
 
 
@@ -114,7 +114,7 @@ class BallotOutcome:
     reason: str | None = None
 
 
-class StationController(StoreFaults):
+class StationController(StoreFaults, Triggers):
     def __init__(self, election: Election, station_id: str, roll: VoterRoll, store: StationStore,
                  *, scanner: ScannerTransport, camera: Camera, interpreter: BallotInterpreter,
                  printer: Printer | None = None, clock: Callable[[], float],
@@ -203,8 +203,8 @@ class StationController(StoreFaults):
         with the store fault; the end of a session is not refused (nothing depends on it)."""
         if self.store_fault is not None and type_ == "session_ended":
             return
-        if not self.store_usable():
-            raise ControllerError(self.store_fault)
+        if (refusal := self.store_refusal()) is not None:
+            raise ControllerError(refusal)
         try:
             self.store.append_event(type_, data, self._time(coarse=False))
         except StoreWriteError as exc:
@@ -298,6 +298,7 @@ class StationController(StoreFaults):
             raise ControllerError(message("open_refused_nonzero", count=count))
         results = self.results()
         if not self._print(zero_report_slip(self.election, self.station, results, self.clock())):
+            assert self.printer_fault is not None  # _print keeps why it could not
             raise ControllerError(self.printer_fault)  # no zero report on paper, no open polls
         self._event("zero_report_printed", {"ballots_cast": results.ballots_cast})
         self.open_polls(data={"role": role})
@@ -494,8 +495,8 @@ class StationController(StoreFaults):
     def present_id(self, record: IdRecord) -> CheckInResult:
         if self.polls != "polls_open" or self.voter == "inactive":
             return CheckInResult("polls_not_open", message("polls_not_open"))
-        if not self.store_usable():
-            return CheckInResult("store_fault", self.store_fault)
+        if (refusal := self.store_refusal()) is not None:
+            return CheckInResult("store_fault", refusal)
         try:
             return self._check_in(record)
         except StoreWriteError as exc:  # nothing recorded: the voter is not checked in
@@ -535,8 +536,8 @@ class StationController(StoreFaults):
             msg = message("polls_not_open") if self.polls not in ("polls_open", "testing") else \
                 message("busy", state=self.ballot)
             return BallotOutcome("refused", msg, "not_ready")
-        if not self.store_usable():
-            return BallotOutcome("refused", self.store_fault, "store")
+        if (refusal := self.store_refusal()) is not None:
+            return BallotOutcome("refused", refusal, "store")
         try:
             return self._scan()
         except StoreWriteError as exc:  # a record of the sheet's way could not be kept
@@ -641,6 +642,7 @@ class StationController(StoreFaults):
             return self._store_stopped_box(exc)
 
     def _cast(self) -> BallotOutcome:
+        assert self._pending is not None  # decided by the read or the review choice
         cvr, invalid = self._pending
         try:
             self.ballot_cast(cvr=cvr)  # no data: the journal says nothing of the ballot
@@ -688,8 +690,8 @@ class StationController(StoreFaults):
         role = self.access.require("clear_fault")
         if self.ballot != "error":
             return BallotOutcome("refused", message("busy", state=self.ballot), "no_fault")
-        if not self.store_usable():
-            return BallotOutcome("refused", self.store_fault, "store")
+        if (refusal := self.store_refusal()) is not None:
+            return BallotOutcome("refused", refusal, "store")
         return self._return_after_fault("fault_cleared", role)
 
     def _return_after_fault(self, trigger: str, role: str | None = None) -> BallotOutcome:

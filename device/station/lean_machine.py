@@ -34,6 +34,8 @@ class LeanTransition(Transition):
         if self.prepare or self.conditions or self.before or self.after:
             return super().execute(event_data)
         states = machine.states
+        if self.dest is None:  # an internal transition: the stock path (these tables have none)
+            return super().execute(event_data)
         dest = states[self.dest]
         if dest.on_enter or dest.final or states[self.source].on_exit:
             return super().execute(event_data)
@@ -61,7 +63,7 @@ class LeanEvent(Event):
             if transition.execute(event_data):
                 event_data.result = True
                 break
-        return event_data.result
+        return bool(event_data.result)
 
 
 class LeanMachine(Machine):

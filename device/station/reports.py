@@ -68,7 +68,7 @@ def _contest_lines(tr: Translator, election: Election, results: Results) -> list
         lines += [_row(tr, "  " + _("undervotes"), t.undervotes),
                   _row(tr, "  " + _("overvotes"), t.overvotes),
                   _row(tr, "  " + _("blank"), t.blank), _row(tr, "  " + _("invalid"), t.invalid)]
-        if contest.kind == "party-list" and (results.outcome(cid) or {}).get("note"):
+        if contest.kind == "party-list" and results.district and (results.outcome(cid) or {}).get("note"):
             # a station's votes only: say where the seats are decided
             district = election.districts[results.district].name_in(tr.lang)
             lines.append("  " + _("seats are allocated for {district} from the votes of all its "

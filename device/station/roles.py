@@ -1,6 +1,7 @@
 """Who may do what at the unit: roles, PINs, sessions and lockouts, checked where actions happen.
 
-API::
+API (the roles, the PIN rules and PIN hashing are the election package's, ``device/election/staff.py``;
+they are imported here)::
 
     POLICY: dict[action, tuple[role, ...]]      # the one declaration of which role may act
     permitted(action, role) -> bool             # policy_table(): the same as Markdown
@@ -33,19 +34,22 @@ controller calls ``require`` inside each operator method (``device/station/contr
 """
 from __future__ import annotations
 
-import random
-import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-import argon2
-
+from device.election.staff import ELECTION_MANAGER as ELECTION_MANAGER
+from device.election.staff import PIN_HASH_COSTS as PIN_HASH_COSTS
+from device.election.staff import PIN_LENGTH as PIN_LENGTH
+from device.election.staff import POLL_WORKER as POLL_WORKER
+from device.election.staff import ROLES as ROLES
+from device.election.staff import PinError as PinError
+from device.election.staff import check_pin_strength as check_pin_strength
+from device.election.staff import generate_pin as generate_pin
+from device.election.staff import hash_pin as hash_pin
+from device.election.staff import pin_matches as pin_matches
 from device.i18n import N_, _
 from device.station.events import OperatorMessage, message
 
-ELECTION_MANAGER = "election_manager"
-POLL_WORKER = "poll_worker"
-ROLES = (ELECTION_MANAGER, POLL_WORKER)
 ROLE_NAMES = {ELECTION_MANAGER: N_("election manager"), POLL_WORKER: N_("poll worker")}
 
 # Which role may take which action: the single source of truth (the console reads it too).
@@ -69,19 +73,6 @@ POLICY: dict[str, tuple[str, ...]] = {
 
 # Events this module journals (declared in device/station/event_catalog.toml).
 ACCESS_EVENTS = ("session_started", "session_ended", "pin_rejected", "role_locked")
-
-PIN_LENGTH = 6
-# Argon2id costs: "device" is argon2-cffi's default (RFC 9106 low-memory profile, 64 MiB);
-# "simulation" is for packages built by simulations and tests, whose PINs are not secret.
-PIN_HASH_COSTS = {
-    "device": {"time_cost": 3, "memory_cost": 65536, "parallelism": 4},
-    "simulation": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
-}
-
-
-class PinError(ValueError):
-    """A PIN that may not be used (not six digits, or a weak pattern)."""
-
 
 class AccessDenied(RuntimeError):
     """An action or login refused; ``reason`` is a code, ``operator_message`` says why."""
@@ -119,45 +110,6 @@ def policy_table() -> str:
         rows.append(f"| {action.replace('_', ' ')} | " +
                     " | ".join("yes" if r in allowed else "" for r in ROLES) + " |")
     return "\n".join(rows)
-
-
-# --- PINs ---------------------------------------------------------------------------------
-
-def check_pin_strength(pin: str, length: int = PIN_LENGTH) -> None:
-    """Raise ``PinError`` unless ``pin`` is ``length`` digits (six unless the package sets the
-    election manager's longer) and not a weak pattern (VVSG 11.3.2-B)."""
-    if not re.fullmatch(rf"[0-9]{{{length}}}", pin or ""):
-        raise PinError(f"a PIN is exactly {length} digits")
-    if len(set(pin)) == 1:
-        raise PinError("a PIN may not repeat one digit")
-    steps = {(int(b) - int(a)) % 10 for a, b in zip(pin, pin[1:])}
-    if steps in ({1}, {9}):
-        raise PinError("a PIN may not be a run of digits up or down")
-
-
-def generate_pin(rng: random.Random | None = None, length: int = PIN_LENGTH) -> str:
-    """A random PIN that passes ``check_pin_strength`` (OS CSPRNG unless ``rng`` is given)."""
-    rng = rng or random.SystemRandom()
-    while True:
-        pin = "".join(str(rng.randrange(10)) for _ in range(length))
-        try:
-            check_pin_strength(pin, length)
-            return pin
-        except PinError:
-            continue
-
-
-def hash_pin(pin: str, cost: str = "device", length: int = PIN_LENGTH) -> str:
-    """The PIN's salted Argon2id hash (PHC string; the salt and costs are inside it)."""
-    check_pin_strength(pin, length)
-    return argon2.PasswordHasher(**PIN_HASH_COSTS[cost]).hash(pin)
-
-
-def pin_matches(pin_hash: str, pin: str) -> bool:
-    try:
-        return argon2.PasswordHasher().verify(pin_hash, pin)
-    except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
-        return False
 
 
 # --- sessions and lockouts ------------------------------------------------------------------

@@ -51,6 +51,10 @@ class StoreFaults:
         self.store_fault = None
         return True
 
+    def store_refusal(self) -> OperatorMessage | None:
+        """The store fault that refuses an action (``store_usable`` tried again), or None."""
+        return None if self.store_usable() else self.store_fault
+
 
 def store_guarded(action: Callable[..., Any]) -> Callable[..., Any]:
     """An operator action refused with the store fault while the store cannot write; a write

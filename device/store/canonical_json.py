@@ -30,9 +30,9 @@ def canonical_json(obj: Any) -> str:
 
 def _number_safe(t: type, v: Any) -> bool:
     if t is int:
-        return -2**63 <= v < 2**64
+        return bool(-2**63 <= v < 2**64)
     if t is float:
-        return v == 0.0 or 1e-4 <= abs(v) < 1e16  # False for NaN and infinities
+        return bool(v == 0.0 or 1e-4 <= abs(v) < 1e16)  # False for NaN and infinities
     return False
 
 

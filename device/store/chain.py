@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from device.store.journal import GENESIS_HASH, record_hash
 
@@ -34,14 +35,14 @@ class Fault:
 _FIELDS = {"seq": int, "type": str, "data": dict, "prev_hash": str, "hash": str}
 
 
-def parse_journal(raw: bytes) -> tuple[list[dict | None], bool]:
+def parse_journal(raw: bytes) -> tuple[list[dict[str, Any] | None], bool]:
     """Records of ``journal.jsonl`` (None for a line that is not a complete record) and whether
     the file ends with a line end."""
     lines = raw.split(b"\n")
     complete = raw.endswith(b"\n") or not raw
     if complete:
         lines = lines[:-1]
-    out: list[dict | None] = []
+    out: list[dict[str, Any] | None] = []
     for line in lines:
         try:
             obj = json.loads(line.decode("utf-8"))
@@ -55,14 +56,14 @@ def parse_journal(raw: bytes) -> tuple[list[dict | None], bool]:
     return out, complete
 
 
-def _own_hash(r: dict, seq: int | None = None) -> str:
+def _own_hash(r: dict[str, Any], seq: int | None = None) -> str:
     try:
         return record_hash(r["seq"] if seq is None else seq, r["type"], r["at"], r["data"], r["prev_hash"])
     except (TypeError, ValueError):
         return ""
 
 
-def torn_reason(row: tuple) -> str | None:
+def torn_reason(row: tuple[Any, ...]) -> str | None:
     """Why a raw journal row is incomplete (torn), or None when it is a complete record."""
     seq, type_, at, data, prev_hash, hash_ = row
     if type_ is None or at is None or data is None or prev_hash is None or hash_ is None:
@@ -84,7 +85,7 @@ def torn_reason(row: tuple) -> str | None:
     return None
 
 
-def row_record(row: tuple) -> dict | None:
+def row_record(row: tuple[Any, ...]) -> dict[str, Any] | None:
     """A journal row as the chain walker's dict, or None when it is torn."""
     if torn_reason(row) is not None:
         return None
@@ -94,7 +95,7 @@ def row_record(row: tuple) -> dict | None:
 
 # --- the journal's chain -------------------------------------------------------------------
 
-def chain_fault(records: list[dict | None], complete: bool) -> Fault | None:
+def chain_fault(records: list[dict[str, Any] | None], complete: bool) -> Fault | None:
     """The first break in the journal's chain, classified, or None."""
     for i, r in enumerate(records):
         if r is None:
@@ -104,7 +105,8 @@ def chain_fault(records: list[dict | None], complete: bool) -> Fault | None:
                              f"the journal ends in the middle of line {i + 1}", seq=prev + 1)
             return Fault("altered", f"journal line {i + 1} (after seq {prev})", "not a complete record",
                          seq=prev + 1)
-    seqs = [r["seq"] for r in records]
+    whole: list[dict[str, Any]] = [r for r in records if r is not None]  # a None returned above
+    seqs = [r["seq"] for r in whole]
     n = len(seqs)
     if seqs != list(range(1, n + 1)):
         if sorted(seqs) == list(range(1, n + 1)):
@@ -114,14 +116,14 @@ def chain_fault(records: list[dict | None], complete: bool) -> Fault | None:
         seen: dict[int, int] = {}
         for i, s in enumerate(seqs):
             if s in seen:
-                forged = _forged_of(records, seen[s], i)
+                forged = _forged_of(whole, seen[s], i)
                 return Fault("inserted", f"journal record seq {s} (line {forged + 1})",
                              f"a second record with seq {s}; it does not fit the chain", seq=s)
             seen[s] = i
         missing = next(s for s in range(1, max(seqs) + 1) if s not in seen)
         return Fault("deleted", f"journal record seq {missing}", "missing from the sequence", seq=missing)
     prev_hash = GENESIS_HASH
-    for i, r in enumerate(records):
+    for i, r in enumerate(whole):
         if _own_hash(r) != r["hash"]:
             for d in (1, 2, 3):
                 if _own_hash(r, r["seq"] - d) == r["hash"]:
@@ -132,7 +134,7 @@ def chain_fault(records: list[dict | None], complete: bool) -> Fault | None:
                                  f"{d} record(s) deleted here and the rest renumbered", seq=r['seq'])
             return Fault("altered", f"journal record seq {r['seq']}", "its hash does not match its content", seq=r['seq'])
         if r["prev_hash"] != prev_hash:
-            before = records[i - 2]["hash"] if i >= 2 else GENESIS_HASH
+            before = whole[i - 2]["hash"] if i >= 2 else GENESIS_HASH
             if i >= 1 and r["prev_hash"] == before:
                 return Fault("inserted", f"journal record seq {r['seq'] - 1}",
                              "the next record links past it to the one before", seq=r['seq'] - 1)
@@ -142,7 +144,7 @@ def chain_fault(records: list[dict | None], complete: bool) -> Fault | None:
     return None
 
 
-def _forged_of(records: list[dict], a: int, b: int) -> int:
+def _forged_of(records: list[dict[str, Any]], a: int, b: int) -> int:
     """Of two records with the same seq, the index of the one that does not fit the chain."""
     def fits(i: int) -> bool:
         r = records[i]

@@ -21,11 +21,12 @@ shorter, a damaged record or slot) is rebuilt from it in a new file that replace
 """
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 from device.store.chain import row_record
 from device.store.cvr_slots import SlotError, decode_slot
@@ -46,10 +47,10 @@ class StoreCopy:
     path: Path
     exists: bool = True
     rows: int = 0  # journal rows seen, good or not
-    records: dict[int, dict] = field(default_factory=dict)  # seq -> record whose hash matches
+    records: dict[int, dict[str, Any]] = field(default_factory=dict)  # seq -> record whose hash matches
     cvrs: set[bytes] = field(default_factory=set)  # good cast vote records (canonical JSON)
     meta: dict[str, bytes] = field(default_factory=dict)
-    other_tables: dict[str, tuple[str, list[tuple]]] = field(default_factory=dict)  # the outbox
+    other_tables: dict[str, tuple[str, list[tuple[Any, ...]]]] = field(default_factory=dict)  # the outbox
     findings: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
@@ -75,7 +76,7 @@ def read_copy(medium: str, path: Path) -> StoreCopy:
     return copy
 
 
-def _rows(conn: sqlite3.Connection, copy: StoreCopy, sql: str, what: str):
+def _rows(conn: sqlite3.Connection, copy: StoreCopy, sql: str, what: str) -> Iterator[Any]:
     """The rows of ``sql`` until the file stops giving them (a finding says why)."""
     try:
         yield from conn.execute(sql)
@@ -119,7 +120,7 @@ def _read_into(conn: sqlite3.Connection, copy: StoreCopy) -> None:
 class MergedStore:
     """The one history both copies tell."""
 
-    records: list[dict]
+    records: list[dict[str, Any]]
     cvrs: list[bytes]
     meta: dict[str, bytes]
 
@@ -127,7 +128,7 @@ class MergedStore:
 def merge(copies: list[StoreCopy]) -> MergedStore:
     """The merged history, or ``StoreDamagedError`` naming what both copies lost."""
     from device.store.sqlite import StoreDamagedError
-    chain: list[dict] = []
+    chain: list[dict[str, Any]] = []
     prev = GENESIS_HASH
     lost: list[str] = []
     while True:
@@ -198,7 +199,7 @@ def rebuild(store: SqliteStore, copy: StoreCopy, merged: MergedStore, donor: Sto
         new.restore(merged.records, merged.cvrs, merged.meta)
         tables = copy.other_tables or donor.other_tables  # the outbox: the copy's own if readable
         for name, (sql, rows) in tables.items():
-            new._write(lambda c, sql=sql, name=name, rows=rows: _copy_table(c, sql, name, rows))
+            new._write(functools.partial(_copy_table, sql=sql, name=name, rows=rows))
     finally:
         new.close()
     os.chmod(fresh, 0o600)
@@ -208,7 +209,7 @@ def rebuild(store: SqliteStore, copy: StoreCopy, merged: MergedStore, donor: Sto
     _fsync_dir(path.parent)
 
 
-def _copy_table(c: sqlite3.Connection, sql: str, name: str, rows: list[tuple]) -> None:
+def _copy_table(c: sqlite3.Connection, sql: str, name: str, rows: list[tuple[Any, ...]]) -> None:
     c.execute(sql.replace("CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ", 1)
               if "IF NOT EXISTS" not in sql else sql)
     if rows:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from device.store.canonical_json import canonical_record_bytes
-from device.ballots.records import CastVoteRecord
+from device.store.cast_vote_record import CastVoteRecord
 
 GENESIS_HASH = "0" * 64
 
@@ -60,9 +60,11 @@ def make_record(seq: int, type_: str, at: float, data: dict[str, Any], prev_hash
 class StationStore(ABC):
     """The journal and the cast vote records of one unit."""
 
-    # The time of the last journal record (0 for an empty journal), kept by every store as it
-    # writes (a property): the controller never journals a record earlier than it.
-    head_at: float
+    @property
+    @abstractmethod
+    def head_at(self) -> float:
+        """The time of the last journal record (0 for an empty journal), kept by every store as
+        it writes: the controller never journals a record earlier than it."""
 
     @abstractmethod
     def append_event(self, type_: str, data: dict[str, Any], at: float, *,
@@ -102,12 +104,13 @@ class MemoryStore(StationStore):
         prev = self._records[-1].hash if self._records else GENESIS_HASH
         return make_record(len(self._records) + 1, type_, at, data, prev)
 
-    def append_event(self, type_, data, at, *, durable=True):
+    def append_event(self, type_: str, data: dict[str, Any], at: float, *,
+                     durable: bool = True) -> JournalRecord:
         rec = self._next(type_, data, at)
         self._records.append(rec)
         return rec
 
-    def cast_ballot(self, cvr, event_data, at):
+    def cast_ballot(self, cvr: CastVoteRecord, event_data: dict[str, Any], at: float) -> JournalRecord:
         if cvr.id in self._cvrs:
             raise StoreWriteError(f"cast vote record id {cvr.id} already exists")
         rec = self._next("ballot_cast", event_data, at)
@@ -115,14 +118,14 @@ class MemoryStore(StationStore):
         self._records.append(rec)
         return rec
 
-    def events(self):
+    def events(self) -> Iterator[JournalRecord]:
         return iter(list(self._records))
 
     @property
     def head_at(self) -> float:
         return self._records[-1].at if self._records else 0.0
 
-    def cast_vote_records(self):
+    def cast_vote_records(self) -> list[CastVoteRecord]:
         return [self._cvrs[k] for k in sorted(self._cvrs)]
 
 

@@ -32,11 +32,14 @@ import random
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from device.results.upload_decisions import unit_state_of
 from device.store.canonical_json import canonical_bytes, canonical_json
 from device.store.journal import StoreWriteError
+
+if TYPE_CHECKING:  # the sender is given its HTTP client
+    import httpx
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -94,7 +97,7 @@ class Outbox:
         except sqlite3.DatabaseError as exc:
             raise StoreWriteError(f"{self.path}: cannot open the outbox ({exc})") from None
 
-    def _write(self, sql: str, args: tuple) -> sqlite3.Cursor:
+    def _write(self, sql: str, args: tuple[Any, ...]) -> sqlite3.Cursor:
         try:
             return self._conn.execute(sql, args)  # autocommit: one committed statement
         except sqlite3.Error as exc:
@@ -106,7 +109,8 @@ class Outbox:
         digest = hashlib.sha256(canonical_bytes(signed)).hexdigest()
         self._write("INSERT OR IGNORE INTO outbox (digest, body, created_at, next_attempt_at) "
                     "VALUES (?, ?, ?, ?)", (digest, body, at, at))
-        return self._conn.execute("SELECT id FROM outbox WHERE digest = ?", (digest,)).fetchone()[0]
+        row_id: int = self._conn.execute("SELECT id FROM outbox WHERE digest = ?", (digest,)).fetchone()[0]
+        return row_id
 
     def items(self, state: str | None = None) -> list[OutboxItem]:
         sql = ("SELECT id, body, created_at, attempts, next_attempt_at, state, last_status, "
@@ -126,7 +130,8 @@ class Outbox:
 
     def next_due(self) -> float | None:
         row = self._conn.execute("SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending'").fetchone()
-        return row[0]
+        due: float | None = row[0]
+        return due
 
     def record(self, item_id: int, at: float, *, state: str, status: str, detail: str,
                next_attempt_at: float | None = None) -> None:
@@ -144,7 +149,7 @@ class Outbox:
     def __enter__(self) -> Outbox:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
@@ -156,7 +161,7 @@ class Attempt:
     detail: str
 
 
-def _answer(response) -> dict:
+def _answer(response: httpx.Response) -> dict[str, Any]:
     try:
         body = response.json()
     except ValueError:
@@ -164,7 +169,7 @@ def _answer(response) -> dict:
     return body if isinstance(body, dict) else {}
 
 
-def classify(response) -> tuple[str, str]:
+def classify(response: httpx.Response) -> tuple[str, str]:
     """(state, detail) for the central tally's answer to one post, read through the upload
     decisions both ends share (``device/results/upload_decisions.py``)."""
     body = _answer(response)
@@ -172,7 +177,7 @@ def classify(response) -> tuple[str, str]:
     state = unit_state_of(response.status_code, code)
     detail = f"HTTP {response.status_code}" + (f" {code}" if code else "")
     if state == "refused":
-        reason = body.get("reason") if isinstance(body.get("reason"), str) else response.text[:300]
+        reason = body["reason"] if isinstance(body.get("reason"), str) else response.text[:300]
         detail += ": " + reason
     return state, detail
 
@@ -180,7 +185,7 @@ def classify(response) -> tuple[str, str]:
 class OutboxSender:
     """Posts the due messages of an ``Outbox`` to ``central`` (one pass per ``send_due``)."""
 
-    def __init__(self, outbox: Outbox, central: str, *, client, clock: Callable[[], float],
+    def __init__(self, outbox: Outbox, central: str, *, client: httpx.Client, clock: Callable[[], float],
                  backoff: Backoff = Backoff(), rng: random.Random | None = None,
                  path: str = RESULTS_PATH, timeout: float = 10.0):
         self.outbox, self.client, self.clock = outbox, client, clock

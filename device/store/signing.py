@@ -26,7 +26,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from device.store.journal import GENESIS_HASH, StationStore, checkpoint_message
+from device.store.journal import GENESIS_HASH, JournalRecord, StationStore, checkpoint_message
 
 CHECKPOINT_REASONS = ("polls_open", "polls_close", "export")
 KEY_META = "unit_key"
@@ -84,8 +84,9 @@ def provision(store: StationStore, rng: random.Random | None = None) -> UnitSign
         origin = (read(KEY_ORIGIN_META) or b"device").decode("ascii")
         return UnitSigner(Ed25519PrivateKey.from_private_bytes(raw), origin)
     signer = UnitSigner.generate(rng)
-    store.write_meta(KEY_META, signer.private_bytes())
-    store.write_meta(KEY_ORIGIN_META, signer.origin.encode("ascii"))
+    write = getattr(store, "write_meta")  # a store with read_meta keeps keys (SqliteStore)
+    write(KEY_META, signer.private_bytes())
+    write(KEY_ORIGIN_META, signer.origin.encode("ascii"))
     return signer
 
 
@@ -117,7 +118,7 @@ def checkpoint_data(signer: Any, reason: str, head_seq: int, head_hash: str) -> 
 
 
 def journal_head(store: StationStore) -> tuple[int, str]:
-    head = getattr(store, "head", None)
+    head: tuple[int, str] | None = getattr(store, "head", None)
     if head is not None:
         return head
     last = None
@@ -126,7 +127,7 @@ def journal_head(store: StationStore) -> tuple[int, str]:
     return (last.seq, last.hash) if last else (0, GENESIS_HASH)
 
 
-def append_checkpoint(store: StationStore, signer: Any, reason: str, at: float):
+def append_checkpoint(store: StationStore, signer: Any, reason: str, at: float) -> JournalRecord:
     """Append a signed checkpoint of the current head to ``store``; return the record."""
     seq, hsh = journal_head(store)
     return store.append_event("checkpoint", checkpoint_data(signer, reason, seq, hsh), at)

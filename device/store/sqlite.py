@@ -57,7 +57,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from device.ballots.records import CastVoteRecord
+from device.store.cast_vote_record import CastVoteRecord
 from device.store.canonical_json import canonical_json
 from device.store.chain import chain_fault, row_record, torn_reason
 from device.store.cvr_slots import EMPTY, SCHEMA as SLOT_SCHEMA, UNIT_PRAGMAS, SlotError, blocks_to_add, \
@@ -94,7 +94,8 @@ class JournalIntegrityError(RuntimeError):
 
 def canonical_data(data: dict[str, Any]) -> dict[str, Any]:
     """``data`` as it reads back from JSON (tuples -> lists, keys -> str), so hashes round-trip."""
-    return json.loads(_dumps(data))
+    read_back: dict[str, Any] = json.loads(_dumps(data))
+    return read_back
 
 
 _dumps = canonical_json
@@ -105,7 +106,8 @@ class SqliteStore(StationStore):
 
     journal_mode = "TRUNCATE"  # see the module docstring; a store that holds no ballot may use WAL
 
-    def __init__(self, path: str | Path, *, durability: str = "full", clock=None,
+    def __init__(self, path: str | Path, *, durability: str = "full",
+                 clock: Callable[[], float] | None = None,
                  mirror: str | Path | None = None, rng: random.Random | None = None):
         if durability not in DURABILITY:
             raise ValueError(f"durability must be one of {', '.join(DURABILITY)} (got {durability!r})")
@@ -163,8 +165,9 @@ class SqliteStore(StationStore):
         records; remove a torn last record; set the head; journal what the opening did."""
         rows = self._conn.execute(
             "SELECT seq, type, at, data, prev_hash, hash FROM journal ORDER BY seq").fetchall()
-        if rows and torn_reason(rows[-1]) is not None and rows[-1][0] == len(rows):
-            self._remove_torn(rows[-1], torn_reason(rows[-1]))
+        torn = torn_reason(rows[-1]) if rows else None
+        if torn is not None and rows[-1][0] == len(rows):
+            self._remove_torn(rows[-1], torn)
             rows = rows[:-1]
         fault = chain_fault([row_record(r) for r in rows], complete=True)
         if fault is not None:
@@ -196,7 +199,7 @@ class SqliteStore(StationStore):
             free.append(slot) if payload is None else used.append(payload)
         return total, free, used
 
-    def _remove_torn(self, row: tuple, reason: str) -> None:
+    def _remove_torn(self, row: tuple[Any, ...], reason: str) -> None:
         raw = repr(row[1:]).encode("utf-8", "replace")
         self.truncated = {"seq": row[0], "reason": reason,
                           "raw_sha256": hashlib.sha256(raw).hexdigest()}
@@ -232,7 +235,8 @@ class SqliteStore(StationStore):
         for db in self._dbs:
             conn.execute(f"INSERT INTO {db}.journal VALUES (?, ?, ?, ?, ?, ?)", row)
 
-    def _commit(self, records: list[JournalRecord], extra=None) -> None:
+    def _commit(self, records: list[JournalRecord],
+                extra: Callable[[sqlite3.Connection], Any] | None = None) -> None:
         """One transaction: ``extra(conn)`` if given, then the staged records and ``records``.
 
         On failure nothing is written and ``records`` are dropped; the staged records stay
@@ -304,7 +308,7 @@ class SqliteStore(StationStore):
         for db, (total, free) in placed.items():
             self._slots[db] = (total, free, self._slots[db][2] + payloads)
 
-    def restore(self, records: list[dict], cvrs: list[bytes], meta: dict[str, bytes]) -> None:
+    def restore(self, records: list[dict[str, Any]], cvrs: list[bytes], meta: dict[str, bytes]) -> None:
         """Fill an empty store with another copy's records, cast vote records (in random slots)
         and metadata, in one transaction (``device/store/copies.py`` rebuilds a copy so)."""
         def body(c: sqlite3.Connection) -> None:
@@ -389,5 +393,5 @@ class SqliteStore(StationStore):
     def __enter__(self) -> SqliteStore:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()

@@ -34,6 +34,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Literal, overload
 
 from device.i18n import LANGUAGES
 
@@ -69,7 +70,11 @@ def _table(doc: dict, name: str, where: str) -> dict:
     return value
 
 
-def _str(table: dict, key: str, where: str, *, required: bool = True) -> str | None:
+@overload
+def _str(table: dict[str, Any], key: str, where: str, *, required: Literal[True] = True) -> str: ...
+@overload
+def _str(table: dict[str, Any], key: str, where: str, *, required: bool) -> str | None: ...
+def _str(table: dict[str, Any], key: str, where: str, *, required: bool = True) -> str | None:
     value = table.get(key)
     if value is None:
         if required:
@@ -80,6 +85,10 @@ def _str(table: dict, key: str, where: str, *, required: bool = True) -> str | N
     return value.strip()
 
 
+@overload
+def _path(base: Path, text: str) -> Path: ...
+@overload
+def _path(base: Path, text: str | None) -> Path | None: ...
 def _path(base: Path, text: str | None) -> Path | None:
     if text is None:
         return None

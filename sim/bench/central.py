@@ -106,7 +106,7 @@ def start_service(pkg: Path, pub: Path, db: str, public: Path, log: Path) -> tup
             return proc, url
         except httpx.HTTPError:
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("central serve did not start: " + log.read_text()[-2000:])
+                raise RuntimeError("central serve did not start: " + log.read_text()[-2000:]) from None
             pause.wait(0.1)
 
 

@@ -74,7 +74,7 @@ def _fail(args: argparse.Namespace, message: str) -> int:
 def run_national_command(args: argparse.Namespace) -> int:
     from sim.national.executors import make_executor, stop_means_interrupt
     from sim.national.generator import NationalSpecError, national_election
-    from sim.national.runner import NationalRunError, run_national, select_stations
+    from sim.national.runner import NationalRunError, select_stations
     from sim.national.station_run import fault_profiles
 
     try:
