@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from device.cli.main import main
 from device.election.definition import load_election
 from device.ballots.interpreter import BallotInterpreter
-from sim.accuracy import run_accuracy
+from sim.accuracy import run_accuracy, run_batch
 from sim.image_paper import ImagePaper
 
 DENSE = str(Path(__file__).resolve().parent.parent / "sim" / "elections" / "dense-34.json")
@@ -37,9 +37,22 @@ def test_severe_scans_are_rejected_or_read_right_never_misread():
     report = run_accuracy(DENSE, 40, seed=5, distortion="severe")
     assert report.misreads == 0, report.misread_examples
     read = report.ballots - sum(report.rejections.values())
-    assert read >= 10 and report.positions >= read * 34  # "never misread" is about ballots read
+    assert read >= 5 and report.positions >= read * 34  # "never misread" is about ballots read
     assert sum(report.rejections.values()) > 0  # severe scans do get rejected, with reasons
     assert set(report.rejections) <= {"unreadable_marks", "fiducials_missing", "unreadable_code"}
+
+
+# The three misreads of the 10 M-position campaign (docs/accuracy/, cell dense-34 / severe):
+# a scanner streak through an empty oval (2507, 3099) scored 0.201, a faint check mark (3861)
+# 0.185 — on scans this noisy such a score is too close to call, so the sheet is refused.
+TEN_MILLION_SEVERE_SEED = 60944024540115
+
+
+@pytest.mark.parametrize("ballot", [2507, 3099, 3861])
+def test_ten_million_campaign_severe_misreads_are_now_refused(ballot):
+    report = run_batch("dense-34", TEN_MILLION_SEVERE_SEED, ballot, 1, "severe", "mixed")
+    assert report.misreads == 0, report.misread_examples
+    assert report.rejections == {"unreadable_marks": 1}
 
 
 def test_campaign_is_the_same_on_two_worker_processes(capsys):

@@ -166,3 +166,23 @@ def test_cli_interpret_json(tmp_path, capsys):
     assert "rejected (not_a_ballot)" in capsys.readouterr().out
     assert main(["ballots", "interpret", str(path), "--election", "demo", "--definite", "0.01",
                  "--marginal", "0.5"]) == 2
+
+
+def test_a_score_near_the_threshold_on_a_noisy_scan_is_refused_not_guessed():
+    light = marked(marks={("council", "RIV")}, darkness=200)  # a grey fill scoring ~0.22
+    reading = INTERP.interpret(light)
+    assert reading.readable and selections(reading) == {("council", "RIV")}  # clean scan: read
+    rng = np.random.default_rng(3)
+
+    def poor_scan(page):  # paper at grey 210, ink at 30, grain of sigma 20 grey levels
+        grey = 30 + page * (180 / 255) + rng.normal(0, 20, page.shape)
+        return np.clip(grey, 0, 255).astype(np.uint8)
+
+    noisy = poor_scan(light)
+    reading = INTERP.interpret(noisy)
+    assert not reading.readable and reading.rejection == "unreadable_marks"
+    assert "too close to call" in reading.detail
+    firm = marked(marks=VOTES)  # the same noise with firm marks only: read, not refused
+    reading = INTERP.interpret(poor_scan(firm))
+    assert reading.readable, reading.detail
+    assert selections(reading) == VOTES

@@ -18,7 +18,9 @@ The fast path (see shared/facts/engineering.md):
    (so uneven lighting and low contrast cancel out): 0 for a clean oval, ~0.85 for a pen
    fill, ~0.5 for pencil. The blank bands along the page edges are sampled too: a dark line
    crossing two opposite edges (a dirty-sensor streak, a crease) rejects the sheet
-   (``unreadable_marks``) rather than risk a vote it could invent.
+   (``unreadable_marks``) rather than risk a vote it could invent. On a scan noisier than the
+   spec's moderate level, a score near the vote threshold also rejects it: too close to call
+   (``device.ballots.scan_quality``).
 
 Default thresholds (``MarkThresholds``): a score >= 0.20 is a vote, 0.08..0.20 is marginal
 (flagged, not counted). VxScan uses 0.07 / 0.05 on a different score — the share of pixels
@@ -54,6 +56,7 @@ from device.ballots.layout import (FIDUCIAL_CELLS, FIDUCIAL_DICTIONARY, FIDUCIAL
                                   PAPER_MM, PageLayout, QrPayload, fiducial_corners_mm,
                                   fiducial_positions, layout_ballot, parse_qr_payload, qr_box,
                                   qr_symbol)
+from device.ballots.scan_quality import close_call, line_defects, margin_bands
 from device.election.definition import Election
 
 MAX_PIXELS = 60_000_000  # a 600-dpi A4 page is ~35 Mpx
@@ -67,8 +70,6 @@ QR_MATCH_MARGIN = 0.03  # ... and by how much more the next-closest code of ours
 QR_FINE_PX_PER_MM = 7.5  # retry at ~8 px per module, then binarised
 INTERIOR = 0.72  # share of the oval's half-axes sampled (keeps the printed outline out)
 SAMPLE_STEP_MM = 0.25
-DEFECT_DARKNESS = 0.3  # a line this dark across both opposite blank margins rejects the sheet
-MARGIN_BAND_MM = (2.0, 6.5)  # blank band along each page edge, sampled for streaks and creases
 _PX_PER_MM_RANGE = (90 / 25.4, 700 / 25.4)
 _ALL_IDS = {fid: paper for paper, ids in FIDUCIAL_IDS.items() for fid in ids}
 
@@ -157,42 +158,6 @@ def _black_points(paper: str) -> np.ndarray:
     return np.array(pts)
 
 
-def _margin_bands(paper: str) -> np.ndarray:
-    """Points of the four blank edge bands: (4 sides, 3 rows across, n along, 2), NaN-padded."""
-    w, h = PAPER_MM[paper]
-    across = np.linspace(*MARGIN_BAND_MM, 3)
-    n = int((max(w, h) - 8) / 0.2)
-    bands = np.full((4, 3, n, 2), np.nan)
-    for side, (length, make) in enumerate((
-            (w, lambda t, d: (t, d)), (w, lambda t, d: (t, h - d)),
-            (h, lambda t, d: (d, t)), (h, lambda t, d: (w - d, t)))):
-        along = np.arange(4.0, length - 4.0, 0.2)[:n]
-        for row, d in enumerate(across):
-            x, y = make(along, d)
-            bands[side, row, :len(along), 0] = x
-            bands[side, row, :len(along), 1] = y
-    return bands
-
-
-def _line_defects(values: np.ndarray, black: float) -> list[bool]:
-    """Per side: does a dark line cross this blank band? ``values`` is (4, 3, n), NaN = no sample."""
-    out = []
-    for side in values:
-        counts = np.isfinite(side).sum(axis=0)
-        profile = np.nansum(side, axis=0)[counts > 0] / counts[counts > 0]
-        if len(profile) < 50:
-            out.append(False)
-            continue
-        profile = profile.astype(np.float32)
-        # paper level: running median of every 4th sample over ~4 mm, spread back to full length
-        coarse = np.clip(profile[::4], 0, 255).astype(np.uint8).reshape(1, -1)
-        local = np.repeat(cv2.medianBlur(coarse, 5).ravel(), 4)[:len(profile)]
-        dark = (local - profile) / np.maximum(local.astype(np.float32) - black, 20.0)
-        pair = np.minimum(dark[1:], dark[:-1])  # two neighbouring samples: a line >= 0.2 mm wide
-        out.append(bool(np.max(pair) > DEFECT_DARKNESS))
-    return out
-
-
 class BallotInterpreter:
     """Reads marked ballots of one election. ``interpret`` never raises."""
 
@@ -209,7 +174,7 @@ class BallotInterpreter:
         self._black = {paper: _black_points(paper) for paper in PAPER_MM}
         self._corners = {paper: fiducial_corners_mm(paper) for paper in PAPER_MM}
         self._codes: dict[str, list[tuple[np.ndarray, np.ndarray, list[str]]]] = {}
-        bands = {paper: _margin_bands(paper).reshape(-1, 2) for paper in PAPER_MM}
+        bands = {paper: margin_bands(paper).reshape(-1, 2) for paper in PAPER_MM}
         self._band_pts = {paper: np.nan_to_num(b, nan=-1e6) for paper, b in bands.items()}
         self._band_ok = {paper: np.isfinite(b[:, 0]) for paper, b in bands.items()}
 
@@ -429,7 +394,7 @@ class BallotInterpreter:
         band_values = np.full(len(xs) - core, np.nan, np.float32)
         band_inside = inside[core:] & self._band_ok[paper]
         band_values[band_inside] = gray[ys[core:][band_inside], xs[core:][band_inside]]
-        top, bottom, left, right = _line_defects(band_values.reshape(4, 3, -1), black)
+        top, bottom, left, right = line_defects(band_values.reshape(4, 3, -1), black)
         if (top and bottom) or (left and right):
             raise _Rejection("unreadable_marks", "a streak or crease crosses the ballot "
                                                  "(clean the scanner or flatten the sheet)")
@@ -443,6 +408,9 @@ class BallotInterpreter:
         span = (white - black)[:, None]
         scores = np.clip((white[:, None] - interior) / span, -1.0, 1.5).mean(axis=1)
         th = self.thresholds
+        too_close = close_call(scores, ring, white, black, th.definite)
+        if too_close:
+            raise _Rejection("unreadable_marks", too_close)
         by_contest: dict[str, tuple[list[str], list[str]]] = {}
         score_map: dict[str, dict[str, float]] = {}
         for oval, score in zip(page.ovals, scores.tolist()):
