@@ -232,4 +232,8 @@ class PostgresCentralStore(CentralStore):
         if self._pool is not None:
             self._pool.close()
             self._pool = None
-        self._holder.close()  # lets go of the advisory locks
+        # Let go of the advisory locks before closing: a closed connection's backend releases
+        # them only when it exits, a moment later, which another process could see as held.
+        with contextlib.suppress(psycopg.Error):
+            self._holder.execute("SELECT pg_advisory_unlock_all()")
+        self._holder.close()

@@ -87,7 +87,7 @@ def test_sheet_camera_jam_clear_and_running_after_stdin_closes(listening):
     with pytest.raises(subprocess.TimeoutExpired):
         proc.wait(timeout=0.5)  # still serving
     proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=10) == 0
+    assert proc.wait(timeout=60) == 0  # a deadline on a loaded machine, not a wait
     assert proc.stdout.read().startswith("stopped; 0 slip(s) printed, 1 sheet(s) in the box")
     assert "Traceback" not in proc.stderr.read()
 
