@@ -184,6 +184,9 @@ def run(args) -> int:
     print(f"stdin verbs: {' | '.join(VERBS)} (see --help); Ctrl-C stops", flush=True)
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # Ctrl-C stops the twins even when they were started where SIGINT is ignored (a shell's
+    # background job, a parent that ignores it: the disposition is inherited across exec).
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         for line in sys.stdin:
             if line.strip():
@@ -195,6 +198,7 @@ def run(args) -> int:
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
         for e in endpoints:
             e.close()
     print(f"stopped; {len(printer.slips)} slip(s) printed, {len(scanner.box)} sheet(s) in the box")

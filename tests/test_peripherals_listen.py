@@ -97,3 +97,21 @@ def test_help_lists_the_verbs():
                          capture_output=True, text=True).stdout
     for verb in ("sheet NAME|FILE", "mrz L1/L2[/L3]", "card PAYLOAD", "jam", "clear", "take"):
         assert f"  {verb} " in out
+
+
+def test_ctrl_c_stops_the_twins_even_where_sigint_was_ignored(tmp_path):
+    """A parent that ignores SIGINT (a shell's background job) passes that on across exec: the
+    twins must still stop on Ctrl-C (this failed inside a loaded test run)."""
+    proc = subprocess.Popen([sys.executable, "-m", "device.cli.main", "sim", "peripherals", "--listen",
+                             f"127.0.0.1:{_free_base_port()}", "--out", str(tmp_path / "slips")],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        while "Ctrl-C stops" not in proc.stdout.readline():
+            pass
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 0
+        assert proc.stdout.read().startswith("stopped;")
+    finally:
+        proc.kill()
+        proc.wait()
