@@ -11,13 +11,14 @@ record that could not be written (a cast that failed puts the box in fault) and 
 from __future__ import annotations
 
 import functools
+from abc import ABC, abstractmethod
 from typing import Any, Callable
 
 from device.station.events import OperatorMessage, message
 from device.store.journal import StationStore, StoreWriteError
 
 
-class StoreFaults:
+class StoreFaults(ABC):
     """The store-failure half of ``StationController`` (which provides ``store`` and ``_time``)."""
 
     store: StationStore
@@ -25,8 +26,9 @@ class StoreFaults:
     _store_fault_detail = ""
     _unwritten_fault: tuple[dict, float] | None = None  # a fault entered but not journaled
 
+    @abstractmethod
     def _time(self, coarse: bool) -> float:
-        raise NotImplementedError
+        """The time of the next journal record (the controller's clock, coarsened if asked)."""
 
     def note_store_failure(self, exc: StoreWriteError) -> OperatorMessage:
         self.store_fault = message("store_write_failed", detail=str(exc))

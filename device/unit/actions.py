@@ -9,6 +9,7 @@ touches the controller. (Issue 19 §2 will declare these actions once, as a tabl
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ class ActionResult:
         return cls(ok, words_of(msg), msg.severity, role)
 
 
-class OperatorActions:
+class OperatorActions(ABC):
     """What each console action does on the unit thread (mixed into ``Unit``)."""
 
     controller: StationController
@@ -47,8 +48,9 @@ class OperatorActions:
     sender: Any
     _message: OperatorMessage | None
 
+    @abstractmethod
     def _box_sheets(self, ctl: StationController) -> int:
-        raise NotImplementedError
+        """Sheets in the ballot box now (the unit's count)."""
 
     def _ok(self, msg: OperatorMessage | Words, role: str | None) -> ActionResult:
         if isinstance(msg, OperatorMessage):
