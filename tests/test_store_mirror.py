@@ -214,3 +214,13 @@ def test_a_power_cut_inside_a_cast_keeps_every_committed_cast(fast_dir):
         target = trial / journals[k % len(journals)].relative_to(cut)
         _flip(target, rng.randrange(target.stat().st_size), rng.randrange(8))
         assert _outcome(trial, head, ids) in ("intact", "repaired", "fault")
+
+
+def test_both_copies_are_owner_only_from_birth(tmp_path):
+    """Each copy holds the unit key (and, once loaded, the pseudonym key): mode 0600 whoever
+    creates the store."""
+    (tmp_path / "card").mkdir()
+    store = SqliteStore(tmp_path / "unit.db", mirror=tmp_path / "card" / "mirror.db", durability="simulation")
+    store.close()
+    assert {(tmp_path / "unit.db").stat().st_mode & 0o777,
+            (tmp_path / "card" / "mirror.db").stat().st_mode & 0o777} == {0o600}

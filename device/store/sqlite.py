@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import sqlite3
 from pathlib import Path
@@ -101,6 +102,17 @@ def canonical_data(data: dict[str, Any]) -> dict[str, Any]:
 _dumps = canonical_json
 
 
+def _create_owner_only(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 if it does not exist (SQLite then creates its journal
+    files with the database's mode); an existing file is left as it is."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError:
+        pass  # a folder that does not exist: sqlite3.connect names the problem
+
+
 class SqliteStore(StationStore):
     """The durable store of one unit. See the module docstring for tables and durability."""
 
@@ -122,6 +134,9 @@ class SqliteStore(StationStore):
             from device.store.copies import reconcile
             self.repairs = reconcile(self, self.path, self.mirror)
         self._dbs = ("main",) if self.mirror is None else ("main", "mirror")
+        for medium in (self.path, self.mirror):  # both copies hold the unit key: owner-only from birth
+            if medium is not None:
+                _create_owner_only(medium)
         try:
             self._conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
             if self.mirror is not None:
