@@ -80,10 +80,10 @@ def check_simulation_store(path: str | Path) -> None:
     refuse = (f"{path} is not a store the simulator created: "
               "'ballotbox sim station' plays only on its own new stores; give a new --store path")
     try:
-        # No log beside the file: the file is the whole store, opened immutable (SQLite then
-        # creates no -wal/-shm either). With a log: read-only, through it.
-        wal = Path(f"{path}-wal").exists()
-        uri = Path(path).resolve().as_uri() + ("?mode=ro" if wal else "?mode=ro&immutable=1")
+        # No log beside the file (WAL or rollback journal): the file is the whole store, opened
+        # immutable (SQLite then creates no -wal/-shm either). With a log: read-only, through it.
+        log = any(Path(f"{path}{suffix}").exists() for suffix in ("-wal", "-journal"))
+        uri = Path(path).resolve().as_uri() + ("?mode=ro" if log else "?mode=ro&immutable=1")
         with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
             rows = dict(conn.execute("SELECT name, value FROM unit_meta WHERE name IN (?, ?)",
                                      (SIMULATION_STORE_META, ANCHOR_META)).fetchall())
