@@ -126,6 +126,8 @@ class OperatorConsole(App):
             except ScreenStackError:  # the app is closing
                 return
             current = self._base_screen()
+            if current is None:  # the app closed while the new screen mounted
+                return
             last = self.tr.words(self.notices[-1].words) if self.notices else ""
             current.call_after_refresh(current.show_notice, last)
         current.call_after_refresh(current.show, self.view)
