@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SYSTEM_STAMP := $(VENV)/.system-libs
 DEMO_OUT ?= out/demo
-# The simulated staff's PINs are not secret (sim/access.py, SIMULATION_PINS): the demo's export
+# The simulated staff's PINs are not secret (sim/unit/access.py, SIMULATION_PINS): the demo's export
 # asks the simulated election manager's, like a unit asks its election manager's.
 SIM_MANAGER_PIN := 135790
 

@@ -17,9 +17,9 @@ from pathlib import Path
 from device.cli.main import UserError
 from device.cli.output_folder import add_force_option, refuse_non_empty_out
 from device.election.definition import load_election
-from sim.station import FIDELITIES, run_station_day, write_station_files
+from sim.day.station import FIDELITIES, run_station_day, write_station_files
 from sim.twins.profile import ProfileError, load_profile
-from sim.voters import ScenarioError, load_scenario
+from sim.day.voters import ScenarioError, load_scenario
 
 
 def register(subparsers) -> None:
@@ -53,17 +53,17 @@ def register(subparsers) -> None:
 
 def _open_store(path: str | None, seed: int, station_id: str):
     """The unit's SQLite database and its key: the seed's simulated key for the station, the one
-    ``ballotbox sim package`` registers (``sim.results_feed.unit_signer``), so the unit's tape
+    ``ballotbox sim package`` registers (``sim.results.results_feed.unit_signer``), so the unit's tape
     and results verify against that package and its central tally accepts them.
 
-    The simulator only ever plays on a store it created itself (``sim.access.mark_simulation_store``
+    The simulator only ever plays on a store it created itself (``sim.unit.access.mark_simulation_store``
     marks it, with the simulated staff's PIN hashes): a unit's store (``device provision``) or
-    any other file is refused untouched (``sim.access.check_simulation_store``)."""
+    any other file is refused untouched (``sim.unit.access.check_simulation_store``)."""
     if not path:
         return None, None
     from device.store.signing import provision
-    from sim.access import SimulationStoreError, check_simulation_store, mark_simulation_store
-    from sim.results_feed import unit_key_rng
+    from sim.unit.access import SimulationStoreError, check_simulation_store, mark_simulation_store
+    from sim.results.results_feed import unit_key_rng
     from pathlib import Path
 
     from device.store.sqlite import SqliteStore, StoreOpenError

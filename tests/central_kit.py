@@ -17,7 +17,7 @@ from central.guard import DEFAULT_LIMITS, ServerLimits, uvicorn_config
 from central.served import ServedElection
 from central.store import CentralStore, SqliteCentralStore
 from device.election.definition import Election
-from sim.results_feed import registered_voters, unit_signer
+from sim.results.results_feed import registered_voters, unit_signer
 
 
 def served_for(election: Election, seed: int, mode: str = "test", package_mode: str = "simulation") -> ServedElection:

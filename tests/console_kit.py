@@ -9,7 +9,7 @@ from device.console.app import OperatorConsole
 from device.console.widgets import ConfirmDialog, PinDialog
 from device.unit.config import load_config
 from device.unit.runtime import Unit
-from sim.simulated_unit import SIM_PINS, start_simulated_unit
+from sim.unit.simulated_unit import SIM_PINS, start_simulated_unit
 
 PW, EM = SIM_PINS["poll_worker"], SIM_PINS["election_manager"]
 SIZE = (150, 48)

@@ -61,7 +61,7 @@ class UnitOnStore:
     def __init__(self, path: Path):
         import random
 
-        from sim.memory_twins import build_memory_peripherals
+        from sim.day.memory_twins import build_memory_peripherals
         self.path, self.rng = path, random.Random(3)
         self.periph = build_memory_peripherals(self.rng)
         self.store = None
@@ -75,7 +75,7 @@ class UnitOnStore:
         from device.station.provisioning import current_package
         from device.store.signing import provision
         from device.store.sqlite import SqliteStore
-        from sim.logical_paper import LogicalPaper
+        from sim.paper.logical_paper import LogicalPaper
         self.store = SqliteStore(self.path, durability="simulation")
         self.loaded = current_package(self.store)
         self.paper = LogicalPaper(self.loaded.election)

@@ -8,9 +8,9 @@ from device.election.identity import barcode_payload
 from device.store.journal import MemoryStore
 from device.election.voter_roll import Voter, VoterRoll
 from hardware.interfaces import IdRecord
-from sim.access import StandingAccess
-from sim.logical_paper import LogicalPaper
-from sim.memory_twins import build_memory_peripherals
+from sim.unit.access import StandingAccess
+from sim.paper.logical_paper import LogicalPaper
+from sim.day.memory_twins import build_memory_peripherals
 
 
 class Kit:
@@ -29,7 +29,7 @@ class Kit:
         self.rng = random.Random(seed)
         self.periph = build_memory_peripherals(self.rng, jam_rate=jam_rate)
         if paper == "image":  # the real OpenCV interpreter on rendered, marked, distorted sheets
-            from sim.image_paper import ImagePaper
+            from sim.paper.image_paper import ImagePaper
             self.paper = ImagePaper(e)
         else:
             self.paper = LogicalPaper(e)

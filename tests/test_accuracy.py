@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from device.cli.main import main
 from device.election.definition import load_election
 from device.ballots.interpreter import BallotInterpreter
-from sim.accuracy import run_accuracy, run_batch
-from sim.image_paper import ImagePaper
+from sim.accuracy.batches import run_accuracy, run_batch
+from sim.paper.image_paper import ImagePaper
 
 DENSE = str(Path(__file__).resolve().parent.parent / "sim" / "elections" / "dense-34.json")
 DEMO = load_election("demo")

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from device.cli.main import main
-from sim.accuracy_campaign import CampaignError, CampaignPlan, all_elections, run_campaign
+from sim.accuracy.campaign import CampaignError, CampaignPlan, all_elections, run_campaign
 from sim.national.executors import DaskExecutor, InlineExecutor, PoolExecutor
 
 PLAN = CampaignPlan(seed=7, positions=300, elections=("demo", "dense-34"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from device.election.definition import load_election
 from sim.bench.controller import _one_day
 from sim.bench.national import bare_trigger_seconds, record_hash_seconds, transitions_per_ballot
-from sim.voters import load_scenario
+from sim.day.voters import load_scenario
 
 
 def test_floor_measurements_run_on_the_station_tables():

@@ -25,7 +25,7 @@ from device.cli.main import main as ballotbox
 from device.election.definition import load_election
 from device.results.signed_results import sign_results
 from device.store.canonical_json import canonical_json
-from sim.results_feed import synthetic_signed, unit_signer
+from sim.results.results_feed import synthetic_signed, unit_signer
 
 playwright = pytest.importorskip("playwright.sync_api")
 CHROMIUM = "/usr/bin/chromium"

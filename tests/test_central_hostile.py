@@ -21,7 +21,7 @@ import pytest
 from central.guard import DEFAULT_LIMITS
 from device.election.definition import load_election
 from device.results.signed_results import sign_results
-from sim.results_feed import synthetic_signed, unit_signer
+from sim.results.results_feed import synthetic_signed, unit_signer
 from tests.central_kit import published, running_service, served_for
 
 SEED = 31

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from device.election.definition import load_election
-from sim.results_feed import synthetic_signed
+from sim.results.results_feed import synthetic_signed
 from tests.central_kit import published, running_service, served_for
 
 SEED = 17

@@ -22,7 +22,7 @@ import pytest
 
 from central.store import open_central_store
 from sim.bench.central import bench_package, signed_bodies, start_service
-from sim.results_feed import signed_results_for, unit_signer
+from sim.results.results_feed import signed_results_for, unit_signer
 from tests.central_kit import postgres_server
 
 SEED = 2022  # the bench's: its drawn figures and unit keys

@@ -14,7 +14,7 @@ from central.store import SqliteCentralStore
 from device.cli.main import main
 from device.election.definition import load_election
 from device.results.signed_results import sign_results
-from sim.results_feed import synthetic_signed, unit_signer
+from sim.results.results_feed import synthetic_signed, unit_signer
 from tests.central_kit import published, running_service, served_for
 
 SEED = 9  # the seed of the package below: its unit keys are the kit's

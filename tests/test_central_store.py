@@ -18,7 +18,7 @@ from device.election.definition import load_election
 from device.results.signed_results import sign_results
 from device.store.journal import StoreWriteError
 from device.store.sqlite import JournalIntegrityError
-from sim.results_feed import synthetic_signed, unit_signer
+from sim.results.results_feed import synthetic_signed, unit_signer
 from tests.central_kit import postgres_server, published, running_service, served_for
 
 SEED = 13

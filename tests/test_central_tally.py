@@ -16,7 +16,7 @@ from central.app import CentralService
 from central.store import SqliteCentralStore
 from device.election.definition import load_election
 from device.results.seats import allocate_seats, lot_seed_for
-from sim.results_feed import synthetic_signed
+from sim.results.results_feed import synthetic_signed
 from tests.central_kit import published, running_service, served_for
 
 SEED = 5

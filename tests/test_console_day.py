@@ -143,7 +143,7 @@ def test_a_whole_day_on_keys_and_pins(tmp_path):
         sim.close()
     from device.store.sqlite import SqliteStore
     from device.results.tally import tally_station
-    from sim.simulated_unit import SIM_MIRROR
+    from sim.unit.simulated_unit import SIM_MIRROR
     store = SqliteStore(tmp_path / "unit.db", mirror=tmp_path / SIM_MIRROR)
     cvrs = store.cast_vote_records()
     store.close()

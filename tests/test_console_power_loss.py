@@ -1,6 +1,6 @@
 """Power cuts during a day run on the console: ``device run --sim`` SIGKILLed at seeded points.
 
-The robot of ``sim/world_panel.py`` plays the day on the console's keys and PINs (headless).
+The robot of ``sim/unit/world_panel.py`` plays the day on the console's keys and PINs (headless).
 The simulated world SIGKILLs the whole process right after its N-th motion (N seeded); after
 each cut the unit is booted again in-process and its console must show the recovered state:
 the counts the journal holds, and as many sheets in the boxes as cast records. Then the day is
@@ -18,7 +18,7 @@ import sys
 
 from device.results.tally import tally_station
 from device.store.sqlite import SqliteStore
-from sim.simulated_unit import SIM_MIRROR, start_simulated_unit
+from sim.unit.simulated_unit import SIM_MIRROR, start_simulated_unit
 from tests.console_kit import SIZE, screen_text, simulated_console
 
 SEED, VOTERS, PLAYED = 3, 12, 4

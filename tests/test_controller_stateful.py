@@ -18,7 +18,7 @@ from device.ballots.records import CastVoteRecord
 from device.store.journal import GENESIS_HASH, record_hash
 from device.results.tally import tally_station
 from device.store.sqlite import SqliteStore
-from sim.station import voters_intent
+from sim.day.station import voters_intent
 from tests.secrecy_checks import journal_leaks
 from tests.station_kit import Kit
 

@@ -12,9 +12,9 @@ import pytest
 
 from device.store.journal import MemoryStore
 from hardware.scanner_serial import Command
-from sim.full_fidelity import build_full_peripherals
-from sim.station import run_station_day
-from sim.voters import load_scenario
+from sim.day.full_fidelity import build_full_peripherals
+from sim.day.station import run_station_day
+from sim.day.voters import load_scenario
 from device.election.definition import load_election
 from tests.station_kit import Kit
 

@@ -164,7 +164,7 @@ def test_readme_export_command_works_after_the_demo(tmp_path):
     # what make demo leaves behind (at logical fidelity: the same kind of unit database)
     assert run(["sim", "station", "--election", "cambodia-2022", "--voters", "20",
                 "--store", "out/demo/unit.db", "--json"], cwd=tmp_path).returncode == 0
-    from sim.access import SIMULATION_PINS
+    from sim.unit.access import SIMULATION_PINS
     pin = SIMULATION_PINS["election_manager"] + "\n"  # the README says to give it on stdin
     assert run(["device", "export", "--store", "out/demo/unit.db", "--out", "out/demo/export",
                 "--pin-stdin"], cwd=tmp_path, input=pin).returncode == 0
@@ -178,7 +178,7 @@ def test_interpret_prints_names_and_status_and_finds_the_election_itself(tmp_pat
     import random
     import cv2
     from device.election.definition import load_election
-    from sim.image_paper import ImagePaper
+    from sim.paper.image_paper import ImagePaper
     sheet = ImagePaper(load_election("demo")).make_sheet(
         "north-ballot", {"council": ("RIV",), "parks": ("p-dara", "p-elif", "p-farid")},
         random.Random(1))
@@ -303,7 +303,7 @@ def test_export_of_a_day_whose_polls_are_open_says_so(tmp_path, capsys, monkeypa
 
     from device.store.signing import provision
     from device.store.sqlite import SqliteStore
-    from sim.access import SIMULATION_PINS, mark_simulation_store
+    from sim.unit.access import SIMULATION_PINS, mark_simulation_store
     from tests.station_kit import Kit
 
     store = SqliteStore(tmp_path / "unit.db")

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from device.election.definition import load_election
-from sim import scan_distortions as sd
-from sim.image_paper import ImagePaper
-from sim.marks import AMBIGUOUS, DEFINITE_KINDS, NO_VOTE, VOTE, draw_mark, draw_stray, mark_page
+from sim.paper import scan_distortions as sd
+from sim.paper.image_paper import ImagePaper
+from sim.paper.marks import AMBIGUOUS, DEFINITE_KINDS, NO_VOTE, VOTE, draw_mark, draw_stray, mark_page
 
 DEMO = load_election("demo")
 PAPER = ImagePaper(DEMO, distortion="clean")

@@ -193,7 +193,7 @@ def test_a_power_cut_while_a_jam_after_a_cast_is_cleared_keeps_the_sheet(cambodi
     from device.store.journal import MemoryStore
     from hardware.interfaces import ScannerJam
     from sim.national.station_run import CuttableStore, _visit_through_power_cuts
-    from sim.station import build_station_day
+    from sim.day.station import build_station_day
 
     sid = cambodia.station_ids[0]
     scenario = cambodia.scenarios[cambodia.election.stations[sid].district]

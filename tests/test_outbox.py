@@ -61,7 +61,7 @@ class Clock:
 
 @pytest.fixture
 def store_path(tmp_path):
-    from sim.access import mark_simulation_store
+    from sim.unit.access import mark_simulation_store
     path = tmp_path / "unit.db"
     with SqliteStore(path) as store:
         mark_simulation_store(store)  # the simulated staff may send from it
@@ -149,7 +149,7 @@ def test_each_answer_is_decided_once(store_path, answer, state):
 
 def test_send_cli(store_path, capsys, monkeypatch):
     import io
-    from sim.access import SIMULATION_PINS
+    from sim.unit.access import SIMULATION_PINS
     monkeypatch.setattr("sys.stdin", io.StringIO((SIMULATION_PINS["poll_worker"] + "\n") * 2))
     with Outbox(store_path) as box:
         box.put(signed_message(), 1.0)

@@ -1,6 +1,6 @@
 """One contract suite per peripheral kind, run over every backend.
 
-Backends: ``memory`` (the in-memory twins of ``sim/memory_twins.py``, no bytes), ``sim``
+Backends: ``memory`` (the in-memory twins of ``sim/day/memory_twins.py``, no bytes), ``sim``
 (the real drivers over in-memory byte ports to the wire twins), ``pty`` (the real drivers
 opening a pseudo-terminal's slave path with pyserial) and ``tcp`` (pyserial ``socket://``
 to the twins on a loopback port) — as python-can runs one suite over its virtual and real buses.
@@ -20,8 +20,8 @@ from hardware.interfaces import (DoubleFeed, PeripheralError, PeripheralTimeout,
                                  ScannerJam, Slip)
 from hardware.registry import RegistryError, open_peripheral
 from hardware.slip_raster import render_slip
-from sim.full_fidelity import build_full_peripherals
-from sim.memory_twins import build_memory_peripherals
+from sim.day.full_fidelity import build_full_peripherals
+from sim.day.memory_twins import build_memory_peripherals
 
 BACKENDS = ["memory", "sim", "pty", "tcp"]
 TD3 = ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\n"

@@ -1,13 +1,13 @@
 """Power loss: station days SIGKILLed at seeded moments, restarted on the same store, finished.
 
 Every run must end with sheets in the box = cast vote records = cast events, no voter checked
-in twice, and an export that passes audit verify and replay (``sim/power_loss.py``).
+in twice, and an export that passes audit verify and replay (``sim/day/power_loss.py``).
 """
 from __future__ import annotations
 
 import pytest
 
-from sim.power_loss import campaign, main, sweep
+from sim.day.power_loss import campaign, main, sweep
 
 
 def _assert_all_ok(results):

@@ -19,7 +19,7 @@ from device.results.tape_codes import TapeCodeError, decode_tape, encode_tape
 from device.station.reports import results_slip
 from device.store.signing import UnitSigner
 from hardware.printer_escpos import slip_bytes
-from sim.tape_photo import load_gray, photos_of
+from sim.paper.tape_photo import load_gray, photos_of
 from sim.twins.printer import PrinterTwin
 from tests.local_http import serve
 from tests.package_kit import make_package

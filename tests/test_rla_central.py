@@ -6,7 +6,7 @@ import httpx
 from device.audit.rla.results import load_reported
 from device.cli.main import main
 from device.election.definition import load_election
-from sim.results_feed import synthetic_signed
+from sim.results.results_feed import synthetic_signed
 from tests.central_kit import published, running_service, served_for
 
 SEED = 5

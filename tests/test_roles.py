@@ -169,7 +169,7 @@ def test_session_ends_after_overall_limit(staff):
 
 
 def test_simulation_access_acts_without_pins():
-    from sim.access import StandingAccess
+    from sim.unit.access import StandingAccess
     access = StandingAccess.for_roles(Clock())
     assert access.require("open_polls") == "poll_worker"
     assert access.require("reopen_polls") == "election_manager"

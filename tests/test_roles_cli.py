@@ -14,7 +14,7 @@ from device.station.provisioning import load_into_unit, provision_unit
 from device.store.outbox import Outbox
 from device.store.signing import UnitSigner
 from device.store.sqlite import SqliteStore
-from sim.access import SIMULATION_PINS
+from sim.unit.access import SIMULATION_PINS
 from tests.package_kit import EM_PIN, PW_PIN, make_package
 
 

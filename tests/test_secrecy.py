@@ -27,7 +27,7 @@ from device.election.definition import load_election
 from device.results.exports import export_unit
 from device.store.signing import UnitSigner
 from device.store.sqlite import SqliteStore
-from sim.voters import load_scenario
+from sim.day.voters import load_scenario
 from tests.secrecy_checks import bytes_leak_voters, journal_leaks
 from tests.station_kit import Kit
 from tests.unit_exports import exported_station_day

@@ -143,7 +143,7 @@ def test_ballot_image_hash_is_carried_into_the_nist_cvr(tmp_path):
 
 def test_device_export_cli(tmp_path, capsys, monkeypatch):
     import io
-    from sim.access import SIMULATION_PINS, mark_simulation_store
+    from sim.unit.access import SIMULATION_PINS, mark_simulation_store
     e = load_election("demo")
     store = SqliteStore(tmp_path / "u.db")
     mark_simulation_store(store)  # the simulated election manager may export it

@@ -19,9 +19,9 @@ from hardware import slip_raster
 from hardware.interfaces import Slip
 from hardware.slip_raster import PAPERS, render_slip
 from hardware.text_shaping import Shaper
-from sim.full_fidelity import build_full_peripherals
-from sim.station import run_station_day
-from sim.voters import load_scenario
+from sim.day.full_fidelity import build_full_peripherals
+from sim.day.station import run_station_day
+from sim.day.voters import load_scenario
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 REFERENCE_TAPE = DOCS / "khmer-results-tape.png"

@@ -7,8 +7,8 @@ import pytest
 
 from device.cli.main import main
 from device.election.definition import load_election
-from sim.station import run_station_day
-from sim.voters import load_scenario, ScenarioError, parse_scenario
+from sim.day.station import run_station_day
+from sim.day.voters import load_scenario, ScenarioError, parse_scenario
 
 
 def day(election="demo", seed=3, registered=300, station=None):
@@ -122,10 +122,10 @@ def test_a_tally_that_differs_from_the_voters_intent_exits_1(monkeypatch, capsys
     station day must say so and exit 1, the code the README reserves for a mismatch."""
     import dataclasses
 
-    import sim.station
+    import sim.day.station
     from device.ballots.records import ContestReading
 
-    real_make_paper = sim.station.make_paper
+    real_make_paper = sim.day.station.make_paper
 
     def misreading_paper(fidelity, election):
         paper = real_make_paper(fidelity, election)
@@ -146,6 +146,6 @@ def test_a_tally_that_differs_from_the_voters_intent_exits_1(monkeypatch, capsys
         paper.interpreter = Misreading()
         return paper
 
-    monkeypatch.setattr(sim.station, "make_paper", misreading_paper)
+    monkeypatch.setattr(sim.day.station, "make_paper", misreading_paper)
     assert main(["sim", "station", "--voters", "40", "--seed", "2", "--json"]) == 1
     assert json.loads(capsys.readouterr().out)["matches_ground_truth"] is False

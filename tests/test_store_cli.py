@@ -11,7 +11,7 @@ import pytest
 from device.store.signing import provision
 from device.store.sqlite import SqliteStore
 from device.unit.config import ConfigError, load_config
-from sim.access import SIMULATION_PINS, mark_simulation_store
+from sim.unit.access import SIMULATION_PINS, mark_simulation_store
 
 PERIPHERALS = '[peripherals]\nscanner = "sim://s"\nid_reader = "sim://i"\nprinter = "sim://p"\ncamera = "sim://c"\n'
 

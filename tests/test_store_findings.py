@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.access import SIMULATION_PINS
+from sim.unit.access import SIMULATION_PINS
 from tests.unit_exports import exported_station_day
 
 CVR_START = b'{"ballot_style"'  # every cast vote record's canonical JSON starts so

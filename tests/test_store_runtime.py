@@ -13,7 +13,7 @@ import time
 
 from device.unit.config import load_config
 from device.unit.runtime import Unit
-from sim.simulated_unit import start_simulated_unit
+from sim.unit.simulated_unit import start_simulated_unit
 from tests.console_kit import EM, PATIENCE, PW
 
 ROOM = 100_000

@@ -14,8 +14,8 @@ from device.results.tape_codes import encode_tape
 from device.store.outbox import Outbox
 from device.store.sqlite import SqliteStore
 from hardware.printer_escpos import slip_bytes
-from sim.results_feed import unit_signer
-from sim.tape_photo import load_gray, photos_of
+from sim.results.results_feed import unit_signer
+from sim.paper.tape_photo import load_gray, photos_of
 from sim.twins.printer import PrinterTwin
 from tests.central_kit import running_service, served_for
 from tests.station_kit import Kit
@@ -25,7 +25,7 @@ SEED = 5
 
 def test_unit_outbox_to_central_and_the_tape_matches(tmp_path, capsys, monkeypatch):
     import io
-    from sim.access import SIMULATION_PINS, mark_simulation_store
+    from sim.unit.access import SIMULATION_PINS, mark_simulation_store
     monkeypatch.setattr("sys.stdin", io.StringIO((SIMULATION_PINS["poll_worker"] + "\n") * 2))
     signer = unit_signer(SEED, "north-1")
     kit = Kit(store=SqliteStore(tmp_path / "unit.db"), signer=signer, mode="test")
@@ -86,7 +86,7 @@ def test_qa_flow_sim_package_sim_station_audit_tape_and_send(tmp_path, capsys, m
     (tmp_path / "central").mkdir()
     with running_service(served_for(load_election("demo"), 9), tmp_path / "central") as (url, _):
         import io
-        from sim.access import SIMULATION_PINS
+        from sim.unit.access import SIMULATION_PINS
         monkeypatch.setattr("sys.stdin", io.StringIO(SIMULATION_PINS["poll_worker"] + "\n"))
         assert main(["device", "send", "--store", str(tmp_path / "unit.db"), "--central", url,
                      "--pin-stdin"]) == 0

@@ -20,7 +20,7 @@ from device.station.reports import results_slip
 from device.store.signing import UnitSigner
 from hardware.printer_escpos import slip_bytes
 from sim.bench.tape import RECONCILIATION, signed_for
-from sim.tape_photo import load_gray, photos_of
+from sim.paper.tape_photo import load_gray, photos_of
 from sim.twins.printer import PrinterTwin
 
 SIGNER = UnitSigner.generate(random.Random(1))  # the tape bench's unit

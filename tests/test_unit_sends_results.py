@@ -15,7 +15,7 @@ import httpx
 
 from device.store.outbox import Outbox
 from device.store.sqlite import SqliteStore
-from sim.access import SIMULATION_PINS, mark_simulation_store
+from sim.unit.access import SIMULATION_PINS, mark_simulation_store
 from tests.central_kit import running_service
 from tests.console_kit import (PW, SIZE, ballotbox, cli_provisioned_unit, console_of, open_vote_close,
                                screen_text, send_results_to, served_package)

@@ -11,9 +11,9 @@ from device.results.exports import export_unit, json_doc, json_line, manifest_me
 from device.store.signing import checkpoint_data, provision
 from device.store.sqlite import SqliteStore
 from device.store.journal import GENESIS_HASH, record_hash
-from sim.access import mark_simulation_store
-from sim.station import run_station_day
-from sim.voters import load_scenario
+from sim.unit.access import mark_simulation_store
+from sim.day.station import run_station_day
+from sim.day.voters import load_scenario
 
 
 def exported_day(root: Path, *, election: str = "demo", voters: int = 120, seed: int = 5) -> Path:

@@ -17,7 +17,7 @@ counted towards the role's lockout, which survives restarts (``device/station/ro
 Whose PINs: the staff of the election package loaded into the unit
 (``device/station/provisioning.py``). A store that was never provisioned with an authority's
 key is not a unit's: a simulator's store keeps its simulated staff's PIN hashes under
-``STORE_STAFF_META`` (``sim/access.py``). A provisioned unit never reads them.
+``STORE_STAFF_META`` (``sim/unit/access.py``). A provisioned unit never reads them.
 """
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ Roles are checked here, where the action happens, not only on the screen: every 
 method first asks ``access.require(action)`` (``device/station/roles.py``: the policy, PINs,
 sessions, lockouts) and raises ``AccessDenied`` when the session's role may not act; the role
 goes into the transition's journal record. Simulations pass their own access
-(``sim/access.py``: standing sessions); the firmware has no PIN-less path. Lockouts are rebuilt
+(``sim/unit/access.py``: standing sessions); the firmware has no PIN-less path. Lockouts are rebuilt
 from the journal at boot. Reopening closed polls (``reopen_polls``) leaves them paused with
 the ballots kept; the results tape then says how many times the polls were reopened. Test mode
 (``device/station/test_mode.py``) counts test ballots apart from the votes.

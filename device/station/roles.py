@@ -18,7 +18,7 @@ unloads the election package, switches test mode, exports and reopens closed pol
 worker* opens, pauses, resumes and closes the polls, clears a jam or a fault, reprints, and
 answers a voter's review choice when the voter asks for help; either may send the signed
 results to the central tally. Voters need no PIN. Every action needs a session opened with a
-PIN: the firmware has no PIN-less path (simulations build their own access in ``sim/access.py``).
+PIN: the firmware has no PIN-less path (simulations build their own access in ``sim/unit/access.py``).
 
 PINs are exactly six digits; weak ones (one digit repeated, a straight run up or down) are
 refused. A PIN is kept only as an Argon2id hash (argon2-cffi, salted) in the election package.

@@ -40,8 +40,8 @@ from device.election.package import build_package, load_package
 from device.election.public_package import build_public_package
 from device.election.voter_roll import VoterRoll
 from device.results.tally import ContestTally, Results
-from sim.package_cli import simulation_authority
-from sim.results_feed import signed_results_for, unit_signer
+from sim.results.package_cli import simulation_authority
+from sim.results.results_feed import signed_results_for, unit_signer
 
 CONCURRENCY = 64  # connections in all
 CLIENT_PROCESSES = 2

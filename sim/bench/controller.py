@@ -15,8 +15,8 @@ import time
 
 from device.election.definition import load_election
 from sim.bench.national import bare_trigger_seconds, record_hash_seconds, transitions_per_ballot
-from sim.station import run_station_day
-from sim.voters import load_scenario
+from sim.day.station import run_station_day
+from sim.day.voters import load_scenario
 
 NATIONAL_BALLOTS = 7_394_427  # Cambodia 2022, NEC/AKP (facts/elections.md)
 TARGET_SECONDS = 300

@@ -21,8 +21,8 @@ import numpy as np
 
 from device.election.definition import load_election
 from device.ballots.interpreter import BallotInterpreter
-from sim.accuracy import voter_marks
-from sim.image_paper import ImagePaper
+from sim.accuracy.batches import voter_marks
+from sim.paper.image_paper import ImagePaper
 
 VXSCAN_MS = (29, 48)
 NATIVE_SCRIPT_ELECTIONS = ("cambodia-2022", "kyrgyzstan-2017")

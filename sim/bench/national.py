@@ -69,7 +69,7 @@ def transitions_per_ballot(day) -> float:
 def per_ballot(stations: list[str]) -> tuple[float, float, int, float]:
     """CPU and wall seconds per ballot over whole station days, ballots, transitions per ballot."""
     from sim.national.station_run import run_station, worker_election
-    from sim.station import build_station_day, play_station_day
+    from sim.day.station import build_station_day, play_station_day
 
     national = worker_election("cambodia-2022-national")  # as a worker has it (gc-frozen)
     run_station(national, stations[0], 0)  # warm-up

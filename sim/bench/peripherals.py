@@ -18,15 +18,15 @@ from collections import defaultdict
 from pathlib import Path
 
 from device.station.controller import StationController
-from sim.access import StandingAccess
+from sim.unit.access import StandingAccess
 from device.election.definition import load_election
 from device.election.identity import barcode_payload
 from device.store.sqlite import SqliteStore
 from device.election.voter_roll import Voter, VoterRoll
 from hardware.interfaces import IdRecord
-from sim.full_fidelity import build_full_peripherals
-from sim.image_paper import ImagePaper
-from sim.station import SimClock
+from sim.day.full_fidelity import build_full_peripherals
+from sim.paper.image_paper import ImagePaper
+from sim.day.station import SimClock
 
 TARGET_MS = 16.0
 

@@ -8,7 +8,7 @@ presidential majority). The per-station tallies are drawn from the generated nat
 shares, the published invalid share), a multinomial draw per station — the same intent the
 national simulation plays through the controller, without its 5 minutes.
 
-Drills (``sim.audit_drill``, the real audit on real ``sim national`` runs, hand counts from the
+Drills (``sim.audit.drill``, the real audit on real ``sim national`` runs, hand counts from the
 paper in the boxes): honest results over many audit seeds (how many stop in round 1, stations
 counted) and outcome-changing shifts (catch rate, must be >= 1 - risk limit).
 """
@@ -91,7 +91,7 @@ def sample_size_section() -> None:
 
 
 def drill_section(quick: bool) -> None:
-    from sim.audit_drill import DrillElection, audit_seed, drill, paper_counts, tamper
+    from sim.audit.drill import DrillElection, audit_seed, drill, paper_counts, tamper
     from device.audit.rla.results import load_reported
     from sim.national.executors import InlineExecutor
     from sim.national.generator import national_election

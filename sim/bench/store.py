@@ -21,8 +21,8 @@ from device.ballots.records import CastVoteRecord
 from device.election.definition import load_election
 from device.store.sqlite import DURABILITY, SqliteStore
 from device.store.journal import MemoryStore
-from sim.station import run_station_day
-from sim.voters import load_scenario
+from sim.day.station import run_station_day
+from sim.day.voters import load_scenario
 
 
 def _p95(xs: list[float]) -> float:

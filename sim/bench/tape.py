@@ -2,7 +2,7 @@
 
 For each bundled election: the signed results message of its first station, the number of
 codes on the tape and their QR versions. Then the demo tape, printed through the ESC/POS
-driver's bytes and the printer twin, photographed (``sim.tape_photo``: two overlapping photos
+driver's bytes and the printer twin, photographed (``sim.paper.tape_photo``: two overlapping photos
 per tape) at each level over many seeds: the share of tapes read in full, the share of codes
 read, misreads (a tape read in full whose signature fails: must be 0) and the time to read
 and check one tape (median). ``read_codes`` uses pyzbar and zxing-cpp with a perspective
@@ -28,7 +28,7 @@ from device.results.tape_codes import QR_ERROR, TapeCodeError, decode_tape, enco
 from device.station.reports import results_slip
 from device.store.signing import UnitSigner
 from hardware.printer_escpos import slip_bytes
-from sim.tape_photo import LEVELS, load_gray, photos_of
+from sim.paper.tape_photo import LEVELS, load_gray, photos_of
 from sim.twins.printer import PrinterTwin
 
 RECONCILIATION = {"checked_in": 412, "cast": 409, "cast_invalid_compartment": 3,

@@ -9,7 +9,7 @@ time left; Ctrl-C stops cleanly and says how far the run got. ``--json`` prints 
 document without the per-district detail (same seed, same bytes, whatever the executor);
 ``--out DIR`` writes the full document, NIST SP 1500-100 results, per-station results and the
 QA report. ``--central URL`` uploads each station's signed results to a central tally as the
-station finishes (``sim/central_upload.py``). Every run is checked against
+station finishes (``sim/results/central_upload.py``). Every run is checked against
 invariants computed apart from the aggregation (``invariants.py``); with ``--central`` the
 central tally's published figures must equal the run's. An interrupted run (Ctrl-C, or a stop:
 SIGTERM) says so at the top of its outputs. Exit status: 0 when everything matches intent and
@@ -100,7 +100,7 @@ def run_national_command(args: argparse.Namespace) -> int:
         return _fail(args, f"cannot reach the Dask scheduler {args.scheduler}: {exc}")
     uploader = None
     if args.central:
-        from sim.central_upload import CentralUploader
+        from sim.results.central_upload import CentralUploader
         uploader = CentralUploader(args.central)
     try:
         with stop_means_interrupt():

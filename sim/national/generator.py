@@ -32,7 +32,7 @@ from importlib import resources
 from pathlib import Path
 
 from device.election.definition import Election, bundled_path, parse_election
-from sim.voters import Scenario, parse_scenario
+from sim.day.voters import Scenario, parse_scenario
 
 SPEC_FORMAT = "ballotbox-national-spec/1"
 FIT_ROUNDS = 40

@@ -1,8 +1,8 @@
 """One station day of a national run: the real controller, journaled, with the station's faults.
 
-``run_station`` plans the day from the district's scenario (``sim/voters.py``), builds the
+``run_station`` plans the day from the district's scenario (``sim/day/voters.py``), builds the
 peripherals for the station's fidelity, plays every visitor through the real
-``StationController`` on an in-memory store (``sim/station.py`` does the visiting), and returns
+``StationController`` on an in-memory store (``sim/day/station.py`` does the visiting), and returns
 a ``StationResult`` as plain data: the device's tally, the tally of what the voters meant, the
 reconciliation and the faults with how each ended. Everything in it except ``seconds`` follows
 from (seed, station), so a run is byte-identical on any executor.
@@ -35,10 +35,10 @@ from device.results.tally import Results
 from device.store.journal import MemoryStore, StationStore
 from sim.national.generator import NationalElection
 from sim.national.miscount import MISCOUNT_KINDS, MiscountingStore, miscount_kind
-from sim.station import StationDay, _truth, build_station_day, operator_clears, visit
+from sim.day.station import StationDay, _truth, build_station_day, operator_clears, visit
 from device.results.tally import tally_station
-from sim.results_feed import unit_signer
-from sim.voters import Visitor
+from sim.results.results_feed import unit_signer
+from sim.day.voters import Visitor
 
 FAULT_KINDS = ("power_cut", "jams", "double_feeds", "serial_noise", "image", *MISCOUNT_KINDS)
 

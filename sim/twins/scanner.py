@@ -3,7 +3,7 @@
 It speaks ``hardware.serial_link`` frames carrying the commands of
 ``hardware.scanner_serial`` and moves ``Sheet`` objects between the entry, the scan position
 (the path), the ballot box, the invalid compartment and the voter's hand, with the same
-physical rules as the in-memory twin of ``sim/memory_twins.py``: a jam or double feed leaves
+physical rules as the in-memory twin of ``sim/day/memory_twins.py``: a jam or double feed leaves
 the sheet in the path and the transport jammed until an operator removes the sheet and the
 host sends RESET. Mechanical time (feed, scan, drop, return) and line time (10 bits per byte
 at the profile's baud) are charged to the injected ``advance(seconds)``; nothing sleeps.
@@ -26,7 +26,7 @@ from hardware.interfaces import ScannerStatus
 from hardware.scanner_serial import (MAX_EVENTS_PER_FETCH, Command, Event, Result, encode_events,
                                      encode_status)
 from hardware.serial_link import LinkDevice
-from sim.peripherals import Sheet, into_box
+from sim.unit.peripherals import Sheet, into_box
 from sim.twins.profile import LineFaults, Profile
 
 

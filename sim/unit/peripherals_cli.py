@@ -82,7 +82,7 @@ class ListenSession:
     """The stdin verbs acting on the twins; ``handle(line)`` returns the line to print."""
 
     def __init__(self, world, election, seed: int) -> None:
-        from sim.image_paper import ImagePaper
+        from sim.paper.image_paper import ImagePaper
 
         self.world, self.election = world, election
         self.paper = ImagePaper(election, distortion="clean")
@@ -147,7 +147,7 @@ class ListenSession:
 def run(args) -> int:
     from device.cli.main import UserError
     from device.election.definition import load_election
-    from sim.full_fidelity import TwinWorld, build_twins
+    from sim.day.full_fidelity import TwinWorld, build_twins
     from sim.twins.camera import CameraHttpEndpoint, VirtualCamera
     from sim.twins.endpoints import TcpEndpoint
     from sim.twins.profile import ProfileError, load_profile

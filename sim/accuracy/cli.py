@@ -1,10 +1,10 @@
-"""``ballotbox sim accuracy``: the volume test of the paper path (see ``sim.accuracy``).
+"""``ballotbox sim accuracy``: the volume test of the paper path (see ``sim.accuracy.batches``).
 
 Prints a summary (or one JSON object with ``--json``) and exits 0 when the campaign passed: no
 definite mark misread, no vote from a non-ballot page, and at least ``--min-read-rate`` of the
 ballots read rather than rejected; 1 when not, 2 for bad input (unknown election, bad numbers).
 
-With ``--positions N`` it runs a campaign instead (``sim.accuracy_campaign``): every election and
+With ``--positions N`` it runs a campaign instead (``sim.accuracy.campaign``): every election and
 scan distortion level until N positions were read, on a process pool or Dask, in batches,
 resumable with ``--checkpoint``, with a summary JSON (``--summary``). Exit 0 when the whole
 campaign passed, 1 when something was misread (or a floor missed), 130 when interrupted (the
@@ -18,10 +18,10 @@ import os
 import sys
 
 from device.cli.main import UserError
-from sim.accuracy import MIN_READ_RATE
-from sim.accuracy_campaign import BATCH_BALLOTS
-from sim.marks import MARK_STYLES
-from sim.scan_distortions import LEVELS
+from sim.accuracy.batches import MIN_READ_RATE
+from sim.accuracy.campaign import BATCH_BALLOTS
+from sim.paper.marks import MARK_STYLES
+from sim.paper.scan_distortions import LEVELS
 
 
 def register(subparsers) -> None:
@@ -72,7 +72,7 @@ def register(subparsers) -> None:
 
 
 def run_accuracy_command(args: argparse.Namespace) -> int:
-    from sim.accuracy import run_accuracy  # heavy imports (OpenCV) only when run
+    from sim.accuracy.batches import run_accuracy  # heavy imports (OpenCV) only when run
 
     if args.ballots < 1:
         raise UserError(f"--ballots must be at least 1 (got {args.ballots})")
@@ -81,7 +81,7 @@ def run_accuracy_command(args: argparse.Namespace) -> int:
     if not 0 <= args.min_read_rate <= 1:
         raise UserError(f"--min-read-rate is a share between 0 and 1 (got {args.min_read_rate:g})")
     if args.positions is not None:
-        from sim.accuracy_campaign_cli import run_campaign_command
+        from sim.accuracy.campaign_cli import run_campaign_command
         return run_campaign_command(args)
     if not sys.stderr.isatty():
         report = run_accuracy(args.election, args.ballots, args.seed, args.distortion,

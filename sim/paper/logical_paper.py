@@ -1,6 +1,6 @@
 """Logical fidelity paper: a ballot is its marks as data, read back without an image.
 
-``LogicalPaper`` has the same two members as ``sim.image_paper.ImagePaper``: ``make_sheet``
+``LogicalPaper`` has the same two members as ``sim.paper.image_paper.ImagePaper``: ``make_sheet``
 (what the camera will see for a marked sheet) and ``interpreter`` (turns that into a
 ``BallotReading``). A ``LogicalFrame`` carries the election-hash prefix printed on the sheet,
 the style, the marks and whether it is a test ballot, so the controller's checks (wrong

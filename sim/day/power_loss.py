@@ -16,7 +16,7 @@ replays its journal and resolves paper found in the path) and finishes the day. 
 After each run: sheets in the box and invalid compartment = cast vote records = ``ballot_cast``
 events; no voter checked in twice; the export passes ``audit verify`` and ``audit replay``.
 
-``python -m sim.power_loss --runs 300 --seed 1`` runs a campaign and prints a summary (exit 1
+``python -m sim.day.power_loss --runs 300 --seed 1`` runs a campaign and prints a summary (exit 1
 if any run failed). Tests run a small count; ``--runslow`` a larger one.
 """
 from __future__ import annotations
@@ -40,10 +40,10 @@ from device.election.definition import Election, load_election
 from device.results.exports import export_unit
 from device.store.signing import provision
 from device.store.sqlite import SqliteStore
-from sim.memory_twins import MemoryCamera, MemoryIdReader, MemoryPrinter, MemoryScanner, MemoryWorld
-from sim.peripherals import StationPeripherals
-from sim.station import SimClock, build_station_day, operator_clears, visit
-from sim.voters import load_scenario
+from sim.day.memory_twins import MemoryCamera, MemoryIdReader, MemoryPrinter, MemoryScanner, MemoryWorld
+from sim.unit.peripherals import StationPeripherals
+from sim.day.station import SimClock, build_station_day, operator_clears, visit
+from sim.day.voters import load_scenario
 
 
 class KillSwitch:
@@ -321,7 +321,7 @@ def sweep(root: Path, seed: int, *, election: str = "demo", voters: int = 4) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m sim.power_loss", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m sim.day.power_loss", description=__doc__.split("\n\n")[0])
     p.add_argument("--runs", type=int, default=50, help="station days to kill and restart (default 50)")
     p.add_argument("--seed", type=int, default=1, help="campaign seed (default 1)")
     p.add_argument("--election", default="demo", help="bundled election (default demo)")
@@ -331,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     args = p.parse_args(argv)
     if args.runs < 1 or args.voters < 1 or args.max_kills < 1:
-        print("python -m sim.power_loss: error: --runs, --voters and --max-kills must be >= 1", file=sys.stderr)
+        print("python -m sim.day.power_loss: error: --runs, --voters and --max-kills must be >= 1", file=sys.stderr)
         return 2
     import tempfile
     with tempfile.TemporaryDirectory() as tmp:

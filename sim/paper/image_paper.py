@@ -1,6 +1,6 @@
 """Image fidelity paper: ballots rendered, marked by synthetic voters, scanned with distortions.
 
-``ImagePaper`` has the same two members as ``sim.logical_paper.LogicalPaper`` — the plug the
+``ImagePaper`` has the same two members as ``sim.paper.logical_paper.LogicalPaper`` — the plug the
 station simulation uses for ``ballotbox sim station --fidelity image``:
 
 - ``make_sheet(style_id, marks, rng, kind="ballot")``: the camera frame (grayscale numpy
@@ -9,7 +9,7 @@ station simulation uses for ``ballotbox sim station --fidelity image``:
   printed for an election with another hash) or ``not_a_ballot`` (a page with no ballot);
 - ``interpreter``: the real ``device.interpreter.BallotInterpreter``.
 
-``make_marked_sheet`` also returns the ground truth (``sim.marks.SheetTruth``) for accuracy
+``make_marked_sheet`` also returns the ground truth (``sim.paper.marks.SheetTruth``) for accuracy
 campaigns. Blank pages are rendered once per (style, kind, page) and cached: rendering costs
 tens of milliseconds, marking and scanning a few.
 """
@@ -26,8 +26,8 @@ from device.ballots.layout import BallotLayout, layout_ballot
 from device.ballots.render import render_page
 from device.election.definition import Election
 from device.ballots.interpreter import BallotInterpreter, MarkThresholds
-from sim.marks import MARK_STYLES, SheetTruth, mark_page
-from sim.scan_distortions import LEVELS, distort
+from sim.paper.marks import MARK_STYLES, SheetTruth, mark_page
+from sim.paper.scan_distortions import LEVELS, distort
 
 SHEET_KINDS = ("ballot", "test_ballot", "wrong_election", "not_a_ballot")
 

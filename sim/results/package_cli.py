@@ -5,7 +5,7 @@
 Writes a package (``device.election.package.build_package``) marked ``simulation``:
 
 - its registry holds the simulated units' public keys for that seed
-  (``sim.results_feed.unit_signer``: the keys ``ballotbox sim national --central`` signs with);
+  (``sim.results.results_feed.unit_signer``: the keys ``ballotbox sim national --central`` signs with);
 - it is signed by a *simulation authority* whose key is derived from the seed (not secret: a
   live central service refuses a simulation package whatever signs it); the authority's
   public key is written beside the package (``PKG.authority.pub``) and printed, for
@@ -13,7 +13,7 @@ Writes a package (``device.election.package.build_package``) marked ``simulation
 - the public results package beside it (``PKG.public.json``: what ``ballotbox central serve``
   takes; no voter, PIN or pseudonym key; ``device/election/public_package.py``);
 - rolls: for a bundled election, a synthetic roll per station with the seed's registered count
-  (``sim.results_feed.registered_voters``); for a national spec (``sim/national/specs``) no roll
+  (``sim.results.results_feed.registered_voters``); for a national spec (``sim/national/specs``) no roll
   (millions of voters; the central tally then reads the registered counts from the election
   definition, which a national spec's generator fills in).
 """
@@ -29,7 +29,7 @@ from device.election.authority import AuthorityKey
 from device.election.definition import BUNDLED, Election, load_election
 from device.election.package import PackageBuildError, build_package
 from device.election.voter_roll import Voter, VoterRoll
-from sim.results_feed import registered_voters, unit_signer
+from sim.results.results_feed import registered_voters, unit_signer
 
 
 def register(subparsers) -> None:

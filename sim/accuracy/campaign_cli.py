@@ -1,7 +1,7 @@
 """``ballotbox sim accuracy --positions N``: run or resume an accuracy campaign, print its verdict.
 
-The options are registered by ``sim.accuracy_cli``; the campaign itself is
-``sim.accuracy_campaign``. A progress bar (positions read of the target) on a terminal; the
+The options are registered by ``sim.accuracy.cli``; the campaign itself is
+``sim.accuracy.campaign``. A progress bar (positions read of the target) on a terminal; the
 summary JSON to ``--summary`` (and to stdout with ``--json``). Exit 0 PASS, 1 FAIL, 130 when
 interrupted (resume with the same command and ``--checkpoint``), 2 for bad input.
 """
@@ -43,9 +43,9 @@ def run_campaign_command(args: argparse.Namespace) -> int:
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
                                TimeRemainingColumn)
 
-    from sim.accuracy_campaign import CampaignError, CampaignPlan, all_elections, run_campaign
+    from sim.accuracy.campaign import CampaignError, CampaignPlan, all_elections, run_campaign
     from sim.national.executors import make_executor, stop_means_interrupt
-    from sim.scan_distortions import LEVELS
+    from sim.paper.scan_distortions import LEVELS
 
     if args.positions < 1 or args.batch < 1:
         raise UserError("--positions and --batch must be at least 1")
@@ -57,7 +57,7 @@ def run_campaign_command(args: argparse.Namespace) -> int:
     try:
         plan = CampaignPlan(args.seed, args.positions, _names(args.elections, all_elections()),
                             _names(args.distortions, tuple(LEVELS)), args.marks, args.batch)
-        from sim.accuracy_campaign import read_checkpoint
+        from sim.accuracy.campaign import read_checkpoint
         read_checkpoint(checkpoint, plan)  # refuse another campaign's checkpoint before starting
     except CampaignError as exc:
         raise UserError(str(exc)) from None

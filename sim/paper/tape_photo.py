@@ -7,7 +7,7 @@ turned a little, scaled to the phone's resolution, with a shadow across it (unev
 lower contrast, focus blur, sensor noise and JPEG compression. ``photos_of`` splits a long
 tape into overlapping sections, as a person photographs a tape too long for one frame.
 
-The lighting, blur, noise and JPEG steps are ``sim.scan_distortions``'s; only the geometry and
+The lighting, blur, noise and JPEG steps are ``sim.paper.scan_distortions``'s; only the geometry and
 the levels are a photo's own. Levels (``LEVELS``): ``steady`` (a careful photo), ``ordinary``
 (the default: hand-held at an angle, an office ceiling light) and ``poor`` (beyond what the
 reader promises: it must then report the codes it cannot read, never misread one).
@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from hardware.slip_raster import QR_DOTS as PRINTED_MODULE_PX  # dots per QR module on the tape
-from sim.scan_distortions import Range, blur, jpeg, low_contrast, noise, uneven_lighting
+from sim.paper.scan_distortions import Range, blur, jpeg, low_contrast, noise, uneven_lighting
 
 TABLE = 90  # grey of the table the tape lies on
 

@@ -5,7 +5,7 @@
 
 - starts the scanner, document reader and printer twins, each on a pty (``PtyEndpoint``), so
   the unit opens them by URL with the real drivers exactly as it would open serial ports;
-- plans the station's voters (``sim/voters.py``); as the election authority (a key derived
+- plans the station's voters (``sim/day/voters.py``); as the election authority (a key derived
   from the seed) signs the election package with that roll, the unit's key in its registry and
   the simulated staff's PINs (``SIM_PINS``); provisions the unit's store (trust anchor + unit
   key, as a factory would); and writes the unit's ``unit.toml`` naming the store, the authority
@@ -38,20 +38,20 @@ from device.unit.config import write_config
 from device.election.authority import AuthorityKey
 from device.election.package import build_package
 from device.station.provisioning import provision_unit
-from sim.access import SIMULATION_PINS
+from sim.unit.access import SIMULATION_PINS
 from device.store.signing import UnitSigner
 from device.store.sqlite import SqliteStore
 from hardware.scanner_serial import Command, Event, Result
-from sim.full_fidelity import TwinWorld
-from sim.peripherals import Sheet
-from sim.station import voters_intent
+from sim.day.full_fidelity import TwinWorld
+from sim.unit.peripherals import Sheet
+from sim.day.station import voters_intent
 from sim.twins.camera import VirtualCamera
 from sim.twins.doc_reader import DocReaderTwin
 from sim.twins.endpoints import PtyEndpoint
 from sim.twins.printer import PrinterTwin
 from sim.twins.profile import load_profile
 from sim.twins.scanner import ScannerTwin
-from sim.voters import Visitor, load_scenario, plan_station_day
+from sim.day.voters import Visitor, load_scenario, plan_station_day
 
 MOTIONS = frozenset((Command.FEED, Command.ACCEPT, Command.RETURN, Command.DIVERT, Command.RESET))
 SIM_PINS = SIMULATION_PINS  # the simulated staff's PINs: one table for every simulation
@@ -320,11 +320,11 @@ class SimulatedUnit:
     roll: Any = None  # the station's voter roll (a VoterRoll): an authority's package may use it
 
     def panel(self) -> Any:
-        from sim.world_panel import WorldPanel
+        from sim.unit.world_panel import WorldPanel
         return WorldPanel(self.world)
 
     def autopilot(self, voters: int | None = None, rng_seed: int = 0):
-        from sim.world_panel import autoplay
+        from sim.unit.world_panel import autoplay
         return lambda pilot: autoplay(pilot, self.world, voters=voters, seed=rng_seed)
 
     def close(self) -> None:
@@ -352,7 +352,7 @@ def _authority_and_package(state: Path, elec: Election, station: str, roll, seed
 
 def start_simulated_unit(state_dir: str | Path, *, seed: int = 1, election: str = DEFAULT_ELECTION,
                          station: str | None = None, voters: int = 40, capacity: int = 500) -> SimulatedUnit:
-    from sim.image_paper import ImagePaper
+    from sim.paper.image_paper import ImagePaper
 
     state = Path(state_dir)
     (state / "printed").mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,7 @@
 
 ``CentralUploader(url)`` is the ``on_station_done`` hook of ``sim.national.runner``: it posts
 the station's signed message (``StationResult["signed"]``, signed by the simulated unit with
-its seeded key, ``sim.results_feed.unit_signer``) to ``URL/api/results`` over one keep-alive
+its seeded key, ``sim.results.results_feed.unit_signer``) to ``URL/api/results`` over one keep-alive
 httpx connection and reads the answer the way a unit's outbox does
 (``device.store.outbox.classify``: delivered, refused, or pending to retry). A transport error,
 429 or 5xx is retried with a short backoff, ``attempts`` times at most; what was not delivered

@@ -1,7 +1,7 @@
 """Accuracy volume test: many synthetic marked and scanned ballots through the real interpreter.
 
 As in the voting-system standards' volume test, every ballot position (oval) read is compared
-with what the voter meant (``sim.marks.SheetTruth``):
+with what the voter meant (``sim.paper.marks.SheetTruth``):
 
 - a **misread** is a definite mark read as no vote (*missed*) or an unmarked oval read as a
   vote (*invented*); the target is zero (the standards: at most 1 in 10,000,000 positions);
@@ -34,8 +34,8 @@ from typing import Any, Callable
 import cv2
 
 from device.election.definition import Election, load_election
-from sim.image_paper import ImagePaper
-from sim.marks import AMBIGUOUS, NO_VOTE, VOTE
+from sim.paper.image_paper import ImagePaper
+from sim.paper.marks import AMBIGUOUS, NO_VOTE, VOTE
 
 NON_BALLOT_EVERY = 50
 BATCH = 25

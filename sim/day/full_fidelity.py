@@ -7,7 +7,7 @@ port, or in memory with ``transport=``), and opens the real drivers on them thro
 camera is the virtual camera showing the sheet in the virtual scanner (whatever frame
 ``paper.make_sheet`` gave it: a logical frame or a numpy image). Mechanical and line time go to
 ``clock.advance`` when the clock has one. ``TwinWorld`` is the simulated hands (the same
-operations as ``sim.memory_twins.MemoryWorld``), so ``sim/station.py`` runs a station day over
+operations as ``sim.day.memory_twins.MemoryWorld``), so ``sim/day/station.py`` runs a station day over
 this bundle unchanged. With ``out_dir`` the printer twin writes each slip as text and PNG.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 
 from hardware.interfaces import Slip
 from hardware.registry import open_peripheral
-from sim.peripherals import Sheet, StationPeripherals, World, into_box
+from sim.unit.peripherals import Sheet, StationPeripherals, World, into_box
 from sim.twins.backends import serial_driver
 from sim.twins.camera import VirtualCamera
 from sim.twins.doc_reader import DocReaderTwin

@@ -1,6 +1,6 @@
 """A simulated polling-station day through the real controller, at any fidelity.
 
-``build_station_day`` plans the day from a scenario (``sim/voters.py``), builds the peripherals
+``build_station_day`` plans the day from a scenario (``sim/day/voters.py``), builds the peripherals
 for the fidelity (``logical``: in-memory twins and marks as data; ``image``: in-memory twins
 and rendered, marked, distorted ballot images read by the real interpreter; ``full``: the real
 drivers over ptys to the twins) and the controller; ``play_station_day`` plays it: zero report
@@ -31,8 +31,8 @@ from device.results.exports import json_doc, json_line
 from device.store.journal import MemoryStore, StationStore
 from device.results.tally import tally_station
 from hardware.interfaces import ScannerEventKind
-from sim.access import StandingAccess
-from sim.voters import Scenario, Visitor, plan_station_day
+from sim.unit.access import StandingAccess
+from sim.day.voters import Scenario, Visitor, plan_station_day
 
 FIDELITIES = ("logical", "image", "full")
 MAX_ATTEMPTS = 4  # a voter whose sheet keeps coming back gives up after this many tries
@@ -62,19 +62,19 @@ def _streams(seed: int) -> dict[str, random.Random]:
 
 def make_paper(fidelity: str, election: Election):
     if fidelity == "logical":
-        from sim.logical_paper import LogicalPaper
+        from sim.paper.logical_paper import LogicalPaper
         return LogicalPaper(election)
-    from sim.image_paper import ImagePaper
+    from sim.paper.image_paper import ImagePaper
     return ImagePaper(election)
 
 
 def build_peripherals(fidelity: str, election: Election, paper, rngs, clock, scenario: Scenario,
                       profile: str | None = None, printed_dir: Path | None = None):
     if fidelity == "full":
-        from sim.full_fidelity import build_full_peripherals
+        from sim.day.full_fidelity import build_full_peripherals
         return build_full_peripherals(election, paper, rngs["faults"], clock, profile=profile,
                                       out_dir=printed_dir)
-    from sim.memory_twins import build_memory_peripherals
+    from sim.day.memory_twins import build_memory_peripherals
     return build_memory_peripherals(rngs["faults"], scenario.jam_rate, scenario.double_feed_rate)
 
 

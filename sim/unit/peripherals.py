@@ -5,8 +5,8 @@ transport, camera, ID reader, printer) with a ``World``: the side of the simulat
 on the physical things — a voter holding a document to the reader, feeding a sheet into the
 scanner entry, taking a returned sheet back — and that counts what physically happened (sheets
 in the box, in the invalid compartment). Every fidelity builds one: logical/image fidelity
-with the in-memory twins of ``sim/memory_twins.py``, full fidelity with the real drivers over
-ptys (``sim/full_fidelity.py``).
+with the in-memory twins of ``sim/day/memory_twins.py``, full fidelity with the real drivers over
+ptys (``sim/day/full_fidelity.py``).
 """
 from __future__ import annotations
 

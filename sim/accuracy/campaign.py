@@ -1,6 +1,6 @@
 """The volume test at scale: millions of ballot positions over every election and scan profile.
 
-``sim.accuracy.run_batch`` reads one batch of synthetic ballots of one election at one scan
+``sim.accuracy.batches.run_batch`` reads one batch of synthetic ballots of one election at one scan
 distortion level. A campaign (``run_campaign``) covers every *cell* (election x distortion
 level: by default every named election, bundled and the simulator's, at ``clean``, ``moderate``
 and ``severe``) and runs until at least ``positions`` ballot positions were read and compared
@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from device.election.definition import named_elections
-from sim.accuracy import MIN_READ_RATE, AccuracyReport, run_batch
-from sim.scan_distortions import LEVELS
+from sim.accuracy.batches import MIN_READ_RATE, AccuracyReport, run_batch
+from sim.paper.scan_distortions import LEVELS
 
 CELL_WEIGHTS = {"dense-34": 4}  # batches per round; 1 for the others. dense-34 is the volume
 # test's own ballot (34 positions a sheet, 4x the demo's), so most positions come from it

@@ -24,7 +24,7 @@ from device.i18n import N_
 from device.election.identity import barcode_payload
 from device.station.roles import ELECTION_MANAGER, POLL_WORKER
 from device.unit.view import UnitView
-from sim.simulated_unit import SIM_PINS, SimulatedWorld
+from sim.unit.simulated_unit import SIM_PINS, SimulatedWorld
 
 WORLD_KEYS = {
     "1": N_("next voter shows their card"),

@@ -18,7 +18,7 @@ from hardware.interfaces import (Camera, DoubleFeed, IdReader, IdRecord, Periphe
                                  PeripheralTimeout, Printer,
                                  ScannerEvent, ScannerEventKind, ScannerJam, ScannerStatus,
                                  ScannerTransport, Slip)
-from sim.peripherals import Sheet, StationPeripherals, World, into_box
+from sim.unit.peripherals import Sheet, StationPeripherals, World, into_box
 
 
 class MemoryScanner(ScannerTransport):

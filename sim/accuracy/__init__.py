@@ -1,0 +1,1 @@
+"""Accuracy campaigns: ballot positions read against what the voters meant."""

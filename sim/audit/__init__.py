@@ -1,0 +1,1 @@
+"""Audit drills: risk-limiting audits of simulated elections with planted miscounts."""

@@ -1,0 +1,1 @@
+"""The paper: voters' marks, logical and image ballots, scanner distortions, tape photos."""

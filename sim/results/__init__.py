@@ -1,0 +1,1 @@
+"""Packages for simulated elections, and results sent to a central tally."""
