@@ -35,8 +35,8 @@ def national_nist(national, document: dict) -> dict:
     election = national.election
     contest = election.contests[national.contest_id]
     ran = sorted(document["districts"])
-    ran_provinces = {province_id(national.provinces[p].name) for p in document["provinces"]}
-    provinces = [p for p in election.provinces.values() if p.id in ran_provinces]
+    provinces = [election.provinces[province_id(national.provinces[p].name)]  # in the spec's order
+                 for p in sorted(document["provinces"])]
     du = nr.district_unit
     gp = [nr.reporting_unit(nr.NATION, "country", election.title,
                             ComposingGpUnitIds=[nr.province_unit(p) for p in provinces])]
