@@ -20,10 +20,9 @@ use Khmer digits (``digits``: ``latin`` or ``khmer``). Names in other languages 
 default ones: ``names`` (``{"km": "..."}``) next to a ``name``, ``titles`` next to a ``title``.
 Without ``languages`` everything is English with Latin digits.
 
-Optional public figures: a district may name its ``province`` (``Election.provinces``, each with
-an id made from its name by ``province_id``), a station the voters ``registered`` there
-(``Election.registered()``). Read them there, never from ``raw``, which is kept only for the
-definition's own bytes (its hash, its canonical form). The field checks are ``fields.py``.
+A district may name its ``province`` (``Election.provinces``, ids by ``province_id``), a station
+its voters ``registered`` (``Election.registered()``): read them there, never from ``raw`` (kept
+for the definition's own bytes: hash, canonical form). Field checks: ``fields.py``.
 """
 from __future__ import annotations
 
@@ -35,8 +34,8 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from device.election.fields import (DEFAULT_LANGUAGES, ElectionError, ErrorList, Names, id_list, languages_of,
-                                    optional, other_names, reference, required)
+from device.election.fields import (DEFAULT_LANGUAGES, ElectionError, ErrorList, Names, id_list, in_language,
+                                    languages_of, optional, other_names, reference, required)
 from device.store.canonical_json import canonical_bytes
 
 FORMAT = "ballotbox-election/1"
@@ -49,11 +48,6 @@ POLICY_ACTIONS = {
 }
 DEFAULT_POLICY = {"overvote": "return", "blank": "return", "unreadable": "reject"}
 HASH_PREFIX_LEN = 16  # hex characters of the election hash printed on ballots
-
-def in_language(default: str, names: Names, lang: str) -> str:
-    """``default`` in ``lang`` when the election gives it, else ``default``."""
-    return next((text for code, text in names if code == lang), default)
-
 
 @dataclass(frozen=True)
 class Choice:

@@ -1,9 +1,10 @@
 """The checks every field of an election definition goes through, each error naming its JSON path.
 
-``ElectionError`` is the one error of a bad definition; ``required`` reads a required field of a
-type, ``optional`` an optional one, ``id_list`` an array of objects with unique ids, ``reference`` a reference to another item,
-``other_names`` the optional names in other languages, ``languages_of`` the ``languages`` object;
-``ErrorList`` collects every error of one validation run (``device.election.definition``).
+``ElectionError`` is the one error of a bad definition; ``required`` reads a required field of
+a type, ``optional`` an optional one, ``id_list`` an array of objects with unique ids,
+``reference`` a reference to another item, ``other_names`` the optional names in other
+languages (``in_language`` picks one), ``languages_of`` the ``languages`` object; ``ErrorList``
+collects every error of one validation run (``device.election.definition``).
 """
 from __future__ import annotations
 
@@ -14,6 +15,11 @@ from device.i18n import DIGIT_SYSTEMS, LANGUAGES
 DEFAULT_LANGUAGES: dict[str, Any] = {"ballot": ("en",), "reports": ("en",), "digits": "latin"}
 
 Names = tuple[tuple[str, str], ...]  # (language, text) pairs beside the default name
+
+
+def in_language(default: str, names: Names, lang: str) -> str:
+    """``default`` in ``lang`` when the election gives it, else ``default``."""
+    return next((text for code, text in names if code == lang), default)
 
 
 class ElectionError(ValueError):
