@@ -47,10 +47,13 @@ def national_nist(national, document: dict) -> dict:
                              VotersParticipated=document["districts"][d]["ballots_cast"]) for d in ran]
     tally = {d: document["districts"][d]["contests"][contest.id] for d in ran}
     if contest.kind == "party-list":  # every district elects its own council
-        contests = [nr.contest(contest, [nr.selection(contest, ch, [nr.vote_counts(du(d), tally[d]["votes"][ch.id])],
-                                                      f"--{d}") for ch in contest.choices],
-                               du(d), [nr.other_counts(du(d), tally[d])], contest_id=f"{contest.id}--{d}",
-                               name=f"{contest.title} — {election.districts[d].name}") for d in ran]
+        contests = []
+        for d in ran:
+            sels = [nr.selection(contest, ch, [nr.vote_counts(du(d), tally[d]["votes"][ch.id])], f"--{d}")
+                    for ch in contest.choices]
+            contests.append(nr.contest(contest, sels, du(d), [nr.other_counts(du(d), tally[d])],
+                                       contest_id=f"{contest.id}--{d}",
+                                       name=f"{contest.title} — {election.districts[d].name}"))
     else:
         sels = [nr.selection(contest, ch, [nr.vote_counts(du(d), tally[d]["votes"][ch.id]) for d in ran])
                 for ch in contest.choices]
