@@ -85,13 +85,14 @@ def register(subparsers) -> None:
 
 
 def authority_key(text: str) -> str:
-    path = Path(text)
-    if path.is_file():
-        text = path.read_text(encoding="ascii", errors="replace")
-    text = text.strip().lower()
-    if len(text) != 64 or any(ch not in "0123456789abcdef" for ch in text):
-        raise UserError("--authority: expected an Ed25519 public key as 64 hex digits (or a file holding one)")
-    return text
+    """``--authority``: read as every command reads it (``authority.pub`` or its hex)."""
+    from device.election.authority import AuthorityKeyError, read_public_key
+
+    try:
+        return read_public_key(text)
+    except AuthorityKeyError as exc:
+        raise UserError(f"--authority: {exc} (expected an Ed25519 public key as 64 hex digits, "
+                        f"or a file holding one)") from None
 
 
 def parse_listen(text: str) -> tuple[str, int]:

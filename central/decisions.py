@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from device.results.upload_decisions import COUNTED, DECISIONS, Decision
+from device.results.upload_decisions import DECISIONS, Decision
 
-__all__ = ["COUNTED", "DECISIONS", "Decision", "Verdict", "clip"]
+__all__ = ["DECISIONS", "Decision", "Verdict", "clip"]
 
 MAX_REASON_CHARS = 240
 CLIP_CHARS = 80

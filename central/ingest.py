@@ -130,20 +130,28 @@ class Ingest:
 
     async def submit(self, upload: Upload) -> Verdict:
         fut = asyncio.get_running_loop().create_future()
-        await self._queue.put((upload, fut))
+        await self.queue.put((upload, fut))
         return await fut
 
     async def sync(self) -> None:
         """Fold in what the other ingest processes committed (through the writer)."""
         fut = asyncio.get_running_loop().create_future()
-        await self._queue.put((None, fut))
+        await self.queue.put((None, fut))
         await fut
 
+    @property
+    def queue(self) -> asyncio.Queue:
+        """The writer's queue of uploads (made by ``start``)."""
+        if self._queue is None:
+            raise RuntimeError("the ingest's writer is not started (call start() first)")
+        return self._queue
+
     async def _run(self) -> None:
+        queue = self.queue
         while True:
-            batch = [await self._queue.get()]
-            while not self._queue.empty() and len(batch) < MAX_BATCH:
-                batch.append(self._queue.get_nowait())
+            batch = [await queue.get()]
+            while not queue.empty() and len(batch) < MAX_BATCH:
+                batch.append(queue.get_nowait())
             await self._decide_and_commit(batch)
 
     async def _decide_and_commit(self, batch: list[tuple[Upload | None, asyncio.Future]]) -> None:
@@ -188,18 +196,21 @@ class Ingest:
 
     def _overlay(self, entry: Entry, tentative: BatchState) -> None:
         """Another process's committed decision, seen by this batch's decisions."""
-        d = entry.data
-        key = (d.get("station"), d.get("unit_key"), d.get("phase"))
         if entry.slot is not None:
-            tentative.slots[key] = SlotState(entry.slot["sequence"], entry.slot["digest"])
-            station = entry.slot["station"]
+            s = entry.slot
+            tentative.slots[(s["station"], s["unit_key"], s["phase"])] = SlotState(s["sequence"], s["digest"])
+            station = s["station"]
             tentative.cast[station] = tentative.cast.get(station, 0) + \
                 entry.slot["signed"]["message"]["ballots_cast"]
         if entry.conflict is not None:
-            tentative.aside.setdefault(key, set(self.held_aside.get(key, ()))).add(entry.conflict["digest"])
+            c = entry.conflict
+            key = (c["station"], c["unit_key"], c["phase"])
+            tentative.aside.setdefault(key, set(self.held_aside.get(key, ()))).add(c["digest"])
 
     def _apply(self, entry: Entry) -> None:
         """A committed decision (this process's or another's) into the index, tally and lists."""
+        if entry.record is None:
+            raise ValueError(f"a {entry.type} decision not committed cannot be applied")
         self.applied = entry.record.seq
         self._stamp(entry.type, entry.data, entry.record.seq, entry.at)
         if entry.slot is not None:

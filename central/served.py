@@ -20,6 +20,7 @@ from typing import Any
 
 from device.election.definition import Election
 from device.election.public_package import PublicPackage
+from device.results.signed_results import mode_for_package
 
 SERVICE_MODES = ("live", "test")
 
@@ -74,7 +75,7 @@ def from_package(package: PublicPackage, mode: str | None = None) -> ServedElect
     ``mode`` None: live for a live package, test otherwise."""
     election = package.election
     if mode is None:
-        mode = "live" if package.mode == "live" else "test"
+        mode = mode_for_package(package.mode)
     station_keys = {sid: package.unit_keys(sid) for sid in election.stations}
     return ServedElection(election, keys_by_station(station_keys), mode, package.sha256, package.mode,
                           dict(package.registered))

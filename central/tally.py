@@ -34,21 +34,13 @@ COMPLETE, PARTIAL = "unofficial-complete", "unofficial-partial"
 def station_results(election: Election, message: dict[str, Any]) -> Results:
     """A ``Results`` holding the figures of one (checked) message."""
     station = election.stations[message["station"]]
-    r = Results(election, f"station:{station.id}", station.district, ballots_cast=message["ballots_cast"])
-    for cid, fig in message["tally"].items():
-        c = election.contests[cid]
-        r.contests[cid] = ContestTally(cid, c.vote_for, dict(fig["votes"]), fig["ballots_counted"],
-                                       fig["undervotes"], fig["overvotes"], fig["blank"], fig["invalid"])
-    return r
+    return Results.from_json(election, f"station:{station.id}", station.district, message["tally"],
+                             message["ballots_cast"])
 
 
 def provinces_of(election: Election) -> dict[str, str]:
     """District id -> province name, for elections whose districts name a province."""
-    out = {}
-    for d in election.raw.get("districts", []):
-        if isinstance(d, dict) and isinstance(d.get("province"), str):
-            out[d["id"]] = d["province"]
-    return out
+    return {d.id: d.province for d in election.districts.values() if d.province is not None}
 
 
 def _pct(part: int, whole: int) -> float | None:

@@ -53,15 +53,16 @@ def problems(root: Path = ROOT) -> list[str]:
         compiled = catalog(lang)
         for msgid in sorted(wanted):
             entry = po.get(msgid)
-            if entry is None or not entry.string:
+            text = entry.string if entry is not None else None
+            if entry is None or not isinstance(text, str) or not text:  # a plural form is no translation
                 found.append(f"{lang}: untranslated: {msgid!r}")
                 continue
             if entry.fuzzy:
                 found.append(f"{lang}: fuzzy: {msgid!r}")
-            if placeholders(msgid) != placeholders(entry.string):
+            if placeholders(msgid) != placeholders(text):
                 found.append(f"{lang}: placeholders differ in {msgid!r}: "
-                             f"{sorted(placeholders(entry.string))} vs {sorted(placeholders(msgid))}")
-            if compiled.gettext(msgid) != entry.string:
+                             f"{sorted(placeholders(text))} vs {sorted(placeholders(msgid))}")
+            if compiled.gettext(msgid) != text:
                 found.append(f"{lang}: compiled catalog is stale for {msgid!r} (run make install)")
     return found
 

@@ -36,7 +36,7 @@ def replay_export(directory: str | Path) -> AuditReport:
 
     from device.ballots.records import CastVoteRecord
     from device.election.definition import ElectionError, parse_election
-    from device.results import nist
+    from device.results import nist_results
     from device.results.tally import TallyInvariantError, tally_station
     from device.station.counters import Counters
     from device.station.events import catalog
@@ -119,7 +119,7 @@ def replay_export(directory: str | Path) -> AuditReport:
     if recomputed is not None:
         faults.extend(_signed_results_faults(d, manifest, records, recomputed))
     if recomputed is not None:
-        nist_doc = exports.json_doc(nist.election_results(
+        nist_doc = exports.json_doc(nist_results.election_results(
             election, station, str(manifest.get("public_key")), recomputed, manifest.get("generated_at", 0)))
         if read_export_file(d, NIST_RESULTS) != nist_doc:
             faults.append(Fault("tally mismatch", NIST_RESULTS,

@@ -28,7 +28,7 @@ def verify_export(directory: str | Path, expected_key: str | None = None,
                   package: Any = None) -> AuditReport:
     d = Path(directory)
     manifest = open_export(d)
-    manifest_raw = read_export_file(d, exports.MANIFEST)
+    manifest_raw = read_export_file(d, exports.MANIFEST) or b""  # open_export found it
     report = AuditReport("verify", str(d))
     faults = report.faults
     signatures_raw = read_export_file(d, exports.SIGNATURES)
@@ -52,6 +52,8 @@ def verify_export(directory: str | Path, expected_key: str | None = None,
     try:
         if signatures_raw is None:
             pass  # reported above, by name
+        elif not isinstance(key, str):
+            raise SignatureError("no unit public key")
         elif not verify(key, str(signatures.get("manifest", {}).get("signature", "")),
                       exports.manifest_message(manifest_raw)):
             faults.append(Fault("forged signature", exports.MANIFEST,
@@ -72,7 +74,7 @@ def verify_export(directory: str | Path, expected_key: str | None = None,
             faults.append(fault)
         faults.extend(_checkpoint_faults(good, key))
         head = manifest.get("journal", {})
-        last = good[-1] if good else {"seq": 0, "hash": GENESIS_HASH}
+        last: dict[str, Any] = good[-1] if good else {"seq": 0, "hash": GENESIS_HASH}
         if last["seq"] < head.get("head_seq", 0) and not any(f.kind == "truncated" for f in faults):
             faults.append(Fault("truncated", f"journal record seq {last['seq'] + 1}",
                                 f"the journal ends at seq {last['seq']}; the signed manifest says "

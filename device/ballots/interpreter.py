@@ -33,7 +33,7 @@ unmarked ovals <= 0.03; on severe scans that were not rejected, >= 0.25 and <= 0
 ambiguous by construction (dot, hesitation, erased residue) 0.0-0.23, mostly marginal.
 0.20 sits in the gap with room on both sides; 0.08 flags what a human should look at.
 
-Rejections carry one reason from ``device.ballot.REJECTION_REASONS``. The interpreter reports
+Rejections carry one reason from ``device.ballots.records.REJECTION_REASONS``. The interpreter reports
 a test ballot (``reading.test_ballot``); the controller decides to refuse it while polls are
 live.
 """

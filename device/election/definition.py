@@ -19,6 +19,10 @@ Languages: an optional ``languages`` object says which languages the ballots pri
 use Khmer digits (``digits``: ``latin`` or ``khmer``). Names in other languages sit beside the
 default ones: ``names`` (``{"km": "..."}``) next to a ``name``, ``titles`` next to a ``title``.
 Without ``languages`` everything is English with Latin digits.
+
+A district may name its ``province`` (``Election.provinces``, ids by ``province_id``), a station
+its voters ``registered`` (``Election.registered()``): read them there, never from ``raw`` (kept
+for the definition's own bytes: hash, canonical form). Field checks: ``fields.py``.
 """
 from __future__ import annotations
 
@@ -30,7 +34,8 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from device.i18n import DIGIT_SYSTEMS, LANGUAGES
+from device.election.fields import (DEFAULT_LANGUAGES, ElectionError, ErrorList, Names, id_list, in_language,
+                                    languages_of, optional, other_names, reference, required)
 from device.store.canonical_json import canonical_bytes
 
 FORMAT = "ballotbox-election/1"
@@ -43,24 +48,6 @@ POLICY_ACTIONS = {
 }
 DEFAULT_POLICY = {"overvote": "return", "blank": "return", "unreadable": "reject"}
 HASH_PREFIX_LEN = 16  # hex characters of the election hash printed on ballots
-DEFAULT_LANGUAGES: dict[str, Any] = {"ballot": ("en",), "reports": ("en",), "digits": "latin"}
-
-Names = tuple[tuple[str, str], ...]  # (language, text) pairs beside the default name
-
-
-def in_language(default: str, names: Names, lang: str) -> str:
-    """``default`` in ``lang`` when the election gives it, else ``default``."""
-    return next((text for code, text in names if code == lang), default)
-
-
-class ElectionError(ValueError):
-    """A malformed election definition; ``str()`` names the JSON path of the bad field."""
-
-    def __init__(self, path: str, message: str):
-        self.path = path
-        self.message = message
-        super().__init__(message if path == "$" else f"{path}: {message}")
-
 
 @dataclass(frozen=True)
 class Choice:
@@ -97,6 +84,7 @@ class District:
     id: str
     name: str
     names: Names = ()
+    province: str | None = None  # the name of its province, when the election names provinces
 
     def name_in(self, lang: str) -> str:
         return in_language(self.name, self.names, lang)
@@ -109,6 +97,7 @@ class Station:
     district: str
     ballot_style: str
     names: Names = ()
+    registered: int | None = None  # voters registered, when the definition gives them
 
     def name_in(self, lang: str) -> str:
         return in_language(self.name, self.names, lang)
@@ -119,6 +108,21 @@ class Party:
     id: str
     name: str
     names: Names = ()
+
+
+@dataclass(frozen=True)
+class Province:
+    """A province (region) named by the election's districts; ``id`` is made from its name."""
+
+    id: str
+    name: str
+    districts: tuple[str, ...]
+
+
+def province_id(name: str) -> str:
+    """The id of the province called ``name``: lower case, every other character than a letter
+    or digit a hyphen (``Banteay Meanchey`` -> ``banteay-meanchey``)."""
+    return "".join(ch if ch.isalnum() else "-" for ch in name.lower())
 
 
 @dataclass(frozen=True)
@@ -146,9 +150,14 @@ class Election:
     report_languages: tuple[str, ...] = DEFAULT_LANGUAGES["reports"]
     digits: str = "latin"
     titles: Names = ()
+    provinces: dict[str, Province] = field(default_factory=dict)  # id -> province, by name
 
     def title_in(self, lang: str) -> str:
         return in_language(self.title, self.titles, lang)
+
+    def registered(self) -> dict[str, int]:
+        """Station id -> voters registered, for the stations whose definition gives them."""
+        return {s.id: s.registered for s in self.stations.values() if s.registered is not None}
 
     def report_language(self, unit_language: str) -> str:
         """The language a unit speaking ``unit_language`` prints its reports in."""
@@ -172,116 +181,6 @@ def election_hash(document: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_bytes(document)).hexdigest()
 
 
-# --- validation helpers -------------------------------------------------------------------
-
-def _req(obj: dict, key: str, path: str, kind: type | tuple = str) -> Any:
-    if not isinstance(obj, dict):
-        raise ElectionError(path, "must be an object")
-    if key not in obj:
-        raise ElectionError(f"{path}.{key}", "is required")
-    value = obj[key]
-    if isinstance(value, bool) and kind in (int, float, (int, float)):
-        raise ElectionError(f"{path}.{key}", "must be a number, not true/false")
-    if not isinstance(value, kind):
-        names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
-        raise ElectionError(f"{path}.{key}", f"must be of type {_json_type(names)}")
-    if kind is str and not str(value).strip():
-        raise ElectionError(f"{path}.{key}", "must not be empty")
-    return value
-
-
-def _json_type(pyname: str) -> str:
-    return {"str": "string", "int": "integer", "list": "array", "dict": "object",
-            "float": "number", "int/float": "number"}.get(pyname, pyname)
-
-
-class _Errors:
-    """Collects the errors of one validation run; ``item`` skips to the next item on an error."""
-
-    def __init__(self) -> None:
-        self.found: list[ElectionError] = []
-
-    def item(self, fn, *args):
-        try:
-            return fn(*args)
-        except ElectionError as exc:
-            self.found.append(exc)
-            return None
-
-
-def _id_list(items: Any, path: str, errors: _Errors) -> list[tuple[str, dict]]:
-    """Check an array of objects with unique string ids; return the good (path, obj) pairs."""
-    if not isinstance(items, list):
-        errors.found.append(ElectionError(path, "must be an array"))
-        return []
-    if not items:
-        errors.found.append(ElectionError(path, "must not be empty"))
-        return []
-    seen: dict[str, int] = {}
-    out = []
-    for i, obj in enumerate(items):
-        p = f"{path}[{i}]"
-        ident = errors.item(_req, obj, "id", p)
-        if ident is None:
-            continue
-        if ident in seen:
-            errors.found.append(ElectionError(f"{p}.id", f"duplicate id {ident!r} (also at {path}[{seen[ident]}])"))
-            continue
-        seen[ident] = i
-        out.append((p, obj))
-    return out
-
-
-def _ref(value: Any, known: dict, path: str, what: str) -> str:
-    if not isinstance(value, str) or value not in known:
-        raise ElectionError(path, f"unknown {what} {value!r}")
-    return value
-
-
-def _names(obj: dict, key: str, path: str, languages: tuple[str, ...]) -> Names:
-    """The optional ``names``/``titles`` object: language -> non-empty text."""
-    value = obj.get(key, {})
-    if not isinstance(value, dict):
-        raise ElectionError(f"{path}.{key}", "must be an object (language -> text)")
-    for lang, text in value.items():
-        if lang not in languages:
-            raise ElectionError(f"{path}.{key}.{lang}", f"language {lang!r} is not one of the "
-                                                        f"election's languages ({', '.join(languages)})")
-        if not isinstance(text, str) or not text.strip():
-            raise ElectionError(f"{path}.{key}.{lang}", "must be non-empty text")
-    return tuple(sorted(value.items()))
-
-
-def _languages(document: dict) -> dict[str, Any]:
-    raw = document.get("languages")
-    if raw is None:
-        return dict(DEFAULT_LANGUAGES)
-    if not isinstance(raw, dict):
-        raise ElectionError("$.languages", "must be an object with 'ballot', 'reports' and 'digits'")
-    for key in raw:
-        if key not in DEFAULT_LANGUAGES:
-            raise ElectionError(f"$.languages.{key}", f"unknown key (expected one of "
-                                                      f"{', '.join(DEFAULT_LANGUAGES)})")
-    out: dict[str, Any] = {}
-    for key in ("ballot", "reports"):
-        langs = raw.get(key, list(DEFAULT_LANGUAGES[key]))
-        if not isinstance(langs, list) or not langs:
-            raise ElectionError(f"$.languages.{key}", "must be a non-empty array of language codes")
-        for i, lang in enumerate(langs):
-            if lang not in LANGUAGES:
-                raise ElectionError(f"$.languages.{key}[{i}]", f"must be one of "
-                                                               f"{', '.join(LANGUAGES)} (got {lang!r})")
-        if len(set(langs)) != len(langs):
-            raise ElectionError(f"$.languages.{key}", "lists a language twice")
-        out[key] = tuple(langs)
-    digits = raw.get("digits", "latin")
-    if digits not in DIGIT_SYSTEMS:
-        raise ElectionError("$.languages.digits", f"must be one of {', '.join(DIGIT_SYSTEMS)} "
-                                                  f"(got {digits!r})")
-    out["digits"] = digits
-    return out
-
-
 def parse_election(document: Any) -> Election:
     """Validate a decoded election document and build an ``Election``; raise its first error."""
     election, errors = _build(document)
@@ -302,45 +201,47 @@ def validate_election(document: Any) -> list[ElectionError]:
 def _build(document: Any) -> tuple[Election | None, list[ElectionError]]:
     if not isinstance(document, dict):
         return None, [ElectionError("$", "an election must be a JSON object")]
-    errors = _Errors()
+    errors = ErrorList()
     fmt = document.get("format")
     if fmt != FORMAT:
         errors.found.append(ElectionError("$.format", f"must be {FORMAT!r} (got {fmt!r})"))
-    eid, title, date = (errors.item(_req, document, key, "$") for key in ("id", "title", "date"))
-    langs = errors.item(_languages, document) or dict(DEFAULT_LANGUAGES)
+    eid, title, date = (errors.item(required, document, key, "$") for key in ("id", "title", "date"))
+    langs = errors.item(languages_of, document) or dict(DEFAULT_LANGUAGES)
     known = tuple(dict.fromkeys(langs["ballot"] + langs["reports"]))
-    titles = errors.item(_names, document, "titles", "$", known) or ()
+    titles = errors.item(other_names, document, "titles", "$", known) or ()
 
-    def named(cls, listing: str) -> dict:
-        good = _id_list(document.get(listing), f"$.{listing}", errors)
-        found = {o["id"]: errors.item(lambda o, p: cls(o["id"], _req(o, "name", p),
-                                                       _names(o, "names", p, known)), o, p)
+    def named(cls, listing: str, *more: tuple[str, type]) -> dict:
+        """Items with an id, a name, other names and the optional fields ``more`` (key, type)."""
+        good = id_list(document.get(listing), f"$.{listing}", errors)
+        found = {o["id"]: errors.item(lambda o, p: cls(o["id"], required(o, "name", p),
+                                                       other_names(o, "names", p, known),
+                                                       *(optional(o, k, p, t) for k, t in more)), o, p)
                  for p, o in good}
         return found
 
-    districts = named(District, "districts")
+    districts = named(District, "districts", ("province", str))
     parties = named(Party, "parties") if "parties" in document else {}
-    contest_items = _id_list(document.get("contests"), "$.contests", errors)
+    contest_items = id_list(document.get("contests"), "$.contests", errors)
     contests: dict[str, Contest | None] = {
         o["id"]: _parse_contest(o, p, districts, parties, errors, known) for p, o in contest_items}
 
     def style(o: dict, p: str) -> BallotStyle:
-        refs = _req(o, "contests", p, list)
+        refs = required(o, "contests", p, list)
         if not refs:
             raise ElectionError(f"{p}.contests", "must list at least one contest")
         if len(set(map(str, refs))) != len(refs):
             raise ElectionError(f"{p}.contests", "lists a contest twice")
         return BallotStyle(o["id"], tuple(
-            _ref(c, contests, f"{p}.contests[{j}]", "contest") for j, c in enumerate(refs)))
+            reference(c, contests, f"{p}.contests[{j}]", "contest") for j, c in enumerate(refs)))
 
     styles = {o["id"]: errors.item(style, o, p)
-              for p, o in _id_list(document.get("ballot_styles"), "$.ballot_styles", errors)}
+              for p, o in id_list(document.get("ballot_styles"), "$.ballot_styles", errors)}
 
     def station(o: dict, p: str) -> Station:
-        st = Station(o["id"], _req(o, "name", p),
-                     _ref(o.get("district"), districts, f"{p}.district", "district"),
-                     _ref(o.get("ballot_style"), styles, f"{p}.ballot_style", "ballot style"),
-                     _names(o, "names", p, known))
+        st = Station(o["id"], required(o, "name", p),
+                     reference(o.get("district"), districts, f"{p}.district", "district"),
+                     reference(o.get("ballot_style"), styles, f"{p}.ballot_style", "ballot style"),
+                     other_names(o, "names", p, known), optional(o, "registered", p, int))
         for cid in (styles[st.ballot_style].contests if styles[st.ballot_style] else ()):
             c = contests[cid]
             if c is not None and c.kind == "party-list" and st.district not in c.seats:
@@ -349,7 +250,7 @@ def _build(document: Any) -> tuple[Election | None, list[ElectionError]]:
         return st
 
     stations = {o["id"]: errors.item(station, o, p)
-                for p, o in _id_list(document.get("stations"), "$.stations", errors)}
+                for p, o in id_list(document.get("stations"), "$.stations", errors)}
     policy = dict(DEFAULT_POLICY)
     raw_policy = document.get("policy", {})
     if not isinstance(raw_policy, dict):
@@ -369,10 +270,21 @@ def _build(document: Any) -> tuple[Election | None, list[ElectionError]]:
     parsed = {cid: c for cid, c in contests.items() if c is not None}  # a None is an error found
     return Election(eid, title, date, districts, stations, parties, parsed, styles, policy,
                     raw=document, hash=election_hash(document), ballot_languages=langs["ballot"],
-                    report_languages=langs["reports"], digits=langs["digits"], titles=titles), []
+                    report_languages=langs["reports"], digits=langs["digits"], titles=titles,
+                    provinces=provinces_of(districts)), []
 
 
-def _parse_contest(o: dict, p: str, districts: dict, parties: dict, errors: _Errors,
+def provinces_of(districts: dict[str, District]) -> dict[str, Province]:
+    """The provinces the districts name, by name (each with its districts in election order)."""
+    members: dict[str, list[str]] = {}
+    for d in districts.values():
+        if d.province is not None:
+            members.setdefault(d.province, []).append(d.id)
+    return {province_id(name): Province(province_id(name), name, tuple(ds))
+            for name, ds in sorted(members.items())}
+
+
+def _parse_contest(o: dict, p: str, districts: dict, parties: dict, errors: ErrorList,
                    known: tuple[str, ...]) -> Contest | None:
     """The contest at ``p``, every error of it added to ``errors`` (None when there is one)."""
     before = len(errors.found)
@@ -380,20 +292,20 @@ def _parse_contest(o: dict, p: str, districts: dict, parties: dict, errors: _Err
     def fail(path: str, text: str) -> None:
         errors.found.append(ElectionError(path, text))
 
-    kind = errors.item(_req, o, "kind", p)
+    kind = errors.item(required, o, "kind", p)
     if kind is not None and kind not in CONTEST_KINDS:
         fail(f"{p}.kind", f"must be one of {', '.join(CONTEST_KINDS)} (got {kind!r})")
         kind = None
-    title = errors.item(_req, o, "title", p)
-    titles = errors.item(_names, o, "titles", p, known) or ()
+    title = errors.item(required, o, "title", p)
+    titles = errors.item(other_names, o, "titles", p, known) or ()
 
     def choice(co: dict, cp: str) -> Choice:
         party = co.get("party")
         if party is not None:
-            _ref(party, parties, f"{cp}.party", "party")
-        return Choice(co["id"], _req(co, "name", cp), party, _names(co, "names", cp, known))
+            reference(party, parties, f"{cp}.party", "party")
+        return Choice(co["id"], required(co, "name", cp), party, other_names(co, "names", cp, known))
 
-    listed = _id_list(o.get("choices"), f"{p}.choices", errors)
+    listed = id_list(o.get("choices"), f"{p}.choices", errors)
     choices = [c for c in (errors.item(choice, co, cp) for cp, co in listed) if c is not None]
     vote_for = o.get("vote_for", 1)
     if isinstance(vote_for, bool) or not isinstance(vote_for, int) or vote_for < 1:
@@ -411,7 +323,7 @@ def _parse_contest(o: dict, p: str, districts: dict, parties: dict, errors: _Err
         if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) \
                 or not 0 <= threshold < 1:
             fail(f"{p}.threshold", "must be a fraction in [0, 1)")
-        raw_seats = errors.item(_req, o, "seats", p, dict)
+        raw_seats = errors.item(required, o, "seats", p, dict)
         if raw_seats == {}:
             fail(f"{p}.seats", "must give seats for at least one district")
         for d, n in (raw_seats or {}).items():

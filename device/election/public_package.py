@@ -70,8 +70,7 @@ def registered_counts(package: ElectionPackage) -> dict[str, int]:
     counts = {sid: len(package.roll(sid)) for sid in election.stations}
     if any(counts.values()):
         return counts
-    return {s["id"]: s["registered"] for s in election.raw.get("stations", [])
-            if isinstance(s, dict) and isinstance(s.get("registered"), int)}
+    return election.registered()
 
 
 def build_public_package(package: ElectionPackage, authority: AuthorityKey, out: str | Path) -> Path:

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from device.results import nist as nist_export
+from device.results.nist_results import election_results
 from device.store.canonical_json import canonical_json
 from device.ballots.records import CastVoteRecord
 from device.election.definition import Election
@@ -125,7 +126,7 @@ def export_unit(store: StationStore, election: Election, out_dir: str | Path, si
         "nist/event_log.json": json_doc(nist_export.event_log(election, station_id, key, records, at)),
         "nist/event_log_documentation.json": json_doc(nist_export.event_log_documentation(at)),
         "nist/cast_vote_records.json": json_doc(nist_export.cast_vote_records(election, station_id, key, cvrs, at)),
-        "nist/election_results.json": json_doc(nist_export.election_results(election, station_id, key, results, at)),
+        "nist/election_results.json": json_doc(election_results(election, station_id, key, results, at)),
         "ballot_manifest.csv": nist_export.ballot_manifest_csv(station_id, unit_id, cvrs).encode(),
     }
     signed_results = _signed_results(store)

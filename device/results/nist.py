@@ -7,8 +7,8 @@
 - ``cast_vote_records`` — SP 1500-103 (``CVR.CastVoteRecordReport``, version 1.0.0): one ``CVR``
   per cast vote record, in id order, with no time and no sequence number; ``BallotImage`` holds
   the SHA-256 of the ballot image where the unit kept one.
-- ``election_results`` — SP 1500-100 v2 (``ElectionResults.ElectionReport``): the station's
-  counts per selection, over/undervotes per contest and ballots cast.
+- SP 1500-100 v2 results are built in ``nist_results.py`` (one builder for the unit's, the
+  central tally's and the national simulation's reports), from the ids named here.
 - ``ballot_manifest_csv`` — the ballot manifest a risk-limiting audit tool (Arlo) reads: one
   row per batch (the box and the invalid-ballot compartment) with its number of ballots.
 
@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from device.ballots.records import BLANK, INVALID, OVERVOTE, UNDERVOTE, CastVoteRecord
-from device.election.definition import Contest, Election
+from device.election.definition import Choice, Contest, Election
 from device.event_catalog import catalog, event_code, event_summary
 from device.store.journal import JournalRecord
 
@@ -60,8 +60,13 @@ def party_ids(election: Election) -> dict[str, str]:
     return out
 
 
-def _party_of(choice) -> str:
+def party_of(choice: Choice) -> str:
+    """The party a choice counts for: its party, or itself on a party list that names none."""
     return choice.party or choice.id
+
+
+def candidate_id(contest_id: str, choice_id: str) -> str:
+    return f"cand-{contest_id}--{choice_id}"
 
 
 # --- SP 1500-101 ---------------------------------------------------------------------------
@@ -106,13 +111,13 @@ def _cvr_contest_defs(election: Election, station_id: str) -> tuple[list, list]:
     for c in election.contests_at_station(station_id):
         if c.kind == "party-list":
             sels = [{"@type": "CVR.PartySelection", "@id": selection_id(c.id, ch.id),
-                     "PartyIds": [_party_of(ch)]} for ch in c.choices]
+                     "PartyIds": [party_of(ch)]} for ch in c.choices]
             contests.append({"@type": "CVR.PartyContest", "@id": c.id, "Name": c.title,
                              "ContestSelection": sels})
             continue
         sels = []
         for ch in c.choices:
-            cand = {"@type": "CVR.Candidate", "@id": f"cand-{c.id}--{ch.id}", "Name": ch.name}
+            cand = {"@type": "CVR.Candidate", "@id": candidate_id(c.id, ch.id), "Name": ch.name}
             if ch.party:
                 cand["PartyId"] = ch.party
             candidates.append(cand)
@@ -176,75 +181,6 @@ def cast_vote_records(election: Election, station_id: str, public_key_hex: str,
                       "ElectionScopeId": station_id, "Contest": contests,
                       "Candidate": candidates}],
         "CVR": out_cvrs}
-
-
-# --- SP 1500-100 ---------------------------------------------------------------------------
-
-def _text(s: str) -> dict[str, Any]:
-    return {"@type": "ElectionResults.InternationalizedText",
-            "Text": [{"@type": "ElectionResults.LanguageString", "Content": s, "Language": "en"}]}
-
-
-def _counts(gp: str, n: int) -> list[dict[str, Any]]:
-    return [{"@type": "ElectionResults.VoteCounts", "GpUnitId": gp, "Type": "total", "Count": n}]
-
-
-def election_results(election: Election, station_id: str, public_key_hex: str,
-                     results: dict[str, Any], generated_at: float) -> dict[str, Any]:
-    """``results`` is ``device.tally.Results.to_json()`` for the station."""
-    station = election.stations[station_id]
-    ru_station, ru_district = f"ru-{station_id}", f"ru-district-{station.district}"
-    dev = device_id(station_id, public_key_hex)
-    contests: list[dict[str, Any]] = []
-    candidates: list[dict[str, Any]] = []
-    for c in election.contests_at_station(station_id):
-        t = results["contests"][c.id]
-        other = [{"@type": "ElectionResults.OtherCounts", "GpUnitId": ru_station,
-                  "Overvotes": t["overvotes"], "Undervotes": t["undervotes"]}]
-        base = {"@id": c.id, "Name": c.title, "ElectionDistrictId": ru_district,
-                "OtherCounts": other}
-        if c.kind == "party-list":
-            sels = [{"@type": "ElectionResults.PartySelection", "@id": selection_id(c.id, ch.id),
-                     "PartyIds": [_party_of(ch)], "VoteCounts": _counts(ru_station, t["votes"][ch.id])}
-                    for ch in c.choices]
-            contests.append({"@type": "ElectionResults.PartyContest", **base, "ContestSelection": sels})
-            continue
-        sels = []
-        for ch in c.choices:
-            cand = {"@type": "ElectionResults.Candidate", "@id": f"cand-{c.id}--{ch.id}",
-                    "BallotName": _text(ch.name)}
-            if ch.party:
-                cand["PartyId"] = ch.party
-            candidates.append(cand)
-            sels.append({"@type": "ElectionResults.CandidateSelection", "@id": selection_id(c.id, ch.id),
-                         "CandidateIds": [cand["@id"]], "VoteCounts": _counts(ru_station, t["votes"][ch.id])})
-        contests.append({"@type": "ElectionResults.CandidateContest", **base,
-                         "VotesAllowed": c.vote_for, "NumberElected": c.vote_for,
-                         "ContestSelection": sels})
-    gp_units = [
-        {"@type": "ElectionResults.ReportingUnit", "@id": ru_district, "Type": "other",
-         "OtherType": "district", "Name": _text(election.districts[station.district].name),
-         "ComposingGpUnitIds": [ru_station]},
-        {"@type": "ElectionResults.ReportingUnit", "@id": ru_station, "Type": "polling-place",
-         "Name": _text(station.name), "ComposingGpUnitIds": [dev]},
-        {"@type": "ElectionResults.ReportingDevice", "@id": dev, "SerialNumber": public_key_hex,
-         "DeviceClass": {"@type": "ElectionResults.DeviceClass", "Type": "opscan-precinct",
-                         "Manufacturer": MANUFACTURER, "Model": MODEL}}]
-    return {
-        "@type": "ElectionResults.ElectionReport", "Format": "precinct-level",
-        "GeneratedDate": iso_time(generated_at), "Issuer": f"ballotbox unit at {station.name}",
-        "IssuerAbbreviation": station_id, "SequenceStart": 1, "SequenceEnd": 1,
-        "Status": "unofficial-complete", "VendorApplicationId": f"ballotbox {VERSION}",
-        "GpUnit": gp_units,
-        "Party": [{"@type": "ElectionResults.Party", "@id": pid, "Name": _text(name)}
-                  for pid, name in sorted(party_ids(election).items())],
-        "Election": [{"@type": "ElectionResults.Election", "ElectionScopeId": ru_district,
-                      "Name": _text(election.title), "StartDate": election.date,
-                      "EndDate": election.date, "Type": "general", "Contest": contests,
-                      "Candidate": candidates,
-                      "BallotCounts": [{"@type": "ElectionResults.BallotCounts",
-                                        "GpUnitId": ru_station, "Type": "total",
-                                        "BallotsCast": results["ballots_cast"]}]}]}
 
 
 # --- Arlo ballot manifest ------------------------------------------------------------------

@@ -84,6 +84,11 @@ class ContestTally:
                 "undervotes": self.undervotes, "overvotes": self.overvotes, "blank": self.blank,
                 "invalid": self.invalid}
 
+    @classmethod
+    def from_json(cls, contest: Contest, doc: dict[str, Any]) -> ContestTally:
+        """The tally ``to_json`` wrote (the figures of a results message or a national run)."""
+        return cls(contest.id, contest.vote_for, dict(doc["votes"]), doc["ballots_counted"],
+                   doc["undervotes"], doc["overvotes"], doc["blank"], doc["invalid"])
 
 
 @dataclass
@@ -142,6 +147,14 @@ class Results:
             ranked = sorted(t.votes.items(), key=lambda kv: (-kv[1], kv[0]))
             return {"leading": [c for c, _ in ranked[:contest.vote_for]]}
         return None
+
+    @classmethod
+    def from_json(cls, election: Election, scope: str, district: str | None,
+                  contests: dict[str, dict[str, Any]], ballots_cast: int) -> Results:
+        """Results from the contest tallies ``ContestTally.to_json`` wrote (the ``contests`` of
+        ``to_json``, or the ``tally`` of a results message) and the ballots cast."""
+        return cls(election, scope, district, {cid: ContestTally.from_json(election.contests[cid], doc)
+                                               for cid, doc in contests.items()}, ballots_cast)
 
     def to_json(self) -> dict:
         self.check()

@@ -68,7 +68,6 @@ _TABLE = [
     Decision("unavailable", "rejected", 503, "the store could not record the decision; retry"),
 ]
 DECISIONS: dict[str, Decision] = {d.code: d for d in _TABLE}
-COUNTED = "accepted"
 
 
 def unit_state_of(status: int, code: str | None) -> str:

@@ -18,11 +18,6 @@ from dataclasses import dataclass, field
 from device.i18n import N_, Words
 from device.station.events import OperatorMessage, catalog, event_summary
 
-SITUATIONS = (
-    "starting", "peripheral_lost", "unconfigured", "election_loaded", "test_mode", "polls_open",
-    "needs_review", "jammed", "fault", "cover_open", "printer_out", "polls_paused",
-    "polls_closed", "box_full",
-)
 # The polls' state in the operator's words (the status line shows it on every screen).
 POLLS_WORDS = {
     "setup": N_("NO ELECTION"), "election_loaded": N_("NOT OPEN"), "polls_open": N_("OPEN"),

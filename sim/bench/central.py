@@ -210,7 +210,7 @@ def bench_package(election: Election, signers: dict, tmp: Path) -> tuple[Path, P
 
 def signed_bodies(election: Election, ids: list[str], signers: dict) -> list[bytes]:
     """Each station's drawn figures signed by its unit, as upload bodies."""
-    registered = {s["id"]: s["registered"] for s in election.raw["stations"]}
+    registered = election.registered()
     bodies = []
     for sid in ids:
         rng = random.Random(f"{SEED}:{sid}")

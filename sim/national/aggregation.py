@@ -12,21 +12,10 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from device.election.definition import Election
 from device.results.tally import ContestTally, Results, aggregate
 from sim.national.generator import NationalElection
 
 FORMAT = "ballotbox-national-run/1"
-
-
-def results_from_json(election: Election, scope: str, district: str | None, contests: dict,
-                      ballots_cast: int) -> Results:
-    r = Results(election, scope, district, ballots_cast=ballots_cast)
-    for cid, t in contests.items():
-        r.contests[cid] = ContestTally(cid, election.contests[cid].vote_for, dict(t["votes"]),
-                                       t["ballots_counted"], t["undervotes"], t["overvotes"],
-                                       t["blank"], t["invalid"])
-    return r
 
 
 def _tallies(results: Results) -> dict:
@@ -82,7 +71,7 @@ class NationalTally:
             if "error" in r:
                 continue
             cast = r["ballots_cast"] if key == "contests" else r["ballots_intended"]
-            out.append(results_from_json(self.election, f"station:{sid}", r["district"], r[key], cast))
+            out.append(Results.from_json(self.election, f"station:{sid}", r["district"], r[key], cast))
         return out
 
     def document(self) -> dict:

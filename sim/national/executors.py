@@ -2,8 +2,8 @@
 
 Every executor has ``map(tasks, work=run_batch)``: it runs ``work`` (by default
 ``sim.national.station_run.run_batch``; the accuracy campaign passes its own batch of ballots,
-``sim.accuracy.campaign.run_campaign_batch``) on each task (a batch of stations: whole districts,
-a few hundred stations) and yields each batch's results as it completes, in whatever order; ``close(interrupted)`` stops the workers (pending work is
+``sim.accuracy.campaign.run_campaign_batch``) on each task (a batch of stations: consecutive stations
+cut at district boundaries, ``runner.MAX_BATCH`` at most) and yields each batch's results as it completes, in whatever order; ``close(interrupted)`` stops the workers (pending work is
 cancelled; after Ctrl-C the batches in flight are abandoned).
 Batches, not single stations, are the unit of work: Dask costs ~2–4 ms per task here
 (``shared/facts/engineering.md``).

@@ -6,8 +6,10 @@
   with seats, checks against intent, published figures beside the simulated ones;
 - ``nist/election_results.json`` — SP 1500-100 v2 ``ElectionReport`` (summary-contest): the
   nation, provinces and districts as reporting units, one contest per district council (or the
-  one national contest), vote counts per district; validated against the official schema by
-  the tests;
+  one national contest), vote counts per district; built from the parts of
+  ``device.results.nist_results`` (the unit's and the central tally's builder too, so the
+  three name every unit, party, candidate and selection alike); validated against the
+  official schema by the tests;
 - ``stations.jsonl`` — one line per station (device tally, intent tally, faults), in station
   order, byte-identical for a seed;
 - ``station_seconds.json`` — wall time per station (varies run to run; kept apart);
@@ -18,71 +20,51 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from device.election.definition import province_id
+from device.results import nist_results as nr
 from device.results.exports import json_doc, json_line
-from device.results.nist import VERSION, _counts, _text, party_ids, selection_id
 
 DATE_TIME = "T07:00:00Z"
 
 
 def national_nist(national, document: dict) -> dict:
+    """The run's SP 1500-100 report, of the parts of ``device.results.nist_results``: the nation,
+    the provinces and districts that ran (of the kinds the spec names), and per district its
+    votes. A party-list contest is one contest per district (each district elects its own
+    council); a candidate contest has the nation's over/undervotes."""
     election = national.election
     contest = election.contests[national.contest_id]
-    ru_nation = "ru-nation"
-    gp = [{"@type": "ElectionResults.ReportingUnit", "@id": ru_nation, "Type": "country",
-           "Name": _text(election.title), "ComposingGpUnitIds": [f"ru-province-{p}" for p in sorted(document["provinces"])]}]
-    for p in sorted(document["provinces"]):
-        ds = [d for d in national.provinces[p].districts if d in document["districts"]]
-        gp.append({"@type": "ElectionResults.ReportingUnit", "@id": f"ru-province-{p}", "Type": "other",
-                   "OtherType": national.spec["province_kind"], "Name": _text(national.provinces[p].name),
-                   "ComposingGpUnitIds": [f"ru-district-{d}" for d in ds]})
-    for d in sorted(document["districts"]):
-        gp.append({"@type": "ElectionResults.ReportingUnit", "@id": f"ru-district-{d}", "Type": "other",
-                   "OtherType": national.spec["district_kind"], "Name": _text(election.districts[d].name),
-                   "VotersParticipated": document["districts"][d]["ballots_cast"]})
-    contests = []
+    ran = sorted(document["districts"])
+    provinces = [election.provinces[province_id(national.provinces[p].name)]  # in the spec's order
+                 for p in sorted(document["provinces"])]
+    du = nr.district_unit
+    gp = [nr.reporting_unit(nr.NATION, "country", election.title,
+                            ComposingGpUnitIds=[nr.province_unit(p) for p in provinces])]
+    gp += [nr.reporting_unit(nr.province_unit(p), "other", p.name, OtherType=national.spec["province_kind"],
+                             ComposingGpUnitIds=[du(d) for d in p.districts if d in document["districts"]])
+           for p in provinces]
+    gp += [nr.reporting_unit(du(d), "other", election.districts[d].name, OtherType=national.spec["district_kind"],
+                             VotersParticipated=document["districts"][d]["ballots_cast"]) for d in ran]
+    tally = {d: document["districts"][d]["contests"][contest.id] for d in ran}
     if contest.kind == "party-list":  # every district elects its own council
-        for d in sorted(document["districts"]):
-            t = document["districts"][d]["contests"][contest.id]
-            ru = f"ru-district-{d}"
-            contests.append({
-                "@type": "ElectionResults.PartyContest", "@id": f"{contest.id}--{d}",
-                "Name": f"{contest.title} — {election.districts[d].name}", "ElectionDistrictId": ru,
-                "OtherCounts": [{"@type": "ElectionResults.OtherCounts", "GpUnitId": ru,
-                                 "Overvotes": t["overvotes"], "Undervotes": t["undervotes"]}],
-                "ContestSelection": [{"@type": "ElectionResults.PartySelection",
-                                      "@id": f"{selection_id(contest.id, ch.id)}--{d}",
-                                      "PartyIds": [ch.party or ch.id],
-                                      "VoteCounts": _counts(ru, t["votes"][ch.id])} for ch in contest.choices]})
-        candidates = []
+        contests = []
+        for d in ran:
+            sels = [nr.selection(contest, ch, [nr.vote_counts(du(d), tally[d]["votes"][ch.id])], f"--{d}")
+                    for ch in contest.choices]
+            contests.append(nr.contest(contest, sels, du(d), [nr.other_counts(du(d), tally[d])],
+                                       contest_id=f"{contest.id}--{d}",
+                                       name=f"{contest.title} — {election.districts[d].name}"))
     else:
-        candidates = [{"@type": "ElectionResults.Candidate", "@id": f"cand-{contest.id}--{ch.id}",
-                       "BallotName": _text(ch.name)} for ch in contest.choices]
-        sels = []
-        for ch in contest.choices:
-            counts = [c for d in sorted(document["districts"])
-                      for c in _counts(f"ru-district-{d}", document["districts"][d]["contests"][contest.id]["votes"][ch.id])]
-            sels.append({"@type": "ElectionResults.CandidateSelection", "@id": selection_id(contest.id, ch.id),
-                         "CandidateIds": [f"cand-{contest.id}--{ch.id}"], "VoteCounts": counts})
-        t = document["national"]["contests"][contest.id]
-        contests.append({"@type": "ElectionResults.CandidateContest", "@id": contest.id, "Name": contest.title,
-                         "ElectionDistrictId": ru_nation, "VotesAllowed": contest.vote_for,
-                         "NumberElected": contest.vote_for, "ContestSelection": sels,
-                         "OtherCounts": [{"@type": "ElectionResults.OtherCounts", "GpUnitId": ru_nation,
-                                          "Overvotes": t["overvotes"], "Undervotes": t["undervotes"]}]})
-    return {
-        "@type": "ElectionResults.ElectionReport", "Format": "summary-contest",
-        "GeneratedDate": election.date + DATE_TIME, "Issuer": "ballotbox national simulation (QA)",
-        "IssuerAbbreviation": "ballotbox-sim", "SequenceStart": 1, "SequenceEnd": 1, "IsTest": True,
-        "TestType": "pre-election", "Status": "unofficial-complete" if document["selection"]["whole_country"]
-        else "unofficial-partial", "VendorApplicationId": f"ballotbox {VERSION}", "GpUnit": gp,
-        "Party": [{"@type": "ElectionResults.Party", "@id": pid, "Name": _text(name)}
-                  for pid, name in sorted(party_ids(election).items())],
-        "Election": [{"@type": "ElectionResults.Election", "ElectionScopeId": ru_nation,
-                      "Name": _text(election.title), "StartDate": election.date, "EndDate": election.date,
-                      "Type": "general", "Contest": contests, "Candidate": candidates,
-                      "BallotCounts": [{"@type": "ElectionResults.BallotCounts", "GpUnitId": f"ru-district-{d}",
-                                        "Type": "total", "BallotsCast": document["districts"][d]["ballots_cast"]}
-                                       for d in sorted(document["districts"])]}]}
+        sels = [nr.selection(contest, ch, [nr.vote_counts(du(d), tally[d]["votes"][ch.id]) for d in ran])
+                for ch in contest.choices]
+        contests = [nr.contest(contest, sels, nr.NATION,
+                               [nr.other_counts(nr.NATION, document["national"]["contests"][contest.id])])]
+    return nr.report(election, format="summary-contest", generated=election.date + DATE_TIME,
+                     issuer="ballotbox national simulation (QA)", abbreviation="ballotbox-sim",
+                     status="unofficial-complete" if document["selection"]["whole_country"] else "unofficial-partial",
+                     units=gp, scope=nr.NATION, contests=contests, candidates=nr.candidates([contest]),
+                     ballots=[nr.ballot_counts(du(d), document["districts"][d]["ballots_cast"]) for d in ran],
+                     IsTest=True, TestType="pre-election")
 
 
 def _sorted(value):

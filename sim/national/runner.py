@@ -1,7 +1,8 @@
 """A whole national election through the real firmware: select, batch, run, aggregate.
 
 ``run_national`` picks the stations (all; the first N; or a seeded sample of whole districts),
-packs them into batches of whole districts (a few hundred stations at most), hands the
+packs them into batches (``make_batches``: consecutive stations cut at district boundaries,
+about 24 batches per worker, ``MAX_BATCH`` stations at most), hands the
 batches to an executor (``executors.py``: inline, process pool, Dask) and adds every station's
 result into a ``NationalTally`` as it comes back. It returns a ``NationalRun``: the national
 document (``aggregation.py``), the per-station results, the timings, and whether the run was
@@ -27,7 +28,7 @@ from sim.national.generator import NationalElection
 from sim.national.invariants import INVARIANTS, check_invariants
 from sim.national.station_run import fault_profiles
 
-MAX_BATCH = 300  # stations per batch, at most (whole districts are never split unless bigger)
+MAX_BATCH = 300  # stations per batch at most: a batch that reaches it is cut, even inside a district
 
 
 class NationalRunError(ValueError):

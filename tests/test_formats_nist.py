@@ -1,0 +1,136 @@
+"""One election, three NIST SP 1500-100 reports: the units' (one per station), the central
+tally's (national) and the national simulation's. Fed the same station figures, they name every
+reporting unit, party, candidate and selection alike and give the same counts where they
+overlap; each validates against the official schema. Before one builder, the central tally and
+the simulation gave a province two different ids (``ru-province-бишкек`` / ``-bishkek``)."""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from central.nist_national import national_results
+from central.served import ServedElection
+from central.tally import CentralTally
+from device.results.nist_results import election_results
+from device.results.tally import Results
+from sim.national.executors import InlineExecutor
+from sim.national.generator import national_election
+from sim.national.outputs import national_nist
+from sim.national.runner import run_national
+from sim.results.results_feed import signed_results_for, unit_signer
+
+SCHEMAS = [d / "shared/schemas/nist/NIST_V2_election_results_reporting.json"
+           for d in Path(__file__).resolve().parents[2:4]]  # beside the checkout, or its worktree folder
+AT = 1_800_000_000.0
+
+
+def three_reports(name: str, stations: int) -> dict:
+    """The simulation's report of a seeded run, the central tally's of the run's stations (each
+    sent as its unit signs it) and each station unit's own report."""
+    national = national_election(name)
+    e = national.election
+    run = run_national(national, 3, InlineExecutor(), stations=stations)
+    results = {sid: Results.from_json(e, f"station:{sid}", r["district"], r["contests"], r["ballots_cast"])
+               for sid, r in run.tally.stations.items()}
+    signers = {sid: unit_signer(3, sid) for sid in results}
+    served = ServedElection(e, {s.public_key_hex(): sid for sid, s in signers.items()}, "test", "0" * 64,
+                            "simulation", e.registered())
+    tally = CentralTally(served)
+    for sid, r in sorted(results.items()):
+        signed = signed_results_for(e, sid, signers[sid], r)
+        tally.add({"signed": signed, "unit_key": signers[sid].public_key_hex(), "sequence": 1, "at": AT,
+                   "digest": sid})
+    central = national_results(e, tally.national_doc(), {d: tally.district_doc(d) for d in e.districts}, AT)
+    units = {sid: election_results(e, sid, signers[sid].public_key_hex(), r.to_json(), AT)
+             for sid, r in results.items()}
+    return {"sim": national_nist(national, run.document), "central": central, "units": units,
+            "election": e, "run": run}
+
+
+@pytest.fixture(scope="module", params=["kyrgyzstan-2017-national", "cambodia-2022-national"])
+def reports(request):
+    return three_reports(request.param, 6)
+
+
+def gp_units(report: dict) -> dict[str, dict]:
+    return {u["@id"]: u for u in report["GpUnit"]}
+
+
+def counts(report: dict) -> dict[tuple[str, str, str, str], int]:
+    """(unit, contest, choice, kind) -> count; a selection's choice read from its id, so a
+    contest split per district (``council--D``) counts as its contest."""
+    out = {}
+    for contest in report["Election"][0]["Contest"]:
+        for sel in contest["ContestSelection"]:
+            cid, choice = sel["@id"].split("--")[:2]
+            for vc in sel["VoteCounts"]:
+                key = (vc["GpUnitId"], cid, choice, vc["Type"])
+                assert key not in out, f"{key} counted twice"
+                out[key] = vc["Count"]
+    return out
+
+
+def test_every_report_validates_against_the_official_schema(reports):
+    found = [f for f in SCHEMAS if f.exists()]
+    if not found:
+        pytest.skip("the NIST schemas (shared/schemas/nist) are not beside this checkout")
+    validator = jsonschema.Draft4Validator(json.loads(found[0].read_text(encoding="utf-8")),
+                                           format_checker=jsonschema.FormatChecker())
+    for doc in [reports["sim"], reports["central"], *reports["units"].values()]:
+        assert [e.message[:200] for e in validator.iter_errors(doc)] == []
+
+
+def test_the_reports_name_every_reporting_unit_alike(reports):
+    e = reports["election"]
+    sim, central = gp_units(reports["sim"]), gp_units(reports["central"])
+    provinces = {i for i in sim if i.startswith("ru-province-")}
+    assert provinces and provinces <= set(central), "a province has another id in the central report"
+    assert {i for i in central if i.startswith("ru-province-")} == {f"ru-province-{p}" for p in e.provinces}
+    for unit in set(sim) & set(central):
+        assert sim[unit]["Name"] == central[unit]["Name"], unit
+        assert set(sim[unit].get("ComposingGpUnitIds", [])) <= set(central[unit].get("ComposingGpUnitIds", [])), unit
+    for report in reports["units"].values():
+        mine = gp_units(report)
+        district = next(u for u in mine.values() if u.get("OtherType") == "district")
+        assert district["@id"] in sim and district["Name"] == sim[district["@id"]]["Name"]
+        assert district["@id"] in central
+
+
+def test_the_reports_name_parties_candidates_and_selections_alike(reports):
+    docs = [reports["sim"], reports["central"], *reports["units"].values()]
+    parties = [{p["@id"]: p["Name"] for p in d["Party"]} for d in docs]
+    assert all(p == parties[0] for p in parties)
+    candidates: dict[str, dict] = {}
+    for d in docs:
+        for cand in d["Election"][0]["Candidate"]:
+            assert candidates.setdefault(cand["@id"], cand) == cand, cand["@id"]
+    selections: dict[tuple[str, str], dict] = {}
+    for d in docs:
+        for contest in d["Election"][0]["Contest"]:
+            for sel in contest["ContestSelection"]:
+                same = {k: v for k, v in sel.items() if k not in ("@id", "VoteCounts")}
+                key = tuple(sel["@id"].split("--")[:2])
+                assert selections.setdefault(key, same) == same, key
+
+
+def test_the_reports_give_the_same_counts(reports):
+    run = reports["run"]
+    sim, central = counts(reports["sim"]), counts(reports["central"])
+    shared = set(sim) & set(central)
+    assert {k for k in sim if k[3] == "total"} <= shared  # every district's votes are in both
+    assert all(sim[k] == central[k] for k in shared)
+    by_district: dict[tuple[str, str, str], int] = defaultdict(int)
+    for sid, report in reports["units"].items():
+        district = f"ru-district-{run.tally.stations[sid]['district']}"
+        for (unit, cid, choice, kind), n in counts(report).items():
+            assert unit == f"ru-{sid}" and kind == "total"
+            by_district[(district, cid, choice)] += n
+    ran = {f"ru-district-{r['district']}" for r in run.tally.stations.values()}
+    assert by_district == {k[:3]: n for k, n in central.items() if k[0] in ran and k[3] == "total"}
+    ballots = {r: {b["GpUnitId"]: b["BallotsCast"] for b in reports[r]["Election"][0]["BallotCounts"]}
+               for r in ("sim", "central")}
+    assert all(ballots["central"][u] == n for u, n in ballots["sim"].items())
