@@ -197,7 +197,7 @@ DRILLS_JSONL = "audit-drills.jsonl"
 DRILLS_HTML = "audit-drills.html"
 DRILL_COLUMNS = (("contest", "contest"), ("scope", "scope"), ("risk_limit", "risk limit"), ("audits", "audits"),
                  ("outcome_changed", "outcome changed"), ("shifted_votes", "votes shifted"),
-                 ("catch_rate", "caught"), ("stopped_in_round_1", "stopped in round 1"),
+                 ("catch_rate", "caught"), ("stopped_in_round_1", "stopped in round 1"), ("escalated", "escalated"),
                  ("first_round_full_count", "round 1 a full count"), ("mean_stations_counted", "mean stations counted"),
                  ("stations", "stations"), ("mean_rounds", "mean rounds"), ("meets_risk_limit", "meets the risk limit"))
 
