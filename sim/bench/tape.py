@@ -102,14 +102,27 @@ def codes_part(tape: np.ndarray) -> np.ndarray:
     return tape[max(0, min(tops) - 40):]
 
 
+# the poor level's factors, restored to the ordinary level's one after another (the photo's own
+# resolution and focus first: the module contrast they leave is the suspected cause)
+RESTORE_ORDER = ("pixels_per_module", "blur_px", "noise", "jpeg", "contrast_low", "contrast_high",
+                 "lighting", "tilt", "rotate_deg")
+
+
 def why_poor_fails(tape: np.ndarray, codes: set[str], seeds: int) -> None:
-    """Photos of the codes at ``poor`` with one factor at a time at its ``ordinary`` value."""
+    """Photos of the codes at ``poor``: with one factor at a time at its ``ordinary`` value,
+    then with the factors restored one after another (``RESTORE_ORDER``)."""
     part = codes_part(tape)
     poor, ordinary = LEVELS["poor"], LEVELS["ordinary"]
-    variants: dict[str, PhotoLevel] = {"none (poor as it is)": poor}
-    for f in dataclasses.fields(PhotoLevel):
-        variants[f.name] = dataclasses.replace(poor, **{f.name: getattr(ordinary, f.name)})
-    for name, level in variants.items():
-        full = sum(set(read_codes(photograph(part, np.random.default_rng(seed), level))) >= codes
+
+    def read_in_full(level: PhotoLevel) -> int:
+        return sum(set(read_codes(photograph(part, np.random.default_rng(seed), level))) >= codes
                    for seed in range(seeds))
-        print(f"  why poor fails: poor with ordinary {name}: {full}/{seeds} photos of the codes read in full")
+
+    alone = {f: read_in_full(dataclasses.replace(poor, **{f: getattr(ordinary, f)})) for f in RESTORE_ORDER}
+    print(f"  why poor fails: photos of the codes read in full, of {seeds}: poor as it is {read_in_full(poor)}; "
+          f"with one factor at the ordinary value: " + ", ".join(f"{f} {n}" for f, n in alone.items()))
+    level, steps = poor, []
+    for f in RESTORE_ORDER:
+        level = dataclasses.replace(level, **{f: getattr(ordinary, f)})
+        steps.append(f"+{f} {read_in_full(level)}")
+    print("  why poor fails: factors restored to ordinary one after another: " + ", ".join(steps))
