@@ -178,10 +178,12 @@ def drill(election: DrillElection, scope: str, risk_limit: float, seeds: list[st
         "target_assertion": election.target, "outcome_changed": election.outcome_changed,
         "stopped_in_round_1": sum(1 for r in runs if r["rounds"] == 1 and r["decision"] == "stop"),
         "first_round_full_count": sum(1 for r in runs if r["first_round_full_count"]),
+        "escalated": sum(1 for r in runs if r["rounds"] > 1),
         "decisions": {d: sum(1 for r in runs if r["decision"] == d) for d in ENDINGS},
         "catch_rate": (1 - wrong_certified / n) if election.outcome_changed and n else None,
         "tampered_station_found": sum(1 for r in runs if r["found"]) if election.tampered else None,
         "mean_stations_counted": sum(r["stations_counted"] for r in runs) / n if n else 0.0,
+        "max_stations_counted": max((r["stations_counted"] for r in runs), default=0),
         "mean_rounds": sum(r["rounds"] for r in runs) / n if n else 0.0,
     }
     if election.outcome_changed:
@@ -195,7 +197,7 @@ DRILLS_JSONL = "audit-drills.jsonl"
 DRILLS_HTML = "audit-drills.html"
 DRILL_COLUMNS = (("contest", "contest"), ("scope", "scope"), ("risk_limit", "risk limit"), ("audits", "audits"),
                  ("outcome_changed", "outcome changed"), ("shifted_votes", "votes shifted"),
-                 ("catch_rate", "caught"), ("stopped_in_round_1", "stopped in round 1"),
+                 ("catch_rate", "caught"), ("stopped_in_round_1", "stopped in round 1"), ("escalated", "escalated"),
                  ("first_round_full_count", "round 1 a full count"), ("mean_stations_counted", "mean stations counted"),
                  ("stations", "stations"), ("mean_rounds", "mean rounds"), ("meets_risk_limit", "meets the risk limit"))
 

@@ -109,14 +109,16 @@ def drill_section(quick: bool) -> None:
             reported, paper = load_reported(out, contest), paper_counts(out, contest)
             seeds = [audit_seed(k) for k in range(audits)]
             honest = drill(DrillElection(reported, paper, [], 0, False, None), scope, 0.05, seeds)
-            print(f"drill {name} first {stations} stations, {scope}, risk 5 %, {audits} audits: honest -> "
-                  f"stopped in round 1 {honest['stopped_in_round_1']}, {honest['decisions']}, "
-                  f"mean stations counted {honest['mean_stations_counted']:.1f} of {honest['stations']}")
+            print(f"drill {name} first {stations} stations (run seed 1), {contest} {scope}, risk 5 %, {audits} audits "
+                  f"(audit seeds sim.audit.drill.audit_seed(0..{audits - 1})): honest -> "
+                  f"stopped in round 1 {honest['stopped_in_round_1']}, escalated {honest['escalated']}, "
+                  f"{honest['decisions']}, stations sampled {honest['mean_stations_counted']:.1f} on average "
+                  f"(at most {honest['max_stations_counted']}) of {honest['stations']}")
             bad = tamper(reported, paper, scope, max_stations, factor)
             caught = drill(bad, scope, 0.05, seeds)
             print(f"  shifted {bad.shifted_votes} votes at {len(bad.tampered)} station(s) against "
                   f"'{bad.target}' (outcome changed): caught {caught['catch_rate']:.1%} (>= 95 % required), "
-                  f"mean rounds {caught['mean_rounds']:.2f}, first round a full count in "
+                  f"escalated {caught['escalated']}, mean rounds {caught['mean_rounds']:.2f}, first round a full count in "
                   f"{caught['first_round_full_count']}, mean stations counted {caught['mean_stations_counted']:.1f}")
 
 

@@ -7,9 +7,15 @@ per tape) at each level over many seeds: the share of tapes read in full, the sh
 read, misreads (a tape read in full whose signature fails: must be 0) and the time to read
 and check one tape (median). ``read_codes`` uses pyzbar and zxing-cpp with a perspective
 correction per code (``device.audit.qr_reader``).
+
+Then why the ``poor`` level fails: the contrast of a module pattern left after each level's blur
+(``sim.paper.tape_photo.module_contrast``), and photos of the tape's codes at ``poor`` with one of its
+factors at a time set to its ``ordinary`` value (the factors that bring reads back are the ones
+that stop them).
 """
 from __future__ import annotations
 
+import dataclasses
 import random
 import statistics
 import tempfile
@@ -28,7 +34,7 @@ from device.results.tape_codes import QR_ERROR, TapeCodeError, decode_tape, enco
 from device.station.reports import results_slip
 from device.store.signing import UnitSigner
 from hardware.printer_escpos import slip_bytes
-from sim.paper.tape_photo import LEVELS, load_gray, photos_of
+from sim.paper.tape_photo import LEVELS, PhotoLevel, load_gray, module_contrast, photograph, photos_of
 from sim.twins.printer import PrinterTwin
 
 RECONCILIATION = {"checked_in": 412, "cast": 409, "cast_invalid_compartment": 3,
@@ -62,7 +68,7 @@ def main(quick: bool = False) -> None:
         tape = load_gray(twin.slips[-1].png_path)
     seeds = 10 if quick else 50
     for level in LEVELS:
-        full = codes_read = misread = 0
+        full = codes_read = misread = strangers = 0
         times = []
         for seed in range(seeds):
             photos = photos_of(tape, np.random.default_rng(seed), parts=2, level=level)
@@ -79,6 +85,44 @@ def main(quick: bool = False) -> None:
                 misread += 1
             times.append(time.perf_counter() - t0)
             codes_read += len(got & set(slip.qr_codes))
+            strangers += len(got - set(slip.qr_codes))
+        worst, best = module_contrast(level)
         print(f"photos '{level}': {full}/{seeds} tapes read in full, "
-              f"{codes_read}/{seeds * len(slip.qr_codes)} codes, {misread} misread, "
-              f"median {statistics.median(times) * 1000:.0f} ms per tape (2 photos)")
+              f"{codes_read}/{seeds * len(slip.qr_codes)} codes, {misread} misread, {strangers} codes read "
+              f"that are not on the tape, median {statistics.median(times) * 1000:.0f} ms per tape (2 photos); "
+              f"module contrast left after blur {worst:.0%}-{best:.0%}")
+    why_poor_fails(tape, set(slip.qr_codes), 3 if quick else 10)
+
+
+def codes_part(tape: np.ndarray) -> np.ndarray:
+    """The tape from a little above its first QR code to its end (what a photo of the codes shows)."""
+    import zxingcpp
+
+    tops = [min(p.y for p in (r.position.top_left, r.position.top_right)) for r in zxingcpp.read_barcodes(tape)]
+    return tape[max(0, min(tops) - 40):]
+
+
+# the poor level's factors, restored to the ordinary level's one after another (the photo's own
+# resolution and focus first: the module contrast they leave is the suspected cause)
+RESTORE_ORDER = ("pixels_per_module", "blur_px", "noise", "jpeg", "contrast_low", "contrast_high",
+                 "lighting", "tilt", "rotate_deg")
+
+
+def why_poor_fails(tape: np.ndarray, codes: set[str], seeds: int) -> None:
+    """Photos of the codes at ``poor``: with one factor at a time at its ``ordinary`` value,
+    then with the factors restored one after another (``RESTORE_ORDER``)."""
+    part = codes_part(tape)
+    poor, ordinary = LEVELS["poor"], LEVELS["ordinary"]
+
+    def read_in_full(level: PhotoLevel) -> int:
+        return sum(set(read_codes(photograph(part, np.random.default_rng(seed), level))) >= codes
+                   for seed in range(seeds))
+
+    alone = {f: read_in_full(dataclasses.replace(poor, **{f: getattr(ordinary, f)})) for f in RESTORE_ORDER}
+    print(f"  why poor fails: photos of the codes read in full, of {seeds}: poor as it is {read_in_full(poor)}; "
+          f"with one factor at the ordinary value: " + ", ".join(f"{f} {n}" for f, n in alone.items()))
+    level, steps = poor, []
+    for f in RESTORE_ORDER:
+        level = dataclasses.replace(level, **{f: getattr(ordinary, f)})
+        steps.append(f"+{f} {read_in_full(level)}")
+    print("  why poor fails: factors restored to ordinary one after another: " + ", ".join(steps))

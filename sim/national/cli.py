@@ -40,7 +40,8 @@ def register(subparsers) -> None:
                     "JSON on any executor.",
         epilog="The whole of Cambodia 2022 (23,602 stations, 7.4 M ballots) takes about 4 minutes on 2 "
                "cores. Exit status: 0 when everything matches intent and no ballot was lost or "
-               "double-counted (and, with --central, every upload was delivered); 1 when not, or "
+               "double-counted (and, with --central, every upload was delivered; with --rla-drill, the drill "
+               "met its risk limit); 1 when not, or "
                "when interrupted with Ctrl-C (what was done is reported); 2 for bad input.")
     p.add_argument("--election", required=True, help=f"national election ({', '.join(spec_names())})")
     p.add_argument("--seed", type=int, default=1, help="seed of the whole run (default 1)")
@@ -61,6 +62,13 @@ def register(subparsers) -> None:
     p.add_argument("--central", metavar="URL",
                    help="upload every station's signed results to this central tally as it finishes "
                         "(units keyed by the seed: serve the package of 'ballotbox sim package' with the same seed)")
+    p.add_argument("--rla-drill", type=int, default=0, metavar="N",
+                   help="after the run, audit its results N times (risk-limiting audit drill, one public seed "
+                        "each): as reported, and with a planted outcome-changing miscount; figures in "
+                        "national.json (rla_drill) and report.html (default 0: no drill)")
+    p.add_argument("--rla-scope", default="contest", help="what the drill audits: contest, seats or district:ID")
+    p.add_argument("--rla-risk-limit", type=float, default=5.0, metavar="PERCENT",
+                   help="the drill's risk limit in percent (default 5)")
     p.set_defaults(func=run_national_command)
 
 
@@ -91,6 +99,10 @@ def run_national_command(args: argparse.Namespace) -> int:
         total = len(select_stations(national, args.seed, args.stations, args.sample))
         if args.central is not None and not args.central.startswith(("http://", "https://")):
             raise NationalRunError(f"--central must be an http:// or https:// URL (got {args.central!r})")
+        if args.rla_drill < 0 or not 0 < args.rla_risk_limit < 100 or not (
+                args.rla_scope in ("contest", "seats") or args.rla_scope.startswith("district:")):
+            raise NationalRunError("--rla-drill must be at least 0, --rla-risk-limit between 0 and 100 "
+                                   "and --rla-scope contest, seats or district:ID")
         refuse_non_empty_out(args.out, args.force)
     except (NationalSpecError, NationalRunError, UserError) as exc:
         return _fail(args, str(exc))
@@ -120,6 +132,9 @@ def run_national_command(args: argparse.Namespace) -> int:
     if args.out:
         from sim.national.outputs import write_outputs
         files = write_outputs(national, run, Path(args.out))
+    if args.rla_drill:
+        from sim.national.audit_drill_section import add_drill
+        add_drill(national, run, args.out, args.rla_drill, args.rla_risk_limit / 100, args.rla_scope)
     if args.json:
         summary = {k: v for k, v in doc.items() if k != "districts"}
         if uploader is not None:
@@ -128,13 +143,22 @@ def run_national_command(args: argparse.Namespace) -> int:
         print(json.dumps(status_first(summary), indent=1, ensure_ascii=False))
     else:
         _print_human(national, run, files if args.out else None)
+        if args.rla_drill:
+            from sim.national.audit_drill_section import drill_lines
+            print("\n".join(drill_lines(doc)))
         if uploader is not None:
             up = uploader.summary()
             print(f"central tally {args.central}: {up['delivered']:,} of {len(run.stations):,} stations "
                   f"delivered; answers {up['answers']}" + (f"; NOT delivered: {up['undelivered'][:5]}"
                                                           if up["undelivered"] else ""))
     lost = uploader is not None and (uploader.undelivered or uploader.delivered < run.tally.done)
-    return 0 if doc["matches_intent"] and not run.interrupted and not lost and not central_differs else 1
+    drill_ok = not args.rla_drill or drill_meets_risk_limit(doc)
+    return 0 if doc["matches_intent"] and not run.interrupted and not lost and not central_differs and drill_ok else 1
+
+
+def drill_meets_risk_limit(doc: dict) -> bool:
+    drill = doc.get("rla_drill", {})
+    return "error" not in drill and all(drill[case].get("meets_risk_limit") for case in ("honest", "planted"))
 
 
 def central_check(url: str, national, document: dict, stations: int, wait_s: float = 30.0) -> list[str]:

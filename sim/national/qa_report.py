@@ -15,6 +15,8 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+from sim.national.audit_drill_section import drill_html
+
 
 def _figures(national, run, folder: Path) -> dict[str, str]:
     import matplotlib
@@ -176,6 +178,7 @@ where the paper in the box differs from the records: <b>{c['paper_mismatches']}<
 <h2>Turnout and invalid ballots across stations</h2><p><img src="{figs['turnout_invalid']}" alt="turnout and invalid share"></p>
 <h2>Time per station</h2><p><img src="{figs['time']}" alt="time per station"> (times in <code>station_seconds.json</code>)</p>
 <h2>Faults and how each ended</h2><p><img src="{figs['faults']}" alt="faults"> (key <code>fault_summary</code>)</p>
+{drill_html(doc)}
 </html>
 """
     path = out / "report.html"

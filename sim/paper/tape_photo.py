@@ -14,6 +14,13 @@ reader promises: it must then report the codes it cannot read, never misread one
 Randomness comes from the numpy ``Generator`` passed in; a seed reproduces a photo exactly.
 
 Not modelled: motion blur, glare spots, lens distortion, a curled roll.
+
+Why ``poor`` cannot be read (``module_contrast``): its photo has 1.2-1.8 pixels per QR module
+and a focus blur of sigma 1.5-2.5 pixels. A Gaussian blur keeps ``exp(-2 pi^2 sigma^2 f^2)`` of
+a pattern's contrast at frequency ``f``; modules alternating dark/light have ``f = 1 / (2 m)``
+for ``m`` pixels per module, so a poor photo keeps at most 3 % of it (0 % at its worst), about
+2-3 grey levels under noise of sigma 10-18 and JPEG at quality 25-40: the modules are no longer
+in the picture, whatever the decoder. An ordinary photo keeps 48-91 %.
 """
 from __future__ import annotations
 
@@ -49,6 +56,17 @@ LEVELS = {
     "poor": PhotoLevel(0.45, 25.0, (1.2, 1.8), (0.5, 0.7), (60, 90), (150, 180), (1.5, 2.5),
                        (10, 18), (25, 40)),
 }
+
+
+def module_contrast(level: str | PhotoLevel) -> tuple[float, float]:
+    """The share of contrast a pattern of alternating modules keeps after the level's blur,
+    at its worst (fewest pixels per module, most blur) and at its best."""
+    lv = LEVELS[level] if isinstance(level, str) else level
+
+    def kept(pixels_per_module: float, sigma: float) -> float:
+        return float(np.exp(-2 * np.pi ** 2 * sigma ** 2 / (2 * pixels_per_module) ** 2))
+
+    return kept(lv.pixels_per_module[0], lv.blur_px[1]), kept(lv.pixels_per_module[1], lv.blur_px[0])
 
 
 def _u(rng: np.random.Generator, r: Range) -> float:

@@ -1,0 +1,89 @@
+"""Tape photos: a decoder never makes a wrong result, and why the ``poor`` level cannot be read.
+
+A tampered code printed on the tape and photographed as an observer would is read as printed
+by the decoders and then refused by the tape's own checks (the chain for one altered code, the
+signature for a tape re-chained around an altered figure); poor photos give codes of the tape or
+nothing, never another text.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import random
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from device.audit.tape import read_codes
+from device.results.signed_results import ResultsSignatureError, verify_signed_results
+from device.results.tape_codes import TapeCodeError, decode_tape, encode_tape
+from device.station.reports import results_slip
+from device.store.signing import UnitSigner
+from hardware.printer_escpos import slip_bytes
+from sim.bench.tape import RECONCILIATION, codes_part, signed_for
+from sim.paper.tape_photo import LEVELS, load_gray, module_contrast, photograph, photos_of
+from sim.twins.printer import PrinterTwin
+
+SIGNER = UnitSigner.generate(random.Random(1))  # the tape bench's unit
+
+
+def printed(codes: list[str]) -> np.ndarray:
+    """The bench's demo results slip with these QR payloads, through the ESC/POS bytes and the
+    printer twin, as the tape comes out of the printer."""
+    election, station, results, signed = signed_for("demo", SIGNER)
+    slip = results_slip(election, election.stations[station], results, RECONCILIATION, 0, signed)
+    slip = dataclasses.replace(slip, qr_codes=tuple(codes))
+    with tempfile.TemporaryDirectory() as tmp:
+        twin = PrinterTwin(Path(tmp))
+        twin.receive(slip_bytes(slip))
+        return load_gray(twin.slips[-1].png_path)
+
+
+@pytest.fixture(scope="module")
+def signed():
+    return signed_for("demo", SIGNER)[3]
+
+
+def read_photos(tape: np.ndarray, seed: int, level: str) -> set[str]:
+    return {t for photo in photos_of(tape, np.random.default_rng(seed), parts=2, level=level)
+            for t in read_codes(photo)}
+
+
+def test_one_tampered_code_is_read_as_printed_and_refused_by_the_chain(signed):
+    codes = encode_tape(signed)
+    assert '"ballots_cast":0' in codes[0]
+    forged = codes[0].replace('"ballots_cast":0', '"ballots_cast":9', 1)  # same length, same index
+    read = read_photos(printed([forged, *codes[1:]]), seed=3, level="ordinary")
+    assert forged in read and codes[0] not in read  # the decoders read what is printed...
+    with pytest.raises(TapeCodeError, match="chain is broken at code 2"):  # ...the chain refuses it
+        decode_tape(read)
+
+
+def test_a_tape_rechained_around_a_changed_figure_fails_the_signature(signed):
+    forged = copy.deepcopy(signed)
+    forged["message"]["ballots_cast"] = 9
+    codes = encode_tape(forged)  # a forger can re-chain, but cannot sign
+    read = read_photos(printed(codes), seed=5, level="ordinary")
+    assert read == set(codes)
+    joined = decode_tape(read)
+    with pytest.raises(ResultsSignatureError):
+        verify_signed_results(joined, SIGNER.public_key_hex())
+    verify_signed_results(decode_tape(read_photos(printed(encode_tape(signed)), 5, "ordinary")),
+                          SIGNER.public_key_hex())  # the genuine tape, same photo seed, verifies
+
+
+def test_poor_photos_give_codes_of_the_tape_or_nothing(signed):
+    codes = encode_tape(signed)
+    part = codes_part(printed(codes))
+    for seed in range(3):
+        assert set(read_codes(photograph(part, np.random.default_rng(seed), "poor"))) <= set(codes)
+
+
+def test_the_poor_level_blurs_its_modules_away_and_the_ordinary_does_not():
+    """The reason poor photos are unreadable (sim.paper.tape_photo's docstring), from the levels' data."""
+    worst, best = module_contrast("poor")
+    assert worst < 1e-6 and best < 0.035
+    assert module_contrast("ordinary")[0] > 0.45 and module_contrast("steady")[0] > 0.85
+    assert LEVELS["poor"].pixels_per_module[1] < LEVELS["ordinary"].pixels_per_module[0]
