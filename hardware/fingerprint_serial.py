@@ -47,6 +47,7 @@ DEFAULT_ADDRESS = 0xFFFFFFFF
 DEFAULT_BAUD = 57600
 TEMPLATE_BYTES = 512  # one char buffer's characteristics file
 MAX_PACKET_PAYLOAD = 256 + 2  # the largest data packet (256 bytes) + its checksum field
+ACK_OVERHEAD = 11  # header 2, address 4, id 1, length 2, checksum 2
 DATA_PACKET_BYTES = {0: 32, 1: 64, 2: 128, 3: 256}  # ReadSysPara's packet size code -> bytes
 
 
@@ -277,8 +278,14 @@ class _CheckedClient(adafruit_fingerprint.Adafruit_Fingerprint):
         self.last_confirm: int | None = None
 
     def _get_packet(self, expected: int) -> list[int]:
+        """The library asks for ``expected`` bytes: a whole acknowledge of that size."""
         packet = self._owner._read_packet((PacketId.ACK,))
-        self.last_confirm = packet.payload[0] if packet.payload else None
+        self.last_confirm = packet.payload[0]
+        if len(packet.payload) != expected - ACK_OVERHEAD:
+            if self.last_confirm:  # an error answer may be shorter: its code says it all
+                self._owner._confirmed(self.last_confirm)
+            raise FingerprintError("garbled", f"an acknowledge of {len(packet.payload)} bytes "
+                                              f"where {expected - ACK_OVERHEAD} were due")
         return list(packet.payload)
 
 

@@ -1,0 +1,330 @@
+"""The fingerprint sensor driver against its twin over a real pty: every command, every error.
+
+The driver (``hardware.fingerprint_serial``) opens the pty's slave path with pyserial exactly as
+it opens ``/dev/ttyUSB0``; the twin (``sim.twins.fingerprint``) serves the master end. Faults
+are driven through the twin's hands (a wrong checksum, silence, garbage, a power cut), never
+by sleeping.
+"""
+from __future__ import annotations
+
+import json
+import random
+from importlib import resources
+
+import pytest
+
+from hardware.fingerprint_serial import (CONFIRM_CODES, REASONS, TEMPLATE_BYTES, FingerMatch,
+                                         FingerprintDisconnected, FingerprintError,
+                                         FingerprintSensor, FingerprintTimeout, NoFinger,
+                                         PacketDecoder, PacketId, PoorImage, WrongPassword,
+                                         encode_packet)
+from hardware.interfaces import PeripheralError, PeripheralTimeout
+from sim.twins.endpoints import PtyEndpoint, TcpEndpoint
+from sim.twins.fingerprint import FingerprintTwin, make_template
+from sim.twins.fingerprint_profile import (FINGERS, load_fingerprint_profile,
+                                           profile_from_json)
+
+GENEROUS = 20.0  # seconds: an answer that comes, comes long before this on a loaded machine
+TEMPLATE = make_template("voter-0001")
+
+
+def wait_for_bytes(port, count: int) -> None:
+    """Wait until ``count`` bytes are readable on ``port`` (a pty hands bytes over through the
+    kernel's work queue, so a write on one side is not at once readable on the other)."""
+    import select
+    import time
+    end = time.monotonic() + GENEROUS
+    while port.in_waiting < count:
+        assert time.monotonic() < end, f"{port.in_waiting} of {count} bytes arrived"
+        select.select([port.fileno()], [], [], end - time.monotonic())
+
+
+def bundled_json() -> dict:
+    return json.loads(resources.files("sim.twins").joinpath("fingerprint_profile.json").read_text())
+
+
+def profile_with(finger: str, **rates: float):
+    data = bundled_json()
+    data["fingers"][finger].update(rates)
+    return profile_from_json(data)
+
+
+@pytest.fixture
+def rig(request):
+    """(twin, sensor) over a real pty; ``request.param`` may give twin keyword arguments."""
+    made = []
+
+    def make(twin=None, **sensor_kw):
+        twin = twin or FingerprintTwin(rng=random.Random(7))
+        endpoint = PtyEndpoint(twin)
+        sensor = FingerprintSensor(endpoint.url + "?baud=57600", **{"timeout": GENEROUS, **sensor_kw})
+        made.append((endpoint, sensor))
+        return twin, sensor
+
+    yield make
+    for endpoint, sensor in made:
+        sensor.close()
+        endpoint.close()
+
+
+def test_probe_verifies_the_password_and_reads_the_system_parameters(rig):
+    twin, sensor = rig()
+    info = sensor.probe()
+    assert twin.commands == ["VFY_PWD", "READ_SYS_PARA", "TEMPLATE_NUM"]
+    assert (info.baud, info.library_size, info.security_level) == (57600, 1000, 3)
+    assert (info.address, info.data_packet_bytes, info.templates_stored) == (0xFFFFFFFF, 128, 0)
+
+
+def test_a_match_downloads_captures_extracts_and_compares(rig):
+    twin, sensor = rig()
+    twin.place("genuine")
+    result = sensor.match(TEMPLATE)
+    assert twin.commands[3:] == ["DOWN_CHAR", "GEN_IMG", "IMG2TZ", "MATCH"]
+    assert twin.char_buffers[2] == TEMPLATE  # the template crossed the line whole (4 packets)
+    assert twin.char_buffers[1] == "genuine"
+    assert result == FingerMatch(twin.scores[-1], True)
+    assert result.matched_at(50) and not result.matched_at(result.score + 1)
+
+
+def test_another_persons_finger_scores_below_the_threshold(rig):
+    twin, sensor = rig()
+    twin.place("impostor")
+    scores = [sensor.match(TEMPLATE) for _ in range(5)]
+    assert [m.score for m in scores] == twin.scores
+    assert not any(m.matched_at(50) or m.sensor_matched for m in scores)
+
+
+def test_scores_are_reproduced_by_the_seed(rig):
+    runs = []
+    for _ in range(2):
+        twin, sensor = rig(FingerprintTwin(rng=random.Random(42)))
+        twin.place("genuine")
+        runs.append([sensor.match(TEMPLATE).score for _ in range(4)])
+    assert runs[0] == runs[1]
+
+
+def test_no_finger_on_the_glass(rig):
+    twin, sensor = rig()
+    twin.place("none")
+    with pytest.raises(NoFinger) as err:
+        sensor.match(TEMPLATE)
+    assert err.value.reason == "no_finger" and isinstance(err.value, PeripheralError)
+    assert twin.commands[-1] == "GEN_IMG"
+
+
+@pytest.mark.parametrize("finger, rate, reason, last", [
+    ("dry", "image_failed_rate", "image_failed", "GEN_IMG"),
+    ("wet", "image_messy_rate", "image_messy", "IMG2TZ"),
+    ("partial", "too_few_features_rate", "too_few_features", "IMG2TZ"),
+])
+def test_a_bad_press_fails_with_its_reason(rig, finger, rate, reason, last):
+    twin, sensor = rig(FingerprintTwin(profile_with(finger, **{rate: 1.0}), random.Random(1)))
+    twin.place(finger)
+    with pytest.raises(PoorImage) as err:
+        sensor.match(TEMPLATE)
+    assert err.value.reason == reason and twin.commands[-1] == last
+
+
+def test_extracting_with_no_image_is_refused(rig):
+    twin, sensor = rig(FingerprintTwin(profile_with("dry", image_failed_rate=1.0), random.Random(1)))
+    twin.place("dry")
+    sensor.probe()
+    with pytest.raises(PoorImage):
+        sensor.capture()
+    with pytest.raises(PoorImage) as err:
+        sensor.extract(1)
+    assert err.value.reason == "image_failed" and twin.commands[-1] == "IMG2TZ"
+
+
+def test_a_wrong_password_is_refused(rig):
+    twin, sensor = rig(FingerprintTwin(rng=random.Random(1), password=0x5EC12E7))
+    with pytest.raises(WrongPassword) as err:
+        sensor.match(TEMPLATE)
+    assert err.value.reason == "wrong_password" and twin.commands == ["VFY_PWD"]
+    twin2, good = rig(FingerprintTwin(rng=random.Random(1), password=0x5EC12E7), password=0x5EC12E7)
+    assert good.probe().security_level == 3
+
+
+def test_an_answer_with_a_bad_checksum_is_refused_then_the_next_match_works(rig):
+    twin, sensor = rig()
+    twin.place("genuine")
+    sensor.probe()
+    twin.corrupt_next_answer()
+    with pytest.raises(FingerprintError) as err:
+        sensor.match(TEMPLATE)
+    assert err.value.reason == "bad_checksum"
+    assert sensor.match(TEMPLATE).sensor_matched
+
+
+class CorruptingLine:
+    """The line from host to sensor: ``arm(skip)`` flips a bit in the checksum of the write
+    after the next ``skip`` writes."""
+
+    def __init__(self, port) -> None:
+        self.port, self.countdown = port, -1
+
+    def arm(self, skip: int = 0) -> None:
+        self.countdown = skip
+
+    def write(self, data: bytes) -> int:
+        if self.countdown == 0:
+            data = data[:-1] + bytes((data[-1] ^ 0x01,))
+        self.countdown -= 1
+        return self.port.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self.port, name)
+
+
+@pytest.fixture
+def corrupting_rig():
+    import serial
+
+    twin = FingerprintTwin(rng=random.Random(1))
+    endpoint = PtyEndpoint(twin)
+    line = CorruptingLine(serial.Serial(endpoint.slave_path, 57600, timeout=0))
+    sensor = FingerprintSensor(line, timeout=GENEROUS)
+    yield twin, line, sensor
+    sensor.close()
+    endpoint.close()
+
+
+def test_a_command_that_arrives_corrupted_is_answered_with_a_packet_error(corrupting_rig):
+    twin, line, sensor = corrupting_rig
+    sensor.probe()
+    twin.place("genuine")
+    line.arm()
+    with pytest.raises(FingerprintError) as err:
+        sensor.capture()
+    assert err.value.reason == "packet_error" and CONFIRM_CODES[0x01].reason == "packet_error"
+    sensor.capture()  # the line is clean again
+
+
+def test_a_corrupted_template_download_never_matches_the_previous_template(corrupting_rig):
+    twin, line, sensor = corrupting_rig
+    twin.place("genuine")
+    assert sensor.match(make_template("the previous voter")).sensor_matched
+    line.arm(skip=2)  # DownChar, the first data packet, then the second data packet corrupted
+    result = sensor.match(TEMPLATE)
+    assert twin.char_buffers[2] is None and result == FingerMatch(0, False)
+
+
+def test_garbage_on_the_line_is_skipped(rig):
+    twin, sensor = rig()
+    twin.place("genuine")
+    sensor.probe()
+    rng = random.Random(3)
+    false_header = b"\xef\x01\xff\xff\xff\xff\x07\x7f\xff"  # a header with an impossible length
+    twin.inject_garbage(bytes(rng.randrange(256) for _ in range(300)) + false_header + b"\xef")
+    assert sensor.match(TEMPLATE).sensor_matched
+    stale = encode_packet(PacketId.ACK, b"\x00")  # a late answer waiting before a command
+    twin.inject_garbage(b"\x00\x13\x37" + stale, now=True)
+    wait_for_bytes(sensor.port, 3 + len(stale))
+    assert sensor.match(TEMPLATE).sensor_matched
+
+
+def test_a_silent_sensor_times_out_and_answers_again_once_awake(rig):
+    twin, sensor = rig(timeout=0.3)
+    sensor.probe()
+    twin.place("genuine")
+    twin.go_silent()
+    with pytest.raises(FingerprintTimeout) as err:
+        sensor.capture()
+    assert err.value.reason == "timeout" and isinstance(err.value, PeripheralTimeout)
+    twin.wake()
+    sensor.timeout = GENEROUS
+    assert sensor.match(TEMPLATE).sensor_matched
+
+
+def test_a_sensor_at_another_address_never_answers(rig):
+    twin, sensor = rig(FingerprintTwin(rng=random.Random(1), address=0x00000001), timeout=0.3)
+    with pytest.raises(FingerprintTimeout):
+        sensor.probe()
+    assert twin.commands == []
+
+
+def test_a_power_cut_mid_match_loses_the_buffers(rig):
+    twin, sensor = rig(timeout=0.3)
+    twin.place("genuine")
+    sensor.download_template(TEMPLATE)
+    twin.power_cut()
+    with pytest.raises(FingerprintTimeout):
+        sensor.capture()
+    assert twin.char_buffers == {1: None, 2: None}
+    twin.wake()
+    sensor.timeout = GENEROUS
+    assert sensor.match(TEMPLATE).sensor_matched  # a new match downloads the template again
+
+
+def test_a_lost_port_is_a_disconnect(rig):
+    twin = FingerprintTwin(rng=random.Random(1))
+    endpoint = TcpEndpoint(twin)
+    sensor = FingerprintSensor(endpoint.url, timeout=GENEROUS)
+    try:
+        sensor.probe()
+        endpoint.drop_client()
+        with pytest.raises(FingerprintDisconnected) as err:
+            sensor.capture()
+        assert err.value.reason == "disconnected"
+    finally:
+        sensor.close()
+        endpoint.close()
+
+
+def test_over_a_socket_as_well():
+    twin = FingerprintTwin(rng=random.Random(1))
+    endpoint = TcpEndpoint(twin)
+    sensor = FingerprintSensor(endpoint.url, timeout=GENEROUS)
+    try:
+        twin.place("genuine")
+        assert sensor.match(TEMPLATE).sensor_matched
+    finally:
+        sensor.close()
+        endpoint.close()
+
+
+def test_a_template_of_the_wrong_size_is_refused_before_the_line(rig):
+    twin, sensor = rig()
+    with pytest.raises(FingerprintError) as err:
+        sensor.match(TEMPLATE[:-1])
+    assert err.value.reason == "bad_template" and twin.commands == []
+    assert len(TEMPLATE) == TEMPLATE_BYTES
+
+
+def test_decoder_finds_packets_split_anywhere():
+    packets = [encode_packet(PacketId.ACK, bytes([0, i, 2 * i])) for i in range(5)]
+    stream = b"\x01\x02" + b"".join(packets)
+    for cut in range(1, len(stream)):
+        decoder = PacketDecoder()
+        found = decoder.feed(stream[:cut]) + decoder.feed(stream[cut:])
+        assert [p.payload[1] for p, bad in found] == list(range(5)) and not any(b for _, b in found)
+
+
+def test_every_reason_is_declared_once():
+    assert {c.reason for c in CONFIRM_CODES.values() if c.reason} <= REASONS
+    assert all(c.error is None or issubclass(c.error, FingerprintError) for c in CONFIRM_CODES.values())
+
+
+def test_the_profile_reproduces_its_published_anchors_at_the_threshold():
+    profile = load_fingerprint_profile()
+    t = profile.threshold
+    assert profile.impostor.tail_at_least(t) == pytest.approx(profile.far_anchor, rel=1e-9)
+    assert 1 - profile.genuine.tail_at_least(t) == pytest.approx(profile.frr_anchor, rel=1e-9)
+    data = bundled_json()
+    sourced = [data[k] for k in ("sensor", "timings", "threshold", "anchors")]
+    sourced += list(data["scores"].values()) + list(data["fingers"].values())
+    assert all(section.get("source") for section in sourced)
+    assert set(data["fingers"]) == set(FINGERS) - {"none"}
+
+
+def test_a_bad_profile_is_refused_in_one_line(tmp_path):
+    from sim.twins.fingerprint_profile import FingerprintProfileError
+    data = bundled_json()
+    data["anchors"]["far"] = 2
+    bad = tmp_path / "p.json"
+    bad.write_text(json.dumps(data))
+    with pytest.raises(FingerprintProfileError, match="probability"):
+        load_fingerprint_profile(bad)
+    bad.write_text("{")
+    with pytest.raises(FingerprintProfileError, match="not|cannot"):
+        load_fingerprint_profile(bad)
