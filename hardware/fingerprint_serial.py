@@ -70,6 +70,20 @@ class Instruction(enum.IntEnum):
     TEMPLATE_NUM = 0x1D  # templates stored in the sensor's flash (2 bytes)
 
 
+# instruction -> (its arguments, the acknowledge's payload after the confirm code)
+INSTRUCTION_LAYOUT = {
+    Instruction.GEN_IMG: ("-", "-"),
+    Instruction.IMG2TZ: ("buffer (1 or 2)", "-"),
+    Instruction.MATCH: ("-", "score (2 bytes)"),
+    Instruction.DOWN_CHAR: ("buffer (1 or 2); then the template as data packets, "
+                            "the last an end-of-data packet; no acknowledge follows them", "-"),
+    Instruction.READ_SYS_PARA: ("-", "status, system id, library size, security level "
+                                "(2 bytes each), address (4), packet size code, baud / 9600 (2 each)"),
+    Instruction.VFY_PWD: ("password (4 bytes)", "-"),
+    Instruction.TEMPLATE_NUM: ("-", "templates stored (2 bytes)"),
+}
+
+
 class FingerprintError(PeripheralError):
     """A failed sensor exchange; ``reason`` is one of ``REASONS`` (a code, not prose)."""
 

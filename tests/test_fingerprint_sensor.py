@@ -328,3 +328,15 @@ def test_a_bad_profile_is_refused_in_one_line(tmp_path):
     bad.write_text("{")
     with pytest.raises(FingerprintProfileError, match="not|cannot"):
         load_fingerprint_profile(bad)
+
+
+def test_the_documented_example_is_what_the_twin_answers():
+    from pathlib import Path
+    doc = (Path(__file__).parent.parent / "docs" / "protocol.md").read_text()
+    line = next(x for x in doc.splitlines() if x.startswith("Example: GenImg"))
+    command, answer = (bytes.fromhex(part.split("`")[1]) for part in line.split("with"))
+    twin, heard = FingerprintTwin(rng=random.Random(1)), []
+    twin.attach(heard.append)
+    twin.place("genuine")
+    twin.receive(command)
+    assert heard == [answer] and twin.commands == ["GEN_IMG"]
