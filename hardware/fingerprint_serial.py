@@ -1,8 +1,10 @@
 """The optical fingerprint sensor of the ID desk (ZhianTec R30x / AS608 family) on a UART.
 
-URL forms (``FingerprintSensor(url)``; the sensor's UART runs at 57,600 baud by default)::
+URL forms (``FingerprintSensor(url)``, or ``open_peripheral("fingerprint", url)``, which also
+takes ``password`` and ``timeout`` in the query; the sensor's UART runs at 57,600 baud by
+default, so give ``baud=57600``: the registry's serial default is 115,200)::
 
-    serial:///dev/ttyUSB0?baud=57600
+    serial:///dev/ttyUSB0?baud=57600&password=0&timeout=2
     socket://127.0.0.1:7004
 
 Every exchange is a packet: ``EF 01`` header, the 4-byte module address (``FF FF FF FF`` by
@@ -39,8 +41,13 @@ from urllib.parse import parse_qsl, urlsplit
 
 import adafruit_fingerprint
 
-from hardware.interfaces import (PeripheralDisconnected, PeripheralError, PeripheralTimeout,
-                                 PortOwner)
+from hardware.fingerprint import (FingerMatch, FingerprintDevice, FingerprintDisconnected,
+                                  FingerprintError, FingerprintTimeout, NoFinger, PoorImage,
+                                  SensorInfo, WrongPassword)
+from hardware.interfaces import PortOwner
+
+__all__ = ["FingerMatch", "FingerprintDisconnected", "FingerprintError", "FingerprintSensor",
+           "FingerprintTimeout", "NoFinger", "PoorImage", "SensorInfo", "WrongPassword"]
 
 HEADER = b"\xef\x01"
 DEFAULT_ADDRESS = 0xFFFFFFFF
@@ -82,34 +89,6 @@ INSTRUCTION_LAYOUT = {
     Instruction.VFY_PWD: ("password (4 bytes)", "-"),
     Instruction.TEMPLATE_NUM: ("-", "templates stored (2 bytes)"),
 }
-
-
-class FingerprintError(PeripheralError):
-    """A failed sensor exchange; ``reason`` is one of ``REASONS`` (a code, not prose)."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(f"fingerprint sensor: {detail}")
-        self.reason = reason
-
-
-class NoFinger(FingerprintError):
-    """Nothing on the glass when the capture was asked."""
-
-
-class PoorImage(FingerprintError):
-    """The capture or its characteristics failed (wet, dry, partial, smudged press)."""
-
-
-class WrongPassword(FingerprintError):
-    """The sensor refused the unit's password."""
-
-
-class FingerprintTimeout(FingerprintError, PeripheralTimeout):
-    """The sensor did not answer in time."""
-
-
-class FingerprintDisconnected(FingerprintError, PeripheralDisconnected):
-    """The port failed (cable, power, port gone)."""
 
 
 @dataclass(frozen=True)
@@ -224,32 +203,6 @@ class PacketDecoder:
         self._buf.clear()
 
 
-@dataclass(frozen=True)
-class FingerMatch:
-    """The outcome of one match: the sensor's score and its own verdict."""
-
-    score: int
-    sensor_matched: bool
-
-    def matched_at(self, threshold: int) -> bool:
-        """The unit's decision at the election package's threshold."""
-        return self.score >= threshold
-
-
-@dataclass(frozen=True)
-class SensorInfo:
-    """What ``ReadSysPara`` and ``TemplateNum`` report."""
-
-    status: int
-    system_id: int
-    library_size: int
-    security_level: int
-    address: int
-    data_packet_bytes: int
-    baud: int
-    templates_stored: int
-
-
 def open_byte_port(url: str) -> Any:
     """A pyserial port for ``serial://PATH?baud=N`` or ``socket://HOST:PORT``."""
     import serial
@@ -303,7 +256,7 @@ class _CheckedClient(adafruit_fingerprint.Adafruit_Fingerprint):
         return list(packet.payload)
 
 
-class FingerprintSensor(PortOwner):
+class FingerprintSensor(PortOwner, FingerprintDevice):
     """The unit's driver: ``probe()``, ``match(template)``, ``close()``.
 
     ``port`` is a URL (see the module doc) or an open pyserial-like port. ``timeout`` bounds
@@ -394,8 +347,16 @@ class FingerprintSensor(PortOwner):
                 self._confirmed(code)
             raise FingerprintError("garbled", f"answer not understood: {exc}") from None
 
-    def probe(self) -> SensorInfo:
-        """Verify the password and read the system parameters (raises ``WrongPassword``...)."""
+    def probe(self, timeout: float | None = None) -> SensorInfo:
+        """Verify the password and read the system parameters (raises ``WrongPassword``...);
+        ``timeout`` bounds each answer (default: the driver's)."""
+        saved, self.timeout = self.timeout, timeout or self.timeout
+        try:
+            return self._probe()
+        finally:
+            self.timeout = saved
+
+    def _probe(self) -> SensorInfo:
         c = self._client
         self._confirmed(self._call(c.verify_password))
         self._call(c.read_sysparam)  # the library raises on a confirm code other than OK

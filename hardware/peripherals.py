@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any, Callable
 
+from hardware.fingerprint import FingerprintDevice
 from hardware.interfaces import Camera, IdReader, Peripheral, Printer, ScannerTransport
 
 BYTE_SCHEMES = ("serial", "socket")  # the registry opens a byte port; the factory gets Link.port
@@ -98,6 +99,12 @@ def _printer(link: Link) -> Peripheral:
     return EscPosPrinter(link.port, paper_mm=paper)
 
 
+def _fingerprint(link: Link) -> Peripheral:
+    from hardware.fingerprint_serial import FingerprintSensor
+    return FingerprintSensor(link.port, password=int(link.number("password", 0)),
+                             timeout=link.number("timeout", 2.0))
+
+
 def _camera(link: Link) -> Peripheral:
     assert link.camera is not None  # the registry opens a camera for a FRAME_SCHEMES url
     return link.camera
@@ -110,6 +117,8 @@ BUILT_IN: tuple[PeripheralKind, ...] = (
     PeripheralKind("printer", Printer, N_("Printer"), BYTE_SCHEMES, _printer, options=("paper",),
                    probe_timeout_s=0.5, probe_while_healthy=True),
     PeripheralKind("camera", Camera, N_("Camera"), FRAME_SCHEMES, _camera),
+    PeripheralKind("fingerprint", FingerprintDevice, N_("Fingerprint sensor"), BYTE_SCHEMES,
+                   _fingerprint, options=("password", "timeout"), required=False),
 )
 
 

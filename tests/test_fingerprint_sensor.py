@@ -340,3 +340,37 @@ def test_the_documented_example_is_what_the_twin_answers():
     twin.place("genuine")
     twin.receive(command)
     assert heard == [answer] and twin.commands == ["GEN_IMG"]
+
+
+def test_the_fingerprint_is_a_row_of_the_peripheral_table():
+    from hardware.fingerprint import FingerprintDevice
+    from hardware.peripherals import console_name, peripheral_kinds, required_kinds
+    row = peripheral_kinds()["fingerprint"]
+    assert row.base is FingerprintDevice and issubclass(FingerprintSensor, FingerprintDevice)
+    assert "fingerprint" not in required_kinds() and console_name("fingerprint") == "Fingerprint sensor"
+
+
+def test_open_peripheral_reaches_the_sensor_on_a_pty_with_its_options():
+    from hardware.registry import RegistryError, open_peripheral
+    twin = FingerprintTwin(rng=random.Random(1), password=7)
+    endpoint = PtyEndpoint(twin)
+    sensor = open_peripheral("fingerprint", f"{endpoint.url}?baud=57600&password=7&timeout={GENEROUS}")
+    try:
+        assert isinstance(sensor, FingerprintSensor) and sensor.timeout == GENEROUS
+        assert sensor.probe(timeout=GENEROUS).baud == 57600
+        twin.place("genuine")
+        assert sensor.match(TEMPLATE).sensor_matched
+        with pytest.raises(RegistryError, match="not reached over opencv"):
+            open_peripheral("fingerprint", "opencv://0")
+    finally:
+        sensor.close()
+        endpoint.close()
+
+
+def test_sim_fingerprint_is_the_real_driver_over_the_twin_in_memory():
+    from hardware.registry import open_peripheral
+    sensor = open_peripheral("fingerprint", "sim://fingerprint?seed=3")
+    sensor.twin.place("impostor")
+    result = sensor.match(TEMPLATE)
+    assert isinstance(sensor, FingerprintSensor) and result.score == sensor.twin.scores[-1]
+    assert not result.matched_at(50)

@@ -21,6 +21,8 @@ from hardware.registry import RegistryError
 from sim.twins.camera import VirtualCamera
 from sim.twins.doc_reader import DocReaderTwin
 from sim.twins.endpoints import MemoryPort
+from sim.twins.fingerprint import FingerprintTwin
+from sim.twins.fingerprint_profile import load_fingerprint_profile
 from sim.twins.printer import PrinterTwin
 from sim.twins.profile import Faults, Profile, ProfileError, load_profile
 from sim.twins.scanner import ScannerTwin
@@ -41,6 +43,8 @@ TWINS: dict[str, TwinRow] = {
     "scanner": TwinRow("scanner", lambda profile, rng, options, advance: ScannerTwin(profile, rng, advance)),
     "id_reader": TwinRow("doc_reader", lambda profile, rng, options, advance: DocReaderTwin(profile.faults, rng)),
     "printer": TwinRow("printer", lambda profile, rng, options, advance: PrinterTwin(options.pop("out_dir", None))),
+    "fingerprint": TwinRow("fingerprint", lambda profile, rng, options, advance: FingerprintTwin(
+        load_fingerprint_profile(options.pop("fingerprint_profile", None)), rng, advance)),
 }
 CAMERA = "camera"  # not a wire twin: frames of the scanner twin's sheet (needs scanner=)
 
