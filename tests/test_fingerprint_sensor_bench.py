@@ -19,14 +19,14 @@ def test_clopper_pearson_is_the_exact_interval(errors, n):
 
 def test_error_rates_at_the_threshold_count_the_scores_on_each_side():
     profile = load_fingerprint_profile()
-    rates = error_rates(profile, seed=3, n=20_000)
+    rates = error_rates(profile, seed=3, n=20_000, n_impostor=20_000)
     genuine, impostor = rates["_scores"]
     t = profile.threshold
     assert rates["frr"]["errors"] == int((genuine < t).sum()) > 0
     assert rates["far"]["errors"] == int((impostor >= t).sum())
     low, high = rates["frr"]["ci95"]
     assert low < profile.frr_anchor < high  # 20,000 draws cannot tell the anchor apart
-    assert error_rates(profile, seed=3, n=20_000)["frr"] == rates["frr"]  # seeded
+    assert error_rates(profile, seed=3, n=20_000, n_impostor=20_000)["frr"] == rates["frr"]  # seeded
     for outcome in rates["presses"].values():
         assert outcome["not_accepted"]["rate"] >= outcome["failed_to_acquire"]["rate"] > 0
 
