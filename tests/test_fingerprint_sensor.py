@@ -223,6 +223,20 @@ def test_garbage_on_the_line_is_skipped(rig):
     assert sensor.match(TEMPLATE).sensor_matched
 
 
+def test_a_late_answer_of_another_size_is_refused_not_misread(rig):
+    """A Match acknowledge (3 bytes) arriving late, read where GenImg's (1 byte) is due: without
+    the size check the capture would pass as OK with no finger on the glass."""
+    twin, sensor = rig()
+    sensor.probe()
+    twin.place("none")
+    twin.inject_garbage(encode_packet(PacketId.ACK, b"\x00\x00\x99"))
+    with pytest.raises(FingerprintError) as err:
+        sensor.capture()
+    assert err.value.reason == "garbled"
+    with pytest.raises(NoFinger):
+        sensor.capture()
+
+
 def test_a_silent_sensor_times_out_and_answers_again_once_awake(rig):
     twin, sensor = rig(timeout=0.3)
     sensor.probe()
