@@ -39,7 +39,9 @@ def _fingerprint_section() -> list[str]:
     lines += _table(("reason", "meaning"), list(fp.LINK_REASONS.items()))
     gen_img = fp.encode_packet(fp.PacketId.COMMAND, bytes((fp.Instruction.GEN_IMG,)))
     ack = fp.encode_packet(fp.PacketId.ACK, b"\x00")
-    return lines + [f"Example: GenImg `{gen_img.hex(' ')}`, answered OK with `{ack.hex(' ')}`.", ""]
+    return lines + [f"Example: GenImg `{gen_img.hex(' ')}`, answered OK with `{ack.hex(' ')}`.", "",
+                    "The sensor's twin (`sim/twins/fingerprint.py`), its score distributions and "
+                    "the sources of its figures: `docs/fingerprint-sensor.md`.", ""]
 
 
 def render() -> str:

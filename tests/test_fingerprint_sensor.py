@@ -388,3 +388,12 @@ def test_sim_fingerprint_is_the_real_driver_over_the_twin_in_memory():
     result = sensor.match(TEMPLATE)
     assert isinstance(sensor, FingerprintSensor) and result.score == sensor.twin.scores[-1]
     assert not result.matched_at(50)
+
+
+def test_the_twins_figures_document_matches_the_data():
+    from pathlib import Path
+
+    from sim.twins.fingerprint_profile import render_doc
+    committed = Path(__file__).parent.parent / "docs" / "fingerprint-sensor.md"
+    assert committed.read_text() == render_doc(), \
+        "regenerate: python -m sim.twins.fingerprint_profile > docs/fingerprint-sensor.md"
