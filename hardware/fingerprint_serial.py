@@ -195,10 +195,6 @@ class PacketDecoder:
             out.append((Packet(buf[6], payload), bad))
             del buf[:total]
 
-    @property
-    def pending(self) -> int:
-        return len(self._buf)
-
     def reset(self) -> None:
         self._buf.clear()
 

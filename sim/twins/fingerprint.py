@@ -34,7 +34,7 @@ from sim.twins.fingerprint_profile import FINGERS, FingerprintProfile, load_fing
 
 OK, PACKET_ERROR, NO_FINGER, IMAGE_FAILED = 0x00, 0x01, 0x02, 0x03
 IMAGE_MESSY, TOO_FEW_FEATURES, NO_MATCH = 0x06, 0x07, 0x08
-DATA_RECEIVE_FAILED, WRONG_PASSWORD, NO_IMAGE = 0x0E, 0x13, 0x15
+WRONG_PASSWORD, NO_IMAGE = 0x13, 0x15
 PACKET_SIZE_CODE = 2  # 128-byte data packets, the sensor's default
 
 
