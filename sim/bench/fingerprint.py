@@ -161,8 +161,9 @@ def main(quick: bool = False) -> None:
     profile = load_fingerprint_profile()
     rates = error_rates(profile, n_impostor=GENUINE_ATTEMPTS if quick else IMPOSTOR_ATTEMPTS)
     genuine, impostor = rates.pop("_scores")
-    print(f"threshold {profile.threshold} (profile), {len(genuine):,} genuine + {len(impostor):,} "
-          f"impostor attempts, seed {rates['seed']}")
+    print(f"threshold {profile.threshold} (the profile's), {len(genuine):,} "
+          f"genuine + {len(impostor):,} impostor attempts, seed {rates['seed']}; scores: lognormal, "
+          f"medians assumed, spreads solved from the datasheets' FAR/FRR (docs/fingerprint-sensor.md)")
     print(f"  FAR {_rate_text(rates['far'])}; datasheet: < {_pct(profile.far_anchor)}")
     print(f"  FRR {_rate_text(rates['frr'])}; datasheet: < {_pct(profile.frr_anchor)}")
     for finger, outcome in rates["presses"].items():
