@@ -210,13 +210,13 @@ def run(args) -> int:
     print(f"printer         {p}   open_peripheral('printer', '{p}'); slips -> {args.out}/")
     print(f"camera          {c}   open_peripheral('camera', '{c}')")
     print(f"fingerprint     {f}   open_peripheral('fingerprint', '{f}')  (docs/protocol.md)")
-    print(f"stdin verbs: {' | '.join(VERBS)} (see --help); Ctrl-C stops", flush=True)
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     # Ctrl-C stops the twins even when they were started where SIGINT is ignored (a shell's
     # background job, a parent that ignores it: the disposition is inherited across exec).
     previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
+    try:  # "Ctrl-C stops" is printed once it is true (a test sends SIGINT as soon as it reads it)
+        print(f"stdin verbs: {' | '.join(VERBS)} (see --help); Ctrl-C stops", flush=True)
         for line in sys.stdin:
             if line.strip():
                 print(session.handle(line), flush=True)
