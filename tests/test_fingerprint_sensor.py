@@ -24,6 +24,7 @@ from sim.twins.fingerprint import FingerprintTwin, make_template
 from sim.twins.fingerprint_profile import profile_from_json
 
 GENEROUS = 20.0  # seconds: an answer that comes, comes long before this on a loaded machine
+SHORT = 0.3  # seconds: the timeout where the twin is silent, so nothing can come
 TEMPLATE = make_template("voter-0001")
 
 
@@ -49,8 +50,8 @@ def profile_with(finger: str, **rates: float):
 
 
 @pytest.fixture
-def rig(request):
-    """(twin, sensor) over a real pty; ``request.param`` may give twin keyword arguments."""
+def rig():
+    """``make(twin=None, **sensor_options)`` -> (twin, sensor) over a real pty, closed after."""
     made = []
 
     def make(twin=None, **sensor_kw):
@@ -261,10 +262,11 @@ def test_a_noisy_line_gives_the_twins_score_or_an_error_never_another_score():
 
 
 def test_a_silent_sensor_times_out_and_answers_again_once_awake(rig):
-    twin, sensor = rig(timeout=0.3)
+    twin, sensor = rig()
     sensor.probe()
     twin.place("genuine")
     twin.go_silent()
+    sensor.timeout = SHORT  # only where silence is certain: answers that come get GENEROUS
     with pytest.raises(FingerprintTimeout) as err:
         sensor.capture()
     assert err.value.reason == "timeout" and isinstance(err.value, PeripheralTimeout)
@@ -274,17 +276,18 @@ def test_a_silent_sensor_times_out_and_answers_again_once_awake(rig):
 
 
 def test_a_sensor_at_another_address_never_answers(rig):
-    twin, sensor = rig(FingerprintTwin(rng=random.Random(1), address=0x00000001), timeout=0.3)
+    twin, sensor = rig(FingerprintTwin(rng=random.Random(1), address=0x00000001), timeout=SHORT)
     with pytest.raises(FingerprintTimeout):
         sensor.probe()
     assert twin.commands == []
 
 
 def test_a_power_cut_mid_match_loses_the_buffers(rig):
-    twin, sensor = rig(timeout=0.3)
+    twin, sensor = rig()
     twin.place("genuine")
     sensor.download_template(TEMPLATE)
     twin.power_cut()
+    sensor.timeout = SHORT
     with pytest.raises(FingerprintTimeout):
         sensor.capture()
     assert twin.char_buffers == {1: None, 2: None}
