@@ -27,13 +27,13 @@ embedded default); ``postgresql://...`` opens ``central.store_pg.PostgresCentral
 from __future__ import annotations
 
 import json
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from device.store.canonical_json import canonical_json
-from device.store.journal import JournalRecord
+from device.store.journal import ChainedJournal, JournalRecord
 from device.store.sqlite import SqliteStore, StoreOpenError
 
 JOURNAL_TYPES = ("result_accepted", "result_duplicate", "result_conflict", "upload_refused",
@@ -132,8 +132,10 @@ class StoreState:
         return self.journal[-1].seq if self.journal else 0
 
 
-class CentralStore(ABC):
-    """The store contract of the central tally; the reads are shared SQL (``SqlRows``)."""
+class CentralStore(ChainedJournal):
+    """The store contract of the central tally: the chained journal every store offers
+    (``device.store.journal.ChainedJournal``), the decisions' rows beside it (the reads are
+    shared SQL, ``SqlRows``), and who publishes."""
 
     held_lock: int | None = None  # the lock (``central.locks``) of the process holding the store
     shared = False  # True: several services ingest into this store at once (PostgreSQL)
@@ -170,8 +172,9 @@ class CentralStore(ABC):
     def _rows(self, sql: str, params: tuple = ()) -> list[tuple]:
         """The rows of one query (``?`` placeholders)."""
 
-    @abstractmethod
-    def journal(self) -> Iterator[JournalRecord]: ...
+    def journal(self) -> Iterator[JournalRecord]:
+        """The journal's records (``events()``)."""
+        return self.events()
 
     def close(self) -> None:  # pragma: no cover - trivial default
         pass
@@ -219,6 +222,7 @@ class CentralStore(ABC):
         entry = Entry("result_accepted_by_authority", data, at, slot={k: c[k] for k in (*SLOT_FIELDS, "signed")},
                       conflict=aside, resolves=(station, c["digest"]))
         self.commit([entry])
+        assert entry.record is not None  # set by the commit
         return {**data, "seq": entry.record.seq}
 
 
@@ -235,24 +239,17 @@ class SqliteCentralStore(SqliteStore, CentralStore):
             raise StoreOpenError(f"{path}: not a usable central store ({exc})") from None
 
     def commit(self, entries: list[Entry]) -> None:
+        """The entries' records and rows in one transaction (the chain writer's: on failure
+        nothing of the batch is chained or written)."""
         if not entries:
             return
-        head = self.head
-        for e in entries:
-            e.record = self.append_event(e.type, e.data, e.at, durable=False)
-        try:
-            self._commit([], lambda c: SqlRows.write(c.execute, entries))
-        except BaseException:
-            # nothing of the batch was written: unstage it and put the head back
-            self._pending = []
-            self._head_seq, self._head_hash = head
-            raise
+        records = self.commit_records([(e.type, e.data, e.at) for e in entries],
+                                      lambda c: SqlRows.write(c.execute, entries))
+        for e, record in zip(entries, records):
+            e.record = record
 
     def _rows(self, sql: str, params: tuple = ()) -> list[tuple]:
         return self._conn.execute(sql, params).fetchall()
-
-    def journal(self) -> Iterator[JournalRecord]:
-        return self.events()
 
 
 def store_path(url: str) -> Path:

@@ -1,7 +1,9 @@
 """The unit's durable store: one SQLite database holding the journal and the cast vote records,
 written in the same transactions to a second database on another medium (the mirror).
 
-``SqliteStore(path, durability="full", mirror=None)`` implements ``device.store.StationStore``.
+``SqliteStore(path, durability="full", mirror=None)`` implements ``device.store.StationStore``
+and keeps the unit's metadata and its outbox; its journal is written by ``SqliteJournal``
+(``device/store/sqlite_journal.py``) with the chain writer every store shares.
 Tables (the same in both files):
 
 - ``journal(seq PRIMARY KEY, type, at, data, prev_hash, hash)`` — the hash-chained event
@@ -56,14 +58,18 @@ import os
 import random
 import sqlite3
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable
 
 from device.store.cast_vote_record import CastVoteRecord
 from device.store.canonical_json import canonical_json
 from device.store.chain import chain_fault, row_record, torn_reason
 from device.store.cvr_slots import EMPTY, SCHEMA as SLOT_SCHEMA, UNIT_PRAGMAS, SlotError, blocks_to_add, \
     decode_slot, encode_slot
-from device.store.journal import GENESIS_HASH, JournalRecord, StationStore, StoreWriteError, make_record
+from device.store.journal import ChainWriter, JournalRecord, StationStore, StoreWriteError, UnitMetadata
+from device.store.sqlite_journal import SqliteJournal
+
+if TYPE_CHECKING:
+    from device.store.outbox import Outbox
 
 DURABILITY = {"full": "FULL", "simulation": "OFF"}  # see the module docstring
 SCHEMA_VERSION = "2"
@@ -93,12 +99,6 @@ class JournalIntegrityError(RuntimeError):
         super().__init__(f"journal record seq {seq}: {kind} ({detail})")
 
 
-def canonical_data(data: dict[str, Any]) -> dict[str, Any]:
-    """``data`` as it reads back from JSON (tuples -> lists, keys -> str), so hashes round-trip."""
-    read_back: dict[str, Any] = json.loads(_dumps(data))
-    return read_back
-
-
 _dumps = canonical_json
 
 
@@ -113,8 +113,9 @@ def _create_owner_only(path: Path) -> None:
         pass  # a folder that does not exist: sqlite3.connect names the problem
 
 
-class SqliteStore(StationStore):
-    """The durable store of one unit. See the module docstring for tables and durability."""
+class SqliteStore(SqliteJournal, StationStore, UnitMetadata):
+    """The durable store of one unit. See the module docstring for tables and durability.
+    It keeps the unit's metadata (``unit_metadata()`` is itself) and its outbox (``outbox()``)."""
 
     journal_mode = "TRUNCATE"  # see the module docstring; a store that holds no ballot may use WAL
 
@@ -123,7 +124,7 @@ class SqliteStore(StationStore):
                  mirror: str | Path | None = None, rng: random.Random | None = None):
         if durability not in DURABILITY:
             raise ValueError(f"durability must be one of {', '.join(DURABILITY)} (got {durability!r})")
-        self.path = Path(path)
+        self._path = Path(path)
         self.mirror = Path(mirror) if mirror is not None else None
         self.durability = durability
         self._clock = clock  # used only to time the events appended at boot
@@ -147,8 +148,7 @@ class SqliteStore(StationStore):
                 self._check_schema(db)
         except sqlite3.DatabaseError as exc:
             raise StoreOpenError(f"{self.path}: not a usable unit store ({exc})") from None
-        self._head_seq, self._head_hash, self._head_at = 0, GENESIS_HASH, 0.0
-        self._pending: list[JournalRecord] = []  # chained, not yet committed (group commit)
+        self._chain = ChainWriter()  # the head and the records staged for the next commit
         self._open_chain()
         if self.mirror is not None and self.read_meta(MIRROR_META) is None:
             self.write_meta(MIRROR_META, b"1")
@@ -188,18 +188,18 @@ class SqliteStore(StationStore):
         if fault is not None:
             raise JournalIntegrityError(fault.seq or 0, fault.kind, f"{fault.where}: {fault.detail}")
         if rows:
-            self._head_seq, self._head_hash, self._head_at = rows[-1][0], rows[-1][5], rows[-1][2]
+            self._chain = ChainWriter(rows[-1][0], rows[-1][5], rows[-1][2])
         self._slots = {db: self._read_slots(db) for db in self._dbs}
         ids = self._cvr_ids = {json.loads(p)["id"] for p in self._slots["main"][2]}
         cast = sum(1 for r in rows if r[1] == "ballot_cast")
         if cast != len(ids):
             raise StoreDamagedError(f"{self.path}: {cast} ballot_cast record(s) in the journal but "
                                     f"{len(ids)} cast vote record(s): a committed record is missing")
-        at = float(self._clock()) if self._clock else float(self._head_at)
+        at = float(self._clock()) if self._clock else float(self.head_at)
         for repair in self.repairs:
-            self.append_event("store_repaired", repair, max(at, self._head_at))
+            self.append_event("store_repaired", repair, max(at, self.head_at))
         if self.truncated is not None:
-            self.append_event("journal_truncated", self.truncated, max(at, self._head_at))
+            self.append_event("journal_truncated", self.truncated, max(at, self.head_at))
 
     def _read_slots(self, db: str) -> tuple[int, list[int], list[bytes]]:
         """(number of slots, free slot numbers, used slots' JSON); a damaged slot is named."""
@@ -222,67 +222,6 @@ class SqliteStore(StationStore):
                                for db in self._dbs])
 
     # --- writing ---------------------------------------------------------------------------
-
-    def _write(self, body: Callable[[sqlite3.Connection], Any]) -> None:
-        """Run ``body(conn)`` in one immediate transaction; any failure -> StoreWriteError."""
-        conn = self._conn
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                body(conn)
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-        except sqlite3.IntegrityError as exc:
-            raise StoreWriteError(f"record rejected by the store: {exc}") from None
-        except sqlite3.Error as exc:
-            raise StoreWriteError(f"cannot write to {self.path.name}: {exc}") from None
-
-    def _next(self, type_: str, data: dict[str, Any], at: float) -> JournalRecord:
-        if isinstance(at, bool) or not isinstance(at, (int, float)):
-            raise ValueError(f"event time must be a number (got {at!r})")
-        return make_record(self._head_seq + 1, type_, at, canonical_data(data), self._head_hash)
-
-    def _insert(self, conn: sqlite3.Connection, rec: JournalRecord) -> None:
-        row = (rec.seq, rec.type, rec.at, _dumps(rec.data), rec.prev_hash, rec.hash)
-        for db in self._dbs:
-            conn.execute(f"INSERT INTO {db}.journal VALUES (?, ?, ?, ?, ?, ?)", row)
-
-    def _commit(self, records: list[JournalRecord],
-                extra: Callable[[sqlite3.Connection], Any] | None = None) -> None:
-        """One transaction: ``extra(conn)`` if given, then the staged records and ``records``.
-
-        On failure nothing is written and ``records`` are dropped; the staged records stay
-        staged (the controller already acted on them) and go out with the next durable write."""
-        batch = self._pending + records
-
-        def body(c: sqlite3.Connection) -> None:
-            if extra is not None:
-                extra(c)
-            for r in batch:
-                self._insert(c, r)
-
-        self._write(body)
-        self._pending = []
-        last = batch[-1]
-        self._head_seq, self._head_hash, self._head_at = last.seq, last.hash, last.at
-
-    def append_event(self, type_: str, data: dict[str, Any], at: float, *,
-                     durable: bool = True) -> JournalRecord:
-        rec = self._next(type_, data, at)
-        if durable:
-            self._commit([rec])
-        else:
-            self._pending.append(rec)
-            self._head_seq, self._head_hash, self._head_at = rec.seq, rec.hash, rec.at
-        return rec
-
-    def flush(self) -> None:
-        """Commit the staged (non-durable) records now."""
-        if self._pending:
-            self._commit([])
 
     def _place(self, c: sqlite3.Connection, payloads: list[bytes]) -> dict[str, tuple[int, list[int]]]:
         """Write each record into a random free slot of every copy (adding a block of slots
@@ -307,14 +246,14 @@ class SqliteStore(StationStore):
     def cast_ballot(self, cvr: CastVoteRecord, event_data: dict[str, Any], at: float) -> JournalRecord:
         if cvr.id in self._cvr_ids:
             raise StoreWriteError(f"cast vote record id {cvr.id} already exists")
-        rec = self._next("ballot_cast", event_data, at)
         payload = _dumps(cvr.to_json()).encode("utf-8")
         try:
             encode_slot(payload)
         except SlotError as exc:
             raise StoreWriteError(str(exc)) from None
         placed: dict[str, tuple[int, list[int]]] = {}
-        self._commit([rec], lambda c: placed.update(self._place(c, [payload])))
+        rec = self.commit_records([("ballot_cast", event_data, at)],
+                                  lambda c: placed.update(self._place(c, [payload])))[0]
         self._keep_slots(placed, [payload])
         self._cvr_ids.add(cvr.id)
         return rec
@@ -339,26 +278,18 @@ class SqliteStore(StationStore):
 
     # --- reading ---------------------------------------------------------------------------
 
-    @property
-    def head(self) -> tuple[int, str]:
-        """(seq, hash) of the last journal record; (0, GENESIS_HASH) for an empty journal."""
-        return self._head_seq, self._head_hash
-
-    @property
-    def head_at(self) -> float:
-        return self._head_at
-
-    def events(self) -> Iterator[JournalRecord]:
-        rows = self._conn.execute(
-            "SELECT seq, type, at, data, prev_hash, hash FROM journal ORDER BY seq").fetchall()
-        committed = [JournalRecord(s, t, a, json.loads(d), p, h) for s, t, a, d, p, h in rows]
-        return iter(committed + list(self._pending))
-
     def cast_vote_records(self) -> list[CastVoteRecord]:
         cvrs = [CastVoteRecord.from_json(json.loads(p)) for p in self._read_slots("main")[2]]
         return sorted(cvrs, key=lambda c: c.id)
 
-    # --- unit metadata (key pair, provisioning) --------------------------------------------
+    # --- unit metadata (key pair, provisioning), the outbox ---------------------------------
+
+    def unit_metadata(self) -> UnitMetadata:
+        return self
+
+    def outbox(self) -> Outbox:
+        from device.store.outbox import Outbox
+        return Outbox(self.path)
 
     def read_meta(self, name: str) -> bytes | None:
         row = self._conn.execute("SELECT value FROM unit_meta WHERE name = ?", (name,)).fetchone()
