@@ -209,7 +209,21 @@ class StationStore(ChainedJournal):
         return None
 
 
-class MemoryStore(StationStore):
+class WrittenByChainWriter(ChainedJournal):
+    """A journal whose head is its ``ChainWriter``'s (``_chain``): the head read where it is kept."""
+
+    _chain: ChainWriter
+
+    @property
+    def head(self) -> tuple[int, str]:
+        return self._chain.head
+
+    @property
+    def head_at(self) -> float:
+        return self._chain.head_at
+
+
+class MemoryStore(WrittenByChainWriter, StationStore):
     """An in-memory store; same chaining and ordering rules as the durable one (the data of a
     record is kept as given: it hashes as its JSON would)."""
 
@@ -234,14 +248,6 @@ class MemoryStore(StationStore):
 
     def events(self) -> Iterator[JournalRecord]:
         return iter(list(self._records))
-
-    @property
-    def head(self) -> tuple[int, str]:
-        return self._chain.head
-
-    @property
-    def head_at(self) -> float:
-        return self._chain.head_at
 
     def cast_vote_records(self) -> list[CastVoteRecord]:
         return [self._cvrs[k] for k in sorted(self._cvrs)]

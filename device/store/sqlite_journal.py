@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from device.store.canonical_json import canonical_json
-from device.store.journal import ChainedJournal, ChainWriter, JournalRecord, StoreWriteError
+from device.store.journal import ChainWriter, JournalRecord, StoreWriteError, WrittenByChainWriter
 
 
-class SqliteJournal(ChainedJournal):
+class SqliteJournal(WrittenByChainWriter):
     """The chained journal over ``_conn`` in the ``journal`` table of each of ``_dbs``."""
 
     _conn: sqlite3.Connection
@@ -85,15 +85,6 @@ class SqliteJournal(ChainedJournal):
     @property
     def path(self) -> Path:
         return self._path
-
-    @property
-    def head(self) -> tuple[int, str]:
-        """(seq, hash) of the last journal record; (0, GENESIS_HASH) for an empty journal."""
-        return self._chain.head
-
-    @property
-    def head_at(self) -> float:
-        return self._chain.head_at
 
     def events(self) -> Iterator[JournalRecord]:
         rows = self._conn.execute(
