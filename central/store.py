@@ -27,6 +27,7 @@ embedded default); ``postgresql://...`` opens ``central.store_pg.PostgresCentral
 from __future__ import annotations
 
 import json
+import sqlite3
 from abc import abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +35,7 @@ from typing import Any, Callable, Iterator
 
 from device.store.canonical_json import canonical_json
 from device.store.journal import ChainedJournal, JournalRecord
-from device.store.sqlite import SqliteStore, StoreOpenError
+from device.store.sqlite_journal import DURABILITY, JOURNAL_TABLE, SqliteJournal, StoreOpenError
 
 JOURNAL_TYPES = ("result_accepted", "result_duplicate", "result_conflict", "upload_refused",
                  "result_accepted_by_authority")
@@ -226,17 +227,25 @@ class CentralStore(ChainedJournal):
         return {**data, "seq": entry.record.seq}
 
 
-class SqliteCentralStore(SqliteStore, CentralStore):
-    """One SQLite file: the unit journal's tables and chain, plus slots, conflicts, refusals."""
+class SqliteCentralStore(SqliteJournal, CentralStore):
+    """One SQLite file: the journal (the same table and chain as a unit's, ``SqliteJournal``),
+    plus slots, conflicts, refusals."""
 
     journal_mode = "WAL"  # holds no ballot: WAL's ordered log reveals nothing here
 
     def __init__(self, path: str | Path, *, durability: str = "full"):
-        super().__init__(path, durability=durability)
+        if durability not in DURABILITY:
+            raise ValueError(f"durability must be one of {', '.join(DURABILITY)} (got {durability!r})")
+        self._path, self.durability, self._dbs = Path(path), durability, ("main",)
         try:
-            self._conn.executescript(_SQLITE_TABLES)
-        except Exception as exc:  # sqlite3.DatabaseError
+            self._conn = sqlite3.connect(str(self._path), isolation_level=None, check_same_thread=False)
+            self._pragmas("main", ("secure_delete=ON",))  # capped refusals leave no readable rows
+            self._conn.executescript(JOURNAL_TABLE.format(db="main") + _SQLITE_TABLES)
+        except sqlite3.DatabaseError as exc:
             raise StoreOpenError(f"{path}: not a usable central store ({exc})") from None
+        self._check_chain()
+        if self.truncated is not None:
+            self.append_event("journal_truncated", self.truncated, self.head_at)
 
     def commit(self, entries: list[Entry]) -> None:
         """The entries' records and rows in one transaction (the chain writer's: on failure

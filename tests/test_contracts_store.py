@@ -162,3 +162,11 @@ def test_the_chain_writer_moves_the_head_only_when_the_write_returns():
     written = []
     chain.commit(written.extend, chain.chain([("c", {}, 3.0)]))
     assert [r.seq for r in written] == [1, 2] and chain.head[0] == 2 and chain.staged == []
+
+
+def test_the_central_sqlite_store_shares_the_journal_not_the_units_store():
+    from central.store import CentralStore, SqliteCentralStore
+    from device.store.sqlite_journal import SqliteJournal
+    assert issubclass(SqliteCentralStore, SqliteJournal) and issubclass(SqliteCentralStore, CentralStore)
+    assert not issubclass(SqliteCentralStore, (SqliteStore, StationStore))  # no ballots, no unit metadata
+    assert issubclass(SqliteStore, SqliteJournal)

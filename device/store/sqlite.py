@@ -52,7 +52,6 @@ whose hash does not match, a broken link, a gap, a damaged or missing cast vote 
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
@@ -62,41 +61,27 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from device.store.cast_vote_record import CastVoteRecord
 from device.store.canonical_json import canonical_json
-from device.store.chain import chain_fault, row_record, torn_reason
 from device.store.cvr_slots import EMPTY, SCHEMA as SLOT_SCHEMA, UNIT_PRAGMAS, SlotError, blocks_to_add, \
     decode_slot, encode_slot
-from device.store.journal import ChainWriter, JournalRecord, StationStore, StoreWriteError, UnitMetadata
-from device.store.sqlite_journal import SqliteJournal
+from device.store.journal import JournalRecord, StationStore, StoreWriteError, UnitMetadata
+from device.store.sqlite_journal import DURABILITY as DURABILITY
+from device.store.sqlite_journal import JOURNAL_TABLE, SqliteJournal
+from device.store.sqlite_journal import JournalIntegrityError as JournalIntegrityError
+from device.store.sqlite_journal import StoreOpenError as StoreOpenError
 
 if TYPE_CHECKING:
     from device.store.outbox import Outbox
 
-DURABILITY = {"full": "FULL", "simulation": "OFF"}  # see the module docstring
 SCHEMA_VERSION = "2"
 MIRROR_META = "keeps_mirror"  # set at the first open with a mirror: never opened without it again
-BUSY_TIMEOUT_MS = 2000  # how long a write waits for another connection's (the outbox sender's)
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS {db}.journal (
-    seq INTEGER PRIMARY KEY, type TEXT, at, data TEXT, prev_hash TEXT, hash TEXT);
+_SCHEMA = JOURNAL_TABLE + """
 CREATE TABLE IF NOT EXISTS {db}.unit_meta (name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
 """
 
 
-class StoreOpenError(RuntimeError):
-    """The database cannot be opened as a unit store (not SQLite, unreadable, wrong schema)."""
-
-
 class StoreDamagedError(StoreOpenError):
     """A copy of the store lost or damaged a committed record (and no other copy restores it)."""
-
-
-class JournalIntegrityError(RuntimeError):
-    """The journal's chain is broken somewhere other than a torn last record: tampering."""
-
-    def __init__(self, seq: int, kind: str, detail: str):
-        self.seq, self.kind, self.detail = seq, kind, detail
-        super().__init__(f"journal record seq {seq}: {kind} ({detail})")
 
 
 _dumps = canonical_json
@@ -117,7 +102,7 @@ class SqliteStore(SqliteJournal, StationStore, UnitMetadata):
     """The durable store of one unit. See the module docstring for tables and durability.
     It keeps the unit's metadata (``unit_metadata()`` is itself) and its outbox (``outbox()``)."""
 
-    journal_mode = "TRUNCATE"  # see the module docstring; a store that holds no ballot may use WAL
+    journal_mode = "TRUNCATE"  # see the module docstring
 
     def __init__(self, path: str | Path, *, durability: str = "full",
                  clock: Callable[[], float] | None = None,
@@ -129,7 +114,6 @@ class SqliteStore(SqliteJournal, StationStore, UnitMetadata):
         self.durability = durability
         self._clock = clock  # used only to time the events appended at boot
         self._rng = rng or random.SystemRandom()  # slot choice: never predictable on a device
-        self.truncated: dict[str, Any] | None = None  # what open() removed, if anything
         self.repairs: list[dict[str, Any]] = []  # what open() restored from the other medium
         if self.mirror is not None:
             from device.store.copies import reconcile
@@ -143,12 +127,11 @@ class SqliteStore(SqliteJournal, StationStore, UnitMetadata):
             if self.mirror is not None:
                 self._conn.execute("ATTACH DATABASE ? AS mirror", (str(self.mirror),))
             for db in self._dbs:
-                self._pragmas(db)
+                self._pragmas(db, UNIT_PRAGMAS[1:])
                 self._conn.executescript(_SCHEMA.format(db=db) + SLOT_SCHEMA.format(db=db))
                 self._check_schema(db)
         except sqlite3.DatabaseError as exc:
             raise StoreOpenError(f"{self.path}: not a usable unit store ({exc})") from None
-        self._chain = ChainWriter()  # the head and the records staged for the next commit
         self._open_chain()
         if self.mirror is not None and self.read_meta(MIRROR_META) is None:
             self.write_meta(MIRROR_META, b"1")
@@ -159,15 +142,6 @@ class SqliteStore(SqliteJournal, StationStore, UnitMetadata):
 
     # --- opening ---------------------------------------------------------------------------
 
-    def _pragmas(self, db: str) -> None:
-        self._conn.execute(f"PRAGMA {db}.journal_mode={self.journal_mode}").fetchone()
-        for pragma in UNIT_PRAGMAS[1:]:
-            self._conn.execute(f"PRAGMA {db}.{pragma}").fetchone()
-        self._conn.execute(f"PRAGMA {db}.synchronous={DURABILITY[self.durability]}")
-        # The outbox's sender (``device send``) may write the same file from another
-        # process for a few milliseconds: wait for it rather than fail a cast.
-        self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}").fetchone()
-
     def _check_schema(self, db: str) -> None:
         row = self._conn.execute(f"SELECT value FROM {db}.unit_meta WHERE name='schema_version'").fetchone()
         if row is None:
@@ -176,19 +150,9 @@ class SqliteStore(SqliteJournal, StationStore, UnitMetadata):
             raise StoreOpenError(f"{self.path}: store schema version {row[0]!r}, expected {SCHEMA_VERSION}")
 
     def _open_chain(self) -> None:
-        """Check the chain (the auditor's walker, ``device/store/chain.py``) and the cast vote
-        records; remove a torn last record; set the head; journal what the opening did."""
-        rows = self._conn.execute(
-            "SELECT seq, type, at, data, prev_hash, hash FROM journal ORDER BY seq").fetchall()
-        torn = torn_reason(rows[-1]) if rows else None
-        if torn is not None and rows[-1][0] == len(rows):
-            self._remove_torn(rows[-1], torn)
-            rows = rows[:-1]
-        fault = chain_fault([row_record(r) for r in rows], complete=True)
-        if fault is not None:
-            raise JournalIntegrityError(fault.seq or 0, fault.kind, f"{fault.where}: {fault.detail}")
-        if rows:
-            self._chain = ChainWriter(rows[-1][0], rows[-1][5], rows[-1][2])
+        """Check the chain (``SqliteJournal._check_chain``) and the cast vote records; journal
+        what the opening did (a copy restored, a torn record removed)."""
+        rows = self._check_chain()
         self._slots = {db: self._read_slots(db) for db in self._dbs}
         ids = self._cvr_ids = {json.loads(p)["id"] for p in self._slots["main"][2]}
         cast = sum(1 for r in rows if r[1] == "ballot_cast")
@@ -213,13 +177,6 @@ class SqliteStore(SqliteJournal, StationStore, UnitMetadata):
                                         f"({exc})") from None
             free.append(slot) if payload is None else used.append(payload)
         return total, free, used
-
-    def _remove_torn(self, row: tuple[Any, ...], reason: str) -> None:
-        raw = repr(row[1:]).encode("utf-8", "replace")
-        self.truncated = {"seq": row[0], "reason": reason,
-                          "raw_sha256": hashlib.sha256(raw).hexdigest()}
-        self._write(lambda c: [c.execute(f"DELETE FROM {db}.journal WHERE seq = ?", (row[0],))
-                               for db in self._dbs])
 
     # --- writing ---------------------------------------------------------------------------
 

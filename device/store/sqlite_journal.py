@@ -10,22 +10,82 @@ transaction (a cast vote record, the central tally's decisions).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from device.store.canonical_json import canonical_json
+from device.store.chain import chain_fault, row_record, torn_reason
 from device.store.journal import ChainWriter, JournalRecord, StoreWriteError, WrittenByChainWriter
+
+DURABILITY = {"full": "FULL", "simulation": "OFF"}  # synchronous=: see device/store/sqlite.py
+BUSY_TIMEOUT_MS = 2000  # how long a write waits for another connection's (the outbox sender's)
+JOURNAL_TABLE = """
+CREATE TABLE IF NOT EXISTS {db}.journal (
+    seq INTEGER PRIMARY KEY, type TEXT, at, data TEXT, prev_hash TEXT, hash TEXT);
+"""
+
+
+class StoreOpenError(RuntimeError):
+    """The database cannot be opened as a store (not SQLite, unreadable, wrong schema)."""
+
+
+class JournalIntegrityError(RuntimeError):
+    """The journal's chain is broken somewhere other than a torn last record: tampering."""
+
+    def __init__(self, seq: int, kind: str, detail: str):
+        self.seq, self.kind, self.detail = seq, kind, detail
+        super().__init__(f"journal record seq {seq}: {kind} ({detail})")
 
 
 class SqliteJournal(WrittenByChainWriter):
     """The chained journal over ``_conn`` in the ``journal`` table of each of ``_dbs``."""
 
+    journal_mode = "TRUNCATE"  # a store that holds no ballot may use WAL
+    durability = "full"
+    truncated: dict[str, Any] | None = None  # the torn last record the opening removed, if any
     _conn: sqlite3.Connection
     _dbs: tuple[str, ...]
     _chain: ChainWriter
     _path: Path
+
+    # --- opening ---------------------------------------------------------------------------
+
+    def _pragmas(self, db: str, extra: tuple[str, ...] = ()) -> None:
+        self._conn.execute(f"PRAGMA {db}.journal_mode={self.journal_mode}").fetchone()
+        for pragma in extra:
+            self._conn.execute(f"PRAGMA {db}.{pragma}").fetchone()
+        self._conn.execute(f"PRAGMA {db}.synchronous={DURABILITY[self.durability]}")
+        # Another process (the outbox's sender, ``device send``) may write the same file for a
+        # few milliseconds: wait for it rather than fail a write.
+        self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}").fetchone()
+
+    def _check_chain(self) -> list[tuple[Any, ...]]:
+        """Check the chain with the auditor's walker (``device/store/chain.py``), remove a torn
+        last record (``truncated`` says what, for the opener to journal), set the head; return
+        the journal's rows."""
+        rows = self._conn.execute(
+            "SELECT seq, type, at, data, prev_hash, hash FROM journal ORDER BY seq").fetchall()
+        torn = torn_reason(rows[-1]) if rows else None
+        if torn is not None and rows[-1][0] == len(rows):
+            self._remove_torn(rows[-1], torn)
+            rows = rows[:-1]
+        fault = chain_fault([row_record(r) for r in rows], complete=True)
+        if fault is not None:
+            raise JournalIntegrityError(fault.seq or 0, fault.kind, f"{fault.where}: {fault.detail}")
+        self._chain = ChainWriter(rows[-1][0], rows[-1][5], rows[-1][2]) if rows else ChainWriter()
+        return rows
+
+    def _remove_torn(self, row: tuple[Any, ...], reason: str) -> None:
+        raw = repr(row[1:]).encode("utf-8", "replace")
+        self.truncated = {"seq": row[0], "reason": reason,
+                          "raw_sha256": hashlib.sha256(raw).hexdigest()}
+        self._write(lambda c: [c.execute(f"DELETE FROM {db}.journal WHERE seq = ?", (row[0],))
+                               for db in self._dbs])
+
+    # --- writing ---------------------------------------------------------------------------
 
     def _write(self, body: Callable[[sqlite3.Connection], Any]) -> None:
         """Run ``body(conn)`` in one immediate transaction; any failure -> StoreWriteError."""
@@ -81,6 +141,8 @@ class SqliteJournal(WrittenByChainWriter):
         """Commit the staged (non-durable) records now."""
         if self._chain.staged:
             self.commit_records([])
+
+    # --- reading ---------------------------------------------------------------------------
 
     @property
     def path(self) -> Path:
