@@ -23,12 +23,12 @@ from hardware.registry import RegistryError, open_peripheral
 
 ROOT = Path(__file__).resolve().parent.parent
 PLUGIN = '''
-"""A fingerprint sensor kind from outside the project (a test plug-in)."""
+"""A palm vein reader kind from outside the project (a test plug-in)."""
 from hardware.interfaces import Peripheral, PeripheralDisconnected
 from hardware.peripherals import N_, PeripheralKind
 
 
-class FingerprintSensor(Peripheral):
+class PalmVeinReader(Peripheral):
     def __init__(self, port):
         self.port = port
 
@@ -42,10 +42,10 @@ class FingerprintSensor(Peripheral):
 
 
 def open_sensor(link):
-    return FingerprintSensor(link.port)
+    return PalmVeinReader(link.port)
 
 
-FINGERPRINT = PeripheralKind("fingerprint", FingerprintSensor, N_("Fingerprint sensor"),
+PALM_VEIN = PeripheralKind("palm_vein", PalmVeinReader, N_("Palm vein reader"),
                              ("serial", "socket"), open_sensor, required=False)
 '''
 UNIT = """[unit]
@@ -59,7 +59,7 @@ camera = "sim://camera"
 
 
 def install_plugin(where: Path, source: str = PLUGIN, module: str = "acme_sensor",
-                   entry: str = "fingerprint = acme_sensor:FINGERPRINT") -> Path:
+                   entry: str = "palm_vein = acme_sensor:PALM_VEIN") -> Path:
     """A distribution named for ``module``, installed into ``where`` as pip lays one out: the
     package, its ``*.dist-info`` with METADATA and an ``entry_points.txt`` naming ``entry``."""
     (where / module).mkdir(parents=True)
@@ -88,51 +88,51 @@ def test_the_built_in_kinds_each_subclass_peripheral_and_are_required():
 
 
 def test_a_plugin_kind_appears_in_the_table_and_on_the_console(plugin):
-    row = peripheral_kinds()["fingerprint"]
-    assert row.base.__name__ == "FingerprintSensor" and issubclass(row.base, Peripheral)
-    assert list(peripheral_kinds())[:4] == [k.name for k in BUILT_IN]  # built-ins first, unchanged
-    assert console_name("fingerprint") == "Fingerprint sensor"
-    assert "fingerprint" not in required_kinds()
+    row = peripheral_kinds()["palm_vein"]
+    assert row.base.__name__ == "PalmVeinReader" and issubclass(row.base, Peripheral)
+    assert list(peripheral_kinds())[:len(BUILT_IN)] == [k.name for k in BUILT_IN]  # built-ins first, unchanged
+    assert console_name("palm_vein") == "Palm vein reader"
+    assert "palm_vein" not in required_kinds()
 
 
 def test_without_the_plugin_the_kind_is_unknown(tmp_path):
     config = tmp_path / "unit.toml"
-    config.write_text(UNIT + 'fingerprint = "socket://127.0.0.1:7009"\n')
-    with pytest.raises(ConfigError, match=r"unknown peripheral\(s\) fingerprint"):
+    config.write_text(UNIT + 'palm_vein = "socket://127.0.0.1:7009"\n')
+    with pytest.raises(ConfigError, match=r"unknown peripheral\(s\) palm_vein"):
         load_config(config)
 
 
 def test_unit_toml_validates_a_plugin_kind_by_its_row(plugin, tmp_path):
     config = tmp_path / "unit.toml"
     config.write_text(UNIT)
-    assert "fingerprint" not in load_config(config).peripherals  # optional: may be absent
-    config.write_text(UNIT + 'fingerprint = "socket://127.0.0.1:7009"\n')
-    assert load_config(config).peripherals["fingerprint"] == "socket://127.0.0.1:7009"
-    config.write_text(UNIT + 'fingerprint = "opencv://0"\n')
-    with pytest.raises(ConfigError, match=r"fingerprint = 'opencv://0' is not a peripheral URL for a fingerprint"):
+    assert "palm_vein" not in load_config(config).peripherals  # optional: may be absent
+    config.write_text(UNIT + 'palm_vein = "socket://127.0.0.1:7009"\n')
+    assert load_config(config).peripherals["palm_vein"] == "socket://127.0.0.1:7009"
+    config.write_text(UNIT + 'palm_vein = "opencv://0"\n')
+    with pytest.raises(ConfigError, match=r"palm_vein = 'opencv://0' is not a peripheral URL for a palm_vein"):
         load_config(config)
 
 
 def test_the_cli_refuses_a_bad_plugin_url_in_one_line(plugin, tmp_path):
     """The real ``ballotbox`` in a subprocess, the plug-in found on its PYTHONPATH."""
     config = tmp_path / "unit.toml"
-    config.write_text(UNIT + 'fingerprint = "http://10.0.0.9/frame.png"\n')
+    config.write_text(UNIT + 'palm_vein = "http://10.0.0.9/frame.png"\n')
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(plugin), str(ROOT)])}
     proc = subprocess.run([sys.executable, "-m", "device.cli.main", "device", "run", "--config", str(config),
                            "--headless"], capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 2, proc.stderr
-    assert "fingerprint = 'http://10.0.0.9/frame.png' is not a peripheral URL for a fingerprint" in proc.stderr
+    assert "palm_vein = 'http://10.0.0.9/frame.png' is not a peripheral URL for a palm_vein" in proc.stderr
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
 
 
 def test_open_peripheral_builds_the_plugins_driver_over_a_real_pty(plugin):
     main_fd, sub_fd = os.openpty()
     try:
-        sensor = open_peripheral("fingerprint", f"serial://{os.ttyname(sub_fd)}")
-        assert type(sensor).__name__ == "FingerprintSensor" and sensor.probe() is None
+        sensor = open_peripheral("palm_vein", f"serial://{os.ttyname(sub_fd)}")
+        assert type(sensor).__name__ == "PalmVeinReader" and sensor.probe() is None
         sensor.close()
-        with pytest.raises(RegistryError, match=r"a fingerprint is not reached over opencv://"):
-            open_peripheral("fingerprint", "opencv://0")
+        with pytest.raises(RegistryError, match=r"a palm_vein is not reached over opencv://"):
+            open_peripheral("palm_vein", "opencv://0")
     finally:
         os.close(main_fd)
         os.close(sub_fd)
@@ -144,7 +144,7 @@ def test_a_plugin_that_is_registered_but_not_installed_is_skipped(tmp_path, monk
     (site / "acme_sensor").rmdir()
     monkeypatch.syspath_prepend(str(site))
     importlib.invalidate_caches()
-    assert "fingerprint" not in peripheral_kinds()
+    assert "palm_vein" not in peripheral_kinds()
 
 
 def test_a_lost_peripheral_is_reported_by_its_probe():
