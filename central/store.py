@@ -27,14 +27,15 @@ embedded default); ``postgresql://...`` opens ``central.store_pg.PostgresCentral
 from __future__ import annotations
 
 import json
-from abc import ABC, abstractmethod
+import sqlite3
+from abc import abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from device.store.canonical_json import canonical_json
-from device.store.journal import JournalRecord
-from device.store.sqlite import SqliteStore, StoreOpenError
+from device.store.journal import ChainedJournal, JournalRecord
+from device.store.sqlite_journal import DURABILITY, JOURNAL_TABLE, SqliteJournal, StoreOpenError
 
 JOURNAL_TYPES = ("result_accepted", "result_duplicate", "result_conflict", "upload_refused",
                  "result_accepted_by_authority")
@@ -132,8 +133,10 @@ class StoreState:
         return self.journal[-1].seq if self.journal else 0
 
 
-class CentralStore(ABC):
-    """The store contract of the central tally; the reads are shared SQL (``SqlRows``)."""
+class CentralStore(ChainedJournal):
+    """The store contract of the central tally: the chained journal every store offers
+    (``device.store.journal.ChainedJournal``), the decisions' rows beside it (the reads are
+    shared SQL, ``SqlRows``), and who publishes."""
 
     held_lock: int | None = None  # the lock (``central.locks``) of the process holding the store
     shared = False  # True: several services ingest into this store at once (PostgreSQL)
@@ -170,8 +173,9 @@ class CentralStore(ABC):
     def _rows(self, sql: str, params: tuple = ()) -> list[tuple]:
         """The rows of one query (``?`` placeholders)."""
 
-    @abstractmethod
-    def journal(self) -> Iterator[JournalRecord]: ...
+    def journal(self) -> Iterator[JournalRecord]:
+        """The journal's records (``events()``)."""
+        return self.events()
 
     def close(self) -> None:  # pragma: no cover - trivial default
         pass
@@ -219,40 +223,42 @@ class CentralStore(ABC):
         entry = Entry("result_accepted_by_authority", data, at, slot={k: c[k] for k in (*SLOT_FIELDS, "signed")},
                       conflict=aside, resolves=(station, c["digest"]))
         self.commit([entry])
+        assert entry.record is not None  # set by the commit
         return {**data, "seq": entry.record.seq}
 
 
-class SqliteCentralStore(SqliteStore, CentralStore):
-    """One SQLite file: the unit journal's tables and chain, plus slots, conflicts, refusals."""
+class SqliteCentralStore(SqliteJournal, CentralStore):
+    """One SQLite file: the journal (the same table and chain as a unit's, ``SqliteJournal``),
+    plus slots, conflicts, refusals."""
 
     journal_mode = "WAL"  # holds no ballot: WAL's ordered log reveals nothing here
 
     def __init__(self, path: str | Path, *, durability: str = "full"):
-        super().__init__(path, durability=durability)
+        if durability not in DURABILITY:
+            raise ValueError(f"durability must be one of {', '.join(DURABILITY)} (got {durability!r})")
+        self._path, self.durability, self._dbs = Path(path), durability, ("main",)
         try:
-            self._conn.executescript(_SQLITE_TABLES)
-        except Exception as exc:  # sqlite3.DatabaseError
+            self._conn = sqlite3.connect(str(self._path), isolation_level=None, check_same_thread=False)
+            self._pragmas("main", ("secure_delete=ON",))  # capped refusals leave no readable rows
+            self._conn.executescript(JOURNAL_TABLE.format(db="main") + _SQLITE_TABLES)
+        except sqlite3.DatabaseError as exc:
             raise StoreOpenError(f"{path}: not a usable central store ({exc})") from None
+        self._check_chain()
+        if self.truncated is not None:
+            self.append_event("journal_truncated", self.truncated, self.head_at)
 
     def commit(self, entries: list[Entry]) -> None:
+        """The entries' records and rows in one transaction (the chain writer's: on failure
+        nothing of the batch is chained or written)."""
         if not entries:
             return
-        head = self.head
-        for e in entries:
-            e.record = self.append_event(e.type, e.data, e.at, durable=False)
-        try:
-            self._commit([], lambda c: SqlRows.write(c.execute, entries))
-        except BaseException:
-            # nothing of the batch was written: unstage it and put the head back
-            self._pending = []
-            self._head_seq, self._head_hash = head
-            raise
+        records = self.commit_records([(e.type, e.data, e.at) for e in entries],
+                                      lambda c: SqlRows.write(c.execute, entries))
+        for e, record in zip(entries, records):
+            e.record = record
 
     def _rows(self, sql: str, params: tuple = ()) -> list[tuple]:
         return self._conn.execute(sql, params).fetchall()
-
-    def journal(self) -> Iterator[JournalRecord]:
-        return self.events()
 
 
 def store_path(url: str) -> Path:

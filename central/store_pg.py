@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from typing import Iterator
+from typing import Any, Iterator
 
 import psycopg
 from psycopg_pool import ConnectionPool
@@ -39,8 +39,8 @@ from central.locks import Busy
 from central.store import CentralStore, Entry, SqlRows, StoreState
 from device.store.canonical_json import canonical_json
 from device.store.chain import chain_fault
-from device.store.journal import GENESIS_HASH, JournalRecord, StoreWriteError, make_record, record_hash
-from device.store.sqlite import JournalIntegrityError, StoreOpenError, canonical_data
+from device.store.journal import GENESIS_HASH, ChainWriter, JournalRecord, StoreWriteError, record_hash
+from device.store.sqlite import JournalIntegrityError, StoreOpenError
 
 APP_KEY = 0x62616C6C  # "ball": the first half of every advisory lock key of the central tally
 SERVICE, PUBLISHER, CHAIN = 1, 2, 3  # the second half: services (shared), the publisher, the head
@@ -69,6 +69,14 @@ def pg(sql: str) -> str:
     return sql.replace("?", "%s")
 
 
+def _scalar(cursor: psycopg.Cursor[Any]) -> Any:
+    """The one value a ``SELECT f(...)`` returns."""
+    row = cursor.fetchone()
+    if row is None:  # pragma: no cover - a SELECT of a function always returns its row
+        raise psycopg.DataError("no row returned")
+    return row[0]
+
+
 def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
@@ -87,7 +95,7 @@ class PostgresCentralStore(CentralStore):
         except psycopg.Error as exc:
             raise StoreOpenError(f"PostgreSQL at {where}: {_first_line(exc)}") from None
         take = "pg_try_advisory_lock" if alone else "pg_try_advisory_lock_shared"
-        if not self._holder.execute(f"SELECT {take}(%s, %s)", (APP_KEY, SERVICE)).fetchone()[0]:
+        if not _scalar(self._holder.execute(f"SELECT {take}(%s, %s)", (APP_KEY, SERVICE))):
             self._holder.close()
             raise Busy(f"the database at {where} is held by "
                        + ("a running central service" if alone else "'central accept'"))
@@ -95,7 +103,7 @@ class PostgresCentralStore(CentralStore):
             self._holder.execute(_TABLES)
             self._pool = ConnectionPool(url, min_size=1, max_size=pool_size, open=True,
                                         kwargs={"connect_timeout": 10})
-            records = list(self.journal())
+            records = list(self.events())
         except psycopg.Error as exc:
             self._holder.close()
             raise StoreOpenError(f"PostgreSQL at {where}: {_first_line(exc)}") from None
@@ -117,15 +125,14 @@ class PostgresCentralStore(CentralStore):
                 news, (seq, prev) = self._news(cur, after)
                 entries = decide(news)
                 if entries:
-                    records = []
-                    for e in entries:
-                        seq += 1
-                        e.record = make_record(seq, e.type, e.at, canonical_data(e.data), prev)
-                        prev = e.record.hash
-                        records.append(e.record)
-                    cur.executemany("INSERT INTO journal VALUES (%s, %s, %s, %s, %s, %s)",
-                                    [(r.seq, r.type, r.at, canonical_json(r.data), r.prev_hash, r.hash)
-                                     for r in records])
+                    chain = ChainWriter(seq, prev)  # the one chain writer, from the head read
+                    records = chain.chain([(e.type, e.data, e.at) for e in entries])
+                    chain.commit(lambda batch: cur.executemany(
+                        "INSERT INTO journal VALUES (%s, %s, %s, %s, %s, %s)",
+                        [(r.seq, r.type, r.at, canonical_json(r.data), r.prev_hash, r.hash) for r in batch]),
+                        records)
+                    for e, record in zip(entries, records):
+                        e.record = record
                     SqlRows.write(lambda sql, params: cur.execute(pg(sql), params), entries)
         except psycopg.Error as exc:
             raise StoreWriteError(f"PostgreSQL: {_first_line(exc)}") from None
@@ -149,7 +156,8 @@ class PostgresCentralStore(CentralStore):
             head = (r.seq, r.hash)
         stations = sorted({r.data["station"] for r in records
                            if r.type in ("result_accepted", "result_conflict")})
-        slots, held = {}, {}
+        slots: dict[tuple[Any, ...], dict[str, Any]] = {}
+        held: dict[tuple[Any, ...], dict[str, Any]] = {}
         if stations:
             for row in cur.execute(f"SELECT {SLOT_COLUMNS} FROM slots WHERE station = ANY(%s)", (stations,)):
                 slots[(*row[:3], row[4])] = self._slot(row)
@@ -175,7 +183,27 @@ class PostgresCentralStore(CentralStore):
     # --- reading ----------------------------------------------------------------------------
 
     def head_seq(self) -> int:
-        return self._rows("SELECT coalesce(max(seq), 0) FROM journal")[0][0]
+        seq: int = self._rows("SELECT coalesce(max(seq), 0) FROM journal")[0][0]
+        return seq
+
+    @property
+    def head(self) -> tuple[int, str]:
+        last = self._rows("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1")
+        return (last[0][0], last[0][1]) if last else (0, GENESIS_HASH)
+
+    @property
+    def head_at(self) -> float:
+        last = self._rows("SELECT at FROM journal ORDER BY seq DESC LIMIT 1")
+        return float(last[0][0]) if last else 0.0
+
+    def append_event(self, type_: str, data: dict[str, Any], at: float, *,
+                     durable: bool = True) -> JournalRecord:
+        """One record, chained from the head under its lock and committed at once (this store
+        commits every record as it is appended, ``durable`` or not)."""
+        entry = Entry(type_, data, at)
+        self.commit([entry])
+        assert entry.record is not None  # set by the commit
+        return entry.record
 
     def load(self, recent_refusals: int) -> StoreState:
         """Read under the head's lock: no writer commits in between."""
@@ -198,7 +226,7 @@ class PostgresCentralStore(CentralStore):
         with self._connection() as conn:
             return conn.execute(pg(sql), params).fetchall()
 
-    def journal(self) -> Iterator[JournalRecord]:
+    def events(self) -> Iterator[JournalRecord]:
         with self._connection() as conn:
             rows = conn.execute("SELECT seq, type, at, data, prev_hash, hash FROM journal ORDER BY seq").fetchall()
         return iter([JournalRecord(s, t, a, json.loads(d), p, h) for s, t, a, d, p, h in rows])
@@ -210,13 +238,13 @@ class PostgresCentralStore(CentralStore):
         (a dropped connection loses it). False when another process publishes."""
         try:
             if self._publishing:
-                held = self._holder.execute(
+                held = _scalar(self._holder.execute(
                     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND "
                     "pid = pg_backend_pid() AND classid = %s AND objid = %s AND objsubid = 2",
-                    (APP_KEY, PUBLISHER)).fetchone()[0] > 0
+                    (APP_KEY, PUBLISHER))) > 0
             else:
-                held = self._holder.execute("SELECT pg_try_advisory_lock(%s, %s)",
-                                            (APP_KEY, PUBLISHER)).fetchone()[0]
+                held = bool(_scalar(self._holder.execute("SELECT pg_try_advisory_lock(%s, %s)",
+                                                         (APP_KEY, PUBLISHER))))
         except psycopg.Error:
             held = False
         self._publishing = held

@@ -58,20 +58,22 @@ camera = "sim://camera"
 """
 
 
-def _install_plugin(where: Path) -> Path:
-    """A distribution ``acme-sensor`` installed into ``where`` as pip would lay it out."""
-    (where / "acme_sensor").mkdir(parents=True)
-    (where / "acme_sensor" / "__init__.py").write_text(PLUGIN, encoding="utf-8")
-    info = where / "acme_sensor-1.0.dist-info"
+def install_plugin(where: Path, source: str = PLUGIN, module: str = "acme_sensor",
+                   entry: str = "palm_vein = acme_sensor:PALM_VEIN") -> Path:
+    """A distribution named for ``module``, installed into ``where`` as pip lays one out: the
+    package, its ``*.dist-info`` with METADATA and an ``entry_points.txt`` naming ``entry``."""
+    (where / module).mkdir(parents=True)
+    (where / module / "__init__.py").write_text(source, encoding="utf-8")
+    info = where / f"{module}-1.0.dist-info"
     info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-sensor\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text('[ballotbox.peripherals]\npalm_vein = acme_sensor:PALM_VEIN\n')
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module.replace('_', '-')}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[ballotbox.peripherals]\n{entry}\n")
     return where
 
 
 @pytest.fixture
 def plugin(tmp_path, monkeypatch):
-    site = _install_plugin(tmp_path / "site")
+    site = install_plugin(tmp_path / "site")
     monkeypatch.syspath_prepend(str(site))
     importlib.invalidate_caches()
     yield site
@@ -137,7 +139,7 @@ def test_open_peripheral_builds_the_plugins_driver_over_a_real_pty(plugin):
 
 
 def test_a_plugin_that_is_registered_but_not_installed_is_skipped(tmp_path, monkeypatch):
-    site = _install_plugin(tmp_path / "site")
+    site = install_plugin(tmp_path / "site")
     (site / "acme_sensor" / "__init__.py").unlink()
     (site / "acme_sensor").rmdir()
     monkeypatch.syspath_prepend(str(site))

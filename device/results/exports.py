@@ -80,11 +80,10 @@ def station_of(records) -> str | None:
 
 def _signed_results(store: StationStore) -> list[dict[str, Any]]:
     """The signed results messages in the unit store's outbox (none for a store without a file)."""
-    path = getattr(store, "path", None)
-    if path is None:
+    outbox = store.outbox()
+    if outbox is None:
         return []
-    from device.store.outbox import Outbox
-    with Outbox(path) as outbox:
+    with outbox:
         messages = [item.message for item in outbox.items()]
     return sorted(messages, key=lambda s: s["message"]["sequence"])
 

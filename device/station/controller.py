@@ -457,7 +457,7 @@ class StationController(StoreFaults, Triggers):
             (closes[-1].seq, closes[-1].hash), public_key_hex=self.signer.public_key_hex(),
             mode=self.mode, sequence=len(closes))
         signed = sign_results(unsigned, self.signer)
-        path = getattr(self.store, "path", None)
+        path = self.store.path
         if path is not None:  # a durable store: the outbox lives beside the journal
             try:
                 with Outbox(path) as outbox:

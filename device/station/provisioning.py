@@ -98,10 +98,10 @@ def station_access(store: StationStore, staff: dict[str, str], clock: Callable[[
 
 
 def _meta(store: StationStore) -> tuple[Callable[[str], bytes | None], Callable[[str, bytes], None]]:
-    read, write = getattr(store, "read_meta", None), getattr(store, "write_meta", None)
-    if read is None or write is None:
+    meta = store.unit_metadata()
+    if meta is None:
         raise ProvisioningError("this store keeps no unit metadata: a unit needs a SQLite store")
-    return read, write
+    return meta.read_meta, meta.write_meta
 
 
 def provision_unit(store: StationStore, authority_public_key_hex: str,
@@ -128,7 +128,7 @@ def provision_unit(store: StationStore, authority_public_key_hex: str,
     signer = provision(store)
     if existing is None:
         write(ANCHOR_META, anchor.encode("ascii"))
-    _owner_only(getattr(store, "path", None))
+    _owner_only(store.path)
     return signer.public_key_hex()
 
 

@@ -1,4 +1,11 @@
-"""The unit's store: the hash-chained event journal and the cast vote records, behind one interface.
+"""The unit's store: the hash-chained event journal and the cast vote records, behind declared contracts.
+
+The contracts: ``ChainedJournal`` (append, commit, head, events: every store, the central
+tally's too), ``UnitMetadata`` (the unit's named values), the outbox (``device/store/outbox.py``)
+and ``StationStore``, the unit's store, which says which of them it offers (``path``,
+``unit_metadata()``, ``outbox()``) rather than leave callers to look with ``getattr``. Every
+store chains its records with the one ``ChainWriter``; a wrapper forwards the contract with
+``device/store/forwarding.py``.
 
 ``StationStore`` is what the controller writes to. ``cast_ballot`` stores a cast vote record
 and its ``ballot_cast`` journal event atomically — it returns only once both are durable, and
@@ -17,12 +24,17 @@ order of casting.
 from __future__ import annotations
 
 import hashlib
+import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from device.store.canonical_json import canonical_record_bytes
+from device.store.canonical_json import canonical_json, canonical_record_bytes
 from device.store.cast_vote_record import CastVoteRecord
+
+if TYPE_CHECKING:  # the outbox's module imports this one
+    from device.store.outbox import Outbox
 
 GENESIS_HASH = "0" * 64
 
@@ -57,8 +69,79 @@ def make_record(seq: int, type_: str, at: float, data: dict[str, Any], prev_hash
     return JournalRecord(seq, type_, at, data, prev_hash, record_hash(seq, type_, at, data, prev_hash))
 
 
-class StationStore(ABC):
-    """The journal and the cast vote records of one unit."""
+def canonical_data(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` as it reads back from JSON (tuples -> lists, keys -> str), so hashes round-trip."""
+    read_back: dict[str, Any] = json.loads(canonical_json(data))
+    return read_back
+
+
+class ChainWriter:
+    """The one writer of the journal's chain, shared by every store (the unit's SQLite and memory
+    stores, the central tally's SQLite and PostgreSQL stores): the head (seq, hash and time of
+    the last record) and the records chained but not yet committed (group commit).
+
+    ``chain`` makes the records that follow the head; ``stage`` keeps them for the next commit
+    (the head moves at once); ``commit(write, records)`` hands the staged records and
+    ``records`` to ``write`` — the store's one transaction — and moves the head only once it
+    returned. If ``write`` raises, ``records`` are dropped and the staged ones stay staged.
+    ``canonical=True`` (a durable store) chains the data as it will read back from JSON."""
+
+    def __init__(self, seq: int = 0, hash_: str = GENESIS_HASH, at: float = 0.0, *, canonical: bool = True):
+        self._seq, self._hash, self._at = seq, hash_, at
+        self._staged: list[JournalRecord] = []
+        self._canonical = canonical
+
+    @property
+    def head(self) -> tuple[int, str]:
+        return self._seq, self._hash
+
+    @property
+    def head_at(self) -> float:
+        return self._at
+
+    @property
+    def staged(self) -> list[JournalRecord]:
+        return list(self._staged)
+
+    def chain(self, events: list[tuple[str, dict[str, Any], float]]) -> list[JournalRecord]:
+        """The records of ``events`` (type, data, at) following the head, in order; not staged."""
+        out: list[JournalRecord] = []
+        seq, prev = self._seq, self._hash
+        for type_, data, at in events:
+            if isinstance(at, bool) or not isinstance(at, (int, float)):
+                raise ValueError(f"event time must be a number (got {at!r})")
+            seq += 1
+            rec = make_record(seq, type_, at, canonical_data(data) if self._canonical else data, prev)
+            out.append(rec)
+            prev = rec.hash
+        return out
+
+    def stage(self, records: list[JournalRecord]) -> None:
+        self._staged += records
+        self._move(records)
+
+    def commit(self, write: Callable[[list[JournalRecord]], Any], records: list[JournalRecord]) -> None:
+        batch = self._staged + records
+        if not batch:
+            return
+        write(batch)
+        self._staged = []
+        self._move(batch)
+
+    def _move(self, records: list[JournalRecord]) -> None:
+        if records:
+            last = records[-1]
+            self._seq, self._hash, self._at = last.seq, last.hash, last.at
+
+
+class ChainedJournal(ABC):
+    """A hash-chained journal: append (durable now, or staged for the next commit), commit,
+    head, events. The unit's stores and the central tally's stores all offer it."""
+
+    @property
+    @abstractmethod
+    def head(self) -> tuple[int, str]:
+        """(seq, hash) of the last journal record, staged ones included; (0, GENESIS_HASH) when empty."""
 
     @property
     @abstractmethod
@@ -71,15 +154,37 @@ class StationStore(ABC):
                      durable: bool = True) -> JournalRecord:
         """Append one journal record and return it. ``durable=True``: committed (with every
         record staged before it) when this returns. ``durable=False``: chained now, committed
-        with the next durable write (group commit)."""
+        with the next durable write (group commit) — a store may commit it at once."""
+
+    def flush(self) -> None:
+        """Commit the staged (non-durable) records now; a store that stages none has nothing to do."""
+
+    @abstractmethod
+    def events(self) -> Iterator[JournalRecord]:
+        """All journal records in sequence order (staged ones included)."""
+
+    def close(self) -> None:  # pragma: no cover - trivial default
+        """Commit what is staged and let the store go."""
+
+
+class UnitMetadata(ABC):
+    """Named values a unit keeps beside its journal (its key pair, the trust anchor, the staff)."""
+
+    @abstractmethod
+    def read_meta(self, name: str) -> bytes | None: ...
+
+    @abstractmethod
+    def write_meta(self, name: str, value: bytes) -> None:
+        """Set a value once; a second write of a different value raises ``StoreWriteError``."""
+
+
+class StationStore(ChainedJournal):
+    """The journal and the cast vote records of one unit, and what else it keeps, declared:
+    ``path`` (its file), ``unit_metadata()``, ``outbox()`` — None where this store has none."""
 
     @abstractmethod
     def cast_ballot(self, cvr: CastVoteRecord, event_data: dict[str, Any], at: float) -> JournalRecord:
         """Store ``cvr`` and a ``ballot_cast`` event in one transaction; return the event."""
-
-    @abstractmethod
-    def events(self) -> Iterator[JournalRecord]:
-        """All journal records in sequence order."""
 
     @abstractmethod
     def cast_vote_records(self) -> list[CastVoteRecord]:
@@ -89,41 +194,60 @@ class StationStore(ABC):
         """Rewrite the stored form so that it keeps no trace of the order of writes (called at
         the close of polls). A store without such traces needs nothing."""
 
-    def close(self) -> None:  # pragma: no cover - trivial default
-        pass
+    @property
+    def path(self) -> Path | None:
+        """The file the store lives in (None: in memory)."""
+        return None
+
+    def unit_metadata(self) -> UnitMetadata | None:
+        """Where the unit's metadata is kept (None: this store keeps none, e.g. in memory)."""
+        return None
+
+    def outbox(self) -> Outbox | None:
+        """The outbox of signed messages beside the journal, opened (close it; ``with``), or
+        None for a store without a file."""
+        return None
 
 
-class MemoryStore(StationStore):
-    """An in-memory store; same chaining and ordering rules as the durable one."""
+class WrittenByChainWriter(ChainedJournal):
+    """A journal whose head is its ``ChainWriter``'s (``_chain``): the head read where it is kept."""
+
+    _chain: ChainWriter
+
+    @property
+    def head(self) -> tuple[int, str]:
+        return self._chain.head
+
+    @property
+    def head_at(self) -> float:
+        return self._chain.head_at
+
+
+class MemoryStore(WrittenByChainWriter, StationStore):
+    """An in-memory store; same chaining and ordering rules as the durable one (the data of a
+    record is kept as given: it hashes as its JSON would)."""
 
     def __init__(self) -> None:
         self._records: list[JournalRecord] = []
         self._cvrs: dict[str, CastVoteRecord] = {}
-
-    def _next(self, type_: str, data: dict[str, Any], at: float) -> JournalRecord:
-        prev = self._records[-1].hash if self._records else GENESIS_HASH
-        return make_record(len(self._records) + 1, type_, at, data, prev)
+        self._chain = ChainWriter(canonical=False)
 
     def append_event(self, type_: str, data: dict[str, Any], at: float, *,
                      durable: bool = True) -> JournalRecord:
-        rec = self._next(type_, data, at)
-        self._records.append(rec)
+        rec = self._chain.chain([(type_, data, at)])[0]
+        self._chain.commit(self._records.extend, [rec])
         return rec
 
     def cast_ballot(self, cvr: CastVoteRecord, event_data: dict[str, Any], at: float) -> JournalRecord:
         if cvr.id in self._cvrs:
             raise StoreWriteError(f"cast vote record id {cvr.id} already exists")
-        rec = self._next("ballot_cast", event_data, at)
+        rec = self._chain.chain([("ballot_cast", event_data, at)])[0]
+        self._chain.commit(self._records.extend, [rec])
         self._cvrs[cvr.id] = cvr
-        self._records.append(rec)
         return rec
 
     def events(self) -> Iterator[JournalRecord]:
         return iter(list(self._records))
-
-    @property
-    def head_at(self) -> float:
-        return self._records[-1].at if self._records else 0.0
 
     def cast_vote_records(self) -> list[CastVoteRecord]:
         return [self._cvrs[k] for k in sorted(self._cvrs)]

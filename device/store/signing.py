@@ -26,7 +26,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from device.store.journal import GENESIS_HASH, JournalRecord, StationStore, checkpoint_message
+from device.store.journal import ChainedJournal, JournalRecord, StationStore, checkpoint_message
 
 CHECKPOINT_REASONS = ("polls_open", "polls_close", "export")
 KEY_META = "unit_key"
@@ -76,17 +76,16 @@ def provision(store: StationStore, rng: random.Random | None = None) -> UnitSign
 
     A store without key storage (``MemoryStore``) gets a key that lives as long as the signer.
     """
-    read = getattr(store, "read_meta", None)
-    if read is None:
+    meta = store.unit_metadata()
+    if meta is None:
         return UnitSigner.generate(rng)
-    raw = read(KEY_META)
+    raw = meta.read_meta(KEY_META)
     if raw is not None:
-        origin = (read(KEY_ORIGIN_META) or b"device").decode("ascii")
+        origin = (meta.read_meta(KEY_ORIGIN_META) or b"device").decode("ascii")
         return UnitSigner(Ed25519PrivateKey.from_private_bytes(raw), origin)
     signer = UnitSigner.generate(rng)
-    write = getattr(store, "write_meta")  # a store with read_meta keeps keys (SqliteStore)
-    write(KEY_META, signer.private_bytes())
-    write(KEY_ORIGIN_META, signer.origin.encode("ascii"))
+    meta.write_meta(KEY_META, signer.private_bytes())
+    meta.write_meta(KEY_ORIGIN_META, signer.origin.encode("ascii"))
     return signer
 
 
@@ -117,19 +116,9 @@ def checkpoint_data(signer: Any, reason: str, head_seq: int, head_hash: str) -> 
             "signature": sig.hex(), "public_key": signer.public_key_hex()}
 
 
-def journal_head(store: StationStore) -> tuple[int, str]:
-    head: tuple[int, str] | None = getattr(store, "head", None)
-    if head is not None:
-        return head
-    last = None
-    for last in store.events():
-        pass
-    return (last.seq, last.hash) if last else (0, GENESIS_HASH)
-
-
-def append_checkpoint(store: StationStore, signer: Any, reason: str, at: float) -> JournalRecord:
+def append_checkpoint(store: ChainedJournal, signer: Any, reason: str, at: float) -> JournalRecord:
     """Append a signed checkpoint of the current head to ``store``; return the record."""
-    seq, hsh = journal_head(store)
+    seq, hsh = store.head
     return store.append_event("checkpoint", checkpoint_data(signer, reason, seq, hsh), at)
 
 

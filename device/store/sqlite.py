@@ -1,7 +1,9 @@
 """The unit's durable store: one SQLite database holding the journal and the cast vote records,
 written in the same transactions to a second database on another medium (the mirror).
 
-``SqliteStore(path, durability="full", mirror=None)`` implements ``device.store.StationStore``.
+``SqliteStore(path, durability="full", mirror=None)`` implements ``device.store.StationStore``
+and keeps the unit's metadata and its outbox; its journal is written by ``SqliteJournal``
+(``device/store/sqlite_journal.py``) with the chain writer every store shares.
 Tables (the same in both files):
 
 - ``journal(seq PRIMARY KEY, type, at, data, prev_hash, hash)`` — the hash-chained event
@@ -50,53 +52,36 @@ whose hash does not match, a broken link, a gap, a damaged or missing cast vote 
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
 import sqlite3
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable
 
 from device.store.cast_vote_record import CastVoteRecord
 from device.store.canonical_json import canonical_json
-from device.store.chain import chain_fault, row_record, torn_reason
 from device.store.cvr_slots import EMPTY, SCHEMA as SLOT_SCHEMA, UNIT_PRAGMAS, SlotError, blocks_to_add, \
     decode_slot, encode_slot
-from device.store.journal import GENESIS_HASH, JournalRecord, StationStore, StoreWriteError, make_record
+from device.store.journal import JournalRecord, StationStore, StoreWriteError, UnitMetadata
+from device.store.sqlite_journal import DURABILITY as DURABILITY
+from device.store.sqlite_journal import JOURNAL_TABLE, SqliteJournal
+from device.store.sqlite_journal import JournalIntegrityError as JournalIntegrityError
+from device.store.sqlite_journal import StoreOpenError as StoreOpenError
 
-DURABILITY = {"full": "FULL", "simulation": "OFF"}  # see the module docstring
+if TYPE_CHECKING:
+    from device.store.outbox import Outbox
+
 SCHEMA_VERSION = "2"
 MIRROR_META = "keeps_mirror"  # set at the first open with a mirror: never opened without it again
-BUSY_TIMEOUT_MS = 2000  # how long a write waits for another connection's (the outbox sender's)
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS {db}.journal (
-    seq INTEGER PRIMARY KEY, type TEXT, at, data TEXT, prev_hash TEXT, hash TEXT);
+_SCHEMA = JOURNAL_TABLE + """
 CREATE TABLE IF NOT EXISTS {db}.unit_meta (name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
 """
 
 
-class StoreOpenError(RuntimeError):
-    """The database cannot be opened as a unit store (not SQLite, unreadable, wrong schema)."""
-
-
 class StoreDamagedError(StoreOpenError):
     """A copy of the store lost or damaged a committed record (and no other copy restores it)."""
-
-
-class JournalIntegrityError(RuntimeError):
-    """The journal's chain is broken somewhere other than a torn last record: tampering."""
-
-    def __init__(self, seq: int, kind: str, detail: str):
-        self.seq, self.kind, self.detail = seq, kind, detail
-        super().__init__(f"journal record seq {seq}: {kind} ({detail})")
-
-
-def canonical_data(data: dict[str, Any]) -> dict[str, Any]:
-    """``data`` as it reads back from JSON (tuples -> lists, keys -> str), so hashes round-trip."""
-    read_back: dict[str, Any] = json.loads(_dumps(data))
-    return read_back
 
 
 _dumps = canonical_json
@@ -113,22 +98,22 @@ def _create_owner_only(path: Path) -> None:
         pass  # a folder that does not exist: sqlite3.connect names the problem
 
 
-class SqliteStore(StationStore):
-    """The durable store of one unit. See the module docstring for tables and durability."""
+class SqliteStore(SqliteJournal, StationStore, UnitMetadata):
+    """The durable store of one unit. See the module docstring for tables and durability.
+    It keeps the unit's metadata (``unit_metadata()`` is itself) and its outbox (``outbox()``)."""
 
-    journal_mode = "TRUNCATE"  # see the module docstring; a store that holds no ballot may use WAL
+    journal_mode = "TRUNCATE"  # see the module docstring
 
     def __init__(self, path: str | Path, *, durability: str = "full",
                  clock: Callable[[], float] | None = None,
                  mirror: str | Path | None = None, rng: random.Random | None = None):
         if durability not in DURABILITY:
             raise ValueError(f"durability must be one of {', '.join(DURABILITY)} (got {durability!r})")
-        self.path = Path(path)
+        self._path = Path(path)
         self.mirror = Path(mirror) if mirror is not None else None
         self.durability = durability
         self._clock = clock  # used only to time the events appended at boot
         self._rng = rng or random.SystemRandom()  # slot choice: never predictable on a device
-        self.truncated: dict[str, Any] | None = None  # what open() removed, if anything
         self.repairs: list[dict[str, Any]] = []  # what open() restored from the other medium
         if self.mirror is not None:
             from device.store.copies import reconcile
@@ -142,13 +127,11 @@ class SqliteStore(StationStore):
             if self.mirror is not None:
                 self._conn.execute("ATTACH DATABASE ? AS mirror", (str(self.mirror),))
             for db in self._dbs:
-                self._pragmas(db)
+                self._pragmas(db, UNIT_PRAGMAS[1:])
                 self._conn.executescript(_SCHEMA.format(db=db) + SLOT_SCHEMA.format(db=db))
                 self._check_schema(db)
         except sqlite3.DatabaseError as exc:
             raise StoreOpenError(f"{self.path}: not a usable unit store ({exc})") from None
-        self._head_seq, self._head_hash, self._head_at = 0, GENESIS_HASH, 0.0
-        self._pending: list[JournalRecord] = []  # chained, not yet committed (group commit)
         self._open_chain()
         if self.mirror is not None and self.read_meta(MIRROR_META) is None:
             self.write_meta(MIRROR_META, b"1")
@@ -159,15 +142,6 @@ class SqliteStore(StationStore):
 
     # --- opening ---------------------------------------------------------------------------
 
-    def _pragmas(self, db: str) -> None:
-        self._conn.execute(f"PRAGMA {db}.journal_mode={self.journal_mode}").fetchone()
-        for pragma in UNIT_PRAGMAS[1:]:
-            self._conn.execute(f"PRAGMA {db}.{pragma}").fetchone()
-        self._conn.execute(f"PRAGMA {db}.synchronous={DURABILITY[self.durability]}")
-        # The outbox's sender (``device send``) may write the same file from another
-        # process for a few milliseconds: wait for it rather than fail a cast.
-        self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}").fetchone()
-
     def _check_schema(self, db: str) -> None:
         row = self._conn.execute(f"SELECT value FROM {db}.unit_meta WHERE name='schema_version'").fetchone()
         if row is None:
@@ -176,30 +150,20 @@ class SqliteStore(StationStore):
             raise StoreOpenError(f"{self.path}: store schema version {row[0]!r}, expected {SCHEMA_VERSION}")
 
     def _open_chain(self) -> None:
-        """Check the chain (the auditor's walker, ``device/store/chain.py``) and the cast vote
-        records; remove a torn last record; set the head; journal what the opening did."""
-        rows = self._conn.execute(
-            "SELECT seq, type, at, data, prev_hash, hash FROM journal ORDER BY seq").fetchall()
-        torn = torn_reason(rows[-1]) if rows else None
-        if torn is not None and rows[-1][0] == len(rows):
-            self._remove_torn(rows[-1], torn)
-            rows = rows[:-1]
-        fault = chain_fault([row_record(r) for r in rows], complete=True)
-        if fault is not None:
-            raise JournalIntegrityError(fault.seq or 0, fault.kind, f"{fault.where}: {fault.detail}")
-        if rows:
-            self._head_seq, self._head_hash, self._head_at = rows[-1][0], rows[-1][5], rows[-1][2]
+        """Check the chain (``SqliteJournal._check_chain``) and the cast vote records; journal
+        what the opening did (a copy restored, a torn record removed)."""
+        rows = self._check_chain()
         self._slots = {db: self._read_slots(db) for db in self._dbs}
         ids = self._cvr_ids = {json.loads(p)["id"] for p in self._slots["main"][2]}
         cast = sum(1 for r in rows if r[1] == "ballot_cast")
         if cast != len(ids):
             raise StoreDamagedError(f"{self.path}: {cast} ballot_cast record(s) in the journal but "
                                     f"{len(ids)} cast vote record(s): a committed record is missing")
-        at = float(self._clock()) if self._clock else float(self._head_at)
+        at = float(self._clock()) if self._clock else float(self.head_at)
         for repair in self.repairs:
-            self.append_event("store_repaired", repair, max(at, self._head_at))
+            self.append_event("store_repaired", repair, max(at, self.head_at))
         if self.truncated is not None:
-            self.append_event("journal_truncated", self.truncated, max(at, self._head_at))
+            self.append_event("journal_truncated", self.truncated, max(at, self.head_at))
 
     def _read_slots(self, db: str) -> tuple[int, list[int], list[bytes]]:
         """(number of slots, free slot numbers, used slots' JSON); a damaged slot is named."""
@@ -214,75 +178,7 @@ class SqliteStore(StationStore):
             free.append(slot) if payload is None else used.append(payload)
         return total, free, used
 
-    def _remove_torn(self, row: tuple[Any, ...], reason: str) -> None:
-        raw = repr(row[1:]).encode("utf-8", "replace")
-        self.truncated = {"seq": row[0], "reason": reason,
-                          "raw_sha256": hashlib.sha256(raw).hexdigest()}
-        self._write(lambda c: [c.execute(f"DELETE FROM {db}.journal WHERE seq = ?", (row[0],))
-                               for db in self._dbs])
-
     # --- writing ---------------------------------------------------------------------------
-
-    def _write(self, body: Callable[[sqlite3.Connection], Any]) -> None:
-        """Run ``body(conn)`` in one immediate transaction; any failure -> StoreWriteError."""
-        conn = self._conn
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                body(conn)
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-        except sqlite3.IntegrityError as exc:
-            raise StoreWriteError(f"record rejected by the store: {exc}") from None
-        except sqlite3.Error as exc:
-            raise StoreWriteError(f"cannot write to {self.path.name}: {exc}") from None
-
-    def _next(self, type_: str, data: dict[str, Any], at: float) -> JournalRecord:
-        if isinstance(at, bool) or not isinstance(at, (int, float)):
-            raise ValueError(f"event time must be a number (got {at!r})")
-        return make_record(self._head_seq + 1, type_, at, canonical_data(data), self._head_hash)
-
-    def _insert(self, conn: sqlite3.Connection, rec: JournalRecord) -> None:
-        row = (rec.seq, rec.type, rec.at, _dumps(rec.data), rec.prev_hash, rec.hash)
-        for db in self._dbs:
-            conn.execute(f"INSERT INTO {db}.journal VALUES (?, ?, ?, ?, ?, ?)", row)
-
-    def _commit(self, records: list[JournalRecord],
-                extra: Callable[[sqlite3.Connection], Any] | None = None) -> None:
-        """One transaction: ``extra(conn)`` if given, then the staged records and ``records``.
-
-        On failure nothing is written and ``records`` are dropped; the staged records stay
-        staged (the controller already acted on them) and go out with the next durable write."""
-        batch = self._pending + records
-
-        def body(c: sqlite3.Connection) -> None:
-            if extra is not None:
-                extra(c)
-            for r in batch:
-                self._insert(c, r)
-
-        self._write(body)
-        self._pending = []
-        last = batch[-1]
-        self._head_seq, self._head_hash, self._head_at = last.seq, last.hash, last.at
-
-    def append_event(self, type_: str, data: dict[str, Any], at: float, *,
-                     durable: bool = True) -> JournalRecord:
-        rec = self._next(type_, data, at)
-        if durable:
-            self._commit([rec])
-        else:
-            self._pending.append(rec)
-            self._head_seq, self._head_hash, self._head_at = rec.seq, rec.hash, rec.at
-        return rec
-
-    def flush(self) -> None:
-        """Commit the staged (non-durable) records now."""
-        if self._pending:
-            self._commit([])
 
     def _place(self, c: sqlite3.Connection, payloads: list[bytes]) -> dict[str, tuple[int, list[int]]]:
         """Write each record into a random free slot of every copy (adding a block of slots
@@ -307,14 +203,14 @@ class SqliteStore(StationStore):
     def cast_ballot(self, cvr: CastVoteRecord, event_data: dict[str, Any], at: float) -> JournalRecord:
         if cvr.id in self._cvr_ids:
             raise StoreWriteError(f"cast vote record id {cvr.id} already exists")
-        rec = self._next("ballot_cast", event_data, at)
         payload = _dumps(cvr.to_json()).encode("utf-8")
         try:
             encode_slot(payload)
         except SlotError as exc:
             raise StoreWriteError(str(exc)) from None
         placed: dict[str, tuple[int, list[int]]] = {}
-        self._commit([rec], lambda c: placed.update(self._place(c, [payload])))
+        rec = self.commit_records([("ballot_cast", event_data, at)],
+                                  lambda c: placed.update(self._place(c, [payload])))[0]
         self._keep_slots(placed, [payload])
         self._cvr_ids.add(cvr.id)
         return rec
@@ -339,26 +235,18 @@ class SqliteStore(StationStore):
 
     # --- reading ---------------------------------------------------------------------------
 
-    @property
-    def head(self) -> tuple[int, str]:
-        """(seq, hash) of the last journal record; (0, GENESIS_HASH) for an empty journal."""
-        return self._head_seq, self._head_hash
-
-    @property
-    def head_at(self) -> float:
-        return self._head_at
-
-    def events(self) -> Iterator[JournalRecord]:
-        rows = self._conn.execute(
-            "SELECT seq, type, at, data, prev_hash, hash FROM journal ORDER BY seq").fetchall()
-        committed = [JournalRecord(s, t, a, json.loads(d), p, h) for s, t, a, d, p, h in rows]
-        return iter(committed + list(self._pending))
-
     def cast_vote_records(self) -> list[CastVoteRecord]:
         cvrs = [CastVoteRecord.from_json(json.loads(p)) for p in self._read_slots("main")[2]]
         return sorted(cvrs, key=lambda c: c.id)
 
-    # --- unit metadata (key pair, provisioning) --------------------------------------------
+    # --- unit metadata (key pair, provisioning), the outbox ---------------------------------
+
+    def unit_metadata(self) -> UnitMetadata:
+        return self
+
+    def outbox(self) -> Outbox:
+        from device.store.outbox import Outbox
+        return Outbox(self.path)
 
     def read_meta(self, name: str) -> bytes | None:
         row = self._conn.execute("SELECT value FROM unit_meta WHERE name = ?", (name,)).fetchone()

@@ -5,55 +5,39 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from device.store.journal import StationStore
-from device.unit.view import journal_line
+from device.store.cast_vote_record import CastVoteRecord
+from device.store.forwarding import ForwardingStore
+from device.store.journal import JournalRecord, StationStore
+from device.unit.view import JournalLine, journal_line
 
 JOURNAL_LINES = 30
 
 
-class JournalTap(StationStore):
+class JournalTap(ForwardingStore):
     """The unit's store, remembering the last records written (for the console's journal pane)
     and the sheets taken out with swapped ballot boxes."""
 
     def __init__(self, inner: StationStore, keep: int = JOURNAL_LINES):
-        self.inner = inner
-        self.recent: deque = deque(maxlen=keep)
+        super().__init__(inner)
+        self.recent: deque[JournalLine] = deque(maxlen=keep)
         self.swapped = 0
         self.swaps = 0
         for rec in inner.events():
             self._saw(rec)
 
-    def _saw(self, rec) -> None:
+    def _saw(self, rec: JournalRecord) -> None:
         self.recent.append(journal_line(rec))
         if rec.type == "ballot_box_swapped":
             self.swapped += int(rec.data.get("sheets", 0))
             self.swaps += 1
 
-    def append_event(self, type_, data, at, *, durable=True):
+    def append_event(self, type_: str, data: dict[str, Any], at: float, *,
+                     durable: bool = True) -> JournalRecord:
         rec = self.inner.append_event(type_, data, at, durable=durable)
         self._saw(rec)
         return rec
 
-    def cast_ballot(self, cvr, event_data, at):
+    def cast_ballot(self, cvr: CastVoteRecord, event_data: dict[str, Any], at: float) -> JournalRecord:
         rec = self.inner.cast_ballot(cvr, event_data, at)
         self._saw(rec)
         return rec
-
-    def events(self):
-        return self.inner.events()
-
-    def cast_vote_records(self):
-        return self.inner.cast_vote_records()
-
-    def close(self) -> None:
-        self.inner.close()
-
-    @property
-    def head_at(self) -> float:
-        return self.inner.head_at
-
-    def compact(self) -> None:  # the close's compaction reaches the real store
-        self.inner.compact()
-
-    def __getattr__(self, name: str) -> Any:  # read_meta, write_meta, flush, head ...
-        return getattr(self.inner, name)

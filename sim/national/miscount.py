@@ -22,19 +22,21 @@ from dataclasses import replace
 from typing import Any
 
 from device.ballots.records import CastVoteRecord
+from device.store.forwarding import ForwardingStore
 from device.store.journal import JournalRecord, StationStore
 
 MISCOUNT_KINDS = ("move_vote", "drop_record")
 VALID = "valid"
 
 
-class MiscountingStore(StationStore):
+class MiscountingStore(ForwardingStore):
     """The unit's store, corrupted once by ``kind`` (one of ``MISCOUNT_KINDS``) in ``contest``."""
 
     def __init__(self, inner: StationStore, kind: str, contest: str, choices: tuple[str, ...]):
         if kind not in MISCOUNT_KINDS:
             raise ValueError(f"unknown miscount {kind!r} (kinds: {', '.join(MISCOUNT_KINDS)})")
-        self.inner, self.kind, self.contest, self.choices = inner, kind, contest, choices
+        super().__init__(inner)
+        self.kind, self.contest, self.choices = kind, contest, choices
         self.done: dict[str, Any] | None = None  # what was corrupted, once it was
 
     def _moved(self, cvr: CastVoteRecord) -> CastVoteRecord | None:
@@ -55,26 +57,6 @@ class MiscountingStore(StationStore):
             self.done = {"kind": self.kind, "contest": self.contest}
             return self.inner.append_event("ballot_cast", event_data, at)
         return self.inner.cast_ballot(cvr, event_data, at)
-
-    def append_event(self, type_: str, data: dict[str, Any], at: float, *,
-                     durable: bool = True) -> JournalRecord:
-        return self.inner.append_event(type_, data, at, durable=durable)
-
-    def events(self):
-        return self.inner.events()
-
-    def cast_vote_records(self) -> list[CastVoteRecord]:
-        return self.inner.cast_vote_records()
-
-    def compact(self) -> None:
-        self.inner.compact()
-
-    @property
-    def head_at(self) -> float:  # the time of the last record: coarse times never go back
-        return self.inner.head_at
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 def miscount_kind(faults: dict[str, bool]) -> str | None:

@@ -32,7 +32,9 @@ from importlib import resources
 from typing import Any
 
 from device.results.tally import Results
-from device.store.journal import MemoryStore, StationStore
+from device.store.cast_vote_record import CastVoteRecord
+from device.store.forwarding import ForwardingStore
+from device.store.journal import JournalRecord, MemoryStore, StationStore
 from sim.national.generator import NationalElection
 from sim.national.miscount import MISCOUNT_KINDS, MiscountingStore, miscount_kind
 from sim.day.station import StationDay, _truth, build_station_day, operator_clears, visit
@@ -62,11 +64,11 @@ def station_faults(profile: dict, seed: int, station_id: str) -> dict[str, bool]
     return {kind: rng.random() < profile.get(kind, 0.0) for kind in FAULT_KINDS}
 
 
-class CuttableStore(StationStore):
+class CuttableStore(ForwardingStore):
     """A store that loses power before its n-th write (n in ``cuts``, counted from ``arm``)."""
 
     def __init__(self, inner: StationStore):
-        self.inner = inner
+        super().__init__(inner)
         self.writes = 0
         self.cuts: list[int] = []
         self.powered = True  # False while the unit boots after a cut: its writes are not counted
@@ -82,29 +84,14 @@ class CuttableStore(StationStore):
             self.cuts.pop(0)
             raise PowerCut(f"power cut before journal write {self.writes}")
 
-    def append_event(self, type_, data, at, *, durable=True):
+    def append_event(self, type_: str, data: dict[str, Any], at: float, *,
+                     durable: bool = True) -> JournalRecord:
         self._tick()
         return self.inner.append_event(type_, data, at, durable=durable)
 
-    def cast_ballot(self, cvr, event_data, at):
+    def cast_ballot(self, cvr: CastVoteRecord, event_data: dict[str, Any], at: float) -> JournalRecord:
         self._tick()
         return self.inner.cast_ballot(cvr, event_data, at)
-
-    def events(self):
-        return self.inner.events()
-
-    def cast_vote_records(self):
-        return self.inner.cast_vote_records()
-
-    def compact(self) -> None:
-        self.inner.compact()
-
-    @property
-    def head_at(self) -> float:  # read at every coarse-time record: not through __getattr__
-        return self.inner.head_at
-
-    def __getattr__(self, name: str) -> Any:  # anything else a store offers
-        return getattr(self.inner, name)
 
 
 def run_station(national: NationalElection, station_id: str, seed: int, profile_name: str = "none") -> dict:
