@@ -39,6 +39,14 @@ UNREADABLE = ("fiducials_missing", "unreadable_code", "unreadable_marks")
 ContestStatuses = dict[str, tuple[tuple[str, ...], str]]  # contest -> (selections, status)
 
 
+class PolicyAction(StrEnum):
+    """The election policy's actions (``device/election/definition.py``, ``POLICY_ACTIONS``)."""
+
+    RETURN = "return"
+    ACCEPT_INVALID = "accept-invalid"
+    REJECT = "reject"
+
+
 class Outcome(StrEnum):
     """What happens to the sheet."""
 
@@ -47,14 +55,6 @@ class Outcome(StrEnum):
     REVIEW = "review"  # held for the voter's choice: cast as it is, or take it back
     REJECT = "reject"  # returned to the voter with a reason
     TEST = "test"  # test mode: into the box, counted in the test tally
-
-
-class PolicyAction(StrEnum):
-    """The election policy's actions (``device/election/definition.py``, ``POLICY_ACTIONS``)."""
-
-    RETURN = "return"
-    ACCEPT_INVALID = "accept-invalid"
-    REJECT = "reject"
 
 
 @dataclass(frozen=True)
