@@ -34,6 +34,7 @@ from device.station.counters import Counters
 from device.station.events import OperatorMessage, message
 from device.station.machine import Triggers
 from device.station.roles import StationAccess
+from device.station.store_faults import StoreFaults
 from device.station.test_mode import test_ballot_data
 from device.store.journal import StoreWriteError
 from hardware.interfaces import Camera, CoverOpen, DoubleFeed, PeripheralError, ScannerJam, ScannerTransport
@@ -64,7 +65,7 @@ class BallotOutcome:
     reason: str | None = None
 
 
-class BallotBox(Triggers):
+class BallotBox(StoreFaults, Triggers):
     """The ballot flow of ``StationController`` (which provides the attributes declared here)."""
 
     election: Election
@@ -82,12 +83,6 @@ class BallotBox(Triggers):
     review_reason: str | None  # overvote | blank while the voter decides
     _pending: tuple[CastVoteRecord, bool] | None  # decided, not yet cast: (record, invalid)
     _box_policy: dict[bool, BoxPolicy]  # testing -> the station's policy
-
-    @abstractmethod
-    def store_refusal(self) -> OperatorMessage | None: ...
-
-    @abstractmethod
-    def note_store_failure(self, exc: StoreWriteError) -> OperatorMessage: ...
 
     @abstractmethod
     def _event(self, type_: str, data: dict[str, Any]) -> None: ...

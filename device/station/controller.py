@@ -70,7 +70,6 @@ from device.station.id_desk import (Answer, CheckInOutcome, CheckInResult, Docum
 from device.station.machine import build_machines, cross_region_violation, region_of_trigger
 from device.station.reports import paused_slip, zero_report_slip
 from device.station.roles import ACCESS_EVENTS, StationAccess
-from device.station.store_faults import StoreFaults
 from device.station.store_faults import store_guarded as _store_guarded
 from device.station.test_mode import TestModeActions, TestTally
 from device.store.journal import StationStore, StoreWriteError
@@ -83,7 +82,7 @@ __all__ = ["BallotOutcome", "BallotStatus", "CheckInOutcome", "CheckInResult", "
            "StationController", "UnitMode"]
 
 
-class StationController(StoreFaults, BallotBox, PollsClosing, TestModeActions):
+class StationController(BallotBox, PollsClosing, TestModeActions):
     def __init__(self, election: Election, station_id: str, roll: VoterRoll, store: StationStore,
                  *, scanner: ScannerTransport, camera: Camera, interpreter: SheetInterpreter,
                  printer: Printer | None = None, clock: Callable[[], float],
