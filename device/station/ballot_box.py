@@ -31,10 +31,10 @@ from device.ballots.decide import BoxPolicy, Decision, Outcome, decide
 from device.ballots.records import BallotReading, CastVoteRecord
 from device.election.definition import Election, Station
 from device.station.counters import Counters
-from device.station.events import OperatorMessage, message
+from device.station.events import ControllerError, OperatorMessage, message
 from device.station.machine import Triggers
 from device.station.roles import StationAccess
-from device.station.store_faults import StoreFaults
+from device.station.store_faults import StoreFaults, store_guarded
 from device.station.test_mode import test_ballot_data
 from device.store.journal import StoreWriteError
 from hardware.interfaces import Camera, CoverOpen, DoubleFeed, PeripheralError, ScannerJam, ScannerTransport
@@ -287,11 +287,15 @@ class BallotBox(StoreFaults, Triggers):
         """Sheets in the ballot box now: cast, less the invalid compartment, less sealed boxes."""
         return self.counters.cast - self.invalid_compartment - self.counters.sheets_sealed
 
+    @store_guarded
     def swap_box(self) -> int:
         """Poll worker: the full ballot box was sealed and replaced by an empty one. Journaled
         (``ballot_box_swapped``, with the sheets sealed and the role) as a transition of the
-        ballot region while no sheet is in the path; returns the number of sheets sealed."""
+        ballot region while no sheet is in the path (else ``ControllerError``, busy); returns
+        the number of sheets sealed."""
         role = self.access.require("swap_box")
+        if self.ballot not in ("inactive", "waiting_for_ballot"):
+            raise ControllerError(message("busy", state=self.ballot))
         sheets = self.sheets_in_box()
         self.ballot_box_swapped(data={"sheets": sheets, "role": role})
         return sheets
