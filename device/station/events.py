@@ -3,9 +3,9 @@
 The catalog (``event_catalog.toml``, read by ``device.event_catalog``) is declared once as data
 (as VotingWorks declares its log events): every state-machine trigger is an event type, plus the
 few events that are not transitions. ``message(name, **fields)`` renders the operator-facing text
-for a refusal, rejection or fault in the unit's active language — shown as it is, or carried by
-a ``ControllerError`` when an operator action is refused — (``device.i18n``; the texts are
-extracted into the catalogs by ``make messages``).
+for a refusal, rejection or fault in the unit's active language (``device.i18n``; the texts are
+extracted into the catalogs by ``make messages``). An operator action that is not possible now
+raises ``ControllerError``, which carries such a message.
 """
 from __future__ import annotations
 
