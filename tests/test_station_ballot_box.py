@@ -71,6 +71,27 @@ def test_unreadable_sheets_follow_the_unreadable_policy(rejection):
     assert cast.contests == {c.id: ((), "invalid") for c in CONTESTS}
 
 
+class BrokenInterpreter:
+    """An interpreter that fails on every sheet (the box reads that as unreadable marks)."""
+
+    def interpret(self, frame):
+        raise RuntimeError("camera frame corrupt")
+
+
+def test_an_unreadable_test_ballot_under_accept_invalid_is_counted_invalid_in_test_mode():
+    """Was: the box decided to *cast* it, the cast was refused in test mode and the box stayed
+    stuck in ``deciding`` with a ControllerError out of ``handle_paper``."""
+    kit = Kit(policy={"unreadable": "accept-invalid"})
+    kit.ctl.enter_test_mode()
+    kit.ctl.interpreter = BrokenInterpreter()
+    outcome = kit.insert(kind="test_ballot")
+    assert outcome.status == "test_counted" and kit.ctl.ballot == "waiting_for_ballot"
+    report = kit.ctl.leave_test_mode().to_json()
+    assert report["ballots_cast"] == 1
+    assert all(c["invalid"] == 1 for c in report["contests"].values())
+    assert kit.ctl.counters.cast == 0 and kit.store.cast_vote_records() == []
+
+
 def test_other_rejections_are_never_cast_whatever_the_policy():
     for reason in ("not_a_ballot", "wrong_election", "unknown_style", "test_ballot"):
         got = decide(BallotReading.rejected(reason), policy("accept-invalid", "accept-invalid", "accept-invalid"))

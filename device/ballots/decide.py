@@ -6,7 +6,8 @@ answer for one sheet) to what happens to the sheet, under the election's policy 
 
 - a rejection (not a ballot, another election, an unreadable code...) returns the sheet with
   that reason — except an unreadable sheet under ``unreadable = accept-invalid``, which is cast
-  into the invalid compartment with every contest invalid;
+  into the invalid compartment with every contest invalid (in test mode: counted so in the test
+  tally);
 - a test ballot while the polls are live, or an official ballot in test mode, is returned
   (``test_ballot`` / ``official_ballot_in_test_mode``), as is a ballot of another style
   (``wrong_style``);
@@ -93,7 +94,8 @@ def decide(reading: BallotReading, policy: BoxPolicy) -> Decision:
     """The decision for ``reading`` under ``policy`` (see the module docstring)."""
     if reading.rejection is not None:
         if reading.rejection in UNREADABLE and policy.unreadable is PolicyAction.ACCEPT_INVALID:
-            return Decision(Outcome.CAST_INVALID, {cid: ((), INVALID) for cid, _ in policy.contests})
+            invalid = {cid: ((), INVALID) for cid, _ in policy.contests}  # counted, as invalid
+            return Decision(Outcome.TEST if policy.testing else Outcome.CAST_INVALID, invalid)
         return Decision(Outcome.REJECT, reason=reading.rejection)
     if reading.test_ballot != policy.testing:
         return Decision(Outcome.REJECT, reason="test_ballot" if reading.test_ballot else
