@@ -94,8 +94,8 @@ def decide(reading: BallotReading, policy: BoxPolicy) -> Decision:
     """The decision for ``reading`` under ``policy`` (see the module docstring)."""
     if reading.rejection is not None:
         if reading.rejection in UNREADABLE and policy.unreadable is PolicyAction.ACCEPT_INVALID:
-            invalid = {cid: ((), INVALID) for cid, _ in policy.contests}  # counted, as invalid
-            return Decision(Outcome.TEST if policy.testing else Outcome.CAST_INVALID, invalid)
+            every_invalid: ContestStatuses = {cid: ((), INVALID) for cid, _ in policy.contests}
+            return Decision(Outcome.TEST if policy.testing else Outcome.CAST_INVALID, every_invalid)
         return Decision(Outcome.REJECT, reason=reading.rejection)
     if reading.test_ballot != policy.testing:
         return Decision(Outcome.REJECT, reason="test_ballot" if reading.test_ballot else
