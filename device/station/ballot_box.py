@@ -134,7 +134,7 @@ class BallotBox(StoreFaults, Triggers):
         if outcome is Outcome.TEST:
             return self._count_test_ballot(cvr)
         if outcome is not Outcome.REVIEW:
-            self._pending = (cvr, decision.invalid)
+            self._pending = (cvr, outcome is Outcome.CAST_INVALID)
             self.ballot_read()
             return self._cast()
         self._pending = (cvr, False)

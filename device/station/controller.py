@@ -110,7 +110,7 @@ class StationController(BallotBox, PollsClosing, TestModeActions):
         access.journal = self._event
         # The ID desk: the document first, then any source that follows it (a fingerprint).
         self.desk = IdDesk([DocumentIdentity(election, station_id, roll, self.pseudonyms,
-                                             lambda p: p in self.counters.checked_in),
+                                             self.counters.checked_in.__contains__),
                              *identity_after_document])
         self._box_policy = {testing: BoxPolicy.for_station(election, station_id, testing=testing)
                             for testing in (False, True)}
@@ -224,12 +224,22 @@ class StationController(BallotBox, PollsClosing, TestModeActions):
     # --- the ID desk (device/station/id_desk.py) -------------------------------------------
     def present_id(self, record: IdRecord) -> CheckInResult:
         """A voter's ID document was read: the desk's sources from the first."""
-        return self._at_desk(self.desk.start, record)
+        if (closed := self._desk_closed()) is not None:
+            return closed
+        try:
+            return self._desk_answered(self.desk.start(record))
+        except StoreWriteError as exc:  # nothing recorded: the voter is not checked in
+            return self._desk_store_fault(exc)
 
     def present_identity_step(self, evidence: object) -> CheckInResult:
         """The next evidence for the voter waiting at the desk (a source's next step). With
         nobody waiting it is taken as a new voter's first evidence (and refused as a document)."""
-        return self._at_desk(lambda e: self.desk.proceed(e) or self.desk.start(e), evidence)
+        if (closed := self._desk_closed()) is not None:
+            return closed
+        try:
+            return self._desk_answered(self.desk.proceed(evidence) or self.desk.start(evidence))
+        except StoreWriteError as exc:
+            return self._desk_store_fault(exc)
 
     @_store_guarded
     def identify_by_commission(self) -> CheckInResult:
@@ -246,16 +256,17 @@ class StationController(BallotBox, PollsClosing, TestModeActions):
         return CheckInResult(CheckInOutcome.AUTHORISED, message("authorised", voter_id=who.voter.voter_id),
                              who.voter.voter_id)
 
-    def _at_desk(self, run: Callable[[object], SourceAnswer], evidence: object) -> CheckInResult:
+    def _desk_closed(self) -> CheckInResult | None:
+        """Why the desk takes no voter now (polls not open, a store fault), or None."""
         if self.polls != "polls_open" or self.voter == "inactive":
             return CheckInResult(CheckInOutcome.POLLS_NOT_OPEN, message("polls_not_open"))
         if (refusal := self.store_refusal()) is not None:
             return CheckInResult(CheckInOutcome.STORE_FAULT, refusal)
-        try:
-            return self._desk_answered(run(evidence))
-        except StoreWriteError as exc:  # nothing recorded: the voter is not checked in
-            self.desk.dismiss()
-            return CheckInResult(CheckInOutcome.STORE_FAULT, self.note_store_failure(exc))
+        return None
+
+    def _desk_store_fault(self, exc: StoreWriteError) -> CheckInResult:
+        self.desk.dismiss()
+        return CheckInResult(CheckInOutcome.STORE_FAULT, self.note_store_failure(exc))
 
     def _desk_answered(self, answer: SourceAnswer) -> CheckInResult:
         """Journal what the desk decided: the refusal (reason and pseudonym, never the id) or

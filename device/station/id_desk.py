@@ -142,7 +142,7 @@ class DocumentIdentity:
         if self.checked_in(who.pseudonym):
             return SourceAnswer.refused(CheckInOutcome.ALREADY_VOTED, message("already_voted"), who,
                                         {"voter": who.pseudonym})
-        return SourceAnswer.authorised(who)
+        return SourceAnswer(Answer.AUTHORISED, voter=who)
 
 
 @dataclass(frozen=True)
