@@ -58,6 +58,11 @@ class BallotStatus(StrEnum):
     RETURNED_TO_VOTER = "returned_to_voter"  # a fault cleared: no cast recorded, the sheet went back
 
 
+# Read once: an enum member costs a class lookup each time it is named (the per-ballot path).
+_REJECT, _TEST, _REVIEW, _CAST_INVALID = Outcome.REJECT, Outcome.TEST, Outcome.REVIEW, Outcome.CAST_INVALID
+_STATUS_CAST = BallotStatus.CAST
+
+
 @dataclass(frozen=True)
 class BallotOutcome:
     status: BallotStatus
@@ -127,14 +132,14 @@ class BallotBox(StoreFaults, Triggers):
     def _apply(self, decision: Decision) -> BallotOutcome:
         """Carry out ``decision``: the record gets its random id only once it is decided."""
         outcome = decision.outcome
-        if outcome is Outcome.REJECT:
+        if outcome is _REJECT:
             assert decision.reason is not None
             return self._reject(decision.reason)
-        cvr = CastVoteRecord(self._random_id(), self.station.ballot_style, decision.contests)
-        if outcome is Outcome.TEST:
+        cvr = CastVoteRecord(self._random_id(), self.station.ballot_style, dict(decision.contests))
+        if outcome is _TEST:
             return self._count_test_ballot(cvr)
-        if outcome is not Outcome.REVIEW:
-            self._pending = (cvr, outcome is Outcome.CAST_INVALID)
+        if outcome is not _REVIEW:
+            self._pending = (cvr, outcome is _CAST_INVALID)
             self.ballot_read()
             return self._cast()
         self._pending = (cvr, False)
@@ -193,7 +198,7 @@ class BallotBox(StoreFaults, Triggers):
         self.ballot_dropped(data={})
         if invalid:
             return BallotOutcome(BallotStatus.CAST_INVALID, message("cast_invalid"))
-        return BallotOutcome(BallotStatus.CAST, message("cast"))
+        return BallotOutcome(_STATUS_CAST, message("cast"))
 
     def _reject(self, reason: str) -> BallotOutcome:
         self.ballot_rejected(data={"reason": reason})
