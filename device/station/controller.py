@@ -1,49 +1,37 @@
 """The station controller: the firmware's state machine, its journal, and the parts it drives.
 
 ``StationController`` binds the three regions of ``device/station/machine.py`` (polls, voter,
-ballot) to itself, owns the write-ahead journal, boots from it, and runs the polls lifecycle. The
-work of each desk is a part of its own:
-
-- the **ID desk** (``device/station/id_desk.py``): identity sources run in order (the document
-  today); ``present_id`` checks a voter in, ``present_identity_step`` gives a source its next
-  evidence, ``identify_by_commission`` is the poll worker's decision for a voter no source could
-  identify;
-- the **ballot box** (``device/station/ballot_box.py``, over the pure ``decide`` of
-  ``device/ballots/decide.py``): ``handle_paper`` when a sheet is at the entry, ``voter_decision``
-  when a ballot needs the voter's choice, ``clear_jam``, ``clear_fault``, ``swap_box``;
-- the **close** (``device/station/closing.py``): ``close`` in stages journaled once, resumed
-  after a power cut from the last one;
-- **test mode** (``device/station/test_mode.py``) and **store faults**
-  (``device/station/store_faults.py``).
-
-The operator's other actions are here: ``open``, ``pause``, ``resume``, ``reprint``; the
-election manager's ``reopen``, ``enter_test_mode``, ``leave_test_mode``, ``export``.
+ballot) to itself, owns the write-ahead journal, boots from it, and runs the polls lifecycle
+(``open``, ``pause``, ``resume``, ``reprint``; the election manager's ``reopen``, ``export``).
+Each desk is a part of its own: the **ID desk** (``id_desk.py``: identity sources in order;
+``present_id``, ``present_identity_step``, ``identify_by_commission``), the **ballot box**
+(``ballot_box.py`` over the pure ``decide`` of ``device/ballots/decide.py``: ``handle_paper``,
+``voter_decision``, ``clear_jam``, ``clear_fault``, ``swap_box``), the **close** (``closing.py``:
+stages journaled once, resumed after a power cut), **test mode** (``test_mode.py``) and
+**store faults** (``store_faults.py``).
 
 Roles are checked where the action happens, not only on the screen: every operator method first
-asks ``access.require(action)`` (``device/station/roles.py``: the policy, PINs, sessions,
-lockouts) and raises ``AccessDenied`` when the session's role may not act; the role goes into
-the transition's journal record. Simulations pass their own access (``sim/access.py``: standing
-sessions); the firmware has no PIN-less path. Lockouts are rebuilt from the journal at boot.
+asks ``access.require(action)`` (``roles.py``: the policy, PINs, sessions, lockouts) and raises
+``AccessDenied`` when the session's role may not act; the role goes into the transition's
+journal record. Simulations pass their own access (``sim/access.py``); the firmware has no
+PIN-less path. Lockouts are rebuilt from the journal at boot.
 
 Write-ahead journaling: every transition writes its journal record in the machines'
 ``before_state_change`` callback — if the write fails, the state does not change. The rules
-across regions (``CROSS_REGION`` in ``device/station/machine.py``) are checked there too.
+across regions (``CROSS_REGION`` in ``machine.py``) are checked there too.
 
-Secrecy of the journal: a check-in record carries the voter's keyed pseudonym
-(``device/election/pseudonym.py``), never an id; no record says anything about a ballot's
-content or validity — an OK ballot and one waiting for the voter's review both enter
-``deciding`` with a ``ballot_read`` record without data, ``ballot_cast`` and ``ballot_dropped``
-carry no compartment, and the times of the voter and ballot flows are recorded to the minute
-(``coarse_time`` in the catalog). The invalid-compartment count comes from the cast vote
-records. At close the store is compacted so that the database file does not keep the order in
-which records were written. Records of events marked ``durable = false`` in the catalog (scan
-progress, returns, drop confirmations) are committed with the next durable one (group commit:
-two fsyncs per voter, at check-in and at cast).
+Secrecy of the journal: a check-in record carries the voter's keyed pseudonym, never an id; no
+record says anything about a ballot's content or validity — an OK ballot and one waiting for
+the voter's review both enter ``deciding`` with a ``ballot_read`` record without data,
+``ballot_cast`` and ``ballot_dropped`` carry no compartment, and the times of the voter and
+ballot flows are kept to the minute (``coarse_time`` in the catalog). At close the store is
+compacted so that the file does not keep the order of writes. Records marked ``durable =
+false`` in the catalog are committed with the next durable one (two fsyncs per voter).
 
 Boot replays the journal through the same machines (no side effects) to rebuild the state and
 the counters, then finishes what the power loss interrupted: a close (from its last journaled
-stage), the flows of open polls, and a ballot in flight (``BallotBox.resolve_paper_at_power_on``:
-a recorded cast goes into the box, anything else back to the voter). So the sheets in the box
+stage), the flows of open polls, and a ballot in flight (``resolve_paper_at_power_on``: a
+recorded cast goes into the box, anything else back to the voter). So the sheets in the box
 always equal the cast records.
 """
 from __future__ import annotations
