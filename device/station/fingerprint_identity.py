@@ -1,0 +1,149 @@
+"""The fingerprint step of the ID desk: after the document, the voter's finger against their
+enrolled template (an identity source, ``device/station/id_desk.py``).
+
+API::
+
+    FINGER_PRESSED                       # the evidence of a press (the sensor is then asked)
+    FingerprintIdentity(sensor, settings, templates)   # an IdentitySource named "fingerprint"
+        .open_templates(unit_private_key, sealed, station_id, election_hash) -> int (enrolled)
+        .wipe_templates() -> int         # at the close: templates overwritten in memory, how many
+        .holds_templates -> bool
+    COMMISSION_REASONS                   # why the commission may identify a voter by document
+
+The flow, as Kyrgyzstan's voter identification runs it: once the document has found the voter
+on the roll (eligible, not yet voted), the desk asks this source for its step. A voter with an
+enrolled template is asked to place a finger (``place_finger``); each press downloads the
+template into the sensor and asks for the match score (``sensor.match(template)``): a score at
+or above the package's ``threshold`` authorises; a lower score, or a press the sensor cannot
+read, costs one of the ``tries`` (``finger_try_again``, ``finger_unreadable``); a press with no finger on the glass is no try.
+After the last try the voter waits for the commission (``finger_not_matched``). A voter with no template goes to the commission at once
+(``finger_not_enrolled``), as does every voter while the sensor does not answer
+(``finger_sensor_fault``). The commission's identification by document alone is a poll
+worker's action (``identify_by_commission`` in ``device/station/roles.py``) with the reason this
+source gave, journaled and counted by reason (never naming the voter: the record carries the
+same keyed pseudonym as every check-in).
+
+Nothing of a press is journaled: scores, tries and templates stay in memory. A voter still at
+the desk when the power goes is not checked in; after the boot they start again with the
+document. Templates are opened from the package only while the polls are open (the controller
+calls ``open_templates`` when they open and at a boot with open polls, ``wipe_templates`` when
+they close and journals the wipe).
+"""
+from __future__ import annotations
+
+from typing import Protocol
+
+from device.election.templates import FingerprintSettings, TemplateVault
+from device.station.events import OperatorMessage, message
+from device.station.id_desk import CheckInOutcome, Identified, SourceAnswer
+from hardware.fingerprint_serial import NoFinger, PoorImage, WrongPassword
+from hardware.interfaces import PeripheralDisconnected, PeripheralError, PeripheralTimeout
+
+LINK_ERRORS_BEFORE_FAULT = 3  # garbled answers in a row before the sensor counts as faulty
+
+COMMISSION_REASONS = {
+    "no_match": "the finger did not match after the package's tries",
+    "no_template": "no fingerprint is enrolled for the voter",
+    "sensor_fault": "the fingerprint sensor did not answer",
+}
+
+
+class FingerPress:
+    """The evidence that a finger was pressed on the sensor (the desk's ``proceed``)."""
+
+    def __repr__(self) -> str:
+        return "FINGER_PRESSED"
+
+
+FINGER_PRESSED = FingerPress()
+
+
+class FingerScore(Protocol):
+    score: int
+
+
+class FingerSensor(Protocol):
+    """What this source needs of a sensor (``hardware/fingerprint_serial.py``)."""
+
+    def match(self, template: bytes) -> FingerScore: ...
+
+
+class FingerprintIdentity:
+    """The fingerprint after the document (see the module docstring)."""
+
+    name = "fingerprint"
+
+    def __init__(self, sensor: FingerSensor, settings: FingerprintSettings):
+        settings.check()
+        self.sensor, self.settings = sensor, settings
+        self._vault: TemplateVault | None = None
+        self._failed = 0  # presses of the voter now at the desk that did not match (or unreadable)
+        self._link_errors = 0
+
+    # --- templates: only while the polls are open -----------------------------------------
+    def open_templates(self, unit_private_key: bytes, sealed: bytes | None, *, station_id: str,
+                       election_hash: str) -> int:
+        """Open the station's sealed templates into memory (none: every voter goes to the
+        commission with ``no_template``); how many voters are enrolled."""
+        self.wipe_templates()
+        if sealed is not None:
+            self._vault = TemplateVault.open(sealed, unit_private_key, station_id=station_id,
+                                             election_hash=election_hash)
+        return self._vault.enrolled if self._vault is not None else 0
+
+    def wipe_templates(self) -> int:
+        """Overwrite the templates held in memory; how many were held."""
+        vault, self._vault = self._vault, None
+        return vault.wipe() if vault is not None else 0
+
+    @property
+    def holds_templates(self) -> bool:
+        return self._vault is not None and self._vault.held
+
+    # --- the step -------------------------------------------------------------------------
+    def identify(self, voter: Identified | None, evidence: object) -> SourceAnswer:
+        if voter is None:  # the desk runs the document first; a desk built otherwise is refused
+            return SourceAnswer.refused(CheckInOutcome.INVALID_DOCUMENT, message(
+                "invalid_document", detail="the fingerprint step needs the document first"))
+        template = self._vault.template(voter.voter.voter_id) if self._vault is not None else None
+        if template is None:
+            return self._commission(voter, "no_template", message("finger_not_enrolled"))
+        if evidence is None:  # the step begins for this voter
+            self._failed = self._link_errors = 0
+            return SourceAnswer.next_step(message("place_finger"), voter)
+        if self._failed >= self.settings.tries:
+            return self._commission(voter, "no_match", message("finger_not_matched"))
+        try:
+            score = self.sensor.match(template).score
+        except NoFinger:  # nothing on the glass yet: not a try
+            return SourceAnswer.next_step(message("place_finger"), voter)
+        except PoorImage as exc:  # a wet, dry or partial press: a try
+            return self._failed_press(voter, message("finger_unreadable", detail=_detail(exc)))
+        except (PeripheralTimeout, PeripheralDisconnected, WrongPassword) as exc:
+            return self._commission(voter, "sensor_fault",
+                                    message("finger_sensor_fault", detail=_detail(exc)))
+        except PeripheralError as exc:  # a garbled answer on the line: press again, a few times
+            self._link_errors += 1
+            if self._link_errors >= LINK_ERRORS_BEFORE_FAULT:
+                return self._commission(voter, "sensor_fault",
+                                        message("finger_sensor_fault", detail=_detail(exc)))
+            return SourceAnswer.next_step(message("finger_unreadable", detail=_detail(exc)), voter)
+        if score >= self.settings.threshold:
+            return SourceAnswer.authorised()
+        return self._failed_press(voter, message("finger_try_again",
+                                                 tries_left=self.settings.tries - self._failed - 1))
+
+    def _failed_press(self, voter: Identified, msg: OperatorMessage) -> SourceAnswer:
+        self._failed += 1
+        if self._failed >= self.settings.tries:
+            return self._commission(voter, "no_match", message("finger_not_matched"))
+        return SourceAnswer.next_step(msg, voter)
+
+    @staticmethod
+    def _commission(voter: Identified, reason: str, msg: OperatorMessage) -> SourceAnswer:
+        return SourceAnswer.next_step(msg, voter, commission_reason=reason)
+
+
+def _detail(exc: Exception) -> str:
+    """One line for the screen: the sensor's reason, never a template."""
+    return (str(exc).splitlines() or [type(exc).__name__])[0][:120]

@@ -1,0 +1,208 @@
+"""The fingerprint step of a simulated station day: enrolment, the sensor, the voters' presses.
+
+API::
+
+    FingerprintScenario(unenrolled_rate, presses, threshold, tries)   # a scenario's "fingerprint"
+    parse_fingerprint(doc, where) -> FingerprintScenario | None       # ScenarioError on bad input
+    MemoryFingerprintSensor(profile, rng, advance)   # logical/image fidelity: the twin without bytes
+    build_fingerprint_step(scenario, *, election, station_id, roll, seed, fidelity, clock, unit)
+        -> FingerprintStep: .source (FingerprintIdentity)  .place(finger)  .open()  .close()
+           .presses  .seconds (simulated time spent at the sensor)  .sealed (the package member)
+
+A scenario with a ``fingerprint`` object (``sim/scenarios/kyrgyzstan-2017.json``) or a run with
+``--biometric`` adds the step after the document: the station's voters get synthetic templates
+(``sim/enrolment.py``; ``unenrolled_rate`` of them none), sealed to the simulated unit's key
+exactly as the authority seals them into a package, and opened by the real
+``FingerprintIdentity`` when the polls open. At each press the voter's finger condition is drawn
+from ``presses`` (a normal ``genuine`` press, ``wet``, ``dry``, ``partial``) from the day's own
+``finger`` stream, so adding the step changes no other draw of the day.
+
+The sensor: at ``full`` fidelity the real driver (``hardware/fingerprint_serial.py``) on a pty to
+the sensor's twin (``sim/twins/fingerprint.py``), at 57,600 baud of simulated line time; at the
+other fidelities ``MemoryFingerprintSensor``, which makes the twin's draws from the same profile
+in the same order (capture failure, messy image, too few features, then the score) without
+bytes, and charges the same simulated times (the commands' and the line's).
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from device.election.definition import Election
+from device.election.templates import FingerprintSettings, seal_templates
+from device.election.voter_roll import VoterRoll
+from device.station.fingerprint_identity import FingerprintIdentity
+from device.store.signing import UnitSigner
+from hardware.fingerprint_serial import (TEMPLATE_BYTES, FingerMatch, NoFinger, PoorImage,
+                                         encode_packet)
+from sim.enrolment import UNENROLLED_RATE, synthetic_templates
+from sim.twins.fingerprint_profile import PRESSED, FingerprintProfile, load_fingerprint_profile
+
+DEFAULT_PRESSES = {"genuine": 0.9, "wet": 0.04, "dry": 0.04, "partial": 0.02}
+VOTER_FINGERS = ("genuine", "wet", "dry", "partial")  # the voter's own finger, pressed so
+
+
+class FingerprintScenarioError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class FingerprintScenario:
+    """How the fingerprint step goes at a station: who is enrolled, how voters press, and the
+    package's settings."""
+
+    unenrolled_rate: float = UNENROLLED_RATE
+    presses: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_PRESSES))
+    threshold: int = FingerprintSettings.threshold
+    tries: int = FingerprintSettings.tries
+
+    @property
+    def settings(self) -> FingerprintSettings:
+        return FingerprintSettings(self.threshold, self.tries)
+
+
+def parse_fingerprint(doc: object, where: str = "scenario") -> FingerprintScenario | None:
+    """A scenario's ``fingerprint`` object (None when absent)."""
+    if doc is None:
+        return None
+    if not isinstance(doc, dict) or set(doc) - {"unenrolled_rate", "presses", "threshold", "tries",
+                                                "source"}:
+        raise FingerprintScenarioError(f"{where}: $.fingerprint takes unenrolled_rate, presses, "
+                                       f"threshold, tries (and a source)")
+    rate = doc.get("unenrolled_rate", UNENROLLED_RATE)
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
+        raise FingerprintScenarioError(f"{where}: $.fingerprint.unenrolled_rate must be in [0, 1]")
+    presses = doc.get("presses", DEFAULT_PRESSES)
+    if not isinstance(presses, dict) or not presses or set(presses) - set(VOTER_FINGERS) or any(
+            isinstance(w, bool) or not isinstance(w, (int, float)) or w < 0 for w in presses.values()) \
+            or sum(presses.values()) <= 0:
+        raise FingerprintScenarioError(f"{where}: $.fingerprint.presses: weights >= 0 of "
+                                       f"{', '.join(VOTER_FINGERS)}")
+    base = FingerprintScenario()
+    scenario = FingerprintScenario(float(rate), {k: float(v) for k, v in presses.items()},
+                                   doc.get("threshold", base.threshold), doc.get("tries", base.tries))
+    try:
+        scenario.settings.check()
+    except ValueError as exc:
+        raise FingerprintScenarioError(f"{where}: $.fingerprint: {exc}") from None
+    return scenario
+
+
+def _match_line_bytes() -> int:
+    """Bytes on the line for one match (DownChar of a template in 128-byte packets, GenImg,
+    Img2Tz, Match, each with its acknowledge), as the driver and the twin exchange them."""
+    commands = [bytes((0x09, 2)), bytes((0x01,)), bytes((0x02, 1)), bytes((0x03,))]
+    acks = [b"\x00", b"\x00", b"\x00", b"\x00\x00\x00"]
+    data = [b"\x00" * 128] * (TEMPLATE_BYTES // 128)
+    return sum(len(encode_packet(1, p)) for p in commands + acks + data)
+
+
+MATCH_LINE_BYTES = _match_line_bytes()
+
+
+class MemoryFingerprintSensor:
+    """The sensor and its twin in one object, without bytes (see the module docstring)."""
+
+    def __init__(self, profile: FingerprintProfile, rng: random.Random,
+                 advance: Callable[[float], None] | None = None):
+        self.profile, self.rng = profile, rng
+        self._advance = advance or (lambda s: None)
+        self.finger = "none"
+
+    def place(self, finger: str) -> None:
+        if finger != "none" and finger not in PRESSED:
+            raise ValueError(f"unknown finger {finger!r}")
+        self.finger = finger
+
+    def _chance(self, rate: float) -> bool:
+        return rate > 0 and self.rng.random() < rate
+
+    def match(self, template: bytes) -> FingerMatch:
+        p = self.profile
+        self._advance(MATCH_LINE_BYTES * 10 / p.baud + p.capture_s)
+        if self.finger == "none":
+            raise NoFinger("no_finger", "no finger on the sensor")
+        condition = p.fingers[self.finger]
+        if self._chance(condition.image_failed_rate):
+            raise PoorImage("image_failed", "the capture failed")
+        self._advance(p.extract_s)
+        if self._chance(condition.image_messy_rate):
+            raise PoorImage("image_messy", "image too messy to extract characteristics")
+        if self._chance(condition.too_few_features_rate):
+            raise PoorImage("too_few_features", "too few feature points (partial or faint press)")
+        self._advance(p.match_s)
+        score = p.draw_score(self.finger, self.rng)
+        return FingerMatch(score, score >= p.sensor_threshold)
+
+
+def _advance_of(clock: Any) -> Callable[[float], None]:
+    return clock.advance if callable(getattr(clock, "advance", None)) else (lambda s: None)
+
+
+@dataclass
+class FingerprintStep:
+    """The step as one station day runs it: the identity source, the hands on the glass, and
+    what it cost (presses, simulated seconds at the sensor)."""
+
+    source: FingerprintIdentity
+    place: Callable[[str], None]
+    opener: Callable[[], int]
+    sealed: bytes
+    enrolled: int
+    scenario: FingerprintScenario
+    rng: random.Random
+    closers: list[Callable[[], None]] = field(default_factory=list)
+    presses: int = 0
+    seconds: float = 0.0
+
+    def open(self) -> int:
+        """The unit opens the templates (the polls are open): how many voters are enrolled."""
+        return self.opener()
+
+    def draw_finger(self) -> str:
+        names = list(self.scenario.presses)
+        return self.rng.choices(names, [self.scenario.presses[n] for n in names])[0]
+
+    def close(self) -> None:
+        self.source.wipe_templates()
+        for close in self.closers:
+            close()
+
+
+def build_fingerprint_step(scenario: FingerprintScenario, *, election: Election, station_id: str,
+                           roll: VoterRoll, seed: int, fidelity: str, clock: Any,
+                           unit: UnitSigner | None = None,
+                           profile: FingerprintProfile | None = None) -> FingerprintStep:
+    """The station's enrolment sealed to ``unit`` (a seeded simulated key when None), the sensor
+    for ``fidelity`` and the real identity source on it."""
+    unit = unit or UnitSigner.generate(random.Random(f"{seed}:fingerprint-unit"))
+    templates = synthetic_templates(roll, seed, scenario.unenrolled_rate)
+    sealed = seal_templates(templates, [unit.public_key_hex()], station_id=station_id,
+                            election_hash=election.hash, rng=random.Random(f"{seed}:template-sealing"))
+    profile = profile or load_fingerprint_profile()
+    sensor_rng = random.Random(f"{seed}:fingerprint-sensor")
+    closers: list[Callable[[], None]] = []
+    if fidelity == "full":
+        from hardware.fingerprint_serial import FingerprintSensor
+        from sim.twins.endpoints import PtyEndpoint
+        from sim.twins.fingerprint import FingerprintTwin
+        twin = FingerprintTwin(profile, sensor_rng, _advance_of(clock))
+        endpoint = PtyEndpoint(twin)
+        driver = FingerprintSensor(endpoint.url)
+        closers += [driver.close, endpoint.close]
+        sensor: Any = driver
+
+        def place(finger: str) -> None:
+            twin.place(finger)
+    else:
+        memory = MemoryFingerprintSensor(profile, sensor_rng, _advance_of(clock))
+        sensor, place = memory, memory.place
+    source = FingerprintIdentity(sensor, scenario.settings)
+    key = unit.private_bytes()
+
+    def opener() -> int:
+        return source.open_templates(key, sealed, station_id=station_id, election_hash=election.hash)
+
+    return FingerprintStep(source, place, opener, sealed, len(templates), scenario,
+                           random.Random(f"{seed}:finger"), closers)
