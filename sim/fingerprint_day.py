@@ -6,7 +6,7 @@ API::
     parse_fingerprint(doc, where) -> FingerprintScenario | None       # ScenarioError on bad input
     MemoryFingerprintSensor(profile, rng, advance)   # logical/image fidelity: the twin without bytes
     build_fingerprint_step(scenario, *, election, station_id, roll, seed, fidelity, clock, unit)
-        -> FingerprintStep: .source (FingerprintIdentity)  .place(finger)  .open()  .close()
+        -> FingerprintStep: .source (FingerprintIdentity)  .place(finger)  .close()
            .presses  .seconds (simulated time spent at the sensor)  .sealed (the package member)
 
 A scenario with a ``fingerprint`` object (``sim/scenarios/kyrgyzstan-2017.json``) or a run with
@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from device.election.definition import Election
-from device.election.templates import FingerprintSettings, seal_templates
+from device.election.templates import FingerprintSettings, TemplateVault, seal_templates
 from device.election.voter_roll import VoterRoll
-from device.station.fingerprint_identity import FingerprintIdentity
+from device.station.fingerprint_identity import FINGER_PRESSED, FingerprintIdentity
 from device.store.signing import UnitSigner
 from hardware.fingerprint_serial import (TEMPLATE_BYTES, FingerMatch, NoFinger, PoorImage,
                                          encode_packet)
@@ -147,18 +147,20 @@ class FingerprintStep:
 
     source: FingerprintIdentity
     place: Callable[[str], None]
-    opener: Callable[[], int]
     sealed: bytes
     enrolled: int
     scenario: FingerprintScenario
     rng: random.Random
     closers: list[Callable[[], None]] = field(default_factory=list)
     presses: int = 0
+    voters: int = 0  # voters who reached the step (the document found them eligible)
     seconds: float = 0.0
 
-    def open(self) -> int:
-        """The unit opens the templates (the polls are open): how many voters are enrolled."""
-        return self.opener()
+    def report(self, by_commission: dict[str, int]) -> dict[str, Any]:
+        """The step's figures for the day's report (no voter named)."""
+        return {"enrolled": self.enrolled, "voters": self.voters, "presses": self.presses,
+                "seconds_per_voter": round(self.seconds / self.voters, 2) if self.voters else 0.0,
+                "identified_by_commission": dict(sorted(by_commission.items()))}
 
     def draw_finger(self) -> str:
         names = list(self.scenario.presses)
@@ -177,7 +179,8 @@ def build_fingerprint_step(scenario: FingerprintScenario, *, election: Election,
     """The station's enrolment sealed to ``unit`` (a seeded simulated key when None), the sensor
     for ``fidelity`` and the real identity source on it."""
     unit = unit or UnitSigner.generate(random.Random(f"{seed}:fingerprint-unit"))
-    templates = synthetic_templates(roll, seed, scenario.unenrolled_rate)
+    here = VoterRoll([v for v in roll.voters if v.station_id == station_id])  # not the neighbours
+    templates = synthetic_templates(here, seed, scenario.unenrolled_rate)
     sealed = seal_templates(templates, [unit.public_key_hex()], station_id=station_id,
                             election_hash=election.hash, rng=random.Random(f"{seed}:template-sealing"))
     profile = profile or load_fingerprint_profile()
@@ -198,11 +201,57 @@ def build_fingerprint_step(scenario: FingerprintScenario, *, election: Election,
     else:
         memory = MemoryFingerprintSensor(profile, sensor_rng, _advance_of(clock))
         sensor, place = memory, memory.place
-    source = FingerprintIdentity(sensor, scenario.settings)
     key = unit.private_bytes()
 
-    def opener() -> int:
-        return source.open_templates(key, sealed, station_id=station_id, election_hash=election.hash)
+    def open_vault() -> TemplateVault:
+        return TemplateVault.open(sealed, key, station_id=station_id, election_hash=election.hash)
 
-    return FingerprintStep(source, place, opener, sealed, len(templates), scenario,
+    source = FingerprintIdentity(sensor, scenario.settings, open_vault)
+    return FingerprintStep(source, place, sealed, len(templates), scenario,
                            random.Random(f"{seed}:finger"), closers)
+
+
+HUMAN_PRESS_S = 2.0  # a voter places a finger and lifts it (simulated seconds; an assumption)
+
+
+def checkin_with_finger(day: Any, visitor: Any, checkin: Any) -> Any:
+    """The visitor at the fingerprint step, after the document: presses until the desk decides;
+    when it leaves the decision to the commission, the poll worker identifies the voter by the
+    document (the law's path; the simulated commission always does). Returns the check-in."""
+    step: FingerprintStep = day.fingerprint
+    ctl, clock = day.controller, day.clock
+    if checkin.outcome != "identifying":  # refused (or authorised) by the document alone
+        return checkin
+    start = clock.now
+    while checkin.outcome == "identifying":
+        pending = ctl.desk.pending
+        if pending is not None and pending.commission_reason is not None:
+            day.notices.append({"visitor": visitor.kind, "event": f"commission:{pending.commission_reason}",
+                                "message": checkin.message.text})
+            checkin = ctl.identify_by_commission()
+            break
+        step.place(step.draw_finger())
+        clock.advance(HUMAN_PRESS_S)
+        step.presses += 1
+        checkin = ctl.present_identity_step(FINGER_PRESSED)
+    step.place("none")
+    step.voters += 1
+    step.seconds += clock.now - start
+    return checkin
+
+
+def fingerprint_step_for(scenario: Any, biometric: bool | None, peripherals: Any, **build: Any
+                         ) -> FingerprintStep | None:
+    """The day's step: the one the peripherals already carry (a reboot's build), else one built
+    for the scenario's ``fingerprint`` (``biometric=True`` adds the default one, ``False`` none).
+    It is kept in the peripherals' extras and closed with them."""
+    kept = peripherals.extras.get("fingerprint")
+    if kept is not None or biometric is False:
+        return kept
+    wanted = scenario.fingerprint or (FingerprintScenario() if biometric else None)
+    if wanted is None:
+        return None
+    step = build_fingerprint_step(wanted, **build)
+    peripherals.extras["fingerprint"] = step
+    peripherals.extras.setdefault("closers", []).append(step.close)
+    return step

@@ -4,9 +4,8 @@ enrolled template (an identity source, ``device/station/id_desk.py``).
 API::
 
     FINGER_PRESSED                       # the evidence of a press (the sensor is then asked)
-    FingerprintIdentity(sensor, settings, templates)   # an IdentitySource named "fingerprint"
-        .open_templates(unit_private_key, sealed, station_id, election_hash) -> int (enrolled)
-        .wipe_templates() -> int         # at the close: templates overwritten in memory, how many
+    FingerprintIdentity(sensor, settings, open_vault)  # an IdentitySource named "fingerprint"
+        .polls_opened() / .polls_closed() -> [(event, data)]   # templates opened / wiped
         .holds_templates -> bool
     COMMISSION_REASONS                   # why the commission may identify a voter by document
 
@@ -25,13 +24,13 @@ same keyed pseudonym as every check-in).
 
 Nothing of a press is journaled: scores, tries and templates stay in memory. A voter still at
 the desk when the power goes is not checked in; after the boot they start again with the
-document. Templates are opened from the package only while the polls are open (the controller
-calls ``open_templates`` when they open and at a boot with open polls, ``wipe_templates`` when
-they close and journals the wipe).
+document. Templates are opened from the package only while the polls are open: the controller calls
+``polls_opened`` when they open and at a boot with open polls, ``polls_closed`` when they close,
+and journals what each returns (``templates_opened {enrolled}``, ``templates_wiped {templates}``).
 """
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Callable, Protocol
 
 from device.election.templates import FingerprintSettings, TemplateVault
 from device.station.events import OperatorMessage, message
@@ -73,23 +72,30 @@ class FingerprintIdentity:
 
     name = "fingerprint"
 
-    def __init__(self, sensor: FingerSensor, settings: FingerprintSettings):
+    def __init__(self, sensor: FingerSensor, settings: FingerprintSettings,
+                 open_vault: Callable[[], TemplateVault | None]):
+        """``open_vault``: opens the station's sealed templates with the unit's key (None: the
+        package holds none, and every voter goes to the commission with ``no_template``)."""
         settings.check()
-        self.sensor, self.settings = sensor, settings
+        self.sensor, self.settings, self._open_vault = sensor, settings, open_vault
         self._vault: TemplateVault | None = None
         self._failed = 0  # presses of the voter now at the desk that did not match (or unreadable)
         self._link_errors = 0
 
     # --- templates: only while the polls are open -----------------------------------------
-    def open_templates(self, unit_private_key: bytes, sealed: bytes | None, *, station_id: str,
-                       election_hash: str) -> int:
-        """Open the station's sealed templates into memory (none: every voter goes to the
-        commission with ``no_template``); how many voters are enrolled."""
-        self.wipe_templates()
-        if sealed is not None:
-            self._vault = TemplateVault.open(sealed, unit_private_key, station_id=station_id,
-                                             election_hash=election_hash)
-        return self._vault.enrolled if self._vault is not None else 0
+    def polls_opened(self) -> list[tuple[str, dict[str, Any]]]:
+        """The polls are open (or resumed, or the unit booted with open polls): open the templates
+        into memory unless held; the record to journal (how many voters are enrolled)."""
+        if self._vault is not None:
+            return []
+        self._vault = self._open_vault()
+        return [("templates_opened", {"enrolled": self._vault.enrolled if self._vault else 0})]
+
+    def polls_closed(self) -> list[tuple[str, dict[str, Any]]]:
+        """The polls close: overwrite the templates in memory; the record to journal."""
+        if self._vault is None:
+            return []
+        return [("templates_wiped", {"templates": self.wipe_templates()})]
 
     def wipe_templates(self) -> int:
         """Overwrite the templates held in memory; how many were held."""
