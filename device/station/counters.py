@@ -23,11 +23,16 @@ class Counters:
     rejected: Counter = field(default_factory=Counter)  # sheets rejected by reason
     drop_pending: bool = False  # a cast is recorded whose drop is not confirmed
     reopened: int = 0  # times the election manager reopened closed polls
+    box_swaps: int = 0  # full ballot boxes sealed and replaced
+    sheets_sealed: int = 0  # sheets in the sealed boxes
+    by_commission: Counter = field(default_factory=Counter)  # voters identified by the commission, by reason
 
     def apply(self, trigger: str, data: dict) -> None:
         if trigger == "authorise":
             self.checked_in.add(data["voter"])
             self.outstanding += 1
+            if "identified_by" in data:
+                self.by_commission[data["reason"]] += 1
         elif trigger == "refuse":
             self.refused[data["reason"]] += 1
         elif trigger == "ballot_cast":
@@ -44,3 +49,6 @@ class Counters:
             self.returned += 1
         elif trigger == "reopen_polls":
             self.reopened += 1
+        elif trigger == "ballot_box_swapped":
+            self.box_swaps += 1
+            self.sheets_sealed += data["sheets"]

@@ -14,7 +14,7 @@ import functools
 from abc import ABC, abstractmethod
 from typing import Any, Callable
 
-from device.station.events import OperatorMessage, message
+from device.station.events import ControllerError, OperatorMessage, message
 from device.store.journal import StationStore, StoreWriteError
 
 
@@ -64,7 +64,6 @@ def store_guarded(action: Callable[..., Any]) -> Callable[..., Any]:
     stops the unit."""
     @functools.wraps(action)
     def guarded(self, *args, **kwargs):
-        from device.station.controller import ControllerError
         if not self.store_usable():
             raise ControllerError(self.store_fault)
         try:
