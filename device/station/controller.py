@@ -4,17 +4,14 @@
 ballot) to itself, owns the write-ahead journal, boots from it, and runs the polls lifecycle. The
 work of each desk is a part of its own:
 
-- the **ID desk** (``device/station/id_desk.py``): identity sources run in order (the document
-  today); ``present_id`` checks a voter in, ``present_identity_step`` gives a source its next
-  evidence, ``identify_by_commission`` is the poll worker's decision for a voter no source could
-  identify;
+- the **ID desk** (``device/station/id_desk.py``): identity sources run in order (the document,
+  then any fingerprint: its templates opened with the polls, wiped at the close); ``present_id``,
+  ``present_identity_step`` (a source's next evidence), ``identify_by_commission`` (poll worker);
 - the **ballot box** (``device/station/ballot_box.py``, over the pure ``decide`` of
   ``device/ballots/decide.py``): ``handle_paper`` when a sheet is at the entry, ``voter_decision``
   when a ballot needs the voter's choice, ``clear_jam``, ``clear_fault``, ``swap_box``;
-- the **close** (``device/station/closing.py``): ``close`` in stages journaled once, resumed
-  after a power cut from the last one;
-- **test mode** (``device/station/test_mode.py``) and **store faults**
-  (``device/station/store_faults.py``).
+- the **close** (``device/station/closing.py``): in stages journaled once, resumed after a cut;
+- **test mode** (``device/station/test_mode.py``), **store faults** (``store_faults.py``).
 
 The operator's other actions are here: ``open``, ``pause``, ``resume``, ``reprint``; the
 election manager's ``reopen``, ``enter_test_mode``, ``leave_test_mode``, ``export``.
@@ -43,8 +40,7 @@ two fsyncs per voter, at check-in and at cast).
 Boot replays the journal through the same machines (no side effects) to rebuild the state and
 the counters, then finishes what the power loss interrupted: a close (from its last journaled
 stage), the flows of open polls, and a ballot in flight (``BallotBox.resolve_paper_at_power_on``:
-a recorded cast goes into the box, anything else back to the voter). So the sheets in the box
-always equal the cast records.
+a recorded cast goes into the box, anything else back to the voter): box sheets = cast records.
 """
 from __future__ import annotations
 
@@ -112,7 +108,7 @@ class StationController(StoreFaults, BallotBox, PollsClosing, TestModeActions):
         # The ID desk: the document first, then any source that follows it (a fingerprint).
         self.desk = IdDesk([DocumentIdentity(election, station_id, roll, self.pseudonyms,
                                              lambda p: p in self.counters.checked_in),
-                             *identity_after_document])
+                             *identity_after_document], journal=self._event)
         self._box_policy = {testing: BoxPolicy.for_station(election, station_id, testing=testing)
                             for testing in (False, True)}
         # Sheets cast into the invalid compartment: counted from the cast vote records at boot
@@ -218,6 +214,7 @@ class StationController(StoreFaults, BallotBox, PollsClosing, TestModeActions):
                 self.start_checkin()
             if self.ballot == "inactive":
                 self.start_scanning()
+            self.desk.polls_opened()  # a fingerprint source's templates: in memory only
         if self.polls == "testing" and self.ballot == "inactive":
             self.start_scanning()
         self.resolve_paper_at_power_on()
@@ -305,6 +302,7 @@ class StationController(StoreFaults, BallotBox, PollsClosing, TestModeActions):
         self._checkpoint("polls_open")
         self.start_checkin()
         self.start_scanning()
+        self.desk.polls_opened()
         return message("polls_open")
 
     @_store_guarded
@@ -321,6 +319,7 @@ class StationController(StoreFaults, BallotBox, PollsClosing, TestModeActions):
         self.resume_polls(data={"role": role})
         self.start_checkin()
         self.start_scanning()
+        self.desk.polls_opened()
         self._print(paused_slip(self.election, self.station, "resumed", self.clock(), self.counters))
 
     @_store_guarded
@@ -328,6 +327,7 @@ class StationController(StoreFaults, BallotBox, PollsClosing, TestModeActions):
         """Close the polls, tally from the stored cast vote records and print the results tape
         (in stages, each journaled once: ``device/station/closing.py``)."""
         self.desk.dismiss()
+        self.desk.polls_closed()  # templates wiped before the close's stages
         return self._close()
 
     @_store_guarded
