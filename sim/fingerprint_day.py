@@ -152,6 +152,7 @@ class FingerprintStep:
     scenario: FingerprintScenario
     rng: random.Random
     closers: list[Callable[[], None]] = field(default_factory=list)
+    twin: Any = None  # the sensor's twin at full fidelity (its control channel's hands)
     presses: int = 0
     voters: int = 0  # voters who reached the step (the document found them eligible)
     seconds: float = 0.0
@@ -186,6 +187,7 @@ def build_fingerprint_step(scenario: FingerprintScenario, *, election: Election,
     profile = profile or load_fingerprint_profile()
     sensor_rng = random.Random(f"{seed}:fingerprint-sensor")
     closers: list[Callable[[], None]] = []
+    twin = None
     if fidelity == "full":
         from hardware.fingerprint_serial import FingerprintSensor
         from sim.twins.endpoints import PtyEndpoint
@@ -208,7 +210,7 @@ def build_fingerprint_step(scenario: FingerprintScenario, *, election: Election,
 
     source = FingerprintIdentity(sensor, scenario.settings, open_vault)
     return FingerprintStep(source, place, sealed, len(templates), scenario,
-                           random.Random(f"{seed}:finger"), closers)
+                           random.Random(f"{seed}:finger"), closers, twin)
 
 
 HUMAN_PRESS_S = 2.0  # a voter places a finger and lifts it (simulated seconds; an assumption)

@@ -4,9 +4,8 @@
 ballot) to itself, owns the write-ahead journal, boots from it, and runs the polls lifecycle. The
 work of each desk is a part of its own:
 
-- the **ID desk** (``device/station/id_desk.py``): identity sources run in order (the document,
-  then any fingerprint: its templates opened with the polls, wiped at the close); ``present_id``,
-  ``present_identity_step`` (a source's next evidence), ``identify_by_commission`` (poll worker);
+- the **ID desk** (``device/station/id_desk.py``): identity sources in order (the document, then a
+  fingerprint); ``present_id``, ``present_identity_step``, ``identify_by_commission`` (poll worker);
 - the **ballot box** (``device/station/ballot_box.py``, over the pure ``decide`` of
   ``device/ballots/decide.py``): ``handle_paper`` when a sheet is at the entry, ``voter_decision``
   when a ballot needs the voter's choice, ``clear_jam``, ``clear_fault``, ``swap_box``;
@@ -393,7 +392,8 @@ class StationController(StoreFaults, BallotBox, PollsClosing, TestModeActions):
                 "dropped_confirmed": c.dropped, "authorised_unused": c.outstanding,
                 "returned": c.returned, "rejected_by_reason": dict(sorted(c.rejected.items())),
                 "refused_by_reason": dict(sorted(c.refused.items())),
-                **({"polls_reopened": c.reopened} if c.reopened else {})}
+                **({"polls_reopened": c.reopened} if c.reopened else {}),
+                **({"identified_by_commission": dict(sorted(c.by_commission.items()))} if c.by_commission else {})}
 
     @property
     def state(self) -> dict[str, str]:

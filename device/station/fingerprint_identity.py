@@ -33,6 +33,7 @@ from __future__ import annotations
 from typing import Any, Callable, Protocol
 
 from device.election.templates import FingerprintSettings, TemplateVault
+from device.i18n import N_
 from device.station.events import OperatorMessage, message
 from device.station.id_desk import CheckInOutcome, Identified, SourceAnswer
 from hardware.fingerprint_serial import NoFinger, PoorImage, WrongPassword
@@ -40,10 +41,11 @@ from hardware.interfaces import PeripheralDisconnected, PeripheralError, Periphe
 
 LINK_ERRORS_BEFORE_FAULT = 3  # garbled answers in a row before the sensor counts as faulty
 
+# Why the commission may identify a voter by the document alone: reason -> label (slips, console).
 COMMISSION_REASONS = {
-    "no_match": "the finger did not match after the package's tries",
-    "no_template": "no fingerprint is enrolled for the voter",
-    "sensor_fault": "the fingerprint sensor did not answer",
+    "no_match": N_("no match"),  # not matched after the package's tries
+    "no_template": N_("not enrolled"),
+    "sensor_fault": N_("sensor fault"),  # timeout, link lost, wrong password
 }
 
 
