@@ -8,6 +8,7 @@ API::
         .polls_opened() / .polls_closed() -> [(event, data)]   # templates opened / wiped
         .holds_templates -> bool
     COMMISSION_REASONS                   # why the commission may identify a voter by document
+    for_package(package, station_id, unit_private_key, sensor) -> FingerprintIdentity | None
 
 The flow, as Kyrgyzstan's voter identification runs it: once the document has found the voter
 on the roll (eligible, not yet voted), the desk asks this source for its step. A voter with an
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Protocol
 
+from device.election.package import ElectionPackage
 from device.election.templates import FingerprintSettings, TemplateVault
 from device.i18n import N_
 from device.station.events import OperatorMessage, message
@@ -155,3 +157,22 @@ class FingerprintIdentity:
 def _detail(exc: Exception) -> str:
     """One line for the screen: the sensor's reason, never a template."""
     return (str(exc).splitlines() or [type(exc).__name__])[0][:120]
+
+
+def for_package(package: ElectionPackage, station_id: str, unit_private_key: bytes,
+                sensor: FingerSensor) -> FingerprintIdentity | None:
+    """The fingerprint source of a unit loaded with ``package`` for ``station_id`` (None: the
+    election has no fingerprint step): the package's settings, its station's sealed templates
+    opened with the unit's key when the polls open (a package without them for the station
+    sends every voter to the commission as ``no_template``)."""
+    if package.fingerprint is None:
+        return None
+    sealed, election_hash = package.sealed_templates(station_id), package.election.hash
+
+    def open_vault() -> TemplateVault | None:
+        if sealed is None:
+            return None
+        return TemplateVault.open(sealed, unit_private_key, station_id=station_id,
+                                  election_hash=election_hash)
+
+    return FingerprintIdentity(sensor, package.fingerprint, open_vault)
