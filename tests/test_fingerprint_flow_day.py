@@ -68,3 +68,18 @@ def test_full_fidelity_day_with_fingerprint_failures_and_commission_identificati
     files = [p for p in out.rglob("*") if p.is_file()] + [p for p in tmp_path.glob("unit.db*")]
     blob = b"".join(p.read_bytes() for p in files)
     assert bytes_leak_templates(blob, templates) == []
+
+
+def test_sim_national_biometric_includes_the_step_and_its_time_per_voter(capsys):
+    from device.cli.main import main
+    assert main(["sim", "national", "--election", "kyrgyzstan-2017-national", "--stations", "2",
+                 "--workers", "1", "--biometric", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["matches_intent"]
+    fp = doc["fingerprint"]
+    assert fp["stations"] == 2 and fp["voters"] > 0 and fp["presses"] >= fp["voters"] - sum(
+        fp["identified_by_commission"].values())
+    assert 1.0 < fp["seconds_per_voter"] < 30.0  # the sensor's times at 57,600 baud and the press
+    assert main(["sim", "national", "--election", "kyrgyzstan-2017-national", "--stations", "2",
+                 "--workers", "1", "--json"]) == 0
+    assert "fingerprint" not in json.loads(capsys.readouterr().out)  # off unless asked
