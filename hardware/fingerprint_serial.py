@@ -1,8 +1,10 @@
 """The optical fingerprint sensor of the ID desk (ZhianTec R30x / AS608 family) on a UART.
 
-URL forms (``FingerprintSensor(url)``; the sensor's UART runs at 57,600 baud by default)::
+URL forms (``FingerprintSensor(url)``, or ``open_peripheral("fingerprint", url)``, which also
+takes ``password`` and ``timeout`` in the query; the sensor's UART runs at 57,600 baud by
+default, so give ``baud=57600``: the registry's serial default is 115,200)::
 
-    serial:///dev/ttyUSB0?baud=57600
+    serial:///dev/ttyUSB0?baud=57600&password=0&timeout=2
     socket://127.0.0.1:7004
 
 Every exchange is a packet: ``EF 01`` header, the 4-byte module address (``FF FF FF FF`` by
@@ -39,14 +41,20 @@ from urllib.parse import parse_qsl, urlsplit
 
 import adafruit_fingerprint
 
-from hardware.interfaces import (PeripheralDisconnected, PeripheralError, PeripheralTimeout,
-                                 PortOwner)
+from hardware.fingerprint import (FingerMatch, FingerprintDevice, FingerprintDisconnected,
+                                  FingerprintError, FingerprintTimeout, NoFinger, PoorImage,
+                                  SensorInfo, WrongPassword)
+from hardware.interfaces import PortOwner
+
+__all__ = ["FingerMatch", "FingerprintDisconnected", "FingerprintError", "FingerprintSensor",
+           "FingerprintTimeout", "NoFinger", "PoorImage", "SensorInfo", "WrongPassword"]
 
 HEADER = b"\xef\x01"
 DEFAULT_ADDRESS = 0xFFFFFFFF
 DEFAULT_BAUD = 57600
 TEMPLATE_BYTES = 512  # one char buffer's characteristics file
 MAX_PACKET_PAYLOAD = 256 + 2  # the largest data packet (256 bytes) + its checksum field
+ACK_OVERHEAD = 11  # header 2, address 4, id 1, length 2, checksum 2
 DATA_PACKET_BYTES = {0: 32, 1: 64, 2: 128, 3: 256}  # ReadSysPara's packet size code -> bytes
 
 
@@ -69,32 +77,18 @@ class Instruction(enum.IntEnum):
     TEMPLATE_NUM = 0x1D  # templates stored in the sensor's flash (2 bytes)
 
 
-class FingerprintError(PeripheralError):
-    """A failed sensor exchange; ``reason`` is one of ``REASONS`` (a code, not prose)."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(f"fingerprint sensor: {detail}")
-        self.reason = reason
-
-
-class NoFinger(FingerprintError):
-    """Nothing on the glass when the capture was asked."""
-
-
-class PoorImage(FingerprintError):
-    """The capture or its characteristics failed (wet, dry, partial, smudged press)."""
-
-
-class WrongPassword(FingerprintError):
-    """The sensor refused the unit's password."""
-
-
-class FingerprintTimeout(FingerprintError, PeripheralTimeout):
-    """The sensor did not answer in time."""
-
-
-class FingerprintDisconnected(FingerprintError, PeripheralDisconnected):
-    """The port failed (cable, power, port gone)."""
+# instruction -> (its arguments, the acknowledge's payload after the confirm code)
+INSTRUCTION_LAYOUT = {
+    Instruction.GEN_IMG: ("-", "-"),
+    Instruction.IMG2TZ: ("buffer (1 or 2)", "-"),
+    Instruction.MATCH: ("-", "score (2 bytes)"),
+    Instruction.DOWN_CHAR: ("buffer (1 or 2); then the template as data packets, "
+                            "the last an end-of-data packet; no acknowledge follows them", "-"),
+    Instruction.READ_SYS_PARA: ("-", "status, system id, library size, security level "
+                                "(2 bytes each), address (4), packet size code, baud / 9600 (2 each)"),
+    Instruction.VFY_PWD: ("password (4 bytes)", "-"),
+    Instruction.TEMPLATE_NUM: ("-", "templates stored (2 bytes)"),
+}
 
 
 @dataclass(frozen=True)
@@ -201,38 +195,8 @@ class PacketDecoder:
             out.append((Packet(buf[6], payload), bad))
             del buf[:total]
 
-    @property
-    def pending(self) -> int:
-        return len(self._buf)
-
     def reset(self) -> None:
         self._buf.clear()
-
-
-@dataclass(frozen=True)
-class FingerMatch:
-    """The outcome of one match: the sensor's score and its own verdict."""
-
-    score: int
-    sensor_matched: bool
-
-    def matched_at(self, threshold: int) -> bool:
-        """The unit's decision at the election package's threshold."""
-        return self.score >= threshold
-
-
-@dataclass(frozen=True)
-class SensorInfo:
-    """What ``ReadSysPara`` and ``TemplateNum`` report."""
-
-    status: int
-    system_id: int
-    library_size: int
-    security_level: int
-    address: int
-    data_packet_bytes: int
-    baud: int
-    templates_stored: int
 
 
 def open_byte_port(url: str) -> Any:
@@ -277,12 +241,18 @@ class _CheckedClient(adafruit_fingerprint.Adafruit_Fingerprint):
         self.last_confirm: int | None = None
 
     def _get_packet(self, expected: int) -> list[int]:
+        """The library asks for ``expected`` bytes: a whole acknowledge of that size."""
         packet = self._owner._read_packet((PacketId.ACK,))
-        self.last_confirm = packet.payload[0] if packet.payload else None
+        self.last_confirm = packet.payload[0]
+        if len(packet.payload) != expected - ACK_OVERHEAD:
+            if self.last_confirm:  # an error answer may be shorter: its code says it all
+                self._owner._confirmed(self.last_confirm)
+            raise FingerprintError("garbled", f"an acknowledge of {len(packet.payload)} bytes "
+                                              f"where {expected - ACK_OVERHEAD} were due")
         return list(packet.payload)
 
 
-class FingerprintSensor(PortOwner):
+class FingerprintSensor(PortOwner, FingerprintDevice):
     """The unit's driver: ``probe()``, ``match(template)``, ``close()``.
 
     ``port`` is a URL (see the module doc) or an open pyserial-like port. ``timeout`` bounds
@@ -373,8 +343,16 @@ class FingerprintSensor(PortOwner):
                 self._confirmed(code)
             raise FingerprintError("garbled", f"answer not understood: {exc}") from None
 
-    def probe(self) -> SensorInfo:
-        """Verify the password and read the system parameters (raises ``WrongPassword``...)."""
+    def probe(self, timeout: float | None = None) -> SensorInfo:
+        """Verify the password and read the system parameters (raises ``WrongPassword``...);
+        ``timeout`` bounds each answer (default: the driver's)."""
+        saved, self.timeout = self.timeout, timeout or self.timeout
+        try:
+            return self._probe()
+        finally:
+            self.timeout = saved
+
+    def _probe(self) -> SensorInfo:
         c = self._client
         self._confirmed(self._call(c.verify_password))
         self._call(c.read_sysparam)  # the library raises on a confirm code other than OK

@@ -7,6 +7,9 @@ timeout in seconds; a driver raises one of the ``PeripheralError`` subclasses be
 library exception (``serial.SerialException``, ``cv2.error``) that the controller would have
 to know about.
 
+Every kind subclasses ``Peripheral`` (``probe()`` for health, ``close()``); the table of kinds
+(name, base class, URL schemes, driver factory, console name) is ``hardware/peripherals.py``.
+
 Kinds:
 - ``ScannerTransport``: the motors and sensors that move a sheet: feed it into the scan
   position, drop it into the box (confirmed by the exit sensor), divert it into the invalid
@@ -73,7 +76,20 @@ class ScannerStatus:
     jammed: bool = False
 
 
-class ScannerTransport(ABC):
+class Peripheral(ABC):
+    """What the unit asks of every peripheral, whatever its kind: is it there, and let it go."""
+
+    def probe(self, timeout: float = 1.0) -> object | None:
+        """Check the link (raises a ``PeripheralError`` when the device does not answer) and return
+        its status (``ScannerStatus``, ``PrinterStatus``), or None when this kind cannot tell
+        without its next use (a reader is checked by its next ``read``)."""
+        return None
+
+    def close(self) -> None:
+        """Release the port or device; never raises (the device may already be gone)."""
+
+
+class ScannerTransport(Peripheral):
     """Paper handling of the ballot box. Each motion call returns when the sensors confirm it."""
 
     @abstractmethod
@@ -103,8 +119,8 @@ class ScannerTransport(ABC):
     def reset(self, timeout: float = 5.0) -> None:
         """Re-initialise after a jam or error has been cleared."""
 
-    def close(self) -> None:
-        pass
+    def probe(self, timeout: float = 1.0) -> ScannerStatus:
+        return self.status(timeout)
 
 
 class PortOwner:
@@ -120,14 +136,11 @@ class PortOwner:
             pass
 
 
-class Camera(ABC):
+class Camera(Peripheral):
     """Frames as numpy arrays (grayscale uint8 or BGR), or a simulator's logical frame."""
 
     @abstractmethod
     def capture(self, timeout: float = 1.0) -> Any: ...
-
-    def close(self) -> None:
-        pass
 
 
 @dataclass(frozen=True)
@@ -138,13 +151,10 @@ class IdRecord:
     payload: str
 
 
-class IdReader(ABC):
+class IdReader(Peripheral):
     @abstractmethod
     def read(self, timeout: float = 0.0) -> IdRecord | None:
         """The next document presented, or None when none arrived within ``timeout``."""
-
-    def close(self) -> None:
-        pass
 
 
 @dataclass(frozen=True)
@@ -174,7 +184,7 @@ class PrinterStatus:
     near_end: bool = False
 
 
-class Printer(ABC):
+class Printer(Peripheral):
     @abstractmethod
     def print_slip(self, slip: Slip, timeout: float = 10.0) -> None: ...
 
@@ -182,5 +192,5 @@ class Printer(ABC):
         """The paper sensor, read between slips (None: this printer cannot tell)."""
         return None
 
-    def close(self) -> None:
-        pass
+    def probe(self, timeout: float = 1.0) -> PrinterStatus | None:
+        return self.status(timeout)

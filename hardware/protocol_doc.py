@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
+from hardware import fingerprint_serial as fp
 from hardware.id_reader_serial import AIM_BARCODE
 from hardware.printer_escpos import DLE_EOT_PAPER, NEAR_END_BITS, PAPER_END_BITS, STATUS_FIXED
 from hardware.scanner_serial import RESULT_ERRORS, RESULT_TEXT, Command, Event, Result, SensorFlag
@@ -21,6 +22,26 @@ def _table(header: tuple[str, ...], rows: list[tuple]) -> list[str]:
 
 def _doc(module: str) -> str:
     return (import_module(module).__doc__ or "").strip()
+
+
+def _fingerprint_section() -> list[str]:
+    lines = ["## 5. Fingerprint sensor (ZhianTec R30x / AS608 packets)", "", _doc(fp.__name__), "",
+             "### Packet ids", ""]
+    lines += _table(("packet", "id"), [(p.name, f"0x{p.value:02X}") for p in fp.PacketId])
+    lines += ["### Instructions (first payload byte of a command packet)", ""]
+    lines += _table(("instruction", "code", "arguments", "acknowledge data after the confirm code"),
+                    [(i.name, f"0x{i.value:02X}", *fp.INSTRUCTION_LAYOUT[i]) for i in fp.Instruction])
+    lines += ["### Confirm codes (first payload byte of an acknowledge)", ""]
+    lines += _table(("confirm", "code", "reason", "driver raises", "meaning"),
+                    [(c.name, f"0x{c.code:02X}", c.reason or "-", c.error.__name__ if c.error else "-",
+                      c.meaning) for c in fp.CONFIRM_CODES.values()])
+    lines += ["Reasons the driver raises itself:", ""]
+    lines += _table(("reason", "meaning"), list(fp.LINK_REASONS.items()))
+    gen_img = fp.encode_packet(fp.PacketId.COMMAND, bytes((fp.Instruction.GEN_IMG,)))
+    ack = fp.encode_packet(fp.PacketId.ACK, b"\x00")
+    return lines + [f"Example: GenImg `{gen_img.hex(' ')}`, answered OK with `{ack.hex(' ')}`.", "",
+                    "The sensor's twin (`sim/twins/fingerprint.py`), its score distributions and "
+                    "the sources of its figures: `docs/fingerprint-sensor.md`.", ""]
 
 
 def render() -> str:
@@ -50,7 +71,8 @@ def render() -> str:
               f"Status request `{DLE_EOT_PAPER.hex(' ')}`; answer: fixed bits 0x{STATUS_FIXED:02X}, "
               f"paper end 0x{PAPER_END_BITS:02X}, near end 0x{NEAR_END_BITS:02X}.", "",
               "## 4. Camera", "", _doc("hardware.camera"), "",
-              "## 5. Choosing a backend", "",
+              *_fingerprint_section(),
+              "## 6. Choosing a backend", "",
               _doc("hardware.registry"), ""]
     return "\n".join(lines)
 

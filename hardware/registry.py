@@ -1,6 +1,7 @@
 """Open any peripheral by kind and URL: ``open_peripheral("scanner", "serial:///dev/ttyUSB0")``.
 
-Kinds: ``scanner``, ``id_reader``, ``camera``, ``printer``. URLs::
+Kinds: the rows of ``hardware/peripherals.py`` (``scanner``, ``id_reader``, ``camera``,
+``printer``, and any plug-in kind); which schemes reach a kind is in its row. URLs::
 
     serial:///dev/ttyUSB0?baud=115200     a serial port (pyserial)
     socket://127.0.0.1:7000               a raw TCP port (pyserial's socket:// handler)
@@ -25,9 +26,10 @@ from importlib.metadata import entry_points
 from typing import Any, Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from hardware.interfaces import PeripheralDisconnected
+from hardware.interfaces import Camera, PeripheralDisconnected
+from hardware.peripherals import (BYTE_SCHEMES, FRAME_SCHEMES, Link, LinkOptionError,
+                                  peripheral_kinds)
 
-KINDS = ("scanner", "id_reader", "camera", "printer")
 WRAPPERS = ("spy", "fault")
 WRAPPER_OPTIONS = {"spy": ("spy_log",), "fault": ("corrupt", "drop", "dup", "seed")}
 
@@ -51,8 +53,7 @@ def _split(url: str) -> tuple[list[str], str, dict[str, str], str]:
     return wrappers, scheme, options, base
 
 
-def _float(options: dict[str, str], key: str, default: float) -> float:
-    value = options.pop(key, default)
+def _number(value: str, key: str) -> float:
     try:
         return float(value)
     except ValueError:
@@ -64,7 +65,7 @@ def _port_factory(scheme: str, base: str, options: dict[str, str]) -> Callable[[
 
     if scheme == "serial":
         path = urlsplit(base).path
-        baud = int(_float(options, "baud", 115200))
+        baud = int(_number(options.pop("baud", "115200"), "baud"))
 
         def make() -> Any:
             try:
@@ -87,9 +88,8 @@ def _wrap(port: Any, wrappers: list[str], options: dict[str, str]) -> Any:
 
     for w in reversed(wrappers):  # the leftmost wrapper is outermost
         if w == "fault":
-            rng = random.Random(int(_float(options, "seed", 0)))
-            noise = dict(corrupt=_float(options, "corrupt", 0), drop=_float(options, "drop", 0),
-                         dup=_float(options, "dup", 0))
+            rng = random.Random(int(_number(options.pop("seed", "0"), "seed")))
+            noise = {k: _number(options.pop(k, "0"), k) for k in ("corrupt", "drop", "dup")}
             port = FaultyPort(port, LineNoise(rng, **noise),
                               LineNoise(rng, corrupt=noise["corrupt"]))
         else:
@@ -99,70 +99,50 @@ def _wrap(port: Any, wrappers: list[str], options: dict[str, str]) -> Any:
 
 
 def open_peripheral(kind: str, url: str, **extra: Any) -> Any:
-    """The driver for ``kind`` at ``url``; ``extra`` goes to a ``sim://`` backend."""
-    if kind not in KINDS:
-        raise RegistryError(f"unknown peripheral kind {kind!r} (known: {', '.join(KINDS)})")
+    """The driver for ``kind`` (a row of ``hardware.peripherals``) at ``url``; ``extra`` goes to a
+    ``sim://`` backend."""
+    kinds = peripheral_kinds()
+    row = kinds.get(kind)
+    if row is None:
+        raise RegistryError(f"unknown peripheral kind {kind!r} (known: {', '.join(kinds)})")
     wrappers, scheme, options, base = _split(url)
-    if scheme == "opencv":
-        return _open_camera(kind, base, options)
-    if scheme in ("http", "https"):
-        return _open_http_camera(kind, base, options)
-    if scheme in ("serial", "socket"):
-        link: dict[str, str] = {k: options.pop(k) for k in ("ack_timeout", "retries", "paper") if k in options}
+    if scheme not in BYTE_SCHEMES + FRAME_SCHEMES:
+        backend = _backend(scheme)
+        wrapper_options = {k: options.pop(k) for w in wrappers for k in WRAPPER_OPTIONS[w] if k in options}
+        inner = base + ("?" + urlencode(options) if options else "")
+        return backend(kind, inner, wrap=lambda port: _wrap(port, wrappers, dict(wrapper_options)),
+                       **extra)
+    if scheme not in row.schemes:
+        raise RegistryError(f"a {kind} is not reached over {scheme}:// (use "
+                            f"{', '.join(s + '://' for s in row.schemes)} or sim://)")
+    link_options = {k: options.pop(k) for k in row.options if k in options}
+    if scheme in FRAME_SCHEMES:
+        link = Link(scheme, camera=_open_camera(scheme, base, options), options=link_options)
+    else:
         factory = _port_factory(scheme, base, options)
 
         def reopen() -> Any:
             return _wrap(factory(), wrappers, dict(options))
-        port = reopen()
-        return _driver(kind, port, reopen, link)
-    backend = _backend(scheme)
-    wrapper_options = {k: options.pop(k) for w in wrappers for k in WRAPPER_OPTIONS[w] if k in options}
-    inner = base + ("?" + urlencode(options) if options else "")
-    return backend(kind, inner, wrap=lambda port: _wrap(port, wrappers, dict(wrapper_options)),
-                   **extra)
+        link = Link(scheme, port=reopen(), reopen=reopen, options=link_options)
+    try:
+        return row.factory(link)
+    except LinkOptionError as exc:
+        raise RegistryError(str(exc)) from None
 
 
-def _driver(kind: str, port: Any, reopen: Callable[[], Any], link: dict[str, str]) -> Any:
-    if kind == "scanner":
-        from hardware.scanner_serial import SerialScannerTransport
-        return SerialScannerTransport(port, reopen=reopen, ack_timeout=_float(link, "ack_timeout", 0.05),
-                                      retries=int(_float(link, "retries", 4)))
-    if kind == "id_reader":
-        from hardware.id_reader_serial import SerialIdReader
-        return SerialIdReader(port)
-    if kind == "printer":
-        from hardware.printer_escpos import EscPosPrinter
-        from hardware.slip_raster import PAPERS
-        paper = int(_float(link, "paper", 80))
-        if paper not in PAPERS:
-            raise RegistryError(f"option paper={link['paper']!r}: a roll is "
-                                f"{' or '.join(map(str, PAPERS))} mm wide")
-        return EscPosPrinter(port, paper_mm=paper)
-    raise RegistryError(f"a {kind} is not reached over a byte port; use opencv:// or sim://")
+def _open_camera(scheme: str, base: str, options: dict[str, str]) -> Camera:
+    """``opencv://`` (``gray=1``, ``loop=1``) or a network camera's ``http(s)://`` snapshot URL
+    (``gray=1`` is ours; any other query option belongs to the camera's own URL)."""
+    from hardware.camera import HttpCamera, OpenCVCamera
 
-
-def _open_camera(kind: str, base: str, options: dict[str, str]) -> Any:
-    from hardware.camera import CameraIdReader, OpenCVCamera
-
-    if kind not in ("camera", "id_reader"):
-        raise RegistryError(f"opencv:// opens a camera or a camera id_reader, not a {kind}")
+    gray = options.pop("gray", "0") == "1"
+    if scheme != "opencv":
+        return HttpCamera(base + ("?" + urlencode(options) if options else ""), gray=gray)
     parts = urlsplit(base)
     source: int | str = int(parts.netloc) if parts.netloc.isdigit() else parts.path
     if not source and source != 0:
         raise RegistryError(f"{base!r} names no device index or file")
-    camera = OpenCVCamera(source, gray=options.get("gray") == "1", loop=options.get("loop") == "1")
-    return CameraIdReader(camera) if kind == "id_reader" else camera
-
-
-def _open_http_camera(kind: str, base: str, options: dict[str, str]) -> Any:
-    """``gray=1`` is ours; any other query option belongs to the camera's own URL."""
-    from hardware.camera import CameraIdReader, HttpCamera
-
-    if kind not in ("camera", "id_reader"):
-        raise RegistryError(f"http:// opens a network camera or a camera id_reader, not a {kind}")
-    gray = options.pop("gray", "0") == "1"
-    camera = HttpCamera(base + ("?" + urlencode(options) if options else ""), gray=gray)
-    return CameraIdReader(camera) if kind == "id_reader" else camera
+    return OpenCVCamera(source, gray=gray, loop=options.get("loop") == "1")
 
 
 def _backend(scheme: str) -> Callable[..., Any]:

@@ -3,7 +3,7 @@
 Starts the scanner controller, document reader and printer twins, each on its own TCP port
 (``--listen HOST:PORT`` is the scanner; the reader and printer take the next two ports), and
 the camera twin — showing the sheet in the scanner's path — as a network camera on the port
-after (``GET /frame.png``). It prints how to reach each, then takes the simulated world's
+after (``GET /frame.png``), then the fingerprint sensor's twin. It prints how to reach each, then takes the simulated world's
 actions as lines on stdin (``VERBS``), answering each with one line; it runs until Ctrl-C, also
 after stdin is closed. Slips the printer receives are written to ``--out`` as text and PNG.
 """
@@ -27,7 +27,14 @@ VERBS = {
                   "sends RESET)"),
     "take": ("", "the voter takes back the sheet the scanner returned"),
     "status": ("", "what is where: entry, path, box, invalid compartment, slips printed"),
+    "finger": ("NAME", "the finger on the fingerprint sensor: genuine (the enrolled voter's), "
+                       "impostor (another person's), wet, dry, partial (the voter's, pressed "
+                       "badly) or none"),
+    "sensor": ("FAULT", "the fingerprint sensor's line: checksum (its next answer corrupted), "
+                        "garbage (noise before its next answer), silent, wake, power-cut"),
 }
+SENSOR_FAULTS = {"checksum": "corrupt_next_answer", "silent": "go_silent", "wake": "wake",
+                 "power-cut": "power_cut"}
 
 
 def _verbs_help() -> str:
@@ -42,13 +49,15 @@ DESCRIPTION = """\
 Run the unit's peripherals as simulated twins on loopback ports, so that a unit (or you, by
 hand) can talk to them with no hardware: the ballot box's scanner, the ID document reader and
 the slip printer each listen on a TCP port, and the camera that looks at the scanner's path is
-a network camera (GET /frame.png) on the next port. The command prints each one's URL, ready
+a network camera (GET /frame.png) on the next port; the ID desk's fingerprint sensor takes the
+port after. The command prints each one's URL, ready
 for the [peripherals] table of a unit.toml, e.g.
 
     scanner = "socket://127.0.0.1:7000"
     id_reader = "socket://127.0.0.1:7001"
     printer = "socket://127.0.0.1:7002"
     camera = "http://127.0.0.1:7003/frame.png"
+    fingerprint = "socket://127.0.0.1:7004"
 
 Then type what happens in front of the unit, one line at a time (the verbs below): a voter
 shows a card, inserts a marked ballot, the paper jams... Each line gets a one-line answer.
@@ -67,8 +76,8 @@ def register(subparsers) -> None:
         description=DESCRIPTION.replace("BBV1:", BARCODE_PREFIX).format(example="KH0000001"),
         epilog=_verbs_help(), formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--listen", default="127.0.0.1:7000",
-                   help="HOST:PORT of the scanner twin; reader, printer and camera use PORT+1, "
-                        "PORT+2, PORT+3")
+                   help="HOST:PORT of the scanner twin; reader, printer, camera and fingerprint "
+                        "sensor use PORT+1, PORT+2, PORT+3, PORT+4")
     p.add_argument("--election", default="demo",
                    help="election whose ballot styles 'sheet NAME' renders (default demo)")
     p.add_argument("--profile", help="behaviour profile: a bundled name (clean, noisy) or a JSON file")
@@ -81,10 +90,10 @@ def register(subparsers) -> None:
 class ListenSession:
     """The stdin verbs acting on the twins; ``handle(line)`` returns the line to print."""
 
-    def __init__(self, world, election, seed: int) -> None:
+    def __init__(self, world, election, seed: int, fingerprint=None) -> None:
         from sim.image_paper import ImagePaper
 
-        self.world, self.election = world, election
+        self.world, self.election, self.fingerprint = world, election, fingerprint
         self.paper = ImagePaper(election, distortion="clean")
         self.rng = random.Random(f"{seed}:marks")
 
@@ -135,6 +144,22 @@ class ListenSession:
         return "ok: sheet taken back" if self.world.take_returned_sheet() is not None \
             else "error: no returned sheet"
 
+    def _finger(self, name: str) -> str:
+        try:
+            self.fingerprint.place(name)
+        except ValueError as exc:
+            return f"error: {exc}"
+        return f"ok: finger {name} on the fingerprint sensor"
+
+    def _sensor(self, fault: str) -> str:
+        if fault == "garbage":
+            self.fingerprint.inject_garbage(bytes(self.rng.randrange(256) for _ in range(64)))
+        elif fault in SENSOR_FAULTS:
+            getattr(self.fingerprint, SENSOR_FAULTS[fault])()
+        else:
+            return f"error: unknown sensor fault {fault!r} (garbage, {', '.join(SENSOR_FAULTS)})"
+        return f"ok: fingerprint sensor {fault}"
+
     def _status(self, _: str) -> str:
         s = self.world.scanner
         with s.lock:
@@ -165,22 +190,26 @@ def run(args) -> int:
     world = TwinWorld(scanner, reader, printer)
     camera = VirtualCamera(scanner, random.Random(rng.getrandbits(64)),
                            profile.faults.dropped_camera_frame_rate)
-    session = ListenSession(world, election, args.seed)
+    from sim.twins.fingerprint import FingerprintTwin
+    fingerprint = FingerprintTwin(rng=random.Random(f"{args.seed}:fingerprint"))
+    session = ListenSession(world, election, args.seed, fingerprint)
     endpoints = []
     base = int(port_text)
     try:
         for offset, twin in enumerate((scanner, reader, printer)):
             endpoints.append(TcpEndpoint(twin, host, base + offset))
         endpoints.append(CameraHttpEndpoint(camera, host, base + 3))
+        endpoints.append(TcpEndpoint(fingerprint, host, base + 4))
     except OSError as exc:
         for e in endpoints:
             e.close()
         raise UserError(f"cannot listen on {host}:{base + len(endpoints)}: {exc}") from None
-    s, r, p, c = (e.url for e in endpoints)
+    s, r, p, c, f = (e.url for e in endpoints)
     print(f"scanner twin    {s}   open_peripheral('scanner', '{s}')  (framed link, docs/protocol.md)")
     print(f"document reader {r}   open_peripheral('id_reader', '{r}')")
     print(f"printer         {p}   open_peripheral('printer', '{p}'); slips -> {args.out}/")
     print(f"camera          {c}   open_peripheral('camera', '{c}')")
+    print(f"fingerprint     {f}   open_peripheral('fingerprint', '{f}')  (docs/protocol.md)")
     print(f"stdin verbs: {' | '.join(VERBS)} (see --help); Ctrl-C stops", flush=True)
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -130,7 +130,9 @@ class SimulatedWorld(TwinWorld):
         self._restore()
         scanner.on_change = self.save
         self.camera = VirtualCamera(scanner, random.Random(f"{seed}:camera"))
-        self.endpoints = [PtyEndpoint(t) for t in (scanner, reader, printer)]
+        # one pty per wire twin, by its kind of hardware/peripherals.py
+        self.endpoints = {kind: PtyEndpoint(t) for kind, t in
+                          (("scanner", scanner), ("id_reader", reader), ("printer", printer))}
 
     # --- persistence -----------------------------------------------------------------------
     def _load(self) -> WorldState:
@@ -305,7 +307,7 @@ class SimulatedWorld(TwinWorld):
         return tally_station(self.election, self.station, cvrs)
 
     def close(self) -> None:
-        for e in self.endpoints:
+        for e in self.endpoints.values():
             e.close()
 
 
@@ -367,7 +369,7 @@ def start_simulated_unit(state_dir: str | Path, *, seed: int = 1, election: str 
     anchor, package = _authority_and_package(state, elec, station, roll, seed)
     paper = ImagePaper(elec, distortion="clean")
     world = SimulatedWorld(elec, station, state, seed, planned, paper)
-    urls = {kind: e.url for kind, e in zip(("scanner", "id_reader", "printer"), world.endpoints)}
+    urls = {kind: e.url for kind, e in world.endpoints.items()}
     config = state / "unit.toml"
     write_config(config, store="unit.db", authority=anchor, package=package.name, station=station,
                  peripherals={**urls, "camera": "sim://camera"}, ballot_box_capacity=capacity,

@@ -14,7 +14,7 @@ from hardware.registry import open_peripheral
 
 
 def _free_base_port() -> int:
-    """A port with the three after it free too (the twins take PORT..PORT+3)."""
+    """A port with the four after it free too (the twins take PORT..PORT+4)."""
     for _ in range(50):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
@@ -22,13 +22,13 @@ def _free_base_port() -> int:
         if base > 65000:
             continue
         try:
-            socks = [socket.create_server(("127.0.0.1", base + i)) for i in range(4)]
+            socks = [socket.create_server(("127.0.0.1", base + i)) for i in range(5)]
         except OSError:
             continue
         for s in socks:
             s.close()
         return base
-    pytest.skip("no four consecutive free ports")
+    pytest.skip("no five consecutive free ports")
 
 
 @pytest.fixture
@@ -38,8 +38,8 @@ def listening(tmp_path):
                              "--listen", f"127.0.0.1:{base}", "--out", str(tmp_path / "slips")],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, bufsize=1)
-    banner = [proc.stdout.readline() for _ in range(5)]
-    assert banner[3].startswith("camera") and "stdin verbs" in banner[4], banner
+    banner = [proc.stdout.readline() for _ in range(6)]
+    assert banner[3].startswith("camera") and "stdin verbs" in banner[5], banner
 
     def say(line: str) -> str:
         proc.stdin.write(line + "\n")

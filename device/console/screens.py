@@ -17,8 +17,9 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Static
 
 from device.console.widgets import JournalPane, StatusLine
-from device.i18n import N_, Translator
+from device.i18n import Translator
 from device.unit.view import UnitView, words_of
+from hardware.peripherals import console_name
 
 WORLD_KEYS = "1234567890"
 
@@ -162,11 +163,8 @@ class StartingScreen(SituationScreen):
 class PeripheralLostScreen(SituationScreen):
     situation = "peripheral_lost"
     DEFAULT_CSS = "PeripheralLostScreen #heading { background: $error; }"
-    NAMES = {"scanner": N_("Scanner"), "id_reader": N_("ID reader"), "printer": N_("Printer"),
-             "camera": N_("Camera")}
-
     def message_of(self, view):
-        lines = [self.tr._("{name}: {detail}").format(name=self.tr._(self.NAMES.get(k, k)), detail=d) for k, d in view.lost]
+        lines = [self.tr._("{name}: {detail}").format(name=self.tr._(console_name(k)), detail=d) for k, d in view.lost]
         lines.append(self.tr._("Check the cable and power. The unit reconnects by itself; nothing is lost."))
         return "\n".join(lines), "error"
 

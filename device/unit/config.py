@@ -18,7 +18,8 @@ Relative paths are taken relative to the config file's folder. Example::
     mirror = "/media/card/mirror.db"   # the second medium: every committed record is written
                                        # there in the same transaction (device/store/copies.py)
 
-    [peripherals]                      # URLs of hardware/registry.py
+    [peripherals]                      # URLs of hardware/registry.py, one per kind of
+                                       # hardware/peripherals.py (a plug-in kind may be optional)
     scanner = "serial:///dev/ttyUSB0"
     id_reader = "serial:///dev/ttyUSB1"
     printer = "serial:///dev/ttyUSB2"
@@ -37,9 +38,8 @@ from pathlib import Path
 from typing import Any, Literal, overload
 
 from device.i18n import LANGUAGES
+from hardware.peripherals import backend_schemes, peripheral_kinds
 
-PERIPHERALS = ("scanner", "id_reader", "printer", "camera")
-SCHEMES = ("serial", "socket", "opencv", "sim", "http", "https")  # hardware/registry.py (+ spy+, fault+)
 DURABILITY = ("full", "simulation")
 
 
@@ -123,18 +123,7 @@ def load_config(path: str | Path) -> UnitConfig:
     store = _path(base, _str(unit, "store", where))
     if mirror is not None and store is not None and mirror.resolve() == store.resolve():
         raise ConfigError(f"{path} [store]: mirror must be another file than the store (on a second medium)")
-    peripherals_table = _table(doc, "peripherals", str(path))
-    peripherals = {}
-    for kind in PERIPHERALS:
-        url = peripherals[kind] = _str(peripherals_table, kind, f"{path} [peripherals]")
-        scheme = url.partition("://")[0].split("+")[-1] if "://" in url else ""
-        if scheme not in SCHEMES:
-            raise ConfigError(f"{path} [peripherals]: {kind} = {url!r} is not a peripheral URL "
-                              f"({', '.join(s + '://' for s in SCHEMES)})")
-    unknown = sorted(set(peripherals_table) - set(PERIPHERALS))
-    if unknown:
-        raise ConfigError(f"{path} [peripherals]: unknown peripheral(s) {', '.join(unknown)} "
-                          f"(known: {', '.join(PERIPHERALS)})")
+    peripherals = _peripherals(_table(doc, "peripherals", str(path)), f"{path} [peripherals]")
     central = _table(doc, "central", str(path))
     central_url = _str(central, "url", f"{path} [central]", required=False)
     if central_url is not None and not central_url.startswith(("http://", "https://")):
@@ -149,6 +138,28 @@ def load_config(path: str | Path) -> UnitConfig:
         ballot_box_capacity=capacity, language=language,
         export_dir=_path(base, _str(unit, "export_dir", where, required=False)), durability=durability,
         mirror=mirror, central_url=central_url)
+
+
+def _peripherals(table: dict[str, Any], where: str) -> dict[str, str]:
+    """Each kind's URL, checked against its row of ``hardware/peripherals.py`` (wrappers ``spy+``,
+    ``fault+`` aside, the scheme must reach that kind or be a backend's, ``sim``)."""
+    kinds = peripheral_kinds()
+    unknown = sorted(set(table) - set(kinds))
+    if unknown:
+        raise ConfigError(f"{where}: unknown peripheral(s) {', '.join(unknown)} (known: {', '.join(kinds)})")
+    backends = backend_schemes()
+    peripherals = {}
+    for kind, row in kinds.items():
+        url = _str(table, kind, where, required=row.required)
+        if url is None:
+            continue
+        scheme = url.partition("://")[0].split("+")[-1] if "://" in url else ""
+        schemes = row.schemes + backends
+        if scheme not in schemes:
+            raise ConfigError(f"{where}: {kind} = {url!r} is not a peripheral URL for a {kind} "
+                              f"({', '.join(s + '://' for s in schemes)})")
+        peripherals[kind] = url
+    return peripherals
 
 
 def _is_hex_key(text: str) -> bool:

@@ -48,12 +48,12 @@ from device.unit.journal_tap import JournalTap
 from device.unit.staff import POLICY_ACTION, ROLE_OF_ACTION
 from device.unit.uploads import ResultsSender
 from device.unit.view import UnitView, polls_words, situation_of, words_of
-from hardware.interfaces import PeripheralError, ScannerEventKind
+from hardware.interfaces import PeripheralError, PrinterStatus, ScannerEventKind, ScannerStatus
+from hardware.peripherals import PeripheralKind, peripheral_kinds
 from hardware.registry import open_peripheral
 
 POLL_S = 0.1  # how long the loop waits for an operator action before polling the sensors
 PROBE_S = 1.0  # how often a lost peripheral is probed (and the printer's paper sensor read)
-PRINTER_PROBE_TIMEOUT_S = 0.5
 
 
 class Unit(OperatorActions):
@@ -85,7 +85,7 @@ class Unit(OperatorActions):
         self._thread: threading.Thread | None = None
         self._lost: dict[str, str] = {}
         self._next_probe = 0.0
-        self._next_printer_probe = 0.0
+        self._next_watch_probe = 0.0
         self._paper_out = False  # the printer's paper sensor, probed like the scanner's
         self._cover_open = False
         self._message: OperatorMessage | None = None
@@ -151,7 +151,7 @@ class Unit(OperatorActions):
                 self._perform(*item)
             if self.controller is not None:
                 self._probe_lost()
-                self._probe_printer()
+                self._probe_watched()
                 self._poll_scanner()
                 self._poll_reader()
             self._publish()
@@ -161,7 +161,7 @@ class Unit(OperatorActions):
         if now < self._next_probe:
             return
         self._next_probe = now + PROBE_S
-        for kind in ("scanner", "id_reader", "printer", "camera"):
+        for kind in self.config.peripherals:  # every kind unit.toml names (hardware/peripherals.py)
             if kind in self.devices:
                 continue
             try:
@@ -185,33 +185,35 @@ class Unit(OperatorActions):
         if not self._lost or time.monotonic() < self._next_probe:
             return
         self._next_probe = time.monotonic() + PROBE_S
-        if "scanner" in self._lost:
-            try:
-                status = self.devices["scanner"].status()
-                self._cover_open = status.cover_open
-                del self._lost["scanner"]
-                self._waiting_sheet = status.paper_at_entry
-            except PeripheralError as exc:
-                self._lost["scanner"] = str(exc)
-        if "id_reader" in self._lost:
-            self._lost.pop("id_reader")  # probed again by the next read
-        if "printer" in self._lost:
-            self._lost.pop("printer")  # probed again by the next paper probe
-            self._next_printer_probe = 0.0
+        kinds = peripheral_kinds()
+        for kind in list(self._lost):
+            self._probe(kinds[kind])
 
-    def _probe_printer(self) -> None:
-        """Read the printer's paper sensor once a second, so that "out of paper" shows at once,
-        not at the next slip."""
+    def _probe_watched(self) -> None:
+        """Probe the kinds watched even when they answer (the printer's paper sensor, so that
+        "out of paper" shows at once, not at the next slip) once a second."""
         now = time.monotonic()
-        if "printer" in self._lost or now < self._next_printer_probe:
+        if now < self._next_watch_probe:
             return
-        self._next_printer_probe = now + PROBE_S
+        self._next_watch_probe = now + PROBE_S
+        for row in peripheral_kinds().values():
+            if row.probe_while_healthy and row.name in self.devices and row.name not in self._lost:
+                self._probe(row)
+
+    def _probe(self, row: PeripheralKind) -> None:
+        """``Peripheral.probe``: an answer clears the kind from ``lost`` and its status (scanner's
+        sensors, printer's paper) updates the view; a ``PeripheralError`` lists it as lost."""
         try:
-            status = self.devices["printer"].status(timeout=PRINTER_PROBE_TIMEOUT_S)
+            status = self.devices[row.name].probe(row.probe_timeout_s)
         except PeripheralError as exc:
-            self._lost["printer"] = str(exc)
+            self._lost[row.name] = str(exc)
             return
-        self._paper_out = status is not None and status.paper_out
+        self._lost.pop(row.name, None)
+        if isinstance(status, ScannerStatus):
+            self._cover_open = status.cover_open
+            self._waiting_sheet = status.paper_at_entry
+        elif isinstance(status, PrinterStatus):
+            self._paper_out = status.paper_out
 
     def _poll_scanner(self) -> None:
         if "scanner" in self._lost:

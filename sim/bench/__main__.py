@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-BENCHMARKS = ["controller", "interpreter", "peripherals", "store", "tape", "central", "national", "rla"]
+BENCHMARKS = ["controller", "interpreter", "peripherals", "store", "tape", "central", "national", "rla", "fingerprint"]
 
 
 def main() -> int:

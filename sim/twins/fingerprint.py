@@ -10,11 +10,13 @@ extraction fail and Match scores are drawn from the distributions of
 ``random.Random``: a seed reproduces every score.
 
 Line faults on demand (the control channel's hands): ``corrupt_next_answer`` (a wrong
-checksum), ``go_silent``/``wake`` (no answer: the driver times out), ``send_garbage``
-(bytes that are not a packet). A command packet that arrives with a wrong checksum is
-answered with confirm code 01, as the sensor does. Line time (10 bits per byte at the
-profile's baud) and the sensor's own time per command are charged to the injected
-``advance(seconds)``; the bench passes ``time.sleep`` to make a pty run at the sensor's pace.
+checksum), ``go_silent``/``wake`` (no answer: the driver times out), ``inject_garbage``
+(bytes that are not a packet, before the next answer), ``power_cut`` (silent, buffers lost).
+A command packet that arrives with a wrong checksum is answered with confirm code 01, as
+the sensor does; a packet for another address is ignored (the host times out). Line time
+(10 bits per byte at the profile's baud) and the sensor's own time per command are charged
+to the injected ``advance(seconds)``; the bench passes ``time.sleep`` so that a pty runs at
+the sensor's pace.
 
 Not modelled: the sensor's flash library (Store, Search, LoadChar), enrolment (RegModel),
 image upload, the LED, a baud change.
@@ -32,7 +34,7 @@ from sim.twins.fingerprint_profile import FINGERS, FingerprintProfile, load_fing
 
 OK, PACKET_ERROR, NO_FINGER, IMAGE_FAILED = 0x00, 0x01, 0x02, 0x03
 IMAGE_MESSY, TOO_FEW_FEATURES, NO_MATCH = 0x06, 0x07, 0x08
-DATA_RECEIVE_FAILED, WRONG_PASSWORD, NO_IMAGE = 0x0E, 0x13, 0x15
+WRONG_PASSWORD, NO_IMAGE = 0x13, 0x15
 PACKET_SIZE_CODE = 2  # 128-byte data packets, the sensor's default
 
 
@@ -66,6 +68,7 @@ class FingerprintTwin:
         self._download: tuple[int, bytearray] | None = None  # DownChar in progress
         self.silent = False
         self._corrupt_next = False
+        self._garbage = b""
         self.commands: list[str] = []  # names of executed instructions, in order
         self.scores: list[int] = []
         self.sensor_seconds = 0.0
@@ -90,9 +93,21 @@ class FingerprintTwin:
         with self.lock:
             self.silent = False
 
-    def send_garbage(self, data: bytes) -> None:
+    def inject_garbage(self, data: bytes, now: bool = False) -> None:
+        """Line noise: ``data`` goes out just before the next answer (or at once)."""
         with self.lock:
-            self._send_raw(data)
+            if now:
+                self._send_raw(data)
+            else:
+                self._garbage += data
+
+    def power_cut(self) -> None:
+        """The sensor loses power: silent, and its image and char buffers are gone."""
+        with self.lock:
+            self.silent = True
+            self.image, self._download = None, None
+            self.char_buffers = {1: None, 2: None}
+            self._decoder.reset()
 
     # --- byte side ------------------------------------------------------------------------
     def attach(self, write: Callable[[bytes], None] | None) -> None:
@@ -116,7 +131,8 @@ class FingerprintTwin:
     def _send(self, packet_id: int, payload: bytes) -> None:
         if self.silent:
             return
-        data = bytearray(encode_packet(packet_id, payload, self.address))
+        data = bytearray(self._garbage + encode_packet(packet_id, payload, self.address))
+        self._garbage = b""
         if self._corrupt_next:
             self._corrupt_next = False
             data[-1] ^= 0x5A
@@ -162,6 +178,7 @@ class FingerprintTwin:
                 self._ack(PACKET_ERROR)
                 return
             self._download = (args[0], bytearray())
+            self.char_buffers[args[0]] = None
             self._ack(OK)
         elif instruction is Instruction.GEN_IMG:
             self._ack(self._gen_img())
@@ -174,8 +191,8 @@ class FingerprintTwin:
         assert self._download is not None
         buffer, data = self._download
         if bad or len(payload) != DATA_PACKET_BYTES[PACKET_SIZE_CODE]:
-            self._download = None  # the sensor drops the transfer; the host sees no answer
-            return
+            self._download = None  # the transfer is dropped and the buffer stays empty, so
+            return  # Match answers NO_MATCH with score 0 (the host sees no answer to data)
         data += payload
         if packet_id == PacketId.END_DATA:
             self._download = None
