@@ -89,16 +89,20 @@ def parse_fingerprint(doc: object, where: str = "scenario") -> FingerprintScenar
     return scenario
 
 
-def _match_line_bytes() -> int:
-    """Bytes on the line for one match (DownChar of a template in 128-byte packets, GenImg,
-    Img2Tz, Match, each with its acknowledge), as the driver and the twin exchange them."""
-    commands = [bytes((0x09, 2)), bytes((0x01,)), bytes((0x02, 1)), bytes((0x03,))]
-    acks = [b"\x00", b"\x00", b"\x00", b"\x00\x00\x00"]
-    data = [b"\x00" * 128] * (TEMPLATE_BYTES // 128)
-    return sum(len(encode_packet(1, p)) for p in commands + acks + data)
+def _exchange(command: bytes, answer: bytes, data_packets: int = 0) -> int:
+    """Bytes on the line for one command and its acknowledge (and template data packets)."""
+    return (len(encode_packet(1, command)) + len(encode_packet(7, answer))
+            + data_packets * len(encode_packet(2, bytes(TEMPLATE_BYTES // 4))))
 
 
-MATCH_LINE_BYTES = _match_line_bytes()
+# The exchanges of one match as the driver and the twin make them (bytes both ways): the probe
+# once (VfyPwd, ReadSysPara, TemplateNum), then DownChar of the template in four 128-byte
+# packets, GenImg, Img2Tz, Match.
+PROBE_BYTES = (_exchange(bytes(5), bytes(1)) + _exchange(bytes(1), bytes(17))
+               + _exchange(bytes(1), bytes(3)))
+DOWNLOAD_BYTES = _exchange(bytes(2), bytes(1), data_packets=4)
+CAPTURE_BYTES, EXTRACT_BYTES, MATCH_BYTES = (_exchange(bytes(1), bytes(1)), _exchange(bytes(2), bytes(1)),
+                                             _exchange(bytes(1), bytes(3)))
 
 
 class MemoryFingerprintSensor:
@@ -109,6 +113,7 @@ class MemoryFingerprintSensor:
         self.profile, self.rng = profile, rng
         self._advance = advance or (lambda s: None)
         self.finger = "none"
+        self._probed = False
 
     def place(self, finger: str) -> None:
         if finger != "none" and finger not in PRESSED:
@@ -118,20 +123,27 @@ class MemoryFingerprintSensor:
     def _chance(self, rate: float) -> bool:
         return rate > 0 and self.rng.random() < rate
 
+    def _exchange(self, line_bytes: int, sensor_s: float = 0.0) -> None:
+        self._advance(line_bytes * 10 / self.profile.baud + sensor_s)  # 10 bits a byte
+
     def match(self, template: bytes) -> FingerMatch:
         p = self.profile
-        self._advance(MATCH_LINE_BYTES * 10 / p.baud + p.capture_s)
+        if not self._probed:
+            self._exchange(PROBE_BYTES)
+            self._probed = True
+        self._exchange(DOWNLOAD_BYTES)
+        self._exchange(CAPTURE_BYTES, p.capture_s)
         if self.finger == "none":
             raise NoFinger("no_finger", "no finger on the sensor")
         condition = p.fingers[self.finger]
         if self._chance(condition.image_failed_rate):
             raise PoorImage("image_failed", "the capture failed")
-        self._advance(p.extract_s)
+        self._exchange(EXTRACT_BYTES, p.extract_s)
         if self._chance(condition.image_messy_rate):
             raise PoorImage("image_messy", "image too messy to extract characteristics")
         if self._chance(condition.too_few_features_rate):
             raise PoorImage("too_few_features", "too few feature points (partial or faint press)")
-        self._advance(p.match_s)
+        self._exchange(MATCH_BYTES, p.match_s)
         score = p.draw_score(self.finger, self.rng)
         return FingerMatch(score, score >= p.sensor_threshold)
 

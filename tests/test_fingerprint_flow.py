@@ -10,14 +10,16 @@ from pathlib import Path
 import pytest
 
 from device.election.definition import load_election
-from device.election.voter_roll import VoterRoll
+from device.election.voter_roll import Voter, VoterRoll
+from device.station.fingerprint_identity import FINGER_PRESSED
+from device.station.id_desk import Identified
 from device.store.signing import UnitSigner, provision
 from device.store.sqlite import SqliteStore
 from sim.access import mark_simulation_store
 from sim.enrolment import synthetic_templates
-from sim.fingerprint_day import FingerprintScenario
+from sim.fingerprint_day import FingerprintScenario, build_fingerprint_step
 from sim.national.station_run import PowerCut
-from sim.station import build_station_day, visit
+from sim.station import SimClock, build_station_day, visit
 from sim.voters import load_scenario
 from tests.secrecy_checks import bytes_leak_templates
 
@@ -59,7 +61,6 @@ def _voter_at_desk(day, enrolled: bool = True):
 
 def _press(day, finger: str):
     day.fingerprint.place(finger)
-    from device.station.fingerprint_identity import FINGER_PRESSED
     return day.controller.present_identity_step(FINGER_PRESSED)
 
 
@@ -196,3 +197,29 @@ def test_no_template_in_the_store_or_the_station_files_after_the_close(election,
     assert len(templates) == day.fingerprint.enrolled > 0
     raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
     assert bytes_leak_templates(raw, templates) == []
+
+
+def test_the_memory_sensor_draws_as_the_twin_over_a_pty_does(election):
+    """At logical fidelity the step's sensor is the twin without bytes: the same seed gives the
+    same answers and the same simulated seconds as the real driver on a pty to the twin."""
+    sid = next(iter(election.stations))
+    roll = VoterRoll([Voter(f"V{i}", f"D{i}", sid) for i in range(25)])
+    runs = []
+    for fidelity in ("logical", "full"):
+        clock = SimClock(0.0)
+        step = build_fingerprint_step(FingerprintScenario(presses={"genuine": 1, "wet": 1, "dry": 1, "partial": 1}),
+                                      election=election, station_id=sid, roll=roll, seed=4,
+                                      fidelity=fidelity, clock=clock)
+        step.source.polls_opened()
+        answers = []
+        for voter in roll.voters:
+            who = Identified(voter, "p")
+            answer = step.source.identify(who, None)
+            while answer.answer == "next_step" and answer.commission_reason is None:
+                step.place(step.draw_finger())
+                answer = step.source.identify(who, FINGER_PRESSED)
+                answers.append((answer.answer.value, answer.message.code if answer.message else None))
+        step.close()
+        runs.append((answers, round(clock.now, 6)))
+    assert runs[0] == runs[1]
+    assert {code for _, code in runs[0][0]} >= {"finger_try_again", "finger_unreadable"}
