@@ -103,3 +103,36 @@ def test_a_provisioned_unit_keeps_only_the_sealed_member_and_exports_nothing_of_
     assert bytes_leak_templates(kept, templates) == []  # in the store: the sealed member only
     assert TemplateVault.open(sealed, unit.private_bytes(), station_id="north-1",
                               election_hash=election.hash).enrolled == len(templates)
+
+
+def test_a_unit_of_another_station_opens_no_template_and_sends_voters_to_the_commission(tmp_path):
+    """The sealed member of north-1 given to north-2's unit key (as a unit would if it were
+    handed the wrong station): nothing opens, the opening is journaled as unreadable, and every
+    voter goes to the commission as not enrolled — the polls still open."""
+    election = load_election("demo")
+    roll = demo_roll(election)
+    authority = AuthorityKey.from_seed(b"A" * 32)
+    mine, other = UnitSigner.generate(random.Random(4)), UnitSigner.generate(random.Random(5))
+    north = {"north-1": VoterRoll([v for v in roll.voters if v.station_id == "north-1"])}
+    package = build_package(election, roll, authority, tmp_path / "fp.bbpkg",
+                            units={"north-1": [mine.public_key_hex()], "north-2": [other.public_key_hex()]},
+                            pseudonym_key=b"k" * 32, pin_cost="simulation",
+                            fingerprints=enrolment_for(north, seed=9, unenrolled_rate=0.0))
+    from device.election.package import load_package
+    from sim.access import StandingAccess
+    from device.store.journal import MemoryStore
+    pkg = load_package(package, authority.public_key_hex())
+    sensor = MemoryFingerprintSensor(load_fingerprint_profile(), random.Random(5))
+    source = for_package(pkg, "north-1", other.private_bytes(), sensor)
+    periph = build_memory_peripherals(random.Random(3))
+    ctl = StationController(election, "north-1", pkg.roll("north-1"), MemoryStore(), scanner=periph.scanner,
+                            camera=periph.camera, interpreter=LogicalPaper(election).interpreter,
+                            printer=periph.printer, clock=time.time, pseudonym_key=pkg.pseudonym_key,
+                            access=StandingAccess.for_roles(time.time), identity_after_document=[source])
+    ctl.open()
+    assert not source.holds_templates
+    opened = [r.data for r in ctl.store.events() if r.type == "templates_opened"]
+    assert opened == [{"enrolled": 0, "unreadable": True}]
+    voter = north["north-1"].voters[0]
+    checkin = ctl.present_id(IdRecord("barcode", barcode_payload(voter.document_number)))
+    assert checkin.message.code == "finger_not_enrolled" and ctl.desk.pending.commission_reason == "no_template"

@@ -15,26 +15,29 @@ on the roll (eligible, not yet voted), the desk asks this source for its step. A
 enrolled template is asked to place a finger (``place_finger``); each press downloads the
 template into the sensor and asks for the match score (``sensor.match(template)``): a score at
 or above the package's ``threshold`` authorises; a lower score, or a press the sensor cannot
-read, costs one of the ``tries`` (``finger_try_again``, ``finger_unreadable``); a press with no finger on the glass is no try.
-After the last try the voter waits for the commission (``finger_not_matched``). A voter with no template goes to the commission at once
-(``finger_not_enrolled``), as does every voter while the sensor does not answer
-(``finger_sensor_fault``). The commission's identification by document alone is a poll
-worker's action (``identify_by_commission`` in ``device/station/roles.py``) with the reason this
-source gave, journaled and counted by reason (never naming the voter: the record carries the
-same keyed pseudonym as every check-in).
+read, costs one of the ``tries`` (``finger_try_again``, ``finger_unreadable``); a press with no
+finger on the glass is no try, and a garbled answer on the line is asked again (three in a row
+count as a sensor fault). After the last try the voter waits for the commission
+(``finger_not_matched``). A voter with no template goes to the commission at once
+(``finger_not_enrolled``), as does a voter whose press the sensor does not answer (timeout, lost
+link, refused password: ``finger_sensor_fault``). The commission's identification by document
+alone is a poll worker's action (``identify_by_commission`` in ``device/station/roles.py``) with
+the reason this source gave, journaled and counted by reason (never naming the voter: the record
+carries the same keyed pseudonym as every check-in).
 
 Nothing of a press is journaled: scores, tries and templates stay in memory. A voter still at
 the desk when the power goes is not checked in; after the boot they start again with the
-document. Templates are opened from the package only while the polls are open: the controller calls
-``polls_opened`` when they open and at a boot with open polls, ``polls_closed`` when they close,
-and journals what each returns (``templates_opened {enrolled}``, ``templates_wiped {templates}``).
+document. Templates are opened from the package only while the polls are open: the desk
+(``IdDesk.polls_opened``/``polls_closed``, called by the controller when the polls open, resume,
+or a boot finds them open, and when they close) journals what this source returns
+(``templates_opened {enrolled}``, ``templates_wiped {templates}``).
 """
 from __future__ import annotations
 
 from typing import Any, Callable, Protocol
 
 from device.election.package import ElectionPackage
-from device.election.templates import FingerprintSettings, TemplateVault
+from device.election.templates import FingerprintSettings, TemplateError, TemplateVault
 from device.i18n import N_
 from device.station.events import OperatorMessage, message
 from device.station.id_desk import CheckInOutcome, Identified, SourceAnswer
@@ -92,7 +95,10 @@ class FingerprintIdentity:
         into memory unless held; the record to journal (how many voters are enrolled)."""
         if self._vault is not None:
             return []
-        self._vault = self._open_vault()
+        try:
+            self._vault = self._open_vault()
+        except TemplateError:  # not this unit's (or not this station's): every voter goes to the
+            return [("templates_opened", {"enrolled": 0, "unreadable": True})]  # commission
         return [("templates_opened", {"enrolled": self._vault.enrolled if self._vault else 0})]
 
     def polls_closed(self) -> list[tuple[str, dict[str, Any]]]:
