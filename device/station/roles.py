@@ -36,7 +36,7 @@ controller calls ``require`` inside each operator method (``device/station/contr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, NoReturn
 
 from device.election.staff import ELECTION_MANAGER as ELECTION_MANAGER
 from device.election.staff import PIN_HASH_COSTS as PIN_HASH_COSTS
@@ -180,7 +180,7 @@ class StationAccess:
         self._log("session_started", role=role)
         return self.session
 
-    def _wrong_pin(self, role: str, guard: _RoleGuard, now: float):
+    def _wrong_pin(self, role: str, guard: _RoleGuard, now: float) -> NoReturn:
         guard.wrong += 1
         self._log("pin_rejected", role=role, attempt=guard.wrong)
         if guard.wrong >= self.policy.max_attempts or guard.next_lockout:

@@ -28,7 +28,7 @@ from device.station.events import ControllerError, OperatorMessage, message
 from device.station.machine import Triggers
 from device.station.reports import test_report_slip
 from device.station.roles import StationAccess
-from device.station.store_faults import store_guarded
+from device.station.store_faults import StoreFaults, store_guarded
 from hardware.interfaces import Slip
 
 
@@ -46,7 +46,7 @@ class TestTally:
     def __init__(self) -> None:
         self.ballots: list[CastVoteRecord] = []
 
-    def apply(self, trigger: str, data: dict) -> None:
+    def apply(self, trigger: str, data: dict[str, Any]) -> None:
         if trigger in ("start_test", "end_test"):
             self.ballots = []
         elif trigger == "test_ballot_counted":
@@ -60,7 +60,7 @@ class TestTally:
         return tally_station(election, station_id, self.ballots)
 
 
-class TestModeActions(Triggers):
+class TestModeActions(StoreFaults, Triggers):
     """The election manager's test mode on ``StationController`` (which provides the attributes
     declared here)."""
 
