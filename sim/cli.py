@@ -44,6 +44,10 @@ def register(subparsers) -> None:
     p.add_argument("--allow-unauthorised-ballots", action="store_true",
                    help="station setting: accept a ballot with no outstanding check-in "
                         "(default: such a sheet is returned — anti-ballot-stuffing)")
+    p.add_argument("--biometric", action=argparse.BooleanOptionalAction, default=None,
+                   help="the fingerprint step at the ID desk after the document (default: when the "
+                        "scenario has one, as kyrgyzstan-2017's does): synthetic enrolled templates, "
+                        "the sensor (its twin on a pty at --fidelity full), commission identifications")
     p.add_argument("--store", help="keep the unit's SQLite database at this path")
     p.add_argument("--out", help="write the station's files (roll, slips, journal, records) here")
     add_force_option(p)
@@ -129,7 +133,8 @@ def run_station_command(args: argparse.Namespace) -> int:
         day = run_station_day(election, args.station, registered=args.voters, seed=args.seed,
                               scenario=scenario, fidelity=args.fidelity, store=store, signer=signer,
                               profile=args.profile, printed_dir=_printed_dir(args),
-                              enforce_authorisation=not args.allow_unauthorised_ballots)
+                              enforce_authorisation=not args.allow_unauthorised_ballots,
+                              biometric=args.biometric)
     else:
         day = _run_with_progress(election, args, scenario, store, signer, interactive)
     report = day.report()
@@ -164,7 +169,7 @@ def _run_with_progress(election, args, scenario, store, signer, interactive):
                               scenario=scenario, fidelity=args.fidelity, store=store, signer=signer,
                               profile=args.profile, printed_dir=_printed_dir(args),
                               enforce_authorisation=not args.allow_unauthorised_ballots,
-                              progress=lambda i, n: bar.update(task, completed=i, total=n))
+                              biometric=args.biometric, progress=lambda i, n: bar.update(task, completed=i, total=n))
     return day
 
 
@@ -217,6 +222,11 @@ def _print_human(day, report) -> None:
                   f"sheets returned {rec['returned']}, authorised but not cast {rec['authorised_unused']}")
     console.print(f"  refused at the ID desk: {rec['refused_by_reason'] or 'none'}")
     console.print(f"  sheets rejected: {rec['rejected_by_reason'] or 'none'}")
+    if "fingerprint" in report:
+        fp = report["fingerprint"]
+        console.print(f"  fingerprints: {fp['voters']} voters at the sensor ({fp['enrolled']} enrolled), "
+                      f"{fp['presses']} presses, {fp['seconds_per_voter']} s per voter; identified by "
+                      f"the commission: {fp['identified_by_commission'] or 'none'}")
     console.print(f"  paper in the box = records: {report['paper_matches_records']}; "
                   f"tally matches what voters meant: {report['matches_ground_truth']}")
     if report.get("files") or report.get("store"):

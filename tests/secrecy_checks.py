@@ -45,3 +45,17 @@ def bytes_leak_voters(blob: bytes, roll) -> list[str]:
             if ident.encode() in blob:
                 found.append(ident)
     return found
+
+
+def bytes_leak_templates(blob: bytes, templates: dict[str, bytes]) -> list[str]:
+    """Voter ids whose fingerprint template shows in ``blob``: any 16-byte piece of it, raw or
+    as hex (either case) or base64 of the whole."""
+    import base64
+    found = []
+    lower = blob.lower()
+    for vid, template in templates.items():
+        pieces = [template[i:i + 16] for i in range(0, len(template), 16)]
+        if any(p in blob or p.hex().encode() in lower for p in pieces) \
+                or base64.b64encode(template)[:24] in blob:
+            found.append(vid)
+    return found

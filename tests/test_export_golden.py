@@ -68,8 +68,8 @@ GOLDEN: dict[str, tuple[str, str]] = {
         "8a27604beb01606be71fe2488f3db0074d3b8fc4a668538f5d50e642e4583c4e",
     ),
     "export/manifest.json": (
-        "6a1b63948997daab65bd14232cc8aedc3988d9fc9b8b09a0e7a229ea6b2a88a3",
-        "711c25eed9be24b00fd73ccc47ae306d95c203a1df32554768a816a88935b6db",
+        "1224a595eef858e92c9c54829f72592ed00b0d5fcdeb42c567b02d73ead523a9",
+        "305b2cb582b654bb690b570869c00ee279e8330b96d8ae92d9109f62047a5a69",
     ),
     "export/nist/cast_vote_records.json": (
         "62d84c0a1e2dc2a09aac60bb338513b2bba307ca1f0cc25fc2de70ed2bfe9673",
@@ -84,8 +84,8 @@ GOLDEN: dict[str, tuple[str, str]] = {
         "b25f7ba0dd312701a7341a51b17ef3bcc586b48a6e0b7eb440935e4739d13d6f",
     ),
     "export/nist/event_log_documentation.json": (
-        "9e52cbc12247ca5cb197736624ba912fcf56535d146aab4d445dca031422a570",
-        "9e52cbc12247ca5cb197736624ba912fcf56535d146aab4d445dca031422a570",
+        "1149d42728ef3e22ce235f9acfe85f1b57c325d12f04b0ce446f6ecb181ac98b",
+        "1149d42728ef3e22ce235f9acfe85f1b57c325d12f04b0ce446f6ecb181ac98b",
     ),
     "export/public_key.pem": (
         "fb07cfb296cab988794f0475b64f58c6987ca282671fde9064a1890885a6b9c7",
@@ -104,12 +104,12 @@ GOLDEN: dict[str, tuple[str, str]] = {
         "e95ad07c5abcb5646cd4594aae67c7d9392fa6d07268d7705556d8c3c2e82f95",
     ),
     "export/signatures.json": (
-        "e7b4c9d209bdf3d14848ffce236166b3eef3aeaf28bfb9b5fe56473a0c873c12",
-        "afc8dd735cf6029147811b980c3d846e95750cb128ec5572fbf21b5bc1fa7add",
+        "dea8f0ad8818aeab93683c49e5c8b8f43fab35f29aa66a2f212148566f179f67",
+        "e61f9a7127c05dd026e049f65ca9893deedb2cf01e79f62c8fead6c2f0711ae1",
     ),
     "journal_head": (
-        "6b53e44f908e8f30e16a81f9764bc14991225424f8bb48f6fbeed1eca110c0cf",
-        "5238a2a11f92dc4e68b0ada0fe40ef1c09fdaff7f9b208197c5e5a53f9973fc0",
+        "e86f42fe6d23ea43c88e07737a4b2d16fbc5b139b999f8336116f3410c17543e",
+        "d0f257a304dce51f3589a7484dba0afa98d78637760ff7ce660a12fd77565f44",
     ),
     "signed_results": (
         "101b20e583142a251311afd70a8ddeca2da65f701e7de8c3fd28ec74547e3603",

@@ -25,6 +25,8 @@ Members of the zip (``PACKAGE_FORMAT``), written in sorted order with fixed time
   test deck) as ``BallotLayout.to_json`` gives them, for printers and outside tools;
 - ``registry.json``: station -> the public keys of the units allowed to serve it;
 - ``staff.json``: station -> role -> Argon2id hash of the role's PIN (``device/station/roles.py``);
+- ``secret/templates/<station>.sealed``: the station's enrolled fingerprint templates, sealed to
+  its registered units (``device/election/templates.py``; settings ``fingerprint``);
 - ``secret/pseudonym.key``: the election's voter-pseudonym key (hex, 32 bytes): by default the
   authority's key for the election (``AuthorityKey.pseudonym_key``), the same in every re-issue;
 - ``manifest.json``: the authority's public key, the election id and hash, the package's
@@ -61,12 +63,14 @@ from device.ballots.layout import LayoutError, layout_ballot
 from device.election.authority import AuthorityKey
 from device.election.definition import Election, ElectionError, parse_election
 from device.election.package_format import (LIMITS, REASONS, PackageBuildError, PackageError,  # noqa: F401
-                                            open_zip, write_zip)
+                                            claimed_authority, open_zip, public_of_private, signed_by,
+                                            write_zip)
 from device.election.pseudonym import key_id
+from device.election.templates import Enrolment, FingerprintSettings, TemplateError, template_member
 from device.election.voter_roll import VoterRoll, VoterRollError
 from device.election.staff import ELECTION_MANAGER, PIN_LENGTH, ROLES, PinError, hash_pin
 from device.store.canonical_json import canonical_bytes
-from device.store.signing import SignatureError, public_key_from_hex, verify
+from device.store.signing import SignatureError, public_key_from_hex
 
 PACKAGE_FORMAT = "ballotbox-package/2"
 MODES = ("live", "test", "simulation")
@@ -92,7 +96,8 @@ def build_package(election: Election, roll: VoterRoll | Iterable[VoterRoll], aut
                   languages: Iterable[str] = ("en",), mode: str = "live",
                   pseudonym_key: bytes | None = None, pin_cost: str = "device",
                   paper: str = "letter", serial: int = 1,
-                  manager_pin_length: int = PIN_LENGTH) -> Path:
+                  manager_pin_length: int = PIN_LENGTH,
+                  fingerprints: Enrolment | None = None) -> Path:
     """Write the signed package to ``out`` (never over an existing file, mode 0600) and return
     its path.
 
@@ -100,7 +105,8 @@ def build_package(election: Election, roll: VoterRoll | Iterable[VoterRoll], aut
     unit public keys (hex); ``staff_pins``: station -> role -> PIN (hashed here, never stored);
     ``pseudonym_key``: by default the authority's key for this election
     (``AuthorityKey.pseudonym_key``), the same for every re-issue; ``serial``: this issue's
-    number (a unit never goes back to a lower one).
+    number (a unit never goes back to a lower one); ``fingerprints``: the enrolled templates
+    (sealed to each station's units) and the fingerprint settings (``device/election/templates.py``).
     """
     out = Path(out)
     if out.exists():
@@ -124,16 +130,24 @@ def build_package(election: Election, roll: VoterRoll | Iterable[VoterRoll], aut
     if len(key) < 16:
         raise PackageBuildError("the pseudonym key must be at least 16 bytes")
     lengths = pin_lengths(manager_pin_length)
+    registry = _registry(election, units or {})
+    try:
+        sealed = fingerprints.sealed(registry, election.hash) if fingerprints else {}
+    except TemplateError as exc:
+        raise PackageBuildError(f"fingerprint templates: {exc}") from None
+    settings = {"pin_lengths": lengths, **({"fingerprint": fingerprints.settings.to_json()}
+                                           if fingerprints else {})}
     members: dict[str, bytes] = {
         ELECTION: election.canonical_bytes(),
         PACKAGE_INFO: canonical_bytes({
             "format": PACKAGE_FORMAT, "election_id": election.id, "election_hash": election.hash,
             "mode": mode, "languages": languages, "stations": sorted(election.stations),
-            "settings": {"pin_lengths": lengths}}),
-        REGISTRY: canonical_bytes(_registry(election, units or {})),
+            "settings": settings}),
+        REGISTRY: canonical_bytes(registry),
         STAFF: canonical_bytes(_staff(election, staff_pins or {}, pin_cost, lengths)),
         PSEUDONYM_KEY: key.hex().encode("ascii"),
     }
+    members.update(sealed)
     for sid in sorted(election.stations):
         members[_roll_name(sid)] = VoterRoll(
             [v for v in whole.voters if v.station_id == sid]).to_csv().encode("utf-8")
@@ -213,6 +227,7 @@ class ElectionPackage:
     pseudonym_key: bytes = field(repr=False)
     serial: int = 1
     pin_lengths: dict[str, int] = field(default_factory=pin_lengths)
+    fingerprint: FingerprintSettings | None = None  # None: no fingerprint step in this election
     _staff: dict[str, dict[str, str]] = field(repr=False, default_factory=dict)
     _members: dict[str, bytes] = field(repr=False, default_factory=dict)
     _rolls: dict[str, VoterRoll] = field(repr=False, default_factory=dict)
@@ -248,6 +263,10 @@ class ElectionPackage:
     def staff(self, station_id: str) -> dict[str, str]:
         """Role -> Argon2id hash of its PIN at ``station_id`` (roles without a PIN are absent)."""
         return dict(self._staff.get(self._station(station_id), {}))
+
+    def sealed_templates(self, station_id: str) -> bytes | None:
+        """The station's sealed fingerprint templates (``TemplateVault.open``), or None."""
+        return self._members.get(template_member(self._station(station_id)))
 
     def layout_json(self, style_id: str, test: bool = False) -> dict[str, Any]:
         name = f"layouts/{style_id}{'.test' if test else ''}.json"
@@ -305,12 +324,12 @@ def load_package_bytes(raw: bytes, authority_public_key_hex: str,
             "ascii", "replace").strip()
         if not signature:
             raise PackageError("unsigned", f"{path} holds no {SIGNATURE}")
-        if not _signed_by(anchor, signature, manifest_raw):
-            claimed = _claimed_authority(manifest_raw)
-            if _public_of_private(anchor) == claimed.lower():
+        if not signed_by(anchor, signature, manifest_raw):
+            claimed = claimed_authority(manifest_raw)
+            if public_of_private(anchor) == claimed.lower():
                 raise PackageError("wrong_authority", "the trust anchor given is the authority's "
                                                       "PRIVATE key, not its public key (not shown)")
-            if claimed.lower() != anchor and _signed_by(claimed, signature, manifest_raw):
+            if claimed.lower() != anchor and signed_by(claimed, signature, manifest_raw):
                 raise PackageError("wrong_authority", f"signed by {claimed[:16]}..., the unit trusts "
                                                       f"{anchor[:16]}...")
             raise PackageError("altered", f"{MANIFEST} is not what the authority {anchor[:16]}... signed")
@@ -345,29 +364,6 @@ def _manifest(raw: bytes) -> tuple[dict[str, Any], dict[str, tuple[int, str]]]:
     return manifest, files
 
 
-def _claimed_authority(raw: bytes) -> str:
-    """The key an unverified manifest names (only to name a wrong authority)."""
-    try:
-        return str(json.loads(raw).get("authority", ""))
-    except (ValueError, AttributeError):
-        return ""
-
-
-def _public_of_private(hex_key: str) -> str | None:
-    """The public key of ``hex_key`` read as a private key (to name that mix-up), or None."""
-    try:
-        return AuthorityKey.from_seed(bytes.fromhex(hex_key)).public_key_hex()
-    except ValueError:
-        return None
-
-
-def _signed_by(key_hex: str, signature_hex: str, data: bytes) -> bool:
-    try:
-        return verify(key_hex, signature_hex, data)
-    except SignatureError:
-        return False
-
-
 def _parse(path: Path, identity: str, anchor: str, manifest: dict[str, Any],
            members: dict[str, bytes]) -> ElectionPackage:
     try:
@@ -387,7 +383,9 @@ def _parse(path: Path, identity: str, anchor: str, manifest: dict[str, Any],
         staff = {str(k): dict(v) for k, v in json.loads(members[STAFF]).items()}
         pseudonym_key = bytes.fromhex(members[PSEUDONYM_KEY].decode("ascii"))
         languages = tuple(info["languages"])
+        finger = info["settings"].get("fingerprint")
+        fingerprint = None if finger is None else FingerprintSettings.from_json(finger)
     except (KeyError, ValueError, TypeError, AttributeError, ElectionError) as exc:
         raise PackageError("malformed", f"signed contents do not parse ({exc})") from None
     return ElectionPackage(path, identity, anchor, election, mode, languages, registry,
-                           pseudonym_key, manifest["serial"], lengths, staff, members)
+                           pseudonym_key, manifest["serial"], lengths, fingerprint, staff, members)

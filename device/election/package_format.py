@@ -5,6 +5,8 @@ API::
     LIMITS: dict[str, int]                 # every cap, declared once (bytes or a count)
     PackageError(reason, detail)           # .reason in REASONS; str() names the reason
     write_zip(out, members)                # sorted members, fixed times, mode 0600, never over a file
+    signed_by(key_hex, signature_hex, data) -> bool; claimed_authority(manifest_raw) -> str
+    public_of_private(hex_key) -> str | None   # to name an anchor that is a private key
     open_zip(raw, path) -> PackageZip      # the central directory only: names, duplicates, count
         .read_capped(name, cap) -> bytes | None     # a small member (manifest, signature)
         .read_signed(name, size, sha256) -> bytes   # a member as the signed manifest describes it
@@ -25,8 +27,12 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import json
 import zipfile
 from pathlib import Path
+
+from device.election.authority import AuthorityKey
+from device.store.signing import SignatureError, verify
 
 LIMITS: dict[str, int] = {
     "package_bytes": 1 << 30,     # total uncompressed size a manifest may declare; largest file
@@ -157,3 +163,26 @@ def open_zip(raw: bytes, path: Path) -> PackageZip:
     except PackageError:
         zf.close()
         raise
+
+
+def claimed_authority(raw: bytes) -> str:
+    """The key an unverified manifest names (only to name a wrong authority)."""
+    try:
+        return str(json.loads(raw).get("authority", ""))
+    except (ValueError, AttributeError):
+        return ""
+
+
+def public_of_private(hex_key: str) -> str | None:
+    """The public key of ``hex_key`` read as a private key (to name that mix-up), or None."""
+    try:
+        return AuthorityKey.from_seed(bytes.fromhex(hex_key)).public_key_hex()
+    except ValueError:
+        return None
+
+
+def signed_by(key_hex: str, signature_hex: str, data: bytes) -> bool:
+    try:
+        return verify(key_hex, signature_hex, data)
+    except SignatureError:
+        return False

@@ -96,10 +96,9 @@ class StationController(BallotBox, PollsClosing, TestModeActions):
         # Once the unit runs, its access records go through the controller: their times keep the
         # journal's order, and a store failure refuses the PIN action instead of raising.
         access.journal = self._event
-        # The ID desk: the document first, then any source that follows it (a fingerprint).
         self.desk = IdDesk([DocumentIdentity(election, station_id, roll, self.pseudonyms,
                                              self.counters.checked_in.__contains__),
-                             *identity_after_document])
+                             *identity_after_document], journal=self._event)  # then a fingerprint
         self._box_policy = {testing: BoxPolicy.for_station(election, station_id, testing=testing)
                             for testing in (False, True)}
         # Sheets cast into the invalid compartment: counted from the cast vote records at boot
@@ -205,6 +204,7 @@ class StationController(BallotBox, PollsClosing, TestModeActions):
                 self.start_checkin()
             if self.ballot == "inactive":
                 self.start_scanning()
+            self.desk.polls_opened()  # a fingerprint source's templates: in memory only
         if self.polls == "testing" and self.ballot == "inactive":
             self.start_scanning()
         self.resolve_paper_at_power_on()
@@ -303,6 +303,7 @@ class StationController(BallotBox, PollsClosing, TestModeActions):
         self._checkpoint("polls_open")
         self.start_checkin()
         self.start_scanning()
+        self.desk.polls_opened()
         return message("polls_open")
 
     @_store_guarded
@@ -319,13 +320,13 @@ class StationController(BallotBox, PollsClosing, TestModeActions):
         self.resume_polls(data={"role": role})
         self.start_checkin()
         self.start_scanning()
+        self.desk.polls_opened()
         self._print(paused_slip(self.election, self.station, "resumed", self.clock(), self.counters))
 
     @_store_guarded
     def close(self) -> Results:
-        """Close the polls, tally from the stored cast vote records and print the results tape
-        (in stages, each journaled once: ``device/station/closing.py``)."""
-        self.desk.dismiss()
+        """Close the polls, tally the cast vote records, print the results tape (stages: closing.py)."""
+        self.desk.polls_closed()  # nobody waits at the desk; templates wiped before the stages
         return self._close()
 
     @_store_guarded
@@ -391,7 +392,8 @@ class StationController(BallotBox, PollsClosing, TestModeActions):
                 "dropped_confirmed": c.dropped, "authorised_unused": c.outstanding,
                 "returned": c.returned, "rejected_by_reason": dict(sorted(c.rejected.items())),
                 "refused_by_reason": dict(sorted(c.refused.items())),
-                **({"polls_reopened": c.reopened} if c.reopened else {})}
+                **({"polls_reopened": c.reopened} if c.reopened else {}),
+                **({"identified_by_commission": dict(sorted(c.by_commission.items()))} if c.by_commission else {})}
 
     @property
     def state(self) -> dict[str, str]:

@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from enum import StrEnum
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from device.election.definition import Election
 from device.election.identity import IdDocumentError, parse_id_record
@@ -120,6 +120,18 @@ class IdentitySource(Protocol):
     def identify(self, voter: Identified | None, evidence: object) -> SourceAnswer: ...
 
 
+@runtime_checkable
+class HoldsDataWhilePollsOpen(Protocol):
+    """A source that holds voter data only while the polls are open (a fingerprint source's
+    templates): the desk tells it when they open and close, and journals what it returns."""
+
+    def polls_opened(self) -> list[tuple[str, dict[str, Any]]]:
+        """The polls opened, resumed, or a boot found them open: (event, data) to journal."""
+
+    def polls_closed(self) -> list[tuple[str, dict[str, Any]]]:
+        """The polls close: (event, data) to journal (templates wiped)."""
+
+
 class DocumentIdentity:
     """Today's check-in: the ID record → the voter on the roll → eligible here, not yet voted."""
 
@@ -166,10 +178,12 @@ class PendingVoter:
 class IdDesk:
     """Runs the identity sources in order; keeps the voter waiting for a next step."""
 
-    def __init__(self, sources: Sequence[IdentitySource]):
+    def __init__(self, sources: Sequence[IdentitySource],
+                 journal: Callable[[str, dict[str, Any]], None] = lambda type_, data: None):
+        """``journal(type, data)``: where the sources' own records go (the controller's journal)."""
         if not sources:
             raise ValueError("an ID desk needs at least one identity source")
-        self.sources = tuple(sources)
+        self.sources, self.journal = tuple(sources), journal
         self.pending: PendingVoter | None = None
 
     def start(self, evidence: object) -> SourceAnswer:
@@ -192,6 +206,23 @@ class IdDesk:
             return None
         self.pending = None
         return pending.voter, pending.commission_reason
+
+    def polls_opened(self) -> None:
+        """The polls opened, resumed, or a boot found them open: each source's records journaled
+        (a fingerprint source opens its templates into memory)."""
+        for source in self.sources:
+            if isinstance(source, HoldsDataWhilePollsOpen):
+                for type_, data in source.polls_opened():
+                    self.journal(type_, data)
+
+    def polls_closed(self) -> None:
+        """The polls close: nobody waits at the desk any more, and each source's records are
+        journaled (templates wiped from memory)."""
+        self.pending = None
+        for source in self.sources:
+            if isinstance(source, HoldsDataWhilePollsOpen):
+                for type_, data in source.polls_closed():
+                    self.journal(type_, data)
 
     def dismiss(self) -> None:
         """The voter waiting at the desk left (or the desk stops): nobody waits any more."""

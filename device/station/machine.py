@@ -114,6 +114,8 @@ NON_TRANSITION_EVENTS = (
     "session_started", "session_ended", "pin_rejected", "role_locked",
     "package_loaded", "package_refused", "package_unloaded", "report_reprinted", "test_report_printed",
     "printer_fault",
+    # the ID desk's fingerprint source (device/station/fingerprint_identity.py)
+    "templates_opened", "templates_wiped",
 )
 
 

@@ -24,6 +24,7 @@ from device.i18n import N_, Translator, language, translator
 from device.results.tally import Results
 from device.results.tape_codes import encode_tape
 from device.station.counters import Counters
+from device.station.fingerprint_identity import COMMISSION_REASONS
 from hardware.interfaces import Slip
 
 WIDTH = 42  # characters on an 80 mm thermal roll (the text view of a slip)
@@ -126,6 +127,9 @@ def results_slip(election: Election, station: Station, results: Results, reconci
     for reason, n in reconciliation["refused_by_reason"].items():
         label = _(REFUSAL_LABELS[reason]) if reason in REFUSAL_LABELS else reason
         lines.append(_row(tr, _("Check-ins refused: {reason}").format(reason=label), n))
+    for reason, n in reconciliation.get("identified_by_commission", {}).items():
+        label = _(COMMISSION_REASONS[reason]) if reason in COMMISSION_REASONS else reason
+        lines.append(_row(tr, _("Identified by commission: {reason}").format(reason=label), n))
     if reconciliation.get("polls_reopened"):
         lines.append(_row(tr, _("POLLS REOPENED (times)"), reconciliation["polls_reopened"]))
     title = _(TITLES["results"])

@@ -32,6 +32,7 @@ from device.store.journal import MemoryStore, StationStore
 from device.results.tally import tally_station
 from hardware.interfaces import ScannerEventKind
 from sim.unit.access import StandingAccess
+from sim.day.fingerprint_day import checkin_with_finger, fingerprint_step_for
 from sim.day.voters import Scenario, Visitor, plan_station_day
 
 FIDELITIES = ("logical", "image", "full")
@@ -116,6 +117,7 @@ class StationDay:
     clock: SimClock | None = None
     truth_cvrs: list[CastVoteRecord] = field(default_factory=list)
     notices: list[dict] = field(default_factory=list)  # operator messages worth showing
+    fingerprint: Any = None  # the ID desk's fingerprint step (sim/day/fingerprint_day.py), if any
 
     def report(self) -> dict:
         ctl = self.controller
@@ -136,6 +138,8 @@ class StationDay:
             "paper_matches_records": physical["sheets_in_box"] + physical["sheets_in_invalid_compartment"]
             == results["ballots_cast"],
             "state": ctl.state,
+            **({"fingerprint": self.fingerprint.report(ctl.counters.by_commission)}
+               if self.fingerprint is not None else {}),
         }
 
 
@@ -144,12 +148,13 @@ def build_station_day(election: Election, station_id: str | None = None, *, regi
                       store: StationStore | None = None, signer=None, profile: str | None = None,
                       printed_dir: Path | None = None, enforce_authorisation: bool = True,
                       peripherals: Any = None, rngs: dict[str, random.Random] | None = None,
-                      clock: SimClock | None = None) -> StationDay:
+                      clock: SimClock | None = None, biometric: bool | None = None) -> StationDay:
     """Plan the day and build its peripherals and controller (which boots on ``store``).
 
     ``peripherals``, ``rngs`` (paper, faults, ids, clock) and ``clock`` replace the ones built
     from the seed — the power-loss harness restarts a day on its own persistent world. The plan
-    (voters and their intentions) always comes from ``seed``."""
+    (voters and their intentions) always comes from ``seed``. ``biometric``: the fingerprint step
+    at the ID desk (None: as the scenario says; a reboot reuses the peripherals' step)."""
     if fidelity not in FIDELITIES:
         raise ValueError(f"fidelity must be one of {', '.join(FIDELITIES)}")
     station_id = station_id or next(iter(election.stations))
@@ -166,6 +171,9 @@ def build_station_day(election: Election, station_id: str | None = None, *, regi
         peripherals = build_peripherals(fidelity, election, paper, streams, clock, scenario, profile,
                                         printed_dir)
     try:
+        finger = fingerprint_step_for(scenario, biometric, peripherals, election=election,
+                                      station_id=station_id, roll=roll, seed=seed, fidelity=fidelity,
+                                      clock=clock, unit=signer)
         ctl = StationController(election, station_id, roll, store if store is not None else MemoryStore(),
                                 scanner=peripherals.scanner, camera=peripherals.camera,
                                 interpreter=paper.interpreter, printer=peripherals.printer,
@@ -173,12 +181,13 @@ def build_station_day(election: Election, station_id: str | None = None, *, regi
                                 pseudonym_key=pseudonym_key_for(seed),
                                 access=StandingAccess.for_roles(clock),
                                 enforce_authorisation=enforce_authorisation,
-                                mode="test")  # a simulated unit's results are never live
+                                mode="test",  # a simulated unit's results are never live
+                                identity_after_document=[finger.source] if finger else ())
     except BaseException:
         peripherals.close()
         raise
     return StationDay(election, station_id, seed, fidelity, registered, ctl, peripherals, visitors,
-                      paper, streams, clock)
+                      paper, streams, clock, fingerprint=finger)
 
 
 def play_station_day(day: StationDay, progress: Callable[[int, int], None] | None = None) -> StationDay:
@@ -216,6 +225,8 @@ def visit(day: StationDay, visitor: Visitor) -> None:
             day.notices.append({"visitor": visitor.kind, "event": "id_not_read"})
             return
         checkin = ctl.present_id(record)
+        if day.fingerprint is not None:
+            checkin = checkin_with_finger(day, visitor, checkin)
         if not checkin.authorised:
             day.notices.append({"visitor": visitor.kind, "event": checkin.outcome,
                                 "message": checkin.message.text})

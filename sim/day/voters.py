@@ -20,6 +20,7 @@ from pathlib import Path
 from device.election.definition import Election
 from device.election.identity import barcode_payload
 from device.election.voter_roll import Voter, VoterRoll
+from sim.day.fingerprint_day import FingerprintScenario, FingerprintScenarioError, parse_fingerprint
 
 FORMAT = "ballotbox-scenario/1"
 DEFAULTS = {"turnout": 0.75, "blank_rate": 0.01, "overvote_rate": 0.01, "undervote_rate": 0.05,
@@ -39,6 +40,7 @@ class Scenario:
     rates: dict[str, float]
     shares: dict[str, dict[str, float]]  # contest -> choice -> weight
     district_shares: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+    fingerprint: FingerprintScenario | None = None  # the ID desk's fingerprint step (sim/day/fingerprint_day.py)
     # (election hash, district, contest) -> (choices, cumulative weights): the draw of one mark
     _draws: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -97,7 +99,11 @@ def parse_scenario(doc: object, election: Election, name: str = "scenario") -> S
                     raise ScenarioError(f"{name}: {path}.{cid}.{choice}: unknown choice")
                 if isinstance(w, bool) or not isinstance(w, (int, float)) or w < 0:
                     raise ScenarioError(f"{name}: {path}.{cid}.{choice}: weight must be >= 0")
-    return Scenario(name, rates, shares, district_shares)
+    try:
+        fingerprint = parse_fingerprint(doc.get("fingerprint"), name)
+    except FingerprintScenarioError as exc:
+        raise ScenarioError(str(exc)) from None
+    return Scenario(name, rates, shares, district_shares, fingerprint)
 
 
 def load_scenario(name_or_path: str | None, election: Election, election_name: str) -> Scenario:

@@ -143,8 +143,26 @@ class NationalTally:
             "national": nation, "provinces": provinces, "districts": districts,
             "published": self._published(nation, len(ok) == len(national.registered)),
             "fault_summary": self._fault_summary(ok),
+            **self._fingerprint_summary(ok),
             "checks": checks, "matches_intent": matches,
         }
+
+    @staticmethod
+    def _fingerprint_summary(ok: dict) -> dict:
+        """The ID desk's fingerprint step over the stations (``--biometric``), or nothing."""
+        steps = [r["fingerprint"] for r in ok.values() if "fingerprint" in r]
+        if not steps:
+            return {}
+        voters = sum(s["voters"] for s in steps)
+        by_commission: dict[str, int] = {}
+        for s in steps:
+            for reason, n in s["identified_by_commission"].items():
+                by_commission[reason] = by_commission.get(reason, 0) + n
+        seconds = sum(s["seconds_per_voter"] * s["voters"] for s in steps)
+        return {"fingerprint": {"stations": len(steps), "voters": voters,
+                                "presses": sum(s["presses"] for s in steps),
+                                "seconds_per_voter": round(seconds / voters, 2) if voters else 0.0,
+                                "identified_by_commission": dict(sorted(by_commission.items()))}}
 
     def _station_mismatches(self, ok: dict) -> list[dict]:
         """Every station whose device tally or paper differs from intent, and by how much."""

@@ -56,6 +56,10 @@ def register(subparsers) -> None:
                    help="fault profile: none, typical, harsh, test (sim/national/fault_profiles.json); "
                         "miscount (and miscount-full, miscount-image at those fidelities) corrupt the unit itself at some stations (a vote "
                         "moved, a cast record dropped): the run must say DOES NOT MATCH and name them")
+    p.add_argument("--biometric", action="store_true",
+                   help="add the fingerprint step at every ID desk (the spec's 'fingerprint' object, else "
+                        "the default): synthetic templates, the sensor's score distributions, commission "
+                        "identifications; national.json gives its time per voter")
     p.add_argument("--out", help="write national.json, NIST results, per-station results and the QA report here")
     add_force_option(p)
     p.add_argument("--json", action="store_true", help="print one JSON object (no per-district detail)")
@@ -222,7 +226,7 @@ def _run_with_progress(national, args, executor, total: int, on_station_done=Non
             bar.update(task, completed=done, rate=f"{rate:,.0f} ballots/s")
 
         run = run_national(national, args.seed, executor, stations=args.stations, sample=args.sample,
-                           faults=args.faults, on_progress=progress, on_station_done=on_station_done,
+                           faults=args.faults, biometric=args.biometric, on_progress=progress, on_station_done=on_station_done,
                            on_start=started)
     if run.interrupted:
         print(f"ballotbox: interrupted after {run.tally.done:,} of {total:,} stations "
@@ -304,5 +308,10 @@ def _print_human(national, run, files) -> None:
     if f["stations_by_fault"]:
         console.print(f"faults: {f['stations_by_fault']}; reboots {f['reboots']}, jams {f['jams']}, "
                       f"double feeds {f['double_feeds']}; ended: {f['cleared']} {f['power_on_paper']}")
+    if "fingerprint" in doc:
+        fp = doc["fingerprint"]
+        console.print(f"fingerprints: {fp['voters']:,} voters at the sensor, {fp['presses']:,} presses, "
+                      f"{fp['seconds_per_voter']} s per voter; identified by the commission: "
+                      f"{fp['identified_by_commission'] or 'none'}")
     if files:
         console.print("files: " + ", ".join(f"{k} {v}" for k, v in files.items()))

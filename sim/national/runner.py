@@ -85,7 +85,7 @@ def make_batches(national: NationalElection, station_ids: list[str], workers: in
 
 
 def run_national(national: NationalElection, seed: int, executor, *, stations: int | None = None,
-                 sample: float | None = None, faults: str = "none",
+                 sample: float | None = None, faults: str = "none", biometric: bool = False,
                  on_station_done: Callable[[dict], None] | None = None,
                  on_progress: Callable[[int, int], None] | None = None,
                  on_start: Callable[[int], None] | None = None) -> NationalRun:
@@ -94,7 +94,8 @@ def run_national(national: NationalElection, seed: int, executor, *, stations: i
     selected = select_stations(national, seed, stations, sample)
     batches = make_batches(national, selected, executor.workers)
     tasks = [{"election": national.name, "election_hash": national.election.hash, "seed": seed,
-              "faults": faults, "stations": b} for b in batches]
+              "faults": faults, "stations": b, **({"biometric": True} if biometric else {})}
+             for b in batches]
     tally = NationalTally(national, seed, faults, selected)
     interrupted = False
     t0 = time.perf_counter()

@@ -35,6 +35,7 @@ from device.results.tally import Results
 from device.store.cast_vote_record import CastVoteRecord
 from device.store.forwarding import ForwardingStore
 from device.store.journal import JournalRecord, MemoryStore, StationStore
+from sim.day.fingerprint_day import FingerprintScenario, parse_fingerprint
 from sim.national.generator import NationalElection
 from sim.national.miscount import MISCOUNT_KINDS, MiscountingStore, miscount_kind
 from sim.day.station import StationDay, _truth, build_station_day, operator_clears, visit
@@ -94,8 +95,11 @@ class CuttableStore(ForwardingStore):
         return self.inner.cast_ballot(cvr, event_data, at)
 
 
-def run_station(national: NationalElection, station_id: str, seed: int, profile_name: str = "none") -> dict:
-    """Play one station day; return its ``StationResult`` (a JSON-ready dict)."""
+def run_station(national: NationalElection, station_id: str, seed: int, profile_name: str = "none",
+                biometric: bool = False) -> dict:
+    """Play one station day; return its ``StationResult`` (a JSON-ready dict). ``biometric``: the
+    fingerprint step at the ID desk (the national spec's ``fingerprint`` object, else the
+    default one: ``sim/day/fingerprint_day.py``), its figures in the result's ``fingerprint``."""
     t0 = time.perf_counter()
     election = national.election
     station = election.stations[station_id]
@@ -109,6 +113,8 @@ def run_station(national: NationalElection, station_id: str, seed: int, profile_
         rates["double_feed_rate"] = profile["double_feed_rate"]
     if rates:
         scenario = replace(scenario, rates={**scenario.rates, **rates})
+    if biometric:
+        scenario = replace(scenario, fingerprint=national_fingerprint(national))
     fidelity = "full" if faults["serial_noise"] else "image" if faults["image"] else "logical"
     unit_store: StationStore = MemoryStore()
     corrupt = miscount_kind(faults)
@@ -143,7 +149,19 @@ def run_station(national: NationalElection, station_id: str, seed: int, profile_
     result = _result(national, day, store, faults, reboots, time.perf_counter() - t0)
     if isinstance(unit_store, MiscountingStore):
         result["faults"]["miscount"] = unit_store.done
+    if day.fingerprint is not None:
+        result["fingerprint"] = day.fingerprint.report(day.controller.counters.by_commission)
     return result
+
+
+def national_fingerprint(national: NationalElection) -> FingerprintScenario:
+    """The fingerprint step of a ``--biometric`` run: the spec's ``fingerprint``, else its base
+    scenario's, else the default."""
+    doc = national.spec.get("fingerprint")
+    if doc is None:
+        base = resources.files("sim") / "scenarios" / f"{national.spec['base_scenario']}.json"
+        doc = json.loads(base.read_text(encoding="utf-8")).get("fingerprint")
+    return parse_fingerprint(doc, national.name) or FingerprintScenario()
 
 
 def _visit_through_power_cuts(day: StationDay, visitor: Visitor) -> int:
@@ -276,7 +294,7 @@ def run_batch(task: dict) -> list[dict]:
     out = []
     for sid in task["stations"]:
         try:
-            out.append(run_station(national, sid, task["seed"], task["faults"]))
+            out.append(run_station(national, sid, task["seed"], task["faults"], task.get("biometric", False)))
         except Exception as exc:  # one broken station must not sink the run: it is reported
             out.append({"station": sid, "district": national.election.stations[sid].district,
                         "error": f"{type(exc).__name__}: {exc}", "seconds": 0.0})

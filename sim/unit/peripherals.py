@@ -119,3 +119,5 @@ class StationPeripherals:
     def close(self) -> None:
         for p in (self.scanner, self.camera, self.id_reader, self.printer):
             p.close()
+        for close in self.extras.pop("closers", ()):  # added devices (the fingerprint step's)
+            close()
