@@ -16,7 +16,7 @@ from sim.memory_twins import build_memory_peripherals
 class Kit:
     def __init__(self, election="demo", station="north-1", voters=20, store=None, policy=None,
                  jam_rate=0.0, seed=0, enforce=True, signer=None, staff=None, paper="logical",
-                 mode="live"):
+                 mode="live", identity_after_document=()):
         e = load_election(election)
         if policy:
             e = parse_election({**e.raw, "policy": policy})
@@ -35,6 +35,7 @@ class Kit:
             self.paper = LogicalPaper(e)
         self.now = [1_700_000_000.0]
         self.enforce, self.signer, self.mode = enforce, signer, mode
+        self.identity_after_document = identity_after_document  # ID desk sources after the document
         self.staff = staff  # role -> PIN hash: operators log in; None: standing sessions (simulation)
         self.pseudonym_key = b"kit-pseudonym-key-0123456789abcdef"
         self.ctl = self.boot()
@@ -45,7 +46,7 @@ class Kit:
             camera=self.periph.camera, interpreter=self.paper.interpreter, printer=self.periph.printer,
             clock=lambda: self.now[0], rng=random.Random(99), enforce_authorisation=self.enforce,
             pseudonym_key=self.pseudonym_key, signer=self.signer, access=self.access(),
-            mode=self.mode)
+            mode=self.mode, identity_after_document=self.identity_after_document)
         return self.ctl
 
     def access(self):

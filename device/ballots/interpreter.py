@@ -43,7 +43,7 @@ import io
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
@@ -72,6 +72,14 @@ INTERIOR = 0.72  # share of the oval's half-axes sampled (keeps the printed outl
 SAMPLE_STEP_MM = 0.25
 _PX_PER_MM_RANGE = (90 / 25.4, 700 / 25.4)
 _ALL_IDS = {fid: paper for paper, ids in FIDUCIAL_IDS.items() for fid in ids}
+
+
+class SheetInterpreter(Protocol):
+    """What the ballot box asks of an interpreter: one captured frame in, one reading out —
+    never an exception (``BallotInterpreter`` below; the simulator's logical paper reads marks
+    as data)."""
+
+    def interpret(self, frame: Any) -> BallotReading: ...
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ to the central tally, which checks it with ``verify_signed_results`` — as does
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from typing import Any, Mapping, Protocol
 
 from device.election.definition import Election
 from device.results.nist import device_id
@@ -94,7 +94,16 @@ def build_results_message(election: Election, station_id: str, results: Results,
     }
 
 
-def sign_results(message: dict[str, Any], signer) -> dict[str, Any]:
+class Signer(Protocol):
+    """A unit's signing key as the results, the checkpoints and the export use it
+    (``device.store.signing.UnitSigner``)."""
+
+    def sign(self, data: bytes) -> bytes: ...
+
+    def public_key_hex(self) -> str: ...
+
+
+def sign_results(message: dict[str, Any], signer: Signer) -> dict[str, Any]:
     """``{"message", "signature"}``: ``signer`` (a ``UnitSigner``) signs the canonical bytes."""
     if message.get("unit_public_key") != signer.public_key_hex():
         raise ValueError("the message names another unit key than the signer's")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -19,15 +20,20 @@ class Counters:
     cast: int = 0
     dropped: int = 0  # casts whose sheet is confirmed in the box
     returned: int = 0  # sheets handed back to voters (rejections + voters' own choice)
-    refused: Counter = field(default_factory=Counter)  # check-in refusals by reason
-    rejected: Counter = field(default_factory=Counter)  # sheets rejected by reason
+    refused: Counter[str] = field(default_factory=Counter)  # check-in refusals by reason
+    rejected: Counter[str] = field(default_factory=Counter)  # sheets rejected by reason
     drop_pending: bool = False  # a cast is recorded whose drop is not confirmed
     reopened: int = 0  # times the election manager reopened closed polls
+    box_swaps: int = 0  # full ballot boxes sealed and replaced
+    sheets_sealed: int = 0  # sheets in the sealed boxes
+    by_commission: Counter[str] = field(default_factory=Counter)  # voters identified by the commission, by reason
 
-    def apply(self, trigger: str, data: dict) -> None:
+    def apply(self, trigger: str, data: dict[str, Any]) -> None:
         if trigger == "authorise":
             self.checked_in.add(data["voter"])
             self.outstanding += 1
+            if "identified_by" in data:
+                self.by_commission[data["reason"]] += 1
         elif trigger == "refuse":
             self.refused[data["reason"]] += 1
         elif trigger == "ballot_cast":
@@ -44,3 +50,6 @@ class Counters:
             self.returned += 1
         elif trigger == "reopen_polls":
             self.reopened += 1
+        elif trigger == "ballot_box_swapped":
+            self.box_swaps += 1
+            self.sheets_sealed += data["sheets"]

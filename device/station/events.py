@@ -3,7 +3,8 @@
 The catalog (``event_catalog.toml``, read by ``device.event_catalog``) is declared once as data
 (as VotingWorks declares its log events): every state-machine trigger is an event type, plus the
 few events that are not transitions. ``message(name, **fields)`` renders the operator-facing text
-for a refusal, rejection or fault in the unit's active language (``device.i18n``; the texts are
+for a refusal, rejection or fault in the unit's active language — shown as it is, or carried by
+a ``ControllerError`` when an operator action is refused — (``device.i18n``; the texts are
 extracted into the catalogs by ``make messages``).
 """
 from __future__ import annotations
@@ -27,6 +28,14 @@ class OperatorMessage:
 
     def to_json(self) -> dict[str, str]:
         return {"code": self.code, "severity": self.severity, "text": self.text}
+
+
+class ControllerError(RuntimeError):
+    """An operator action that is not possible in the current state (message says why)."""
+
+    def __init__(self, msg: OperatorMessage):
+        self.operator_message = msg
+        super().__init__(msg.text)
 
 
 def message(name: str, **fields: object) -> OperatorMessage:

@@ -25,6 +25,8 @@ the same states, the same callback calls and the same errors. The dependency is 
 """
 from __future__ import annotations
 
+from typing import Any
+
 from transitions import Event, EventData, Machine, Transition
 
 
@@ -49,7 +51,7 @@ class LeanTransition(Transition):
 
 
 class LeanEvent(Event):
-    def trigger(self, model, *args, **kwargs) -> bool:
+    def trigger(self, model: object, *args: Any, **kwargs: Any) -> bool:
         machine = self.machine
         if machine.has_queue or machine.prepare_event or machine.finalize_event or machine.on_exception:
             return super().trigger(model, *args, **kwargs)

@@ -86,6 +86,8 @@ REGIONS: dict[str, dict[str, Any]] = {
             {"trigger": "fault", "source": MECHANICAL + ["deciding"], "dest": "error"},
             {"trigger": "jam_cleared", "source": "jammed", "dest": "waiting_for_ballot"},
             {"trigger": "fault_cleared", "source": "error", "dest": "waiting_for_ballot"},
+            # A poll worker seals the full box and puts an empty one in, no sheet in the path.
+            {"trigger": "ballot_box_swapped", "source": ["inactive", "waiting_for_ballot"], "dest": "="},
         ],
     },
 }
@@ -111,7 +113,7 @@ NON_TRANSITION_EVENTS = (
     # operator roles (device/station/roles.py) and election packages (provisioning.py)
     "session_started", "session_ended", "pin_rejected", "role_locked",
     "package_loaded", "package_refused", "package_unloaded", "report_reprinted", "test_report_printed",
-    "ballot_box_swapped", "printer_fault",
+    "printer_fault",
 )
 
 
@@ -169,6 +171,7 @@ class Triggers:
     fault: Trigger
     jam_cleared: Trigger
     fault_cleared: Trigger
+    ballot_box_swapped: Trigger
 
 
 def build_machines(model: Any, *, after_state_change: str | None = None) -> dict[str, Machine]:

@@ -17,10 +17,13 @@ cells; the text view pads it to ``WIDTH`` columns.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from device.election.definition import Election, Station
 from device.i18n import N_, Translator, language, translator
 from device.results.tally import Results
 from device.results.tape_codes import encode_tape
+from device.station.counters import Counters
 from hardware.interfaces import Slip
 
 WIDTH = 42  # characters on an 80 mm thermal roll (the text view of a slip)
@@ -86,7 +89,7 @@ def zero_report_slip(election: Election, station: Station, results: Results, at:
     return Slip("zero_report", tr._(TITLES["zero_report"]), tuple(lines))
 
 
-def paused_slip(election: Election, station: Station, what: str, at: float, counters,
+def paused_slip(election: Election, station: Station, what: str, at: float, counters: Counters,
                 lang: str | None = None) -> Slip:
     tr = slip_translator(election, lang)
     lines = _header(tr, election, station, at) + [
@@ -96,7 +99,7 @@ def paused_slip(election: Election, station: Station, what: str, at: float, coun
     return Slip(kind, tr._(TITLES[kind]), tuple(lines))
 
 
-def _signature_lines(tr: Translator, signed: dict) -> list[str]:
+def _signature_lines(tr: Translator, signed: dict[str, Any]) -> list[str]:
     _ = tr._
     m = signed["message"]
     key = m["unit_public_key"]
@@ -107,8 +110,8 @@ def _signature_lines(tr: Translator, signed: dict) -> list[str]:
             _("Journal head") + "\t" + head, _("Check the codes below: ballotbox audit tape")]
 
 
-def results_slip(election: Election, station: Station, results: Results, reconciliation: dict,
-                 at: float, signed: dict | None = None, lang: str | None = None) -> Slip:
+def results_slip(election: Election, station: Station, results: Results, reconciliation: dict[str, Any],
+                 at: float, signed: dict[str, Any] | None = None, lang: str | None = None) -> Slip:
     """The results tape; ``signed`` (the signed results message) adds the unit and its codes."""
     tr = slip_translator(election, lang)
     _ = tr._

@@ -15,7 +15,8 @@ they are imported here)::
 
 Roles (VVSG 2.0 separates them; VotingWorks VxScan does too): the *election manager* loads and
 unloads the election package, switches test mode, exports and reopens closed polls; the *poll
-worker* opens, pauses, resumes and closes the polls, clears a jam or a fault, reprints, and
+worker* opens, pauses, resumes and closes the polls, clears a jam or a fault, swaps a full ballot
+box, reprints, identifies a voter by the document alone when the commission so decides, and
 answers a voter's review choice when the voter asks for help; either may send the signed
 results to the central tally. Voters need no PIN. Every action needs a session opened with a
 PIN: the firmware has no PIN-less path (simulations build their own access in ``sim/access.py``).
@@ -35,7 +36,7 @@ controller calls ``require`` inside each operator method (``device/station/contr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, NoReturn
 
 from device.election.staff import ELECTION_MANAGER as ELECTION_MANAGER
 from device.election.staff import PIN_HASH_COSTS as PIN_HASH_COSTS
@@ -69,6 +70,8 @@ POLICY: dict[str, tuple[str, ...]] = {
     "reprint": (POLL_WORKER,),
     "review_choice": (POLL_WORKER,),
     "send_results": (POLL_WORKER, ELECTION_MANAGER),
+    "swap_box": (POLL_WORKER,),
+    "identify_by_commission": (POLL_WORKER,),
 }
 
 # Events this module journals (declared in device/station/event_catalog.toml).
@@ -177,7 +180,7 @@ class StationAccess:
         self._log("session_started", role=role)
         return self.session
 
-    def _wrong_pin(self, role: str, guard: _RoleGuard, now: float):
+    def _wrong_pin(self, role: str, guard: _RoleGuard, now: float) -> NoReturn:
         guard.wrong += 1
         self._log("pin_rejected", role=role, attempt=guard.wrong)
         if guard.wrong >= self.policy.max_attempts or guard.next_lockout:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import functools
 from abc import ABC, abstractmethod
-from typing import Any, Callable
+from typing import Any, Callable, Concatenate, ParamSpec, TypeVar
 
-from device.station.events import OperatorMessage, message
+from device.station.events import ControllerError, OperatorMessage, message
 from device.store.journal import StationStore, StoreWriteError
 
 
@@ -24,7 +24,7 @@ class StoreFaults(ABC):
     store: StationStore
     store_fault: OperatorMessage | None = None  # the store failed: shown, actions refused
     _store_fault_detail = ""
-    _unwritten_fault: tuple[dict, float] | None = None  # a fault entered but not journaled
+    _unwritten_fault: tuple[dict[str, Any], float] | None = None  # a fault entered but not journaled
 
     @abstractmethod
     def _time(self, coarse: bool) -> float:
@@ -58,14 +58,20 @@ class StoreFaults(ABC):
         return None if self.store_usable() else self.store_fault
 
 
-def store_guarded(action: Callable[..., Any]) -> Callable[..., Any]:
+Faulty = TypeVar("Faulty", bound=StoreFaults)
+Params = ParamSpec("Params")
+Returned = TypeVar("Returned")
+
+
+def store_guarded(action: Callable[Concatenate[Faulty, Params], Returned]
+                  ) -> Callable[Concatenate[Faulty, Params], Returned]:
     """An operator action refused with the store fault while the store cannot write; a write
     that fails during it becomes that fault (``ControllerError``), never an exception that
     stops the unit."""
     @functools.wraps(action)
-    def guarded(self, *args, **kwargs):
-        from device.station.controller import ControllerError
+    def guarded(self: Faulty, *args: Params.args, **kwargs: Params.kwargs) -> Returned:
         if not self.store_usable():
+            assert self.store_fault is not None  # store_usable keeps why it is not
             raise ControllerError(self.store_fault)
         try:
             return action(self, *args, **kwargs)
