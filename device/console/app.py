@@ -128,8 +128,15 @@ class OperatorConsole(App):
                 return
             last = self.tr.words(self.notices[-1].words) if self.notices else ""
             current.call_after_refresh(current.show_notice, last)
-        current.call_after_refresh(current.show, self.view)
+        # Again once the screen is laid out, with the view current *then*: a view captured now
+        # could be older than one shown meanwhile, and would put a stale word back on screen.
+        current.call_after_refresh(self._show_current)
         current.show(self.view)
+
+    def _show_current(self) -> None:
+        screen = self._base_screen()
+        if screen is not None:
+            screen.show(self.view)
 
     async def until(self, predicate: Callable[[UnitView], bool], timeout: float = 20.0) -> UnitView:
         """Wait until the shown view satisfies ``predicate`` (tests; no sleeping)."""

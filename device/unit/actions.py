@@ -148,9 +148,7 @@ class OperatorActions(ABC):
         return self._outcome(self.controller.voter_decision(cast=cast), role)
 
     def _do_swap_box(self, role):
-        ctl = self.controller
-        sheets = self._box_sheets(ctl)
-        ctl.store.append_event("ballot_box_swapped", {"sheets": sheets, "role": role}, self.clock())
+        sheets = self.controller.swap_box()  # a transition of the ballot box, counted in Counters
         return self._ok(Words.ngettext("Ballot box swapped: {n} sheet sealed in the full box.",
                                        "Ballot box swapped: {n} sheets sealed in the full box.", sheets), role)
 

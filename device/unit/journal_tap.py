@@ -1,5 +1,5 @@
-"""The unit's store seen through a tap: the last journal records (the console's journal pane) and
-the sheets taken out with swapped ballot boxes, kept as the unit thread writes them."""
+"""The unit's store seen through a tap: the last journal records (the console's journal pane),
+kept as the unit thread writes them. (Swapped boxes are counted by the controller's Counters.)"""
 from __future__ import annotations
 
 from collections import deque
@@ -12,22 +12,16 @@ JOURNAL_LINES = 30
 
 
 class JournalTap(StationStore):
-    """The unit's store, remembering the last records written (for the console's journal pane)
-    and the sheets taken out with swapped ballot boxes."""
+    """The unit's store, remembering the last records written (for the console's journal pane)."""
 
     def __init__(self, inner: StationStore, keep: int = JOURNAL_LINES):
         self.inner = inner
         self.recent: deque = deque(maxlen=keep)
-        self.swapped = 0
-        self.swaps = 0
         for rec in inner.events():
             self._saw(rec)
 
     def _saw(self, rec) -> None:
         self.recent.append(journal_line(rec))
-        if rec.type == "ballot_box_swapped":
-            self.swapped += int(rec.data.get("sheets", 0))
-            self.swaps += 1
 
     def append_event(self, type_, data, at, *, durable=True):
         rec = self.inner.append_event(type_, data, at, durable=durable)

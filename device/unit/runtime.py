@@ -261,7 +261,7 @@ class Unit(OperatorActions):
         return self._box_sheets(ctl) >= self.config.ballot_box_capacity
 
     def _box_sheets(self, ctl: StationController) -> int:
-        return ctl.counters.cast - ctl.invalid_compartment - self.store.swapped
+        return ctl.sheets_in_box()
 
     # --- operator actions --------------------------------------------------------------------
     def _perform(self, action: str, pin: str, args: dict, future: Future) -> None:
@@ -280,7 +280,7 @@ class Unit(OperatorActions):
             result = getattr(self, f"_do_{declared.calls}")(role=role, **{**declared.args, **args})
         except (ControllerError, AccessDenied) as exc:
             result = ActionResult.of(False, exc.operator_message, role)
-        except StoreWriteError as exc:  # a write outside the controller (box swap): the same fault
+        except StoreWriteError as exc:  # a write outside the controller (unload): the same fault
             msg = self.controller.note_store_failure(exc)
             result = ActionResult.of(False, msg, role)
         except Exception as exc:  # an action the state machine does not allow now
@@ -341,7 +341,7 @@ class Unit(OperatorActions):
         base = dict(seq=self.view.seq, station=self.config.station or "",
                     box_capacity=self.config.ballot_box_capacity, configured=pkg is not None,
                     lost=tuple(sorted(self._lost.items())), journal=tuple(self.store.recent),
-                    box_swaps=self.store.swaps, internal_error=self._internal_error,
+                    internal_error=self._internal_error,
                     upload=self.sender.status if self.sender is not None else None)
         if pkg is not None:
             e = pkg.election
@@ -356,6 +356,7 @@ class Unit(OperatorActions):
                         test_mode=ctl.polls == "testing",
                         test_ballots=len(ctl.test_tally),
                         checked_in=len(c.checked_in), cast=c.cast, invalid_compartment=ctl.invalid_compartment,
+                        box_swaps=c.box_swaps,
                         returned=c.returned, authorised_unused=c.outstanding,
                         box_sheets=self._box_sheets(ctl),
                         message=ctl.store_fault or (self._message if self._message_polls == ctl.polls else None),

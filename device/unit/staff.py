@@ -93,10 +93,9 @@ _TABLE = (
                    lambda v: v.ballot == "jammed", "clear_jam"),
     OperatorAction("clear_fault", "f", N_("Clear fault"), "clear_fault", "the ballot box reports a fault",
                    lambda v: v.ballot == "error", "clear_fault"),
-    # A poll worker's physical job at the box, as clearing a fault is.
-    OperatorAction("swap_box", "s", N_("Box swapped"), "clear_fault",
-                   "the polls are open and the ballot box is full",
-                   lambda v: v.polls == "polls_open" and v.box_full, "swap_box"),
+    OperatorAction("swap_box", "s", N_("Box swapped"), "swap_box",
+                   "the polls are open, the ballot box is full, no sheet in its path",
+                   lambda v: v.polls == "polls_open" and v.box_full and v.ballot in IDLE_BOX, "swap_box"),
     OperatorAction("reprint_zero", "z", N_("Reprint zero report"), "reprint",
                    "the polls are open, no ballot cast since the zero report, no sheet in the box",
                    lambda v: v.polls == "polls_open" and v.cast == 0 and v.ballot in IDLE_BOX, "reprint",
