@@ -115,6 +115,16 @@ class SituationScreen(Screen):
             yield JournalPane(id="journal")
         yield Footer()
 
+    def on_mount(self) -> None:
+        # A view shown while the screen was still being built found no widgets: once laid out,
+        # the screen shows the view the console holds now (never an older one).
+        self.call_after_refresh(self._show_latest)
+
+    def _show_latest(self) -> None:
+        view = getattr(self.app, "view", None)
+        if isinstance(view, UnitView):
+            self.show(view)
+
     async def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id and event.button.id.startswith("do-"):
             event.stop()
