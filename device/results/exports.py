@@ -38,6 +38,7 @@ from device.ballots.records import CastVoteRecord
 from device.election.definition import Election
 from device.store.signing import append_checkpoint
 from device.store.journal import StationStore
+from device.results.signed_results import Signer
 from device.results.tally import tally_station
 
 FORMAT = "ballotbox-export/1"
@@ -88,7 +89,7 @@ def _signed_results(store: StationStore) -> list[dict[str, Any]]:
     return sorted(messages, key=lambda s: s["message"]["sequence"])
 
 
-def export_unit(store: StationStore, election: Election, out_dir: str | Path, signer: Any, *,
+def export_unit(store: StationStore, election: Election, out_dir: str | Path, signer: Signer, *,
                 station_id: str | None = None, at: float | None = None,
                 role: str | None = None) -> dict[str, Any]:
     """Write the export folder (see the module docstring); return a summary. ``role``: the

@@ -31,10 +31,10 @@ from device.ballots.decide import BoxPolicy, Decision, Outcome, decide
 from device.ballots.records import BallotReading, CastVoteRecord
 from device.election.definition import Election, Station
 from device.station.counters import Counters
-from device.station.events import OperatorMessage, message
+from device.station.events import ControllerError, OperatorMessage, message
 from device.station.machine import Triggers
 from device.station.roles import StationAccess
-from device.station.store_faults import StoreFaults
+from device.station.store_faults import StoreFaults, store_guarded
 from device.station.test_mode import test_ballot_data
 from device.store.journal import StoreWriteError
 from hardware.interfaces import Camera, CoverOpen, DoubleFeed, PeripheralError, ScannerJam, ScannerTransport
@@ -56,6 +56,11 @@ class BallotStatus(StrEnum):
     REFUSED = "refused"
     PLACED_IN_BOX = "placed_in_box"  # a fault cleared: the recorded cast went into the box
     RETURNED_TO_VOTER = "returned_to_voter"  # a fault cleared: no cast recorded, the sheet went back
+
+
+# Read once: an enum member costs a class lookup each time it is named (the per-ballot path).
+_REJECT, _TEST, _REVIEW, _CAST_INVALID = Outcome.REJECT, Outcome.TEST, Outcome.REVIEW, Outcome.CAST_INVALID
+_STATUS_CAST = BallotStatus.CAST
 
 
 @dataclass(frozen=True)
@@ -127,14 +132,14 @@ class BallotBox(StoreFaults, Triggers):
     def _apply(self, decision: Decision) -> BallotOutcome:
         """Carry out ``decision``: the record gets its random id only once it is decided."""
         outcome = decision.outcome
-        if outcome is Outcome.REJECT:
+        if outcome is _REJECT:
             assert decision.reason is not None
             return self._reject(decision.reason)
-        cvr = CastVoteRecord(self._random_id(), self.station.ballot_style, decision.contests)
-        if outcome is Outcome.TEST:
+        cvr = CastVoteRecord(self._random_id(), self.station.ballot_style, dict(decision.contests))
+        if outcome is _TEST:
             return self._count_test_ballot(cvr)
-        if outcome is not Outcome.REVIEW:
-            self._pending = (cvr, decision.invalid)
+        if outcome is not _REVIEW:
+            self._pending = (cvr, outcome is _CAST_INVALID)
             self.ballot_read()
             return self._cast()
         self._pending = (cvr, False)
@@ -193,7 +198,7 @@ class BallotBox(StoreFaults, Triggers):
         self.ballot_dropped(data={})
         if invalid:
             return BallotOutcome(BallotStatus.CAST_INVALID, message("cast_invalid"))
-        return BallotOutcome(BallotStatus.CAST, message("cast"))
+        return BallotOutcome(_STATUS_CAST, message("cast"))
 
     def _reject(self, reason: str) -> BallotOutcome:
         self.ballot_rejected(data={"reason": reason})
@@ -287,11 +292,15 @@ class BallotBox(StoreFaults, Triggers):
         """Sheets in the ballot box now: cast, less the invalid compartment, less sealed boxes."""
         return self.counters.cast - self.invalid_compartment - self.counters.sheets_sealed
 
+    @store_guarded
     def swap_box(self) -> int:
         """Poll worker: the full ballot box was sealed and replaced by an empty one. Journaled
         (``ballot_box_swapped``, with the sheets sealed and the role) as a transition of the
-        ballot region while no sheet is in the path; returns the number of sheets sealed."""
+        ballot region while no sheet is in the path (else ``ControllerError``, busy); returns
+        the number of sheets sealed."""
         role = self.access.require("swap_box")
+        if self.ballot not in ("inactive", "waiting_for_ballot"):
+            raise ControllerError(message("busy", state=self.ballot))
         sheets = self.sheets_in_box()
         self.ballot_box_swapped(data={"sheets": sheets, "role": role})
         return sheets

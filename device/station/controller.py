@@ -1,49 +1,37 @@
 """The station controller: the firmware's state machine, its journal, and the parts it drives.
 
 ``StationController`` binds the three regions of ``device/station/machine.py`` (polls, voter,
-ballot) to itself, owns the write-ahead journal, boots from it, and runs the polls lifecycle. The
-work of each desk is a part of its own:
-
-- the **ID desk** (``device/station/id_desk.py``): identity sources run in order (the document
-  today); ``present_id`` checks a voter in, ``present_identity_step`` gives a source its next
-  evidence, ``identify_by_commission`` is the poll worker's decision for a voter no source could
-  identify;
-- the **ballot box** (``device/station/ballot_box.py``, over the pure ``decide`` of
-  ``device/ballots/decide.py``): ``handle_paper`` when a sheet is at the entry, ``voter_decision``
-  when a ballot needs the voter's choice, ``clear_jam``, ``clear_fault``, ``swap_box``;
-- the **close** (``device/station/closing.py``): ``close`` in stages journaled once, resumed
-  after a power cut from the last one;
-- **test mode** (``device/station/test_mode.py``) and **store faults**
-  (``device/station/store_faults.py``).
-
-The operator's other actions are here: ``open``, ``pause``, ``resume``, ``reprint``; the
-election manager's ``reopen``, ``enter_test_mode``, ``leave_test_mode``, ``export``.
+ballot) to itself, owns the write-ahead journal, boots from it, and runs the polls lifecycle
+(``open``, ``pause``, ``resume``, ``reprint``; the election manager's ``reopen``, ``export``).
+Each desk is a part of its own: the **ID desk** (``id_desk.py``: identity sources in order;
+``present_id``, ``present_identity_step``, ``identify_by_commission``), the **ballot box**
+(``ballot_box.py`` over the pure ``decide`` of ``device/ballots/decide.py``: ``handle_paper``,
+``voter_decision``, ``clear_jam``, ``clear_fault``, ``swap_box``), the **close** (``closing.py``:
+stages journaled once, resumed after a power cut), **test mode** (``test_mode.py``) and
+**store faults** (``store_faults.py``).
 
 Roles are checked where the action happens, not only on the screen: every operator method first
-asks ``access.require(action)`` (``device/station/roles.py``: the policy, PINs, sessions,
-lockouts) and raises ``AccessDenied`` when the session's role may not act; the role goes into
-the transition's journal record. Simulations pass their own access (``sim/access.py``: standing
-sessions); the firmware has no PIN-less path. Lockouts are rebuilt from the journal at boot.
+asks ``access.require(action)`` (``roles.py``: the policy, PINs, sessions, lockouts) and raises
+``AccessDenied`` when the session's role may not act; the role goes into the transition's
+journal record. Simulations pass their own access (``sim/access.py``); the firmware has no
+PIN-less path. Lockouts are rebuilt from the journal at boot.
 
 Write-ahead journaling: every transition writes its journal record in the machines'
 ``before_state_change`` callback — if the write fails, the state does not change. The rules
-across regions (``CROSS_REGION`` in ``device/station/machine.py``) are checked there too.
+across regions (``CROSS_REGION`` in ``machine.py``) are checked there too.
 
-Secrecy of the journal: a check-in record carries the voter's keyed pseudonym
-(``device/election/pseudonym.py``), never an id; no record says anything about a ballot's
-content or validity — an OK ballot and one waiting for the voter's review both enter
-``deciding`` with a ``ballot_read`` record without data, ``ballot_cast`` and ``ballot_dropped``
-carry no compartment, and the times of the voter and ballot flows are recorded to the minute
-(``coarse_time`` in the catalog). The invalid-compartment count comes from the cast vote
-records. At close the store is compacted so that the database file does not keep the order in
-which records were written. Records of events marked ``durable = false`` in the catalog (scan
-progress, returns, drop confirmations) are committed with the next durable one (group commit:
-two fsyncs per voter, at check-in and at cast).
+Secrecy of the journal: a check-in record carries the voter's keyed pseudonym, never an id; no
+record says anything about a ballot's content or validity — an OK ballot and one waiting for
+the voter's review both enter ``deciding`` with a ``ballot_read`` record without data,
+``ballot_cast`` and ``ballot_dropped`` carry no compartment, and the times of the voter and
+ballot flows are kept to the minute (``coarse_time`` in the catalog). At close the store is
+compacted so that the file does not keep the order of writes. Records marked ``durable =
+false`` in the catalog are committed with the next durable one (two fsyncs per voter).
 
 Boot replays the journal through the same machines (no side effects) to rebuild the state and
 the counters, then finishes what the power loss interrupted: a close (from its last journaled
-stage), the flows of open polls, and a ballot in flight (``BallotBox.resolve_paper_at_power_on``:
-a recorded cast goes into the box, anything else back to the voter). So the sheets in the box
+stage), the flows of open polls, and a ballot in flight (``resolve_paper_at_power_on``: a
+recorded cast goes into the box, anything else back to the voter). So the sheets in the box
 always equal the cast records.
 """
 from __future__ import annotations
@@ -110,7 +98,7 @@ class StationController(BallotBox, PollsClosing, TestModeActions):
         access.journal = self._event
         # The ID desk: the document first, then any source that follows it (a fingerprint).
         self.desk = IdDesk([DocumentIdentity(election, station_id, roll, self.pseudonyms,
-                                             lambda p: p in self.counters.checked_in),
+                                             self.counters.checked_in.__contains__),
                              *identity_after_document])
         self._box_policy = {testing: BoxPolicy.for_station(election, station_id, testing=testing)
                             for testing in (False, True)}
@@ -224,12 +212,22 @@ class StationController(BallotBox, PollsClosing, TestModeActions):
     # --- the ID desk (device/station/id_desk.py) -------------------------------------------
     def present_id(self, record: IdRecord) -> CheckInResult:
         """A voter's ID document was read: the desk's sources from the first."""
-        return self._at_desk(self.desk.start, record)
+        if (closed := self._desk_closed()) is not None:
+            return closed
+        try:
+            return self._desk_answered(self.desk.start(record))
+        except StoreWriteError as exc:  # nothing recorded: the voter is not checked in
+            return self._desk_store_fault(exc)
 
     def present_identity_step(self, evidence: object) -> CheckInResult:
         """The next evidence for the voter waiting at the desk (a source's next step). With
         nobody waiting it is taken as a new voter's first evidence (and refused as a document)."""
-        return self._at_desk(lambda e: self.desk.proceed(e) or self.desk.start(e), evidence)
+        if (closed := self._desk_closed()) is not None:
+            return closed
+        try:
+            return self._desk_answered(self.desk.proceed(evidence) or self.desk.start(evidence))
+        except StoreWriteError as exc:
+            return self._desk_store_fault(exc)
 
     @_store_guarded
     def identify_by_commission(self) -> CheckInResult:
@@ -246,16 +244,17 @@ class StationController(BallotBox, PollsClosing, TestModeActions):
         return CheckInResult(CheckInOutcome.AUTHORISED, message("authorised", voter_id=who.voter.voter_id),
                              who.voter.voter_id)
 
-    def _at_desk(self, run: Callable[[object], SourceAnswer], evidence: object) -> CheckInResult:
+    def _desk_closed(self) -> CheckInResult | None:
+        """Why the desk takes no voter now (polls not open, a store fault), or None."""
         if self.polls != "polls_open" or self.voter == "inactive":
             return CheckInResult(CheckInOutcome.POLLS_NOT_OPEN, message("polls_not_open"))
         if (refusal := self.store_refusal()) is not None:
             return CheckInResult(CheckInOutcome.STORE_FAULT, refusal)
-        try:
-            return self._desk_answered(run(evidence))
-        except StoreWriteError as exc:  # nothing recorded: the voter is not checked in
-            self.desk.dismiss()
-            return CheckInResult(CheckInOutcome.STORE_FAULT, self.note_store_failure(exc))
+        return None
+
+    def _desk_store_fault(self, exc: StoreWriteError) -> CheckInResult:
+        self.desk.dismiss()
+        return CheckInResult(CheckInOutcome.STORE_FAULT, self.note_store_failure(exc))
 
     def _desk_answered(self, answer: SourceAnswer) -> CheckInResult:
         """Journal what the desk decided: the refusal (reason and pseudonym, never the id) or

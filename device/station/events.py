@@ -3,20 +3,21 @@
 The catalog (``event_catalog.toml``, read by ``device.event_catalog``) is declared once as data
 (as VotingWorks declares its log events): every state-machine trigger is an event type, plus the
 few events that are not transitions. ``message(name, **fields)`` renders the operator-facing text
-for a refusal, rejection or fault in the unit's active language — shown as it is, or carried by
-a ``ControllerError`` when an operator action is refused — (``device.i18n``; the texts are
-extracted into the catalogs by ``make messages``).
+for a refusal, rejection or fault in the unit's active language (``device.i18n``; the texts are
+extracted into the catalogs by ``make messages``). An operator action that is not possible now
+raises ``ControllerError``, which carries such a message.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from device.event_catalog import catalog as catalog
 from device.event_catalog import coarse_time_events as coarse_time_events
 from device.event_catalog import durable_events as durable_events
 from device.event_catalog import event_code as event_code
 from device.event_catalog import event_summary as event_summary
-from device.i18n import _
+from device.i18n import _, language
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,15 @@ class ControllerError(RuntimeError):
 
 
 def message(name: str, **fields: object) -> OperatorMessage:
+    if not fields:  # e.g. "cast", once per ballot: the same (immutable) message every time
+        return _plain_message(name, language())
     entry = catalog()["messages"][name]
     return OperatorMessage(name, entry["severity"], _(entry["text"]).format(**fields),
                            tuple(sorted(fields.items())))
+
+
+@lru_cache(maxsize=256)
+def _plain_message(name: str, lang: str) -> OperatorMessage:
+    """A message without fields in ``lang`` (the active language: ``_`` translates into it)."""
+    entry = catalog()["messages"][name]
+    return OperatorMessage(name, entry["severity"], _(entry["text"]).format())

@@ -25,10 +25,11 @@ desk is not journaled: after a power cut they present their document again.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from device.election.definition import Election
 from device.election.identity import IdDocumentError, parse_id_record
@@ -60,7 +61,10 @@ class CheckInResult:
 
     @property
     def authorised(self) -> bool:
-        return self.outcome is CheckInOutcome.AUTHORISED
+        return self.outcome is _CHECKED_IN
+
+
+NOTHING_MORE: Mapping[str, Any] = MappingProxyType({})  # a refusal record with nothing more
 
 
 class Answer(StrEnum):
@@ -71,21 +75,26 @@ class Answer(StrEnum):
     NEXT_STEP = "next_step"
 
 
-@dataclass(frozen=True)
-class Identified:
+# Read once: an enum member costs a class lookup each time it is named (the check-in's hot path).
+_AUTHORISED, _CHECKED_IN = Answer.AUTHORISED, CheckInOutcome.AUTHORISED
+
+
+class Identified(NamedTuple):
     """A voter the sources have found: the roll entry and the keyed pseudonym journaled for it."""
 
     voter: Voter
     pseudonym: str
 
 
-@dataclass(frozen=True)
-class SourceAnswer:
+class SourceAnswer(NamedTuple):
+    """One source's answer (a named tuple, as ``Identified`` and ``Decision`` are: the check-in
+    and the ballot are the hot path, and a tuple is built in a third of a frozen dataclass's time)."""
+
     answer: Answer
     message: OperatorMessage | None = None  # refused / next step: what the desk shows
     reason: CheckInOutcome | None = None  # refused: the journaled reason
     voter: Identified | None = None  # the voter found (the first source's answer)
-    journal: dict[str, Any] = field(default_factory=dict)  # refused: more of the refusal record
+    journal: Mapping[str, Any] = NOTHING_MORE  # refused: more of the refusal record
     commission_reason: str | None = None  # next step: the commission may decide, with this reason
 
     @classmethod
@@ -95,7 +104,7 @@ class SourceAnswer:
     @classmethod
     def refused(cls, reason: CheckInOutcome, msg: OperatorMessage, voter: Identified | None = None,
                 journal: dict[str, Any] | None = None) -> SourceAnswer:
-        return cls(Answer.REFUSED, msg, reason, voter, journal or {})
+        return cls(Answer.REFUSED, msg, reason, voter, journal or NOTHING_MORE)
 
     @classmethod
     def next_step(cls, msg: OperatorMessage, voter: Identified | None = None,
@@ -142,7 +151,7 @@ class DocumentIdentity:
         if self.checked_in(who.pseudonym):
             return SourceAnswer.refused(CheckInOutcome.ALREADY_VOTED, message("already_voted"), who,
                                         {"voter": who.pseudonym})
-        return SourceAnswer.authorised(who)
+        return SourceAnswer(_AUTHORISED, voter=who)
 
 
 @dataclass(frozen=True)
@@ -193,9 +202,9 @@ class IdDesk:
         while index < len(sources):
             answer = sources[index].identify(voter, evidence)
             found = answer.voter or voter
-            if answer.answer is not Answer.AUTHORISED:
+            if answer.answer is not _AUTHORISED:
                 if answer.answer is Answer.NEXT_STEP:
                     self.pending = PendingVoter(found, index, answer.commission_reason)
-                return answer if answer.voter is found else replace(answer, voter=found)
+                return answer if answer.voter is found else answer._replace(voter=found)
             voter, index, evidence = found, index + 1, None
         return SourceAnswer.authorised(voter)
