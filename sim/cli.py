@@ -9,6 +9,7 @@ box matches the records, 1 when not, 2 for bad input.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections import Counter
@@ -173,17 +174,25 @@ def _run_with_progress(election, args, scenario, store, signer, interactive):
     return day
 
 
+def _slip_text(slip) -> str:
+    """A slip as a person reads it: its lines; a QR code as a short note, not its payload."""
+    qr = (f"\n[{len(slip.qr_codes)} QR code(s): the signed results, for 'ballotbox audit tape']"
+          if slip.qr_codes else "")
+    if not slip.lines:
+        return "(printed as a picture: the printer twin wrote it as PNG with --out)"
+    return dataclasses.replace(slip, qr_codes=()).as_text().rstrip("\n") + qr
+
+
 def _print_human(day, report) -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
-    slips = day.peripherals.world.printed_slips()
+    slips = day.peripherals.world.readable_slips()  # as text, also where printed as a picture
     zero = next((s for s in slips if s.kind == "zero_report"), None)
     if zero:
         console.rule("Zero report (printed before the polls opened)")
-        console.print(zero.as_text().rstrip("\n") if zero.lines else
-                      "(printed as a picture: the printer twin wrote it as PNG with --out)")
+        console.print(_slip_text(zero), markup=False, highlight=False)
     console.rule("What the operator saw")
     seen = Counter(n["event"] for n in day.notices)
     example = {n["event"]: n.get("message", "") for n in reversed(day.notices)}
@@ -206,15 +215,21 @@ def _print_human(day, report) -> None:
                 row.append(str(res["seats"][choice.id]))
             table.add_row(*row)
         console.print(table)
-        extra = f"  undervotes {res['undervotes']}, overvotes {res['overvotes']}, blank {res['blank']}, " \
-                f"invalid {res['invalid']}"
+        names = {c.id: c.name for c in contest.choices}
+        extra = (f"  vote positions left empty (undervotes) {res['undervotes']}, vote positions on "
+                 f"overvoted contests (overvotes) {res['overvotes']}; ballots blank in this contest "
+                 f"{res['blank']}, invalid ballots {res['invalid']}")
         if res.get("winner"):
-            extra += f" — winner over 50%: {res['winner']}"
+            extra += f" — winner with over half the votes: {names.get(res['winner'], res['winner'])}"
         elif res.get("runoff"):
-            extra += f" — runoff between {' and '.join(res['runoff'])}"
+            extra += f" — runoff between {' and '.join(names.get(c, c) for c in res['runoff'])}"
         console.print(extra)
         if "seats" in res and res.get("note"):
             console.print(f"  {res['note']}")
+    tape = next((s for s in reversed(slips) if s.kind == "results"), None)
+    if tape:
+        console.rule("Results tape (printed at the close)")
+        console.print(_slip_text(tape), markup=False, highlight=False)
     rec = report["reconciliation"]
     console.rule("Reconciliation")
     console.print(f"  checked in {rec['checked_in']}, ballots cast {rec['cast']} "

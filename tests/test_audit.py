@@ -233,7 +233,11 @@ def test_not_a_folder_is_worded_the_same_by_both_checks(tmp_path, capsys):
     assert main(["audit", "verify", str(missing)]) == 2
     verify_err = capsys.readouterr().err
     assert main(["audit", "replay", str(missing)]) == 2
-    assert capsys.readouterr().err == verify_err and "is not a folder" in verify_err
+    assert capsys.readouterr().err == verify_err and "no such file" in verify_err
+    afile = tmp_path / "a-file"
+    afile.write_text("not an export")
+    assert main(["audit", "verify", str(afile)]) == 2
+    assert "is not a folder" in capsys.readouterr().err
 
 
 def test_parse_journal_keeps_reading_after_a_bad_line():

@@ -50,7 +50,7 @@ def test_lost_scanner_full_box_and_printer_paper(tmp_path):
             await pilot.pause()
             assert app.view.cast == 2 and world.scanner.entry is not None
             r = await act(pilot, "s", pin=PW)
-            assert r.ok and "2 sheets" in r.text
+            assert r.ok and "2 sheets" in r.text and app.view.box_swaps == 1
             await app.until(lambda v: v.cast == 3 and not v.busy)  # now it is scanned and cast
             assert len(world.state.sealed) == 2 and len(world.scanner.box) == 1
 

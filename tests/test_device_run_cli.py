@@ -19,7 +19,7 @@ KEY = "ab" * 32
 
 
 @pytest.mark.parametrize("text, says", [
-    (None, "no unit configuration"),
+    (None, "no such file"),
     ("[unit\\n", "not valid TOML"),
     (GOOD.format(auth=KEY, camera="usb://0"), "camera = 'usb://0' is not a peripheral URL"),
     (GOOD.replace('store = "unit.db"\n', "").format(auth=KEY, camera="opencv://0"), "store is missing"),

@@ -63,7 +63,7 @@ def test_cli_speaks_the_operators_language(tmp_path, capsys):
                      "--out", str(tmp_path / "x")]) == 2
     finally:
         i18n.set_language("en")
-    assert capsys.readouterr().err.startswith("ballotbox: ошибка: нет базы данных устройства")
+    assert capsys.readouterr().err.startswith("ballotbox: ошибка: нет такого файла")
 
 
 def test_lang_is_accepted_after_the_command_too(tmp_path, capsys):
@@ -71,7 +71,7 @@ def test_lang_is_accepted_after_the_command_too(tmp_path, capsys):
     try:
         assert main(["device", "export", "--store", str(tmp_path / "none.db"), "--out", str(tmp_path / "x"),
                      "--lang", "ru"]) == 2
-        assert capsys.readouterr().err.startswith("ballotbox: ошибка: нет базы данных устройства")
+        assert capsys.readouterr().err.startswith("ballotbox: ошибка: нет такого файла")
         assert main(["--lang", "ky", "device", "export", "--store", str(tmp_path / "none.db"), "--out",
                      str(tmp_path / "x"), "--lang", "ru"]) == 2  # the later one wins
         assert "ошибка" in capsys.readouterr().err

@@ -24,6 +24,10 @@ from device.store.journal import GENESIS_HASH
 from device.store.signing import SignatureError, check_checkpoint, verify
 
 
+class PackageMismatch(ValueError):
+    """The election package given is of another election than the export (bad input)."""
+
+
 def verify_export(directory: str | Path, expected_key: str | None = None,
                   package: Any = None) -> AuditReport:
     d = Path(directory)
@@ -108,10 +112,11 @@ def _registered_key(package: Any, manifest: dict, faults: list[Fault]) -> str | 
     """The unit key the package registers for the export's station (a fault when none fits)."""
     station, claimed = manifest.get("station"), str(manifest.get("public_key"))
     election = manifest.get("election", {})
-    if election.get("hash") != package.election.hash:
-        faults.append(Fault("altered", exports.MANIFEST,
-                            f"election {election.get('id')!r} ({str(election.get('hash'))[:16]}...) is "
-                            f"not the package's {package.election.id!r} ({package.election.hash[:16]}...)"))
+    if election.get("hash") != package.election.hash:  # the auditor's mix-up, not a tampered export
+        raise PackageMismatch(f"this export is of election {election.get('id')!r} "
+                              f"({str(election.get('hash'))[:16]}...), the package is of "
+                              f"{package.election.id!r} ({package.election.hash[:16]}...): give the "
+                              f"package of the export's election")
     keys = package.registry.get(station, ())
     if claimed in keys:
         return claimed

@@ -5,14 +5,18 @@ names the first bad record with the kind of fault (altered, deleted, reordered, 
 truncated, forged signature); ``--package PKG --authority PUB`` takes the unit's key from the
 signed election package's registry, so an export re-signed with another key is a fault. ``replay`` runs the journal back through the station's state
 machine and recomputes the tally from the cast vote records (``device/audit/``).
-Exit status: 0 when clean, 1 on any fault, 2 when DIR is not an export.
+Exit status: 0 when clean, 1 on any fault, 2 when DIR is not an export or ``--package`` is of
+another election than the export (said as such: a mix-up of files is not tampering).
 """
 from __future__ import annotations
 
 import argparse
 import json
 
-from device.cli.main import UserError
+from pathlib import Path
+
+from device.cli.main import UserError, no_such_file
+from device.i18n import N_
 
 
 def register(subparsers) -> None:
@@ -58,16 +62,22 @@ def _show(report, as_json: bool) -> int:
 
 def run_verify(args: argparse.Namespace) -> int:
     from device.audit.findings import ExportReadError
-    from device.audit.verify import verify_export
+    from device.audit.verify import PackageMismatch, verify_export
     from device.store.signing import SignatureError, public_key_from_hex
+    _export_folder(args.dir)
     package = _package(args)
     try:
         if args.key:
             public_key_from_hex(args.key)
         report = verify_export(args.dir, args.key.strip().lower() if args.key else None, package)
-    except (ExportReadError, SignatureError) as exc:
+    except (ExportReadError, SignatureError, PackageMismatch) as exc:
         raise UserError(str(exc)) from None
     return _show(report, args.json)
+
+
+def _export_folder(path: str) -> None:
+    if not Path(path).exists():
+        raise no_such_file(path, N_("the folder 'ballotbox device export' wrote"))
 
 
 def _package(args: argparse.Namespace):
@@ -91,6 +101,7 @@ def _package(args: argparse.Namespace):
 def run_replay(args: argparse.Namespace) -> int:
     from device.audit.findings import ExportReadError
     from device.audit.replay import replay_export
+    _export_folder(args.dir)
     try:
         report = replay_export(args.dir)
     except ExportReadError as exc:

@@ -58,12 +58,13 @@ def _election_for(store, records, name: str | None):
     wanted = next((r.data.get("election_hash") for r in records
                    if r.type in ("load_election", "package_loaded")), None)
     if wanted is None:
-        raise UserError(_("the unit never loaded an election; give --election"))
+        raise UserError(_("the unit never loaded an election; give --election"), translated=True)
     for name in named_elections():
         election = load_election(name)
         if election.hash == wanted:
             return election, None
-    raise UserError(_("no named election has hash {hash}...; give --election FILE").format(hash=wanted[:16]))
+    raise UserError(_("no named election has hash {hash}...; give --election FILE").format(hash=wanted[:16]),
+                    translated=True)
 
 
 def _polls_still_open(records) -> bool:
@@ -77,11 +78,11 @@ def run_export(args: argparse.Namespace) -> int:
     from device.store.signing import KEY_META, provision
     from device.store.journal import StoreWriteError
 
-    store = open_unit_store(args.store, args.mirror,
-                            what=_("no unit database at {store}").format(store=args.store))
+    store = open_unit_store(args.store, args.mirror)
     try:
         if store.read_meta(KEY_META) is None:
-            raise UserError(_("{store} holds no unit key: the unit was never provisioned").format(store=args.store))
+            raise UserError(_("{store} holds no unit key: the unit was never provisioned").format(store=args.store),
+                            translated=True)
         records = list(store.events())
         election, station = _election_for(store, records, args.election)
         if _polls_still_open(records):  # said before exporting: an audit would find no signed close

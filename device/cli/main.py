@@ -45,7 +45,20 @@ GROUPS = {
 
 
 class UserError(Exception):
-    """Bad input from the user: printed as one line, exit status 2."""
+    """Bad input from the user: printed as one line, exit status 2. ``translated``: the message
+    is in the chosen language (made with ``_``), so the line's "error:" is too; an English
+    message keeps an English line, never a line in two languages."""
+
+    def __init__(self, message: str, *, translated: bool = False) -> None:
+        super().__init__(message)
+        self.translated = translated
+
+
+def no_such_file(path: object, hint: str = "") -> UserError:
+    """The one message for a missing input file or folder (exit 2), in the chosen language;
+    ``hint`` (a msgid marked ``N_``) says what to do."""
+    text = _("no such file: {path}").format(path=path)
+    return UserError(f"{text} ({_(hint)})" if hint else text, translated=True)
 
 
 class UsageError(Exception):
@@ -106,13 +119,13 @@ def _lang_after_the_command(parser: argparse.ArgumentParser) -> None:
 
 
 def _report_error(message: str, status: int, as_json: bool, prog: str | None = None,
-                  usage: str = "") -> int:
+                  usage: str = "", translated: bool = False) -> int:
     if as_json:
         error = f"{prog}: {message}" if prog else message
         print(json.dumps({"error": error, "exit_status": status}, ensure_ascii=False))
     else:
-        print(usage + _("{prog}: error: {message}").format(prog=prog or "ballotbox", message=message),
-              file=sys.stderr)
+        line = _("{prog}: error: {message}") if translated else "{prog}: error: {message}"
+        print(usage + line.format(prog=prog or "ballotbox", message=message), file=sys.stderr)
     return status
 
 
@@ -144,9 +157,9 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.flush()
             return status
         except (UserError, ElectionError) as exc:
-            return _report_error(str(exc), 2, as_json)
+            return _report_error(str(exc), 2, as_json, translated=getattr(exc, "translated", False))
         except KeyboardInterrupt:
-            return _report_error(_("interrupted"), 130, as_json)
+            return _report_error(_("interrupted"), 130, as_json, translated=True)
     except BrokenPipeError:
         return _quiet_broken_pipe()
 

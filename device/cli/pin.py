@@ -67,8 +67,9 @@ def store_clock(store: Any) -> Callable[[], float]:
     return lambda: max(time.time(), last_at)
 
 
-def _staff(store: Any) -> tuple[dict[str, str], str]:
-    """(role -> PIN hash, where from) for the unit in ``store``."""
+def _staff(store: Any, action: str) -> tuple[dict[str, str], str]:
+    """(role -> PIN hash, where from) for the unit in ``store``: its loaded package's staff; to
+    send the results still in the outbox after an unload, the staff of the package unloaded."""
     from device.election.package import PackageError
     from device.station.provisioning import ProvisioningError, current_package, trust_anchor
     try:
@@ -78,11 +79,31 @@ def _staff(store: Any) -> tuple[dict[str, str], str]:
         raise UserError(str(exc)) from None
     if loaded is not None:
         return loaded.package.staff(loaded.station_id), "the loaded election package"
+    if anchor is not None and action == "send_results":
+        staff = _unloaded_staff(store, anchor)
+        if staff is not None:
+            return staff, "the unloaded election package"
     if anchor is None:
         raw = store.read_meta(STORE_STAFF_META)
         if raw is not None:
             return json.loads(raw), "the simulated staff"
     return {}, "no election package is loaded"
+
+
+def _unloaded_staff(store: Any, anchor: str) -> dict[str, str] | None:
+    """The staff of the package last unloaded (kept in the store, verified again), if any."""
+    from device.election.package import PackageError, load_package_bytes
+    from device.station.provisioning import PACKAGE_META
+    events = [r for r in store.events() if r.type in ("package_loaded", "package_unloaded")]
+    if not events or events[-1].type != "package_unloaded":
+        return None
+    loaded = next(r.data for r in reversed(events) if r.type == "package_loaded")
+    raw = store.read_meta(PACKAGE_META + loaded["sha256"])
+    try:
+        pkg = load_package_bytes(raw, anchor, "the unloaded package") if raw is not None else None
+    except PackageError as exc:
+        raise UserError(f"the unloaded package kept in the store: {exc}") from None
+    return pkg.staff(loaded["station"]) if pkg is not None and pkg.sha256 == loaded["sha256"] else None
 
 
 def unit_login(store: Any, args: argparse.Namespace, action: str,
@@ -91,7 +112,7 @@ def unit_login(store: Any, args: argparse.Namespace, action: str,
     with its PIN and check it may take ``action``: ``AccessDenied`` otherwise (journaled)."""
     from device.station.provisioning import station_access
     role = getattr(args, "role", None) or POLICY[action][0]
-    staff, source = _staff(store)
+    staff, source = _staff(store, action)
     if role not in staff:
         raise AccessDenied("no_pin", _no_pin_message(role, source))
     access = station_access(store, staff, clock)

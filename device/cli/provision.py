@@ -8,7 +8,8 @@
   asks for the election manager's PIN (``--pin-stdin`` reads it from standard input).
 - ``device unload --store unit.db``: unload it (election manager): only before the polls ever
   opened, or once they are closed and exported; refused otherwise (``polls_open``,
-  ``not_exported``), so a package cannot be swapped mid-day.
+  ``not_exported``), so a package cannot be swapped mid-day. Signed results still in the outbox
+  stay there: ``device send`` delivers them afterwards, with a PIN of the unloaded package's staff.
 Exit status: 0 done, 1 refused (the reason is named), 2 bad input. ``--json`` on each.
 """
 from __future__ import annotations
@@ -144,5 +145,12 @@ def run_unload(args: argparse.Namespace) -> int:
     sha = _on_unit_store(args, lambda store: unload_from_unit(store, clock=time.time, pin=_pin(args)))
     if sha is None:
         return 1
-    print(json.dumps({"ok": True, "unloaded": sha}) if args.json else f"unloaded package {sha}")
+    from device.store.outbox import Outbox
+    with Outbox(args.store) as outbox:
+        waiting = len(outbox.items("pending")) + len(outbox.items("refused"))
+    print(json.dumps({"ok": True, "unloaded": sha, "results_not_sent": waiting}) if args.json else
+          f"unloaded package {sha}")
+    if waiting and not args.json:
+        print(f"{waiting} signed result(s) not yet sent to the central tally: the unloaded package's "
+              f"staff may still send them ('ballotbox device send --store {args.store} --central URL')")
     return 0

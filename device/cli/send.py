@@ -22,7 +22,8 @@ import json
 import time
 from pathlib import Path
 
-from device.cli.main import UserError
+from device.cli.main import UserError, no_such_file
+from device.i18n import N_
 from device.cli.pin import add_pin_options, refused, store_clock, unit_login
 from device.cli.unit_store import add_mirror_option, open_unit_store
 from device.station.roles import POLICY, AccessDenied
@@ -85,7 +86,7 @@ def run_send(args: argparse.Namespace) -> int:
 
     try:
         if not Path(args.store).is_file():
-            raise UserError(f"no such unit store: {args.store}")
+            raise no_such_file(args.store, N_("the unit store"))
         if not args.status and not (args.central or "").startswith(("http://", "https://")):
             raise UserError("--central must be an http:// or https:// URL")
         if args.wait < 0:
@@ -99,7 +100,7 @@ def run_send(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps({"ok": False, "error": str(exc)}, ensure_ascii=False))
             return 2
-        raise UserError(str(exc)) from None
+        raise UserError(str(exc), translated=getattr(exc, "translated", False)) from None
     with outbox:
         if not args.status:
             if args.retry_refused:

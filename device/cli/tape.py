@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import Any
 
-from device.cli.main import UserError
+from device.cli.main import UserError, no_such_file
+from device.i18n import N_
 
 
 def register(subparsers) -> None:
@@ -107,6 +109,9 @@ def run_tape(args: argparse.Namespace) -> int:
     from device.audit.tape import TapeInputError, audit_tape
 
     try:
+        for photo in args.photos:  # the photo first: a key problem can wait for a tape to check
+            if not Path(photo).exists():
+                raise no_such_file(photo, N_("a photo or scan of the results tape"))
         unit_keys, election_hash, package_mode = _key_source(args)
         audit = audit_tape(args.photos, unit_keys=unit_keys, election_hash=election_hash,
                            package_mode=package_mode, central=args.central, fetch=fetch_json)
@@ -114,6 +119,6 @@ def run_tape(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps({"check": "tape", "ok": False, "error": str(exc)}, ensure_ascii=False))
             return 2
-        raise UserError(str(exc)) from None
+        raise UserError(str(exc), translated=getattr(exc, "translated", False)) from None
     _show(audit, args.json)
     return 0 if audit.ok else 1

@@ -12,7 +12,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from device.cli.main import UserError
+from device.cli.main import UserError, no_such_file
+from device.i18n import N_
 
 
 def add_mirror_option(parser: argparse.ArgumentParser) -> None:
@@ -21,11 +22,11 @@ def add_mirror_option(parser: argparse.ArgumentParser) -> None:
                              "required once the store keeps one")
 
 
-def open_unit_store(path: str, mirror: str | None, *, must_exist: bool = True, what: str | None = None):
+def open_unit_store(path: str, mirror: str | None, *, must_exist: bool = True):
     """``SqliteStore(path, mirror=mirror)``, every failure a ``UserError`` naming the file."""
     from device.store.sqlite import JournalIntegrityError, SqliteStore, StoreOpenError
     if must_exist and not Path(path).is_file() and not (mirror and Path(mirror).is_file()):
-        raise UserError(what or f"no unit store {path}: run 'ballotbox device provision' first")
+        raise no_such_file(path, N_("the unit store: run 'ballotbox device provision' first"))
     try:
         return SqliteStore(path, mirror=mirror)
     except (StoreOpenError, JournalIntegrityError) as exc:

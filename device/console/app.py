@@ -3,8 +3,9 @@
 ``OperatorConsole(unit)`` subscribes to the unit's views. The unit thread calls the subscriber;
 it only posts a ``ViewChanged`` message (thread-safe), and the app, on its own thread, shows
 the screen of the view's situation (``device/console/screens.py``) and refreshes it. An action
-(key or button) asks for the role's PIN when the action needs one (``device/unit/staff.py``),
-asks for confirmation when it cannot be undone (closing the polls), then is queued to the unit
+(key or button; the screen offers only those possible now) asks for the role's PIN when the
+action needs one and for confirmation when it cannot be undone (closing the polls, reopening,
+unloading), all read from the one table of actions (``device/unit/staff.py``), then is queued to the unit
 thread with ``Unit.submit``; its result is shown under the actions. The console never calls
 the controller itself.
 
@@ -36,13 +37,10 @@ from device.i18n import LANGUAGES, LANGUAGE_NAMES, N_, Words, language, translat
 from device.station.roles import role_name
 from device.unit.actions import ActionResult
 from device.unit.runtime import Unit
-from device.unit.staff import ROLE_OF_ACTION
+from device.unit.staff import OPERATOR_ACTIONS
 from device.unit.view import UnitView
 
-CONFIRM = {"close": N_("Close the polls? This cannot be undone: no ballot can be cast after it.")}
 LANGUAGE_KEY = "g"
-SUBMITTED = {"reprint_zero": ("reprint", {"kind": "zero"}),
-             "reprint_results": ("reprint", {"kind": "results"})}
 
 
 class ViewChanged(Message):
@@ -130,8 +128,15 @@ class OperatorConsole(App):
                 return
             last = self.tr.words(self.notices[-1].words) if self.notices else ""
             current.call_after_refresh(current.show_notice, last)
-        current.call_after_refresh(current.show, self.view)
+        # Again once the screen is laid out, with the view current *then*: a view captured now
+        # could be older than one shown meanwhile, and would put a stale word back on screen.
+        current.call_after_refresh(self._show_current)
         current.show(self.view)
+
+    def _show_current(self) -> None:
+        screen = self._base_screen()
+        if screen is not None:
+            screen.show(self.view)
 
     async def until(self, predicate: Callable[[UnitView], bool], timeout: float = 20.0) -> UnitView:
         """Wait until the shown view satisfies ``predicate`` (tests; no sleeping)."""
@@ -149,8 +154,8 @@ class OperatorConsole(App):
         self.run_worker(self._operate(action), group="operator", exclusive=True)
 
     async def _operate(self, action: str) -> None:
-        name, args = SUBMITTED.get(action, (action, {}))
-        role = ROLE_OF_ACTION[name]
+        declared = OPERATOR_ACTIONS[action]
+        role = declared.role
         pin = ""
         if role is not None:
             locked = self.unit.access.locked_for(role) if self.unit.access else 0.0
@@ -158,14 +163,14 @@ class OperatorConsole(App):
             if locked:
                 prompt += "\n" + self.tr._("(locked for {s:.0f} s more)").format(s=locked)
             pin = await self.push_screen_wait(PinDialog(prompt, self.tr))
-        if pin is None or (action in CONFIRM and not await self.push_screen_wait(
-                ConfirmDialog(self.tr._(CONFIRM[action]), self.tr))):
+        if pin is None or (declared.confirm and not await self.push_screen_wait(
+                ConfirmDialog(self.tr._(declared.confirm), self.tr))):
             result = ActionResult(False, Words.of(N_("Cancelled: nothing was done.")))
         else:
             screen = self._base_screen()
             for panel in screen.query(".world-panel") if screen else ():
-                panel.before_operator_action(name)  # the simulated hands do the physical part
-            result = await asyncio.wrap_future(self.unit.submit(name, pin, **args))
+                panel.before_operator_action(action)  # the simulated hands do the physical part
+            result = await asyncio.wrap_future(self.unit.submit(action, pin))
         self.notices.append(result)
         await self._after_dialog()
         screen = self._base_screen()

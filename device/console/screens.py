@@ -3,8 +3,9 @@
 ``SituationScreen`` lays out what every screen shows — the status line, the situation's heading
 and message (from the event catalog, coloured by severity), the actions as buttons and keys,
 the result of the last action, the journal pane, and the simulated world's panel when the unit
-is simulated. A subclass names its ``situation``, its ``ACTIONS`` (key, action, label) and its
-look. ``SCREENS`` maps a situation (``device/unit/view.py``) to its screen class.
+is simulated. The actions come from the one table (``device/unit/staff.py``): every screen binds
+them all and shows, as keys in the footer and as buttons, only those possible in the view shown
+(``offered_actions``). A subclass names its ``situation`` and its look. ``SCREENS`` maps a situation (``device/unit/view.py``) to its screen class.
 """
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Static
 
 from device.console.widgets import JournalPane, StatusLine
-from device.i18n import Translator
+from device.i18n import N_, Translator
+from device.unit.staff import OPERATOR_ACTIONS, offered_actions
 from device.unit.view import UnitView, words_of
 from hardware.peripherals import console_name
 
@@ -45,22 +47,8 @@ def headings(tr: Translator) -> dict[str, str]:
     }
 
 
-def action_labels(tr: Translator) -> dict[str, str]:
-    _ = tr._
-    return {
-        "load_election": _("Load election package"), "test_mode": _("Test mode"),
-        "end_test": _("Test report, reset, leave test mode"), "open": _("Open polls"), "pause": _("Pause polls"),
-        "resume": _("Resume polls"), "close": _("Close polls"), "clear_jam": _("Clear jam"),
-        "clear_fault": _("Clear fault"), "swap_box": _("Box swapped"),
-        "reprint_zero": _("Reprint zero report"), "reprint_results": _("Print results again"),
-        "export": _("Export to folder"), "voter_cast": _("Voter: cast as it is"),
-        "voter_return": _("Voter: take it back"),
-    }
-
-
 class SituationScreen(Screen):
     situation = "starting"
-    ACTIONS: tuple[tuple[str, str], ...] = ()  # (key, action)
     DEFAULT_CSS = """
     SituationScreen { layout: vertical; }
     SituationScreen #body { height: 1fr; }
@@ -91,9 +79,19 @@ class SituationScreen(Screen):
     def __init__(self, tr: Translator) -> None:
         super().__init__(name=self.situation)
         self.tr = tr
-        labels = action_labels(tr)  # the keys' labels in the console's language, per screen
-        for key, action in self.ACTIONS:
-            self._bindings.bind(key, f"app.operator('{action}')", labels[action])
+        self.offered: tuple[str, ...] = ()  # the actions possible in the view shown
+        for action in OPERATOR_ACTIONS.values():  # labels in the console's language, per screen
+            self._bindings.bind(action.key, f"operator('{action.name}')", tr._(action.label))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Only the actions possible now have a key in the footer (and a key that works)."""
+        if action == "operator":
+            return parameters[0] in self.offered
+        return True
+
+    async def action_operator(self, action: str) -> None:
+        if action in self.offered:
+            await self.app.run_action(f"operator('{action}')")
 
     def __init_subclass__(cls, **kwargs) -> None:
         cls.BINDINGS = [Binding(k, f"app.world_key('{k}')", show=False) for k in WORLD_KEYS]
@@ -107,9 +105,10 @@ class SituationScreen(Screen):
                 yield Static("", id="message")
                 yield Static("", id="detail")
                 with Horizontal(id="actions"):
-                    labels = action_labels(self.tr)
-                    for key, action in self.ACTIONS:
-                        yield Button(f"{labels[action]} ({key.upper()})", id=f"do-{action}")
+                    for action in OPERATOR_ACTIONS.values():
+                        button = Button(f"{self.tr._(action.label)} ({action.key})", id=f"do-{action.name}")
+                        button.display = False  # shown while possible (``show``)
+                        yield button
                 yield Static("", id="notice")
                 world = self.app.world_panel()
                 if world is not None:
@@ -117,10 +116,20 @@ class SituationScreen(Screen):
             yield JournalPane(id="journal")
         yield Footer()
 
+    def on_mount(self) -> None:
+        # A view shown while the screen was still being built found no widgets: once laid out,
+        # the screen shows the view the console holds now (never an older one).
+        self.call_after_refresh(self._show_latest)
+
+    def _show_latest(self) -> None:
+        view = getattr(self.app, "view", None)
+        if isinstance(view, UnitView):
+            self.show(view)
+
     async def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id and event.button.id.startswith("do-"):
             event.stop()
-            await self.app.run_action(f"operator('{event.button.id[3:]}')")
+            await self.action_operator(event.button.id[3:])
 
     # --- refreshed by the app with every new view --------------------------------------------
     def show(self, view: UnitView) -> None:
@@ -133,6 +142,12 @@ class SituationScreen(Screen):
         msg.update(text)
         msg.set_classes(f"-{severity}")
         self.query_one("#detail", Static).update(self.detail_of(view))
+        offered = tuple(a.name for a in offered_actions(view))
+        if offered != self.offered:
+            self.offered = offered
+            for button in self.query("#actions Button"):
+                button.display = (button.id or "")[3:] in offered
+            self.refresh_bindings()
         for panel in self.query(".world-panel"):
             panel.show(view)
 
@@ -171,7 +186,6 @@ class PeripheralLostScreen(SituationScreen):
 
 class UnconfiguredScreen(SituationScreen):
     situation = "unconfigured"
-    ACTIONS = (("l", "load_election"),)
 
     def message_of(self, view):
         return self.tr._("The election manager loads the signed election package (PIN needed)."), "info"
@@ -179,7 +193,6 @@ class UnconfiguredScreen(SituationScreen):
 
 class ElectionLoadedScreen(SituationScreen):
     situation = "election_loaded"
-    ACTIONS = (("o", "open"), ("t", "test_mode"), ("e", "export"))
 
     def idle_text(self):
         return self.tr._("Opening the polls prints the zero report. Every total must be zero.")
@@ -187,7 +200,6 @@ class ElectionLoadedScreen(SituationScreen):
 
 class TestModeScreen(SituationScreen):
     situation = "test_mode"
-    ACTIONS = (("x", "end_test"),)
     DEFAULT_CSS = "TestModeScreen #heading { background: $warning; color: $text; }"
 
     def idle_text(self):
@@ -199,7 +211,6 @@ class PollsOpenScreen(SituationScreen):
     (waiting / scanning / accepted / returned)."""
 
     situation = "polls_open"
-    ACTIONS = (("p", "pause"), ("c", "close"), ("z", "reprint_zero"))
     DEFAULT_CSS = "PollsOpenScreen #heading { background: $success 40%; }"
 
     def message_of(self, view):
@@ -219,7 +230,6 @@ class PollsOpenScreen(SituationScreen):
 
 class NeedsReviewScreen(SituationScreen):
     situation = "needs_review"
-    ACTIONS = (("k", "voter_cast"), ("t", "voter_return"))
     DEFAULT_CSS = "NeedsReviewScreen #heading { background: $warning; color: $text; }"
 
     def detail_of(self, view):
@@ -229,13 +239,11 @@ class NeedsReviewScreen(SituationScreen):
 
 class JammedScreen(SituationScreen):
     situation = "jammed"
-    ACTIONS = (("j", "clear_jam"),)
     DEFAULT_CSS = "JammedScreen #heading { background: $error; }"
 
 
 class FaultScreen(SituationScreen):
     situation = "fault"
-    ACTIONS = (("f", "clear_fault"),)
     DEFAULT_CSS = "FaultScreen #heading { background: $error; }"
 
     def message_of(self, view):
@@ -256,7 +264,6 @@ class CoverOpenScreen(SituationScreen):
 
 class PrinterOutScreen(SituationScreen):
     situation = "printer_out"
-    ACTIONS = (("r", "reprint_results"), ("z", "reprint_zero"), ("p", "pause"), ("c", "close"))
     DEFAULT_CSS = "PrinterOutScreen #heading { background: $warning; color: $text; }"
 
     def message_of(self, view):
@@ -268,7 +275,6 @@ class PrinterOutScreen(SituationScreen):
 
 class PollsPausedScreen(SituationScreen):
     situation = "polls_paused"
-    ACTIONS = (("u", "resume"), ("c", "close"))
     DEFAULT_CSS = "PollsPausedScreen #heading { background: $warning 50%; }"
 
     def message_of(self, view):
@@ -294,7 +300,6 @@ def upload_text(view: UnitView, tr: Translator) -> str:
 
 class PollsClosedScreen(SituationScreen):
     situation = "polls_closed"
-    ACTIONS = (("r", "reprint_results"), ("e", "export"))
     DEFAULT_CSS = "PollsClosedScreen #heading { background: $primary; }"
 
     def idle_text(self):
@@ -306,12 +311,11 @@ class PollsClosedScreen(SituationScreen):
 
 class BoxFullScreen(SituationScreen):
     situation = "box_full"
-    ACTIONS = (("s", "swap_box"), ("p", "pause"), ("c", "close"))
     DEFAULT_CSS = "BoxFullScreen #heading { background: $error 70%; }"
 
     def message_of(self, view):
         return self.tr._("The ballot box holds {n} sheets, its capacity. Seal it, put an empty box in, "
-                 "then press S.").format(n=view.box_sheets), "error"
+                 "then press s.").format(n=view.box_sheets), "error"
 
 
 SCREENS: dict[str, type[SituationScreen]] = {

@@ -118,7 +118,7 @@ def _read_text(path: Path, what: str) -> str:
     try:
         return path.read_text(encoding="ascii").strip()
     except FileNotFoundError:
-        raise AuthorityKeyError(f"no {what} file {path}") from None
+        raise AuthorityKeyError(f"no such file: {path} (the {what})") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise AuthorityKeyError(f"cannot read {what} {path}: {getattr(exc, 'strerror', None) or exc}") from None
 

@@ -4,7 +4,8 @@ translates in its own language.
 
 ``OperatorActions`` is a mixin of ``Unit`` (``device/unit/runtime.py``): ``Unit._perform``
 checks the role's PIN, then calls ``_do_<action>`` on the unit thread, the only thread that
-touches the controller. (Issue 19 §2 will declare these actions once, as a table.)
+touches the controller. Which action calls which method, its role, key and when it is possible: the one table,
+``device/unit/staff.py``.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from device.i18n import N_, Words
 from device.results.exports import ExportError
 from device.station.controller import StationController
 from device.station.events import OperatorMessage
+from device.station.provisioning import ProvisioningError, unload_from_unit
 from device.unit.config import UnitConfig
 from device.unit.view import words_of
 
@@ -52,9 +54,17 @@ class OperatorActions(ABC):
     def _box_sheets(self, ctl: StationController) -> int:
         """Sheets in the ballot box now (the unit's count)."""
 
+    @abstractmethod
+    def _say(self, msg: OperatorMessage | None) -> None:
+        """Keep the ballot box's latest word for the operator (``Unit._say``)."""
+
+    @abstractmethod
+    def _unloaded(self) -> None:
+        """Forget the election after its package was unloaded (``Unit._unloaded``)."""
+
     def _ok(self, msg: OperatorMessage | Words, role: str | None) -> ActionResult:
         if isinstance(msg, OperatorMessage):
-            self._message = msg
+            self._say(msg)
             return ActionResult.of(True, msg, role)
         return ActionResult(True, msg, "info", role)
 
@@ -104,6 +114,19 @@ class OperatorActions(ABC):
                                             "Polls closed: {n} ballots cast. Results printed.",
                                             results.ballots_cast), role)
 
+    def _do_reopen(self, role):
+        self.controller.printer_fault = None
+        return self._printed(words_of(self.controller.reopen()), role)
+
+    def _do_unload(self, role):
+        try:
+            sha = unload_from_unit(self.controller.store, clock=self.clock, access=self.controller.access)
+        except ProvisioningError as exc:  # the polls not closed, or the day not exported yet
+            return ActionResult(False, Words.of(N_("Not unloaded: {detail}"), detail=str(exc)), "warning", role)
+        self._unloaded()
+        return self._ok(Words.of(N_("Election package unloaded ({package}…). The unit holds no election now."),
+                                 package=sha[:16]), role)
+
     def _do_clear_jam(self, role):
         return self._outcome(self.controller.clear_jam(), role)
 
@@ -125,9 +148,7 @@ class OperatorActions(ABC):
         return self._outcome(self.controller.voter_decision(cast=cast), role)
 
     def _do_swap_box(self, role):
-        ctl = self.controller
-        sheets = self._box_sheets(ctl)
-        ctl.store.append_event("ballot_box_swapped", {"sheets": sheets, "role": role}, self.clock())
+        sheets = self.controller.swap_box()  # a transition of the ballot box, counted in Counters
         return self._ok(Words.ngettext("Ballot box swapped: {n} sheet sealed in the full box.",
                                        "Ballot box swapped: {n} sheets sealed in the full box.", sheets), role)
 

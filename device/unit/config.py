@@ -102,7 +102,7 @@ def load_config(path: str | Path) -> UnitConfig:
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"no unit configuration at {path}") from None
+        raise ConfigError(f"no such file: {path} (the unit configuration, unit.toml)") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:

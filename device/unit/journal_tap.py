@@ -1,5 +1,5 @@
-"""The unit's store seen through a tap: the last journal records (the console's journal pane) and
-the sheets taken out with swapped ballot boxes, kept as the unit thread writes them."""
+"""The unit's store seen through a tap: the last journal records (the console's journal pane),
+kept as the unit thread writes them. (Swapped boxes are counted by the controller's Counters.)"""
 from __future__ import annotations
 
 from collections import deque
@@ -14,22 +14,16 @@ JOURNAL_LINES = 30
 
 
 class JournalTap(ForwardingStore):
-    """The unit's store, remembering the last records written (for the console's journal pane)
-    and the sheets taken out with swapped ballot boxes."""
+    """The unit's store, remembering the last records written (for the console's journal pane)."""
 
     def __init__(self, inner: StationStore, keep: int = JOURNAL_LINES):
         super().__init__(inner)
         self.recent: deque[JournalLine] = deque(maxlen=keep)
-        self.swapped = 0
-        self.swaps = 0
         for rec in inner.events():
             self._saw(rec)
 
     def _saw(self, rec: JournalRecord) -> None:
         self.recent.append(journal_line(rec))
-        if rec.type == "ballot_box_swapped":
-            self.swapped += int(rec.data.get("sheets", 0))
-            self.swaps += 1
 
     def append_event(self, type_: str, data: dict[str, Any], at: float, *,
                      durable: bool = True) -> JournalRecord:

@@ -38,6 +38,7 @@ from device.election.package import PackageError
 from device.i18n import N_, Words
 from device.station.controller import ControllerError, StationController
 from device.station.events import OperatorMessage
+from device.station.provisioning import unload_refusal
 from device.station.roles import AccessDenied
 from device.store.signing import provision
 from device.store.sqlite import SqliteStore
@@ -45,7 +46,7 @@ from device.unit.actions import ActionResult, OperatorActions
 from device.unit.config import ConfigError, UnitConfig
 from device.unit.election_source import load_package_now, provisioned_package
 from device.unit.journal_tap import JournalTap
-from device.unit.staff import POLICY_ACTION, ROLE_OF_ACTION
+from device.unit.staff import OPERATOR_ACTIONS
 from device.unit.uploads import ResultsSender
 from device.unit.view import UnitView, polls_words, situation_of, words_of
 from hardware.interfaces import PeripheralError, PrinterStatus, ScannerEventKind, ScannerStatus
@@ -88,8 +89,13 @@ class Unit(OperatorActions):
         self._next_watch_probe = 0.0
         self._paper_out = False  # the printer's paper sensor, probed like the scanner's
         self._cover_open = False
+        # The ballot box's and the ID desk's latest words, each with the polls state it was said
+        # in: a word belongs to its situation and is not shown once the polls change.
         self._message: OperatorMessage | None = None
+        self._message_polls = ""
         self._desk: OperatorMessage | None = None
+        self._desk_polls = ""
+        self._unloadable: tuple[int, bool] = (-1, False)  # (journal head seq, may unload)
         self._busy: str | None = None
         self._waiting_sheet = False  # a sheet at the entry left there (box full)
         self._internal_error: str | None = None
@@ -104,7 +110,7 @@ class Unit(OperatorActions):
 
     def submit(self, action: str, pin: str = "", **args: Any) -> Future:
         """Queue an operator action; the future gets an ``ActionResult``."""
-        if action not in POLICY_ACTION:
+        if action not in OPERATOR_ACTIONS:
             raise ValueError(f"unknown action {action!r}")
         future: Future = Future()
         self._commands.put((action, pin, args, future))
@@ -238,7 +244,7 @@ class Unit(OperatorActions):
             self._publish()
             outcome = ctl.handle_paper()
             self._busy = None
-            self._message = outcome.message
+            self._say(outcome.message)
 
     def _poll_reader(self) -> None:
         if "id_reader" in self._lost:
@@ -250,13 +256,14 @@ class Unit(OperatorActions):
             return
         if record is not None:
             self._desk = self.controller.present_id(record).message
+            self._desk_polls = self.controller.polls
 
     def _box_full(self) -> bool:
         ctl = self.controller
         return self._box_sheets(ctl) >= self.config.ballot_box_capacity
 
     def _box_sheets(self, ctl: StationController) -> int:
-        return ctl.counters.cast - ctl.invalid_compartment - self.store.swapped
+        return ctl.sheets_in_box()
 
     # --- operator actions --------------------------------------------------------------------
     def _perform(self, action: str, pin: str, args: dict, future: Future) -> None:
@@ -267,14 +274,15 @@ class Unit(OperatorActions):
             future.set_result(ActionResult(False, Words.of(N_("The unit is not ready: a peripheral is missing.")),
                                            "error"))
             return
-        role = ROLE_OF_ACTION[action]
+        declared = OPERATOR_ACTIONS[action]
+        role, access = declared.role, self.access
         try:
             if role is not None:  # a session for this one action; the controller checks it
-                self.access.login(role, pin)
-            result = getattr(self, f"_do_{action}")(role=role, **args)
+                access.login(role, pin)
+            result = getattr(self, f"_do_{declared.calls}")(role=role, **{**declared.args, **args})
         except (ControllerError, AccessDenied) as exc:
             result = ActionResult.of(False, exc.operator_message, role)
-        except StoreWriteError as exc:  # a write outside the controller (box swap): the same fault
+        except StoreWriteError as exc:  # a write outside the controller (unload): the same fault
             msg = self.controller.note_store_failure(exc)
             result = ActionResult.of(False, msg, role)
         except Exception as exc:  # an action the state machine does not allow now
@@ -284,7 +292,7 @@ class Unit(OperatorActions):
                                                   state=polls_words(self.controller.polls)), "warning", role)
         finally:
             if role is not None:
-                self.access.logout()
+                access.logout()
         future.set_result(result)
 
     def _load_package(self, pin: str) -> ActionResult:
@@ -303,6 +311,24 @@ class Unit(OperatorActions):
                             "info", "election_manager")
 
     # --- views ----------------------------------------------------------------------------
+    def _say(self, msg: OperatorMessage | None) -> None:
+        """The ballot box's latest word, shown while the polls stay as they were when it was said."""
+        self._message = msg
+        self._message_polls = self.controller.polls if self.controller is not None else ""
+
+    def _unloaded(self) -> None:
+        self.loaded = self.access = self.controller = None
+        self._message = self._desk = None
+
+    def _may_unload(self, polls: str) -> bool:
+        """Whether the package may be unloaded now (read from the journal once per new record)."""
+        if polls not in ("election_loaded", "polls_closed"):
+            return False
+        head = self.store.recent[-1].seq if self.store.recent else 0
+        if self._unloadable[0] != head:
+            self._unloadable = (head, unload_refusal(self.store) is None)
+        return self._unloadable[1]
+
     def _publish(self) -> None:
         view = self._build_view()
         if view == replace(self.view, seq=view.seq):
@@ -317,7 +343,7 @@ class Unit(OperatorActions):
         base = dict(seq=self.view.seq, station=self.config.station or "",
                     box_capacity=self.config.ballot_box_capacity, configured=pkg is not None,
                     lost=tuple(sorted(self._lost.items())), journal=tuple(self.store.recent),
-                    box_swaps=self.store.swaps, internal_error=self._internal_error,
+                    internal_error=self._internal_error,
                     upload=self.sender.status if self.sender is not None else None)
         if pkg is not None:
             e = pkg.election
@@ -332,9 +358,13 @@ class Unit(OperatorActions):
                         test_mode=ctl.polls == "testing",
                         test_ballots=len(ctl.test_tally),
                         checked_in=len(c.checked_in), cast=c.cast, invalid_compartment=ctl.invalid_compartment,
+                        box_swaps=c.box_swaps,
                         returned=c.returned, authorised_unused=c.outstanding,
-                        box_sheets=self._box_sheets(ctl), message=ctl.store_fault or self._message,
-                        desk_message=self._desk, review_reason=ctl.review_reason, busy=self._busy,
+                        box_sheets=self._box_sheets(ctl),
+                        message=ctl.store_fault or (self._message if self._message_polls == ctl.polls else None),
+                        desk_message=self._desk if self._desk_polls == ctl.polls else None,
+                        unloadable=self._may_unload(ctl.polls),
+                        review_reason=ctl.review_reason, busy=self._busy,
                         cover_open=self._cover_open, printer_problem=printer)
         view = UnitView(**base)
         return replace(view, situation=situation_of(view))

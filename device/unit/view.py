@@ -79,6 +79,7 @@ class UnitView:
     journal: tuple[JournalLine, ...] = field(default_factory=tuple)
     internal_error: str | None = None  # the unit's own program failed (shown, never a traceback)
     upload: UploadStatus | None = None  # None: no central tally configured, or nothing to send
+    unloadable: bool = False  # the election manager may unload the package now (provisioning)
     situation: str = "starting"
 
     @property

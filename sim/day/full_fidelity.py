@@ -16,7 +16,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from hardware.interfaces import Slip
+from hardware.interfaces import Printer, PrinterStatus, Slip
 from hardware.registry import open_peripheral
 from sim.unit.peripherals import Sheet, StationPeripherals, World, into_box
 from sim.twins.backends import serial_driver
@@ -64,6 +64,31 @@ class TwinWorld(World):
     def printed_slips(self) -> list[Slip]:
         with self.printer.lock:
             return [s.to_slip() for s in self.printer.slips]
+
+    sent: list[Slip] | None = None  # the slips the unit's printer driver printed (SlipRecorder)
+
+    def readable_slips(self) -> list[Slip]:
+        """The twin holds pictures (shaped raster) and QR payloads; a person reads the text the
+        unit sent to the printer, for each slip that printed."""
+        return list(self.sent) if self.sent is not None else self.printed_slips()
+
+
+class SlipRecorder(Printer):
+    """A printer driver wrapped to keep each slip it printed (recording as a wrapper, like
+    ``spy+``): the twin receives pictures, QA's report shows their text."""
+
+    def __init__(self, inner: Printer) -> None:
+        self.inner, self.slips = inner, []  # type: ignore[var-annotated]
+
+    def print_slip(self, slip: Slip, timeout: float = 10.0) -> None:
+        self.inner.print_slip(slip, timeout)
+        self.slips.append(slip)
+
+    def status(self, timeout: float = 1.0) -> PrinterStatus | None:
+        return self.inner.status(timeout)
+
+    def close(self) -> None:
+        self.inner.close()
 
 
 class FullStationPeripherals(StationPeripherals):
@@ -116,8 +141,10 @@ def build_full_peripherals(election: Any, paper: Any, rng: random.Random, clock:
     camera = VirtualCamera(scanner_twin, random.Random(rng.getrandbits(64)),
                            prof.faults.dropped_camera_frame_rate)
     world = TwinWorld(scanner_twin, reader_twin, printer_twin)
+    printer = SlipRecorder(drivers["printer"])
+    world.sent = printer.slips
     return FullStationPeripherals(
-        drivers["scanner"], camera, drivers["id_reader"], drivers["printer"], world,
+        drivers["scanner"], camera, drivers["id_reader"], printer, world,
         extras={"endpoints": endpoints, "profile": prof, "transport": transport,
                 "twins": {"scanner": scanner_twin, "id_reader": reader_twin,
                           "printer": printer_twin}})

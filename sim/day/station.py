@@ -321,7 +321,7 @@ def write_station_files(day: StationDay, report: dict, out_dir: Path) -> dict[st
     files["roll"] = "roll.csv"
     slips = out_dir / "slips"
     slips.mkdir(exist_ok=True)
-    for n, slip in enumerate(day.peripherals.world.printed_slips(), start=1):
+    for n, slip in enumerate(day.peripherals.world.readable_slips(), start=1):
         (slips / f"{n:02d}-{slip.kind}.txt").write_text(slip.as_text(), encoding="utf-8")
     files["slips"] = "slips/"
     with open(out_dir / "journal.jsonl", "w", encoding="utf-8") as fh:

@@ -106,6 +106,10 @@ class World(ABC):
     @abstractmethod
     def printed_slips(self) -> list[Slip]: ...
 
+    def readable_slips(self) -> list[Slip]:
+        """The printed slips as text a person reads in a terminal (QA's report, ``make demo``)."""
+        return self.printed_slips()
+
 
 @dataclass
 class StationPeripherals:

@@ -1,4 +1,4 @@
-"""The operator's path through the command line, then the console (issue 19 §1).
+"""The operator's day, end to end (issue 19's "done when"): the command line, then the console.
 
 ``device provision``, ``election package``, ``device load --pin-stdin`` as the README says, then
 ``device run --config unit.toml``: the console shows what the store holds, however the package
@@ -14,10 +14,10 @@ from tests.console_kit import (EM, PW, act, ballotbox, cli_provisioned_unit, con
                                send_results_to, served_package)
 
 
-def test_the_operators_day_from_the_cli_to_the_central_tally(tmp_path):
+def test_the_operators_day_from_the_cli_to_the_central_tally_and_unload(tmp_path):
     """Issue 19's "done when": provision and load through the CLI, run the console, switch to
     Khmer and back, open, vote, printer out of paper and refilled, close, results sent to a
-    central tally the test started, export on the console's keys; then unload (CLI)."""
+    central tally the test started, export and unload, all on the console's keys."""
 
     sim, config = cli_provisioned_unit(tmp_path)
     with running_service(served_package(config), tmp_path) as (url, _service):
@@ -52,11 +52,15 @@ def test_the_operators_day_from_the_cli_to_the_central_tally(tmp_path):
                 assert "Results sent to the central tally" in screen_text(app)
                 r = await act(pilot, "e", pin=EM)
                 assert r.ok and "Exported to" in r.text, r.text
+                r = await act(pilot, "l", pin=EM, confirm=True)  # unload, on the console's key
+                assert r.ok and "unloaded" in r.text, r.text
+                await app.until(lambda v: v.situation == "unconfigured")
 
         try:
             asyncio.run(day())
         finally:
             sim.close()
-    unloaded = ballotbox("device", "unload", "--store", str(config.parent / "unit.db"), "--pin-stdin",
-                         stdin=EM + "\n")
-    assert unloaded.stdout.startswith("unloaded package")
+    # The store says so to the command line too: no package is loaded any more.
+    again = ballotbox("device", "unload", "--store", str(config.parent / "unit.db"), "--pin-stdin",
+                      stdin=EM + "\n", check=False)
+    assert again.returncode != 0 and "no election package is loaded" in again.stderr, again
