@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Static
 
 from device.console.widgets import JournalPane, StatusLine
-from device.i18n import N_, Translator
+from device.i18n import Translator
 from device.unit.staff import OPERATOR_ACTIONS, offered_actions
 from device.unit.view import UnitView, words_of
 from hardware.peripherals import console_name
