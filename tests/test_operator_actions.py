@@ -15,7 +15,8 @@ from pathlib import Path
 from device.station.roles import POLICY
 from device.unit.runtime import Unit
 from device.unit.staff import OPERATOR_ACTIONS, actions_markdown, offered_actions
-from device.unit.view import SITUATIONS, UnitView, situation_of
+from device.console.screens import SCREENS
+from device.unit.view import UnitView, situation_of
 from tests.console_kit import EM, PW, SIZE, act, screen_text, simulated_console
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "console" / "actions.md"
@@ -59,7 +60,7 @@ def test_no_two_actions_possible_together_share_a_key():
         assert len(keys) == len(set(keys)), (view, keys)
         seen_situations.add(view.situation)
     assert {"unconfigured", "election_loaded", "test_mode", "polls_open", "polls_closed",
-            "polls_paused", "jammed", "fault", "needs_review", "box_full"} <= seen_situations <= set(SITUATIONS)
+            "polls_paused", "jammed", "fault", "needs_review", "box_full"} <= seen_situations <= set(SCREENS)
 
 
 def test_nothing_is_offered_after_the_polls_closed_that_only_open_polls_allow():

@@ -62,6 +62,7 @@ class OperatorConsole(App):
         self._world_panel = world_panel
         self._start_unit = start_unit
         self.view: UnitView = unit.view
+        self.shown_view: UnitView = unit.view
         self.notices: list[ActionResult] = []
         self._changed = asyncio.Condition()
 
@@ -102,6 +103,7 @@ class OperatorConsole(App):
             return
         self.view = message.view
         await self._sync_screen()
+        self.shown_view = message.view  # on screen now: what ``until`` waits for
         async with self._changed:
             self._changed.notify_all()
 
@@ -138,12 +140,13 @@ class OperatorConsole(App):
         if screen is not None:
             screen.show(self.view)
 
-    async def until(self, predicate: Callable[[UnitView], bool], timeout: float = 20.0) -> UnitView:
-        """Wait until the shown view satisfies ``predicate`` (tests; no sleeping)."""
+    async def until(self, predicate: Callable[[UnitView], bool], timeout: float = 60.0) -> UnitView:
+        """Wait until the view on screen satisfies ``predicate`` (tests; no sleeping). The view
+        on screen, not the latest received: that one may still be waiting for its screen."""
         async def wait() -> UnitView:
             async with self._changed:
-                await self._changed.wait_for(lambda: predicate(self.view))
-                return self.view
+                await self._changed.wait_for(lambda: predicate(self.shown_view))
+                return self.shown_view
         try:
             return await asyncio.wait_for(wait(), timeout)
         except asyncio.TimeoutError:
