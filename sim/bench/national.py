@@ -102,24 +102,40 @@ def dask_speedup(stations: list[str]) -> tuple[float, float]:
 
 
 def print_profile(stations: list[str], cpu_per_ballot: float) -> None:
-    from sim.bench.national_profile import profile_stations, transport_seconds
+    """The profile's top ten functions, grouped by category (the issue's four and Python's own
+    library), each category with its share of the CPU (sampled) and µs per ballot."""
+    from sim.bench.national_profile import (CATEGORIES, OTHER, aggregation_seconds, profile_stations,
+                                            transport_seconds)
 
     p = profile_stations(stations)
     per = p.cpu_seconds / p.ballots
-    start, pickling, size = transport_seconds(stations[:100])
+    start, pickling, size, results = transport_seconds(stations[:100])
+    batch_ballots = max(1, sum(r["ballots_cast"] for r in results))
+    amortised = start * CORES / NATIONAL_BALLOTS
+    pickled = pickling / batch_ballots
+    aggregated = aggregation_seconds(results) / batch_ballots
     print(f"profile of {len(stations)} Cambodian station days ({p.ballots:,} ballots; {per * 1e6:.0f} us CPU per "
           f"ballot unprofiled, {p.profiled_seconds / p.ballots * 1e6:.0f} us under cProfile, whose per-call "
-          f"cost inflates small functions): top ten by own time")
-    for cat, func, seconds, calls in p.top:
-        print(f"  {seconds / p.profiled_seconds:6.1%}  {calls:>9,} calls  [{cat}] {func}")
-    print("CPU per ballot by category (sampled every 2 ms of CPU; Python's library counts for its caller):")
-    for cat, share in p.by_category.items():
-        print(f"  {cat:28s} {share:6.1%}  {share * per * 1e6:6.1f} us")
-    amortised = start * CORES / NATIONAL_BALLOTS
-    print(f"  process start-up/pickling: a {CORES}-worker pool with the election generated in each starts in "
-          f"{start:.1f} s ({amortised * 1e6:.2f} us per ballot over the national volume); a batch's results "
-          f"pickle and unpickle in {pickling * 1e3:.1f} ms for {size / 1e3:.0f} kB "
-          f"({pickling / max(1, p.ballots * 100 / len(stations)) * 1e6:.2f} us per ballot)")
+          f"cost inflates small functions): the top ten by own time, grouped by category (share of the CPU "
+          f"sampled every 1 ms of CPU without the profiler; Python's library counts for its caller)")
+    for cat in [name for name, _ in CATEGORIES] + [OTHER]:
+        share = p.by_category.get(cat, 0.0)
+        extra = ""
+        if cat == "tally/aggregation":
+            extra = f" in the workers + {aggregated * 1e6:.2f} us in the parent (national document, invariants)"
+        if cat == "process start-up/pickling":
+            extra = (f" + start-up {amortised * 1e6:.2f} us + pickling {pickled * 1e6:.2f} us (outside the "
+                     f"station loop: a {CORES}-worker pool with the election generated in each starts in "
+                     f"{start:.1f} s; a batch's results pickle and unpickle in {pickling * 1e3:.1f} ms "
+                     f"for {size / 1e3:.0f} kB)")
+        print(f"  {cat}: {share:.1%}, {share * per * 1e6:.1f} us per ballot{extra}")
+        for row_cat, func, seconds, calls in p.top:
+            if row_cat == cat:
+                print(f"    {seconds / p.profiled_seconds:6.1%}  {calls:>9,} calls  {func}")
+    controller = p.by_category.get("controller logic", 0.0) * per
+    print(f"controller logic is {controller * 1e6:.0f} us of the {per * 1e6:.0f} us per ballot "
+          f"({controller / per:.0%}): with the simulator's share at zero a ballot would still cost "
+          f"{controller * 1e6:.0f} us against the {TARGET_SECONDS * CORES / NATIONAL_BALLOTS * 1e6:.0f} us target")
 
 
 def main(quick: bool = False) -> None:

@@ -6,7 +6,8 @@ lives (``CATEGORIES``: first match wins): the firmware's controller logic, the s
 and paper, the tally and aggregation, process start-up and pickling, and the rest (Python's
 own library). Start-up and pickling happen outside a worker's station loop, so
 ``transport_seconds`` measures them apart: starting a process pool and generating the
-election in each worker, and pickling a batch's results to the parent and back.
+election in each worker, and pickling a batch's results to the parent and back; so does
+``aggregation_seconds`` for the parent's share of the tally (the national document).
 """
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ class Sampler:
     """A statistical profiler: every ``interval`` s of CPU time (``ITIMER_PROF``), count the
     category responsible for the running code. Unlike cProfile it does not inflate small calls."""
 
-    def __init__(self, interval: float = 0.002):
+    def __init__(self, interval: float = 0.001):
         self.interval, self.counts = interval, {}
 
     def _tick(self, signum, frame) -> None:
@@ -109,9 +110,9 @@ def profile_stations(stations: list[str], seed: int = 1) -> StationProfile:
     return StationProfile(sum(r["ballots_cast"] for r in results), cpu, profiled, sampler.shares(), rows[:10])
 
 
-def transport_seconds(stations: list[str], workers: int = 2) -> tuple[float, float, int]:
+def transport_seconds(stations: list[str], workers: int = 2) -> tuple[float, float, int, list[dict]]:
     """Wall seconds to start a pool of ``workers`` with the election generated in each; CPU
-    seconds to pickle and unpickle the results of ``stations`` (one batch); its bytes."""
+    seconds to pickle and unpickle the results of ``stations`` (one batch); its bytes; the results."""
     from sim.national.executors import PoolExecutor, _warm_worker
     from sim.national.station_run import run_batch, worker_election
 
@@ -127,4 +128,20 @@ def transport_seconds(stations: list[str], workers: int = 2) -> tuple[float, flo
     c0 = time.process_time()
     data = pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)
     pickle.loads(data)
-    return start, time.process_time() - c0, len(data)
+    return start, time.process_time() - c0, len(data), results
+
+
+def aggregation_seconds(results: list[dict], seed: int = 1) -> float:
+    """CPU seconds the parent spends on ``results``: adding them to the national tally and
+    writing the national document with its checks and invariants (``runner.checked_document``)."""
+    from sim.national.aggregation import NationalTally
+    from sim.national.runner import checked_document
+    from sim.national.station_run import worker_election
+
+    national = worker_election("cambodia-2022-national")
+    c0 = time.process_time()
+    tally = NationalTally(national, seed, "none", [r["station"] for r in results])
+    for r in results:
+        tally.add(r)
+    checked_document(tally, interrupted=False)
+    return time.process_time() - c0

@@ -9,6 +9,7 @@ turns it, with a seeded ``random.Random``, into the station's voter roll and the
 """
 from __future__ import annotations
 
+import bisect
 import itertools
 import json
 import random
@@ -144,8 +145,18 @@ class Visitor:
 _DOCUMENT_CHARS = string.ascii_uppercase + string.digits
 
 
+def _document_numbers(rng: random.Random, count: int) -> list[str]:
+    """``count`` document numbers of 9 characters, drawn exactly as ``count`` calls of
+    ``"".join(rng.choices(_DOCUMENT_CHARS, k=9))`` draw them (``choices`` picks
+    ``population[floor(random() * n)]``), without its per-call cost: a station draws one per
+    registered voter."""
+    draw, chars, n = rng.random, _DOCUMENT_CHARS, float(len(_DOCUMENT_CHARS))
+    picks = [chars[int(draw() * n)] for _ in range(9 * count)]
+    return ["".join(picks[i:i + 9]) for i in range(0, 9 * count, 9)]
+
+
 def _document_number(rng: random.Random) -> str:
-    return "".join(rng.choices(_DOCUMENT_CHARS, k=9))
+    return _document_numbers(rng, 1)[0]
 
 
 _STATION_INDEX: dict[str, tuple[tuple[str, ...], dict[str, int]]] = {}
@@ -161,25 +172,46 @@ def _other_station(election: Election, station_id: str, i: int) -> str:
     return ids[i] if i < position[station_id] else ids[i + 1]
 
 
+@dataclass(frozen=True)
+class _BallotPlan:
+    """What ``choose_marks`` needs of a station's ballot, looked up once per station."""
+
+    district: str
+    contests: tuple[tuple[str, int, bool], ...]  # (id, vote_for, can be overvoted)
+
+
+_BALLOT_PLANS: dict[tuple[str, str], _BallotPlan] = {}
+
+
+def _ballot_plan(election: Election, station_id: str) -> _BallotPlan:
+    key = (election.hash, station_id)
+    plan = _BALLOT_PLANS.get(key)
+    if plan is None:
+        contests = tuple((c.id, c.vote_for, c.vote_for < len(c.choices))
+                         for c in election.contests_at_station(station_id))
+        plan = _BALLOT_PLANS[key] = _BallotPlan(election.stations[station_id].district, contests)
+    return plan
+
+
 def choose_marks(election: Election, station_id: str, scenario: Scenario, rng: random.Random,
                  allow_spoil: bool = True) -> dict[str, tuple[str, ...]]:
-    district = election.stations[station_id].district
-    contests = election.contests_at_station(station_id)
-    if allow_spoil and rng.random() < scenario.blank_rate:
-        return {c.id: () for c in contests}
+    plan = _ballot_plan(election, station_id)
+    draw = rng.random
+    if allow_spoil and draw() < scenario.blank_rate:
+        return {cid: () for cid, _, _ in plan.contests}
     marks = {}
-    for c in contests:
-        if allow_spoil and rng.random() < scenario.overvote_rate and c.vote_for < len(c.choices):
-            k = c.vote_for + 1
-        elif c.vote_for > 1 and rng.random() < scenario.undervote_rate:
-            k = rng.randint(0, c.vote_for - 1)
+    for cid, vote_for, can_overvote in plan.contests:
+        if allow_spoil and draw() < scenario.overvote_rate and can_overvote:
+            k = vote_for + 1
+        elif vote_for > 1 and draw() < scenario.undervote_rate:
+            k = rng.randint(0, vote_for - 1)
         else:
-            k = c.vote_for
-        if k == 1:  # the common case, drawn from the cached table (same draw as _weighted_sample)
-            names, cum = scenario.draw_table(election, district, c.id)
-            marks[c.id] = (rng.choices(names, cum_weights=cum)[0],)
+            k = vote_for
+        if k == 1:  # the common case: rng.choices(names, cum_weights=cum)[0], inlined (same draw)
+            names, cum = scenario.draw_table(election, plan.district, cid)
+            marks[cid] = (names[bisect.bisect(cum, draw() * (cum[-1] + 0.0), 0, len(cum) - 1)],)
         else:
-            marks[c.id] = _weighted_sample(scenario.weights(election, district, c.id), k, rng)
+            marks[cid] = _weighted_sample(scenario.weights(election, plan.district, cid), k, rng)
     return marks
 
 
@@ -202,14 +234,15 @@ def plan_station_day(election: Election, station_id: str, registered: int, scena
     """The roll (this station's voters plus some of a neighbour's) and the day's visitors."""
     if registered < 1:
         raise ScenarioError("a station needs at least one registered voter")
-    voters = [Voter(f"{station_id}-V{i:06d}", _document_number(rng), station_id) for i in range(registered)]
+    voters = [Voter(f"{station_id}-V{i:06d}", number, station_id)
+              for i, number in enumerate(_document_numbers(rng, registered))]
     n_others = len(election.stations) - 1
     neighbours = []
     if n_others:
         n_other = max(5, registered // 20)
         picks = [_other_station(election, station_id, i % n_others) for i in range(n_other)]
-        neighbours = [Voter(f"{other}-W{i:06d}", _document_number(rng), other)
-                      for i, other in enumerate(picks)]
+        neighbours = [Voter(f"{other}-W{i:06d}", number, other)
+                      for i, (other, number) in enumerate(zip(picks, _document_numbers(rng, n_other)))]
     seen = set()
     for v in voters + neighbours:  # document numbers must be unique on the roll
         if v.document_number in seen:

@@ -48,6 +48,7 @@ class NationalTally:
         self.expected = set(station_ids)
         self.stations: dict[str, dict] = {}  # station id -> StationResult (without timing)
         self.seconds: dict[str, float] = {}
+        self.ballots = 0  # cast in the stations added so far (read after every batch: kept, not summed)
 
     def add(self, result: dict) -> None:
         sid = result["station"]
@@ -55,14 +56,11 @@ class NationalTally:
             raise ValueError(f"station {sid} reported twice or not asked for")
         self.seconds[sid] = result.get("seconds", 0.0)
         self.stations[sid] = {k: v for k, v in result.items() if k != "seconds"}
+        self.ballots += result.get("ballots_cast", 0)
 
     @property
     def done(self) -> int:
         return len(self.stations)
-
-    @property
-    def ballots(self) -> int:
-        return sum(r.get("ballots_cast", 0) for r in self.stations.values())
 
     def _station_results(self, key: str) -> list[Results]:
         out = []

@@ -10,7 +10,7 @@ the optical reading is skipped.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from device.ballots.records import BallotReading, ContestReading
 from device.election.definition import Election
@@ -18,8 +18,9 @@ from device.election.definition import Election
 SHEET_KINDS = ("ballot", "test_ballot", "wrong_election", "not_a_ballot")
 
 
-@dataclass(frozen=True)
-class LogicalFrame:
+class LogicalFrame(NamedTuple):
+    """An immutable value (a named tuple: a national run makes one per sheet fed, millions)."""
+
     kind: str
     election_hash_prefix: str
     ballot_style: str
@@ -66,5 +67,5 @@ class LogicalPaper:
         if kind not in SHEET_KINDS:
             raise ValueError(f"unknown sheet kind {kind!r}")
         prefix = self.election.hash_prefix if kind != "wrong_election" else "f" * len(self.election.hash_prefix)
-        return LogicalFrame(kind, prefix, style_id,
-                            tuple((cid, tuple(sel)) for cid, sel in sorted(marks.items())))
+        return LogicalFrame(kind, prefix, style_id, tuple([(cid, sel if type(sel) is tuple else tuple(sel))
+                                                          for cid, sel in sorted(marks.items())]))

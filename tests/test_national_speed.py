@@ -1,0 +1,99 @@
+"""The simulator's fast paths draw exactly what the plain code drew (issue #23 §3).
+
+``plan_station_day`` draws document numbers in one pass and the common one-mark contest with
+``bisect`` instead of ``random.choices``; ``LogicalPaper`` makes named-tuple frames. A national
+run must stay byte-identical for a seed, so each fast path is checked against the plain
+version it replaced (kept here as the reference), on seeded inputs.
+"""
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from sim.logical_paper import LogicalFrame, LogicalPaper
+from sim.national.generator import national_election
+from sim.voters import _DOCUMENT_CHARS, _document_numbers, _weighted_sample, choose_marks, plan_station_day
+
+
+@pytest.fixture(scope="module")
+def national():
+    return national_election("cambodia-2022-national")
+
+
+def reference_choose_marks(election, station_id, scenario, rng, allow_spoil=True):
+    """``choose_marks`` as it was written before the fast path (random.choices per voter)."""
+    district = election.stations[station_id].district
+    contests = election.contests_at_station(station_id)
+    if allow_spoil and rng.random() < scenario.blank_rate:
+        return {c.id: () for c in contests}
+    marks = {}
+    for c in contests:
+        if allow_spoil and rng.random() < scenario.overvote_rate and c.vote_for < len(c.choices):
+            k = c.vote_for + 1
+        elif c.vote_for > 1 and rng.random() < scenario.undervote_rate:
+            k = rng.randint(0, c.vote_for - 1)
+        else:
+            k = c.vote_for
+        if k == 1:
+            names, cum = scenario.draw_table(election, district, c.id)
+            marks[c.id] = (rng.choices(names, cum_weights=cum)[0],)
+        else:
+            marks[c.id] = _weighted_sample(scenario.weights(election, district, c.id), k, rng)
+    return marks
+
+
+def test_document_numbers_are_the_numbers_random_choices_drew():
+    for seed in range(20):
+        fast, plain = random.Random(seed), random.Random(seed)
+        numbers = _document_numbers(fast, 57)
+        assert numbers == ["".join(plain.choices(_DOCUMENT_CHARS, k=9)) for _ in range(57)]
+        assert fast.random() == plain.random()  # the stream is left where the plain code left it
+
+
+def test_choose_marks_draws_as_random_choices_did(national):
+    election = national.election
+    for sid in national.station_ids[:: max(1, len(national.station_ids) // 40)]:
+        scenario = national.scenarios[election.stations[sid].district]
+        fast, plain = random.Random(sid), random.Random(sid)
+        for n in range(300):
+            spoil = n % 7 != 0
+            assert choose_marks(election, sid, scenario, fast, spoil) == \
+                reference_choose_marks(election, sid, scenario, plain, spoil)
+        assert fast.random() == plain.random()
+
+
+def test_choose_marks_multi_seat_contests_unchanged():
+    from device.election.definition import load_election
+    from sim.voters import Scenario
+
+    election = load_election("demo")  # contests with vote_for > 1: the undervote and sample paths
+    scenario = Scenario("stress", {"blank_rate": 0.05, "overvote_rate": 0.2, "undervote_rate": 0.3}, {})
+    for sid in election.stations:
+        fast, plain = random.Random(sid), random.Random(sid)
+        for _ in range(500):
+            assert choose_marks(election, sid, scenario, fast) == reference_choose_marks(election, sid, scenario, plain)
+
+
+def test_a_station_day_is_the_same_for_a_seed(national):
+    election = national.election
+    sid = national.station_ids[3]
+    scenario = national.scenarios[election.stations[sid].district]
+    roll_a, day_a = plan_station_day(election, sid, national.registered[sid], scenario, random.Random(5))
+    roll_b, day_b = plan_station_day(election, sid, national.registered[sid], scenario, random.Random(5))
+    assert day_a == day_b and roll_a.to_csv() == roll_b.to_csv()
+    _, other = plan_station_day(election, sid, national.registered[sid], scenario, random.Random(6))
+    assert other != day_a
+
+
+def test_logical_frames_are_values_read_once(national):
+    paper = LogicalPaper(national.election)
+    style = next(iter(national.election.ballot_styles))
+    contest = next(iter(national.election.ballot_styles[style].contests))
+    a = paper.make_sheet(style, {contest: ["x", "y"]}, random.Random(1))
+    b = paper.make_sheet(style, {contest: ("x", "y")}, random.Random(2))
+    assert isinstance(a, LogicalFrame) and a == b and hash(a) == hash(b)
+    assert a.marks == ((contest, ("x", "y")),)
+    assert paper.interpreter.interpret(a) is paper.interpreter.interpret(b)
+    with pytest.raises(AttributeError):
+        a.kind = "test_ballot"  # type: ignore[misc]
