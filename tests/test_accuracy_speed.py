@@ -1,4 +1,4 @@
-"""The accuracy campaign's profile (``python -m sim.accuracy_profile``): where a round's time goes.
+"""The accuracy campaign's profile (``python -m sim.accuracy.profile``): where a round's time goes.
 
 The campaign's cost is the realistic scan (warp, JPEG round trip) and the interpreter; the
 profile must find them, and its command must refuse bad input with a usage error."""
@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from sim.accuracy_campaign import CELL_WEIGHTS
-from sim.accuracy_profile import main, profile_round, round_tasks
+from sim.accuracy.campaign import CELL_WEIGHTS
+from sim.accuracy.profile import main, profile_round, round_tasks
 
 
 def test_a_round_is_one_batch_per_cell_in_the_campaigns_order():
@@ -32,5 +32,5 @@ def test_the_profile_finds_the_scan_and_the_interpreter():
     assert len(p["top"]) == 10
     assert any("warpPerspective" in name for _, _, name in p["top"])
     stages = p["stages"]
-    assert stages["scan distortions (sim/scan_distortions.py)"] > stages["  of which the warp"] > 0
+    assert stages["scan distortions (sim/paper/scan_distortions.py)"] > stages["  of which the warp"] > 0
     assert 0 < stages["interpreter (device/ballots/interpreter.py)"] < 1

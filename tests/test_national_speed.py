@@ -11,9 +11,9 @@ import random
 
 import pytest
 
-from sim.logical_paper import LogicalFrame, LogicalPaper
+from sim.paper.logical_paper import LogicalFrame, LogicalPaper
 from sim.national.generator import national_election
-from sim.voters import _DOCUMENT_CHARS, _document_numbers, _weighted_sample, choose_marks, plan_station_day
+from sim.day.voters import _DOCUMENT_CHARS, _document_numbers, _weighted_sample, choose_marks, plan_station_day
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +65,7 @@ def test_choose_marks_draws_as_random_choices_did(national):
 
 def test_choose_marks_multi_seat_contests_unchanged():
     from device.election.definition import load_election
-    from sim.voters import Scenario
+    from sim.day.voters import Scenario
 
     election = load_election("demo")  # contests with vote_for > 1: the undervote and sample paths
     scenario = Scenario("stress", {"blank_rate": 0.05, "overvote_rate": 0.2, "undervote_rate": 0.3}, {})

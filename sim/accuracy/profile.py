@@ -1,7 +1,7 @@
 """Where an accuracy campaign's time goes: one batch per cell under cProfile, the top ten.
 
-``python -m sim.accuracy_profile [--ballots N] [--seed S]`` plays one round of the campaign's
-batch sequence (``sim.accuracy_campaign``: every election x distortion level, ``N`` ballots a
+``python -m sim.accuracy.profile [--ballots N] [--seed S]`` plays one round of the campaign's
+batch sequence (``sim.accuracy.campaign``: every election x distortion level, ``N`` ballots a
 batch) after a warm-up round that renders the blank sheets, first unprofiled (positions per
 CPU-second, as the campaign's summary counts them) and then under cProfile. It prints the top
 ten functions by own time and the CPU by stage (cumulative time of the stage's entry point):
@@ -20,17 +20,17 @@ from pathlib import Path
 
 # stage -> (file fragment, function): its cumulative time under cProfile
 STAGES = {
-    "marking the sheet (sim/marks.py)": ("sim/marks.py", "mark_page"),
-    "scan distortions (sim/scan_distortions.py)": ("sim/scan_distortions.py", "distort"),
-    "  of which the warp": ("sim/scan_distortions.py", "warp"),
-    "  of which the JPEG round trip": ("sim/scan_distortions.py", "jpeg"),
+    "marking the sheet (sim/paper/marks.py)": ("sim/paper/marks.py", "mark_page"),
+    "scan distortions (sim/paper/scan_distortions.py)": ("sim/paper/scan_distortions.py", "distort"),
+    "  of which the warp": ("sim/paper/scan_distortions.py", "warp"),
+    "  of which the JPEG round trip": ("sim/paper/scan_distortions.py", "jpeg"),
     "interpreter (device/ballots/interpreter.py)": ("device/ballots/interpreter.py", "interpret"),
 }
 
 
 def round_tasks(ballots: int, seed: int, round_no: int) -> list[dict]:
-    from sim.accuracy_campaign import CampaignPlan, all_elections
-    from sim.scan_distortions import LEVELS
+    from sim.accuracy.campaign import CampaignPlan, all_elections
+    from sim.paper.scan_distortions import LEVELS
 
     plan = CampaignPlan(seed, 10_000_000, all_elections(), tuple(LEVELS), batch_ballots=ballots)
     per_round = sum(weight for _, _, weight in plan.cells())
@@ -38,7 +38,7 @@ def round_tasks(ballots: int, seed: int, round_no: int) -> list[dict]:
 
 
 def _run(tasks: list[dict]) -> int:
-    from sim.accuracy_campaign import run_campaign_batch
+    from sim.accuracy.campaign import run_campaign_batch
 
     positions = 0
     for task in tasks:
@@ -72,7 +72,7 @@ def profile_round(ballots: int = 10, seed: int = 2026) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sim.accuracy_profile", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m sim.accuracy.profile", description=__doc__.split("\n\n")[0])
     parser.add_argument("--ballots", type=int, default=10, help="ballots per batch (default 10)")
     parser.add_argument("--seed", type=int, default=2026, help="campaign seed (default 2026)")
     args = parser.parse_args(argv)
