@@ -64,6 +64,7 @@ def test_an_interrupted_campaign_resumes_from_its_checkpoint(inline_summary, tmp
     assert first.interrupted and not first.complete and first.batches_finished == 3
     partial = first.summary()
     assert partial["verdict"].startswith("INCOMPLETE") and partial["positions_read"] < 300
+    assert not partial["passed"]  # no misread so far, but an unfinished run has not passed
     assert len(checkpoint.read_text().splitlines()) == 1 + 3  # the header and three batches
     rest = StopsAfter()
     second = run_campaign(PLAN, rest, checkpoint)

@@ -181,7 +181,8 @@ class CampaignResult:
             "marginal_flags": total.marginal_flags,
             "refusals": dict(sorted(total.rejections.items())), "refusals_by_distortion": refusals,
             "non_ballot_sheets": total.non_ballot_sheets, "non_ballot_votes": total.non_ballot_votes,
-            "misread_examples": sorted(total.misread_examples)[:20], "passed": passed,
+            "misread_examples": sorted(total.misread_examples)[:20],
+            "passed": passed and self.complete,  # an interrupted run has not passed: it is unfinished
             "cells": [{k: v for k, v in r.to_json().items() if k not in ("misread_examples",)}
                       for _, r in sorted(cells.items())],
             "timing": {"worker_seconds": round(worker_seconds, 1),
