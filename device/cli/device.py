@@ -56,6 +56,9 @@ def register_run(subparsers) -> None:
     p.add_argument("--state", default="out/console",
                    help="--sim: folder of the simulated unit's store, roll, world and printouts "
                         "(default out/console; kept between runs, like the unit's disk)")
+    p.add_argument("--election", default="demo",
+                   help="--sim: the election, by name or file (default demo); one whose scenario has "
+                        "a fingerprint step (kyrgyzstan-2017) adds the sensor's twin (panel keys v b n)")
     p.add_argument("--seed", type=int, default=1, help="--sim: seed of the voters (default 1)")
     p.add_argument("--voters", type=int, default=40, help="--sim: registered voters (default 40)")
     p.add_argument("--capacity", type=int, default=500, help="--sim: ballot box capacity (default 500)")

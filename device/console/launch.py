@@ -12,6 +12,7 @@ import argparse
 from importlib.metadata import entry_points
 from typing import Any
 
+from device.election.definition import ElectionError
 from device.i18n import N_, Words, set_language
 from device.store.sqlite import StoreOpenError
 from device.unit.config import ConfigError, load_config
@@ -45,7 +46,8 @@ def launch(args: argparse.Namespace) -> int:
             if args.voters < 1 or args.capacity < 1:
                 raise LaunchError("--voters and --capacity must be at least 1")
             sim = simulated_world_factory()(args.state, seed=args.seed, voters=args.voters,
-                                             capacity=args.capacity)
+                                             capacity=args.capacity,
+                                             election=getattr(args, "election", "demo"))
             config_path = sim.config_path
         else:
             if args.autoplay is not None:
@@ -55,7 +57,7 @@ def launch(args: argparse.Namespace) -> int:
         if config.language:  # else the language the command was started in (--lang)
             set_language(config.language)
         unit = Unit(config, devices=sim.devices if sim else None)
-    except (ConfigError, StoreOpenError) as exc:
+    except (ConfigError, StoreOpenError, ElectionError) as exc:
         if sim is not None:
             sim.close()
         raise LaunchError(str(exc)) from None

@@ -23,7 +23,7 @@ from device.unit.staff import OPERATOR_ACTIONS, offered_actions
 from device.unit.view import UnitView, words_of
 from hardware.peripherals import console_name
 
-WORLD_KEYS = "1234567890"
+WORLD_KEYS = "1234567890vbn"  # the simulated world panel's keys (sim/unit/world_panel.py)
 
 
 def headings(tr: Translator) -> dict[str, str]:

@@ -41,6 +41,8 @@ class StatusLine(Static):
             checked_in=view.checked_in, cast=view.cast, invalid=view.invalid_compartment,
             returned=view.returned, unused=view.authorised_unused, box=view.box_sheets,
             capacity=view.box_capacity)
+        if view.by_commission:  # the fingerprint step's law: counted, never naming the voter
+            counts += "  ·  " + _("Identified by the commission {n}").format(n=view.by_commission)
         lines = ["  ·  ".join(top), "  ·  ".join(election), counts if view.configured else ""]
         self.update("\n".join(f"[b]{escape(line)}[/b]" for line in lines if line))
 

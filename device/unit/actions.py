@@ -49,6 +49,8 @@ class OperatorActions(ABC):
     clock: Any
     sender: Any
     _message: OperatorMessage | None
+    _desk: OperatorMessage | None
+    _desk_polls: str
 
     @abstractmethod
     def _box_sheets(self, ctl: StationController) -> int:
@@ -137,6 +139,12 @@ class OperatorActions(ABC):
         if outcome.status in ("refused", "error"):
             return ActionResult.of(False, outcome.message, role)
         return self._ok(outcome.message, role)
+
+    def _do_identify_by_commission(self, role):
+        """The commission identifies the voter waiting at the desk by the document alone."""
+        checkin = self.controller.identify_by_commission()
+        self._desk, self._desk_polls = checkin.message, self.controller.polls
+        return ActionResult(True, words_of(checkin.message), "info", role)
 
     def _do_voter_cast(self, role):
         return self._decide(True, role)

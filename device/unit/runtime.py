@@ -13,7 +13,9 @@ only one that ever calls the controller or touches a peripheral: it builds the c
   ``device/unit/actions.py``;
 - the scanner's sensors (``poll_event``: paper at the entry, cover opened/closed), the
   printer's paper sensor and the ID reader (``read``) are polled with short timeouts, so the
-  screen never waits on a port;
+  screen never waits on a port; while a voter waits at the desk for the fingerprint step (a
+  ``fingerprint`` peripheral configured and a package with templates: ``FingerprintIdentity``),
+  the sensor is asked for a press (``present_identity_step``) at each turn;
 - after anything that changed, a new ``UnitView`` goes to every subscriber (the console
   posts it to its own thread; nothing else crosses threads).
 
@@ -38,6 +40,7 @@ from device.election.package import PackageError
 from device.i18n import N_, Words
 from device.station.controller import ControllerError, StationController
 from device.station.events import OperatorMessage
+from device.station.fingerprint_identity import FINGER_PRESSED, for_package
 from device.station.provisioning import unload_refusal
 from device.station.roles import AccessDenied
 from device.store.signing import provision
@@ -48,7 +51,7 @@ from device.unit.election_source import load_package_now, provisioned_package
 from device.unit.journal_tap import JournalTap
 from device.unit.staff import OPERATOR_ACTIONS
 from device.unit.uploads import ResultsSender
-from device.unit.view import UnitView, polls_words, situation_of, words_of
+from device.unit.view import UnitView, identity_wait, polls_words, situation_of, words_of
 from hardware.interfaces import PeripheralError, PrinterStatus, ScannerEventKind, ScannerStatus
 from hardware.peripherals import PeripheralKind, peripheral_kinds
 from hardware.registry import open_peripheral
@@ -160,6 +163,7 @@ class Unit(OperatorActions):
                 self._probe_watched()
                 self._poll_scanner()
                 self._poll_reader()
+                self._poll_finger()
             self._publish()
 
     def _try_boot(self) -> None:
@@ -178,11 +182,14 @@ class Unit(OperatorActions):
         if self._lost or self.loaded is None:
             return
         d, pkg = self.devices, self.loaded
+        finger = (for_package(pkg.package, pkg.station_id, self.signer.private_bytes(), d["fingerprint"])
+                  if "fingerprint" in d else None)
         self.controller = StationController(
             pkg.election, pkg.station_id, pkg.roll, self.store, scanner=d["scanner"],
             camera=d["camera"], interpreter=self._interpreter or BallotInterpreter(pkg.election),
             printer=d["printer"], clock=self.clock, pseudonym_key=pkg.pseudonym_key,
-            access=self.access, rng=self.rng, signer=self.signer, mode=pkg.results_mode)
+            access=self.access, rng=self.rng, signer=self.signer, mode=pkg.results_mode,
+            identity_after_document=(finger,) if finger is not None else ())
         # However the package got into the store (the console's L, or `device load` before the
         # unit started), the unit's machine leaves "setup" for it: the console shows the store.
         self.controller.load()
@@ -257,6 +264,15 @@ class Unit(OperatorActions):
         if record is not None:
             self._desk = self.controller.present_id(record).message
             self._desk_polls = self.controller.polls
+
+    def _poll_finger(self) -> None:
+        """A voter waiting for the fingerprint step: ask the sensor for the press (no finger on
+        the glass: the desk keeps saying "place your finger")."""
+        pending = self.controller.desk.pending
+        if pending is None or pending.commission_reason is not None or "fingerprint" in self._lost:
+            return
+        self._desk = self.controller.present_identity_step(FINGER_PRESSED).message
+        self._desk_polls = self.controller.polls
 
     def _box_full(self) -> bool:
         ctl = self.controller
@@ -365,6 +381,8 @@ class Unit(OperatorActions):
                         desk_message=self._desk if self._desk_polls == ctl.polls else None,
                         unloadable=self._may_unload(ctl.polls),
                         review_reason=ctl.review_reason, busy=self._busy,
+                        identity_wait=identity_wait(ctl.desk.pending),
+                        by_commission=sum(c.by_commission.values()),
                         cover_open=self._cover_open, printer_problem=printer)
         view = UnitView(**base)
         return replace(view, situation=situation_of(view))

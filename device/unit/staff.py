@@ -105,6 +105,12 @@ _TABLE = (
     OperatorAction("export", "e", N_("Export to folder"), "export",
                    "an election is loaded and the polls are not open (before opening, or closed)",
                    _polls("election_loaded", "polls_closed"), "export"),
+    OperatorAction("identify_by_commission", "i", N_("Commission identifies the voter by document"),
+                   "identify_by_commission",
+                   "a voter waits at the ID desk for the commission's decision (fingerprint not "
+                   "matched, not enrolled, or the sensor failing)",
+                   lambda v: v.polls == "polls_open" and v.identity_wait == "commission",
+                   "identify_by_commission"),
     OperatorAction("voter_cast", "k", N_("Voter: cast as it is"), None,
                    "the voter's ballot needs the voter's choice", lambda v: v.review_reason is not None,
                    "voter_cast"),

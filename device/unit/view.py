@@ -72,6 +72,8 @@ class UnitView:
     message: OperatorMessage | None = None  # the ballot box's latest word to the operator
     desk_message: OperatorMessage | None = None  # the ID desk's latest check-in result
     review_reason: str | None = None
+    identity_wait: str = ""  # a voter waits at the desk: "finger" (a press) or "commission"
+    by_commission: int = 0  # voters the commission identified by the document alone
     busy: str | None = None  # "scanning" while a sheet is being read
     lost: tuple[tuple[str, str], ...] = ()  # (peripheral, detail)
     cover_open: bool = False
@@ -89,6 +91,14 @@ class UnitView:
     @property
     def box_full(self) -> bool:
         return self.box_capacity > 0 and self.box_sheets >= self.box_capacity
+
+
+def identity_wait(pending) -> str:
+    """What the voter waiting at the ID desk (``IdDesk.pending``) waits for: "" (nobody waits),
+    "commission" (its decision) or "finger" (a press on the sensor)."""
+    if pending is None:
+        return ""
+    return "commission" if pending.commission_reason is not None else "finger"
 
 
 SITUATION_RULES = (

@@ -4,7 +4,9 @@
 ``device run --sim`` loads (device/ never imports sim/). It
 
 - starts the scanner, document reader and printer twins, each on a pty (``PtyEndpoint``), so
-  the unit opens them by URL with the real drivers exactly as it would open serial ports;
+  the unit opens them by URL with the real drivers exactly as it would open serial ports; for an
+  election whose scenario has a fingerprint step (``kyrgyzstan-2017``) also the fingerprint
+  sensor's twin, the station's synthetic enrolment sealed into the package to the unit's key;
 - plans the station's voters (``sim/day/voters.py``); as the election authority (a key derived
   from the seed) signs the election package with that roll, the unit's key in its registry and
   the simulated staff's PINs (``SIM_PINS``); provisions the unit's store (trust anchor + unit
@@ -37,17 +39,20 @@ from device.results.tally import Results, tally_station
 from device.unit.config import write_config
 from device.election.authority import AuthorityKey
 from device.election.package import build_package
+from device.election.voter_roll import VoterRoll
 from device.station.provisioning import provision_unit
 from sim.unit.access import SIMULATION_PINS
 from device.store.signing import UnitSigner
 from device.store.sqlite import SqliteStore
 from hardware.scanner_serial import Command, Event, Result
+from sim.day.enrolment import enrolment_for
 from sim.day.full_fidelity import TwinWorld
 from sim.unit.peripherals import Sheet
 from sim.day.station import voters_intent
 from sim.twins.camera import VirtualCamera
 from sim.twins.doc_reader import DocReaderTwin
 from sim.twins.endpoints import PtyEndpoint
+from sim.twins.fingerprint import FingerprintTwin
 from sim.twins.printer import PrinterTwin
 from sim.twins.profile import load_profile
 from sim.twins.scanner import ScannerTwin
@@ -111,11 +116,21 @@ class PersistentScannerTwin(ScannerTwin):
         return super()._feed()
 
 
+class PressingFingerprintTwin(FingerprintTwin):
+    """The sensor's twin under a simulated voter's hand: a finger placed is pressed once (one
+    capture), then lifted, as a voter presses again only when the desk asks."""
+
+    def _gen_img(self) -> int:
+        code = super()._gen_img()
+        self.finger = "none"
+        return code
+
+
 class SimulatedWorld(TwinWorld):
     """The hands of the voters and of the poll worker, on twins whose paper persists."""
 
     def __init__(self, election: Election, station: str, state_dir: Path, seed: int, voters: list[Visitor],
-                 paper: Any) -> None:
+                 paper: Any, fingerprint: bool = False) -> None:
         self.election, self.station, self.state_dir, self.seed = election, station, state_dir, seed
         self.voters, self.paper = voters, paper
         profile = load_profile(None)
@@ -131,8 +146,11 @@ class SimulatedWorld(TwinWorld):
         scanner.on_change = self.save
         self.camera = VirtualCamera(scanner, random.Random(f"{seed}:camera"))
         # one pty per wire twin, by its kind of hardware/peripherals.py
+        self.finger = (PressingFingerprintTwin(rng=random.Random(f"{seed}:fingerprint-sensor"))
+                       if fingerprint else None)
         self.endpoints = {kind: PtyEndpoint(t) for kind, t in
-                          (("scanner", scanner), ("id_reader", reader), ("printer", printer))}
+                          (("scanner", scanner), ("id_reader", reader), ("printer", printer),
+                           ("fingerprint", self.finger)) if t is not None}
 
     # --- persistence -----------------------------------------------------------------------
     def _load(self) -> WorldState:
@@ -292,6 +310,14 @@ class SimulatedWorld(TwinWorld):
     def jam_next_sheet(self) -> None:
         self.scanner.jam_next = True
 
+    def place_finger(self, finger: str) -> bool:
+        """The voter at the ID desk places ``finger`` on the sensor (``genuine``: their own,
+        ``impostor``: another person's, ``none``); False when the unit has no sensor."""
+        if self.finger is None:
+            return False
+        self.finger.place(finger)
+        return True
+
     # --- checks ------------------------------------------------------------------------------
     def sheets_counted(self) -> list[int]:
         s = self.state
@@ -333,7 +359,8 @@ class SimulatedUnit:
         self.world.close()
 
 
-def _authority_and_package(state: Path, elec: Election, station: str, roll, seed: int) -> tuple[str, Path]:
+def _authority_and_package(state: Path, elec: Election, station: str, roll, seed: int,
+                           fingerprint: Any = None) -> tuple[str, Path]:
     """The simulated authority's key, the provisioned store and the signed package (made once)."""
     authority = AuthorityKey.from_seed(hashlib.sha256(f"{seed}:authority".encode()).digest())
     package = state / "election.bbpkg"
@@ -346,9 +373,15 @@ def _authority_and_package(state: Path, elec: Election, station: str, roll, seed
         finally:
             store.close()
     if not package.exists():
+        enrolment = None
+        if fingerprint is not None:  # the station's voters enrolled as the scenario says
+            here = VoterRoll([v for v in roll.voters if v.station_id == station])
+            enrolment = enrolment_for({station: here}, seed, settings=fingerprint.settings,
+                                      unenrolled_rate=fingerprint.unenrolled_rate)
         build_package(elec, roll, authority, package, units={station: [unit_key.public_key_hex()]},
                       staff_pins={station: dict(SIM_PINS)}, pin_cost="simulation", mode="simulation",
-                      pseudonym_key=hashlib.sha256(f"{seed}:pseudonyms".encode()).digest())
+                      pseudonym_key=hashlib.sha256(f"{seed}:pseudonyms".encode()).digest(),
+                      fingerprints=enrolment)
     return authority.public_key_hex(), package
 
 
@@ -366,9 +399,10 @@ def start_simulated_unit(state_dir: str | Path, *, seed: int = 1, election: str 
                                                     "blank_rate": 0.0})
     roll, visitors = plan_station_day(elec, station, voters, scenario, random.Random(f"{seed}:plan"))
     planned = [v for v in visitors if v.kind == "voter"]
-    anchor, package = _authority_and_package(state, elec, station, roll, seed)
+    anchor, package = _authority_and_package(state, elec, station, roll, seed, scenario.fingerprint)
     paper = ImagePaper(elec, distortion="clean")
-    world = SimulatedWorld(elec, station, state, seed, planned, paper)
+    world = SimulatedWorld(elec, station, state, seed, planned, paper,
+                           fingerprint=scenario.fingerprint is not None)
     urls = {kind: e.url for kind, e in world.endpoints.items()}
     config = state / "unit.toml"
     write_config(config, store="unit.db", authority=anchor, package=package.name, station=station,

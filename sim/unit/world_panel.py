@@ -38,6 +38,13 @@ WORLD_KEYS = {
     "9": N_("unplug / plug the scanner's cable"),
     "0": N_("voter takes the returned sheet and inserts it again"),
 }
+# The voter at the ID desk presses a finger on the sensor (an election with the fingerprint step):
+# key -> (the finger the twin gets, what it is). The twin reads one press, then the finger lifts.
+FINGER_KEYS = {
+    "v": ("genuine", N_("the voter presses their own finger")),
+    "b": ("impostor", N_("the voter presses another person's finger")),
+    "n": ("none", N_("the voter lifts the finger (no press)")),
+}
 REFRESH_S = 0.5  # the panel also redraws on its own: hands move things the unit does not see
 
 
@@ -76,6 +83,8 @@ class WorldPanel(Static):
             w.set_scanner_cable(plugged=w.scanner.unplugged)
         elif key == "0":
             reinsert(w)
+        elif key in FINGER_KEYS and not w.place_finger(FINGER_KEYS[key][0]):
+            self.note = self.app.tr._("This unit has no fingerprint sensor.")
         self.show(self.app.view)
 
     def _next_voter_comes(self) -> str:
@@ -119,6 +128,8 @@ class WorldPanel(Static):
                 cable=tr._("UNPLUGGED") if sc.unplugged else tr._("plugged")),
             "  ".join(f"[b]{k}[/b] {tr._(v)}" for k, v in WORLD_KEYS.items()),
         ]
+        if w.finger is not None:
+            lines.append("  ".join(f"[b]{k}[/b] {tr._(v)}" for k, (_, v) in FINGER_KEYS.items()))
         if self.note:
             lines.insert(0, f"[b]{self.note}[/b]")
         self.update("\n".join(lines))
@@ -184,6 +195,11 @@ async def autoplay(pilot, world: SimulatedWorld, *, voters: int | None = None, s
             world.remove_jammed_sheet()
             await pilot.press("j")
             await pin(POLL_WORKER)
+        elif view.identity_wait == "commission":  # the fingerprint step sent the voter to it
+            await pilot.press("i")
+            await pin(POLL_WORKER)
+        elif view.identity_wait == "finger":  # the voter presses their own finger
+            world.place_finger("genuine")
         elif s == "polls_closed":
             app.exit(view)
             return
