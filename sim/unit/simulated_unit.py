@@ -4,9 +4,8 @@
 ``device run --sim`` loads (device/ never imports sim/). It
 
 - starts the scanner, document reader and printer twins, each on a pty (``PtyEndpoint``), so
-  the unit opens them by URL with the real drivers exactly as it would open serial ports; for an
-  election whose scenario has a fingerprint step (``kyrgyzstan-2017``) also the fingerprint
-  sensor's twin, the station's synthetic enrolment sealed into the package to the unit's key;
+  the unit opens them by URL with the real drivers exactly as it would open serial ports (and the
+  fingerprint sensor's twin when the scenario has that step, its enrolment sealed in the package);
 - plans the station's voters (``sim/day/voters.py``); as the election authority (a key derived
   from the seed) signs the election package with that roll, the unit's key in its registry and
   the simulated staff's PINs (``SIM_PINS``); provisions the unit's store (trust anchor + unit
@@ -23,13 +22,12 @@ restored sheet looks exactly as before.
 """
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 import pickle
 import random
 import signal
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -117,12 +115,10 @@ class PersistentScannerTwin(ScannerTwin):
 
 
 class PressingFingerprintTwin(FingerprintTwin):
-    """The sensor's twin under a simulated voter's hand: a finger placed is pressed once (one
-    capture), then lifted, as a voter presses again only when the desk asks."""
+    """The sensor's twin under a voter's hand: a finger placed is read once, then lifted."""
 
     def _gen_img(self) -> int:
-        code = super()._gen_img()
-        self.finger = "none"
+        code, self.finger = super()._gen_img(), "none"
         return code
 
 
@@ -145,12 +141,10 @@ class SimulatedWorld(TwinWorld):
         self._restore()
         scanner.on_change = self.save
         self.camera = VirtualCamera(scanner, random.Random(f"{seed}:camera"))
-        # one pty per wire twin, by its kind of hardware/peripherals.py
-        self.finger = (PressingFingerprintTwin(rng=random.Random(f"{seed}:fingerprint-sensor"))
-                       if fingerprint else None)
-        self.endpoints = {kind: PtyEndpoint(t) for kind, t in
-                          (("scanner", scanner), ("id_reader", reader), ("printer", printer),
-                           ("fingerprint", self.finger)) if t is not None}
+        self.finger = PressingFingerprintTwin(rng=random.Random(f"{seed}:fingerprint-sensor")) if fingerprint else None
+        # one pty per wire twin, by its kind of hardware/peripherals.py (the sensor: if any)
+        self.endpoints = {kind: PtyEndpoint(t) for kind, t in (("scanner", scanner), ("id_reader", reader),
+                          ("printer", printer), ("fingerprint", self.finger)) if t is not None}
 
     # --- persistence -----------------------------------------------------------------------
     def _load(self) -> WorldState:
@@ -311,12 +305,10 @@ class SimulatedWorld(TwinWorld):
         self.scanner.jam_next = True
 
     def place_finger(self, finger: str) -> bool:
-        """The voter at the ID desk places ``finger`` on the sensor (``genuine``: their own,
-        ``impostor``: another person's, ``none``); False when the unit has no sensor."""
-        if self.finger is None:
-            return False
-        self.finger.place(finger)
-        return True
+        """The voter presses ``finger`` (genuine | impostor | none); False: the unit has no sensor."""
+        if self.finger is not None:
+            self.finger.place(finger)
+        return self.finger is not None
 
     # --- checks ------------------------------------------------------------------------------
     def sheets_counted(self) -> list[int]:
@@ -373,11 +365,9 @@ def _authority_and_package(state: Path, elec: Election, station: str, roll, seed
         finally:
             store.close()
     if not package.exists():
-        enrolment = None
-        if fingerprint is not None:  # the station's voters enrolled as the scenario says
-            here = VoterRoll([v for v in roll.voters if v.station_id == station])
-            enrolment = enrolment_for({station: here}, seed, settings=fingerprint.settings,
-                                      unenrolled_rate=fingerprint.unenrolled_rate)
+        here = VoterRoll([v for v in roll.voters if v.station_id == station])  # enrolled as the scenario says
+        enrolment = fingerprint and enrolment_for({station: here}, seed, settings=fingerprint.settings,
+                                                  unenrolled_rate=fingerprint.unenrolled_rate)
         build_package(elec, roll, authority, package, units={station: [unit_key.public_key_hex()]},
                       staff_pins={station: dict(SIM_PINS)}, pin_cost="simulation", mode="simulation",
                       pseudonym_key=hashlib.sha256(f"{seed}:pseudonyms".encode()).digest(),
@@ -395,14 +385,13 @@ def start_simulated_unit(state_dir: str | Path, *, seed: int = 1, election: str 
     station = station or next(iter(elec.stations))
     scenario = load_scenario(None, elec, election)
     # Voters mark clean ballots; overvoted and blank ones come from the panel's keys.
-    scenario = dataclasses.replace(scenario, rates={**scenario.rates, "overvote_rate": 0.0,
+    scenario = replace(scenario, rates={**scenario.rates, "overvote_rate": 0.0,
                                                     "blank_rate": 0.0})
     roll, visitors = plan_station_day(elec, station, voters, scenario, random.Random(f"{seed}:plan"))
     planned = [v for v in visitors if v.kind == "voter"]
     anchor, package = _authority_and_package(state, elec, station, roll, seed, scenario.fingerprint)
     paper = ImagePaper(elec, distortion="clean")
-    world = SimulatedWorld(elec, station, state, seed, planned, paper,
-                           fingerprint=scenario.fingerprint is not None)
+    world = SimulatedWorld(elec, station, state, seed, planned, paper, scenario.fingerprint is not None)
     urls = {kind: e.url for kind, e in world.endpoints.items()}
     config = state / "unit.toml"
     write_config(config, store="unit.db", authority=anchor, package=package.name, station=station,
