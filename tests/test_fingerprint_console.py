@@ -13,7 +13,7 @@ from device.unit.runtime import Unit
 from device.unit.staff import OPERATOR_ACTIONS
 from sim.day.enrolment import is_enrolled
 from sim.unit.simulated_unit import SIM_MIRROR, start_simulated_unit
-from tests.console_kit import EM, PW, SIZE, act, screen_text
+from tests.console_kit import EM, PW, SIZE, act, ballotbox, screen_text
 
 SEED = 4
 UNENROLLED_RATE = 0.03  # sim/scenarios/kyrgyzstan-2017.json
@@ -106,3 +106,25 @@ def test_the_commission_action_is_refused_when_nobody_waits(tmp_path):
         asyncio.run(day())
     finally:
         sim.close()
+
+
+def test_device_run_sim_plays_a_kyrgyz_day_through_the_sensor(tmp_path):
+    """The operator's command: the robot presses the voters' fingers (and calls the commission
+    when the sensor leaves it the decision); the templates are opened and wiped in the journal."""
+    state = tmp_path / "unit"
+    proc = ballotbox("device", "run", "--sim", "--election", "kyrgyzstan-2017", "--state", str(state),
+                     "--voters", "6", "--seed", str(SEED), "--autoplay", "2", "--headless")
+    assert "2 checked in, 2 ballots cast" in proc.stdout, proc.stdout
+    store = SqliteStore(state / "unit.db", mirror=state / SIM_MIRROR)
+    try:
+        kinds = [r.type for r in store.events()]
+    finally:
+        store.close()
+    assert kinds.count("templates_opened") == 1 and kinds.count("templates_wiped") == 1
+
+
+def test_device_run_sim_names_an_unknown_election_in_one_line(tmp_path):
+    proc = ballotbox("device", "run", "--sim", "--election", "nowhere", "--state", str(tmp_path / "u"),
+                     check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "no election file or named election 'nowhere'" in proc.stderr
