@@ -30,8 +30,9 @@ class StepClock:
 
 
 def simulated_console(state: Path, *, seed: int = 7, voters: int = 30, capacity: int = 500,
-                      clock=None):
-    sim = start_simulated_unit(state, seed=seed, voters=voters, capacity=capacity)
+                      clock=None, election: str | None = None):
+    sim = start_simulated_unit(state, seed=seed, voters=voters, capacity=capacity,
+                               **({"election": election} if election else {}))
     unit = Unit(load_config(sim.config_path), devices=sim.devices, **({"clock": clock} if clock else {}))
     return sim, OperatorConsole(unit, world_panel=sim.panel)
 

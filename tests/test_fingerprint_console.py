@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import asyncio
 
-from device.console.app import OperatorConsole
 from device.store.sqlite import SqliteStore
 from device.unit.config import load_config
-from device.unit.runtime import Unit
 from device.unit.staff import OPERATOR_ACTIONS
 from sim.day.enrolment import is_enrolled
-from sim.unit.simulated_unit import SIM_MIRROR, start_simulated_unit
-from tests.console_kit import EM, PW, SIZE, act, ballotbox, screen_text
+from sim.unit.simulated_unit import SIM_MIRROR
+from tests.console_kit import EM, PW, SIZE, act, ballotbox, screen_text, simulated_console
 
 SEED = 4
 UNENROLLED_RATE = 0.03  # sim/scenarios/kyrgyzstan-2017.json
@@ -27,13 +25,11 @@ async def _press(app, pilot, key: str) -> None:
 
 
 def test_a_voter_matched_by_finger_and_one_identified_by_the_commission(tmp_path):
-    sim = start_simulated_unit(tmp_path, seed=SEED, voters=8, election="kyrgyzstan-2017")
+    sim, app = simulated_console(tmp_path, seed=SEED, voters=8, election="kyrgyzstan-2017")
     assert "fingerprint" in load_config(sim.config_path).peripherals
     first, second = sim.world.voters[0], sim.world.voters[1]
     for voter in (first, second):  # the seed is chosen so both have an enrolled template
         assert is_enrolled(SEED, voter.voter_id, UNENROLLED_RATE)
-    unit = Unit(load_config(sim.config_path), devices=sim.devices)
-    app = OperatorConsole(unit, world_panel=sim.panel)
 
     async def day():
         async with app.run_test(size=SIZE) as pilot:
@@ -87,9 +83,7 @@ def test_a_voter_matched_by_finger_and_one_identified_by_the_commission(tmp_path
 
 
 def test_the_commission_action_is_refused_when_nobody_waits(tmp_path):
-    sim = start_simulated_unit(tmp_path, seed=SEED, voters=4, election="kyrgyzstan-2017")
-    unit = Unit(load_config(sim.config_path), devices=sim.devices)
-    app = OperatorConsole(unit, world_panel=sim.panel)
+    sim, app = simulated_console(tmp_path, seed=SEED, voters=4, election="kyrgyzstan-2017")
 
     async def day():
         async with app.run_test(size=SIZE) as pilot:
@@ -98,7 +92,7 @@ def test_the_commission_action_is_refused_when_nobody_waits(tmp_path):
             await act(pilot, "o", pin=PW)
             await app.until(lambda v: v.situation == "polls_open")
             # Submitted past the console (which does not offer it): the unit refuses it.
-            result = await asyncio.wrap_future(unit.submit("identify_by_commission", PW))
+            result = await asyncio.wrap_future(app.unit.submit("identify_by_commission", PW))
             assert not result.ok
             assert app.view.checked_in == 0 and app.view.by_commission == 0
 

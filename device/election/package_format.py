@@ -126,6 +126,8 @@ class PackageZip:
                     if len(out) > cap:
                         raise PackageError("altered" if sha is not None else "too_large",
                                            f"member {name!r} inflates past {cap} bytes")
+        # zipfile raises NotImplementedError for a compression method it does not support and
+        # RuntimeError for an encrypted member: both are a malformed package here, not a gap.
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
                 NotImplementedError, RuntimeError) as exc:
             if isinstance(exc, PackageError):
