@@ -16,9 +16,10 @@ payload byte is a confirm code (``CONFIRM_CODES``), then the instruction's data.
 travels as data packets (the size ``ReadSysPara`` reports, 128 bytes by default), the last
 one an end-of-data packet.
 
-One match (``FingerprintSensor.match``), as the unit does it: DownChar the voter's enrolled
-template into char buffer 2, GenImg (capture), Img2Tz into char buffer 1, Match the two
-buffers -> a score. The unit decides by comparing the score with the election package's
+One match (``FingerprintSensor.match``), as the unit does it: GenImg (capture; "no finger"
+ends the attempt there, so waiting for a press costs one short exchange), Img2Tz into char
+buffer 1, DownChar the voter's enrolled template into char buffer 2, Match the two buffers ->
+a score. The unit decides by comparing the score with the election package's
 threshold (``FingerMatch.matched_at``); the sensor's own verdict at its security level is
 kept as ``sensor_matched``.
 
@@ -363,11 +364,15 @@ class FingerprintSensor(PortOwner, FingerprintDevice):
                                c.template_count)
         return self.info
 
-    def download_template(self, template: bytes, buffer: int = 2) -> None:
-        """DownChar: the voter's enrolled template into a char buffer."""
+    @staticmethod
+    def _check_template(template: bytes) -> None:
         if len(template) != TEMPLATE_BYTES:
             raise FingerprintError("bad_template", f"a template is {TEMPLATE_BYTES} bytes, "
                                                    f"got {len(template)}")
+
+    def download_template(self, template: bytes, buffer: int = 2) -> None:
+        """DownChar: the voter's enrolled template into a char buffer."""
+        self._check_template(template)
         if self.info is None:
             self.probe()
         self._call(self._client.send_fpdata, list(template), "char", buffer)
@@ -387,9 +392,15 @@ class FingerprintSensor(PortOwner, FingerprintDevice):
         return FingerMatch(int(self._client.confidence[0]), code == 0x00)
 
     def match(self, template: bytes) -> FingerMatch:
-        """One check-in: download ``template`` into buffer 2, capture, extract into buffer 1,
-        match. Raises a ``FingerprintError`` (``NoFinger``, ``PoorImage``...) on failure."""
-        self.download_template(template, buffer=2)
+        """One check-in: capture, extract into buffer 1, download ``template`` into buffer 2,
+        match. Raises a ``FingerprintError`` (``NoFinger``, ``PoorImage``...) on failure.
+
+        The capture comes first: while no finger is on the glass the unit asks again and again,
+        and each ask is then one short GenImg exchange, not a 512-byte template download too."""
+        self._check_template(template)
+        if self.info is None:
+            self.probe()
         self.capture()
         self.extract(buffer=1)
+        self.download_template(template, buffer=2)
         return self.compare()

@@ -75,11 +75,11 @@ def test_probe_verifies_the_password_and_reads_the_system_parameters(rig):
     assert (info.address, info.data_packet_bytes, info.templates_stored) == (0xFFFFFFFF, 128, 0)
 
 
-def test_a_match_downloads_captures_extracts_and_compares(rig):
+def test_a_match_captures_extracts_downloads_and_compares(rig):
     twin, sensor = rig()
     twin.place("genuine")
     result = sensor.match(TEMPLATE)
-    assert twin.commands[3:] == ["DOWN_CHAR", "GEN_IMG", "IMG2TZ", "MATCH"]
+    assert twin.commands[3:] == ["GEN_IMG", "IMG2TZ", "DOWN_CHAR", "MATCH"]
     assert twin.char_buffers[2] == TEMPLATE  # the template crossed the line whole (4 packets)
     assert twin.char_buffers[1] == "genuine"
     assert result == FingerMatch(twin.scores[-1], True)
@@ -134,6 +134,18 @@ def test_extracting_with_no_image_is_refused(rig):
     with pytest.raises(PoorImage) as err:
         sensor.extract(1)
     assert err.value.reason == "image_failed" and twin.commands[-1] == "IMG2TZ"
+
+
+def test_no_finger_on_the_glass_costs_one_short_exchange_not_a_template_download(rig):
+    """While the voter has not yet pressed, the unit asks again and again: each ask must be one
+    GenImg (12 bytes out, 12 back), not the 512-byte template download before it."""
+    twin, sensor = rig()
+    sensor.probe()
+    before = len(twin.commands)
+    for _ in range(3):
+        with pytest.raises(NoFinger):
+            sensor.match(TEMPLATE)
+    assert twin.commands[before:] == ["GEN_IMG"] * 3
 
 
 def test_a_wrong_password_is_refused(rig):
@@ -204,7 +216,7 @@ def test_a_corrupted_template_download_never_matches_the_previous_template(corru
     twin, line, sensor = corrupting_rig
     twin.place("genuine")
     assert sensor.match(make_template("the previous voter")).sensor_matched
-    line.arm(skip=2)  # DownChar, the first data packet, then the second data packet corrupted
+    line.arm(skip=4)  # GenImg, Img2Tz, DownChar, the first data packet; the second corrupted
     result = sensor.match(TEMPLATE)
     assert twin.char_buffers[2] is None and result == FingerMatch(0, False)
 

@@ -96,8 +96,8 @@ def _exchange(command: bytes, answer: bytes, data_packets: int = 0) -> int:
 
 
 # The exchanges of one match as the driver and the twin make them (bytes both ways): the probe
-# once (VfyPwd, ReadSysPara, TemplateNum), then DownChar of the template in four 128-byte
-# packets, GenImg, Img2Tz, Match.
+# once (VfyPwd, ReadSysPara, TemplateNum), then GenImg, Img2Tz, DownChar of the template in
+# four 128-byte packets (only once a finger gave a usable image), Match.
 PROBE_BYTES = (_exchange(bytes(5), bytes(1)) + _exchange(bytes(1), bytes(17))
                + _exchange(bytes(1), bytes(3)))
 DOWNLOAD_BYTES = _exchange(bytes(2), bytes(1), data_packets=4)
@@ -131,7 +131,6 @@ class MemoryFingerprintSensor:
         if not self._probed:
             self._exchange(PROBE_BYTES)
             self._probed = True
-        self._exchange(DOWNLOAD_BYTES)
         self._exchange(CAPTURE_BYTES, p.capture_s)
         if self.finger == "none":
             raise NoFinger("no_finger", "no finger on the sensor")
@@ -143,6 +142,7 @@ class MemoryFingerprintSensor:
             raise PoorImage("image_messy", "image too messy to extract characteristics")
         if self._chance(condition.too_few_features_rate):
             raise PoorImage("too_few_features", "too few feature points (partial or faint press)")
+        self._exchange(DOWNLOAD_BYTES)
         self._exchange(MATCH_BYTES, p.match_s)
         score = p.draw_score(self.finger, self.rng)
         return FingerMatch(score, score >= p.sensor_threshold)

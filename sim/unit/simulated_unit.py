@@ -115,11 +115,17 @@ class PersistentScannerTwin(ScannerTwin):
 
 
 class PressingFingerprintTwin(FingerprintTwin):
-    """The sensor's twin under a voter's hand: a finger placed is read once, then lifted."""
+    """The sensor's twin under a voter's hand: a finger placed is read once, then lifted.
+
+    Read and lift under the twin's lock: the unit asks for a press over and over, and a press
+    placed between the read and the lift would otherwise be lifted unread."""
 
     def _gen_img(self) -> int:
-        code, self.finger = super()._gen_img(), "none"
-        return code
+        with self.lock:
+            code = super()._gen_img()
+            if self.finger != "none":
+                self.finger = "none"
+            return code
 
 
 class SimulatedWorld(TwinWorld):
