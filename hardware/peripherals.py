@@ -16,7 +16,9 @@ group (as python-can's ``BACKENDS`` does): the entry point's name is the kind, i
 A registered plug-in whose module is not installed (the unit's wheel without ``sim/``) is
 skipped, like a ``ballotbox.backends`` entry. Health: every kind's base class has
 ``Peripheral.probe()``; the unit probes a lost peripheral once a second, and a kind with
-``probe_while_healthy`` (the printer's paper sensor) every second even when it answers.
+``probe_while_healthy`` (the printer's paper sensor) every second even when it answers; such a
+kind is listed as lost after ``misses_before_lost`` probes in a row go unanswered (one late
+answer on a busy unit is not a lost printer), and found again at its first answer.
 """
 from __future__ import annotations
 
@@ -72,6 +74,7 @@ class PeripheralKind:
     options: tuple[str, ...] = ()  # query options its driver takes (taken out before the port opens)
     probe_timeout_s: float = 1.0
     probe_while_healthy: bool = False  # probed every second even when it answers
+    misses_before_lost: int = 1  # unanswered probes in a row before a healthy kind is lost
     required: bool = True  # unit.toml must name it
 
 
@@ -115,7 +118,7 @@ BUILT_IN: tuple[PeripheralKind, ...] = (
                    options=("ack_timeout", "retries")),
     PeripheralKind("id_reader", IdReader, N_("ID reader"), BYTE_SCHEMES + FRAME_SCHEMES, _id_reader),
     PeripheralKind("printer", Printer, N_("Printer"), BYTE_SCHEMES, _printer, options=("paper",),
-                   probe_timeout_s=0.5, probe_while_healthy=True),
+                   probe_timeout_s=0.5, probe_while_healthy=True, misses_before_lost=3),
     PeripheralKind("camera", Camera, N_("Camera"), FRAME_SCHEMES, _camera),
     PeripheralKind("fingerprint", FingerprintDevice, N_("Fingerprint sensor"), BYTE_SCHEMES,
                    _fingerprint, options=("password", "timeout"), required=False),

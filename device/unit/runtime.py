@@ -88,6 +88,7 @@ class Unit(OperatorActions):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lost: dict[str, str] = {}
+        self._misses: dict[str, int] = {}  # unanswered probes in a row of a kind not yet lost
         self._next_probe = 0.0
         self._next_watch_probe = 0.0
         self._paper_out = False  # the printer's paper sensor, probed like the scanner's
@@ -215,12 +216,17 @@ class Unit(OperatorActions):
 
     def _probe(self, row: PeripheralKind) -> None:
         """``Peripheral.probe``: an answer clears the kind from ``lost`` and its status (scanner's
-        sensors, printer's paper) updates the view; a ``PeripheralError`` lists it as lost."""
+        sensors, printer's paper) updates the view; a ``PeripheralError`` lists it as lost once
+        the kind's ``misses_before_lost`` probes in a row went unanswered."""
         try:
             status = self.devices[row.name].probe(row.probe_timeout_s)
         except PeripheralError as exc:
-            self._lost[row.name] = str(exc)
+            misses = self._misses.get(row.name, 0) + 1
+            self._misses[row.name] = misses
+            if row.name in self._lost or misses >= row.misses_before_lost:
+                self._lost[row.name] = str(exc)
             return
+        self._misses.pop(row.name, None)
         self._lost.pop(row.name, None)
         if isinstance(status, ScannerStatus):
             self._cover_open = status.cover_open
