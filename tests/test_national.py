@@ -136,7 +136,7 @@ def test_cambodia_party_contests_validate_against_nist(tmp_path, cambodia):
 
 
 @pytest.mark.parametrize("argv, words", [
-    (["--election", "atlantis-2030"], "unknown national election"),
+    (["--election", "atlantis-2030"], "no election file or named election 'atlantis-2030'"),
     (["--election", CAMBODIA, "--stations", "0"], "--stations must be"),
     (["--election", CAMBODIA, "--sample", "2"], "--sample must be"),
     (["--election", CAMBODIA, "--faults", "meteor"], "unknown fault profile"),
