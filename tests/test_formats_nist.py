@@ -6,6 +6,7 @@ the simulation gave a province two different ids (``ru-province-бишкек`` /
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -145,3 +146,36 @@ def test_the_simulation_and_the_central_tally_give_one_report(reports):
     stations, but for who issued it and when (one shape, from one builder)."""
     sim, central = ({k: v for k, v in reports[r].items() if k not in ISSUED} for r in ("sim", "central"))
     assert sim == central
+
+
+# xsd:ID is an NCName: XML 1.0 (5th edition) name characters, no colon. Cyrillic and Khmer are
+# name characters, so Kyrgyz province ids (``ru-province-ысык-көл-облусу``) are valid ids.
+_START = ("A-Z_a-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d"
+          "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff")
+NCNAME = re.compile(f"[{_START}][{_START}\\-.0-9\u00b7\u0300-\u036f\u203f-\u2040]*")
+
+
+def ids_in(doc) -> list[str]:
+    if isinstance(doc, dict):
+        return [v for k, v in doc.items() if k == "@id"] + [i for v in doc.values() for i in ids_in(v)]
+    return [i for v in doc for i in ids_in(v)] if isinstance(doc, list) else []
+
+
+def id_references_in(doc) -> list[str]:
+    """The values of every ``...Id``/``...Ids`` field (xsd:IDREF): each must name an ``@id``."""
+    if isinstance(doc, dict):
+        refs = [v for k, v in doc.items() if k.endswith("Id") and k != "@id" and isinstance(v, str)]
+        refs += [r for k, v in doc.items() if k.endswith("Ids") for r in v]
+        return refs + [r for v in doc.values() for r in id_references_in(v)]
+    return [r for v in doc for r in id_references_in(v)] if isinstance(doc, list) else []
+
+
+def test_every_id_is_an_ncname_and_every_reference_resolves(reports):
+    assert NCNAME.fullmatch("ru-province-ысык-көл-облусу") and not NCNAME.fullmatch("1st") \
+        and not NCNAME.fullmatch("a:b") and not NCNAME.fullmatch("a b")
+    for doc in [reports["sim"], reports["central"], *reports["units"].values()]:
+        ids = ids_in(doc)
+        assert len(ids) == len(set(ids)), "an @id is given twice"
+        assert [i for i in ids if not NCNAME.fullmatch(i)] == []
+        refs = set(id_references_in(doc)) - {doc.get("VendorApplicationId")}
+        assert refs <= set(ids), sorted(refs - set(ids))[:5]
