@@ -78,3 +78,13 @@ def test_help_lists_the_names_of_the_table():
         assert "national spec: cambodia-2022-national" in " ".join(ballotbox(*argv, "--help").stdout.split())
     national = " ".join(ballotbox("sim", "national", "--help").stdout.split())
     assert "national spec: cambodia-2022-national, kyrgyzstan-2017-national" in national and "dense-34" not in national
+
+
+def test_election_validate_takes_every_name_of_the_table():
+    """It used to take bundled names only: a named election or a national spec was a traceback."""
+    for name, shown in (("dense-34", "dense-34.json: valid"),
+                        ("kyrgyzstan-2017-national", "kyrgyzstan-2017-national (national spec): valid")):
+        proc = ballotbox("election", "validate", name)
+        assert proc.returncode == 0 and proc.stdout.strip().endswith(shown), proc.stderr
+    proc = ballotbox("election", "validate", "atlantis-2030")
+    assert proc.returncode == 2 and proc.stderr.strip() == f"ballotbox: error: {EXPECTED}"

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from importlib import resources
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from device.election.fields import ElectionError
 
@@ -177,26 +177,40 @@ def load_election(name_or_path: str | Path) -> Election:
     row = election_names().get(text)
     if row is not None:
         return row.load()
-    try:
-        return read_election_file(Path(text), text)
-    except FileNotFoundError:
-        raise ElectionError("$", unknown_election_message(text)) from None
+    from device.election.definition import parse_election
+
+    return parse_election(read_election_document(Path(text), text))
+
+
+def election_document(name_or_path: str | Path) -> tuple[str, Any]:
+    """(where, the JSON document) of a name or file, unparsed, for ``election validate`` to list
+    every error: a file as it is; a generated election (a national spec) as generated."""
+    text = str(name_or_path)
+    row = election_names().get(text)
+    if row is not None and row.path is None:
+        return f"{text} ({row.kind})", row.load().raw
+    path = row.path if row is not None and row.path is not None else Path(text)
+    return str(path), read_election_document(path, text)
 
 
 def read_election_file(path: Path, text: str) -> Election:
     from device.election.definition import parse_election
 
+    return parse_election(read_election_document(path, text))
+
+
+def read_election_document(path: Path, text: str) -> Any:
+    """The JSON of an election file; every failure a one-line ``ElectionError``."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise
+        raise ElectionError("$", unknown_election_message(text)) from None
     except OSError as exc:
         raise ElectionError("$", f"cannot read {text!r}: {exc.strerror or exc}") from None
     try:
-        document = json.loads(data.decode("utf-8"))
+        return json.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
         raise ElectionError("$", f"{text!r} is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise ElectionError("$", f"{text!r} is not valid JSON: {exc.msg} at line {exc.lineno} "
                                  f"column {exc.colno}") from None
-    return parse_election(document)
