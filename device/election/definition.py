@@ -32,7 +32,7 @@ from typing import Any
 
 from device.election.fields import (DEFAULT_LANGUAGES, ElectionError, ErrorList, Names, id_list, in_language,
                                     languages_of, optional, other_names, reference, required)
-from device.election.names import (BUNDLED, bundled_path, election_folders, load_election,  # noqa: F401
+from device.election.names import (BUNDLED, bundled_path, load_election,  # noqa: F401
                                    named_elections)  # the lookup of names lives in names.py
 from device.store.canonical_json import canonical_bytes
 

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from device.election.definition import Election
 
 BUNDLED = ("demo", "cambodia-2022", "kyrgyzstan-2017")  # the device's own, in bundled/
-ELECTION_FOLDERS_GROUP = "ballotbox.elections"
+ELECTION_SOURCES_GROUP = "ballotbox.elections"
 
 
 @runtime_checkable
@@ -62,7 +62,9 @@ class FolderSource:
         return self.folder / f"{name}.json"
 
     def load(self, name: str) -> Election:
-        return read_election_file(self.path(name), name)
+        from device.election.definition import parse_election
+
+        return parse_election(read_election_document(self.path(name), name))
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,7 @@ def election_sources() -> list[ElectionSource]:
     """Where a name is looked up, in order: the bundled folder, then the ``ballotbox.elections``
     entry points by entry name."""
     sources: list[ElectionSource] = [FolderSource("bundled", bundled_path("x").parent)]
-    for ep in sorted(entry_points(group=ELECTION_FOLDERS_GROUP), key=lambda e: e.name):
+    for ep in sorted(entry_points(group=ELECTION_SOURCES_GROUP), key=lambda e: e.name):
         try:
             sources.extend(_registered(ep.load()))
         except ModuleNotFoundError:  # the registering package is not installed
@@ -118,28 +120,19 @@ def election_names() -> dict[str, NamedElection]:
     return table
 
 
-def election_folders() -> list[Path]:
-    """The folders of file-backed names, in lookup order."""
-    return [s.folder for s in election_sources() if isinstance(s, FolderSource)]
-
-
 def named_elections() -> dict[str, Path]:
     """The file-backed names -> their file (generated ones left out: loading every name must
     stay cheap for a command that searches them, e.g. by election hash)."""
     return {name: row.path for name, row in election_names().items() if row.path is not None}
 
 
-def names_by_kind(table: dict[str, NamedElection], kinds: Iterable[str] | None = None) -> dict[str, list[str]]:
-    grouped: dict[str, list[str]] = {}
-    for name, row in table.items():
-        if kinds is None or row.kind in kinds:
-            grouped.setdefault(row.kind, []).append(name)
-    return grouped
-
-
 def listing(kinds: Iterable[str] | None = None) -> str:
     """``bundled: demo, ...; national spec: ...``: the names of those kinds (all by default)."""
-    grouped = names_by_kind(election_names(), None if kinds is None else tuple(kinds))
+    wanted = None if kinds is None else tuple(kinds)
+    grouped: dict[str, list[str]] = {}
+    for name, row in election_names().items():
+        if wanted is None or row.kind in wanted:
+            grouped.setdefault(row.kind, []).append(name)
     return "; ".join(f"{kind}: {', '.join(names)}" for kind, names in grouped.items())
 
 
@@ -191,12 +184,6 @@ def election_document(name_or_path: str | Path) -> tuple[str, Any]:
         return f"{text} ({row.kind})", row.load().raw
     path = row.path if row is not None and row.path is not None else Path(text)
     return str(path), read_election_document(path, text)
-
-
-def read_election_file(path: Path, text: str) -> Election:
-    from device.election.definition import parse_election
-
-    return parse_election(read_election_document(path, text))
 
 
 def read_election_document(path: Path, text: str) -> Any:
