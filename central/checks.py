@@ -6,8 +6,9 @@ slot, the sequence) is decided by the single writer (``central.ingest``).
 
 Sanity checks (a validly signed message can still be wrong: a unit fault, a bad build):
 the contests are exactly those on the station's ballot style and the choices exactly the
-contest's; per contest ``sum(votes) + undervotes + overvotes == ballots_counted * vote_for``
-(the tally invariant of ``device.results.tally``), ``blank <= ballots_counted`` and
+contest's; per contest the tally invariant, ``sum(votes) + undervotes + overvotes ==
+ballots_counted * vote_for``, checked by the unit's own rule (``ContestTally.invariant_fault``
+in ``device.results.tally``), ``blank <= ballots_counted`` and
 ``ballots_counted + invalid == ballots_cast``; ``ballots_cast`` is at most the voters
 registered at the station (when the package says) and equals the reconciliation's ``cast``.
 """
@@ -21,6 +22,7 @@ import orjson
 
 from device.results.signed_results import (ResultsSignatureError, check_message_shape,
                                            verify_signed_results)
+from device.results.tally import ContestTally
 from device.store.canonical_json import canonical_bytes
 from central.decisions import Verdict, clip
 from central.served import ServedElection
@@ -74,10 +76,9 @@ def sanity_fault(message: dict[str, Any], served: ServedElection) -> str | None:
         contest = expected[cid]
         if set(fig["votes"]) != set(contest.choice_ids()):
             return f"contest {cid}: the choices are not the contest's"
-        lhs = sum(fig["votes"].values()) + fig["undervotes"] + fig["overvotes"]
-        if lhs != fig["ballots_counted"] * contest.vote_for:
-            return (f"contest {cid}: votes + undervotes + overvotes = {lhs}, "
-                    f"not ballots counted x {contest.vote_for} = {fig['ballots_counted'] * contest.vote_for}")
+        fault = ContestTally.from_json(contest, fig).invariant_fault()
+        if fault is not None:
+            return fault
         if fig["blank"] > fig["ballots_counted"]:
             return f"contest {cid}: more blank ballots than ballots counted"
         if fig["ballots_counted"] + fig["invalid"] != cast:

@@ -228,8 +228,8 @@ def render_parts(snap: dict[str, Any], election: Election) -> Iterator[list[tupl
         jobs += list_files(snap["lists"], meta)
     yield jobs
     if snap["all_districts"] is not None and stamp["updated_at"] is not None:  # once there is news
-        yield [("nist/results.json", dump(national_results(election, nat, snap["all_districts"],
-                                                           stamp["updated_at"])))]
+        yield [("nist/results.json", dump(national_results(election, nat, snap["all_districts"], stamp["updated_at"],
+                                                           nat["service"]["package_mode"])))]
     yield [("version.json", dump({**stamp, "stations_reporting": nat["stations_reporting"],
                                   "stations_total": nat["stations_total"], "status": nat["status"]}))]
 

@@ -8,13 +8,18 @@ As pyserial's ``spy://`` does, recording and faults are wrappers, never inside a
   (a dropped frame), a write repeated (a duplicated frame), bits flipped at a byte rate —
   ``fault+socket://127.0.0.1:7000?corrupt=0.001&drop=0.01&dup=0.01&seed=7``.
 
+Both forward the rest of the port, member by member, through ``ForwardingPort``: the members
+a driver may use are declared once, in the ``SerialPort`` protocol.
+
 ``LineNoise`` draws from a seeded ``random.Random``: a seed reproduces the same faults. The
 simulated twins use it too, for the noise of their end of the line.
 """
 from __future__ import annotations
 
 import random
-from typing import Any, TextIO
+from typing import Protocol, TextIO
+
+from hardware.serial_link import BytePort
 
 
 class LineNoise:
@@ -48,26 +53,59 @@ class LineNoise:
         return bytes(out) if out is not None else data
 
 
-class _PortWrapper:
-    def __init__(self, port: Any) -> None:
+class SerialPort(BytePort, Protocol):
+    """Every member of a pyserial-like port that a driver of ``hardware/`` uses (``serial.Serial``
+    has them, and so do the simulator's ports): what a wrapper must forward."""
+
+    write_timeout: float | None
+
+    def reset_input_buffer(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class ForwardingPort:
+    """A ``SerialPort`` forwarding each member to ``port``, one by one (as ``ForwardingStore``
+    does for stores): a wrapper overrides what it changes (``read``, ``write``)."""
+
+    def __init__(self, port: SerialPort) -> None:
         self.port = port
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.port, name)
+    @property
+    def timeout(self) -> float | None:
+        return self.port.timeout
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in ("timeout", "write_timeout"):
-            setattr(self.port, name, value)
-        else:
-            object.__setattr__(self, name, value)
+    @timeout.setter
+    def timeout(self, value: float | None) -> None:
+        self.port.timeout = value
+
+    @property
+    def write_timeout(self) -> float | None:
+        return self.port.write_timeout
+
+    @write_timeout.setter
+    def write_timeout(self, value: float | None) -> None:
+        self.port.write_timeout = value
 
     @property
     def in_waiting(self) -> int:
         return self.port.in_waiting
 
+    def read(self, size: int = 1) -> bytes:
+        return self.port.read(size)
 
-class SpyPort(_PortWrapper):
-    def __init__(self, port: Any, sink: TextIO) -> None:
+    def write(self, data: bytes) -> int | None:
+        return self.port.write(data)
+
+    def reset_input_buffer(self) -> None:
+        self.port.reset_input_buffer()
+
+    def close(self) -> None:
+        self.port.close()
+
+
+class SpyPort(ForwardingPort):
+    def __init__(self, port: SerialPort, sink: TextIO) -> None:
         super().__init__(port)
         self.sink = sink
 
@@ -82,8 +120,8 @@ class SpyPort(_PortWrapper):
         return data
 
 
-class FaultyPort(_PortWrapper):
-    def __init__(self, port: Any, tx: LineNoise, rx: LineNoise | None = None) -> None:
+class FaultyPort(ForwardingPort):
+    def __init__(self, port: SerialPort, tx: LineNoise, rx: LineNoise | None = None) -> None:
         super().__init__(port)
         self.tx, self.rx = tx, rx
 

@@ -23,12 +23,15 @@ from __future__ import annotations
 import random
 import sys
 from importlib.metadata import entry_points
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from hardware.interfaces import Camera, PeripheralDisconnected
 from hardware.peripherals import (BYTE_SCHEMES, FRAME_SCHEMES, Link, LinkOptionError,
                                   peripheral_kinds)
+
+if TYPE_CHECKING:
+    from hardware.port_wrappers import SerialPort
 
 WRAPPERS = ("spy", "fault")
 WRAPPER_OPTIONS = {"spy": ("spy_log",), "fault": ("corrupt", "drop", "dup", "seed")}
@@ -83,7 +86,7 @@ def _port_factory(scheme: str, base: str, options: dict[str, str]) -> Callable[[
     raise RegistryError(f"scheme {scheme!r} is not a byte port (serial://, socket://)")
 
 
-def _wrap(port: Any, wrappers: list[str], options: dict[str, str]) -> Any:
+def _wrap(port: SerialPort, wrappers: list[str], options: dict[str, str]) -> SerialPort:
     from hardware.port_wrappers import FaultyPort, LineNoise, SpyPort
 
     for w in reversed(wrappers):  # the leftmost wrapper is outermost

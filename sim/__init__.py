@@ -7,10 +7,13 @@ cuts), ``unit/`` (the simulated unit on twins, its world panel, simulated PINs),
 ``accuracy/`` (accuracy campaigns), ``results/`` (packages and uploads to a central tally),
 ``audit/`` (RLA drills), ``bench/`` (``python -m sim.bench``).
 
-``ELECTIONS`` is the folder of the simulator's test elections (``dense-34``), registered in the
-``ballotbox.elections`` entry-point group so ``--election NAME`` finds them after the device's
-bundled ones.
+``ELECTIONS`` is what the simulator adds to the one lookup of ``--election NAME``
+(``device/election/names.py``), through the ``ballotbox.elections`` entry-point group, after the
+device's bundled elections: the folder of its test elections (``dense-34``) and its national
+specs (``cambodia-2022-national``: a spec generates an election).
 """
 from pathlib import Path
 
-ELECTIONS = Path(__file__).resolve().parent / "elections"
+from sim.national.spec_source import NATIONAL_SPECS
+
+ELECTIONS = (Path(__file__).resolve().parent / "elections", NATIONAL_SPECS)

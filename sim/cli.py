@@ -18,6 +18,7 @@ from pathlib import Path
 from device.cli.main import UserError
 from device.cli.output_folder import add_force_option, refuse_non_empty_out
 from device.election.definition import load_election
+from device.election.names import election_help
 from sim.day.station import FIDELITIES, run_station_day, write_station_files
 from sim.twins.profile import ProfileError, load_profile
 from sim.day.voters import ScenarioError, load_scenario
@@ -30,8 +31,7 @@ def register(subparsers) -> None:
                     "mark and feed ballots; the real controller counts them. The same seed gives "
                     "the same day.")
     p.add_argument("--election", default="demo",
-                   help="election name (demo, cambodia-2022, kyrgyzstan-2017, dense-34) or a JSON "
-                        "file (default demo)")
+                   help=election_help("demo"))
     p.add_argument("--station", help="station id (default: the election's first station)")
     p.add_argument("--voters", type=int, default=200, help="registered voters at the station (default 200)")
     p.add_argument("--seed", type=int, default=1, help="seed of the whole day (default 1)")

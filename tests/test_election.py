@@ -82,7 +82,7 @@ def test_bad_files_give_one_clear_error(tmp_path, content, words):
 
 
 def test_missing_file_names_the_bundled_ones():
-    with pytest.raises(ElectionError, match="bundled: demo"):
+    with pytest.raises(ElectionError, match="bundled: cambodia-2022, demo, kyrgyzstan-2017"):
         load_election("/no/such/file.json")
 
 

@@ -192,4 +192,4 @@ def test_drill_keeps_a_report_and_refuses_bad_input(kyrgyz_run, tmp_path):
     status, doc = drill("--run", str(kyrgyz_run), "--contest", "president", "--audits", "1", "--keep", str(tmp_path))
     assert status == 0 and (tmp_path / "audit-1" / "report.html").exists()
     bad = cli("sim", "audit", "--election", "nowhere", "--contest", "president")
-    assert bad.returncode == 2 and "unknown national election" in bad.stderr and "Traceback" not in bad.stderr
+    assert bad.returncode == 2 and "no election file or named election 'nowhere'" in bad.stderr and "Traceback" not in bad.stderr

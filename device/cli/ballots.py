@@ -19,6 +19,7 @@ from device.ballots.records import BallotReading
 from device.cli.main import UserError
 from device.cli.output_folder import add_force_option, refuse_non_empty_out
 from device.election.definition import load_election
+from device.election.names import election_help
 
 
 def register(subparsers) -> None:
@@ -26,7 +27,7 @@ def register(subparsers) -> None:
         "render", help="render ballots: PNG per page, a printable PDF, layout JSON",
         description="Render the paper ballots of an election: four ArUco fiducials, a QR code "
                     "(election hash prefix, style, page, test flag) and an oval per choice.")
-    r.add_argument("election", metavar="ELECTION", help="bundled election name or JSON path")
+    r.add_argument("election", metavar="ELECTION", help=election_help())
     r.add_argument("--style", action="append", metavar="ID",
                    help="ballot style to render (repeatable; default: every style)")
     r.add_argument("--dpi", type=float, default=200.0, help="pixels per inch of the PNGs (default 200)")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from device.election.names import election_help
 from device.station.machine import mermaid_diagram
 
 DIAGRAM = Path(__file__).resolve().parents[2] / "docs" / "state-diagram.md"
@@ -57,7 +58,7 @@ def register_run(subparsers) -> None:
                    help="--sim: folder of the simulated unit's store, roll, world and printouts "
                         "(default out/console; kept between runs, like the unit's disk)")
     p.add_argument("--election", default="demo",
-                   help="--sim: the election, by name or file (default demo); one whose scenario has "
+                   help="--sim: the " + election_help("demo") + "; one whose scenario has "
                         "a fingerprint step (kyrgyzstan-2017) adds the sensor's twin (panel keys v b n)")
     p.add_argument("--seed", type=int, default=1, help="--sim: seed of the voters (default 1)")
     p.add_argument("--voters", type=int, default=40, help="--sim: registered voters (default 40)")

@@ -27,6 +27,7 @@ import json
 from pathlib import Path
 
 from device.cli.main import UserError
+from device.election.names import election_help
 
 
 def register(subparsers) -> None:
@@ -40,7 +41,7 @@ def register(subparsers) -> None:
     v = subparsers.add_parser("validate", help="list every error of an election definition",
                               description="Check an election definition (ballotbox-election/1) and "
                                           "list every error with its JSON path; exit 2 if any.")
-    v.add_argument("file", metavar="FILE", help="election JSON file (or a bundled name)")
+    v.add_argument("file", metavar="FILE", help=election_help())
     v.add_argument("--json", action="store_true", help="print one JSON object")
     v.set_defaults(func=run_validate)
 
@@ -102,13 +103,10 @@ def run_keygen(args: argparse.Namespace) -> int:
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    from device.election.definition import BUNDLED, bundled_path, load_election, validate_election
-    path = bundled_path(args.file) if args.file in BUNDLED else Path(args.file)
-    try:
-        document = json.loads(path.read_bytes().decode("utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        load_election(path)  # raises the one-line ElectionError for an unreadable file
-        raise
+    from device.election.definition import validate_election
+    from device.election.names import election_document
+
+    path, document = election_document(args.file)  # a name of the one lookup, or a file
     errors = validate_election(document)
     listing = [{"path": e.path, "message": e.message} for e in errors]
     if args.json:

@@ -109,8 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _lang_after_the_command(parser: argparse.ArgumentParser) -> None:
     """``--lang`` is accepted after the subcommand too (``device run --sim --lang km``): every
     command takes it, and when given there it overrides the one before the group."""
-    for action in parser._subparsers._group_actions if parser._subparsers else ():
-        for sub in action.choices.values():
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        for sub in action._name_parser_map.values():
             if sub._subparsers is not None:
                 _lang_after_the_command(sub)
             elif "--lang" not in sub._option_string_actions:

@@ -24,7 +24,7 @@ satisfies a condition; ``console.notices`` lists the results of actions in order
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable
+from typing import Callable
 
 from textual.app import App, ScreenStackError
 from textual.binding import Binding
@@ -32,7 +32,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 
 from device.console.screens import SCREENS, SituationScreen
-from device.console.widgets import ConfirmDialog, PinDialog
+from device.console.widgets import ConfirmDialog, PinDialog, WorldPanelWidget
 from device.i18n import LANGUAGES, LANGUAGE_NAMES, N_, Words, language, translator
 from device.station.roles import role_name
 from device.unit.actions import ActionResult
@@ -53,7 +53,7 @@ class OperatorConsole(App):
     TITLE = "ballotbox"
     CSS = "Screen { background: $surface; }"
 
-    def __init__(self, unit: Unit, *, world_panel: Callable[[], Any] | None = None,
+    def __init__(self, unit: Unit, *, world_panel: Callable[[], WorldPanelWidget] | None = None,
                  start_unit: bool = True, lang: str | None = None) -> None:
         super().__init__()
         self.tr = translator(lang or language())  # the console's own: slips keep the unit's
@@ -86,15 +86,19 @@ class OperatorConsole(App):
     # --- lifecycle ----------------------------------------------------------------------
     def on_mount(self) -> None:
         self.push_screen(SCREENS["starting"](self.tr))
-        self.unit.subscribe(lambda view: self.post_message(ViewChanged(view)))
+        self.unit.subscribe(self._view_from_unit)
         if self._start_unit:
             self.unit.start()
+
+    def _view_from_unit(self, view: UnitView) -> None:
+        """Called on the unit thread: only posts the view to the app's own thread."""
+        self.post_message(ViewChanged(view))
 
     def on_unmount(self) -> None:
         if self._start_unit:
             self.unit.stop()
 
-    def world_panel(self) -> Any | None:
+    def world_panel(self) -> WorldPanelWidget | None:
         return self._world_panel() if self._world_panel else None
 
     # --- views from the unit thread ----------------------------------------------------------
@@ -117,7 +121,9 @@ class OperatorConsole(App):
         if not self.screen_stack:
             return  # starting or closing
         if isinstance(self.screen, ModalScreen):
-            self._base_screen() and self._base_screen().show(self.view)
+            base = self._base_screen()
+            if base is not None:
+                base.show(self.view)
             return  # switched when the dialog closes
         current = self._base_screen()
         if rebuild or current is None or current.situation != self.view.situation:
@@ -159,7 +165,7 @@ class OperatorConsole(App):
     async def _operate(self, action: str) -> None:
         declared = OPERATOR_ACTIONS[action]
         role = declared.role
-        pin = ""
+        pin: str | None = ""
         if role is not None:
             locked = self.unit.access.locked_for(role) if self.unit.access else 0.0
             prompt = self.tr._("PIN of the {role}:").format(role=self.tr._(role_name(role)))
@@ -171,7 +177,7 @@ class OperatorConsole(App):
             result = ActionResult(False, Words.of(N_("Cancelled: nothing was done.")))
         else:
             screen = self._base_screen()
-            for panel in screen.query(".world-panel") if screen else ():
+            for panel in screen.query(WorldPanelWidget) if screen else ():
                 panel.before_operator_action(action)  # the simulated hands do the physical part
             result = await asyncio.wrap_future(self.unit.submit(action, pin))
         self.notices.append(result)
@@ -189,5 +195,5 @@ class OperatorConsole(App):
         screen = self._base_screen()
         if screen is None:
             return
-        for panel in screen.query(".world-panel"):
+        for panel in screen.query(WorldPanelWidget):
             panel.press_world_key(key)

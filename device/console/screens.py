@@ -10,6 +10,7 @@ them all and shows, as keys in the footer and as buttons, only those possible in
 from __future__ import annotations
 
 import datetime as dt
+from typing import Protocol, runtime_checkable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,7 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Static
 
-from device.console.widgets import JournalPane, StatusLine
+from device.console.widgets import JournalPane, StatusLine, WorldPanelWidget
 from device.i18n import Translator
 from device.unit.staff import OPERATOR_ACTIONS, offered_actions
 from device.unit.view import UnitView, words_of
@@ -45,6 +46,13 @@ def headings(tr: Translator) -> dict[str, str]:
         "polls_closed": _("Polls closed"),
         "box_full": _("Ballot box full"),
     }
+
+
+@runtime_checkable
+class HostsWorldPanel(Protocol):
+    """The app a screen runs in, as the screen asks it for the world's panel (``OperatorConsole``)."""
+
+    def world_panel(self) -> WorldPanelWidget | None: ...
 
 
 class SituationScreen(Screen):
@@ -110,7 +118,7 @@ class SituationScreen(Screen):
                         button.display = False  # shown while possible (``show``)
                         yield button
                 yield Static("", id="notice")
-                world = self.app.world_panel()
+                world = self.app.world_panel() if isinstance(self.app, HostsWorldPanel) else None
                 if world is not None:
                     yield world
             yield JournalPane(id="journal")
@@ -148,11 +156,11 @@ class SituationScreen(Screen):
             for button in self.query("#actions Button"):
                 button.display = (button.id or "")[3:] in offered
             self.refresh_bindings()
-        for panel in self.query(".world-panel"):
+        for panel in self.query(WorldPanelWidget):
             panel.show(view)
 
     def show_notice(self, text: str) -> None:
-        for notice in self.query("#notice"):
+        for notice in self.query("#notice").results(Static):
             notice.update(text)
 
     def message_of(self, view: UnitView) -> tuple[str, str]:

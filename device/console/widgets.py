@@ -1,4 +1,5 @@
-"""The console's building blocks: status line, journal pane, PIN and confirmation dialogs.
+"""The console's building blocks: status line, journal pane, PIN and confirmation dialogs, and
+the base of a simulated world's panel (``WorldPanelWidget``: what the console asks of it).
 
 Every string an operator reads is translated by the console's own ``Translator`` (device/i18n.py),
 given to each widget, so that a poll worker can switch the console's language live. The dialogs are
@@ -16,6 +17,22 @@ from textual.widgets import Button, Input, Label, Static
 from device.i18n import Translator
 from device.station.roles import role_name
 from device.unit.view import JournalLine, UnitView, polls_words
+
+
+class WorldPanelWidget(Static):
+    """A simulated world's panel on every screen (``device run --sim``; the simulator's is
+    ``sim/unit/world_panel.py``): the console shows it each view, hands it the world keys and
+    tells it of an operator action before the unit runs it. ``device/`` declares it, ``sim/``
+    fills it in."""
+
+    def show(self, view: UnitView) -> None:
+        raise NotImplementedError
+
+    def press_world_key(self, key: str) -> None:
+        raise NotImplementedError
+
+    def before_operator_action(self, action: str) -> None:
+        """The poll worker's hands before the action (nothing, unless the world says)."""
 
 
 class StatusLine(Static):

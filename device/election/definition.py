@@ -4,7 +4,7 @@ An election file (format ``ballotbox-election/1``) names the districts and polli
 the parties, the contests (``plurality``, ``party-list``, ``majority-runoff``), the ballot
 styles (which contests appear at which stations) and the voting policy (what happens to an
 overvoted, blank or unreadable ballot). ``load_election`` accepts a name (the bundled ``demo``,
-``cambodia-2022``, ``kyrgyzstan-2017``, and those of ``named_elections``) or a path; every error
+``cambodia-2022``, ``kyrgyzstan-2017``, and every name of the one lookup, ``names.py``) or a path; every error
 names the JSON path of the bad field and is raised as ``ElectionError`` — never a bare traceback
 for bad input;
 ``validate_election`` gives all of them (``ballotbox election validate``).
@@ -27,15 +27,13 @@ for the definition's own bytes: hash, canonical form). Field checks: ``fields.py
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
-from importlib import resources
-from importlib.metadata import entry_points
-from pathlib import Path
 from typing import Any
 
 from device.election.fields import (DEFAULT_LANGUAGES, ElectionError, ErrorList, Names, id_list, in_language,
                                     languages_of, optional, other_names, reference, required)
+from device.election.names import (BUNDLED, bundled_path, load_election,  # noqa: F401
+                                   named_elections)  # the lookup of names lives in names.py
 from device.store.canonical_json import canonical_bytes
 
 FORMAT = "ballotbox-election/1"
@@ -340,58 +338,3 @@ def _parse_contest(o: dict, p: str, districts: dict, parties: dict, errors: Erro
         return None
     return Contest(o["id"], kind, title, tuple(choices), vote_for, method, float(threshold), seats,
                    titles)
-
-
-BUNDLED = ("demo", "cambodia-2022", "kyrgyzstan-2017")  # the device's own, in bundled/
-# Other packages add folders of named elections through this entry-point group (the value is a
-# module attribute holding the folder): the simulator's test elections (sim/elections/).
-ELECTION_FOLDERS_GROUP = "ballotbox.elections"
-
-
-def bundled_path(name: str) -> Path:
-    return Path(str(resources.files("device.election") / "bundled" / f"{name}.json"))
-
-
-def election_folders() -> list[Path]:
-    """Where an election name is looked up, in order: device/election/bundled, then the
-    folders registered in the ``ballotbox.elections`` entry-point group, by entry name."""
-    folders = [bundled_path("x").parent]
-    for ep in sorted(entry_points(group=ELECTION_FOLDERS_GROUP), key=lambda e: e.name):
-        try:
-            folders.append(Path(ep.load()))
-        except ModuleNotFoundError:  # the registering package is not installed
-            continue
-    return folders
-
-
-def named_elections() -> dict[str, Path]:
-    """Every election that can be given by name -> its file (the first folder wins)."""
-    names: dict[str, Path] = {}
-    for folder in election_folders():
-        for path in sorted(folder.glob("*.json")):
-            names.setdefault(path.stem, path)
-    return names
-
-
-def load_election(name_or_path: str | Path) -> Election:
-    """Load an election by name (``named_elections``) or an election JSON file by path."""
-    text = str(name_or_path)
-    names = named_elections()
-    path = names[text] if text in names else Path(text)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        others = [n for n in names if n not in BUNDLED]
-        also = f"; also named: {', '.join(others)}" if others else ""
-        raise ElectionError("$", f"no election file or named election {text!r} "
-                                 f"(bundled: {', '.join(BUNDLED)}{also})") from None
-    except OSError as exc:
-        raise ElectionError("$", f"cannot read {text!r}: {exc.strerror or exc}") from None
-    try:
-        document = json.loads(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ElectionError("$", f"{text!r} is not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise ElectionError("$", f"{text!r} is not valid JSON: {exc.msg} at line {exc.lineno} "
-                                 f"column {exc.colno}") from None
-    return parse_election(document)

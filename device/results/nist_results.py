@@ -9,12 +9,32 @@ selections and contests of the definition (``selection``, ``contest``, ``candida
 
 ``election_results`` is the unit's own report (``Format`` ``precinct-level``): the district
 composed of the station, composed of the unit (a ``ReportingDevice``), the station's counts per
-selection, its over/undervotes per contest and its ballots cast. The central tally's report is
-``central.nist_national``, the simulation's ``sim.national.outputs``.
-Tests validate each against the official schema in ``../shared/schemas/nist``.
+selection, its over/undervotes per contest and its ballots cast.
+
+``national_report`` is the national report (``summary-contest``) of the central tally
+(``central.nist_national``, from its published documents) and of the national simulation
+(``sim.national.outputs``, from its own aggregation): fed the same station results they are
+equal but for who issued them and when. Its shape, chosen by the schema and the elections:
+
+- reporting units: the nation (``country``), its provinces (``other``/``province``: NIST's
+  ``state`` is a federal state, which a Cambodian province or a Kyrgyz region is not; the
+  schema's way for a kind it does not list is ``other`` with ``OtherType``), every district
+  (``other``/``district``, as the unit's report names it) with its stations reported / in all
+  (``SubUnitsReported`` / ``TotalSubUnits``) and its voters registered and participating;
+- a party-list contest whose seats are allocated per district is **one contest per district**
+  (``council--D``, ``ElectionDistrictId`` the district): every Cambodian commune elects its own
+  council of N seats from its own votes, so each council is a contest of its own, decided in
+  its district. ``PartyContest`` has no ``NumberElected``: the N seats are the selections'
+  ``seats`` counts (NIST's ``CountItemType``), given once every station of the district is in;
+- any other contest is one contest of the whole election (``ElectionDistrictId`` the nation),
+  with its counts for the nation and for every district where it is on the ballot;
+- ``Status`` ``unofficial-partial`` until every station has reported; ``IsTest`` and
+  ``TestType`` (the package's mode) unless the package is live.
+Tests validate each report against the official schema in ``../shared/schemas/nist``.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from device.election.definition import Choice, Contest, Election, Province
@@ -22,6 +42,7 @@ from device.results.nist import (MANUFACTURER, MODEL, VERSION, candidate_id, dev
                                  party_of, selection_id)
 
 NATION = "ru-nation"
+COMPLETE, PARTIAL = "unofficial-complete", "unofficial-partial"
 
 
 def district_unit(district_id: str) -> str:
@@ -144,3 +165,94 @@ def election_results(election: Election, station_id: str, public_key_hex: str,
                   issuer=f"ballotbox unit at {station.name}", abbreviation=station_id,
                   status="unofficial-complete", units=units, scope=ru_district, contests=contests,
                   candidates=candidates(at_station), ballots=[ballot_counts(ru_station, results["ballots_cast"])])
+
+
+@dataclass(frozen=True)
+class ReportedFigures:
+    """What the national report needs of one unit (the nation or a district): its stations that
+    reported, of how many, its ballots cast, its registered voters (None: not known) and its
+    contests as ``Results.to_json()`` writes them (with ``seats`` where allocated)."""
+
+    stations_reporting: int
+    stations_total: int
+    ballots_cast: int
+    registered: int | None
+    contests: dict[str, dict[str, Any]]
+
+    @classmethod
+    def of(cls, doc: dict[str, Any]) -> ReportedFigures:
+        """From a document of the central tally's (national or district) or of the same keys."""
+        return cls(doc["stations_reporting"], doc["stations_total"], doc["ballots_cast"], doc.get("registered"),
+                   doc["contests"])
+
+    @property
+    def complete(self) -> bool:
+        return self.stations_reporting == self.stations_total
+
+
+def district_seats(c: Contest) -> bool:
+    """Whether ``c`` elects its seats district by district (a council per district)."""
+    return c.kind == "party-list" and bool(c.seats)
+
+
+def _tally(fig: ReportedFigures, c: Contest) -> dict[str, Any]:
+    zero = {"votes": {}, "overvotes": 0, "undervotes": 0}
+    return fig.contests.get(c.id) or zero
+
+
+def _national_units(e: Election, nation: ReportedFigures, districts: dict[str, ReportedFigures]) -> list[dict[str, Any]]:
+    du = district_unit
+    units = [reporting_unit(NATION, "country", e.title, SubUnitsReported=nation.stations_reporting,
+                            TotalSubUnits=nation.stations_total,
+                            ComposingGpUnitIds=sorted(province_unit(p) for p in e.provinces.values())
+                            or [du(d) for d in e.districts])]
+    units += [reporting_unit(province_unit(p), "other", p.name, OtherType="province",
+                             ComposingGpUnitIds=[du(d) for d in p.districts]) for p in e.provinces.values()]
+    for d in e.districts:
+        fig = districts[d]
+        registered = {} if fig.registered is None else {"VotersRegistered": fig.registered}
+        units.append(reporting_unit(du(d), "other", e.districts[d].name, OtherType="district",
+                                    SubUnitsReported=fig.stations_reporting, TotalSubUnits=fig.stations_total,
+                                    VotersParticipated=fig.ballots_cast, **registered))
+    return units
+
+
+def _national_contests(e: Election, nation: ReportedFigures,
+                       districts: dict[str, ReportedFigures]) -> list[dict[str, Any]]:
+    held: dict[str, set[str]] = {d: set() for d in e.districts}  # district -> the contests on its ballots
+    for district, style in {(st.district, st.ballot_style) for st in e.stations.values()}:
+        held[district].update(c.id for c in e.contests_for_style(style))
+    out = []
+    for c in e.contests.values():
+        where = [d for d in e.districts if c.id in held[d]]
+        if district_seats(c):  # one council per district: a contest of its own (see the docstring)
+            for d in where:
+                fig, ru = districts[d], district_unit(d)
+                t = _tally(fig, c)
+                seats = t.get("seats") if fig.complete else None
+                sels = [selection(c, ch, [vote_counts(ru, t["votes"].get(ch.id, 0))]
+                                  + ([] if seats is None else [vote_counts(ru, seats.get(party_of(ch), 0), "seats")]),
+                                  f"--{d}") for ch in c.choices]
+                out.append(contest(c, sels, ru, [other_counts(ru, t)], contest_id=f"{c.id}--{d}",
+                                   name=f"{c.title} — {e.districts[d].name}"))
+            continue
+        units = [(NATION, nation)] + [(district_unit(d), districts[d]) for d in where]
+        sels = [selection(c, ch, [vote_counts(ru, _tally(fig, c)["votes"].get(ch.id, 0)) for ru, fig in units])
+                for ch in c.choices]
+        out.append(contest(c, sels, NATION, [other_counts(ru, _tally(fig, c)) for ru, fig in units]))
+    return out
+
+
+def national_report(election: Election, nation: ReportedFigures, districts: dict[str, ReportedFigures], *,
+                    generated: str, issuer: str, abbreviation: str, package_mode: str) -> dict[str, Any]:
+    """The national report (shape in the module's docstring); ``districts`` holds every district
+    of the election, ``package_mode`` is the election package's (``live``, ``test``,
+    ``simulation``)."""
+    e = election
+    test = {} if package_mode == "live" else {"IsTest": True, "TestType": package_mode}
+    ballots = [ballot_counts(NATION, nation.ballots_cast)]
+    ballots += [ballot_counts(district_unit(d), districts[d].ballots_cast) for d in e.districts]
+    return report(e, format="summary-contest", generated=generated, issuer=issuer, abbreviation=abbreviation,
+                  status=COMPLETE if nation.complete else PARTIAL, units=_national_units(e, nation, districts),
+                  scope=NATION, contests=_national_contests(e, nation, districts),
+                  candidates=candidates(list(e.contests.values())), ballots=ballots, **test)

@@ -68,12 +68,19 @@ class ContestTally:
         self.blank += other.blank
         self.invalid += other.invalid
 
-    def check_invariant(self) -> None:
+    def invariant_fault(self) -> str | None:
+        """Why this tally breaks the invariant (module docstring), or None. The one statement of
+        the rule: the unit checks its tallies with it, the central tally every upload's."""
         lhs = sum(self.votes.values()) + self.undervotes + self.overvotes
-        if lhs != self.ballots_counted * self.vote_for:
-            raise TallyInvariantError(
-                f"contest {self.contest_id}: votes+undervotes+overvotes = {lhs}, "
-                f"ballots x vote_for = {self.ballots_counted * self.vote_for}")
+        if lhs == self.ballots_counted * self.vote_for:
+            return None
+        return (f"contest {self.contest_id}: votes + undervotes + overvotes = {lhs}, "
+                f"not ballots counted x {self.vote_for} = {self.ballots_counted * self.vote_for}")
+
+    def check_invariant(self) -> None:
+        fault = self.invariant_fault()
+        if fault is not None:
+            raise TallyInvariantError(fault)
 
     @property
     def valid_votes(self) -> int:

@@ -20,13 +20,16 @@ from __future__ import annotations
 
 import os
 import random
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from device.store.journal import ChainedJournal, JournalRecord, StationStore, checkpoint_message
+
+if TYPE_CHECKING:  # the protocol lives with the results it signs; imported for the types only
+    from device.results.signed_results import Signer
 
 CHECKPOINT_REASONS = ("polls_open", "polls_close", "export")
 KEY_META = "unit_key"
@@ -107,7 +110,7 @@ def verify(public_key_hex: str, signature_hex: str, data: bytes) -> bool:
     return True
 
 
-def checkpoint_data(signer: Any, reason: str, head_seq: int, head_hash: str) -> dict[str, Any]:
+def checkpoint_data(signer: Signer, reason: str, head_seq: int, head_hash: str) -> dict[str, Any]:
     """The ``checkpoint`` event data sealing the journal up to (head_seq, head_hash)."""
     if reason not in CHECKPOINT_REASONS:
         raise ValueError(f"unknown checkpoint reason {reason!r}")
@@ -116,7 +119,7 @@ def checkpoint_data(signer: Any, reason: str, head_seq: int, head_hash: str) -> 
             "signature": sig.hex(), "public_key": signer.public_key_hex()}
 
 
-def append_checkpoint(store: ChainedJournal, signer: Any, reason: str, at: float) -> JournalRecord:
+def append_checkpoint(store: ChainedJournal, signer: Signer, reason: str, at: float) -> JournalRecord:
     """Append a signed checkpoint of the current head to ``store``; return the record."""
     seq, hsh = store.head
     return store.append_event("checkpoint", checkpoint_data(signer, reason, seq, hsh), at)

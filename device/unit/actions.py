@@ -44,13 +44,17 @@ class ActionResult:
 class OperatorActions(ABC):
     """What each console action does on the unit thread (mixed into ``Unit``)."""
 
-    controller: StationController
     config: UnitConfig
     clock: Any
     sender: Any
     _message: OperatorMessage | None
     _desk: OperatorMessage | None
     _desk_polls: str
+
+    @property
+    @abstractmethod
+    def ready(self) -> StationController:
+        """The station's controller: an action runs only once the unit has booted (``Unit.ready``)."""
 
     @abstractmethod
     def _box_sheets(self, ctl: StationController) -> int:
@@ -72,7 +76,7 @@ class OperatorActions(ABC):
 
     def _printed(self, done: Words, role: str | None) -> ActionResult:
         """After an action that prints: report the printer's (or the outbox's) problem, if any."""
-        ctl = self.controller
+        ctl = self.ready
         for fault in (ctl.printer_fault, ctl.outbox_fault):
             if fault is not None:
                 done = Words.of(N_("{done} {fault}"), done=done, fault=words_of(fault))
@@ -84,32 +88,32 @@ class OperatorActions(ABC):
         return ActionResult(False, Words.of(N_("An election package is already loaded.")), "warning", role)
 
     def _do_test_mode(self, role):
-        return self._ok(self.controller.enter_test_mode(), role)
+        return self._ok(self.ready.enter_test_mode(), role)
 
     def _do_end_test(self, role):
-        results = self.controller.leave_test_mode()
+        results = self.ready.leave_test_mode()
         return self._ok(Words.ngettext("Test report printed ({n} test ballot); test tally reset to zero.",
                                        "Test report printed ({n} test ballots); test tally reset to zero.",
                                        results.ballots_cast), role)
 
     def _do_open(self, role):
-        self.controller.printer_fault = None
-        self.controller.open()
+        self.ready.printer_fault = None
+        self.ready.open()
         return self._printed(Words.of(N_("Polls are open. Zero report printed.")), role)
 
     def _do_pause(self, role):
-        self.controller.printer_fault = None
-        self.controller.pause()
+        self.ready.printer_fault = None
+        self.ready.pause()
         return self._printed(Words.of(N_("Polls paused.")), role)
 
     def _do_resume(self, role):
-        self.controller.printer_fault = None
-        self.controller.resume()
+        self.ready.printer_fault = None
+        self.ready.resume()
         return self._printed(Words.of(N_("Polls resumed.")), role)
 
     def _do_close(self, role):
-        self.controller.printer_fault = self.controller.outbox_fault = None
-        results = self.controller.close()
+        self.ready.printer_fault = self.ready.outbox_fault = None
+        results = self.ready.close()
         if self.sender is not None:
             self.sender.poke()  # the signed results wait in the outbox: send them now
         return self._printed(Words.ngettext("Polls closed: {n} ballot cast. Results printed.",
@@ -117,12 +121,12 @@ class OperatorActions(ABC):
                                             results.ballots_cast), role)
 
     def _do_reopen(self, role):
-        self.controller.printer_fault = None
-        return self._printed(words_of(self.controller.reopen()), role)
+        self.ready.printer_fault = None
+        return self._printed(words_of(self.ready.reopen()), role)
 
     def _do_unload(self, role):
         try:
-            sha = unload_from_unit(self.controller.store, clock=self.clock, access=self.controller.access)
+            sha = unload_from_unit(self.ready.store, clock=self.clock, access=self.ready.access)
         except ProvisioningError as exc:  # the polls not closed, or the day not exported yet
             return ActionResult(False, Words.of(N_("Not unloaded: {detail}"), detail=str(exc)), "warning", role)
         self._unloaded()
@@ -130,10 +134,10 @@ class OperatorActions(ABC):
                                  package=sha[:16]), role)
 
     def _do_clear_jam(self, role):
-        return self._outcome(self.controller.clear_jam(), role)
+        return self._outcome(self.ready.clear_jam(), role)
 
     def _do_clear_fault(self, role):
-        return self._outcome(self.controller.clear_fault(), role)
+        return self._outcome(self.ready.clear_fault(), role)
 
     def _outcome(self, outcome, role) -> ActionResult:
         if outcome.status in ("refused", "error"):
@@ -142,8 +146,8 @@ class OperatorActions(ABC):
 
     def _do_identify_by_commission(self, role):
         """The commission identifies the voter waiting at the desk by the document alone."""
-        checkin = self.controller.identify_by_commission()
-        self._desk, self._desk_polls = checkin.message, self.controller.polls
+        checkin = self.ready.identify_by_commission()
+        self._desk, self._desk_polls = checkin.message, self.ready.polls
         return ActionResult(True, words_of(checkin.message), "info", role)
 
     def _do_voter_cast(self, role):
@@ -153,15 +157,15 @@ class OperatorActions(ABC):
         return self._decide(False, role)
 
     def _decide(self, cast: bool, role) -> ActionResult:
-        return self._outcome(self.controller.voter_decision(cast=cast), role)
+        return self._outcome(self.ready.voter_decision(cast=cast), role)
 
     def _do_swap_box(self, role):
-        sheets = self.controller.swap_box()  # a transition of the ballot box, counted in Counters
+        sheets = self.ready.swap_box()  # a transition of the ballot box, counted in Counters
         return self._ok(Words.ngettext("Ballot box swapped: {n} sheet sealed in the full box.",
                                        "Ballot box swapped: {n} sheets sealed in the full box.", sheets), role)
 
     def _do_reprint(self, role, kind: str = "results"):
-        ctl = self.controller
+        ctl = self.ready
         ctl.printer_fault = None
         ctl.reprint(kind)
         return self._printed(Words.of(N_("Report printed again.")), role)
@@ -173,7 +177,7 @@ class OperatorActions(ABC):
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(self.clock()))
         out = base / f"{self.config.station}-{stamp}"
         try:
-            self.controller.export(out)
+            self.ready.export(out)
         except (ExportError, OSError) as exc:
             return ActionResult(False, Words.of(N_("Export failed: {detail}"), detail=str(exc)), "error", role)
         return self._ok(Words.of(N_("Exported to {folder}"), folder=str(out)), role)

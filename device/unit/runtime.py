@@ -108,6 +108,13 @@ class Unit(OperatorActions):
                        if config.central_url else None)
         self.view = UnitView(station=config.station or "", box_capacity=config.ballot_box_capacity)
 
+    @property
+    def ready(self) -> StationController:
+        """The controller of a booted unit (the actions and the polls run only then)."""
+        if self.controller is None:
+            raise RuntimeError("the unit has not booted: no controller yet")
+        return self.controller
+
     # --- the console's side (any thread) ---------------------------------------------------
     def subscribe(self, callback: Callable[[UnitView], None]) -> None:
         self._subscribers.append(callback)
@@ -180,7 +187,7 @@ class Unit(OperatorActions):
                 self._lost.pop(kind, None)
             except PeripheralError as exc:
                 self._lost[kind] = str(exc)
-        if self._lost or self.loaded is None:
+        if self._lost or self.loaded is None or self.access is None:  # access: set with loaded
             return
         d, pkg = self.devices, self.loaded
         finger = (for_package(pkg.package, pkg.station_id, self.signer.private_bytes(), d["fingerprint"])
@@ -193,7 +200,7 @@ class Unit(OperatorActions):
             identity_after_document=(finger,) if finger is not None else ())
         # However the package got into the store (the console's L, or `device load` before the
         # unit started), the unit's machine leaves "setup" for it: the console shows the store.
-        self.controller.load()
+        self.ready.load()
 
     def _probe_lost(self) -> None:
         if not self._lost or time.monotonic() < self._next_probe:
@@ -237,7 +244,7 @@ class Unit(OperatorActions):
     def _poll_scanner(self) -> None:
         if "scanner" in self._lost:
             return
-        ctl = self.controller
+        ctl = self.ready
         try:
             event = ctl.scanner.poll_event(timeout=0.0)
         except PeripheralError as exc:
@@ -268,21 +275,20 @@ class Unit(OperatorActions):
             self._lost["id_reader"] = str(exc)
             return
         if record is not None:
-            self._desk = self.controller.present_id(record).message
-            self._desk_polls = self.controller.polls
+            self._desk = self.ready.present_id(record).message
+            self._desk_polls = self.ready.polls
 
     def _poll_finger(self) -> None:
         """A voter waiting for the fingerprint step: ask the sensor for the press (no finger on
         the glass: the desk keeps saying "place your finger")."""
-        pending = self.controller.desk.pending
+        pending = self.ready.desk.pending
         if pending is None or pending.commission_reason is not None or "fingerprint" in self._lost:
             return
-        self._desk = self.controller.present_identity_step(FINGER_PRESSED).message
-        self._desk_polls = self.controller.polls
+        self._desk = self.ready.present_identity_step(FINGER_PRESSED).message
+        self._desk_polls = self.ready.polls
 
     def _box_full(self) -> bool:
-        ctl = self.controller
-        return self._box_sheets(ctl) >= self.config.ballot_box_capacity
+        return self._box_sheets(self.ready) >= self.config.ballot_box_capacity
 
     def _box_sheets(self, ctl: StationController) -> int:
         return ctl.sheets_in_box()
@@ -297,7 +303,7 @@ class Unit(OperatorActions):
                                            "error"))
             return
         declared = OPERATOR_ACTIONS[action]
-        role, access = declared.role, self.access
+        role, access = declared.role, self.controller.access
         try:
             if role is not None:  # a session for this one action; the controller checks it
                 access.login(role, pin)
@@ -362,7 +368,7 @@ class Unit(OperatorActions):
 
     def _build_view(self) -> UnitView:
         ctl, pkg = self.controller, self.loaded
-        base = dict(seq=self.view.seq, station=self.config.station or "",
+        base: dict[str, Any] = dict(seq=self.view.seq, station=self.config.station or "",
                     box_capacity=self.config.ballot_box_capacity, configured=pkg is not None,
                     lost=tuple(sorted(self._lost.items())), journal=tuple(self.store.recent),
                     internal_error=self._internal_error,

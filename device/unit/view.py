@@ -35,7 +35,7 @@ class JournalLine:
     at: str
     type: str
     summary: str  # the event catalog's English summary (a msgid: the console translates it)
-    fields: tuple[tuple[str, object], ...] = ()  # of SHOWN_FIELDS
+    fields: tuple[tuple[str, str | int], ...] = ()  # of SHOWN_FIELDS: a role (str), a box's sheets (int)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import os
 import sys
 
 from device.cli.main import UserError
+from device.election.names import election_help
 from sim.accuracy.batches import MIN_READ_RATE
 from sim.accuracy.campaign import BATCH_BALLOTS
 from sim.paper.marks import MARK_STYLES
@@ -33,7 +34,7 @@ def register(subparsers) -> None:
                     "reason. PASS (exit 0) promises three things: no misread, no vote from a "
                     "non-ballot page, and a read rate (ballots read, not rejected) of at least "
                     "--min-read-rate; otherwise FAIL, exit status 1.")
-    p.add_argument("--election", default="demo", help="bundled election name or JSON path (default demo)")
+    p.add_argument("--election", default="demo", help=election_help("demo"))
     p.add_argument("--ballots", type=int, default=1000, help="number of ballots (default 1000)")
     p.add_argument("--seed", type=int, default=0, help="campaign seed; a seed reproduces exactly")
     p.add_argument("--distortion", choices=sorted(LEVELS), default="moderate",

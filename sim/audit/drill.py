@@ -224,6 +224,9 @@ def record_drill(run_dir: Path, summary: dict) -> Path:
 
 
 def register(subparsers) -> None:
+    from device.election.names import election_help
+    from sim.national.spec_source import NATIONAL_SPEC
+
     p = subparsers.add_parser(
         "audit", help="risk-limiting audit drills on a simulated election (honest or tampered results)",
         description="Run the real risk-limiting audit (ballotbox audit rla) on a simulated election, "
@@ -233,7 +236,7 @@ def register(subparsers) -> None:
                "tampered results caught in at least 1 - risk limit of the audits), 1 when not, 2 for bad input.")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--run", metavar="DIR", help="a 'ballotbox sim national --out' folder")
-    src.add_argument("--election", help="run this national election first (e.g. cambodia-2022-national)")
+    src.add_argument("--election", help="run this national election first: " + election_help(kinds=[NATIONAL_SPEC]))
     p.add_argument("--stations", type=int, default=60, help="with --election: the first N stations (default 60)")
     p.add_argument("--seed", type=int, default=1, help="with --election: the run's seed (default 1)")
     p.add_argument("--contest", required=True, help="the contest id (council, president)")
@@ -253,14 +256,15 @@ def register(subparsers) -> None:
 
 def _national_run(args: argparse.Namespace, out: Path) -> None:
     from sim.national.executors import InlineExecutor
-    from sim.national.generator import NationalSpecError, national_election
+    from device.election.fields import ElectionError
+    from sim.national.generator import NationalSpecError, national_spec_election
     from sim.national.outputs import write_outputs
     from sim.national.runner import NationalRunError, run_national
 
     try:
-        national = national_election(args.election)
+        national = national_spec_election(args.election)
         write_outputs(national, run_national(national, args.seed, InlineExecutor(), stations=args.stations), out)
-    except (NationalSpecError, NationalRunError) as exc:
+    except (ElectionError, NationalSpecError, NationalRunError) as exc:
         raise UserError(str(exc)) from None
 
 

@@ -37,6 +37,7 @@ from typing import Any
 from device.audit.replay import replay_export
 from device.audit.verify import verify_export
 from device.election.definition import Election, load_election
+from device.election.names import election_help
 from device.results.exports import export_unit
 from device.store.signing import provision
 from device.store.sqlite import SqliteStore
@@ -324,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m sim.day.power_loss", description=__doc__.split("\n\n")[0])
     p.add_argument("--runs", type=int, default=50, help="station days to kill and restart (default 50)")
     p.add_argument("--seed", type=int, default=1, help="campaign seed (default 1)")
-    p.add_argument("--election", default="demo", help="bundled election (default demo)")
+    p.add_argument("--election", default="demo", help=election_help("demo"))
     p.add_argument("--voters", type=int, default=30, help="registered voters per day (default 30)")
     p.add_argument("--max-kills", type=int, default=3, help="kills per day at most (default 3)")
     p.add_argument("--dir", default=None, help="keep the runs here (default: a temporary folder)")

@@ -30,7 +30,8 @@ DEFAULT_FAULTS = "none"
 
 
 def register(subparsers) -> None:
-    from sim.national.generator import spec_names
+    from device.election.names import election_help
+    from sim.national.spec_source import NATIONAL_SPEC
 
     p = subparsers.add_parser(
         "national", help="simulate a whole national election through the real controller",
@@ -43,7 +44,7 @@ def register(subparsers) -> None:
                "double-counted (and, with --central, every upload was delivered; with --rla-drill, the drill "
                "met its risk limit); 1 when not, or "
                "when interrupted with Ctrl-C (what was done is reported); 2 for bad input.")
-    p.add_argument("--election", required=True, help=f"national election ({', '.join(spec_names())})")
+    p.add_argument("--election", required=True, help=election_help(kinds=[NATIONAL_SPEC]))
     p.add_argument("--seed", type=int, default=1, help="seed of the whole run (default 1)")
     sel = p.add_mutually_exclusive_group()
     sel.add_argument("--stations", type=int, help="run only the first N stations")
@@ -85,12 +86,13 @@ def _fail(args: argparse.Namespace, message: str) -> int:
 
 def run_national_command(args: argparse.Namespace) -> int:
     from sim.national.executors import make_executor, stop_means_interrupt
-    from sim.national.generator import NationalSpecError, national_election
+    from device.election.fields import ElectionError
+    from sim.national.generator import NationalSpecError, national_spec_election
     from sim.national.runner import NationalRunError, select_stations
     from sim.national.station_run import fault_profiles
 
     try:
-        national = national_election(args.election)
+        national = national_spec_election(args.election)
         if args.faults not in fault_profiles():
             raise NationalRunError(f"unknown fault profile {args.faults!r} "
                                    f"(profiles: {', '.join(fault_profiles())})")
@@ -108,7 +110,7 @@ def run_national_command(args: argparse.Namespace) -> int:
             raise NationalRunError("--rla-drill must be at least 0, --rla-risk-limit between 0 and 100 "
                                    "and --rla-scope contest, seats or district:ID")
         refuse_non_empty_out(args.out, args.force)
-    except (NationalSpecError, NationalRunError, UserError) as exc:
+    except (ElectionError, NationalSpecError, NationalRunError, UserError) as exc:
         return _fail(args, str(exc))
     try:
         executor = make_executor(args.workers, args.scheduler, args.dask_local)

@@ -90,7 +90,9 @@ def spec_names() -> list[str]:
 def load_spec(name: str) -> dict:
     path = Path(str(resources.files("sim.national") / "specs" / f"{name}.json"))
     if not path.exists():
-        raise NationalSpecError(f"unknown national election {name!r} (known: {', '.join(spec_names())})")
+        from device.election.names import unknown_election_message
+
+        raise NationalSpecError(unknown_election_message(name))
     spec = json.loads(path.read_text(encoding="utf-8"))
     if spec.get("format") != SPEC_FORMAT:
         raise NationalSpecError(f"{path.name}: $.format must be {SPEC_FORMAT!r}")
@@ -101,6 +103,16 @@ def load_spec(name: str) -> dict:
 def national_election(name: str) -> NationalElection:
     """The generated election ``name`` (cached per process: a worker builds it once)."""
     return generate(load_spec(name))
+
+
+def national_spec_election(name: str) -> NationalElection:
+    """``--election NAME`` of a command that runs a national spec (``sim national``, the RLA
+    drill): the name is resolved by the one lookup (``device.election.names``), which must find
+    a national spec; else its one-line ``ElectionError``."""
+    from device.election.names import find_election
+    from sim.national.spec_source import NATIONAL_SPEC
+
+    return national_election(find_election(name, kinds=[NATIONAL_SPEC]).name)
 
 
 # --- arithmetic helpers -----------------------------------------------------------------

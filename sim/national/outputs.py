@@ -6,10 +6,9 @@
   with seats, checks against intent, published figures beside the simulated ones;
 - ``nist/election_results.json`` — SP 1500-100 v2 ``ElectionReport`` (summary-contest): the
   nation, provinces and districts as reporting units, one contest per district council (or the
-  one national contest), vote counts per district; built from the parts of
-  ``device.results.nist_results`` (the unit's and the central tally's builder too, so the
-  three name every unit, party, candidate and selection alike); validated against the
-  official schema by the tests;
+  one national contest), built by ``device.results.nist_results.national_report``, the
+  central tally's builder: equal to the central tally's report of the same stations but for
+  its issuer and date; validated against the official schema by the tests;
 - ``stations.jsonl`` — one line per station (device tally, intent tally, faults), in station
   order, byte-identical for a seed;
 - ``station_seconds.json`` — wall time per station (varies run to run; kept apart);
@@ -20,51 +19,37 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from device.election.definition import province_id
 from device.results import nist_results as nr
 from device.results.exports import json_doc, json_line
 
 DATE_TIME = "T07:00:00Z"
 
 
-def national_nist(national, document: dict) -> dict:
-    """The run's SP 1500-100 report, of the parts of ``device.results.nist_results``: the nation,
-    the provinces and districts that ran (of the kinds the spec names), and per district its
-    votes. A party-list contest is one contest per district (each district elects its own
-    council); a candidate contest has the nation's over/undervotes."""
-    election = national.election
-    contest = election.contests[national.contest_id]
-    ran = sorted(document["districts"])
-    provinces = [election.provinces[province_id(national.provinces[p].name)]  # in the spec's order
-                 for p in sorted(document["provinces"])]
-    du = nr.district_unit
-    gp = [nr.reporting_unit(nr.NATION, "country", election.title,
-                            ComposingGpUnitIds=[nr.province_unit(p) for p in provinces])]
-    gp += [nr.reporting_unit(nr.province_unit(p), "other", p.name, OtherType=national.spec["province_kind"],
-                             ComposingGpUnitIds=[du(d) for d in p.districts if d in document["districts"]])
-           for p in provinces]
-    gp += [nr.reporting_unit(du(d), "other", election.districts[d].name, OtherType=national.spec["district_kind"],
-                             VotersParticipated=document["districts"][d]["ballots_cast"]) for d in ran]
-    tally = {d: document["districts"][d]["contests"][contest.id] for d in ran}
-    if contest.kind == "party-list":  # every district elects its own council
-        contests = []
-        for d in ran:
-            sels = [nr.selection(contest, ch, [nr.vote_counts(du(d), tally[d]["votes"][ch.id])], f"--{d}")
-                    for ch in contest.choices]
-            contests.append(nr.contest(contest, sels, du(d), [nr.other_counts(du(d), tally[d])],
-                                       contest_id=f"{contest.id}--{d}",
-                                       name=f"{contest.title} — {election.districts[d].name}"))
-    else:
-        sels = [nr.selection(contest, ch, [nr.vote_counts(du(d), tally[d]["votes"][ch.id]) for d in ran])
-                for ch in contest.choices]
-        contests = [nr.contest(contest, sels, nr.NATION,
-                               [nr.other_counts(nr.NATION, document["national"]["contests"][contest.id])])]
-    return nr.report(election, format="summary-contest", generated=election.date + DATE_TIME,
-                     issuer="ballotbox national simulation (QA)", abbreviation="ballotbox-sim",
-                     status="unofficial-complete" if document["selection"]["whole_country"] else "unofficial-partial",
-                     units=gp, scope=nr.NATION, contests=contests, candidates=nr.candidates([contest]),
-                     ballots=[nr.ballot_counts(du(d), document["districts"][d]["ballots_cast"]) for d in ran],
-                     IsTest=True, TestType="pre-election")
+def national_nist(national, run) -> dict:
+    """The run's SP 1500-100 report, by the central tally's builder
+    (``device.results.nist_results.national_report``) from the run's own aggregation: every
+    province and district of the election, with the stations of each that ran; a council per
+    district is a contest of its own. Equal to the central tally's report of the same stations
+    but for its issuer and date (``tests/test_formats_nist.py``)."""
+    election, document = national.election, run.document
+    ran: dict[str, int] = {d: 0 for d in election.districts}
+    for r in run.tally.stations.values():
+        if "error" not in r:
+            ran[r["district"]] += 1
+    registered = election.registered()
+
+    def figures(doc: dict | None, reported: int, stations: list[str]) -> nr.ReportedFigures:
+        doc = doc or {"ballots_cast": 0, "contests": {}}
+        return nr.ReportedFigures(reported, len(stations), doc["ballots_cast"],
+                                  sum(registered.get(s, 0) for s in stations) if registered else None,
+                                  doc["contests"])
+
+    districts = {d: figures(document["districts"].get(d), ran[d], list(national.stations_of[d]))
+                 for d in election.districts}
+    nation = figures(document["national"], sum(ran.values()), list(election.stations))
+    return nr.national_report(election, nation, districts, generated=election.date + DATE_TIME,
+                              issuer="ballotbox national simulation (QA)", abbreviation="ballotbox-sim",
+                              package_mode="simulation")
 
 
 def _sorted(value):
@@ -92,7 +77,7 @@ def write_outputs(national, run, out: Path) -> dict[str, str]:
     files = {"national": "national.json", "nist": "nist/election_results.json",
              "stations": "stations.jsonl", "timings": "station_seconds.json", "report": "report.html"}
     (out / files["national"]).write_bytes(national_json(run.document))
-    (out / files["nist"]).write_bytes(json_doc(national_nist(national, run.document)))
+    (out / files["nist"]).write_bytes(json_doc(national_nist(national, run)))
     with open(out / files["stations"], "w", encoding="utf-8") as fh:
         for sid in sorted(run.tally.stations):
             fh.write(json_line(run.tally.stations[sid]) + "\n")

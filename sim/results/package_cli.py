@@ -26,18 +26,18 @@ from pathlib import Path
 
 from device.cli.main import UserError
 from device.election.authority import AuthorityKey
-from device.election.definition import BUNDLED, Election, load_election
+from device.election.definition import Election, load_election
+from device.election.names import election_help, election_names
 from device.election.package import PackageBuildError, build_package
 from device.election.voter_roll import Voter, VoterRoll
+from sim.national.spec_source import NATIONAL_SPEC
 from sim.results.results_feed import registered_voters, unit_signer
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("package", help="write the signed package of a simulated election",
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--election", required=True,
-                   help=f"a bundled election ({', '.join(BUNDLED)}), a national spec "
-                        f"(e.g. cambodia-2022-national), or a path")
+    p.add_argument("--election", required=True, help=election_help())
     p.add_argument("--seed", type=int, required=True, help="the simulation's seed (same as the run's)")
     p.add_argument("--out", required=True, help="the package file to write (never overwritten)")
     p.add_argument("--json", action="store_true", help="print a summary as JSON")
@@ -49,13 +49,12 @@ def simulation_authority(seed: int) -> AuthorityKey:
 
 
 def resolve_election(name: str) -> tuple[Election, bool]:
-    """(election, whether it is a national spec) for a national spec name, a bundled or named
-    election, or a path."""
-    from sim.national.generator import national_election, spec_names
-
-    if name in spec_names():
-        return national_election(name).election, True
-    return load_election(name), False
+    """(election, whether it is a national spec) for a name of the one lookup
+    (``device.election.names``: bundled, named or national spec) or a path."""
+    row = election_names().get(name)
+    if row is None:
+        return load_election(name), False
+    return row.load(), row.kind == NATIONAL_SPEC
 
 
 def synthetic_rolls(election: Election, seed: int) -> list[VoterRoll]:

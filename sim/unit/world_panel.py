@@ -17,9 +17,8 @@ from __future__ import annotations
 import asyncio
 import random
 
-from textual.widgets import Static
 
-from device.console.widgets import ConfirmDialog, PinDialog
+from device.console.widgets import ConfirmDialog, PinDialog, WorldPanelWidget
 from device.i18n import N_
 from device.election.identity import barcode_payload
 from device.station.roles import ELECTION_MANAGER, POLL_WORKER
@@ -48,7 +47,7 @@ FINGER_KEYS = {
 REFRESH_S = 0.5  # the panel also redraws on its own: hands move things the unit does not see
 
 
-class WorldPanel(Static):
+class WorldPanel(WorldPanelWidget):
     DEFAULT_CSS = """
     WorldPanel { height: auto; border: round $accent; padding: 0 1; margin-top: 1; }
     """
