@@ -33,6 +33,7 @@ from device.i18n import N_, _
 from device.station.roles import POLICY, AccessDenied, StationAccess, role_label
 
 STORE_STAFF_META = "staff"  # role -> PIN hash (JSON) of a store that holds no package
+REFUSED = N_("refused ({reason}): {message}")
 
 
 def add_pin_options(parser: argparse.ArgumentParser, roles: tuple[str, ...]) -> None:
@@ -58,10 +59,12 @@ def read_pin(args: argparse.Namespace, role: str) -> str:
 
 
 def refused(args: argparse.Namespace, exc: Exception) -> int:
+    """Print a refusal: its text, after "refused (reason):" unless the text names the reason. An
+    ``AccessDenied`` says it in the chosen language (an operator message), so the prefix is too."""
     reason = getattr(exc, "reason", "refused")
+    prefix = _(REFUSED) if isinstance(exc, AccessDenied) else REFUSED
     print(json.dumps({"ok": False, "reason": reason, "message": str(exc)}) if args.json else
-          _("refused ({reason}): {message}").format(reason=reason, message=exc) if reason not in str(exc)
-          else str(exc))
+          prefix.format(reason=reason, message=exc) if reason not in str(exc) else str(exc))
     return 1
 
 
