@@ -54,6 +54,7 @@ import time
 from pathlib import Path
 
 from device.cli.main import UserError
+from device.i18n import _
 
 EXIT_BIND, EXIT_BUSY = 3, 4
 
@@ -98,7 +99,8 @@ def authority_key(text: str) -> str:
 def parse_listen(text: str) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
     if not sep or not port.isdigit() or not 0 < int(port) < 65536:
-        raise UserError(f"--listen {text!r}: expected HOST:PORT, e.g. 127.0.0.1:8080")
+        raise UserError(_("--listen {listen}: expected HOST:PORT, e.g. 127.0.0.1:8080").format(listen=repr(text)),
+                        translated=True)
     return host or "127.0.0.1", int(port)
 
 
@@ -173,7 +175,8 @@ def run_serve(args: argparse.Namespace) -> int:
     host, port = parse_listen(args.listen)
     served = served_election(args)
     if args.public is None and is_postgres(args.db):
-        raise UserError("--public: say where the results site goes (the database is a server)")
+        raise UserError(_("--public: say where the results site goes (the database is a server)"),
+                        translated=True)
     public = Path(args.public) if args.public else sqlite_path(args.db).parent / "public"
     try:
         sock = bind(host, port)
@@ -215,7 +218,7 @@ def run_accept(args: argparse.Namespace) -> int:
     from central.store import AcceptError
 
     if not args.reason.strip():
-        raise UserError("--reason: say why the authority accepts this result")
+        raise UserError(_("--reason: say why the authority accepts this result"), translated=True)
     try:
         store = open_store(args.db, alone=True)
     except locks.Busy as exc:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from device.cli.main import UserError
 from device.cli.output_folder import add_force_option, refuse_non_empty_out
+from device.i18n import _
 from device.election.definition import load_election
 from device.election.names import election_help
 from sim.day.station import FIDELITIES, run_station_day, write_station_files
@@ -100,12 +101,14 @@ def _refuse_used_store(store, path: str) -> None:
     loaded = next((r.data for r in records if r.type == "load_election"), None)
     if loaded is None:
         return
-    held = "a closed day" if any(r.type == "close_polls" for r in records) else "an unfinished day"
+    closed = any(r.type == "close_polls" for r in records)
+    held = _("{path} already holds a closed day") if closed else _("{path} already holds an unfinished day")
     raise UserError(
-        f"{path} already holds {held} (election {loaded.get('election_id')}, station "
-        f"{loaded.get('station')}, {len(store.cast_vote_records())} ballots cast); a simulated day "
-        f"starts on an empty unit: give a new --store path, or export this one with "
-        f"'ballotbox device export --store {path} --out DIR'")
+        _("{held} (election {election}, station {station}, {ballots} ballots cast); a simulated day "
+          "starts on an empty unit: give a new --store path, or export this one with "
+          "'ballotbox device export --store {path} --out DIR'").format(
+            held=held.format(path=path), election=loaded.get("election_id"), station=loaded.get("station"),
+            ballots=len(store.cast_vote_records()), path=path), translated=True)
 
 
 def _printed_dir(args: argparse.Namespace) -> Path | None:
@@ -120,9 +123,10 @@ def run_station_command(args: argparse.Namespace) -> int:
     except ScenarioError as exc:
         raise UserError(str(exc)) from None
     if args.voters < 1:
-        raise UserError("--voters must be at least 1")
+        raise UserError(_("--voters must be at least 1"), translated=True)
     if args.station and args.station not in election.stations:
-        raise UserError(f"unknown station {args.station!r} (stations: {', '.join(election.stations)})")
+        raise UserError(_("unknown station {station} (stations: {stations})").format(
+            station=repr(args.station), stations=", ".join(election.stations)), translated=True)
     try:
         args.profile = load_profile(args.profile) if args.profile else None
     except ProfileError as exc:

@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 
 from device.cli.main import UserError, no_such_file
-from device.i18n import N_
+from device.i18n import N_, _
 
 
 def register(subparsers) -> None:
@@ -84,12 +84,12 @@ def _package(args: argparse.Namespace):
     """The verified election package of ``--package`` (None without it)."""
     if args.package is None:
         if args.authority:
-            raise UserError("--authority goes with --package")
+            raise UserError(_("--authority goes with --package"), translated=True)
         return None
     if not args.authority:
-        raise UserError("--package needs --authority (the key that signed the package)")
+        raise UserError(_("--package needs --authority (the key that signed the package)"), translated=True)
     if args.key:
-        raise UserError("give --key or --package, not both")
+        raise UserError(_("give --key or --package, not both"), translated=True)
     from device.election.authority import AuthorityKeyError, read_public_key
     from device.election.package import PackageError, load_package
     try:

@@ -20,6 +20,7 @@ from device.cli.main import UserError
 from device.cli.output_folder import add_force_option, refuse_non_empty_out
 from device.election.definition import load_election
 from device.election.names import election_help
+from device.i18n import N_, _
 
 
 def register(subparsers) -> None:
@@ -66,10 +67,11 @@ def run_render(args: argparse.Namespace) -> int:
     styles = args.style or sorted(election.ballot_styles)
     unknown = [s for s in styles if s not in election.ballot_styles]
     if unknown:
-        raise UserError(f"unknown ballot style {unknown[0]!r} (election has "
-                        f"{', '.join(sorted(election.ballot_styles))})")
+        raise UserError(_("unknown ballot style {style} (election has {styles})").format(
+            style=repr(unknown[0]), styles=", ".join(sorted(election.ballot_styles))), translated=True)
     if not 50 <= args.dpi <= 1200:
-        raise UserError(f"--dpi must be between 50 and 1200 (got {args.dpi:g})")
+        raise UserError(_("--dpi must be between 50 and 1200 (got {dpi})").format(dpi=f"{args.dpi:g}"),
+                        translated=True)
     refuse_non_empty_out(args.out, args.force)
     try:
         summary = write_ballot_files(election, styles, Path(args.out), args.dpi, args.paper, args.test)
@@ -107,11 +109,11 @@ def run_interpret(args: argparse.Namespace) -> int:
         path = Path(image)
         if not path.is_file():
             missing += 1
-            error = "no such file" if not path.exists() else "not a file"
-            if args.json:
+            error = N_("no such file") if not path.exists() else N_("not a file")
+            if args.json:  # the error as a code, in English
                 print(json.dumps({"image": image, "error": error}, ensure_ascii=False))
             else:
-                print(f"{image}: {error}")
+                print(f"{image}: {_(error)}")
             continue
         try:
             frame = decode_image(path.read_bytes())

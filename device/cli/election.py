@@ -26,8 +26,9 @@ import csv
 import json
 from pathlib import Path
 
-from device.cli.main import UserError
+from device.cli.main import UserError, no_such_file
 from device.election.names import election_help
+from device.i18n import _
 
 
 def register(subparsers) -> None:
@@ -128,7 +129,8 @@ def _read_units(path: str | None) -> dict[str, list[str]]:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise UserError(f"cannot read unit registry {path}: {exc}") from None
     if not isinstance(units, dict):
-        raise UserError(f"{path}: the unit registry must map station ids to lists of public keys")
+        raise UserError(_("{path}: the unit registry must map station ids to lists of public keys").format(
+            path=path), translated=True)
     return units
 
 
@@ -140,16 +142,18 @@ def _read_staff(path: str | None) -> dict[str, dict[str, str]]:
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"cannot read staff PINs {path}: {exc}") from None
     if not rows or [h.strip() for h in rows[0]] != ["station_id", "role", "pin"]:
-        raise UserError(f"{path}: line 1 must be station_id,role,pin")
+        raise UserError(_("{path}: line 1 must be station_id,role,pin").format(path=path), translated=True)
     staff: dict[str, dict[str, str]] = {}
     for n, row in enumerate(rows[1:], start=2):
         if not row:
             continue
         if len(row) != 3:
-            raise UserError(f"{path}: line {n}: expected station_id,role,pin")
+            raise UserError(_("{path}: line {n}: expected station_id,role,pin").format(path=path, n=n),
+                            translated=True)
         sid, role, pin = (x.strip() for x in row)
         if role in staff.get(sid, {}):
-            raise UserError(f"{path}: line {n}: a second PIN for {role} at {sid}")
+            raise UserError(_("{path}: line {n}: a second PIN for {role} at {station}").format(
+                path=path, n=n, role=role, station=sid), translated=True)
         staff.setdefault(sid, {})[role] = pin
     return staff
 
@@ -167,8 +171,9 @@ def run_package(args: argparse.Namespace) -> int:
     except VoterRollError as exc:
         raise UserError(f"voter roll: {exc}") from None
     if args.manager_pin_length not in MANAGER_PIN_LENGTHS:
-        raise UserError(f"--manager-pin-length must be {MANAGER_PIN_LENGTHS[0]} to "
-                        f"{MANAGER_PIN_LENGTHS[-1]} (got {args.manager_pin_length})")
+        raise UserError(_("--manager-pin-length must be {low} to {high} (got {given})").format(
+            low=MANAGER_PIN_LENGTHS[0], high=MANAGER_PIN_LENGTHS[-1], given=args.manager_pin_length),
+            translated=True)
     lengths = pin_lengths(args.manager_pin_length)
     try:
         authority = read_authority_key(args.key)
@@ -182,7 +187,8 @@ def run_package(args: argparse.Namespace) -> int:
     generated = [(sid, role, generate_pin(length=lengths[role])) for sid in sorted(election.stations) for role in ROLES
                  if role not in staff.get(sid, {})]
     if generated and pins_file.exists():
-        raise UserError(f"{pins_file} already exists: refusing to overwrite the PINs handed out")
+        raise UserError(_("{pins_file} already exists: refusing to overwrite the PINs handed out").format(
+            pins_file=pins_file), translated=True)
     for sid, role, pin in generated:
         staff.setdefault(sid, {})[role] = pin
     languages = [x.strip() for x in args.languages.split(",") if x.strip()]
@@ -221,7 +227,7 @@ def run_verify(args: argparse.Namespace) -> int:
     from device.election.authority import AuthorityKeyError, read_public_key
     from device.election.package import PackageError, load_package
     if not Path(args.package).is_file():  # a missing input is bad input (exit 2), not a refusal
-        raise UserError(f"no such file: {args.package}")
+        raise no_such_file(args.package)
     try:
         anchor = read_public_key(args.authority)
     except AuthorityKeyError as exc:

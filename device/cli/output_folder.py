@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from device.cli.main import UserError
+from device.i18n import _
 
 FORCE_HELP = "write into --out even if it already holds files (they may be overwritten)"
 
@@ -24,7 +25,7 @@ def refuse_non_empty_out(path: str | Path | None, force: bool) -> None:
         return
     out = Path(path)
     if out.exists() and not out.is_dir():
-        raise UserError(f"--out {out} exists and is not a folder")
+        raise UserError(_("--out {out} exists and is not a folder").format(out=out), translated=True)
     if not force and out.is_dir() and any(out.iterdir()):
-        raise UserError(f"--out {out} already holds files: choose an empty or new folder, "
-                        "or add --force to write over them")
+        raise UserError(_("--out {out} already holds files: choose an empty or new folder, "
+                          "or add --force to write over them").format(out=out), translated=True)

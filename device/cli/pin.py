@@ -29,9 +29,11 @@ import time
 from typing import Any, Callable
 
 from device.cli.main import UserError
-from device.station.roles import POLICY, AccessDenied, StationAccess, role_name
+from device.i18n import N_, _
+from device.station.roles import POLICY, AccessDenied, StationAccess, role_label
 
 STORE_STAFF_META = "staff"  # role -> PIN hash (JSON) of a store that holds no package
+REFUSED = N_("refused ({reason}): {message}")
 
 
 def add_pin_options(parser: argparse.ArgumentParser, roles: tuple[str, ...]) -> None:
@@ -46,19 +48,23 @@ def read_pin(args: argparse.Namespace, role: str) -> str:
     if args.pin_stdin:
         pin = sys.stdin.readline().strip()
     elif sys.stdin.isatty():
-        pin = getpass.getpass(f"{role_name(role).capitalize()} PIN: ").strip()
+        pin = getpass.getpass(_("{role} PIN: ").format(role=role_label(role).capitalize())).strip()
     else:
-        raise UserError(f"the {role_name(role)}'s PIN is needed: give it on standard input "
-                        f"with --pin-stdin")
+        raise UserError(_("the {role}'s PIN is needed: give it on standard input with --pin-stdin").format(
+            role=role_label(role)), translated=True)
     if not pin:
-        raise UserError(f"no PIN given: the {role_name(role)}'s PIN is needed")
+        raise UserError(_("no PIN given: the {role}'s PIN is needed").format(role=role_label(role)),
+                        translated=True)
     return pin
 
 
 def refused(args: argparse.Namespace, exc: Exception) -> int:
+    """Print a refusal: its text, after "refused (reason):" unless the text names the reason. An
+    ``AccessDenied`` says it in the chosen language (an operator message), so the prefix is too."""
     reason = getattr(exc, "reason", "refused")
+    prefix = _(REFUSED) if isinstance(exc, AccessDenied) else REFUSED
     print(json.dumps({"ok": False, "reason": reason, "message": str(exc)}) if args.json else
-          f"refused ({reason}): {exc}" if reason not in str(exc) else str(exc))
+          prefix.format(reason=reason, message=exc) if reason not in str(exc) else str(exc))
     return 1
 
 
@@ -68,7 +74,7 @@ def store_clock(store: Any) -> Callable[[], float]:
 
 
 def _staff(store: Any, action: str) -> tuple[dict[str, str], str]:
-    """(role -> PIN hash, where from) for the unit in ``store``: its loaded package's staff; to
+    """(role -> PIN hash, where from: a msgid) for the unit in ``store``: its loaded package's staff; to
     send the results still in the outbox after an unload, the staff of the package unloaded."""
     from device.election.package import PackageError
     from device.station.provisioning import ProvisioningError, current_package, trust_anchor
@@ -78,16 +84,16 @@ def _staff(store: Any, action: str) -> tuple[dict[str, str], str]:
     except (PackageError, ProvisioningError) as exc:
         raise UserError(str(exc)) from None
     if loaded is not None:
-        return loaded.package.staff(loaded.station_id), "the loaded election package"
+        return loaded.package.staff(loaded.station_id), N_("the loaded election package")
     if anchor is not None and action == "send_results":
         staff = _unloaded_staff(store, anchor)
         if staff is not None:
-            return staff, "the unloaded election package"
+            return staff, N_("the unloaded election package")
     if anchor is None:
         raw = store.read_meta(STORE_STAFF_META)
         if raw is not None:
-            return json.loads(raw), "the simulated staff"
-    return {}, "no election package is loaded"
+            return json.loads(raw), N_("the simulated staff")
+    return {}, N_("no election package is loaded")
 
 
 def _unloaded_staff(store: Any, anchor: str) -> dict[str, str] | None:
@@ -123,5 +129,5 @@ def unit_login(store: Any, args: argparse.Namespace, action: str,
 
 def _no_pin_message(role: str, source: str):
     from device.station.events import OperatorMessage
-    return OperatorMessage("role_has_no_pin", "error", f"{source}: the {role_name(role)} has no "
-                                                       f"PIN on this unit, so it cannot act")
+    return OperatorMessage("role_has_no_pin", "error", _("{source}: the {role} has no PIN on this unit, so "
+                                                         "it cannot act").format(source=_(source), role=role_label(role)))

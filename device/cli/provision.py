@@ -22,6 +22,7 @@ from pathlib import Path
 from device.cli.main import UserError
 from device.cli.unit_store import add_mirror_option, open_unit_store
 from device.cli.pin import add_pin_options, read_pin, refused
+from device.i18n import N_, _
 from device.station.roles import ELECTION_MANAGER
 
 
@@ -54,14 +55,15 @@ def register(subparsers) -> None:
 
 def _open_store(args: argparse.Namespace, must_exist: bool = True):
     if not must_exist:
-        _folder_exists(args.store, "unit store")
+        _folder_exists(args.store, N_("no such folder {folder} for the unit store {path} (create it first)"))
     return open_unit_store(args.store, args.mirror, must_exist=must_exist)
 
 
-def _folder_exists(path: str, what: str) -> None:
+def _folder_exists(path: str, missing: str) -> None:
+    """``missing``: the message (a msgid with ``{folder}`` and ``{path}``) when the folder is not there."""
     folder = Path(path).parent
     if not folder.is_dir():
-        raise UserError(f"no such folder {folder} for the {what} {path} (create it first)")
+        raise UserError(_(missing).format(folder=folder, path=path), translated=True)
 
 
 def _unit_key(path: str | None):
@@ -70,7 +72,7 @@ def _unit_key(path: str | None):
     from device.store.signing import UnitSigner
     if path is None:
         return None
-    _folder_exists(path, "unit key file")
+    _folder_exists(path, N_("no such folder {folder} for the unit key file {path} (create it first)"))
     p = Path(path)
     try:
         if p.exists():

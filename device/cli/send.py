@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from device.cli.main import UserError, no_such_file
-from device.i18n import N_
+from device.i18n import N_, _
 from device.cli.pin import add_pin_options, refused, store_clock, unit_login
 from device.cli.unit_store import add_mirror_option, open_unit_store
 from device.station.roles import POLICY, AccessDenied
@@ -88,9 +88,9 @@ def run_send(args: argparse.Namespace) -> int:
         if not Path(args.store).is_file():
             raise no_such_file(args.store, N_("the unit store"))
         if not args.status and not (args.central or "").startswith(("http://", "https://")):
-            raise UserError("--central must be an http:// or https:// URL")
+            raise UserError(_("--central must be an http:// or https:// URL"), translated=True)
         if args.wait < 0:
-            raise UserError("--wait must be 0 or more seconds")
+            raise UserError(_("--wait must be 0 or more seconds"), translated=True)
         if not args.status:
             denied = _login(args)
             if denied is not None:

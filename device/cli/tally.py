@@ -9,6 +9,7 @@ import argparse
 import json
 
 from device.cli.main import UserError
+from device.i18n import _
 from device.results.seats import METHOD_ALIASES, METHODS, SeatAllocationError, allocate_seats
 
 
@@ -36,15 +37,17 @@ def parse_votes(items: list[str]) -> dict[str, int]:
     for item in items:
         party, sep, count = item.partition("=")
         if not sep or not party:
-            raise UserError(f"--votes {item!r}: expected PARTY=VOTES")
+            raise UserError(_("--votes {item}: expected PARTY=VOTES").format(item=repr(item)), translated=True)
         if party in votes:
-            raise UserError(f"--votes: party {party!r} given twice")
+            raise UserError(_("--votes: party {party} given twice").format(party=repr(party)), translated=True)
         try:
             n = int(count)
         except ValueError:
-            raise UserError(f"--votes {item!r}: {count!r} is not a whole number") from None
+            raise UserError(_("--votes {item}: {count} is not a whole number").format(
+                item=repr(item), count=repr(count)), translated=True) from None
         if n < 0:
-            raise UserError(f"--votes {item!r}: votes cannot be negative")
+            raise UserError(_("--votes {item}: votes cannot be negative").format(item=repr(item)),
+                            translated=True)
         votes[party] = n
     return votes
 

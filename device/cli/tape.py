@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from device.cli.main import UserError, no_such_file
-from device.i18n import N_
+from device.i18n import N_, _
 
 
 def register(subparsers) -> None:
@@ -47,14 +47,16 @@ def _key_source(args: argparse.Namespace):
         from device.election.package import load_package
 
         if not args.authority:
-            raise UserError("--package needs --authority PUB (the key that signs the package)")
+            raise UserError(_("--package needs --authority PUB (the key that signs the package)"),
+                            translated=True)
         try:
             package = load_package(args.package, read_public_key(args.authority))
         except (OSError, ValueError, AuthorityKeyError) as exc:
             raise UserError(f"cannot use package {args.package}: {exc}") from None
         return package.unit_keys, package.election.hash, package.mode
     if not args.key:
-        raise UserError("say which unit keys to trust: --package PKG (with --authority) or --key HEX")
+        raise UserError(_("say which unit keys to trust: --package PKG (with --authority) or --key HEX"),
+                        translated=True)
     try:
         for key in args.key:
             public_key_from_hex(key)
@@ -75,11 +77,13 @@ def fetch_json(url: str, timeout: float = 10.0) -> Any:
     if response.status_code == 404:
         return None
     if response.status_code != 200:
-        raise UserError(f"the central tally answered {response.status_code} for {url}")
+        raise UserError(_("the central tally answered {status} for {url}").format(
+            status=response.status_code, url=url), translated=True)
     try:
         return response.json()
     except ValueError:
-        raise UserError(f"the central tally's answer at {url} is not JSON") from None
+        raise UserError(_("the central tally's answer at {url} is not JSON").format(url=url),
+                        translated=True) from None
 
 
 def _show(audit, as_json: bool) -> None:

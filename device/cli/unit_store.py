@@ -30,5 +30,4 @@ def open_unit_store(path: str, mirror: str | None, *, must_exist: bool = True):
     try:
         return SqliteStore(path, mirror=mirror)
     except (StoreOpenError, JournalIntegrityError) as exc:
-        text = str(exc)
-        raise UserError(text if text.startswith(str(path)) else f"{path}: {text}") from None
+        raise UserError(str(exc) if str(exc).startswith(str(path)) else f"{path}: {exc}") from None

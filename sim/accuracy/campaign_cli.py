@@ -13,6 +13,7 @@ import shlex
 from pathlib import Path
 
 from device.cli.main import UserError
+from device.i18n import _
 
 INTERRUPTED_EXIT = 130
 
@@ -48,11 +49,12 @@ def run_campaign_command(args: argparse.Namespace) -> int:
     from sim.paper.scan_distortions import LEVELS
 
     if args.positions < 1 or args.batch < 1:
-        raise UserError("--positions and --batch must be at least 1")
+        raise UserError(_("--positions and --batch must be at least 1"), translated=True)
     if args.scheduler is not None and not args.scheduler.startswith(("tcp://", "tls://", "inproc://")):
-        raise UserError(f"--scheduler must be an address like tcp://HOST:8786 (got {args.scheduler!r})")
+        raise UserError(_("--scheduler must be an address like tcp://HOST:8786 (got {scheduler})").format(
+            scheduler=repr(args.scheduler)), translated=True)
     if args.dask_local is not None and args.dask_local < 1:
-        raise UserError("--dask-local must be at least 1")
+        raise UserError(_("--dask-local must be at least 1"), translated=True)
     checkpoint = Path(args.checkpoint) if args.checkpoint else None
     try:
         plan = CampaignPlan(args.seed, args.positions, _names(args.elections, all_elections()),

@@ -73,14 +73,16 @@ def register(subparsers) -> None:
 
 
 def run_accuracy_command(args: argparse.Namespace) -> int:
+    from device.i18n import _
     from sim.accuracy.batches import run_accuracy  # heavy imports (OpenCV) only when run
 
     if args.ballots < 1:
-        raise UserError(f"--ballots must be at least 1 (got {args.ballots})")
+        raise UserError(_("--ballots must be at least 1 (got {n})").format(n=args.ballots), translated=True)
     if args.workers < 1:
-        raise UserError(f"--workers must be at least 1 (got {args.workers})")
+        raise UserError(_("--workers must be at least 1 (got {n})").format(n=args.workers), translated=True)
     if not 0 <= args.min_read_rate <= 1:
-        raise UserError(f"--min-read-rate is a share between 0 and 1 (got {args.min_read_rate:g})")
+        raise UserError(_("--min-read-rate is a share between 0 and 1 (got {rate})").format(
+            rate=f"{args.min_read_rate:g}"), translated=True)
     if args.positions is not None:
         from sim.accuracy.campaign_cli import run_campaign_command
         return run_campaign_command(args)

@@ -80,6 +80,7 @@ def outcome(contest: ReportedContest, scope: str) -> object:
 def tamper(reported: ReportedContest, paper: dict[str, dict[str, int]], scope: str,
            max_stations: int, factor: float = 1.0) -> DrillElection:
     """Shift votes in the reported tallies until the reported outcome is not the paper's."""
+    from device.i18n import _
     truth = with_votes(reported, paper)
     true_outcome = outcome(truth, scope)
     assertions = contest_assertions(truth, scope)
@@ -97,8 +98,8 @@ def tamper(reported: ReportedContest, paper: dict[str, dict[str, int]], scope: s
                 changed = with_votes(reported, votes)
                 if outcome(changed, scope) != true_outcome:
                     return _overshoot(reported, paper, votes, stations, used, shifted, factor, target)
-    raise UserError(f"no outcome-changing shift of {target.id} fits in {max_stations} station(s): "
-                    f"raise --max-stations or pick a closer contest")
+    raise UserError(_("no outcome-changing shift of {assertion} fits in {n} station(s): raise --max-stations "
+                      "or pick a closer contest").format(assertion=target.id, n=max_stations), translated=True)
 
 
 def _shift_one(station_votes: dict[str, int], winner: tuple[str, ...], loser: str) -> bool:
@@ -271,9 +272,10 @@ def _national_run(args: argparse.Namespace, out: Path) -> None:
 def run_drill_command(args: argparse.Namespace) -> int:
     from device.audit.rla.assertions import OutcomeNotAuditable
     from device.audit.rla.results import ReportedResultsError
+    from device.i18n import _
 
     if args.audits < 1 or args.max_stations < 1:
-        raise UserError("--audits and --max-stations must be at least 1")
+        raise UserError(_("--audits and --max-stations must be at least 1"), translated=True)
     tmp = None
     try:
         if args.run:

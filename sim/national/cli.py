@@ -77,11 +77,11 @@ def register(subparsers) -> None:
     p.set_defaults(func=run_national_command)
 
 
-def _fail(args: argparse.Namespace, message: str) -> int:
+def _fail(args: argparse.Namespace, exc: Exception) -> int:
     if args.json:
-        print(json.dumps({"error": message}))
+        print(json.dumps({"error": str(exc)}, ensure_ascii=False))
         return 2
-    raise UserError(message)
+    raise UserError(str(exc), translated=getattr(exc, "translated", False))
 
 
 def run_national_command(args: argparse.Namespace) -> int:
@@ -90,32 +90,35 @@ def run_national_command(args: argparse.Namespace) -> int:
     from sim.national.generator import NationalSpecError, national_spec_election
     from sim.national.runner import NationalRunError, select_stations
     from sim.national.station_run import fault_profiles
+    from device.i18n import _
 
     try:
         national = national_spec_election(args.election)
         if args.faults not in fault_profiles():
-            raise NationalRunError(f"unknown fault profile {args.faults!r} "
-                                   f"(profiles: {', '.join(fault_profiles())})")
+            raise UserError(_("unknown fault profile {faults} (profiles: {profiles})").format(
+                faults=repr(args.faults), profiles=", ".join(fault_profiles())), translated=True)
         if args.workers is not None and args.workers < 1:
-            raise NationalRunError("--workers must be at least 1")
+            raise UserError(_("--workers must be at least 1"), translated=True)
         if args.dask_local is not None and args.dask_local < 1:
-            raise NationalRunError("--dask-local must be at least 1")
+            raise UserError(_("--dask-local must be at least 1"), translated=True)
         if args.scheduler is not None and not args.scheduler.startswith(("tcp://", "tls://", "inproc://", "ucx://")):
-            raise NationalRunError(f"--scheduler must be an address like tcp://HOST:8786 (got {args.scheduler!r})")
+            raise UserError(_("--scheduler must be an address like tcp://HOST:8786 (got {scheduler})").format(
+                scheduler=repr(args.scheduler)), translated=True)
         total = len(select_stations(national, args.seed, args.stations, args.sample))
         if args.central is not None and not args.central.startswith(("http://", "https://")):
-            raise NationalRunError(f"--central must be an http:// or https:// URL (got {args.central!r})")
+            raise UserError(_("--central must be an http:// or https:// URL (got {central})").format(
+                central=repr(args.central)), translated=True)
         if args.rla_drill < 0 or not 0 < args.rla_risk_limit < 100 or not (
                 args.rla_scope in ("contest", "seats") or args.rla_scope.startswith("district:")):
-            raise NationalRunError("--rla-drill must be at least 0, --rla-risk-limit between 0 and 100 "
-                                   "and --rla-scope contest, seats or district:ID")
+            raise UserError(_("--rla-drill must be at least 0, --rla-risk-limit between 0 and 100 "
+                              "and --rla-scope contest, seats or district:ID"), translated=True)
         refuse_non_empty_out(args.out, args.force)
     except (ElectionError, NationalSpecError, NationalRunError, UserError) as exc:
-        return _fail(args, str(exc))
+        return _fail(args, exc)
     try:
         executor = make_executor(args.workers, args.scheduler, args.dask_local)
     except OSError as exc:
-        return _fail(args, f"cannot reach the Dask scheduler {args.scheduler}: {exc}")
+        return _fail(args, UserError(f"cannot reach the Dask scheduler {args.scheduler}: {exc}"))
     uploader = None
     if args.central:
         from sim.results.central_upload import CentralUploader

@@ -172,14 +172,16 @@ class ListenSession:
 def run(args) -> int:
     from device.cli.main import UserError
     from device.election.definition import load_election
+    from device.i18n import _
     from sim.day.full_fidelity import TwinWorld, build_twins
     from sim.twins.camera import CameraHttpEndpoint, VirtualCamera
     from sim.twins.endpoints import TcpEndpoint
     from sim.twins.profile import ProfileError, load_profile
 
-    host, _, port_text = args.listen.rpartition(":")
+    host, _colon, port_text = args.listen.rpartition(":")
     if not host or not port_text.isdigit():
-        raise UserError(f"--listen must be HOST:PORT, got {args.listen!r}")
+        raise UserError(_("--listen must be HOST:PORT, got {listen}").format(listen=repr(args.listen)),
+                        translated=True)
     try:
         profile = load_profile(args.profile)
     except ProfileError as exc:
