@@ -84,9 +84,9 @@ def printed_tape(election, results, signed, out_dir):
     return load_gray(twin.slips[-1].png_path)
 
 
-def photograph(tape, tmp_path, seed, level="ordinary", parts=2, name="photo"):
+def photograph(tape, tmp_path, seed, level="ordinary", name="photo"):
     paths = []
-    for k, img in enumerate(photos_of(tape, np.random.default_rng(seed), parts=parts, level=level)):
+    for k, img in enumerate(photos_of(tape, np.random.default_rng(seed), level=level)):
         path = tmp_path / f"{name}-{seed}-{k}.jpg"
         cv2.imwrite(str(path), img)
         paths.append(str(path))
@@ -157,7 +157,7 @@ def test_bad_input_is_exit_2_with_one_line(tape_photos, tmp_path, capsys):
     from pyzbar.pyzbar import ZBarSymbol, decode
     first = min((c.rect for c in decode(tape_photos["tape"], symbols=[ZBarSymbol.QRCODE])),
                 key=lambda r: r.top)
-    top = photograph(tape_photos["tape"][:first.top + first.height + 12], tmp_path, seed=6, parts=1,
+    top = photograph(tape_photos["tape"][:first.top + first.height + 12], tmp_path, seed=6,
                      name="top")
     code, out, err = run_cli([*top, "--key", UNIT.public_key_hex(), "--json"], capsys)
     assert code == 2 and "missing code" in json.loads(out)["error"]

@@ -47,7 +47,7 @@ def signed():
 
 
 def read_photos(tape: np.ndarray, seed: int, level: str) -> set[str]:
-    return {t for photo in photos_of(tape, np.random.default_rng(seed), parts=2, level=level)
+    return {t for photo in photos_of(tape, np.random.default_rng(seed), level=level)
             for t in read_codes(photo)}
 
 
