@@ -33,11 +33,12 @@ MODULE_PX = 8  # pixels per module of the resampled grid
 PAD_MODULES = 3  # light modules kept around the resampled code (its quiet zone)
 SEARCH_MODULES = 2.5  # how far from where the corners put it a finder pattern is looked for
 ALIGNMENT_SEARCH_MODULES = 9.0  # and the alignment pattern (a corner guessed from the others)
-# (centre, local) sigmas in modules: a module's value is a Gaussian mean over its centre, the
-# level it is compared with the mean of the modules around it. The first: 0.1 % of modules
-# wrong on poor photos of 8-dot modules (a wider centre, or smoothing the photo first, adds the
-# neighbours' blur: 2-3 times more); the others where a shadow or a misplaced corner beats it.
-SAMPLINGS = ((0.2, 1.2), (0.2, 2.5), (0.35, 1.5), (0.1, 0.8))
+# (centre, local): a module's value is the mean of its central centre x centre pixels (of 8),
+# compared with the Gaussian mean (sigma ``local`` modules) of the modules around it. The first
+# leaves about 0.1 % of modules wrong on poor photos of 8-dot modules (a wider centre, or
+# smoothing the photo first, adds the neighbours' blur: 2-3 times more); the others where a
+# shadow or a corner placed a little off beats it.
+SAMPLINGS = ((4, 1.2), (4, 2.5), (6, 1.5), (2, 0.8))
 MIN_FINDER_SCORE = 0.3  # below it, no three finder patterns: not a code of that size
 TRIED_VERSIONS = 3
 FINDER_BLOCKS = (31, 71)  # neighbourhoods (pixels) a photo is thresholded in to find finders  # the versions whose finder patterns fit best are decoded
@@ -98,8 +99,9 @@ def sample_grid(gray: np.ndarray, quad: np.ndarray, n: int) -> tuple[float, np.n
     corners = np.array([(3.5, 3.5), (n - 3.5, 3.5), (n - 3.5, n - 3.5), (3.5, n - 3.5)]) * m + pad
     finders = [_find(grid, FINDER, (float(x), float(y)))[0] for x, y in corners]
     # the corner without a finder pattern is the bottom right: turn the quad to put it there
-    quad = np.roll(quad, 2 - int(np.argmin(finders)), axis=0)
-    grid = _warp(gray, quad, square, side)
+    turn = 2 - int(np.argmin(finders))
+    quad = np.roll(quad, turn, axis=0)
+    grid = np.ascontiguousarray(np.rot90(grid, -turn))  # as the turned quad warps (half a pixel)
     ideal = np.array(_landmarks(n), np.float32) * m + pad
     found = ideal.copy()
     for k, centre in enumerate(ideal):
@@ -115,14 +117,15 @@ def sample_grid(gray: np.ndarray, quad: np.ndarray, n: int) -> tuple[float, np.n
     return sorted(finders)[1], _warp(gray, in_photo, ideal, side).astype(np.float32)
 
 
-def modules(grid: np.ndarray, n: int, centre_sigma: float, local_sigma: float) -> np.ndarray:
-    """The ``n`` x ``n`` modules (True = dark) of a registered grid: each module's centre
-    (a Gaussian mean of ``centre_sigma`` modules) against the mean around it (``local_sigma``)."""
-    m = MODULE_PX
-    centres = cv2.GaussianBlur(grid, (0, 0), centre_sigma * m)
-    local = cv2.GaussianBlur(grid, (0, 0), local_sigma * m)
-    at = PAD_MODULES * m + np.arange(n) * m + m // 2
-    return centres[np.ix_(at, at)] < local[np.ix_(at, at)]
+def modules(grid: np.ndarray, n: int, centre: int, local_sigma: float) -> np.ndarray:
+    """The ``n`` x ``n`` modules (True = dark) of a registered grid: the mean of each module's
+    central ``centre`` x ``centre`` pixels against the Gaussian mean of the modules around it
+    (``local_sigma`` modules)."""
+    m, pad = MODULE_PX, PAD_MODULES * MODULE_PX
+    lo = (m - centre) // 2
+    cells = grid[pad:pad + n * m, pad:pad + n * m].reshape(n, m, n, m)
+    values = cells[:, lo:lo + centre, :, lo:lo + centre].mean(axis=(1, 3)).astype(np.float32)
+    return values < cv2.GaussianBlur(values, (0, 0), local_sigma)
 
 
 @functools.cache
@@ -177,9 +180,9 @@ def read_located(gray: np.ndarray, quad: np.ndarray, version: int) -> list[str] 
     for score, grid, n in sorted(fits, key=lambda f: -f[0])[:TRIED_VERSIONS]:
         if score < MIN_FINDER_SCORE:
             break
-        for centre_sigma, local_sigma in SAMPLINGS:
+        for centre, local_sigma in SAMPLINGS:
             texts = [r.text for r in zxingcpp.read_barcodes(
-                drawn(modules(grid, n, centre_sigma, local_sigma)),
+                drawn(modules(grid, n, centre, local_sigma)),
                 formats=zxingcpp.BarcodeFormat.QRCode,  # type: ignore[arg-type]
                 binarizer=zxingcpp.Binarizer.FixedThreshold) if r.valid]
             if texts:
@@ -194,20 +197,22 @@ def finder_patterns(gray: np.ndarray) -> list[tuple[np.ndarray, float]]:
     smooth = cv2.GaussianBlur(gray, (0, 0), 1.0)
     found: list[tuple[np.ndarray, float]] = []
     for block in FINDER_BLOCKS:
-        binary = cv2.adaptiveThreshold(smooth, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
-                                       block, 2)
+        binary = cv2.medianBlur(cv2.adaptiveThreshold(
+            smooth, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 2), 3)  # no specks
         contours, hierarchy = cv2.findContours(binary, cv2.RETR_TREE, cv2.CHAIN_APPROX_SIMPLE)
         if hierarchy is None:
             continue
         tree = hierarchy[0]
-        for k, contour in enumerate(contours):
+        child = tree[:, 2]
+        nested = np.flatnonzero((child >= 0) & (tree[np.maximum(child, 0), 2] >= 0))  # three deep
+        for k in nested:
+            contour = contours[k]
             outer = cv2.contourArea(contour)
-            child = tree[k][2]
-            if outer < 200 or child < 0:
+            if outer < 200:
                 continue
-            hole = cv2.contourArea(contours[child])
-            grand = tree[child][2]
-            if grand < 0 or not 0.3 < hole / outer < 0.75:
+            hole = cv2.contourArea(contours[child[k]])
+            grand = tree[child[k]][2]
+            if not 0.3 < hole / outer < 0.75:
                 continue
             centre_area = max(cv2.contourArea(contours[g]) for g in _siblings(tree, grand)) / outer
             (w, h) = cv2.minAreaRect(contour)[1]

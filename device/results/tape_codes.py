@@ -19,7 +19,11 @@ does. Each code's text is::
 
 The chain only says the codes belong together; the signature (checked by
 ``verify_signed_results`` against a key obtained independently) says the figures are the
-unit's. The slip printer draws them (``hardware/slip_raster.py``, segno, error level M).
+unit's. The slip printer draws them (``hardware/slip_raster.py``, segno, error level M). Each
+code's text is at most ``PAYLOAD_BYTES`` (UTF-8), what the largest code an 80 mm roll holds at 1
+mm per module carries (version 11); the message is spread evenly over the fewest such codes, so
+each is as small as it can be (the demo tape: 6 codes of 238 bytes). Decoding takes codes of any
+size: tapes printed before (4 codes of up to 371 characters) still read.
 """
 from __future__ import annotations
 
@@ -32,7 +36,7 @@ from hardware.slip_raster import QR_ERROR  # noqa: F401  (the level the printer 
 
 PREFIX = "BBT1"
 GENESIS = "ballotbox-tape"
-PAYLOAD_BYTES = 251  # per code: version 11 at error level M (see hardware.slip_raster)
+PAYLOAD_BYTES = 251  # per code: QR_MAX_VERSION (11) at error level M (hardware.slip_raster)
 PREV_HEX = 32
 
 

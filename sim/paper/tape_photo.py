@@ -14,36 +14,39 @@ seed reproduces a photo exactly. Not modelled: motion blur, glare spots, lens di
 curled roll.
 
 **A level is a physical photo, not a number of pixels per QR module.** Its resolution is in
-pixels per millimetre of tape (``px_per_mm``), the phone's pixels along the frame's long side
-over the tape that side spans. The framing is the same at every level (``FRAME_MM``): the
-phone held about 25 cm above the tape lying on a table, its main camera (26 mm equivalent
-focal length: 69 degrees along the long side) spanning 2 x 250 x tan(34.7 deg) = 346, about
-338 mm of tape along the long side; ``photograph`` leaves 20 % of the frame to the table, so a
-photo holds 338 / 1.2 = 281 mm of tape: the demo tape (433 mm) in two overlapping photos, as the
-bench always took it. The printer has 8 dots per mm (203 dpi), so a tape printed with
-``QR_DOTS`` dots per module has ``px_per_mm * QR_DOTS / 8`` pixels per module: the same photo of
-a tape with bigger modules has more pixels per module (``pixels_per_module``).
+pixels per millimetre of tape (``px_per_mm``): the phone's pixels along the frame's long side
+over the tape that side spans. The framing (``FRAME_MM``) is the one the bench has always
+photographed the 433 mm demo tape with (two photos, each 65 % of the tape: 281 mm, plus the
+fifth of the frame ``photograph`` leaves to the table: 281 x 1.2 = 338 mm along the long
+side); a phone's main camera (26 mm equivalent focal length, 69 degrees along the long side)
+frames that from about 24 cm above the table (169 / tan 34.7 deg = 244 mm). A longer tape takes
+more photos at the same framing, never coarser ones (``photos_of``). The printer has 8 dots per
+mm (203 dpi), so a tape printed with ``d`` dots per module has ``px_per_mm * d / 8`` pixels per
+module: the same photo of a tape with bigger modules has more pixels per module.
 
-=========== ============ ============================================== =====================
-level        px per mm    the phone: pixels along 338 mm of tape          px per module, 4 dots
-=========== ============ ============================================== =====================
-steady       7.0-8.0      2,364-2,702: a 5 MP camera (2,592 x 1,944)      3.5-4.0 (as before)
-ordinary     5.2-7.2      1,757-2,432: a 2.3-4.4 MP photo                 2.6-3.6 (as before)
-poor         3.8-4.7      1,280-1,600: a 2 MP camera (1,600 x 1,200), or  1.9-2.4 (was 1.2-1.8)
-                          any phone's photo as a messenger app sends it
-                          (WhatsApp: 1,600 px, Telegram: 1,280 px)
-unreadable   1.2-1.8 px per *module* of the printed layout (the former    1.2-1.8
-             ``poor``), a control: no reader can read it
-=========== ============ ============================================== =====================
+=========== =========== ============================================= ======================
+level       px per mm   the phone: pixels along 338 mm of tape         px per module at 4 / 8
+                                                                        dots per module
+=========== =========== ============================================= ======================
+steady      7.0-8.0     2,366-2,704: a 5 MP camera (2,592 x 1,944)     3.5-4.0 / 7.0-8.0
+ordinary    5.2-7.2     1,758-2,434: a 2.3-4.4 MP photo, or a 5 MP     2.6-3.6 / 5.2-7.2
+                        camera held a little further back
+poor        7.67        2,592: a cheap phone's 5 MP camera             3.8 / 7.7
+unreadable  1.2-1.8 px per *module* of the layout printed (the former  1.2-1.8
+            ``poor``: a 0.4-0.6 MP photo of today's tape), a control
+=========== =========== ============================================= ======================
 
-``steady`` and ``ordinary`` are the former levels re-expressed (px per module / 4 dots * 8
-dots per mm), not eased. ``poor`` is the worst photo a person still takes of a tape: the
-coarsest camera a phone has, or a photo passed on through a messenger (the way observers send
-a tape to their party), at the bench's framing; its light (a 50-70 % shadow), contrast (black
-at 60-90, white at 150-180), focus blur (sigma 1.5-2.5 px: a fixed-focus camera 25 cm from
-the paper), noise (sigma 10-18: a small sensor indoors), JPEG (quality 25-40: a messenger's
-recompression), tilt (the far end up to 45 % narrower) and turn (up to 25 degrees) are the
-former poor level's.
+``steady`` and ``ordinary`` are the former levels re-expressed (px per module at 4 dots per
+module x 8 / 4), not eased. ``poor`` is the worst photo a person still takes of a tape with a
+phone: a cheap phone's camera (5 MP; entry-level smartphones of recent years have 5-13 MP) at
+the bench's framing,
+with the former poor level's light (a shadow taking 50-70 % of the light), contrast (black at
+60-90, white at 150-180 grey levels), focus blur (sigma 1.5-2.5 px: a fixed-focus camera 24 cm
+from the paper), noise (sigma 10-18: a small sensor indoors), JPEG (quality 25-40: a messenger
+app's recompression), tilt (the far end of the tape up to 45 % narrower) and turn (up to 25
+degrees). Not covered: a 2 MP camera, or the smaller copy a messenger app sends by default
+(WhatsApp: 1,600 px on the long side), 4.7 px per mm at this framing: such a photo must be taken
+closer, and observers should send a tape's photos as files.
 
 Why ``unreadable`` cannot be read (``module_contrast``): 1.2-1.8 pixels per module under a
 focus blur of sigma 1.5-2.5 pixels. A Gaussian blur keeps ``exp(-2 pi^2 sigma^2 f^2)`` of a
