@@ -1,21 +1,28 @@
-"""Reading a located QR code that the decoders' own binarizers lose: sample its module grid.
+"""Reading a QR code that the decoders' own binarizers lose: locate it, sample its module grid.
 
 zbar and zxing-cpp decide each pixel black or white and then read one pixel per module. In a
 dim, noisy, blurred photo (a shadow across the tape, JPEG) that loses the code even where its
 modules are still in the picture: a single pixel is noise, and a global or block threshold is
-wrong under a shadow. ``read_located(gray, quad, versions)`` reads a code whose four corners a
-detector found, as a reader built for such photos does:
+wrong under a shadow. This module reads such a code as a reader built for these photos does.
 
-1. for each candidate QR version (``n`` modules a side), the quadrilateral is warped to an
-   upright grid of ``MODULE_PX`` pixels per module;
+Locating (``finder_patterns``, ``codes_from_finders``, ``codes_from_pairs``): the finder
+patterns are contours nested three deep in the photo thresholded against its local mean; three
+of one size at a right angle make a code (its size, hence its version, from their distance),
+and two make one where a square puts the third (a finder lost in the photo).
+
+Reading (``read_located(gray, quad, version)``), for the version guessed and those either side:
+
+1. the quadrilateral is warped to an upright grid of ``MODULE_PX`` pixels per module, turned so
+   that the corner without a finder pattern is at the bottom right;
 2. the grid is registered on the code's own landmarks: the three finder patterns and the
    alignment pattern of the fourth corner are found by template matching near where the
-   corners put them, and the warp is redone through their centres (a corner found a module
-   off no longer shifts the whole grid);
-3. each module is the mean of its central area (averaging away the noise), compared with the
-   local mean of the code around it (a shadow lowers both);
-4. the modules are drawn as a clean code and given to zxing-cpp, whose Reed-Solomon decoding
-   corrects the modules sampled wrong, or refuses the code.
+   corners put them, and the warp is redone through their centres (a corner guessed several
+   modules off no longer shifts the whole grid);
+3. each module is the mean of its central pixels (averaging away the noise), compared with the
+   mean of the modules around it (a shadow lowers both);
+4. the modules are drawn as a clean code, its function patterns (finders, timing, alignment)
+   as the standard fixes them, and given to zxing-cpp, whose Reed-Solomon decoding corrects
+   the modules sampled wrong, or refuses the code.
 
 A sampled code is only ever what zxing-cpp decodes with its error correction; the caller's
 ``accept`` and the tape's chain and signature then check it as any other read.
@@ -40,8 +47,8 @@ ALIGNMENT_SEARCH_MODULES = 9.0  # and the alignment pattern (a corner guessed fr
 # shadow or a corner placed a little off beats it.
 SAMPLINGS = ((4, 1.2), (4, 2.5), (6, 1.5), (2, 0.8))
 MIN_FINDER_SCORE = 0.3  # below it, no three finder patterns: not a code of that size
-TRIED_VERSIONS = 3
-FINDER_BLOCKS = (31, 71)  # neighbourhoods (pixels) a photo is thresholded in to find finders  # the versions whose finder patterns fit best are decoded
+TRIED_VERSIONS = 3  # the versions whose finder patterns fit best are decoded
+FINDER_BLOCKS = (31, 71)  # neighbourhoods (pixels) a photo is thresholded in to find finders
 
 
 def _ring_template(modules: int) -> np.ndarray:
