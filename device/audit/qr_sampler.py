@@ -212,12 +212,12 @@ def finder_patterns(gray: np.ndarray) -> list[tuple[np.ndarray, float]]:
         tree = hierarchy[0]
         child = tree[:, 2]
         nested = np.flatnonzero((child >= 0) & (tree[np.maximum(child, 0), 2] >= 0))  # three deep
-        for k in nested:
+        for k in map(int, nested):
             contour = contours[k]
             outer = cv2.contourArea(contour)
             if outer < 200:
                 continue
-            hole = cv2.contourArea(contours[child[k]])
+            hole = cv2.contourArea(contours[int(child[k])])
             grand = tree[child[k]][2]
             if not 0.3 < hole / outer < 0.75:
                 continue
