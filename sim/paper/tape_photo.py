@@ -31,22 +31,20 @@ level       px per mm   the phone: pixels along 338 mm of tape         px per mo
 steady      7.0-8.0     2,366-2,704: a 5 MP camera (2,592 x 1,944)     3.5-4.0 / 7.0-8.0
 ordinary    5.2-7.2     1,758-2,434: a 2.3-4.4 MP photo, or a 5 MP     2.6-3.6 / 5.2-7.2
                         camera held a little further back
-poor        7.67        2,592: a cheap phone's 5 MP camera             3.8 / 7.7
+poor        5.2-7.2     ordinary's phone and distance                  2.6-3.6 / 5.2-7.2
 unreadable  1.2-1.8 px per *module* of the layout printed (the former  1.2-1.8
             ``poor``: a 0.4-0.6 MP photo of today's tape), a control
 =========== =========== ============================================= ======================
 
 ``steady`` and ``ordinary`` are the former levels re-expressed (px per module at 4 dots per
 module x 8 / 4), not eased. ``poor`` is the worst photo a person still takes of a tape with a
-phone: a cheap phone's camera (5 MP; entry-level smartphones of recent years have 5-13 MP) at
-the bench's framing,
-with the former poor level's light (a shadow taking 50-70 % of the light), contrast (black at
-60-90, white at 150-180 grey levels), focus blur (sigma 1.5-2.5 px: a fixed-focus camera 24 cm
-from the paper), noise (sigma 10-18: a small sensor indoors), JPEG (quality 25-40: a messenger
-app's recompression), tilt (the far end of the tape up to 45 % narrower) and turn (up to 25
-degrees). Not covered: a 2 MP camera, or the smaller copy a messenger app sends by default
-(WhatsApp: 1,600 px on the long side), 4.7 px per mm at this framing: such a photo must be taken
-closer, and observers should send a tape's photos as files.
+phone: ordinary's phone and distance (no level is better than ``ordinary`` in any factor), with
+the former poor level's light (a shadow taking 50-70 % of the light), contrast (black at 60-90,
+white at 150-180 grey levels), focus blur (sigma 1.5-2.5 px: a fixed-focus camera 24 cm from the
+paper), noise (sigma 10-18: a small sensor indoors), JPEG (quality 25-40: a messenger app's
+recompression), tilt (the far end of the tape up to 45 % narrower) and turn (up to 25 degrees).
+The same conditions at a 5 MP camera's full resolution (2,592 px / 338 mm = 7.7 px per mm) read
+far better (docs/rla.md gives both); the level does not assume that camera.
 
 Why ``unreadable`` cannot be read (``module_contrast``): 1.2-1.8 pixels per module under a
 focus blur of sigma 1.5-2.5 pixels. A Gaussian blur keeps ``exp(-2 pi^2 sigma^2 f^2)`` of a
@@ -68,7 +66,7 @@ from sim.paper.scan_distortions import Range, blur, jpeg, low_contrast, noise, u
 TABLE = 90  # grey of the table the tape lies on
 FRAME_MM = 338.0  # tape along the frame's long side: the phone about 25 cm above the tape
 FRAME_MARGIN = 1.2  # the frame's long side over the tape a photo holds (the table around it)
-CHEAP_PHONE_PX = 2592  # a 5 MP camera (2,592 x 1,944): the ``poor`` level's phone
+ORDINARY_PX_PER_MM = (5.2, 7.2)  # the ordinary photo's phone and distance: ``poor`` has them too
 OVERLAP = 0.3  # consecutive photos of a long tape share at least this share of a section
 
 
@@ -98,9 +96,9 @@ def per_module(px: Range, dots_per_module: int = QR_DOTS) -> Range:
 LEVELS = {
     "steady": PhotoLevel(0.08, 4.0, (7.0, 8.0), (0.0, 0.15), (0, 20), (230, 255), (0.3, 0.6),
                          (1, 3), (85, 95)),
-    "ordinary": PhotoLevel(0.25, 12.0, (5.2, 7.2), (0.2, 0.45), (20, 50), (190, 235),
+    "ordinary": PhotoLevel(0.25, 12.0, ORDINARY_PX_PER_MM, (0.2, 0.45), (20, 50), (190, 235),
                            (0.5, 1.0), (3, 6), (60, 85)),
-    "poor": PhotoLevel(0.45, 25.0, (CHEAP_PHONE_PX / FRAME_MM,) * 2, (0.5, 0.7), (60, 90),
+    "poor": PhotoLevel(0.45, 25.0, ORDINARY_PX_PER_MM, (0.5, 0.7), (60, 90),
                        (150, 180), (1.5, 2.5), (10, 18), (25, 40)),
     "unreadable": PhotoLevel(0.45, 25.0, per_module((1.2, 1.8)), (0.5, 0.7), (60, 90), (150, 180),
                              (1.5, 2.5), (10, 18), (25, 40)),
