@@ -8,8 +8,11 @@ Noto Sans and Noto Sans Khmer) and returns a Pillow image in mode ``1`` that
 Line conventions of ``Slip.lines`` (built in ``device/station/reports.py``):
 ``"label\\tfigure"`` is a row whose figure is right-aligned in fixed-width digit cells (so
 columns of figures line up at 58 and 80 mm); leading spaces indent; a line of ``-`` is a rule.
-Long labels wrap. QR payloads are drawn with segno below the text, large enough to scan
-(``QR_DOTS`` per module).
+Long labels wrap. QR payloads are drawn with segno below the text, large enough to scan from
+a phone photo: ``QR_DOTS`` dots (1 mm) per module, or as many as the roll's width holds for the
+widest code of the slip (``qr_dots``: a results tape's codes are at most version
+``QR_MAX_VERSION``, 69 modules with the quiet zone: 552 of the 576 dots of an 80 mm roll, and 5
+dots per module on a 58 mm roll). Measured with ``python -m sim.bench tape``.
 """
 from __future__ import annotations
 
@@ -35,8 +38,10 @@ class Paper:
 
 
 PAPERS = {58: Paper(384, 20, 28), 80: Paper(576, 24, 34)}
-QR_DOTS = 4
-QR_ERROR = "m"  # error-correction level of printed codes (the tape's chunk size assumes it)
+QR_DOTS = 8  # dots per QR module (1 mm), where the roll is wide enough
+QR_BORDER = 4  # quiet zone, modules
+QR_ERROR = "m"  # error-correction level of printed codes (the tape's payload size assumes it)
+QR_MAX_VERSION = 11  # the largest code at QR_DOTS an 80 mm roll holds: (61 + 2 * 4) * 8 <= 576
 INDENT = "  "
 
 _shaper: Shaper | None = None
@@ -97,8 +102,9 @@ def render_slip(slip: Slip, paper_mm: int = 80) -> Image.Image:
             last = i == len(wrapped) - 1
             ops.append(("row", s.line_height(body), (left + indent, part, figure if last else "", body)))
     qrs = [segno.make_qr(q, error=QR_ERROR) for q in slip.qr_codes]
+    dots = qr_dots(qrs, paper)
     height = paper.margin + sum(op[1] for op in ops) + sum(
-        (q.symbol_size(scale=QR_DOTS, border=4)[1] + body) for q in qrs) + paper.margin
+        (q.symbol_size(scale=dots, border=QR_BORDER)[1] + body) for q in qrs) + paper.margin
     image = Image.new("L", (paper.width_dots, height), 255)
     draw = ImageDraw.Draw(image)
     y = paper.margin
@@ -116,12 +122,19 @@ def render_slip(slip: Slip, paper_mm: int = 80) -> Image.Image:
                 s.draw_figures(draw, right, y + s.ascent(size), figure, size)
         y += h
     for q in qrs:
-        symbol = _qr_image(q)
+        symbol = _qr_image(q, dots)
         image.paste(symbol, ((paper.width_dots - symbol.width) // 2, y + body // 2))
         y += symbol.height + body
     return image.point(lambda v: 255 if v >= 128 else 0, mode="1")
 
 
-def _qr_image(qr: segno.QRCode) -> Image.Image:
-    rows = [bytes(0 if v else 255 for v in row) for row in qr.matrix_iter(scale=QR_DOTS, border=4)]
+def qr_dots(qrs: list[segno.QRCode], paper: Paper) -> int:
+    """Dots per module for a slip's codes: ``QR_DOTS``, or fewer if the widest code would not
+    fit the roll's printable width (all codes of a slip alike, so a reader sees one size)."""
+    widest = max((int(q.symbol_size(scale=1, border=QR_BORDER)[0]) for q in qrs), default=1)
+    return max(1, min(QR_DOTS, paper.width_dots // widest))
+
+
+def _qr_image(qr: segno.QRCode, dots: int) -> Image.Image:
+    rows = [bytes(0 if v else 255 for v in row) for row in qr.matrix_iter(scale=dots, border=QR_BORDER)]
     return Image.frombytes("L", (len(rows[0]), len(rows)), b"".join(rows))

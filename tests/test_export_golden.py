@@ -115,9 +115,9 @@ GOLDEN: dict[str, tuple[str, str]] = {
         "101b20e583142a251311afd70a8ddeca2da65f701e7de8c3fd28ec74547e3603",
         "b0e2663b9d82995c67afd8b038877517c3abab630b683cf9d2aa5418300a0735",
     ),
-    "printed_slips": (
-        "1ead76d90ee65ceddc2401a06bfe3548321edc343ebaada04c286d00007e709c",
-        "9d0186e57cd89b412aa399b87e20ee2fcb471a577608921b673d5f71cc482eb2",
+    "printed_slips": (  # the results tape's codes: 251-byte payloads since issue 22 (was 4 codes)
+        "17a24160469c79dd5477afa4d5b4b27d87ee885dbcef5a774f96955d3ca4d447",
+        "159827fb415602612d6971a8a436dd28304477f928407ae5f595d8bb64c458fc",
     ),
     "report": (
         "1adf0a12db7203fd095e3fd5e4c89b502b752eb2749e22c4174616f81f0207c0",

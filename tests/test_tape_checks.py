@@ -88,7 +88,8 @@ def test_the_last_code_missing_is_bad_input_exit_2(demo, live_package, tmp_path,
     codes = encode_tape(signed)
     code, report = audit([scan(codes[:-1], tmp_path / "t.png"), *live_package], capsys)
     assert code == 2 and not report["ok"]
-    assert f"missing code(s) {len(codes)} of {len(codes)}" in report["error"]
+    assert report["error"] == (f"code {len(codes)} of {len(codes)} is not in the photos: photograph "
+                               "the whole tape (every code) and try again")
 
 
 def test_a_station_the_package_does_not_have(demo, live_package, tmp_path, capsys):

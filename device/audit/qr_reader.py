@@ -1,15 +1,21 @@
-"""Reading a results tape's QR codes from a phone photo: two decoders, several looks at the image.
+"""Reading a results tape's QR codes from a phone photo: two decoders and a module sampler.
 
-``read_tape_payloads(gray, accept)`` returns every text a decoder read that ``accept`` allows
-(the caller's check that it is a tape code), from:
+``read_tape_photo(gray, accept)`` returns every text read that ``accept`` allows (the caller's
+check that it is a tape code), and how many codes it located but could not read (the photo
+is then too far or blurred: ``device.audit.tape`` says so), cheapest looks first:
 
-1. pyzbar (zbar) and zxing-cpp on the photo as it is and on enhanced copies (``PASSES``):
-   local contrast evened out (CLAHE: a shadow across the tape), an adaptive threshold, an
-   unsharp mask (a photo out of focus), the image enlarged twice (a photo taken from far away);
-2. per code, a perspective correction: OpenCV's QR detector finds each code's four corners
-   (``QRCodeDetector.detectMulti``, or the corners zxing-cpp reports for a code it found), the
-   quadrilateral is warped to an upright square with a quiet zone, enlarged, and given to both
-   decoders again (a tape photographed at an angle: modules of one code differ in size).
+1. zxing-cpp on the photo as taken;
+2. every code located by its finder patterns (three, or two and where the third must be:
+   ``device.audit.qr_sampler``) and not read yet: its module grid registered on its finder and
+   alignment patterns, each module averaged and compared with the modules around it, the
+   function patterns drawn in, and the clean code decoded by zxing-cpp (Reed-Solomon). This
+   reads dim, noisy, blurred photos the decoders' binarizers lose;
+3. unless a code was read and every code located is read: zxing-cpp and pyzbar (zbar) on
+   enhanced copies (local contrast evened out by CLAHE, the image enlarged 1.5 times; zbar on
+   the photo as taken), then, per code located (zxing-cpp's corners, or three finder patterns)
+   and nobody read, a perspective correction: the quadrilateral warped to an upright square
+   with a quiet zone and given to zxing-cpp again. A photo in which steps 1 and 2
+   find no code and no finder pattern (the tape's text, the table) is not looked at further.
 
 A decoder never vouches for a text: every text, whoever read it, goes through ``accept`` here
 and then through the tape's own checks (index and count, hash chain, signature) in
@@ -19,10 +25,13 @@ wrong result. Measured with ``python -m sim.bench tape``.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Iterable
 
 import cv2
 import numpy as np
+
+from device.audit.qr_sampler import codes_from_finders, codes_from_pairs, finder_patterns, read_located
 
 QUIET = 0.12  # quiet zone added around a rectified code, as a share of its side
 RECTIFIED_PX = 480  # side of a rectified code
@@ -30,10 +39,10 @@ RECTIFIED_PX = 480  # side of a rectified code
 
 def _zxing_views(gray: np.ndarray) -> Iterable[tuple[np.ndarray, str]]:
     """The copies zxing-cpp looks at (it is fast: ~30 ms a photo), with the binarizer for each:
-    as taken and with local contrast evened out, at 1, 1.5 and 2 times the size (cubic), each
+    as taken and with local contrast evened out, at 1 and 1.5 times the size (cubic), each
     binarised by local average and by a fixed threshold (a sharp but small code)."""
     clahe = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8)).apply(gray)
-    for factor in (1.0, 1.5, 2.0):
+    for factor in (1.0, 1.5):
         for base in (gray, clahe):
             img = base if factor == 1.0 else cv2.resize(base, None, fx=factor, fy=factor,
                                                          interpolation=cv2.INTER_CUBIC)
@@ -42,12 +51,8 @@ def _zxing_views(gray: np.ndarray) -> Iterable[tuple[np.ndarray, str]]:
 
 
 def _passes(gray: np.ndarray) -> Iterable[np.ndarray]:
-    """The copies zbar looks at (slower: the passes the reader had before zxing-cpp)."""
+    """The copies zbar looks at (it is slower: the photo as taken)."""
     yield gray
-    yield cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8)).apply(gray)
-    yield cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, 51, 10)
-    yield cv2.addWeighted(gray, 1.8, cv2.GaussianBlur(gray, (0, 0), 2), -0.8, 0)  # unsharp mask
-    yield cv2.resize(gray, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
 
 
 def _zbar(img: np.ndarray) -> list[tuple[str, np.ndarray]]:
@@ -76,16 +81,6 @@ def _zxing(img: np.ndarray, binarizer: str = "LocalAverage") -> tuple[list[tuple
             read.append((r.text, quad.mean(axis=0)))
         quads.append(quad)
     return read, quads
-
-
-def _detected_quads(gray: np.ndarray) -> list[np.ndarray]:
-    """Corners of the QR codes OpenCV's detector finds, whether or not anyone decoded them."""
-    detector = cv2.QRCodeDetector()
-    try:
-        ok, points = detector.detectMulti(gray)
-    except cv2.error:
-        return []
-    return [q.astype(np.float32) for q in points] if ok and points is not None else []
 
 
 def rectify(gray: np.ndarray, quad: np.ndarray) -> np.ndarray:
@@ -126,23 +121,71 @@ class _Reading:
         return out
 
 
-def read_tape_payloads(gray: np.ndarray, accept: Callable[[str], bool]) -> list[str]:
-    """Every accepted text either decoder reads in ``gray``, in the order first read; then each
-    code located but read by neither is rectified and tried again."""
+def distinct(quads: list[np.ndarray]) -> list[np.ndarray]:
+    """One quad per located code (detectors report the same code from several views)."""
+    out: list[np.ndarray] = []
+    for quad in quads:
+        reach = np.sqrt(max(cv2.contourArea(quad), 1.0)) / 4
+        if all(np.linalg.norm(quad.mean(axis=0) - q.mean(axis=0)) > reach for q in out):
+            out.append(quad)
+    return out
+
+
+@dataclass
+class PhotoReading:
+    """What one photo gave: the accepted texts, in the order first read, and how many codes
+    were located in it (finder patterns or a detector's corners) that nothing could read."""
+
+    texts: list[str]
+    unread_codes: int
+
+
+def read_tape_photo(gray: np.ndarray, accept: Callable[[str], bool]) -> PhotoReading:
+    """Every accepted text read in ``gray``, cheapest looks first: zxing-cpp on the photo;
+    each code located by its finder patterns and not yet read, sampled module by module; and,
+    unless every code located so far is read, both decoders on enhanced copies, then each code
+    a detector located and nobody read, rectified and tried again."""
     reading = _Reading(accept)
-    quads: list[np.ndarray] = _detected_quads(gray)
-    for img, binarizer in _zxing_views(gray):
+    views = list(_zxing_views(gray))
+    read, quads = _zxing(*views[0])
+    reading.keep(read)
+    finders = finder_patterns(gray)
+    _sample(gray, reading, codes_from_finders(finders), quads)
+    free = [f for f in finders if not any(cv2.pointPolygonTest(q, (float(f[0][0]), float(f[0][1])), False) >= 0
+                                          for q in quads if not reading.unread([q]))]
+    _sample(gray, reading, codes_from_pairs(free), quads)
+    if reading.found and not distinct(reading.unread(quads)):
+        return PhotoReading(list(reading.found), 0)
+    if not reading.found and not quads and not finders:  # no code in sight: the text, the table
+        return PhotoReading([], 0)
+    for img, binarizer in views[1:]:
         scale = img.shape[0] / gray.shape[0]
         read, located = _zxing(img, binarizer)
         reading.keep(read, scale)
         quads += [q / scale for q in located]
     for variant in _passes(gray):
         reading.keep(_zbar(variant), variant.shape[0] / gray.shape[0])
-    for quad in reading.unread(quads):
+    for quad in distinct(reading.unread(quads)):
+        if not reading.unread([quad]):  # read meanwhile, through another quad of the same code
+            continue
         patch = rectify(gray, quad)
-        sharp = cv2.addWeighted(patch, 1.8, cv2.GaussianBlur(patch, (0, 0), 3), -0.8, 0)
-        for img in (patch, sharp):
-            reading.keep(_zbar(img), 0.0)
-            for binarizer in ("LocalAverage", "FixedThreshold"):
-                reading.keep(_zxing(img, binarizer)[0], 0.0)
-    return list(reading.found)
+        for binarizer in ("LocalAverage", "FixedThreshold"):
+            reading.keep((text, quad.mean(axis=0)) for text, _ in _zxing(patch, binarizer)[0])
+    return PhotoReading(list(reading.found), len(distinct(reading.unread(quads))))
+
+
+def _sample(gray: np.ndarray, reading: _Reading, codes: list[tuple[np.ndarray, int]],
+            located: list[np.ndarray]) -> None:
+    """Read each of ``codes`` (corners, version) not read yet with the module sampler; a code
+    whose finder patterns are there joins ``located``, read or not."""
+    for quad, version in codes:
+        if reading.unread([quad]):
+            texts = read_located(gray, quad, version)
+            if texts is not None:
+                located.append(quad)
+            reading.keep((text, quad.mean(axis=0)) for text in texts or ())
+
+
+def read_tape_payloads(gray: np.ndarray, accept: Callable[[str], bool]) -> list[str]:
+    """The accepted texts ``read_tape_photo`` reads in ``gray``."""
+    return read_tape_photo(gray, accept).texts

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
@@ -29,6 +29,9 @@ from device.audit.findings import Fault
 from device.results.signed_results import ResultsSignatureError, verify_signed_results
 from device.results.tape_codes import PREFIX, TapeCodeError, decode_tape
 from device.store.canonical_json import canonical_bytes
+
+if TYPE_CHECKING:
+    from device.audit.qr_reader import PhotoReading
 
 STATION_PATH = "/api/stations/{station}.json"
 
@@ -65,14 +68,47 @@ class TapeAudit:
 
 # --- reading the codes ------------------------------------------------------------------------
 
-def read_codes(image: np.ndarray | str | Path) -> list[str]:
-    """The results-tape payloads found in one image (grayscale array or file path): pyzbar and
-    zxing-cpp, with a perspective correction per code (``device.audit.qr_reader``). A text is
-    kept only if it looks like a tape code; the chain and signature checks below decide."""
-    from device.audit.qr_reader import read_tape_payloads
+def read_photo(image: np.ndarray | str | Path) -> PhotoReading:
+    """The results-tape payloads found in one image (grayscale array or file path), and how
+    many codes were located in it but could not be read (``device.audit.qr_reader``: pyzbar,
+    zxing-cpp, a perspective correction and a module sampler per code). A text is kept only if
+    it looks like a tape code; the chain and signature checks below decide."""
+    from device.audit.qr_reader import read_tape_photo
 
     gray = load_image(image) if isinstance(image, (str, Path)) else image
-    return read_tape_payloads(gray, lambda text: text.startswith(PREFIX + "|"))
+    return read_tape_photo(gray, lambda text: text.startswith(PREFIX + "|"))
+
+
+def read_codes(image: np.ndarray | str | Path) -> list[str]:
+    """The results-tape payloads found in one image (``read_photo``)."""
+    return read_photo(image).texts
+
+
+def _listed(numbers: Sequence[int]) -> str:
+    words = [str(k) for k in numbers]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def unread_tape_error(error: str, codes: dict[str, None], unread: int) -> TapeInputError:
+    """What to tell the person when the photos do not give the whole tape, in one plain line:
+    which codes are missing and, when codes were located but could not be read, that the
+    photo is too far or blurred (``unread``: such codes located in the photos)."""
+    counts = {int(c.split("|")[2]) for c in codes if c.split("|")[2].isdigit()}
+    have = {int(c.split("|")[1]) for c in codes if c.split("|")[1].isdigit()}
+    if not codes:
+        why = "the photos are too far or blurred" if unread else "the photos show none of the tape's codes, or are too far or blurred"
+        return TapeInputError(f"no code of the results tape could be read: {why}; photograph the "
+                              f"codes closer, a part of the tape at a time, and try again")
+    if len(counts) != 1:
+        return TapeInputError(f"{error}: photograph the whole tape (every code) and try again")
+    missing = [k for k in range(1, counts.pop() + 1) if k not in have]
+    plural = len(missing) > 1
+    label = f"code{'s' if plural else ''} {_listed(missing)} of {len(missing) + len(have)}"
+    if unread:
+        return TapeInputError(f"{label} could not be read: the photo is too far or blurred; "
+                              f"photograph that part of the tape closer and try again")
+    return TapeInputError(f"{label} {'are' if plural else 'is'} not in the photos: photograph "
+                          f"the whole tape (every code) and try again")
 
 
 def load_image(path: str | Path) -> np.ndarray:
@@ -118,8 +154,11 @@ def audit_tape(photos: Sequence[str | Path], *, unit_keys: Callable[[str], Seque
     """
     audit = TapeAudit([str(p) for p in photos])
     codes: dict[str, None] = {}
+    unread = 0
     for photo in photos:
-        for code in read_codes(photo):
+        reading = read_photo(photo)
+        unread += reading.unread_codes
+        for code in reading.texts:
             codes.setdefault(code)
     audit.codes_read = len(codes)
     try:
@@ -127,7 +166,7 @@ def audit_tape(photos: Sequence[str | Path], *, unit_keys: Callable[[str], Seque
     except TapeCodeError as exc:
         text = str(exc)
         if text.startswith(("missing code", "no results-tape code")):
-            raise TapeInputError(f"{text}: photograph the whole tape (every code) and try again") from None
+            raise unread_tape_error(text, codes, unread) from None
         audit.fault("codes", "tape", text)
         return audit
     message = signed["message"]

@@ -19,7 +19,11 @@ does. Each code's text is::
 
 The chain only says the codes belong together; the signature (checked by
 ``verify_signed_results`` against a key obtained independently) says the figures are the
-unit's. The slip printer draws them (``hardware/slip_raster.py``, segno, error level M).
+unit's. The slip printer draws them (``hardware/slip_raster.py``, segno, error level M). Each
+code's text is at most ``PAYLOAD_BYTES`` (UTF-8), what the largest code an 80 mm roll holds at 1
+mm per module carries (version 11); the message is spread evenly over the fewest such codes, so
+each is as small as it can be (the demo tape: 6 codes of 238 bytes). Decoding takes codes of any
+size: tapes printed before (4 codes of up to 371 characters) still read.
 """
 from __future__ import annotations
 
@@ -32,7 +36,7 @@ from hardware.slip_raster import QR_ERROR  # noqa: F401  (the level the printer 
 
 PREFIX = "BBT1"
 GENESIS = "ballotbox-tape"
-CHUNK_CHARS = 280  # of message text per code: version <= 13 at error level M, 4 px modules fit 80 mm
+PAYLOAD_BYTES = 251  # per code: QR_MAX_VERSION (11) at error level M (hardware.slip_raster)
 PREV_HEX = 32
 
 
@@ -47,10 +51,37 @@ def _digest(text: str) -> str:
 GENESIS_LINK = _digest(GENESIS)  # code 1's ``prev``
 
 
-def encode_tape(signed: dict[str, Any], chunk_chars: int = CHUNK_CHARS) -> list[str]:
+def _overhead(i: int, n: int, signature: str) -> int:
+    """Characters of code ``i`` of ``n`` that are not message text."""
+    return len("|".join((PREFIX, str(i), str(n), GENESIS_LINK, signature, "")))
+
+
+def split_text(text: str, signature: str, max_payload: int) -> list[str]:
+    """The message text cut into the chunks of the fewest codes whose payloads fit
+    ``max_payload`` bytes (UTF-8, as the QR code stores them), spread evenly over them (the last
+    code also carries the signature), so that every code is as small as it can be."""
+    data_bytes = len(text.encode("utf-8"))
+    for n in range(1, data_bytes + 2):
+        room = [max_payload - _overhead(i, n, signature if i == n else "") for i in range(1, n + 1)]
+        if min(room) <= 0 or sum(room) < data_bytes:
+            continue
+        target = -(-(data_bytes + sum(max_payload - r for r in room)) // n)  # bytes per payload
+        chunks, start = [], 0
+        for r in room[:-1]:
+            budget, end = min(r, target - (max_payload - r)), start
+            while end < len(text) and budget >= len(text[end].encode("utf-8")):
+                budget -= len(text[end].encode("utf-8"))
+                end += 1
+            chunks.append(text[start:end])
+            start = end
+        if len(text[start:].encode("utf-8")) <= room[-1]:
+            return chunks + [text[start:]]
+    raise ValueError(f"codes of {max_payload} bytes cannot carry this tape")
+
+
+def encode_tape(signed: dict[str, Any], max_payload: int = PAYLOAD_BYTES) -> list[str]:
     """The QR payloads of a signed results message, in print order."""
-    text = canonical_json(signed["message"])
-    chunks = [text[i:i + chunk_chars] for i in range(0, len(text), chunk_chars)]
+    chunks = split_text(canonical_json(signed["message"]), signed["signature"], max_payload)
     n = len(chunks)
     prev = GENESIS_LINK
     payloads = []
