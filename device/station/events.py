@@ -42,13 +42,20 @@ class ControllerError(RuntimeError):
 def message(name: str, **fields: object) -> OperatorMessage:
     if not fields:  # e.g. "cast", once per ballot: the same (immutable) message every time
         return _plain_message(name, language())
+    severity, text = _template(name, language())  # looked up and translated once per language
+    return OperatorMessage(name, severity, text.format(**fields), tuple(sorted(fields.items())))
+
+
+@lru_cache(maxsize=256)
+def _template(name: str, lang: str) -> tuple[str, str]:
+    """The severity of message ``name`` and its text in ``lang`` (the active language: ``_``
+    translates into it), its ``{fields}`` not yet filled in."""
     entry = catalog()["messages"][name]
-    return OperatorMessage(name, entry["severity"], _(entry["text"]).format(**fields),
-                           tuple(sorted(fields.items())))
+    return entry["severity"], _(entry["text"])
 
 
 @lru_cache(maxsize=256)
 def _plain_message(name: str, lang: str) -> OperatorMessage:
-    """A message without fields in ``lang`` (the active language: ``_`` translates into it)."""
-    entry = catalog()["messages"][name]
-    return OperatorMessage(name, entry["severity"], _(entry["text"]).format())
+    """A message without fields in ``lang``."""
+    severity, text = _template(name, lang)
+    return OperatorMessage(name, severity, text.format())

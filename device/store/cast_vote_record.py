@@ -28,7 +28,10 @@ class CastVoteRecord:
     @property
     def invalid(self) -> bool:
         """Accepted as invalid: the sheet went into the invalid compartment."""
-        return any(st == INVALID for _, st in self.contests.values())
+        for _, st in self.contests.values():
+            if st == INVALID:
+                return True
+        return False
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
