@@ -117,12 +117,17 @@ class ChainWriter:
                write: Callable[[list[JournalRecord]], Any]) -> JournalRecord:
         """``commit(write, chain([(type_, data, at)]))`` for one record, returned: the path of
         every journal write of an in-memory store (one per transition)."""
-        rec = self._record(self._seq + 1, type_, data, at, self._hash)
+        seq, prev = self._seq + 1, self._hash
+        if type(at) is not float or self._canonical:  # (the record as _record makes it, inlined)
+            rec = self._record(seq, type_, data, at, prev)
+        else:
+            rec = JournalRecord(seq, type_, at, data, prev,
+                                sha256(canonical_record_bytes(seq, type_, at, data, prev)).hexdigest())
         if self._staged:
             self.commit(write, [rec])
         else:
             write([rec])
-            self._seq, self._hash, self._at = rec.seq, rec.hash, at
+            self._seq, self._hash, self._at = seq, rec.hash, at
         return rec
 
     def _record(self, seq: int, type_: str, data: dict[str, Any], at: float, prev: str) -> JournalRecord:

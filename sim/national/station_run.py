@@ -143,10 +143,10 @@ def run_station(national: NationalElection, station_id: str, seed: int, profile_
             reboots += _visit_through_power_cuts(day, visitor)
         if isinstance(store, CuttableStore):
             store.arm([])
-        day.controller.close()
+        device = day.controller.close()  # the unit's tally of its cast vote records, as printed
     finally:
         day.peripherals.close()
-    result = _result(national, day, store, faults, reboots, time.perf_counter() - t0)
+    result = _result(national, day, device, store, faults, reboots, time.perf_counter() - t0)
     if isinstance(unit_store, MiscountingStore):
         result["faults"]["miscount"] = unit_store.done
     if day.fingerprint is not None:
@@ -225,11 +225,10 @@ def _contests_json(results: Results) -> dict:
     return {cid: t.to_json() for cid, t in results.contests.items()}
 
 
-def _result(national: NationalElection, day: StationDay, store: StationStore, faults: dict,
-            reboots: int, seconds: float) -> dict:
+def _result(national: NationalElection, day: StationDay, device: Results, store: StationStore,
+            faults: dict, reboots: int, seconds: float) -> dict:
     ctl = day.controller
     election = national.election
-    device = ctl.results()
     truth = tally_station(election, day.station_id, day.truth_cvrs)
     world = day.peripherals.world
     in_paper = world.sheets_in_box + world.sheets_in_invalid_compartment
