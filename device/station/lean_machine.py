@@ -58,7 +58,7 @@ class LeanEvent(Event):
         direct = machine.send_event
         for func in machine._before_state_change:  # an exception here leaves the state unchanged
             if direct and type(func) is not str:
-                func(event_data)
+                func(event_data)  # type: ignore[operator]  # (not a str: a callable)
             else:
                 machine.callback(func, event_data)
         setattr(model, machine.model_attribute, dest._name)
