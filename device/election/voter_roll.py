@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from device.election.definition import Election
+from device.quick_init import quick_init
 
 COLUMNS = ("voter_id", "document_number", "station_id")
 
@@ -22,6 +23,7 @@ class VoterRollError(ValueError):
     pass
 
 
+@quick_init
 @dataclass(frozen=True)
 class Voter:
     voter_id: str

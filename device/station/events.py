@@ -18,8 +18,10 @@ from device.event_catalog import durable_events as durable_events
 from device.event_catalog import event_code as event_code
 from device.event_catalog import event_summary as event_summary
 from device.i18n import _, language
+from device.quick_init import quick_init
 
 
+@quick_init
 @dataclass(frozen=True)
 class OperatorMessage:
     code: str

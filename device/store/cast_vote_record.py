@@ -7,10 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from device.quick_init import quick_init
+
 # Per-contest status of a reading or a cast record.
 VALID, UNDERVOTE, OVERVOTE, BLANK, INVALID = "valid", "undervote", "overvote", "blank", "invalid"
 
 
+@quick_init
 @dataclass(frozen=True)
 class CastVoteRecord:
     """One cast ballot as stored: random id, style, per-contest selections and status.
