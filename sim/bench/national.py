@@ -71,13 +71,14 @@ def transitions_per_ballot(day) -> float:
 
 def per_ballot(stations: list[str]) -> tuple[float, float, int, float]:
     """CPU and wall seconds per ballot over whole station days, ballots, transitions per ballot."""
-    from sim.national.station_run import run_station, worker_election
+    from sim.national.station_run import run_batch, worker_election
     from sim.day.station import build_station_day, play_station_day
 
     national = worker_election("cambodia-2022-national")  # as a worker has it (gc-frozen)
-    run_station(national, stations[0], 0)  # warm-up
+    task = {"election": national.name, "election_hash": national.election.hash, "seed": 1, "faults": "none"}
+    run_batch({**task, "stations": stations[:1], "seed": 0})  # warm-up
     c0, w0 = time.process_time(), time.perf_counter()
-    ballots = sum(run_station(national, s, 1)["ballots_cast"] for s in stations)
+    ballots = sum(r["ballots_cast"] for r in run_batch({**task, "stations": stations}))  # as a worker plays them
     cpu, wall = time.process_time() - c0, time.perf_counter() - w0
     sid = stations[0]  # transitions per ballot, counted in one station's journal
     day = build_station_day(national.election, sid, registered=national.registered[sid], seed=1,

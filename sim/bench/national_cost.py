@@ -28,20 +28,28 @@ ELECTION = "cambodia-2022-national"
 WHERE = (("firmware (device/)", "/device/"), ("transitions", "/transitions/"), ("simulator (sim/)", "/sim/"))
 
 
-def _warm_up() -> None:
-    """Generate the election and play one station day (imports, caches) before counting."""
-    from sim.national.station_run import run_station, worker_election
+def _batch(stations: list[str], seed: int) -> int:
+    """Play ``stations`` as a worker does (``run_batch``); the ballots cast."""
+    from sim.national.station_run import run_batch, worker_election
 
     national = worker_election(ELECTION)
-    run_station(national, national.station_ids[0], 0)
+    task = {"election": national.name, "election_hash": national.election.hash, "seed": seed,
+            "faults": "none", "stations": stations}
+    return sum(r["ballots_cast"] for r in run_batch(task))
+
+
+def _warm_up() -> None:
+    """Generate the election and play one station day (imports, caches) before counting."""
+    from sim.national.station_run import worker_election
+
+    _batch(worker_election(ELECTION).station_ids[:1], 0)
 
 
 def _play(stations: int, seed: int = 1) -> int:
     """Play the ``stations`` station days after the warm-up's; the ballots cast."""
-    from sim.national.station_run import run_station, worker_election
+    from sim.national.station_run import worker_election
 
-    national = worker_election(ELECTION)
-    return sum(run_station(national, s, seed)["ballots_cast"] for s in national.station_ids[1:1 + stations])
+    return _batch(worker_election(ELECTION).station_ids[1:1 + stations], seed)
 
 
 def _where(filename: str) -> str:
