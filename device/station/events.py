@@ -45,7 +45,8 @@ def message(name: str, **fields: object) -> OperatorMessage:
     if not fields:  # e.g. "cast", once per ballot: the same (immutable) message every time
         return _plain_message(name, language())
     severity, text = _template(name, language())  # looked up and translated once per language
-    return OperatorMessage(name, severity, text.format(**fields), tuple(sorted(fields.items())))
+    items = tuple(fields.items())
+    return OperatorMessage(name, severity, text.format(**fields), items if len(items) == 1 else tuple(sorted(items)))
 
 
 @lru_cache(maxsize=256)
