@@ -145,7 +145,8 @@ def whole_country() -> None:
           f"{TARGET_SECONDS / 60:.1f} min: {'met' if wall <= TARGET_SECONDS else f'{wall / TARGET_SECONDS:.2f}x over'}; "
           f"stations {run.seconds:.0f} s after the pool started); workers' CPU "
           f"{pool.worker_cpu / max(1, ballots) * 1e6:.0f} us per ballot all in (start-up, election, "
-          f"pickling included); load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+          f"pickling included: {pool.worker_cpu / CORES / 60:.1f} min on {CORES} cores of its own); "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 def print_profile(stations: list[str], cpu_per_ballot: float) -> None:
