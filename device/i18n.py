@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from babel import Locale
 from babel.dates import format_datetime as _babel_datetime
 from babel.numbers import format_decimal
 
@@ -104,6 +105,16 @@ def _render(words: Words, cat: gettext.NullTranslations) -> str:
     return cat.gettext(words.template).format(**fields)
 
 
+@lru_cache(maxsize=None)
+def _babel_locale(lang: str) -> Locale:
+    return Locale.parse(BABEL_LOCALES[lang])
+
+
+@lru_cache(maxsize=8192)
+def _integer(value: int, lang: str) -> str:
+    return format_decimal(value, locale=_babel_locale(lang))
+
+
 def khmer_digits(text: str) -> str:
     return text.translate(_KHMER_DIGITS)
 
@@ -130,19 +141,21 @@ class Translator:
         return khmer_digits(text) if self.digits == "khmer" else text
 
     def number(self, value: int | float) -> str:
-        return self._digits(format_decimal(value, locale=BABEL_LOCALES[self.lang]))
+        if type(value) is int:  # counts on every report: the same few values again and again
+            return self._digits(_integer(value, self.lang))
+        return self._digits(format_decimal(value, locale=_babel_locale(self.lang)))
 
     def datetime(self, at: float) -> str:
         """A UTC instant (seconds since the epoch) in the locale's medium date-time format."""
         when = dt.datetime.fromtimestamp(at, dt.timezone.utc)
-        text = _babel_datetime(when, "medium", tzinfo=dt.timezone.utc, locale=BABEL_LOCALES[self.lang])
+        text = _babel_datetime(when, "medium", tzinfo=dt.timezone.utc, locale=_babel_locale(self.lang))
         return self._digits(text) + " UTC"
 
     def date(self, iso: str) -> str:
         """An ISO date (``2022-06-05``) in the locale's long date format."""
         from babel.dates import format_date
         return self._digits(format_date(dt.date.fromisoformat(iso), "long",
-                                        locale=BABEL_LOCALES[self.lang]))
+                                        locale=_babel_locale(self.lang)))
 
 
 def translator(lang: str, digits: str = "latin") -> Translator:

@@ -12,7 +12,8 @@ from device.station.machine import REGIONS, all_triggers, build_machines
 TRIGGERS = all_triggers()
 # Callback placements that the short path must hand back to the stock path.
 EXTRAS = ["none", "condition", "unless", "prepare", "before", "after", "on_enter", "on_exit",
-          "prepare_event", "finalize_event", "after_state_change", "final", "queued", "on_exception"]
+          "prepare_event", "finalize_event", "after_state_change", "final", "queued", "on_exception",
+          "callable_before", "no_send_event", "two_transitions"]
 
 
 class Model:
@@ -28,6 +29,9 @@ class Model:
                          event.transition.source, event.transition.dest))
         if event.event.name in self.fail_on:
             raise RuntimeError(f"refused {event.event.name}")
+
+    def before_args(self, *args, **kwargs):  # send_event=False: the trigger's own arguments
+        self.log.append(("before_args", self._state(), args, kwargs))
 
     def note(self, event):
         self.log.append(("note", event.event.name, event.state.name, self._state()))
@@ -60,9 +64,12 @@ def build(cls, extra: str, fail_on: frozenset[str]) -> Model:
             kwargs["queued"] = True
         elif extra == "on_exception":
             kwargs["on_exception"] = "on_error"
+        elif extra == "two_transitions":  # a second, guarded transition for the same trigger
+            transitions.insert(0, {**transitions[1], "conditions": "allow", "dest": spec["initial"]})
+        before = {"callable_before": model.before, "no_send_event": "before_args"}.get(extra, "before")
         cls(model=model, states=states, transitions=transitions, initial=spec["initial"],
-            model_attribute=region, auto_transitions=False, send_event=True,
-            before_state_change="before", **kwargs)
+            model_attribute=region, auto_transitions=False, send_event=extra != "no_send_event",
+            before_state_change=before, **kwargs)
     return model
 
 

@@ -1,9 +1,12 @@
-"""The simulator's fast paths draw exactly what the plain code drew (issue #23 §3).
+"""The simulator's fast paths draw exactly what the plain code drew, and the per-ballot cost
+stays bounded (issue #23 §3).
 
 ``plan_station_day`` draws document numbers in one pass and the common one-mark contest with
 ``bisect`` instead of ``random.choices``; ``LogicalPaper`` makes named-tuple frames. A national
 run must stay byte-identical for a seed, so each fast path is checked against the plain
-version it replaced (kept here as the reference), on seeded inputs.
+version it replaced (kept here as the reference), on seeded inputs. The cost per ballot is
+counted, not timed (``sim/bench/national_cost.py``): Python calls per ballot (deterministic for
+a seed, a few seconds) and, in ``make test-slow``, instructions under cachegrind.
 """
 from __future__ import annotations
 
@@ -97,3 +100,36 @@ def test_logical_frames_are_values_read_once(national):
     assert paper.interpreter.interpret(a) is paper.interpreter.interpret(b)
     with pytest.raises(AttributeError):
         a.kind = "test_ballot"  # type: ignore[misc]
+
+
+# --- the per-ballot cost, counted (sim/bench/national_cost.py) -----------------------------
+# Bounds a little above what the code does today (166.5 firmware calls: device/ 157.9 +
+# transitions 8.6; 263.0 in all; 491,698 instructions); the code before issue 23 §3's second
+# round made 315.2 firmware calls per ballot (device/ 255.7 + transitions 59.4), 433.6 in all,
+# and 665,775 instructions per ballot.
+FIRMWARE_CALLS_PER_BALLOT = 175
+ALL_CALLS_PER_BALLOT = 275
+INSTRUCTIONS_PER_BALLOT = 515_000
+
+
+def test_python_calls_per_ballot_stay_bounded():
+    """Python calls per ballot cast over 5 seeded Cambodian station days: deterministic, so a
+    bound that fails when the per-ballot path grows (old code: 315 firmware, 433.6 in all)."""
+    from sim.bench.national_cost import calls_per_ballot
+
+    calls = calls_per_ballot(5)
+    firmware = calls["firmware (device/)"] + calls["transitions"]
+    assert firmware <= FIRMWARE_CALLS_PER_BALLOT, calls
+    assert calls["all"] <= ALL_CALLS_PER_BALLOT, calls
+
+
+@pytest.mark.slow
+def test_instructions_per_ballot_stay_bounded():
+    """CPU instructions per ballot under cachegrind, 15 station days (two valgrind runs, ~2 min)."""
+    import shutil
+
+    from sim.bench.national_cost import instructions_per_ballot
+
+    if shutil.which("valgrind") is None:
+        pytest.skip("valgrind is not installed")
+    assert instructions_per_ballot(15) <= INSTRUCTIONS_PER_BALLOT

@@ -135,5 +135,7 @@ def decide(reading: BallotReading, policy: BoxPolicy) -> Decision:
         return Decision(Outcome.REVIEW, statuses, "overvote", tuple(overvoted))
     if all_blank and policy.blank is _RETURN:
         return Decision(Outcome.REVIEW, statuses, "blank")
-    invalid = any(st == INVALID for _, st in statuses.values())
-    return Decision(_CAST_INVALID if invalid else _CAST, statuses)
+    for _, st in statuses.values():
+        if st == INVALID:
+            return Decision(_CAST_INVALID, statuses)
+    return Decision(_CAST, statuses)

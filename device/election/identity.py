@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from device.quick_init import quick_init
 from hardware.interfaces import IdRecord
 
 BARCODE_PREFIX = "BBX1|"
@@ -25,6 +26,7 @@ class IdDocumentError(ValueError):
         super().__init__(detail)
 
 
+@quick_init
 @dataclass(frozen=True)
 class IdentityDocument:
     document_number: str

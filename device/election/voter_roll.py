@@ -10,18 +10,22 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from operator import attrgetter
 from dataclasses import dataclass
 from pathlib import Path
 
 from device.election.definition import Election
+from device.quick_init import quick_init
 
 COLUMNS = ("voter_id", "document_number", "station_id")
+_ROW = attrgetter(*COLUMNS)  # a Voter's row, its fields in the columns' order
 
 
 class VoterRollError(ValueError):
     pass
 
 
+@quick_init
 @dataclass(frozen=True)
 class Voter:
     voter_id: str
@@ -54,8 +58,7 @@ class VoterRoll:
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(COLUMNS)
-        for v in self.voters:
-            w.writerow([v.voter_id, v.document_number, v.station_id])
+        w.writerows(map(_ROW, self.voters))  # (hashed at every open: in C, no call per voter)
         return buf.getvalue()
 
     def sha256(self) -> str:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from device.ballots.decide import BoxPolicy, Decision, Outcome, decide
 from device.ballots.records import BallotReading, CastVoteRecord
 from device.election.definition import Election, Station
+from device.quick_init import quick_init
 from device.station.counters import Counters
 from device.station.events import ControllerError, OperatorMessage, message
 from device.station.machine import Triggers
@@ -63,6 +64,7 @@ _REJECT, _TEST, _REVIEW, _CAST_INVALID = Outcome.REJECT, Outcome.TEST, Outcome.R
 _STATUS_CAST = BallotStatus.CAST
 
 
+@quick_init
 @dataclass(frozen=True)
 class BallotOutcome:
     status: BallotStatus

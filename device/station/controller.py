@@ -55,11 +55,11 @@ from device.station.events import (ControllerError, OperatorMessage, coarse_time
                                    message)
 from device.station.id_desk import (Answer, CheckInOutcome, CheckInResult, DocumentIdentity, IdDesk,
                                     IdentitySource, SourceAnswer)
-from device.station.machine import build_machines, cross_region_violation, region_of_trigger
+from device.station.machine import CROSS_REGION, build_machines, cross_region_violation, region_of_trigger
 from device.station.reports import paused_slip, zero_report_slip
 from device.station.roles import ACCESS_EVENTS, StationAccess
 from device.station.store_faults import store_guarded as _store_guarded
-from device.station.test_mode import TestModeActions, TestTally
+from device.station.test_mode import TEST_TALLY_TRIGGERS, TestModeActions, TestTally
 from device.store.journal import StationStore, StoreWriteError
 from hardware.interfaces import Camera, IdRecord, PeripheralError, Printer, ScannerTransport, Slip
 
@@ -125,8 +125,7 @@ class StationController(BallotBox, PollsClosing, TestModeActions):
         """Write-ahead: the record is durable before the state changes (or the change fails)."""
         trigger, data = event.event.name, event.kwargs.get("data", {})
         if not self._replaying:
-            problem = cross_region_violation(self, trigger)
-            if problem is not None:
+            if trigger in CROSS_REGION and (problem := cross_region_violation(self, trigger)) is not None:
                 raise ControllerError(message("busy", state=problem))
             at = self.clock()
             if trigger in self._coarse:  # to the minute, never before the last record
@@ -147,7 +146,8 @@ class StationController(BallotBox, PollsClosing, TestModeActions):
                     self.note_store_failure(exc)  # the fault is entered even if it cannot be
                     self._unwritten_fault = (data, at)  # written: journaled at recovery
         self.counters.apply(trigger, data)
-        self.test_tally.apply(trigger, data)
+        if trigger in TEST_TALLY_TRIGGERS:
+            self.test_tally.apply(trigger, data)
 
     def _time(self, coarse: bool) -> float:
         """The time of a new record: to the minute for the voter and ballot flows (``coarse``),

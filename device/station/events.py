@@ -18,8 +18,10 @@ from device.event_catalog import durable_events as durable_events
 from device.event_catalog import event_code as event_code
 from device.event_catalog import event_summary as event_summary
 from device.i18n import _, language
+from device.quick_init import quick_init
 
 
+@quick_init
 @dataclass(frozen=True)
 class OperatorMessage:
     code: str
@@ -42,13 +44,21 @@ class ControllerError(RuntimeError):
 def message(name: str, **fields: object) -> OperatorMessage:
     if not fields:  # e.g. "cast", once per ballot: the same (immutable) message every time
         return _plain_message(name, language())
+    severity, text = _template(name, language())  # looked up and translated once per language
+    items = tuple(fields.items())
+    return OperatorMessage(name, severity, text.format(**fields), items if len(items) == 1 else tuple(sorted(items)))
+
+
+@lru_cache(maxsize=256)
+def _template(name: str, lang: str) -> tuple[str, str]:
+    """The severity of message ``name`` and its text in ``lang`` (the active language: ``_``
+    translates into it), its ``{fields}`` not yet filled in."""
     entry = catalog()["messages"][name]
-    return OperatorMessage(name, entry["severity"], _(entry["text"]).format(**fields),
-                           tuple(sorted(fields.items())))
+    return entry["severity"], _(entry["text"])
 
 
 @lru_cache(maxsize=256)
 def _plain_message(name: str, lang: str) -> OperatorMessage:
-    """A message without fields in ``lang`` (the active language: ``_`` translates into it)."""
-    entry = catalog()["messages"][name]
-    return OperatorMessage(name, entry["severity"], _(entry["text"]).format())
+    """A message without fields in ``lang``."""
+    severity, text = _template(name, lang)
+    return OperatorMessage(name, severity, text.format())

@@ -35,6 +35,7 @@ from device.election.definition import Election
 from device.election.identity import IdDocumentError, parse_id_record
 from device.election.pseudonym import VoterPseudonyms
 from device.election.voter_roll import Voter, VoterRoll
+from device.quick_init import quick_init
 from device.station.events import OperatorMessage, message
 from hardware.interfaces import IdRecord
 
@@ -53,6 +54,7 @@ class CheckInOutcome(StrEnum):
     NO_VOTER_WAITING = "no_voter_waiting"  # a next step or a commission decision with nobody there
 
 
+@quick_init
 @dataclass(frozen=True)
 class CheckInResult:
     outcome: CheckInOutcome
@@ -238,4 +240,4 @@ class IdDesk:
                     self.pending = PendingVoter(found, index, answer.commission_reason)
                 return answer if answer.voter is found else answer._replace(voter=found)
             voter, index, evidence = found, index + 1, None
-        return SourceAnswer.authorised(voter)
+        return SourceAnswer(_AUTHORISED, voter=voter)  # (SourceAnswer.authorised(voter), once per voter)

@@ -55,6 +55,8 @@ class StoreFaults(ABC):
 
     def store_refusal(self) -> OperatorMessage | None:
         """The store fault that refuses an action (``store_usable`` tried again), or None."""
+        if self.store_fault is None:  # (the common case, twice per ballot, without a call)
+            return None
         return None if self.store_usable() else self.store_fault
 
 

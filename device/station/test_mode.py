@@ -38,6 +38,10 @@ def test_ballot_data(cvr: CastVoteRecord) -> dict[str, Any]:
             "marks": {cid: {"chosen": list(sel), "as": st} for cid, (sel, st) in sorted(cvr.contests.items())}}
 
 
+# The only transitions that change the test tally (``TestTally.apply`` ignores the rest).
+TEST_TALLY_TRIGGERS = frozenset({"start_test", "end_test", "test_ballot_counted"})
+
+
 class TestTally:
     """Test ballots counted since test mode started (empty outside test mode)."""
 
@@ -47,6 +51,7 @@ class TestTally:
         self.ballots: list[CastVoteRecord] = []
 
     def apply(self, trigger: str, data: dict[str, Any]) -> None:
+        """Count a transition (one of ``TEST_TALLY_TRIGGERS``; any other changes nothing)."""
         if trigger in ("start_test", "end_test"):
             self.ballots = []
         elif trigger == "test_ballot_counted":

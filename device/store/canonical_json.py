@@ -68,12 +68,21 @@ def canonical_bytes(obj: Any) -> bytes:
 
 def canonical_record_bytes(seq: Any, type_: Any, at: Any, data: Any, prev_hash: Any) -> bytes:
     """``canonical_bytes([seq, type_, at, data, prev_hash])`` — a journal record's hashed form —
-    with the four scalar fields checked directly and only ``data`` walked (one call per journal
-    record)."""
+    with the four scalar fields checked directly and only ``data`` walked, not even that for a
+    flat dict of strings, as most records are (one call per journal record)."""
     fields = [seq, type_, at, data, prev_hash]
-    ts, ta = type(seq), type(at)
-    if (type(type_) is str and type(prev_hash) is str and (ts is int and _number_safe(ts, seq))
-            and (ta is float or ta is int) and _number_safe(ta, at) and orjson_safe(data)):
+    ta = type(at)
+    safe = (type(type_) is str and type(prev_hash) is str and type(seq) is int and -2**63 <= seq < 2**64
+            and ((ta is float and (1e-4 <= at < 1e16 or -1e16 < at <= -1e-4 or at == 0.0))
+                 or (ta is int and -2**63 <= at < 2**64)))
+    if safe and type(data) is dict:
+        for k, v in data.items():
+            if type(k) is not str or type(v) is not str:
+                safe = orjson_safe(data)
+                break
+    elif safe:
+        safe = orjson_safe(data)
+    if safe:
         try:
             return orjson.dumps(fields, option=_SORTED)
         except orjson.JSONEncodeError:  # e.g. a lone surrogate: the json path raises its own error

@@ -7,10 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from device.quick_init import quick_init
+
 # Per-contest status of a reading or a cast record.
 VALID, UNDERVOTE, OVERVOTE, BLANK, INVALID = "valid", "undervote", "overvote", "blank", "invalid"
 
 
+@quick_init
 @dataclass(frozen=True)
 class CastVoteRecord:
     """One cast ballot as stored: random id, style, per-contest selections and status.
@@ -28,7 +31,10 @@ class CastVoteRecord:
     @property
     def invalid(self) -> bool:
         """Accepted as invalid: the sheet went into the invalid compartment."""
-        return any(st == INVALID for _, st in self.contests.values())
+        for _, st in self.contests.values():
+            if st == INVALID:
+                return True
+        return False
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {

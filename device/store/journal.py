@@ -23,8 +23,8 @@ order of casting.
 """
 from __future__ import annotations
 
-import hashlib
 import json
+from hashlib import sha256
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,7 +62,7 @@ class JournalRecord:
 
 
 def record_hash(seq: int, type_: str, at: float, data: dict[str, Any], prev_hash: str) -> str:
-    return hashlib.sha256(canonical_record_bytes(seq, type_, at, data, prev_hash)).hexdigest()
+    return sha256(canonical_record_bytes(seq, type_, at, data, prev_hash)).hexdigest()
 
 
 def make_record(seq: int, type_: str, at: float, data: dict[str, Any], prev_hash: str) -> JournalRecord:
@@ -108,13 +108,36 @@ class ChainWriter:
         out: list[JournalRecord] = []
         seq, prev = self._seq, self._hash
         for type_, data, at in events:
-            if isinstance(at, bool) or not isinstance(at, (int, float)):
-                raise ValueError(f"event time must be a number (got {at!r})")
-            seq += 1
-            rec = make_record(seq, type_, at, canonical_data(data) if self._canonical else data, prev)
+            rec = self._record(seq + 1, type_, data, at, prev)
             out.append(rec)
-            prev = rec.hash
+            seq, prev = rec.seq, rec.hash
         return out
+
+    def append(self, type_: str, data: dict[str, Any], at: float,
+               write: Callable[[list[JournalRecord]], Any]) -> JournalRecord:
+        """``commit(write, chain([(type_, data, at)]))`` for one record, returned: the path of
+        every journal write of an in-memory store (one per transition)."""
+        seq, prev = self._seq + 1, self._hash
+        if type(at) is not float or self._canonical:  # (the record as _record makes it, inlined)
+            rec = self._record(seq, type_, data, at, prev)
+        else:
+            rec = JournalRecord(seq, type_, at, data, prev,
+                                sha256(canonical_record_bytes(seq, type_, at, data, prev)).hexdigest())
+        if self._staged:
+            self.commit(write, [rec])
+        else:
+            write([rec])
+            self._seq, self._hash, self._at = seq, rec.hash, at
+        return rec
+
+    def _record(self, seq: int, type_: str, data: dict[str, Any], at: float, prev: str) -> JournalRecord:
+        ta = type(at)
+        if ta is not float and (ta is bool or not isinstance(at, (int, float))):
+            raise ValueError(f"event time must be a number (got {at!r})")
+        if self._canonical:
+            data = canonical_data(data)
+        return JournalRecord(seq, type_, at, data, prev,
+                             sha256(canonical_record_bytes(seq, type_, at, data, prev)).hexdigest())
 
     def stage(self, records: list[JournalRecord]) -> None:
         self._staged += records
@@ -220,7 +243,7 @@ class WrittenByChainWriter(ChainedJournal):
 
     @property
     def head_at(self) -> float:
-        return self._chain.head_at
+        return self._chain._at  # (read directly: the controller asks once per coarse-time record)
 
 
 class MemoryStore(WrittenByChainWriter, StationStore):
@@ -234,15 +257,12 @@ class MemoryStore(WrittenByChainWriter, StationStore):
 
     def append_event(self, type_: str, data: dict[str, Any], at: float, *,
                      durable: bool = True) -> JournalRecord:
-        rec = self._chain.chain([(type_, data, at)])[0]
-        self._chain.commit(self._records.extend, [rec])
-        return rec
+        return self._chain.append(type_, data, at, self._records.extend)
 
     def cast_ballot(self, cvr: CastVoteRecord, event_data: dict[str, Any], at: float) -> JournalRecord:
         if cvr.id in self._cvrs:
             raise StoreWriteError(f"cast vote record id {cvr.id} already exists")
-        rec = self._chain.chain([("ballot_cast", event_data, at)])[0]
-        self._chain.commit(self._records.extend, [rec])
+        rec = self._chain.append("ballot_cast", event_data, at, self._records.extend)
         self._cvrs[cvr.id] = cvr
         return rec
 

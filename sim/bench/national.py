@@ -10,8 +10,11 @@ and the Dask speed-up from 1 to 2 workers on the same batches (``LocalCluster``,
 one thread per worker). Then where the time goes (``national_profile.py``): the profile's top
 ten functions (cProfile, own time) and the CPU split by category (controller logic, simulated
 voters and paper, tally and aggregation, process start-up and pickling), sampled without the
-profiler's overhead. ``--quick`` runs fewer stations. The whole country end to end is
-``ballotbox sim national --election cambodia-2022-national --seed 1 --workers 2``.
+profiler's overhead, and µs CPU per ballot all in, for the controller alone and the simulator
+alone; Python calls per ballot, counted (``national_cost.py``: deterministic, unlike time on a
+shared machine). The full section then runs the whole country once, as ``ballotbox sim national
+--election cambodia-2022-national --seed 1 --workers 2`` does, and prints its wall time on 2
+workers (``--quick`` runs fewer stations and not the whole country).
 """
 from __future__ import annotations
 
@@ -68,13 +71,14 @@ def transitions_per_ballot(day) -> float:
 
 def per_ballot(stations: list[str]) -> tuple[float, float, int, float]:
     """CPU and wall seconds per ballot over whole station days, ballots, transitions per ballot."""
-    from sim.national.station_run import run_station, worker_election
+    from sim.national.station_run import run_batch, worker_election
     from sim.day.station import build_station_day, play_station_day
 
     national = worker_election("cambodia-2022-national")  # as a worker has it (gc-frozen)
-    run_station(national, stations[0], 0)  # warm-up
+    task = {"election": national.name, "election_hash": national.election.hash, "seed": 1, "faults": "none"}
+    run_batch({**task, "stations": stations[:1], "seed": 0})  # warm-up
     c0, w0 = time.process_time(), time.perf_counter()
-    ballots = sum(run_station(national, s, 1)["ballots_cast"] for s in stations)
+    ballots = sum(r["ballots_cast"] for r in run_batch({**task, "stations": stations}))  # as a worker plays them
     cpu, wall = time.process_time() - c0, time.perf_counter() - w0
     sid = stations[0]  # transitions per ballot, counted in one station's journal
     day = build_station_day(national.election, sid, registered=national.registered[sid], seed=1,
@@ -99,6 +103,50 @@ def dask_speedup(stations: list[str]) -> tuple[float, float]:
         times.append(time.perf_counter() - t0)
         assert run.document["matches_intent"]
     return times[0], times[1]
+
+
+def _process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a live process has used so far (Linux ``/proc``)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()  # after the command name: state, ppid, ...
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class _MeteredPool:
+    """``sim national --workers N``'s process pool, which notes its workers' CPU time before it
+    stops them (they are the forkserver's children, not ours: ``/proc`` tells)."""
+
+    def __init__(self, workers: int):
+        from sim.national.executors import PoolExecutor
+
+        self.pool, self.worker_cpu = PoolExecutor(workers), 0.0
+        self.name, self.workers, self.map = self.pool.name, workers, self.pool.map
+
+    def close(self, interrupted: bool = False) -> None:
+        self.worker_cpu = sum(_process_cpu(pid) for pid in list(getattr(self.pool.pool, "_processes", {})))
+        self.pool.close(interrupted)
+
+
+def whole_country() -> None:
+    """The whole country once, as ``ballotbox sim national --election cambodia-2022-national
+    --seed 1 --workers 2`` runs it: wall time from starting the pool to the checked national
+    document, and the workers' CPU per ballot."""
+    from sim.national.runner import run_national
+
+    national = national_election("cambodia-2022-national")
+    t0 = time.perf_counter()
+    pool = _MeteredPool(CORES)
+    run = run_national(national, 1, pool)
+    wall = time.perf_counter() - t0
+    ballots = run.tally.ballots
+    verdict = "MATCHES INTENT" if run.document["matches_intent"] else "DOES NOT MATCH"
+    print(f"whole country, run once ({len(run.stations):,} stations, {ballots:,} ballots, {verdict}) on "
+          f"{CORES} workers: {wall / 60:.1f} min wall ({int(wall // 60)} min {wall % 60:.0f} s; target "
+          f"{TARGET_SECONDS / 60:.1f} min: {'met' if wall <= TARGET_SECONDS else f'{wall / TARGET_SECONDS:.2f}x over'}; "
+          f"stations {run.seconds:.0f} s after the pool started); workers' CPU "
+          f"{pool.worker_cpu / max(1, ballots) * 1e6:.0f} us per ballot all in (start-up, election, "
+          f"pickling included: {pool.worker_cpu / CORES / 60:.1f} min on {CORES} cores of its own); "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 def print_profile(stations: list[str], cpu_per_ballot: float) -> None:
@@ -133,9 +181,11 @@ def print_profile(stations: list[str], cpu_per_ballot: float) -> None:
             if row_cat == cat:
                 print(f"    {seconds / p.profiled_seconds:6.1%}  {calls:>9,} calls  {func}")
     controller = p.by_category.get("controller logic", 0.0) * per
-    print(f"controller logic is {controller * 1e6:.0f} us of the {per * 1e6:.0f} us per ballot "
-          f"({controller / per:.0%}): with the simulator's share at zero a ballot would still cost "
-          f"{controller * 1e6:.0f} us against the {TARGET_SECONDS * CORES / NATIONAL_BALLOTS * 1e6:.0f} us target")
+    simulator = p.by_category.get("simulated voters/paper", 0.0) * per
+    print(f"us CPU per ballot: all in {per * 1e6:.0f}, controller alone {controller * 1e6:.0f} "
+          f"({controller / per:.0%}), simulator alone {simulator * 1e6:.0f} ({simulator / per:.0%}), the rest "
+          f"(tally, Python's library, start-up) {(per - controller - simulator) * 1e6:.0f}; target "
+          f"{TARGET_SECONDS * CORES / NATIONAL_BALLOTS * 1e6:.0f} us all in")
 
 
 def main(quick: bool = False) -> None:
@@ -162,6 +212,13 @@ def main(quick: bool = False) -> None:
           f"({trigger / lean:.1f}x faster than stock transitions); with it the floor is "
           f"{per_voter * (lean + record) * 1e6:.0f} us per ballot, ratio {cpu / (per_voter * (lean + record)):.2f}")
     print_profile(ids[: 40 if quick else 300], cpu)
+    from sim.bench.national_cost import calls_per_ballot
+    calls = calls_per_ballot(5)
+    print("Python calls per ballot (counted, 5 station days): " + ", ".join(f"{k} {v:.1f}" for k, v in calls.items()))
+    if quick:
+        print("whole country: not run with --quick (the full section runs it once, a few minutes)")
+    else:
+        whole_country()
     t1, t2 = dask_speedup(ids[:120 if quick else 240])
     load = os.getloadavg()[0]
     print(f"Dask LocalCluster, {120 if quick else 240} stations: 1 worker {t1:.1f} s, 2 workers {t2:.1f} s, "

@@ -305,9 +305,24 @@ def _corrected(election: Election, style: str, marks: dict, rng: random.Random) 
     return fixed
 
 
+# (election hash, style, marks) -> voters_intent(...): a national run meets the same few marked
+# sheets millions of times, and the intent depends on nothing else (shared, never modified)
+_INTENTS: dict[tuple[str, str, tuple], dict] = {}
+
+
 def _truth(day: StationDay, style: str, marks: dict) -> CastVoteRecord:
-    return CastVoteRecord(f"truth-{len(day.truth_cvrs):08d}", style,
-                          voters_intent(day.election, style, marks))
+    key = (day.election.hash, style, tuple(marks.items()))
+    try:
+        intent = _INTENTS.get(key)
+    except TypeError:  # marks that are not tuples: read them every time
+        key, intent = None, None
+    if intent is None:
+        intent = voters_intent(day.election, style, marks)
+        if key is not None:
+            if len(_INTENTS) >= 100_000:
+                _INTENTS.clear()
+            _INTENTS[key] = intent
+    return CastVoteRecord(f"truth-{len(day.truth_cvrs):08d}", style, intent)
 
 
 def write_station_files(day: StationDay, report: dict, out_dir: Path) -> dict[str, str]:
