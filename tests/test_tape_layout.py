@@ -14,6 +14,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import segno
 
 from device.audit.tape import unread_tape_error
@@ -89,3 +91,18 @@ def test_an_unreadable_photo_is_one_plain_line_from_the_real_command(tmp_path):
     assert proc.returncode == 2 and proc.stdout == "", (proc.stdout, proc.stderr)
     line, = proc.stderr.strip().splitlines()
     assert "too far or blurred" in line and "closer" in line and "Traceback" not in proc.stderr
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from("aZ09{}\":,é Жңөក្ខ€𝄞"), max_size=900),
+       st.integers(min_value=200, max_value=400))
+def test_a_text_in_any_script_is_cut_on_character_boundaries_into_payloads_that_fit(text, max_payload):
+    """``split_text`` cuts in UTF-8 bytes: the chunks join to the text, none splits a character,
+    and every chunk fits its code's room."""
+    from device.results.tape_codes import _overhead, split_text
+    signature = "ab" * 64
+    chunks = split_text(text, signature, max_payload)
+    assert "".join(chunks) == text
+    n = len(chunks)
+    for i, chunk in enumerate(chunks, 1):
+        assert len(chunk.encode("utf-8")) <= max_payload - _overhead(i, n, signature if i == n else "")

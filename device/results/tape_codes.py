@@ -60,22 +60,21 @@ def split_text(text: str, signature: str, max_payload: int) -> list[str]:
     """The message text cut into the chunks of the fewest codes whose payloads fit
     ``max_payload`` bytes (UTF-8, as the QR code stores them), spread evenly over them (the last
     code also carries the signature), so that every code is as small as it can be."""
-    data_bytes = len(text.encode("utf-8"))
-    for n in range(1, data_bytes + 2):
+    data = text.encode("utf-8")
+    for n in range(1, len(data) + 2):
         room = [max_payload - _overhead(i, n, signature if i == n else "") for i in range(1, n + 1)]
-        if min(room) <= 0 or sum(room) < data_bytes:
+        if min(room) <= 0 or sum(room) < len(data):
             continue
-        target = -(-(data_bytes + sum(max_payload - r for r in room)) // n)  # bytes per payload
+        target = -(-(len(data) + sum(max_payload - r for r in room)) // n)  # bytes per payload
         chunks, start = [], 0
         for r in room[:-1]:
-            budget, end = min(r, target - (max_payload - r)), start
-            while end < len(text) and budget >= len(text[end].encode("utf-8")):
-                budget -= len(text[end].encode("utf-8"))
-                end += 1
-            chunks.append(text[start:end])
+            end = min(len(data), start + max(0, min(r, target - (max_payload - r))))
+            while start < end < len(data) and data[end] & 0xC0 == 0x80:  # not inside a character
+                end -= 1
+            chunks.append(data[start:end].decode("utf-8"))
             start = end
-        if len(text[start:].encode("utf-8")) <= room[-1]:
-            return chunks + [text[start:]]
+        if len(data) - start <= room[-1]:
+            return chunks + [data[start:].decode("utf-8")]
     raise ValueError(f"codes of {max_payload} bytes cannot carry this tape")
 
 
