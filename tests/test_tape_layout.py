@@ -94,7 +94,7 @@ def test_an_unreadable_photo_is_one_plain_line_from_the_real_command(tmp_path):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text(alphabet=st.sampled_from("aZ09{}\":,é Жңөក្ខ€𝄞"), max_size=900),
+@given(st.text(alphabet=st.sampled_from("aZ09{}\":,é Жңөក្ខ€𝄞"), min_size=300, max_size=900),
        st.integers(min_value=200, max_value=400))
 def test_a_text_in_any_script_is_cut_on_character_boundaries_into_payloads_that_fit(text, max_payload):
     """``split_text`` cuts in UTF-8 bytes: the chunks join to the text, none splits a character,
