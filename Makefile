@@ -21,7 +21,7 @@ POT := $(LOCALES)/ballotbox.pot
 TRANSLATED := km ky ru
 MO_FILES := $(foreach l,$(TRANSLATED),$(LOCALES)/$(l)/LC_MESSAGES/ballotbox.mo)
 
-.PHONY: install demo test test-slow bench diagram mutate messages clean console
+.PHONY: install demo test test-slow test-durations bench diagram mutate messages clean console
 
 install: $(STAMP) $(SYSTEM_STAMP) $(MO_FILES)
 
@@ -77,15 +77,24 @@ demo: install
 console: install
 	$(VENV)/bin/ballotbox device run --sim --state out/console
 
+# pytest on two workers, whole files to each (a module's fixture, a national run, a PostgreSQL
+# server, a browser, is made once), the longest files first in the order tests/conftest.py
+# (LONGEST_FIRST) collects them, so both workers end together.
+PYTEST_SCHEDULE := --dist loadfile --no-loadscope-reorder
+
 # ruff and mypy first (their rules: [tool.ruff] and [tool.mypy] in pyproject.toml), so a lint or
 # type error fails in seconds; the layer rules are a test (tests/test_layers.py).
 test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
-	$(PY) -m pytest -q -n 2 -p no:cacheprovider
+	$(PY) -m pytest -q -n 2 $(PYTEST_SCHEDULE) -p no:cacheprovider
 
 test-slow: install
-	$(PY) -m pytest -q -n 2 -p no:cacheprovider --runslow
+	$(PY) -m pytest -q -n 2 $(PYTEST_SCHEDULE) -p no:cacheprovider --runslow
+
+# `make test`'s tests with the 30 slowest of the run listed (LONGEST_FIRST in tests/conftest.py).
+test-durations: install
+	$(PY) -m pytest -q -n 2 $(PYTEST_SCHEDULE) -p no:cacheprovider --durations=30
 
 bench: install
 	$(PY) -m sim.bench

@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 import hypothesis.strategies as st
+import pytest
 from hypothesis import settings
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
@@ -164,5 +165,12 @@ class StationMachine(RuleBasedStateMachine):
                 assert opened
 
 
+# make test: 60 runs of 40 steps (with CI's fixed draws they find a jam cleared the wrong way:
+# the sheet given back though its cast was recorded); make test-slow: 500.
 TestStation = StationMachine.TestCase
-TestStation.settings = settings(max_examples=150, stateful_step_count=40, deadline=None)
+TestStation.settings = settings(max_examples=60, stateful_step_count=40, deadline=None)
+
+
+@pytest.mark.slow
+class TestStationLonger(StationMachine.TestCase):
+    settings = settings(max_examples=500, stateful_step_count=40, deadline=None)

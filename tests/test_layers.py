@@ -10,6 +10,7 @@ runs without the console that drives it. Imports inside functions count too.
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,7 @@ def imports_of(path: Path) -> set[str]:
     return {m for m in found if m.split(".")[0] in OURS}
 
 
+@functools.cache  # the tree is read once per run; the rules below only read the graph
 def import_graph() -> dict[str, set[str]]:
     return {_module_name(p): imports_of(p)
             for top in ("device", "hardware", "central") for p in sorted((ROOT / top).rglob("*.py"))}

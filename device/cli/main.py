@@ -77,7 +77,24 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(message, self.prog, self.format_usage())
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _group_named(argv: list[str]) -> str | None:
+    """The command group the command line names (its first word that is not an option), or None
+    when it names none or asks for the top-level help first."""
+    words = iter(argv)
+    for word in words:
+        if word in ("-h", "--help"):
+            return None
+        if word == "--lang":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word if word in GROUPS else None
+    return None
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The whole CLI, or (given the command line) only the group it names: a command then loads
+    its own group's modules, not every group's (a unit's command starts in a fraction of the time)."""
+    only = _group_named(argv or [])
     parser = Parser(
         prog="ballotbox",
         description="Firmware and simulator of a polling-station unit: voter ID + automatic ballot box.")
@@ -87,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     registers: dict[str, list] = {}
     for ep in sorted(entry_points(group="ballotbox.commands"), key=lambda e: e.name):
         group = ep.name.split(".", 1)[0]
-        if group not in GROUPS:
+        if group not in GROUPS or only not in (None, group):
             continue
         try:
             register = ep.load()
@@ -96,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
                 continue  # its package is not installed (the unit's wheel has no sim/, central/)
             raise
         registers.setdefault(group, []).append(register)
+    if only is not None and not registers:  # none of its commands is installed: say what exists
+        return build_parser()
     for name, help_text in GROUPS.items():  # a group with no command installed is absent
         if name in registers:
             gp = groups.add_parser(name, help=help_text, description=help_text)
@@ -147,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     as_json = "--json" in argv
     try:
         try:
-            args = build_parser().parse_args(argv)
+            args = build_parser(argv).parse_args(argv)
         except UsageError as exc:
             return _report_error(str(exc), 2, as_json, exc.prog, exc.usage)
         if args.lang not in LANGUAGES:  # from the environment: argparse checks only the option
