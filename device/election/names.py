@@ -155,13 +155,36 @@ def find_election(name: str, kinds: Iterable[str] | None = None) -> NamedElectio
     return row
 
 
+class _ElectionHelp(str):
+    """The ``--help`` text of an ``--election NAME`` option, listed only when a help is shown:
+    building a command line must not load every registered source (an operator's
+    ``device export`` would import the simulator). argparse expands a help with ``%``."""
+
+    _default: str | None
+    _kinds: tuple[str, ...] | None
+
+    def __new__(cls, default: str | None, kinds: Iterable[str] | None) -> _ElectionHelp:
+        help_ = super().__new__(cls, "election name or an election JSON file")
+        help_._default, help_._kinds = default, None if kinds is None else tuple(kinds)
+        return help_
+
+    def text(self) -> str:
+        tail = f" (default {self._default})" if self._default else ""
+        if self._kinds is not None:
+            return f"election name ({listing(self._kinds)}){tail}"
+        return f"election name ({listing()}) or an election JSON file{tail}"
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def __mod__(self, params: object) -> str:
+        return self.text() % params
+
+
 def election_help(default: str | None = None, kinds: Iterable[str] | None = None) -> str:
     """The ``--help`` text of an ``--election NAME`` option: the names it takes, by kind, and
-    (when it takes every kind) an election JSON file."""
-    tail = f" (default {default})" if default else ""
-    if kinds is not None:
-        return f"election name ({listing(kinds)}){tail}"
-    return f"election name ({listing()}) or an election JSON file{tail}"
+    (when it takes every kind) an election JSON file; worked out when the help is shown."""
+    return _ElectionHelp(default, kinds)
 
 
 def load_election(name_or_path: str | Path) -> Election:
