@@ -38,7 +38,6 @@ from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from device.store.journal import StoreWriteError
 from central import locks
@@ -48,6 +47,7 @@ from central.guard import DEFAULT_LIMITS, RefusalLimiter, SecurityHeaders, Serve
 from central.ingest import Ingest
 from central.publish import Publisher
 from central.served import ServedElection
+from central.site_files import SiteFiles
 from central.store import CentralStore
 from central.tally import CentralTally
 
@@ -232,5 +232,5 @@ class CentralService:
             Route("/api/results", self.post_results, methods=["POST"]),
             Route("/api/status", self.status, methods=["GET"]),
             Route("/api/stations/{station}.json", self.station_signed, methods=["GET"]),
-            Mount("/", StaticFiles(directory=str(self.publisher.dir), html=True, check_dir=False)),
+            Mount("/", SiteFiles(directory=str(self.publisher.dir), html=True, check_dir=False)),
         ], lifespan=self.lifespan, middleware=[Middleware(SecurityHeaders)])
