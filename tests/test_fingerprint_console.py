@@ -122,3 +122,4 @@ def test_device_run_sim_names_an_unknown_election_in_one_line(tmp_path):
                      check=False)
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "no election file or named election 'nowhere'" in proc.stderr
+    assert not (tmp_path / "u").exists()  # refused before the unit's state folder was made

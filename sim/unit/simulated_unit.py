@@ -385,9 +385,9 @@ def start_simulated_unit(state_dir: str | Path, *, seed: int = 1, election: str 
                          station: str | None = None, voters: int = 40, capacity: int = 500) -> SimulatedUnit:
     from sim.paper.image_paper import ImagePaper
 
+    elec = load_election(election)  # an unknown election is refused before anything is written
     state = Path(state_dir)
     (state / "printed").mkdir(parents=True, exist_ok=True)
-    elec = load_election(election)
     station = station or next(iter(elec.stations))
     scenario = load_scenario(None, elec, election)
     # Voters mark clean ballots; overvoted and blank ones come from the panel's keys.
