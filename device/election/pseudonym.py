@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from typing import Any
 
 MIN_KEY_BYTES = 16
 _KEY_ID_LABEL = b"ballotbox pseudonym key id/1"
@@ -31,6 +32,17 @@ def key_id(key: bytes) -> str:
     return hmac.new(bytes(key), _KEY_ID_LABEL, hashlib.sha256).hexdigest()[:16]
 
 
+def _keyed_hmac(key: bytes) -> Any:
+    """HMAC-SHA-256 keyed with ``key``: OpenSSL's own HMAC object where Python has one (its
+    ``copy``, ``update`` and ``hexdigest`` run no Python code, unlike ``hmac.HMAC``'s; a
+    pseudonym is made for every voter at the desk), else ``hmac``'s."""
+    try:
+        from _hashlib import hmac_new
+    except ImportError:  # a Python built without OpenSSL
+        return hmac.new(key, digestmod=hashlib.sha256)
+    return hmac_new(key, digestmod="sha256")
+
+
 class VoterPseudonyms:
     """``of(voter_id)`` -> the voter's pseudonym under one election's key."""
 
@@ -38,7 +50,7 @@ class VoterPseudonyms:
         if not isinstance(key, (bytes, bytearray)) or len(key) < MIN_KEY_BYTES:
             raise ValueError(f"a pseudonym key must be at least {MIN_KEY_BYTES} bytes")
         self._key = bytes(key)
-        self._keyed = hmac.new(self._key, digestmod=hashlib.sha256)  # copied per voter: the key is set up once
+        self._keyed = _keyed_hmac(self._key)  # copied per voter: the key is set up once
 
     def of(self, voter_id: str) -> str:
         mac = self._keyed.copy()

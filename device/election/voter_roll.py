@@ -55,6 +55,14 @@ class VoterRoll:
         return self._by_document.get(document_number)
 
     def to_csv(self) -> str:
+        rows = list(map(_ROW, self.voters))
+        try:  # (hashed at every open) plain fields need no quoting: the text csv.writer writes
+            body = "\n".join(map(",".join, rows))
+        except TypeError:  # a field that is not a string
+            body = None
+        if body is not None and body.count(",") == 2 * len(rows) and body.count("\n") == len(rows) - 1 \
+                and '"' not in body and "\r" not in body:
+            return ",".join(COLUMNS) + "\n" + body + ("\n" if rows else "")
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(COLUMNS)

@@ -67,24 +67,18 @@ def canonical_bytes(obj: Any) -> bytes:
 
 
 def canonical_record_bytes(seq: Any, type_: Any, at: Any, data: Any, prev_hash: Any) -> bytes:
-    """``canonical_bytes([seq, type_, at, data, prev_hash])`` — a journal record's hashed form —
-    with the four scalar fields checked directly and only ``data`` walked, not even that for a
-    flat dict of strings, as most records are (one call per journal record)."""
-    fields = [seq, type_, at, data, prev_hash]
-    ta = type(at)
-    safe = (type(type_) is str and type(prev_hash) is str and type(seq) is int and -2**63 <= seq < 2**64
-            and ((ta is float and (1e-4 <= at < 1e16 or -1e16 < at <= -1e-4 or at == 0.0))
-                 or (ta is int and -2**63 <= at < 2**64)))
-    if safe and type(data) is dict:
+    """``canonical_bytes([seq, type_, at, data, prev_hash])`` — a journal record's hashed form.
+    One call per journal record: a record as the unit writes it (a time in the safe range, a
+    sequence number, a flat dict of strings as data) is checked field by field and encoded by
+    orjson at once; anything else takes ``canonical_bytes``."""
+    if type(at) is float and 1e-4 <= at < 1e16 and type(seq) is int and 0 <= seq < 2**63 \
+            and type(type_) is str and type(prev_hash) is str and type(data) is dict:
         for k, v in data.items():
-            if type(k) is not str or type(v) is not str:
-                safe = orjson_safe(data)
+            if type(v) is not str or type(k) is not str:
                 break
-    elif safe:
-        safe = orjson_safe(data)
-    if safe:
-        try:
-            return orjson.dumps(fields, option=_SORTED)
-        except orjson.JSONEncodeError:  # e.g. a lone surrogate: the json path raises its own error
-            pass
-    return canonical_json(fields).encode("utf-8")
+        else:
+            try:
+                return orjson.dumps([seq, type_, at, data, prev_hash], option=_SORTED)
+            except orjson.JSONEncodeError:  # e.g. a lone surrogate: the json path raises its own error
+                pass
+    return canonical_bytes([seq, type_, at, data, prev_hash])

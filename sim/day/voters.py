@@ -15,6 +15,7 @@ import json
 import random
 import string
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -149,10 +150,40 @@ def _document_numbers(rng: random.Random, count: int) -> list[str]:
     """``count`` document numbers of 9 characters, drawn exactly as ``count`` calls of
     ``"".join(rng.choices(_DOCUMENT_CHARS, k=9))`` draw them (``choices`` picks
     ``population[floor(random() * n)]``), without its per-call cost: a station draws one per
-    registered voter."""
-    draw, chars, n = rng.random, _DOCUMENT_CHARS, float(len(_DOCUMENT_CHARS))
-    picks = [chars[int(draw() * n)] for _ in range(9 * count)]
-    return ["".join(picks[i:i + 9]) for i in range(0, 9 * count, 9)]
+    registered voter. Many at once come from ``_random_floats`` (~8x faster)."""
+    n = 9 * count
+    if n < _BULK_DRAWS:
+        draw, chars, k = rng.random, _DOCUMENT_CHARS, float(len(_DOCUMENT_CHARS))
+        text = "".join([chars[int(draw() * k)] for _ in range(n)])
+    else:
+        import numpy as np
+
+        picks = (_random_floats(rng, n) * float(len(_DOCUMENT_CHARS))).astype(np.intp)
+        text = _document_codes()[picks].tobytes().decode("ascii")
+    return [text[i:i + 9] for i in range(0, n, 9)]
+
+
+_BULK_DRAWS = 64  # fewer draws than this: one call each
+
+
+@lru_cache(maxsize=1)
+def _document_codes():
+    import numpy as np
+
+    return np.frombuffer(_DOCUMENT_CHARS.encode("ascii"), dtype=np.uint8)
+
+
+def _random_floats(rng: random.Random, n: int):
+    """``n`` calls of ``rng.random()`` at once, as a numpy array, and ``rng`` left where the
+    ``n`` calls leave it. ``random()`` makes a double from the next two 32-bit words of its
+    Mersenne Twister (``genrand_res53``: (a >> 5, b >> 6) -> (a * 2**26 + b) / 2**53), and
+    ``getrandbits(64 * n)`` hands the next ``2 * n`` words over, the first the least
+    significant: the same words, the same arithmetic. ``tests/test_national_speed.py`` checks
+    the draws and the generator's next state against ``rng.random()``'s."""
+    import numpy as np
+
+    words = np.frombuffer(rng.getrandbits(64 * n).to_bytes(8 * n, "little"), dtype="<u4")
+    return ((words[0::2] >> 5) * 67108864.0 + (words[1::2] >> 6)) * (1.0 / 9007199254740992.0)
 
 
 def _document_number(rng: random.Random) -> str:
