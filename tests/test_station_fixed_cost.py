@@ -93,3 +93,17 @@ def test_a_played_station_leaves_little_for_the_collector():
             gc.enable()
     assert result["matches_intent"] and result["ballots_cast"] > 200
     assert found < 1000, found
+
+
+def test_the_bench_splits_a_station_into_its_fixed_steps_and_its_visitors():
+    from sim.bench.national_fixed import STEPS, VISITORS, describe, station_fixed_cost
+    from sim.national.generator import national_election
+
+    cost = station_fixed_cost(national_election("cambodia-2022-national").station_ids[:3])
+    steps = cost["steps"]
+    assert set(steps) == {*STEPS, VISITORS} and cost["ballots"] > 600
+    assert abs(sum(steps.values()) - cost["cpu"]) < 1e-9
+    assert all(steps[s] > 0 for s in ("plan the day", "build the unit", "open", "close", "result", VISITORS))
+    assert steps[VISITORS] > cost["fixed"] > 0  # a station's ballots cost more than the station
+    lines = describe(cost)
+    assert lines[0].startswith("per-station fixed cost (3 Cambodian station days") and len(lines) == 1 + len(steps)

@@ -110,10 +110,12 @@ class Results:
 
     def add_cvr(self, cvr: CastVoteRecord) -> None:
         self.ballots_cast += 1
+        contests = self.contests  # (a station's tally adds every cast record: one lookup each)
         for cid, (selections, status) in cvr.contests.items():
-            if cid not in self.contests:
-                self.contests[cid] = ContestTally.empty(self.election.contests[cid])
-            self.contests[cid].add(selections, status)
+            tally = contests.get(cid)
+            if tally is None:
+                tally = contests[cid] = ContestTally.empty(self.election.contests[cid])
+            tally.add(selections, status)
 
     def merge(self, other: Results) -> None:
         self.ballots_cast += other.ballots_cast

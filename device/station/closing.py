@@ -27,6 +27,8 @@ import random
 from abc import abstractmethod
 from collections.abc import Callable
 from enum import StrEnum
+from itertools import compress
+from operator import attrgetter
 from typing import Any
 
 from device.election.definition import Election, Station
@@ -42,6 +44,8 @@ from device.store.journal import JournalRecord, StationStore, StoreWriteError
 from device.store.outbox import Outbox
 from device.store.signing import append_checkpoint
 from hardware.interfaces import Printer, Slip
+
+_TYPE, _IS_CHECKPOINT = attrgetter("type"), "checkpoint".__eq__
 
 
 class UnitMode(StrEnum):
@@ -155,8 +159,9 @@ class PollsClosing(Triggers):
         then says it is unsigned."""
         if self.signer is None:
             return None
-        closes = [r for r in self.store.events()
-                  if r.type == "checkpoint" and r.data.get("reason") == "polls_close"]
+        records = list(self.store.events())  # (the checkpoints picked out in C: ~1,700 records a day)
+        closes = [r for r in compress(records, map(_IS_CHECKPOINT, map(_TYPE, records)))
+                  if r.data.get("reason") == "polls_close"]
         unsigned = build_results_message(
             self.election, self.station.id, results, self.reconciliation(),
             (closes[-1].seq, closes[-1].hash), public_key_hex=self.signer.public_key_hex(),

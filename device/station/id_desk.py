@@ -134,6 +134,20 @@ class HoldsDataWhilePollsOpen(Protocol):
         """The polls close: (event, data) to journal (templates wiped)."""
 
 
+_HOLDS_DATA: dict[type, bool] = {}
+
+
+def _holds_data(source: object) -> bool:
+    """``isinstance(source, HoldsDataWhilePollsOpen)``, asked once per class of source (a
+    runtime protocol check walks the protocol's attributes every time, ~20 µs, twice per
+    station day in a national run; the sources' methods are their classes')."""
+    kind = type(source)
+    holds = _HOLDS_DATA.get(kind)
+    if holds is None:
+        holds = _HOLDS_DATA[kind] = isinstance(source, HoldsDataWhilePollsOpen)
+    return holds
+
+
 class DocumentIdentity:
     """Today's check-in: the ID record → the voter on the roll → eligible here, not yet voted."""
 
@@ -213,7 +227,7 @@ class IdDesk:
         """The polls opened, resumed, or a boot found them open: each source's records journaled
         (a fingerprint source opens its templates into memory)."""
         for source in self.sources:
-            if isinstance(source, HoldsDataWhilePollsOpen):
+            if _holds_data(source):
                 for type_, data in source.polls_opened():
                     self.journal(type_, data)
 
@@ -222,7 +236,7 @@ class IdDesk:
         journaled (templates wiped from memory)."""
         self.pending = None
         for source in self.sources:
-            if isinstance(source, HoldsDataWhilePollsOpen):
+            if _holds_data(source):
                 for type_, data in source.polls_closed():
                     self.journal(type_, data)
 

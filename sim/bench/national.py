@@ -6,7 +6,9 @@ From one run it reports: the CPU time per ballot of whole station days of
 volume (7,394,427 ballots, 23,602 stations) on 2 cores, the floor — bare ``transitions``
 triggers x the transitions journaled per ballot + one record hash each — and the ratio to it
 (also with the station's ``LeanMachine``, whose bare trigger is cheaper than stock ``transitions``),
-and the Dask speed-up from 1 to 2 workers on the same batches (``LocalCluster``,
+the per-station fixed cost step by step (``national_fixed.py``: planning the day, building the
+unit, open, close, the station's result, freeing it, collecting garbage), and the Dask speed-up
+from 1 to 2 workers on the same batches (``LocalCluster``,
 one thread per worker). Then where the time goes (``national_profile.py``): the profile's top
 ten functions (cProfile, own time) and the CPU split by category (controller logic, simulated
 voters and paper, tally and aggregation, process start-up and pickling), sampled without the
@@ -14,7 +16,8 @@ profiler's overhead, and µs CPU per ballot all in, for the controller alone and
 alone; Python calls per ballot, counted (``national_cost.py``: deterministic, unlike time on a
 shared machine). The full section then runs the whole country once, as ``ballotbox sim national
 --election cambodia-2022-national --seed 1 --workers 2`` does, and prints its wall time on 2
-workers (``--quick`` runs fewer stations and not the whole country).
+workers with the workers' and the parent's CPU (``--quick`` runs fewer stations and not the
+whole country).
 """
 from __future__ import annotations
 
@@ -134,10 +137,11 @@ def whole_country() -> None:
     from sim.national.runner import run_national
 
     national = national_election("cambodia-2022-national")
-    t0 = time.perf_counter()
+    load_before = os.getloadavg()[0]
+    t0, c0 = time.perf_counter(), time.process_time()
     pool = _MeteredPool(CORES)
     run = run_national(national, 1, pool)
-    wall = time.perf_counter() - t0
+    wall, parent = time.perf_counter() - t0, time.process_time() - c0
     ballots = run.tally.ballots
     verdict = "MATCHES INTENT" if run.document["matches_intent"] else "DOES NOT MATCH"
     print(f"whole country, run once ({len(run.stations):,} stations, {ballots:,} ballots, {verdict}) on "
@@ -146,7 +150,10 @@ def whole_country() -> None:
           f"stations {run.seconds:.0f} s after the pool started); workers' CPU "
           f"{pool.worker_cpu / max(1, ballots) * 1e6:.0f} us per ballot all in (start-up, election, "
           f"pickling included: {pool.worker_cpu / CORES / 60:.1f} min on {CORES} cores of its own); "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+          f"the parent's CPU {parent:.1f} s (receiving and adding the results, the national document); "
+          f"all in {(pool.worker_cpu + parent) / max(1, ballots) * 1e6:.0f} us CPU per ballot = "
+          f"{(pool.worker_cpu + parent) / CORES / 60:.1f} min on {CORES} free cores; load average "
+          f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after, on {os.cpu_count()} cores")
 
 
 def print_profile(stations: list[str], cpu_per_ballot: float) -> None:
@@ -212,6 +219,8 @@ def main(quick: bool = False) -> None:
           f"({trigger / lean:.1f}x faster than stock transitions); with it the floor is "
           f"{per_voter * (lean + record) * 1e6:.0f} us per ballot, ratio {cpu / (per_voter * (lean + record)):.2f}")
     print_profile(ids[: 40 if quick else 300], cpu)
+    from sim.bench.national_fixed import describe, station_fixed_cost
+    print("\n".join(describe(station_fixed_cost(ids[: 40 if quick else 200]))))
     from sim.bench.national_cost import calls_per_ballot
     calls = calls_per_ballot(5)
     print("Python calls per ballot (counted, 5 station days): " + ", ".join(f"{k} {v:.1f}" for k, v in calls.items()))

@@ -274,22 +274,22 @@ def plan_station_day(election: Election, station_id: str, registered: int, scena
         picks = [_other_station(election, station_id, i % n_others) for i in range(n_other)]
         neighbours = [Voter(f"{other}-W{i:06d}", number, other)
                       for i, (other, number) in enumerate(zip(picks, _document_numbers(rng, n_other)))]
-    seen = set()
-    for v in voters + neighbours:  # document numbers must be unique on the roll
-        if v.document_number in seen:
-            raise ScenarioError("document-number collision; use another seed")
-        seen.add(v.document_number)
+    numbers = [v.document_number for v in voters + neighbours]
+    if len(set(numbers)) != len(numbers):  # document numbers must be unique on the roll
+        raise ScenarioError("document-number collision; use another seed")
     roll = VoterRoll(voters + neighbours, election)
 
     visitors: list[Visitor] = []
+    draw = rng.random
+    turnout, corrects, wrong_sheet = scenario.turnout, scenario.corrects_after_return, \
+        scenario.wrong_election_sheet_rate
     for v in voters:
-        if rng.random() >= scenario.turnout:
+        if draw() >= turnout:
             continue
         visitors.append(Visitor("voter", ("barcode", barcode_payload(v.document_number)),
                                 choose_marks(election, station_id, scenario, rng), v.voter_id,
-                                corrects=rng.random() < scenario.corrects_after_return,
-                                sheet_kind="wrong_election" if rng.random() < scenario.wrong_election_sheet_rate
-                                else "ballot"))
+                                corrects=draw() < corrects,
+                                sheet_kind="wrong_election" if draw() < wrong_sheet else "ballot"))
     extra: list[Visitor] = []
     n = len(visitors)
     for _ in range(_count(n, scenario.repeat_voter_rate, rng)):
