@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from enum import StrEnum
-from typing import Any, NamedTuple, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, TypeGuard, runtime_checkable
 
 from device.election.definition import Election
 from device.election.identity import IdDocumentError, parse_id_record
@@ -137,7 +137,7 @@ class HoldsDataWhilePollsOpen(Protocol):
 _HOLDS_DATA: dict[type, bool] = {}
 
 
-def _holds_data(source: object) -> bool:
+def _holds_data(source: object) -> TypeGuard[HoldsDataWhilePollsOpen]:
     """``isinstance(source, HoldsDataWhilePollsOpen)``, asked once per class of source (a
     runtime protocol check walks the protocol's attributes every time, ~20 µs, twice per
     station day in a national run; the sources' methods are their classes')."""
