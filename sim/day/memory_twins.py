@@ -20,6 +20,10 @@ from hardware.interfaces import (Camera, DoubleFeed, IdReader, IdRecord, Periphe
                                  ScannerTransport, Slip)
 from sim.unit.peripherals import Sheet, StationPeripherals, World, into_box
 
+# The events the twin reports, made once: they are frozen values (a sheet makes two of them)
+_AT_ENTRY, _DROPPED, _RETURNED = (ScannerEvent(kind) for kind in (
+    ScannerEventKind.PAPER_AT_ENTRY, ScannerEventKind.PAPER_DROPPED, ScannerEventKind.PAPER_RETURNED))
+
 
 class MemoryScanner(ScannerTransport):
     def __init__(self, rng: random.Random, jam_rate: float = 0.0, double_feed_rate: float = 0.0):
@@ -65,10 +69,10 @@ class MemoryScanner(ScannerTransport):
         sheet, self.path = self.path, None
         if dest is None:
             self.returned = sheet
-            self.events.append(ScannerEvent(ScannerEventKind.PAPER_RETURNED))
+            self.events.append(_RETURNED)
         else:
             into_box(dest, sheet)
-            self.events.append(ScannerEvent(ScannerEventKind.PAPER_DROPPED))
+            self.events.append(_DROPPED)
 
     def accept(self, timeout: float = 5.0) -> None:
         self._out_of_path(self.box)
@@ -124,7 +128,7 @@ class MemoryWorld(World):
 
     def _put_at_entry(self, sheet: Sheet) -> None:
         self.scanner.entry = sheet
-        self.scanner.events.append(ScannerEvent(ScannerEventKind.PAPER_AT_ENTRY))
+        self.scanner.events.append(_AT_ENTRY)
 
     def take_returned_sheet(self) -> Any | None:
         sheet, self.scanner.returned = self.scanner.returned, None
