@@ -25,10 +25,21 @@ MO_FILES := $(foreach l,$(TRANSLATED),$(LOCALES)/$(l)/LC_MESSAGES/ballotbox.mo)
 
 install: $(STAMP) $(SYSTEM_STAMP) $(MO_FILES)
 
+# The installer is uv (a PyPI package, put in the venv by pip) when it can be had: it fetches and
+# links the ~120 packages in parallel and skips compiling every module ahead of time (about 10 s
+# against 45 s for pip from a fresh clone). It takes them from PyPI, as pip does here; uv does not
+# read pip.conf (set UV_INDEX_URL or uv.toml for another index). If uv cannot be installed or its
+# install fails, pip does the same install. Either way the venv has an up-to-date pip.
+PIP := $(PY) -m pip -q --disable-pip-version-check
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install -q --disable-pip-version-check -e ".[dev,sim,central]"
+	@if $(PIP) install uv >/dev/null 2>&1 && \
+		$(VENV)/bin/uv pip install -q --python $(PY) --upgrade pip -e ".[dev,sim,central]"; then \
+		echo "installed with uv"; \
+	else \
+		echo "installing with pip"; \
+		$(PIP) install --upgrade pip && $(PIP) install --no-compile -e ".[dev,sim,central]"; \
+	fi
 	@touch $(STAMP)
 
 # Debian packages: the zbar library (pyzbar), fonts for ballots and slips (DejaVu; Noto for
