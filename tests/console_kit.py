@@ -80,6 +80,16 @@ def screen_text(app) -> str:
     return "\n".join(parts)
 
 
+async def screen_says(pilot, words: str, patience: float = PATIENCE) -> str:
+    """The screen's text once it holds ``words``, or as it is when the patience runs out: a screen
+    the console has just switched to is filled in after its first refresh, which on a loaded
+    machine can come after ``until`` saw the view that the screen shows."""
+    deadline = time.monotonic() + patience
+    while words not in (text := screen_text(pilot.app)) and time.monotonic() < deadline:
+        await pilot.pause()
+    return text
+
+
 # --- a unit set up as its operators do it, through the real command line ---------------------
 def ballotbox(*args: str, stdin: str | None = None, check: bool = True):
     """Run the real ``ballotbox`` command (a subprocess); its CompletedProcess."""

@@ -162,8 +162,12 @@ def test_the_whole_of_cambodia_matches_intent_with_nothing_lost(cambodia):
     assert doc["published"]["seats_off"] <= 60  # the report says how close; the spread is tuned
 
 
+# Seed 2 cuts the power once with a cast sheet still in the path (it goes to the box at power-on)
+# and twice with a sheet to give back, at both fidelities; seed 1 (only sheets to give back)
+# runs in `make test-slow`.
+@pytest.mark.parametrize("seed", [2, pytest.param(1, marks=pytest.mark.slow)])
 @pytest.mark.parametrize("fidelity_fault", ["serial_noise", "image"])
-def test_power_cuts_at_full_and_image_fidelity_lose_nothing(cambodia, monkeypatch, fidelity_fault):
+def test_power_cuts_at_full_and_image_fidelity_lose_nothing(cambodia, monkeypatch, fidelity_fault, seed):
     """A small station at full fidelity (real drivers over ptys, noisy lines) or image fidelity,
     with jams, double feeds and three power cuts: every reboot resolves the paper, and the
     records, the paper in the box and the voters' intent agree."""
@@ -176,14 +180,13 @@ def test_power_cuts_at_full_and_image_fidelity_lose_nothing(cambodia, monkeypatc
     monkeypatch.setitem(station_run.fault_profiles(), "cuts", {
         "power_cut": 1.0, fidelity_fault: 1.0, "jams": 1.0, "jam_rate": 0.05, "double_feeds": 1.0,
         "double_feed_rate": 0.03, "cuts_per_station": 3})
-    reboots = 0
-    for seed in (1, 2):
-        r = station_run.run_station(small, sid, seed, "cuts")
-        assert r["fidelity"] == ("full" if fidelity_fault == "serial_noise" else "image")
-        assert r["ballots_cast"] == r["ballots_intended"] > 20
-        assert r["matches_intent"] and r["paper_matches_records"] and r["polls"] == "polls_closed"
-        reboots += r["faults"]["reboots"]
-    assert reboots >= 4
+    r = station_run.run_station(small, sid, seed, "cuts")
+    assert r["fidelity"] == ("full" if fidelity_fault == "serial_noise" else "image")
+    assert r["ballots_cast"] == r["ballots_intended"] > 20
+    assert r["matches_intent"] and r["paper_matches_records"] and r["polls"] == "polls_closed"
+    assert r["faults"]["reboots"] >= 2
+    if seed == 2:  # the sheets the cuts left in the path, as the unit resolved them at power-on
+        assert r["faults"]["power_on_paper"] == {"box": 1, "returned": 2}
 
 
 def test_a_power_cut_while_a_jam_after_a_cast_is_cleared_keeps_the_sheet(cambodia):
