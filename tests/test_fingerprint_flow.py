@@ -76,7 +76,11 @@ def test_a_match_authorises_and_a_stranger_finger_goes_to_the_commission_after_t
     visitor, checkin = _voter_at_desk(day)
     first = _press(day, "impostor")
     assert first.message.code == "finger_try_again" and dict(first.message.fields) == {"tries_left": 2}
-    assert _press(day, "impostor").message.code == "finger_try_again"
+    # the finger lifted, the unit asks again: no try, and "did not match" stays on screen (the
+    # console draws the latest answer only: a "place your finger" here would hide it at once)
+    assert _press(day, "none").message == first.message
+    second = _press(day, "impostor")
+    assert second.message.code == "finger_try_again" and dict(second.message.fields) == {"tries_left": 1}
     last = _press(day, "impostor")
     assert last.outcome == "identifying" and last.message.code == "finger_not_matched"
     assert ctl.desk.pending.commission_reason == "no_match"
@@ -223,3 +227,20 @@ def test_the_memory_sensor_draws_as_the_twin_over_a_pty_does(election):
         runs.append((answers, round(clock.now, 6)))
     assert runs[0] == runs[1]
     assert {code for _, code in runs[0][0]} >= {"finger_try_again", "finger_unreadable"}
+
+
+def test_an_unreadable_press_says_how_many_tries_are_left_and_stays_on_screen(election):
+    _, day = _day(election, tries=3)
+    day.controller.open()
+    _voter_at_desk(day)
+    for finger in ("partial", "wet", "dry"):  # presses the sensor often cannot read
+        answer = _press(day, finger)
+        if answer.message.code == "finger_unreadable":
+            break
+    else:
+        raise AssertionError("no press was unreadable")
+    fields = dict(answer.message.fields)
+    assert 1 <= fields["tries_left"] <= 2 and fields["detail"]
+    assert "tries left" in answer.message.text
+    assert _press(day, "none").message == answer.message
+    day.peripherals.close()

@@ -15,9 +15,10 @@ on the roll (eligible, not yet voted), the desk asks this source for its step. A
 enrolled template is asked to place a finger (``place_finger``); each press downloads the
 template into the sensor and asks for the match score (``sensor.match(template)``): a score at
 or above the package's ``threshold`` authorises; a lower score, or a press the sensor cannot
-read, costs one of the ``tries`` (``finger_try_again``, ``finger_unreadable``); a press with no
-finger on the glass is no try, and a garbled answer on the line is asked again (three in a row
-count as a sensor fault). After the last try the voter waits for the commission
+read, costs one of the ``tries`` (``finger_try_again``, ``finger_unreadable``, each saying how
+many are left); a press with no finger on the glass is no try and changes nothing on screen (the
+desk keeps its last answer, so "did not match" stays up until the voter presses again), and a
+garbled answer on the line is asked again (three in a row count as a sensor fault). After the last try the voter waits for the commission
 (``finger_not_matched``). A voter with no template goes to the commission at once
 (``finger_not_enrolled``), as does a voter whose press the sensor does not answer (timeout, lost
 link, refused password: ``finger_sensor_fault``). The commission's identification by document
@@ -88,6 +89,7 @@ class FingerprintIdentity:
         self._vault: TemplateVault | None = None
         self._failed = 0  # presses of the voter now at the desk that did not match (or unreadable)
         self._link_errors = 0
+        self._shown = message("place_finger")  # the desk's last answer to the voter now at the desk
 
     # --- templates: only while the polls are open -----------------------------------------
     def polls_opened(self) -> list[tuple[str, dict[str, Any]]]:
@@ -126,15 +128,15 @@ class FingerprintIdentity:
             return self._commission(voter, "no_template", message("finger_not_enrolled"))
         if evidence is None:  # the step begins for this voter
             self._failed = self._link_errors = 0
-            return SourceAnswer.next_step(message("place_finger"), voter)
+            return self._answer(voter, message("place_finger"))
         if self._failed >= self.settings.tries:
             return self._commission(voter, "no_match", message("finger_not_matched"))
         try:
             score = self.sensor.match(template).score
-        except NoFinger:  # nothing on the glass yet: not a try
-            return SourceAnswer.next_step(message("place_finger"), voter)
+        except NoFinger:  # nothing on the glass: not a try, and the last answer stays on screen
+            return SourceAnswer.next_step(self._shown, voter)
         except PoorImage as exc:  # a wet, dry or partial press: a try
-            return self._failed_press(voter, message("finger_unreadable", detail=_detail(exc)))
+            return self._failed_press(voter, "finger_unreadable", detail=_detail(exc))
         except (PeripheralTimeout, PeripheralDisconnected, WrongPassword) as exc:
             return self._commission(voter, "sensor_fault",
                                     message("finger_sensor_fault", detail=_detail(exc)))
@@ -143,17 +145,22 @@ class FingerprintIdentity:
             if self._link_errors >= LINK_ERRORS_BEFORE_FAULT:
                 return self._commission(voter, "sensor_fault",
                                         message("finger_sensor_fault", detail=_detail(exc)))
-            return SourceAnswer.next_step(message("finger_unreadable", detail=_detail(exc)), voter)
+            return self._answer(voter, message("finger_unreadable", detail=_detail(exc),
+                                               tries_left=self.settings.tries - self._failed))
         if score >= self.settings.threshold:
             return SourceAnswer.authorised()
-        return self._failed_press(voter, message("finger_try_again",
-                                                 tries_left=self.settings.tries - self._failed - 1))
+        return self._failed_press(voter, "finger_try_again")
 
-    def _failed_press(self, voter: Identified, msg: OperatorMessage) -> SourceAnswer:
+    def _answer(self, voter: Identified, msg: OperatorMessage) -> SourceAnswer:
+        self._shown = msg
+        return SourceAnswer.next_step(msg, voter)
+
+    def _failed_press(self, voter: Identified, code: str, **fields: Any) -> SourceAnswer:
+        """A press that costs a try: the next one, or the commission after the last."""
         self._failed += 1
         if self._failed >= self.settings.tries:
             return self._commission(voter, "no_match", message("finger_not_matched"))
-        return SourceAnswer.next_step(msg, voter)
+        return self._answer(voter, message(code, tries_left=self.settings.tries - self._failed, **fields))
 
     @staticmethod
     def _commission(voter: Identified, reason: str, msg: OperatorMessage) -> SourceAnswer:
