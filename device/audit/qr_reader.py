@@ -31,10 +31,12 @@ from typing import Callable, Iterable
 import cv2
 import numpy as np
 
+from device.audit.qr_locate import textured_squares
 from device.audit.qr_sampler import codes_from_finders, codes_from_pairs, finder_patterns, read_located
 
 QUIET = 0.12  # quiet zone added around a rectified code, as a share of its side
 RECTIFIED_PX = 480  # side of a rectified code
+TEXTURE_VERSIONS = range(1, 16)  # sizes tried for a code located by its texture alone
 
 
 def _zxing_views(gray: np.ndarray) -> Iterable[tuple[np.ndarray, str]]:
@@ -154,6 +156,7 @@ def read_tape_photo(gray: np.ndarray, accept: Callable[[str], bool]) -> PhotoRea
     free = [f for f in finders if not any(cv2.pointPolygonTest(q, (float(f[0][0]), float(f[0][1])), False) >= 0
                                           for q in quads if not reading.unread([q]))]
     _sample(gray, reading, codes_from_pairs(free), quads)
+    _sample(gray, reading, [(q, 0) for q in textured_squares(gray)], quads, TEXTURE_VERSIONS)
     if reading.found and not distinct(reading.unread(quads)):
         return PhotoReading(list(reading.found), 0)
     if not reading.found and not quads and not finders:  # no code in sight: the text, the table
@@ -175,12 +178,13 @@ def read_tape_photo(gray: np.ndarray, accept: Callable[[str], bool]) -> PhotoRea
 
 
 def _sample(gray: np.ndarray, reading: _Reading, codes: list[tuple[np.ndarray, int]],
-            located: list[np.ndarray]) -> None:
-    """Read each of ``codes`` (corners, version) not read yet with the module sampler; a code
-    whose finder patterns are there joins ``located``, read or not."""
+            located: list[np.ndarray], versions: Iterable[int] | None = None) -> None:
+    """Read each of ``codes`` (corners, version) not read yet with the module sampler (trying
+    ``versions`` too, if given); a code whose finder patterns are there joins ``located``, read
+    or not."""
     for quad, version in codes:
         if reading.unread([quad]):
-            texts = read_located(gray, quad, version)
+            texts = read_located(gray, quad, version, versions)
             if texts is not None:
                 located.append(quad)
             reading.keep((text, quad.mean(axis=0)) for text in texts or ())

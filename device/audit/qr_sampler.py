@@ -36,6 +36,8 @@ import cv2
 import numpy as np
 from segno.consts import ALIGNMENT_POS
 
+from device.audit.qr_equaliser import equalised_modules
+
 MODULE_PX = 8  # pixels per module of the resampled grid
 PAD_MODULES = 3  # light modules kept around the resampled code (its quiet zone)
 SEARCH_MODULES = 2.5  # how far from where the corners put it a finder pattern is looked for
@@ -124,15 +126,29 @@ def sample_grid(gray: np.ndarray, quad: np.ndarray, n: int) -> tuple[float, np.n
     return sorted(finders)[1], _warp(gray, in_photo, ideal, side).astype(np.float32)
 
 
+def module_values(grid: np.ndarray, n: int, centre: int = 4) -> np.ndarray:
+    """The mean grey of each module's central ``centre`` x ``centre`` pixels (n x n)."""
+    m, pad = MODULE_PX, PAD_MODULES * MODULE_PX
+    lo = (m - centre) // 2
+    cells = grid[pad:pad + n * m, pad:pad + n * m].reshape(n, m, n, m)
+    return cells[:, lo:lo + centre, :, lo:lo + centre].mean(axis=(1, 3)).astype(np.float32)
+
+
 def modules(grid: np.ndarray, n: int, centre: int, local_sigma: float) -> np.ndarray:
     """The ``n`` x ``n`` modules (True = dark) of a registered grid: the mean of each module's
     central ``centre`` x ``centre`` pixels against the Gaussian mean of the modules around it
     (``local_sigma`` modules)."""
-    m, pad = MODULE_PX, PAD_MODULES * MODULE_PX
-    lo = (m - centre) // 2
-    cells = grid[pad:pad + n * m, pad:pad + n * m].reshape(n, m, n, m)
-    values = cells[:, lo:lo + centre, :, lo:lo + centre].mean(axis=(1, 3)).astype(np.float32)
+    values = module_values(grid, n, centre)
     return values < cv2.GaussianBlur(values, (0, 0), local_sigma)
+
+
+def sampled(grid: np.ndarray, n: int) -> Iterable[np.ndarray]:
+    """The module matrices to try for a registered grid, best first: the equaliser's
+    (``qr_equaliser``), then the fixed comparisons of ``SAMPLINGS``."""
+    where, dark = function_patterns(n)
+    yield equalised_modules(module_values(grid, n), where, dark)
+    for centre, local_sigma in SAMPLINGS:
+        yield modules(grid, n, centre, local_sigma)
 
 
 @functools.cache
@@ -172,24 +188,29 @@ def drawn(modules: np.ndarray, scale: int = 4) -> np.ndarray:
     return cv2.resize(framed, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
 
 
-def read_located(gray: np.ndarray, quad: np.ndarray, version: int) -> list[str] | None:
+def read_located(gray: np.ndarray, quad: np.ndarray, version: int,
+                 others: Iterable[int] | None = None) -> list[str] | None:
     """The texts zxing-cpp decodes from the module grid of the code at ``quad``: of the
-    ``version`` its size suggests and the ones either side (a guess from the finder patterns'
-    size), the ``TRIED_VERSIONS`` whose finder patterns fit best. None, quickly, when the
-    suggested version shows no three finder patterns there (no code located)."""
+    ``version`` its size suggests and ``others`` (by default the ones either side: a guess from
+    the finder patterns' size), the ``TRIED_VERSIONS`` whose finder patterns fit best. None,
+    quickly, when none of them shows three finder patterns there (no code located)."""
     import zxingcpp
 
-    first = sample_grid(gray, quad, 17 + 4 * version)
-    if first[0] < MIN_FINDER_SCORE:
+    tried = [version, *(others if others is not None else (version - 1, version + 1))]
+    fits = []
+    for v in dict.fromkeys(v for v in tried if 1 <= v <= 40):
+        fit = sample_grid(gray, quad, 17 + 4 * v)
+        if v == version and others is None and fit[0] < MIN_FINDER_SCORE:
+            return None  # the suggested size shows no code: do not look at the others
+        fits.append((*fit, 17 + 4 * v))
+    if max(f[0] for f in fits) < MIN_FINDER_SCORE:
         return None
-    fits = [(*first, 17 + 4 * version)] + [(*sample_grid(gray, quad, 17 + 4 * v), 17 + 4 * v)
-                                           for v in (version - 1, version + 1) if v >= 1]
     for score, grid, n in sorted(fits, key=lambda f: -f[0])[:TRIED_VERSIONS]:
         if score < MIN_FINDER_SCORE:
             break
-        for centre, local_sigma in SAMPLINGS:
+        for matrix in sampled(grid, n):
             texts = [r.text for r in zxingcpp.read_barcodes(
-                drawn(modules(grid, n, centre, local_sigma)),
+                drawn(matrix),
                 formats=zxingcpp.BarcodeFormat.QRCode,  # type: ignore[arg-type]
                 binarizer=zxingcpp.Binarizer.FixedThreshold) if r.valid]
             if texts:
