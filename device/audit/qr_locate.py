@@ -33,7 +33,7 @@ def textured_squares(gray: np.ndarray) -> list[np.ndarray]:
     smooth = cv2.GaussianBlur(gray.astype(np.float32), (0, 0), DETAIL_PX[0])
     detail = smooth - cv2.GaussianBlur(smooth, (0, 0), DETAIL_PX[1])
     energy = np.sqrt(cv2.GaussianBlur(detail * detail, (0, 0), AVERAGE_PX))
-    scaled = cv2.normalize(energy, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+    scaled = (255 * (energy - energy.min()) / max(float(np.ptp(energy)), 1e-6)).astype(np.uint8)
     _, mask = cv2.threshold(scaled, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((OPEN_PX, OPEN_PX), np.uint8))
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
