@@ -156,7 +156,8 @@ def read_tape_photo(gray: np.ndarray, accept: Callable[[str], bool]) -> PhotoRea
     free = [f for f in finders if not any(cv2.pointPolygonTest(q, (float(f[0][0]), float(f[0][1])), False) >= 0
                                           for q in quads if not reading.unread([q]))]
     _sample(gray, reading, codes_from_pairs(free), quads)
-    _sample(gray, reading, [(q, 0) for q in textured_squares(gray)], quads, TEXTURE_VERSIONS)
+    _sample(gray, reading, [(q, 0) for q in textured_squares(gray)], [], TEXTURE_VERSIONS)  # a guess:
+    # a square of texture not read is not counted as a code located (the text, the table's grain)
     if reading.found and not distinct(reading.unread(quads)):
         return PhotoReading(list(reading.found), 0)
     if not reading.found and not quads and not finders:  # no code in sight: the text, the table
@@ -185,9 +186,15 @@ def _sample(gray: np.ndarray, reading: _Reading, codes: list[tuple[np.ndarray, i
     for quad, version in codes:
         if reading.unread([quad]):
             texts = read_located(gray, quad, version, versions)
-            if texts is not None:
+            if texts is not None and _inside(quad, gray.shape):
                 located.append(quad)
             reading.keep((text, quad.mean(axis=0)) for text in texts or ())
+
+
+def _inside(quad: np.ndarray, shape: tuple[int, ...]) -> bool:
+    """True if the code at ``quad`` is whole in the photo (a code cut by the frame's edge is not
+    one the photo could read: it is not counted as located and unread)."""
+    return bool((quad >= 0).all() and (quad[:, 0] <= shape[1]).all() and (quad[:, 1] <= shape[0]).all())
 
 
 def read_tape_payloads(gray: np.ndarray, accept: Callable[[str], bool]) -> list[str]:
