@@ -19,8 +19,9 @@ modules wrong in 3,338 of a version 11 code at level M, measured).
 4. each module is decided again with its neighbours' share (from the current guesses)
    taken away, and steps 1-4 repeat a few times.
 
-On poor photos of the demo tape (seeds 0-9, the code's position known), it leaves a median
-of 3 modules of 3,338 wrong, against 28 for the best of the fixed comparisons; the decoder's
+On poor photos of the demo tape (seeds 0-19, 160 codes, each code's position known), it lets
+zxing-cpp read 131 codes from the central 4 x 4 pixels of each module (of 8 x 8) and 147 from
+the whole module, against 115 for any of the fixed comparisons; the decoder's
 Reed-Solomon correction and the tape's chain and signature still check whatever it gives.
 """
 from __future__ import annotations

@@ -48,6 +48,10 @@ ALIGNMENT_SEARCH_MODULES = 9.0  # and the alignment pattern (a corner guessed fr
 # smoothing the photo first, adds the neighbours' blur: 2-3 times more); the others where a
 # shadow or a corner placed a little off beats it.
 SAMPLINGS = ((4, 1.2), (4, 2.5), (6, 1.5), (2, 0.8))
+# The equaliser models the blur between neighbours, so it gains from the whole module's mean
+# (less noise): with the code's position known it reads 147 of 160 codes on poor photos with
+# all 8 x 8 pixels, 146 with the central 6 x 6, 131 with 4 x 4 (seeds 0-19, demo tape).
+EQUALISED_CENTRES = (8, 6)
 MIN_FINDER_SCORE = 0.3  # below it, no three finder patterns: not a code of that size
 TRIED_VERSIONS = 3  # the versions whose finder patterns fit best are decoded
 FINDER_BLOCKS = (31, 71)  # neighbourhoods (pixels) a photo is thresholded in to find finders
@@ -144,9 +148,11 @@ def modules(grid: np.ndarray, n: int, centre: int, local_sigma: float) -> np.nda
 
 def sampled(grid: np.ndarray, n: int) -> Iterable[np.ndarray]:
     """The module matrices to try for a registered grid, best first: the equaliser's
-    (``qr_equaliser``), then the fixed comparisons of ``SAMPLINGS``."""
+    (``qr_equaliser``) on each module's whole mean and on its centre, then the fixed
+    comparisons of ``SAMPLINGS``."""
     where, dark = function_patterns(n)
-    yield equalised_modules(module_values(grid, n), where, dark)
+    for centre in EQUALISED_CENTRES:
+        yield equalised_modules(module_values(grid, n, centre), where, dark)
     for centre, local_sigma in SAMPLINGS:
         yield modules(grid, n, centre, local_sigma)
 
