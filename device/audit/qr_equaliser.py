@@ -2,7 +2,7 @@
 
 A focus blur of about half a module spreads each module into its neighbours: a light module
 among dark ones comes out grey, darker than a dark module among light ones under a shadow. A
-fixed comparison with the local mean (``qr_sampler.modules``) then gets 1-4 % of a poor
+fixed comparison with the local mean (the former sampler) then gets 1-4 % of a poor
 photo's modules wrong, close to what the code's Reed-Solomon correction can take (about 60
 modules wrong in 3,338 of a version 11 code at level M, measured).
 

@@ -36,7 +36,8 @@ from device.audit.qr_sampler import codes_from_finders, codes_from_pairs, finder
 
 QUIET = 0.12  # quiet zone added around a rectified code, as a share of its side
 RECTIFIED_PX = 480  # side of a rectified code
-TEXTURE_VERSIONS = range(1, 16)  # sizes tried for a code located by its texture alone
+TEXTURE_VERSIONS = range(1, 16)
+READ_NEARBY = 0.6  # a located code this near (times its side) a code read is that code, or a phantom  # sizes tried for a code located by its texture alone
 
 
 def _zxing_views(gray: np.ndarray) -> Iterable[tuple[np.ndarray, str]]:
@@ -113,12 +114,17 @@ class _Reading:
                     self.centres.append(centre / scale)
 
     def unread(self, quads: list[np.ndarray]) -> list[np.ndarray]:
-        """Located codes no decoder has read yet (no read code's centre inside them)."""
+        """Located codes no decoder has read yet: no read code's centre inside them, nor nearer
+        their centre than ``READ_NEARBY`` of their side (three finder patterns of two codes
+        read, one above the other, make a code across the gap between them)."""
         out = []
         for quad in quads:
-            if cv2.contourArea(quad) < 400:  # a speck, not a code
+            area = cv2.contourArea(quad)
+            if area < 400:  # a speck, not a code
                 continue
-            if not any(cv2.pointPolygonTest(quad, (float(c[0]), float(c[1])), False) >= 0 for c in self.centres):
+            near = READ_NEARBY * np.sqrt(area)
+            if not any(cv2.pointPolygonTest(quad, (float(c[0]), float(c[1])), False) >= 0
+                       or np.linalg.norm(c - quad.mean(axis=0)) < near for c in self.centres):
                 out.append(quad)
         return out
 
