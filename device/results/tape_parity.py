@@ -3,9 +3,9 @@
 A poor phone photo loses a code now and then (the far end of a tilted photo, a shadow); one
 lost code used to mean photographing the tape again. After its ``k`` data codes
 (``device.results.tape_codes``: plain JSON text, chained, the last one signed) the tape prints
-``m`` parity codes, an erasure code over the data codes (Reed-Solomon over GF(256), the
-``reedsolo`` library, byte by byte across the codes): whichever ``m`` codes are missing, data
-or parity, the others rebuild the missing data codes exactly.
+``m`` parity codes, an erasure code over the data codes (Rizzo's Reed-Solomon erasure code over
+GF(256), the ``zfec`` library, byte by byte across the codes): whichever ``m`` codes are
+missing, data or parity, the others rebuild the missing data codes exactly.
 
 A parity code's text is QR alphanumeric (``PARITY_PREFIX:<j>:<m>:<k>:<bytes in Base45, RFC
 9285>``), 2 bytes in 3 characters at 5.5 bits each, so a parity code holds as many bytes as the
@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Iterable
 
 import base45
-from reedsolo import ReedSolomonError, RSCodec
+import zfec
 
 PARITY_PREFIX = "BBP1"
 PARITY_CODES = 2  # printed after the data codes: any two codes of the tape may be lost
@@ -39,8 +39,8 @@ def covered(payload: str) -> bytes:
     return payload.split("|", 4)[4].encode("utf-8")
 
 
-def _columns(blocks: list[bytes]) -> int:
-    return max(len(b) for b in blocks)
+def _padded(blocks: list[bytes], width: int) -> list[bytes]:
+    return [b.ljust(width, b"\0") for b in blocks]  # text never holds a NUL: the padding is known
 
 
 def parity_codes(data_payloads: list[str], m: int = PARITY_CODES) -> list[str]:
@@ -49,13 +49,7 @@ def parity_codes(data_payloads: list[str], m: int = PARITY_CODES) -> list[str]:
         return []
     k = len(data_payloads)
     blocks = [covered(p) for p in data_payloads]
-    width = _columns(blocks)
-    codec = RSCodec(m)
-    parity = [bytearray(width) for _ in range(m)]
-    for j in range(width):
-        word = codec.encode(bytes(b[j] if j < len(b) else 0 for b in blocks))
-        for t in range(m):
-            parity[t][j] = word[k + t]
+    parity = zfec.Encoder(k, k + m).encode(_padded(blocks, max(len(b) for b in blocks)), list(range(k, k + m)))
     return [f"{PARITY_PREFIX}:{t + 1}:{m}:{k}:{base45.b45encode(bytes(block)).decode('ascii')}"
             for t, block in enumerate(parity)]
 
@@ -86,21 +80,16 @@ def rebuild(blocks: dict[int, bytes], parity: dict[int, bytes], k: int, m: int) 
     if len({len(b) for b in parity.values()}) > 1:
         raise ParityError("the parity codes read are not of one tape (different lengths)")
     width = len(next(iter(parity.values())))
-    codec = RSCodec(m)
-    rows = [blocks.get(i, b"") for i in range(1, k + 1)] + [parity.get(j, b"") for j in range(1, m + 1)]
-    if any(len(r) > width for r in rows):
+    if any(len(b) > width for b in blocks.values()):
         raise ParityError("a code read is longer than the parity codes cover (codes of another tape?)")
-    columns = []
-    for j in range(width):
-        word = bytearray(r[j] if j < len(r) else 0 for r in rows)
-        try:
-            columns.append(codec.decode(word, erase_pos=[i - 1 for i in lost], only_erasures=True)[0])
-        except ReedSolomonError:
-            raise ParityError("the parity codes do not fit the codes read (codes of another tape?)") from None
+    shares = [(i - 1, b.ljust(width, b"\0")) for i, b in sorted(blocks.items())]
+    shares += [(k + j - 1, parity[j]) for j in sorted(parity)]
+    shares = shares[:k]
+    primary = zfec.Decoder(k, k + m).decode([b for _, b in shares], [num for num, _ in shares])
     rebuilt = dict(blocks)
     for i in lost:
         if i <= k:
-            rebuilt[i] = bytes(col[i - 1] for col in columns).rstrip(b"\0")
+            rebuilt[i] = bytes(primary[i - 1]).rstrip(b"\0")
     return rebuilt
 
 
