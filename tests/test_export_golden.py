@@ -116,8 +116,8 @@ GOLDEN: dict[str, tuple[str, str]] = {
         "b0e2663b9d82995c67afd8b038877517c3abab630b683cf9d2aa5418300a0735",
     ),
     "printed_slips": (  # the results tape's codes: 251-byte payloads and 2 parity codes (issue 22)
-        "772f98e6ebb33c513d333c4c0195ace15ecc336b422d729a2ec27f56f70e7afd",
-        "6e6a9f3b4706f75d3af6641a2301850a6f024fd723e18854dcd8fa99c8c0d6b3",
+        "c2eb666acc3b2493132a4bb4ba0758e4c50f5a948e6a2af00120ae0914eafae6",
+        "c7e4cb9b97ef4a5b389526a35e881aa4196dc539300504afd61960852edc9d69",
     ),
     "report": (
         "1adf0a12db7203fd095e3fd5e4c89b502b752eb2749e22c4174616f81f0207c0",
