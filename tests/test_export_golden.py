@@ -115,9 +115,9 @@ GOLDEN: dict[str, tuple[str, str]] = {
         "101b20e583142a251311afd70a8ddeca2da65f701e7de8c3fd28ec74547e3603",
         "b0e2663b9d82995c67afd8b038877517c3abab630b683cf9d2aa5418300a0735",
     ),
-    "printed_slips": (  # the results tape's codes: 251-byte payloads since issue 22 (was 4 codes)
-        "17a24160469c79dd5477afa4d5b4b27d87ee885dbcef5a774f96955d3ca4d447",
-        "159827fb415602612d6971a8a436dd28304477f928407ae5f595d8bb64c458fc",
+    "printed_slips": (  # the results tape's codes: 251-byte payloads and 2 parity codes (issue 22)
+        "c2eb666acc3b2493132a4bb4ba0758e4c50f5a948e6a2af00120ae0914eafae6",
+        "c7e4cb9b97ef4a5b389526a35e881aa4196dc539300504afd61960852edc9d69",
     ),
     "report": (
         "1adf0a12db7203fd095e3fd5e4c89b502b752eb2749e22c4174616f81f0207c0",

@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 import segno
 
 from device.audit.tape import unread_tape_error
-from device.results.tape_codes import PAYLOAD_BYTES, decode_tape, encode_tape
+from device.results.tape_codes import PAYLOAD_BYTES, PREFIX, TapeCodeError, decode_tape, encode_tape
+from device.results.tape_parity import parity_codes
 from device.station.reports import results_slip
 from device.store.signing import UnitSigner
 from hardware.printer_escpos import slip_bytes
@@ -45,10 +46,22 @@ def test_codes_fit_their_bytes_and_spread_the_text_evenly_even_in_khmer():
     khmer["message"]["station"] = "ភ្នំពេញ " * 40  # three UTF-8 bytes a character
     for s in (signed, khmer):
         codes = encode_tape(s)
-        sizes = [len(c.encode("utf-8")) for c in codes]
+        data = [c for c in codes if c.startswith(PREFIX + "|")]
+        sizes = [len(c.encode("utf-8")) for c in data]
         assert max(sizes) <= PAYLOAD_BYTES and max(sizes) - min(sizes) <= 8, sizes
         assert all(segno.make_qr(c, error=QR_ERROR).version <= QR_MAX_VERSION for c in codes)
         assert decode_tape(codes[::-1]) == s
+
+
+def test_the_largest_parity_code_fits_the_largest_code_an_80_mm_roll_holds():
+    """Parity codes carry as many bytes as the largest data code covers, in Base45 text: for the
+    fullest data codes the tape makes (PAYLOAD_BYTES each) they still fit version 11 at level M."""
+    data = [f"{PREFIX}|{i}|99|{'0' * 32}||" for i in range(1, 99)] + [f"{PREFIX}|99|99|{'0' * 32}|{'f' * 128}|"]
+    data = [d + "\u00ff" * ((PAYLOAD_BYTES - len(d.encode())) // 2) for d in data]  # 2 UTF-8 bytes each
+    assert max(len(d.encode()) for d in data) >= PAYLOAD_BYTES - 1
+    for code in parity_codes(data, 2):
+        assert segno.make_qr(code, error=QR_ERROR).mode == "alphanumeric"
+        assert segno.make_qr(code, error=QR_ERROR).version <= QR_MAX_VERSION
 
 
 @pytest.mark.parametrize("paper, dots", [(80, 8), (58, 5)])
@@ -67,13 +80,23 @@ def test_what_the_person_is_told_when_codes_cannot_be_read():
     *_, signed = signed_for("demo", SIGNER)
     codes = encode_tape(signed)
     n = len(codes)
-    some = dict.fromkeys(codes[:1] + codes[3:])
-    assert str(unread_tape_error("missing", some, unread=2)) == (
-        f"codes 2 and 3 of {n} could not be read: the photo is too far or blurred; "
-        "photograph that part of the tape closer and try again")
-    assert str(unread_tape_error("missing", dict.fromkeys(codes[1:]), unread=0)) == (
-        f"code 1 of {n} is not in the photos: photograph the whole tape (every code) and try again")
-    assert "too far or blurred" in str(unread_tape_error("none", {}, unread=0))
+    assert n == 8  # 6 data codes and 2 parity codes: any 6 make the message
+
+    def told(read: list[str], unread: int) -> str:
+        with pytest.raises(TapeCodeError) as exc:
+            decode_tape(read)
+        return str(unread_tape_error(exc.value, unread))
+
+    assert told(codes[:1] + codes[4:], unread=2) == (
+        f"codes 2, 3 and 4 of {n} (any 6 of the {n} are enough) could not be read: the photo is "
+        "too far or blurred; photograph that part of the tape closer and try again")
+    assert told(codes[2:7], unread=0) == (
+        f"codes 1, 2 and 8 of {n} (any 6 of the {n} are enough) are not in the photos: photograph "
+        "the whole tape (every code) and try again")
+    old_tape = encode_tape(signed, parity=0)  # printed before the parity codes: every code needed
+    assert told(old_tape[1:], unread=0) == (
+        "code 1 of 6 is not in the photos: photograph the whole tape (every code) and try again")
+    assert "too far or blurred" in told([], unread=0)
 
 
 def test_an_unreadable_photo_is_one_plain_line_from_the_real_command(tmp_path):

@@ -31,10 +31,13 @@ from typing import Callable, Iterable
 import cv2
 import numpy as np
 
+from device.audit.qr_locate import textured_squares
 from device.audit.qr_sampler import codes_from_finders, codes_from_pairs, finder_patterns, read_located
 
 QUIET = 0.12  # quiet zone added around a rectified code, as a share of its side
 RECTIFIED_PX = 480  # side of a rectified code
+TEXTURE_VERSIONS = range(1, 16)
+READ_NEARBY = 0.6  # a located code this near (times its side) a code read is that code, or a phantom  # sizes tried for a code located by its texture alone
 
 
 def _zxing_views(gray: np.ndarray) -> Iterable[tuple[np.ndarray, str]]:
@@ -111,12 +114,17 @@ class _Reading:
                     self.centres.append(centre / scale)
 
     def unread(self, quads: list[np.ndarray]) -> list[np.ndarray]:
-        """Located codes no decoder has read yet (no read code's centre inside them)."""
+        """Located codes no decoder has read yet: no read code's centre inside them, nor nearer
+        their centre than ``READ_NEARBY`` of their side (three finder patterns of two codes
+        read, one above the other, make a code across the gap between them)."""
         out = []
         for quad in quads:
-            if cv2.contourArea(quad) < 400:  # a speck, not a code
+            area = cv2.contourArea(quad)
+            if area < 400:  # a speck, not a code
                 continue
-            if not any(cv2.pointPolygonTest(quad, (float(c[0]), float(c[1])), False) >= 0 for c in self.centres):
+            near = READ_NEARBY * np.sqrt(area)
+            if not any(cv2.pointPolygonTest(quad, (float(c[0]), float(c[1])), False) >= 0
+                       or np.linalg.norm(c - quad.mean(axis=0)) < near for c in self.centres):
                 out.append(quad)
         return out
 
@@ -154,6 +162,8 @@ def read_tape_photo(gray: np.ndarray, accept: Callable[[str], bool]) -> PhotoRea
     free = [f for f in finders if not any(cv2.pointPolygonTest(q, (float(f[0][0]), float(f[0][1])), False) >= 0
                                           for q in quads if not reading.unread([q]))]
     _sample(gray, reading, codes_from_pairs(free), quads)
+    _sample(gray, reading, [(q, 0) for q in textured_squares(gray)], [], TEXTURE_VERSIONS)  # a guess:
+    # a square of texture not read is not counted as a code located (the text, the table's grain)
     if reading.found and not distinct(reading.unread(quads)):
         return PhotoReading(list(reading.found), 0)
     if not reading.found and not quads and not finders:  # no code in sight: the text, the table
@@ -175,15 +185,22 @@ def read_tape_photo(gray: np.ndarray, accept: Callable[[str], bool]) -> PhotoRea
 
 
 def _sample(gray: np.ndarray, reading: _Reading, codes: list[tuple[np.ndarray, int]],
-            located: list[np.ndarray]) -> None:
-    """Read each of ``codes`` (corners, version) not read yet with the module sampler; a code
-    whose finder patterns are there joins ``located``, read or not."""
+            located: list[np.ndarray], versions: Iterable[int] | None = None) -> None:
+    """Read each of ``codes`` (corners, version) not read yet with the module sampler (trying
+    ``versions`` too, if given); a code whose finder patterns are there joins ``located``, read
+    or not."""
     for quad, version in codes:
         if reading.unread([quad]):
-            texts = read_located(gray, quad, version)
-            if texts is not None:
+            texts = read_located(gray, quad, version, versions)
+            if texts is not None and _inside(quad, gray.shape):
                 located.append(quad)
             reading.keep((text, quad.mean(axis=0)) for text in texts or ())
+
+
+def _inside(quad: np.ndarray, shape: tuple[int, ...]) -> bool:
+    """True if the code at ``quad`` is whole in the photo (a code cut by the frame's edge is not
+    one the photo could read: it is not counted as located and unread)."""
+    return bool((quad >= 0).all() and (quad[:, 0] <= shape[1]).all() and (quad[:, 1] <= shape[0]).all())
 
 
 def read_tape_payloads(gray: np.ndarray, accept: Callable[[str], bool]) -> list[str]:

@@ -27,7 +27,7 @@ import numpy as np
 
 from device.audit.findings import Fault
 from device.results.signed_results import ResultsSignatureError, verify_signed_results
-from device.results.tape_codes import PREFIX, TapeCodeError, decode_tape
+from device.results.tape_codes import MissingCodesError, TapeCodeError, decode_tape, is_tape_code
 from device.store.canonical_json import canonical_bytes
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ def read_photo(image: np.ndarray | str | Path) -> PhotoReading:
     from device.audit.qr_reader import read_tape_photo
 
     gray = load_image(image) if isinstance(image, (str, Path)) else image
-    return read_tape_photo(gray, lambda text: text.startswith(PREFIX + "|"))
+    return read_tape_photo(gray, is_tape_code)
 
 
 def read_codes(image: np.ndarray | str | Path) -> list[str]:
@@ -89,21 +89,19 @@ def _listed(numbers: Sequence[int]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
-def unread_tape_error(error: str, codes: dict[str, None], unread: int) -> TapeInputError:
+def unread_tape_error(error: TapeCodeError, unread: int) -> TapeInputError:
     """What to tell the person when the photos do not give the whole tape, in one plain line:
-    which codes are missing and, when codes were located but could not be read, that the
-    photo is too far or blurred (``unread``: such codes located in the photos)."""
-    counts = {int(c.split("|")[2]) for c in codes if c.split("|")[2].isdigit()}
-    have = {int(c.split("|")[1]) for c in codes if c.split("|")[1].isdigit()}
-    if not codes:
+    which codes are missing (``error``, from ``decode_tape``) and, when codes were located but
+    could not be read, that the photo is too far or blurred (``unread``: such codes located in
+    the photos)."""
+    if not isinstance(error, MissingCodesError):
         why = "the photos are too far or blurred" if unread else "the photos show none of the tape's codes, or are too far or blurred"
         return TapeInputError(f"no code of the results tape could be read: {why}; photograph the "
                               f"codes closer, a part of the tape at a time, and try again")
-    if len(counts) != 1:
-        return TapeInputError(f"{error}: photograph the whole tape (every code) and try again")
-    missing = [k for k in range(1, counts.pop() + 1) if k not in have]
-    plural = len(missing) > 1
-    label = f"code{'s' if plural else ''} {_listed(missing)} of {len(missing) + len(have)}"
+    plural = len(error.missing) > 1
+    label = f"code{'s' if plural else ''} {_listed(error.missing)} of {error.total}"
+    if error.enough < error.total:
+        label += f" (any {error.enough} of the {error.total} are enough)"
     if unread:
         return TapeInputError(f"{label} could not be read: the photo is too far or blurred; "
                               f"photograph that part of the tape closer and try again")
@@ -165,8 +163,8 @@ def audit_tape(photos: Sequence[str | Path], *, unit_keys: Callable[[str], Seque
         signed = decode_tape(codes)
     except TapeCodeError as exc:
         text = str(exc)
-        if text.startswith(("missing code", "no results-tape code")):
-            raise unread_tape_error(text, codes, unread) from None
+        if isinstance(exc, MissingCodesError) or text.startswith("no results-tape code"):
+            raise unread_tape_error(exc, unread) from None
         audit.fault("codes", "tape", text)
         return audit
     message = signed["message"]

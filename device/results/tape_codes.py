@@ -31,6 +31,8 @@ import hashlib
 import json
 from typing import Any, Iterable
 
+from device.results.tape_parity import (PARITY_CODES, PARITY_PREFIX, ParityError, check_parity, covered,
+                                        parity_codes, read_parity, rebuild)
 from device.store.canonical_json import canonical_json
 from hardware.slip_raster import QR_ERROR  # noqa: F401  (the level the printer prints codes at)
 
@@ -42,6 +44,15 @@ PREV_HEX = 32
 
 class TapeCodeError(ValueError):
     """The codes read off a tape do not make one whole signed message."""
+
+
+class MissingCodesError(TapeCodeError):
+    """Too few of the tape's codes were read: ``missing`` (numbered as printed, the parity
+    codes after the data codes) of ``total``, any ``enough`` of which make the message."""
+
+    def __init__(self, text: str, missing: list[int], total: int, enough: int):
+        super().__init__(text)
+        self.missing, self.total, self.enough = missing, total, enough
 
 
 def _digest(text: str) -> str:
@@ -78,8 +89,10 @@ def split_text(text: str, signature: str, max_payload: int) -> list[str]:
     raise ValueError(f"codes of {max_payload} bytes cannot carry this tape")
 
 
-def encode_tape(signed: dict[str, Any], max_payload: int = PAYLOAD_BYTES) -> list[str]:
-    """The QR payloads of a signed results message, in print order."""
+def encode_tape(signed: dict[str, Any], max_payload: int = PAYLOAD_BYTES,
+                parity: int = PARITY_CODES) -> list[str]:
+    """The QR payloads of a signed results message, in print order: the data codes, then
+    ``parity`` parity codes (``device.results.tape_parity``)."""
     chunks = split_text(canonical_json(signed["message"]), signed["signature"], max_payload)
     n = len(chunks)
     prev = GENESIS_LINK
@@ -89,7 +102,12 @@ def encode_tape(signed: dict[str, Any], max_payload: int = PAYLOAD_BYTES) -> lis
         payload = "|".join((PREFIX, str(i), str(n), prev, sig, chunk))
         payloads.append(payload)
         prev = _digest(payload)
-    return payloads
+    return payloads + parity_codes(payloads, parity)
+
+
+def is_tape_code(text: str) -> bool:
+    """True if ``text`` looks like a results-tape code (data or parity): the checks decide."""
+    return text.startswith((PREFIX + "|", PARITY_PREFIX + ":"))
 
 
 def _parse(payload: str) -> tuple[int, int, str, str, str]:
@@ -108,13 +126,19 @@ def _parse(payload: str) -> tuple[int, int, str, str, str]:
 def decode_tape(payloads: Iterable[str]) -> dict[str, Any]:
     """The signed message ``{"message", "signature"}`` from the codes, in any order.
 
-    The same code read twice (two photos overlap) counts once; two different codes with the
-    same index, a missing code, a broken chain, a signature outside the last code, or a text
-    that is not the canonical JSON of an object raise ``TapeCodeError`` with the reason.
+    The same code read twice (two photos overlap) counts once. Data codes missing are rebuilt
+    from the parity codes read, if enough were (``tape_parity``). Two different codes with the
+    same index, too many missing codes, a broken chain, a signature outside the last code, a
+    text that is not the canonical JSON of an object, or a parity code that is not the one the
+    data codes give raise ``TapeCodeError`` with the reason.
     """
+    payloads = list(dict.fromkeys(payloads))
+    parity_texts = [p for p in payloads if p.startswith(PARITY_PREFIX + ":")]
     by_index: dict[int, tuple[str, tuple]] = {}
     counts = set()
     for payload in payloads:
+        if payload in parity_texts:
+            continue
         parsed = _parse(payload)
         counts.add(parsed[1])
         seen = by_index.get(parsed[0])
@@ -122,14 +146,30 @@ def decode_tape(payloads: Iterable[str]) -> dict[str, Any]:
             raise TapeCodeError(f"two different codes claim to be {parsed[0]} of {parsed[1]} "
                                 f"(codes from two tapes?)")
         by_index[parsed[0]] = (payload, parsed)
-    if not by_index:
+    try:
+        parity, m, k = read_parity(parity_texts)
+    except ParityError as exc:
+        raise TapeCodeError(str(exc)) from None
+    if not by_index and not parity:
         raise TapeCodeError("no results-tape code was read")
+    if k is not None:
+        counts.add(k)
     if len(counts) != 1:
         raise TapeCodeError(f"codes disagree on how many there are: {sorted(counts)}")
     n = counts.pop()
     missing = [i for i in range(1, n + 1) if i not in by_index]
     if missing:
-        raise TapeCodeError(f"missing code(s) {', '.join(map(str, missing))} of {n}")
+        lost = missing + [n + j for j in range(1, (m or 0) + 1) if j not in parity]
+        if len(lost) > (m or 0):
+            total = n + (m or 0)
+            raise MissingCodesError(f"missing code(s) {', '.join(map(str, lost))} of {total}"
+                                    + (f" (any {n} of the {total} are enough)" if m else ""),
+                                    lost, total, n)
+        try:
+            blocks = rebuild({i: covered(by_index[i][0]) for i in by_index}, parity, n, m or 0)
+        except ParityError as exc:
+            raise TapeCodeError(str(exc)) from None
+        _rebuilt(by_index, blocks, n)
     prev = GENESIS_LINK
     for i in range(1, n + 1):
         payload, (_, _, link, sig, _) = by_index[i]
@@ -139,6 +179,10 @@ def decode_tape(payloads: Iterable[str]) -> dict[str, Any]:
         if bool(sig) != (i == n):
             raise TapeCodeError(f"code {i} of {n}: the signature belongs in the last code only")
         prev = _digest(payload)
+    try:
+        check_parity([by_index[i][0] for i in range(1, n + 1)], parity_texts)
+    except ParityError as exc:
+        raise TapeCodeError(str(exc)) from None
     text = "".join(by_index[i][1][4] for i in range(1, n + 1))
     try:
         message = json.loads(text)
@@ -150,3 +194,18 @@ def decode_tape(payloads: Iterable[str]) -> dict[str, Any]:
         raise TapeCodeError("the codes' text is not the canonical JSON of the message it carries "
                             "(a repeated key, reordered keys or extra spaces): not as a unit prints it")
     return {"message": message, "signature": by_index[n][1][3]}
+
+
+def _rebuilt(by_index: dict[int, tuple[str, tuple]], blocks: dict[int, bytes], n: int) -> None:
+    """Adds to ``by_index`` the data codes rebuilt from parity (``blocks``: their covered
+    bytes), each linked to the code before it as the printer linked it."""
+    prev = GENESIS_LINK
+    for i in range(1, n + 1):
+        if i not in by_index:
+            try:
+                covered_text = blocks[i].decode("utf-8")
+            except UnicodeDecodeError:
+                raise TapeCodeError(f"code {i} of {n} rebuilt from the parity codes is not text "
+                                    f"(parity codes of another tape?)") from None
+            by_index[i] = (payload := "|".join((PREFIX, str(i), str(n), prev, covered_text)), _parse(payload))
+        prev = _digest(by_index[i][0])

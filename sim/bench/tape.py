@@ -1,11 +1,13 @@
 """Benchmark: the results tape — how many QR codes, how long a tape, how often phone photos read.
 
 For each bundled election: the signed results message of its first station, the number of
-codes on the tape and their QR versions. Then the demo tape, printed through the ESC/POS
+codes on the tape (data and parity codes: any ``k`` of the ``k + m`` give the message) and
+their QR versions. Then the demo tape, printed through the ESC/POS
 driver's bytes and the printer twin: its length, dots per QR module on 80 and 58 mm rolls, and,
 photographed at each level of ``sim.paper.tape_photo`` (as many overlapping photos as the tape's
-length needs at the level's framing) over seeds 0..49: the share of tapes read in full, the
-share of codes read, misreads (a tape read in full whose signature fails: must be 0), codes
+length needs at the level's framing) over seeds 0..49: the share of tapes read in full (the
+signed message whole, the parity codes making up for codes not read), of tapes with every code
+read, the share of codes read, misreads (a tape read in full whose signature fails: must be 0), codes
 read that are not on the tape (must be 0) and the time to read and check one tape (median).
 Each level's line says its pixels per mm of tape and per QR module of the printed layout, and
 the module contrast its focus blur leaves (``module_contrast``: the ``unreadable`` control keeps
@@ -28,6 +30,7 @@ from device.results.signed_results import (ResultsSignatureError, build_results_
                                            sign_results, verify_signed_results)
 from device.results.tally import tally_station
 from device.results.tape_codes import TapeCodeError, decode_tape, encode_tape
+from device.results.tape_parity import PARITY_PREFIX
 from device.station.reports import results_slip
 from device.store.signing import UnitSigner
 from hardware.printer_escpos import slip_bytes
@@ -64,7 +67,9 @@ def main(quick: bool = False) -> None:
         *_, signed = signed_for(name, signer)
         codes = encode_tape(signed)
         versions = [segno.make_qr(c, error=QR_ERROR).version for c in codes]
-        print(f"{name:16s} {len(codes)} codes, QR versions {versions}, "
+        parity = sum(c.startswith(PARITY_PREFIX) for c in codes)
+        print(f"{name:16s} {len(codes)} codes ({len(codes) - parity} data, {parity} parity: any "
+              f"{len(codes) - parity} make the message), QR versions {versions}, "
               f"{sum(len(c.encode()) for c in codes)} bytes")
     election, station, results, signed = signed_for("demo", signer)
     slip = results_slip(election, election.stations[station], results, RECONCILIATION, 0, signed)
@@ -79,7 +84,7 @@ def main(quick: bool = False) -> None:
     dots = qr_dots(qrs, PAPERS[80])
     seeds = 10 if quick else 50
     for level in LEVELS:
-        full = codes_read = misread = strangers = 0
+        full = every = codes_read = misread = strangers = 0
         times = []
         for seed in range(seeds):
             shots = photos_of(tape, np.random.default_rng(seed), level=level)
@@ -96,12 +101,14 @@ def main(quick: bool = False) -> None:
                 misread += 1
             times.append(time.perf_counter() - t0)
             codes_read += len(got & set(slip.qr_codes))
+            every += set(slip.qr_codes) <= got
             strangers += len(got - set(slip.qr_codes))
         lv = LEVELS[level]
         low, high = lv.pixels_per_module(dots)
         worst, best = module_contrast(level, dots)
         print(f"photos '{level}' ({lv.px_per_mm[0]:.1f}-{lv.px_per_mm[1]:.1f} px per mm, "
-              f"{low:.1f}-{high:.1f} px per module): {full}/{seeds} tapes read in full, "
+              f"{low:.1f}-{high:.1f} px per module): {full}/{seeds} tapes read in full "
+              f"({every}/{seeds} with every code read), "
               f"{codes_read}/{seeds * len(slip.qr_codes)} codes, {misread} misread, {strangers} codes "
               f"read that are not on the tape, median {statistics.median(times) * 1000:.0f} ms per "
               f"tape ({photos} photos); module contrast left after blur {worst:.0%}-{best:.0%}")
