@@ -41,7 +41,7 @@ def pytest_configure(config):
 
 
 # The files that take longest (CPU seconds measured with --durations; a stale list only balances
-# the two workers less well). ``make test`` sends whole files to xdist's workers (``--dist
+# the workers less well). ``make test`` sends whole files to xdist's workers (``--dist
 # loadfile``: a module's fixture, a national run, a PostgreSQL server, a browser, is made once)
 # in collection order, so these go first and the last files to run are short ones.
 LONGEST_FIRST = (
