@@ -34,17 +34,37 @@ def test_without_a_group_or_with_help_first_every_group_is_loaded():
     assert {"sim", "central"} <= _imported_after(["--lang", "ru"])
 
 
-@pytest.mark.parametrize("argv", [[], ["nosuch"], ["--help"], ["device", "export"]])
+@pytest.mark.parametrize("argv", [[], ["nosuch"], ["--help"], ["device", "nosuch"], ["sim", "--help"]])
 def test_the_groups_offered_are_the_same_whatever_is_loaded(argv):
     """The top-level parser names every group (the help and an unknown group's error list
-    them), and a named group has all of its commands."""
+    them), and a named group with no command named, or an unknown one, has all of its commands
+    (its help and the unknown command's error list them)."""
     full = build_parser()
     choices = full._subparsers._group_actions[0].choices
     assert list(choices) == list(GROUPS)
     named = build_parser(argv)._subparsers._group_actions[0].choices
-    if argv[:1] == ["device"]:
-        assert list(named) == ["device"]
-        assert list(named["device"]._subparsers._group_actions[0].choices) == \
-            list(choices["device"]._subparsers._group_actions[0].choices)
+    if argv[:1] in (["device"], ["sim"]):
+        assert list(named) == argv[:1]
+        assert list(named[argv[0]]._subparsers._group_actions[0].choices) == \
+            list(choices[argv[0]]._subparsers._group_actions[0].choices)
     else:
         assert list(named) == list(GROUPS)
+
+
+@pytest.mark.parametrize("argv", [["sim", "package", "--election", "demo"], ["device", "export"],
+                                  ["sim", "--lang", "km", "national"]])
+def test_a_command_with_its_own_entry_point_loads_only_that_command(argv):
+    """``sim package`` builds the parser of ``sim package`` alone: the other sim commands'
+    modules (OpenCV for ``sim accuracy``) are not imported; its parser is the same as in the
+    whole CLI."""
+    group, command = argv[0], [w for w in argv[1:] if not w.startswith("-") and w != "km"][0]
+    named = build_parser(argv)._subparsers._group_actions[0].choices
+    commands = named[group]._subparsers._group_actions[0].choices
+    assert list(commands) == [command]
+    whole = build_parser()._subparsers._group_actions[0].choices[group]._subparsers._group_actions[0]
+    assert commands[command].format_help() == whole.choices[command].format_help()
+
+
+def test_a_sim_command_that_needs_no_opencv_does_not_import_it():
+    assert "cv2" not in _imported_after(["sim", "package", "--election", "demo"])
+    assert "cv2" in _imported_after(["sim", "accuracy"])  # the command that reads scans does

@@ -77,24 +77,33 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(message, self.prog, self.format_usage())
 
 
-def _group_named(argv: list[str]) -> str | None:
-    """The command group the command line names (its first word that is not an option), or None
-    when it names none or asks for the top-level help first."""
+def _named(argv: list[str]) -> tuple[str | None, str | None]:
+    """The command group and the command the command line names (its first two words that are
+    not options), or None for what it does not name (or when it asks for the top-level help)."""
+    named: list[str] = []
     words = iter(argv)
     for word in words:
-        if word in ("-h", "--help"):
-            return None
+        if word in ("-h", "--help") and not named:
+            return None, None
         if word == "--lang":
             next(words, None)
         elif not word.startswith("-"):
-            return word if word in GROUPS else None
-    return None
+            named.append(word)
+            if len(named) == 2:
+                break
+    group = named[0] if named and named[0] in GROUPS else None
+    return group, named[1] if group and len(named) == 2 else None
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     """The whole CLI, or (given the command line) only the group it names: a command then loads
-    its own group's modules, not every group's (a unit's command starts in a fraction of the time)."""
-    only = _group_named(argv or [])
+    its own group's modules, not every group's (a unit's command starts in a fraction of the time).
+    Where the command's own entry point is named ``group.command`` (every ``sim`` command's is),
+    only that module is loaded: ``sim package`` does not import OpenCV for ``sim accuracy``."""
+    only, command = _named(argv or [])
+    points = sorted(entry_points(group="ballotbox.commands"), key=lambda e: e.name)
+    if command is not None and any(ep.name == f"{only}.{command}" for ep in points):
+        points = [ep for ep in points if ep.name == f"{only}.{command}"]
     parser = Parser(
         prog="ballotbox",
         description="Firmware and simulator of a polling-station unit: voter ID + automatic ballot box.")
@@ -102,7 +111,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
                         help="language of the messages operators read (default: $BALLOTBOX_LANG or en)")
     groups = parser.add_subparsers(dest="group", metavar="GROUP", required=True)
     registers: dict[str, list] = {}
-    for ep in sorted(entry_points(group="ballotbox.commands"), key=lambda e: e.name):
+    for ep in points:
         group = ep.name.split(".", 1)[0]
         if group not in GROUPS or only not in (None, group):
             continue
