@@ -31,7 +31,10 @@ install: $(STAMP) $(SYSTEM_STAMP) $(MO_FILES)
 # for another index). If uv cannot be installed or its install fails, pip does the same install.
 # Either way the venv has an up-to-date pip, and every module is compiled once here, as pip does:
 # where Python is told not to write bytecode (PYTHONDONTWRITEBYTECODE) each process would
-# otherwise compile numpy, Textual, OpenCV's wrappers... again on every start.
+# otherwise compile numpy, Textual, OpenCV's wrappers... again on every start. pytest's plugins
+# (Hypothesis, anyio, syrupy, xdist...) are compiled from an assert-rewritten tree that pytest
+# keeps only where it may write bytecode: `pytest --version`, allowed to, writes it once (each
+# pytest process and xdist worker rewrote about 130 plugin modules again: ~1 CPU-s each).
 PIP := $(PY) -m pip -q --disable-pip-version-check
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +45,7 @@ $(STAMP): pyproject.toml
 		echo "installing with pip"; \
 		$(PIP) install --upgrade pip && $(PIP) install -e ".[dev,sim,central]"; \
 	fi
+	@PYTHONDONTWRITEBYTECODE= $(PY) -m pytest --version >/dev/null
 	@touch $(STAMP)
 
 # Debian packages: the zbar library (pyzbar), fonts for ballots and slips (DejaVu; Noto for
@@ -106,7 +110,10 @@ PYTEST_SCHEDULE := -n 4 --dist loadfile --no-loadscope-reorder
 # `ballotbox` subprocesses the tests start then read them instead of each compiling them again
 # (Python writes no bytecode itself where PYTHONDONTWRITEBYTECODE is set; about 20 % of the
 # suite's CPU time in the subprocess-heavy files). The .pyc files are in .gitignore.
-COMPILE_SOURCES := $(PY) -m compileall -q -j 0 device hardware sim central tests >/dev/null
+# The test modules' rewritten asserts are cached once too (tests/assert_cache.py): each of the
+# four workers rewrote all ~130 of them, ~2.5 CPU-s each.
+COMPILE_SOURCES := $(PY) -m compileall -q -j 0 device hardware sim central tests >/dev/null && \
+	$(PY) tests/assert_cache.py
 
 test: install
 	$(VENV)/bin/ruff check .

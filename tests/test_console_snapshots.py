@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from device.console.widgets import ConfirmDialog, PinDialog
-from tests.console_kit import EM, PW, SIZE, StepClock, act, shown, simulated_console
+from tests.console_kit import EM, PW, StepClock, act, shown, simulated_console
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "console"
+SIZE = (150, 48)  # the screens of docs/console/ (the other console tests run at 80x24)
 
 
 def _snap(snap_compare, tmp_path, name, steps, size=SIZE):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.stats import binomtest
 
 from sim.bench.fingerprint import (check_in_times, clopper_pearson, det_points, error_rates,
                                    write_det)
@@ -13,6 +12,8 @@ from sim.twins.fingerprint_profile import load_fingerprint_profile
 
 @pytest.mark.parametrize("errors, n", [(0, 100_000), (1, 100_000), (1_044, 100_000), (7, 7)])
 def test_clopper_pearson_is_the_exact_interval(errors, n):
+    from scipy.stats import binomtest  # here, not at the top: every xdist worker imports every test module
+
     ci = binomtest(errors, n).proportion_ci(0.95, method="exact")
     assert clopper_pearson(errors, n) == pytest.approx((ci.low, ci.high), abs=1e-12)
 
