@@ -28,7 +28,7 @@ def cli(*args: str) -> subprocess.CompletedProcess:
 def drilled(tmp_path_factory) -> tuple[Path, dict]:
     out = tmp_path_factory.mktemp("drill") / "run"
     r = cli("sim", "national", "--election", "kyrgyzstan-2017-national", "--stations", "30", "--workers", "1",
-            "--out", str(out), "--rla-drill", str(AUDITS), "--json")
+            "--out", str(out), "--rla-drill", str(AUDITS), "--json", "--no-figures")
     assert r.returncode == 0, r.stderr
     return out, json.loads(r.stdout)
 

@@ -264,7 +264,8 @@ def _national_run(args: argparse.Namespace, out: Path) -> None:
 
     try:
         national = national_spec_election(args.election)
-        write_outputs(national, run_national(national, args.seed, InlineExecutor(), stations=args.stations), out)
+        write_outputs(national, run_national(national, args.seed, InlineExecutor(), stations=args.stations), out,
+                      figures=False)  # a folder the drill reads, not a QA report anyone looks at
     except (ElectionError, NationalSpecError, NationalRunError) as exc:
         raise UserError(str(exc)) from None
 

@@ -105,7 +105,8 @@ def drill_section(quick: bool) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp)
             national = national_election(name)
-            write_outputs(national, run_national(national, 1, InlineExecutor(), stations=stations), out)
+            write_outputs(national, run_national(national, 1, InlineExecutor(), stations=stations), out,
+                          figures=False)
             reported, paper = load_reported(out, contest), paper_counts(out, contest)
             seeds = [audit_seed(k) for k in range(audits)]
             honest = drill(DrillElection(reported, paper, [], 0, False, None), scope, 0.05, seeds)

@@ -73,7 +73,8 @@ def national_drill(run_dir: Path, contest: str, scope: str, risk_limit: float, a
     return doc
 
 
-def add_drill(national, run, out: str | None, audits: int, risk_limit: float, scope: str) -> dict:
+def add_drill(national, run, out: str | None, audits: int, risk_limit: float, scope: str,
+              figures: bool = True) -> dict:
     """Run the drill on ``run`` and add it to its document; with ``out`` (the run's folder,
     already written) rewrite ``national.json`` and ``report.html`` with it."""
     from sim.national.outputs import national_json, write_outputs
@@ -85,7 +86,7 @@ def add_drill(national, run, out: str | None, audits: int, risk_limit: float, sc
         folder = Path(out) if out else Path(tempfile.mkdtemp(prefix="rla-national-"))
         try:
             if not out:
-                write_outputs(national, run, folder)
+                write_outputs(national, run, folder, figures=False)  # read by the drill, then removed
             drill_doc = national_drill(folder, national.contest_id, scope, risk_limit, audits)
         finally:
             if not out:
@@ -93,7 +94,7 @@ def add_drill(national, run, out: str | None, audits: int, risk_limit: float, sc
     run.document["rla_drill"] = drill_doc
     if out:
         (Path(out) / "national.json").write_bytes(national_json(run.document))
-        write_report(national, run, Path(out))
+        write_report(national, run, Path(out), figures=figures)
     return drill_doc
 
 

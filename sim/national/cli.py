@@ -62,6 +62,9 @@ def register(subparsers) -> None:
                         "the default): synthetic templates, the sensor's score distributions, commission "
                         "identifications; national.json gives its time per voter")
     p.add_argument("--out", help="write national.json, NIST results, per-station results and the QA report here")
+    p.add_argument("--no-figures", action="store_true",
+                   help="write the QA report without its matplotlib figures (a second or so less; every "
+                        "figure's numbers are in national.json)")
     add_force_option(p)
     p.add_argument("--json", action="store_true", help="print one JSON object (no per-district detail)")
     p.add_argument("--central", metavar="URL",
@@ -140,10 +143,11 @@ def run_national_command(args: argparse.Namespace) -> int:
             doc["run"]["verdict"] = doc["run"]["verdict"].replace("MATCHES INTENT", "DOES NOT MATCH INTENT")
     if args.out:
         from sim.national.outputs import write_outputs
-        files = write_outputs(national, run, Path(args.out))
+        files = write_outputs(national, run, Path(args.out), figures=not args.no_figures)
     if args.rla_drill:
         from sim.national.audit_drill_section import add_drill
-        add_drill(national, run, args.out, args.rla_drill, args.rla_risk_limit / 100, args.rla_scope)
+        add_drill(national, run, args.out, args.rla_drill, args.rla_risk_limit / 100, args.rla_scope,
+                  figures=not args.no_figures)
     if args.json:
         summary = {k: v for k, v in doc.items() if k != "districts"}
         if uploader is not None:

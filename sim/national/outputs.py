@@ -71,7 +71,7 @@ def national_json(document: dict) -> bytes:
     return (json.dumps(status_first(document), indent=1, ensure_ascii=False, allow_nan=False) + "\n").encode()
 
 
-def write_outputs(national, run, out: Path) -> dict[str, str]:
+def write_outputs(national, run, out: Path, *, figures: bool = True) -> dict[str, str]:
     out.mkdir(parents=True, exist_ok=True)
     (out / "nist").mkdir(exist_ok=True)
     files = {"national": "national.json", "nist": "nist/election_results.json",
@@ -83,5 +83,5 @@ def write_outputs(national, run, out: Path) -> dict[str, str]:
             fh.write(json_line(run.tally.stations[sid]) + "\n")
     (out / files["timings"]).write_text(json.dumps(dict(sorted(run.tally.seconds.items()))), encoding="utf-8")
     from sim.national.qa_report import write_report
-    write_report(national, run, out)
+    write_report(national, run, out, figures=figures)
     return {k: str(out / v) for k, v in files.items()}

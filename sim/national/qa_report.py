@@ -124,8 +124,16 @@ def _mismatch_part(doc: dict) -> str:
                + "".join(f"<li>{html.escape(v)}</li>" for v in violations) + "</ul>" if violations else ""))
 
 
-def write_report(national, run, out: Path) -> Path:
-    figs = _figures(national, run, out / "figures")
+def _img(figs: dict[str, str], key: str, alt: str) -> str:
+    """A figure of the page, or where it was not drawn (``--no-figures``) what to read instead."""
+    if key in figs:
+        return f'<img src="{figs[key]}" alt="{alt}">'
+    return "<i>(figure not drawn: --no-figures; its numbers are in national.json)</i>"
+
+
+def write_report(national, run, out: Path, *, figures: bool = True) -> Path:
+    """``report.html`` in ``out``; with ``figures`` (the default) its PNG figures in ``out/figures``."""
+    figs = _figures(national, run, out / "figures") if figures else {}
     doc = run.document
     c = doc["checks"]
     pub = doc["published"]
@@ -173,11 +181,11 @@ where the paper in the box differs from the records: <b>{c['paper_mismatches']}<
 (key <code>checks.invariants</code>).</p>
 {_mismatch_part(doc)}
 {seats_part}
-<p><img src="{figs['seats']}" alt="seats simulated vs published"></p>
+<p>{_img(figs, 'seats', 'seats simulated vs published')}</p>
 <h2>Votes: simulated vs published</h2>{partial}{estimates}{_table(vote_rows, vote_head)}
-<h2>Turnout and invalid ballots across stations</h2><p><img src="{figs['turnout_invalid']}" alt="turnout and invalid share"></p>
-<h2>Time per station</h2><p><img src="{figs['time']}" alt="time per station"> (times in <code>station_seconds.json</code>)</p>
-<h2>Faults and how each ended</h2><p><img src="{figs['faults']}" alt="faults"> (key <code>fault_summary</code>)</p>
+<h2>Turnout and invalid ballots across stations</h2><p>{_img(figs, 'turnout_invalid', 'turnout and invalid share')}</p>
+<h2>Time per station</h2><p>{_img(figs, 'time', 'time per station')} (times in <code>station_seconds.json</code>)</p>
+<h2>Faults and how each ended</h2><p>{_img(figs, 'faults', 'faults')} (key <code>fault_summary</code>)</p>
 {drill_html(doc)}
 </html>
 """
