@@ -3,7 +3,8 @@ it affected (logical and full fidelity); the invariants catch broken aggregates 
 (a province counted twice, every province doubled, the device's tally compared with itself, a
 council given a seat too many, a central tally that counts a province twice); an interrupted
 run says so and is not compared with the whole country's published figures; estimated
-published votes are labelled."""
+published votes are labelled. The pages read here are read for their words, so these runs draw
+no figures (``--no-figures``), except the interrupted run's page."""
 from __future__ import annotations
 
 import copy
@@ -53,7 +54,7 @@ def _corrupted(national, station_ids, profile: str, seed: int = 1) -> dict[str, 
 def test_a_miscounting_unit_fails_the_run_and_is_named(cambodia, tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["sim", "national", "--election", CAMBODIA, "--stations", str(STATIONS), "--workers", "1",
-                 "--faults", "miscount", "--out", str(out)]) == 1
+                 "--faults", "miscount", "--out", str(out), "--no-figures"]) == 1
     printed = capsys.readouterr().out
     doc = json.loads((out / "national.json").read_text())
     corrupted = _corrupted(cambodia, cambodia.station_ids[:STATIONS], "miscount")
@@ -260,7 +261,7 @@ def test_estimated_published_votes_are_labelled(cambodia, tmp_path):
     assert len(estimated) == 8 and "113,448" in note
     assert sum(cambodia.published_votes[p] for p in estimated) == 113_448
     assert main(["sim", "national", "--election", CAMBODIA, "--stations", "3", "--workers", "1",
-                 "--out", str(tmp_path)]) == 0
+                 "--out", str(tmp_path), "--no-figures"]) == 0
     doc = json.loads((tmp_path / "national.json").read_text())
     votes = doc["published"]["votes"]
     assert {c for c, row in votes.items() if row["estimated"]} == estimated
@@ -290,7 +291,7 @@ def test_a_stopped_whole_country_run_says_so_in_its_files(tmp_path):
 
     out = tmp_path / "run"
     proc = subprocess.Popen([sys.executable, "-m", "device.cli.main", "sim", "national", "--election", CAMBODIA,
-                             "--workers", "1", "--out", str(out)], stdout=subprocess.PIPE,
+                             "--workers", "1", "--out", str(out), "--no-figures"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "200"})
     assert proc.stderr is not None
     header = proc.stderr.readline()  # printed as the run starts
