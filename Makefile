@@ -35,14 +35,20 @@ install: $(STAMP) $(SYSTEM_STAMP) $(MO_FILES)
 # (Hypothesis, anyio, syrupy, xdist...) are compiled from an assert-rewritten tree that pytest
 # keeps only where it may write bytecode: `pytest --version`, allowed to, writes it once (each
 # pytest process and xdist worker rewrote about 130 plugin modules again: ~1 CPU-s each).
+# The venv is made without pip (ensurepip took 3 s): the pip of $(PYTHON) puts uv in it
+# (`pip --python`, pip 22.3 and later), and uv installs pip with the rest. Where that pip is older
+# or missing, the venv gets its own pip first, as before.
 PIP := $(PY) -m pip -q --disable-pip-version-check
+UV := $(VENV)/bin/uv
 $(STAMP): pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@if $(PIP) install uv >/dev/null 2>&1 && $(VENV)/bin/uv pip install -q --compile-bytecode \
-		--python $(PY) --upgrade-package pip pip -e ".[dev,sim,central]"; then \
+	@test -x $(PY) || $(PYTHON) -m venv --without-pip $(VENV)
+	@if { test -x $(UV) || $(PYTHON) -m pip -q --disable-pip-version-check --python $(PY) install uv >/dev/null 2>&1 \
+		|| { $(PY) -m ensurepip >/dev/null 2>&1; $(PIP) install uv >/dev/null 2>&1; }; } && \
+		$(UV) pip install -q --compile-bytecode --python $(PY) --upgrade-package pip pip -e ".[dev,sim,central]"; then \
 		echo "installed with uv"; \
 	else \
 		echo "installing with pip"; \
+		$(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip >/dev/null; \
 		$(PIP) install --upgrade pip && $(PIP) install -e ".[dev,sim,central]"; \
 	fi
 	@PYTHONDONTWRITEBYTECODE= $(PY) -m pytest --version >/dev/null
