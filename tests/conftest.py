@@ -40,19 +40,20 @@ def pytest_configure(config):
         _use_the_ram_disk()
 
 
-# The files that take longest (CPU seconds measured with --durations; a stale list only balances
-# the workers less well). ``make test`` sends whole files to xdist's workers (``--dist
-# loadfile``: a module's fixture, a national run, a PostgreSQL server, a browser, is made once)
-# in collection order, so these go first and the last files to run are short ones.
+# The files that take longest (wall seconds of each file in a run of ``make test``'s pytest, from
+# the --durations of its tests; a stale list only balances the workers less well). ``make test``
+# sends whole files to xdist's workers (``--dist loadfile``: a module's fixture, a national run, a
+# PostgreSQL server, a browser, is made once) in collection order, so these go first and the last
+# files to run are short ones. Refreshed 2026-12-05 (the console tests at 80x24, cached asserts).
 LONGEST_FIRST = (
-    "test_rla_cli.py", "test_console_snapshots.py", "test_first_hour.py", "test_roles_cli.py",
-    "test_national.py", "test_national_oracles.py", "test_accuracy.py", "test_accuracy_campaign.py",
-    "test_power_loss.py", "test_results_tape.py", "test_operator_actions.py", "test_rla_drill_report.py",
-    "test_console_power_loss.py", "test_fingerprint_console.py", "test_i18n.py",
-    "test_unit_sends_results.py", "test_operator_day.py", "test_controller_stateful.py",
-    "test_send_after_unload.py", "test_station_sim.py", "test_central_processes.py",
-    "test_central_browser.py", "test_secrecy.py", "test_firmware_wheel.py", "test_console_conditions.py",
-    "test_console_day.py",
+    "test_console_snapshots.py", "test_accuracy.py", "test_console_day.py", "test_operator_actions.py",
+    "test_national_oracles.py", "test_rla_cli.py", "test_fingerprint_console.py", "test_console_power_loss.py",
+    "test_i18n.py", "test_results_tape.py", "test_accuracy_campaign.py", "test_operator_day.py",
+    "test_national.py", "test_station_sim.py", "test_first_hour.py", "test_firmware_wheel.py",
+    "test_secrecy.py", "test_central_browser.py", "test_central_processes.py", "test_power_loss.py",
+    "test_roles_cli.py", "test_slips_i18n.py", "test_unit_sends_results.py", "test_peripheral_contract.py",
+    "test_send_after_unload.py", "test_rla_drill_report.py", "test_console_conditions.py",
+    "test_tape_central.py", "test_fingerprint_flow_day.py", "test_tape_photos_misread.py",
 )
 
 
