@@ -16,9 +16,11 @@ asks ``access.require(action)`` (``roles.py``: the policy, PINs, sessions, locko
 journal record. Simulations pass their own access (``sim/unit/access.py``); the firmware has no
 PIN-less path. Lockouts are rebuilt from the journal at boot.
 
-Write-ahead journaling: every transition writes its journal record in the machines'
-``before_state_change`` callback — if the write fails, the state does not change. The rules
-across regions (``CROSS_REGION`` in ``machine.py``) are checked there too.
+Write-ahead journaling: every transition writes its journal record before the state changes
+— if the write fails, the state does not change. The rules across regions (``CROSS_REGION`` in
+``machine.py``) are checked there too. Each trigger method is bound once per controller with its
+journal step (``journaled_triggers.py``: what the machines' ``before_state_change`` callback
+does, without building an ``EventData`` per transition).
 
 Secrecy of the journal: a check-in record carries the voter's keyed pseudonym, never an id; no
 record says anything about a ballot's content or validity — an OK ballot and one waiting for
@@ -51,15 +53,15 @@ from device.results.tally import Results, tally_station
 from device.station.ballot_box import BallotBox, BallotOutcome, BallotStatus
 from device.station.closing import CloseStage, PollsClosing, UnitMode, close_stage_after
 from device.station.counters import Counters
-from device.station.events import (ControllerError, OperatorMessage, coarse_time_events, durable_events,
-                                   message)
+from device.station.events import ControllerError, OperatorMessage, message
 from device.station.id_desk import (Answer, CheckInOutcome, CheckInResult, DocumentIdentity, IdDesk,
                                     IdentitySource, SourceAnswer)
-from device.station.machine import CROSS_REGION, build_machines, cross_region_violation, region_of_trigger
+from device.station.journaled_triggers import bind_journaled_triggers
+from device.station.machine import build_machines, region_of_trigger
 from device.station.reports import paused_slip, zero_report_slip
 from device.station.roles import ACCESS_EVENTS, StationAccess
 from device.station.store_faults import store_guarded as _store_guarded
-from device.station.test_mode import TEST_TALLY_TRIGGERS, TestModeActions, TestTally
+from device.station.test_mode import TestModeActions, TestTally
 from device.store.journal import StationStore, StoreWriteError
 from hardware.interfaces import Camera, IdRecord, PeripheralError, Printer, ScannerTransport, Slip
 
@@ -113,41 +115,19 @@ class StationController(BallotBox, PollsClosing, TestModeActions):
         self._replaying = False
         self._close_stage: CloseStage | None = None  # how far the last close got (closing.py)
         self._regions = region_of_trigger()
-        self._durable = durable_events()
-        self._coarse = coarse_time_events()
         self.machines = build_machines(self)
         for m in self.machines.values():
             m.before_state_change = [self._journal_transition]
+        self._journal_steps = bind_journaled_triggers(self, self.machines)
         self._boot()
 
-    # --- journal ------------------------------------------------------------------------
+    # --- journal (device/station/journaled_triggers.py) ----------------------------------
     def _journal_transition(self, event: EventData) -> None:
-        """Write-ahead: the record is durable before the state changes (or the change fails)."""
-        trigger, data = event.event.name, event.kwargs.get("data", {})
-        if not self._replaying:
-            if trigger in CROSS_REGION and (problem := cross_region_violation(self, trigger)) is not None:
-                raise ControllerError(message("busy", state=problem))
-            at = self.clock()
-            if trigger in self._coarse:  # to the minute, never before the last record
-                at -= at % 60
-                last = self.store.head_at
-                if at < last:
-                    at = last
-            if trigger == "ballot_cast":
-                cvr = event.kwargs["cvr"]
-                self.store.cast_ballot(cvr, data, at)
-                self.invalid_compartment += cvr.invalid
-            else:
-                try:
-                    self.store.append_event(trigger, data, at, durable=trigger in self._durable)
-                except StoreWriteError as exc:
-                    if trigger != "fault":
-                        raise
-                    self.note_store_failure(exc)  # the fault is entered even if it cannot be
-                    self._unwritten_fault = (data, at)  # written: journaled at recovery
-        self.counters.apply(trigger, data)
-        if trigger in TEST_TALLY_TRIGGERS:
-            self.test_tally.apply(trigger, data)
+        """Write-ahead: the record is durable before the state changes (or the change fails).
+        The machines' ``before_state_change``, for a trigger fired through ``transitions``; the
+        controller's own trigger methods run the same journal step without the ``EventData``."""
+        kwargs = event.kwargs
+        self._journal_steps[event.event.name](kwargs.get("data", {}), kwargs.get("cvr"))
 
     def _time(self, coarse: bool) -> float:
         """The time of a new record: to the minute for the voter and ballot flows (``coarse``),

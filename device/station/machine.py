@@ -127,8 +127,13 @@ def cross_region_violation(model: Any, trigger: str) -> str | None:
     for region, allowed in rule.items():
         state = getattr(model, region)
         if state not in allowed:
-            return f"{trigger} while the {region} region is {state}"
+            return cross_region_problem(trigger, region, state)
     return None
+
+
+def cross_region_problem(trigger: str, region: str, state: str) -> str:
+    """What a broken rule across regions says (the controller's refusal, the replay's finding)."""
+    return f"{trigger} while the {region} region is {state}"
 
 
 def region_of_trigger() -> dict[str, str]:
