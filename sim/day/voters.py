@@ -45,6 +45,7 @@ class Scenario:
     fingerprint: FingerprintScenario | None = None  # the ID desk's fingerprint step (sim/day/fingerprint_day.py)
     # (election hash, district, contest) -> (choices, cumulative weights): the draw of one mark
     _draws: dict = field(default_factory=dict, compare=False, repr=False)
+    _drawers: dict = field(default_factory=dict, compare=False, repr=False)  # (hash, station) -> _MarkDrawer
 
     def __post_init__(self) -> None:
         # each rate as a plain attribute, resolved once: a visit reads several per voter, and a
@@ -203,47 +204,55 @@ def _other_station(election: Election, station_id: str, i: int) -> str:
     return ids[i] if i < position[station_id] else ids[i + 1]
 
 
-@dataclass(frozen=True)
-class _BallotPlan:
-    """What ``choose_marks`` needs of a station's ballot, looked up once per station."""
+class _MarkDrawer:
+    """``choose_marks`` for one station under one scenario, its lookups made once: the station's
+    contests, their draw tables and the scenario's rates (a station day draws the marks of every
+    visitor; cached per scenario, election and station)."""
 
-    district: str
-    contests: tuple[tuple[str, int, bool], ...]  # (id, vote_for, can be overvoted)
+    __slots__ = ("election", "district", "scenario", "contests", "blank", "overvote", "undervote")
+
+    def __init__(self, election: Election, station_id: str, scenario: Scenario):
+        self.election, self.scenario = election, scenario
+        self.district = district = election.stations[station_id].district
+        self.blank, self.overvote, self.undervote = \
+            scenario.blank_rate, scenario.overvote_rate, scenario.undervote_rate
+        # (id, vote_for, can be overvoted, the draw table of one mark)
+        self.contests = tuple((c.id, c.vote_for, c.vote_for < len(c.choices),
+                               scenario.draw_table(election, district, c.id))
+                              for c in election.contests_at_station(station_id))
+
+    def marks(self, rng: random.Random, allow_spoil: bool = True) -> dict[str, tuple[str, ...]]:
+        draw = rng.random
+        if allow_spoil and draw() < self.blank:
+            return {cid: () for cid, _, _, _ in self.contests}
+        marks = {}
+        for cid, vote_for, can_overvote, (names, cum) in self.contests:
+            if allow_spoil and draw() < self.overvote and can_overvote:
+                k = vote_for + 1
+            elif vote_for > 1 and draw() < self.undervote:
+                k = rng.randint(0, vote_for - 1)
+            else:
+                k = vote_for
+            if k == 1:  # the common case: rng.choices(names, cum_weights=cum)[0], inlined (same draw)
+                marks[cid] = (names[bisect.bisect(cum, draw() * (cum[-1] + 0.0), 0, len(cum) - 1)],)
+            else:
+                marks[cid] = _weighted_sample(self.scenario.weights(self.election, self.district, cid), k, rng)
+        return marks
 
 
-_BALLOT_PLANS: dict[tuple[str, str], _BallotPlan] = {}
-
-
-def _ballot_plan(election: Election, station_id: str) -> _BallotPlan:
+def _mark_drawer(election: Election, station_id: str, scenario: Scenario) -> _MarkDrawer:
     key = (election.hash, station_id)
-    plan = _BALLOT_PLANS.get(key)
-    if plan is None:
-        contests = tuple((c.id, c.vote_for, c.vote_for < len(c.choices))
-                         for c in election.contests_at_station(station_id))
-        plan = _BALLOT_PLANS[key] = _BallotPlan(election.stations[station_id].district, contests)
-    return plan
+    drawer = scenario._drawers.get(key)
+    if drawer is None:
+        if len(scenario._drawers) >= 4096:  # a national run's workers meet each station once
+            scenario._drawers.clear()
+        drawer = scenario._drawers[key] = _MarkDrawer(election, station_id, scenario)
+    return drawer
 
 
 def choose_marks(election: Election, station_id: str, scenario: Scenario, rng: random.Random,
                  allow_spoil: bool = True) -> dict[str, tuple[str, ...]]:
-    plan = _ballot_plan(election, station_id)
-    draw = rng.random
-    if allow_spoil and draw() < scenario.blank_rate:
-        return {cid: () for cid, _, _ in plan.contests}
-    marks = {}
-    for cid, vote_for, can_overvote in plan.contests:
-        if allow_spoil and draw() < scenario.overvote_rate and can_overvote:
-            k = vote_for + 1
-        elif vote_for > 1 and draw() < scenario.undervote_rate:
-            k = rng.randint(0, vote_for - 1)
-        else:
-            k = vote_for
-        if k == 1:  # the common case: rng.choices(names, cum_weights=cum)[0], inlined (same draw)
-            names, cum = scenario.draw_table(election, plan.district, cid)
-            marks[cid] = (names[bisect.bisect(cum, draw() * (cum[-1] + 0.0), 0, len(cum) - 1)],)
-        else:
-            marks[cid] = _weighted_sample(scenario.weights(election, plan.district, cid), k, rng)
-    return marks
+    return _mark_drawer(election, station_id, scenario).marks(rng, allow_spoil)
 
 
 def _weighted_sample(weights: dict[str, float], k: int, rng: random.Random) -> tuple[str, ...]:
@@ -283,13 +292,14 @@ def plan_station_day(election: Election, station_id: str, registered: int, scena
     draw = rng.random
     turnout, corrects, wrong_sheet = scenario.turnout, scenario.corrects_after_return, \
         scenario.wrong_election_sheet_rate
+    marks = _mark_drawer(election, station_id, scenario).marks
     for v in voters:
         if draw() >= turnout:
             continue
-        visitors.append(Visitor("voter", ("barcode", barcode_payload(v.document_number)),
-                                choose_marks(election, station_id, scenario, rng), v.voter_id,
-                                corrects=draw() < corrects,
-                                sheet_kind="wrong_election" if draw() < wrong_sheet else "ballot"))
+        chosen = marks(rng)
+        takes_back = draw() < corrects  # (drawn before the sheet's kind, as always)
+        visitors.append(Visitor("voter", ("barcode", barcode_payload(v.document_number)), chosen, v.voter_id,
+                                "wrong_election" if draw() < wrong_sheet else "ballot", takes_back))
     extra: list[Visitor] = []
     n = len(visitors)
     for _ in range(_count(n, scenario.repeat_voter_rate, rng)):
