@@ -269,13 +269,25 @@ def _weighted_sample(weights: dict[str, float], k: int, rng: random.Random) -> t
     return tuple(sorted(chosen))
 
 
+_VOTER_SUFFIXES: list[str] = []
+
+
+def _voter_suffixes(count: int) -> list[str]:
+    """``[f"-V{i:06d}" for i in range(count)]``, made once per process (every station's roll
+    numbers its voters from 0: formatting each number again cost ~0.3 us a voter)."""
+    if len(_VOTER_SUFFIXES) < count:
+        _VOTER_SUFFIXES.extend(f"-V{i:06d}" for i in range(len(_VOTER_SUFFIXES), count))
+    return _VOTER_SUFFIXES[:count]
+
+
 def plan_station_day(election: Election, station_id: str, registered: int, scenario: Scenario,
                      rng: random.Random) -> tuple[VoterRoll, list[Visitor]]:
     """The roll (this station's voters plus some of a neighbour's) and the day's visitors."""
     if registered < 1:
         raise ScenarioError("a station needs at least one registered voter")
-    voters = [Voter(f"{station_id}-V{i:06d}", number, station_id)
-              for i, number in enumerate(_document_numbers(rng, registered))]
+    suffixes = _voter_suffixes(registered)  # the voter ids f"{station_id}-V{i:06d}", by concatenation
+    voters = list(map(Voter, map(station_id.__add__, suffixes), _document_numbers(rng, registered),
+                      itertools.repeat(station_id, registered)))
     n_others = len(election.stations) - 1
     neighbours = []
     if n_others:
