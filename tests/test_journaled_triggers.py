@@ -100,6 +100,35 @@ def test_the_controller_fires_its_own_bound_triggers():
     assert set(TRIGGERS) == {t["trigger"] for spec in REGIONS.values() for t in spec["transitions"]}
 
 
+def test_a_unit_builds_its_machines_only_when_needed_and_keeps_its_states():
+    kit = Kit(voters=2)
+    ctl = kit.ctl
+    ctl.open()
+    assert kit.checkin(kit.voters[0]).authorised and ctl._machines is None  # a voter without them
+    states = dict(ctl.state)
+    assert states == {"polls": "polls_open", "voter": "authorised", "ballot": "waiting_for_ballot"}
+    machines = ctl.machines
+    assert ctl.state == states and ctl.machines is machines
+    assert ctl.is_polls_polls_open() and ctl.may_paper_detected() and not ctl.may_ballot_cast()  # transitions'
+    ctl.paper_detected()
+    assert ctl.ballot == "scanning" and machines["ballot"].get_model_state(ctl).name == "scanning"
+
+
+def test_an_invalid_trigger_raises_transitions_error_and_journals_nothing():
+    from transitions import MachineError
+
+    ctl = Kit(voters=2).ctl
+    ctl.open()
+    head = ctl.store.head
+    try:
+        ctl.ballot_cast(cvr=CastVoteRecord("0" * 32, "ward-north", {}))
+    except MachineError as exc:
+        assert "Can't trigger event ballot_cast from state waiting_for_ballot" in str(exc)
+    else:
+        raise AssertionError("ballot_cast from waiting_for_ballot was allowed")
+    assert ctl.store.head == head and ctl.counters.cast == 0 and ctl.ballot == "waiting_for_ballot"
+
+
 @settings(max_examples=60, deadline=None)
 @given(steps=st.lists(st.sampled_from(TRIGGERS), min_size=1, max_size=40),
        failing=st.frozensets(st.integers(min_value=1, max_value=40), max_size=3),

@@ -42,7 +42,7 @@ import random
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from transitions import EventData
+from transitions import EventData, Machine
 
 from device.ballots.decide import BoxPolicy
 from device.election.definition import Election
@@ -56,7 +56,7 @@ from device.station.counters import Counters
 from device.station.events import ControllerError, OperatorMessage, message
 from device.station.id_desk import (Answer, CheckInOutcome, CheckInResult, DocumentIdentity, IdDesk,
                                     IdentitySource, SourceAnswer)
-from device.station.journaled_triggers import bind_journaled_triggers
+from device.station.journaled_triggers import bind_journaled_triggers, initial_states
 from device.station.machine import build_machines, region_of_trigger
 from device.station.reports import paused_slip, zero_report_slip
 from device.station.roles import ACCESS_EVENTS, StationAccess
@@ -108,26 +108,38 @@ class StationController(BallotBox, PollsClosing, TestModeActions):
         self.invalid_compartment = sum(c.invalid for c in store.cast_vote_records())
         self.review_reason = None  # overvote | blank while the voter decides
         self.printer_fault: OperatorMessage | None = None  # the last slip that could not print
-        self.polls = self.voter = self.ballot = ""  # set by the machines
+        self.polls, self.voter, self.ballot = initial_states().values()  # the machines' initial states
         self._pending = None  # decided, not yet cast
         self.store_fault = None  # device/station/store_faults.py
         self._unwritten_fault = None
         self._replaying = False
         self._close_stage: CloseStage | None = None  # how far the last close got (closing.py)
         self._regions = region_of_trigger()
-        self.machines = build_machines(self)
-        for m in self.machines.values():
-            m.before_state_change = [self._journal_transition]
-        self._journal_steps = bind_journaled_triggers(self, self.machines)
+        self._machines: dict[str, Machine] | None = None  # built when first needed (``machines``)
+        bind_journaled_triggers(self)
         self._boot()
 
     # --- journal (device/station/journaled_triggers.py) ----------------------------------
+    @property
+    def machines(self) -> dict[str, Machine]:
+        """The three regions' ``transitions`` machines bound to this controller, built the first
+        time a trigger is not on the short path (one its state does not allow: transitions
+        raises) or someone asks: they keep the states the controller is in."""
+        if self._machines is None:
+            states = self.state
+            self._machines = build_machines(self)  # (sets the initial states: restored below)
+            for region, state in states.items():
+                setattr(self, region, state)
+            for m in self._machines.values():
+                m.before_state_change = [self._journal_transition]
+        return self._machines
+
     def _journal_transition(self, event: EventData) -> None:
         """Write-ahead: the record is durable before the state changes (or the change fails).
-        The machines' ``before_state_change``, for a trigger fired through ``transitions``; the
-        controller's own trigger methods run the same journal step without the ``EventData``."""
+        The machines' ``before_state_change``, for a trigger fired through ``transitions``: the
+        controller's own trigger method in its journal-only mode."""
         kwargs = event.kwargs
-        self._journal_steps[event.event.name](kwargs.get("data", {}), kwargs.get("cvr"))
+        getattr(self, event.event.name)(kwargs.get("data", {}), kwargs.get("cvr"), _journal_only=True)
 
     def _time(self, coarse: bool) -> float:
         """The time of a new record: to the minute for the voter and ballot flows (``coarse``),
