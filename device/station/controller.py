@@ -240,7 +240,7 @@ class StationController(BallotBox, PollsClosing, TestModeActions):
         """Why the desk takes no voter now (polls not open, a store fault), or None."""
         if self.polls != "polls_open" or self.voter == "inactive":
             return CheckInResult(CheckInOutcome.POLLS_NOT_OPEN, message("polls_not_open"))
-        if (refusal := self.store_refusal()) is not None:
+        if self.store_fault is not None and (refusal := self.store_refusal()) is not None:
             return CheckInResult(CheckInOutcome.STORE_FAULT, refusal)
         return None
 

@@ -138,8 +138,9 @@ def run_station(national: NationalElection, station_id: str, seed: int, profile_
             assert isinstance(store, CuttableStore)
             store.arm([cut_rng.randrange(1, max(2, writes)) for _ in range(profile["cuts_per_station"])])
         gap = 11 * 3600 / max(1, len(day.visitors))
+        clock, arrival, rate = day.clock, day.rngs["clock"].expovariate, 1 / gap
         for visitor in day.visitors:
-            day.clock.advance(day.rngs["clock"].expovariate(1 / gap))
+            clock.now += arrival(rate)  # (clock.advance: the same sum)
             reboots += _visit_through_power_cuts(day, visitor)
         if isinstance(store, CuttableStore):
             store.arm([])
