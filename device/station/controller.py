@@ -68,6 +68,9 @@ from hardware.interfaces import Camera, IdRecord, PeripheralError, Printer, Scan
 if TYPE_CHECKING:  # the interpreter's module loads OpenCV: not at the controller's import
     from device.ballots.interpreter import SheetInterpreter
 
+# Read once: an enum member costs a class lookup each time it is named (once per voter here).
+_REFUSED, _NEXT_STEP = Answer.REFUSED, Answer.NEXT_STEP
+
 __all__ = ["BallotOutcome", "BallotStatus", "CheckInOutcome", "CheckInResult", "ControllerError",
            "StationController", "UnitMode"]
 
@@ -204,7 +207,8 @@ class StationController(BallotBox, PollsClosing, TestModeActions):
     # --- the ID desk (device/station/id_desk.py) -------------------------------------------
     def present_id(self, record: IdRecord) -> CheckInResult:
         """A voter's ID document was read: the desk's sources from the first."""
-        if (closed := self._desk_closed()) is not None:
+        if (self.polls != "polls_open" or self.voter == "inactive" or self.store_fault is not None) \
+                and (closed := self._desk_closed()) is not None:
             return closed
         try:
             return self._desk_answered(self.desk.start(record))
@@ -253,11 +257,11 @@ class StationController(BallotBox, PollsClosing, TestModeActions):
         the check-in; show the id on screen."""
         who = answer.voter
         voter_id = who.voter.voter_id if who else None
-        if answer.answer is Answer.REFUSED:
+        if answer.answer is _REFUSED:
             assert answer.reason is not None and answer.message is not None
             self.refuse(data={"reason": str(answer.reason), **answer.journal})
             return CheckInResult(answer.reason, answer.message, voter_id)
-        if answer.answer is Answer.NEXT_STEP:
+        if answer.answer is _NEXT_STEP:
             assert answer.message is not None
             return CheckInResult(CheckInOutcome.IDENTIFYING, answer.message, voter_id)
         if who is None:

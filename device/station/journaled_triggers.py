@@ -29,9 +29,8 @@ journals, states, counters and errors.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from functools import lru_cache
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from transitions import Machine
@@ -52,7 +51,7 @@ class TriggerSpec(NamedTuple):
     """What is constant about one trigger, for every controller (read once per process)."""
 
     region: str
-    destinations: Mapping[str, str]  # source state -> destination, where the short path applies
+    destinations: dict[str, str]  # source state -> destination, where the short path applies (read only)
     rule: tuple[tuple[str, tuple[str, ...]], ...]  # CROSS_REGION: (region, states it may fire from)
     coarse: bool  # its time is kept to the minute
     durable: bool
@@ -88,7 +87,7 @@ def trigger_specs() -> dict[str, TriggerSpec]:
         pass
 
     coarse, durable = coarse_time_events(), durable_events()
-    return {trigger: TriggerSpec(machine.model_attribute, MappingProxyType(_short_path_destinations(machine, trigger)),
+    return {trigger: TriggerSpec(machine.model_attribute, _short_path_destinations(machine, trigger),
                                  tuple(CROSS_REGION.get(trigger, {}).items()), trigger in coarse,
                                  trigger in durable, COUNTING_RULES.get(trigger), trigger in TEST_TALLY_TRIGGERS)
             for machine in build_machines(_Template()).values() for trigger in machine.events}
@@ -102,11 +101,12 @@ def journaled_trigger(ctl: StationController, trigger: str, spec: TriggerSpec) -
     ``transitions``'). Replaying the journal at boot only counts."""
     region, destinations, rule, coarse, durable, count, test_tally = spec  # (count: its counting rule)
     cast, fault = trigger == "ballot_cast", trigger == "fault"
+    attributes = vars(ctl)  # the regions' states are plain attributes: read and set here directly
 
     def fire(data: dict[str, Any] | None = None, cvr: Any = None, _journal_only: bool = False) -> bool:
         if _journal_only:
             dest = None
-        elif (dest := destinations.get(getattr(ctl, region))) is None:  # transitions' own path
+        elif (dest := destinations.get(attributes[region])) is None:  # transitions' own path
             return bool(ctl.machines[region].events[trigger].trigger(
                 ctl, **({} if data is None else {"data": data}), **({} if cvr is None else {"cvr": cvr})))
         if data is None:
@@ -139,7 +139,7 @@ def journaled_trigger(ctl: StationController, trigger: str, spec: TriggerSpec) -
         if test_tally:
             ctl.test_tally.apply(trigger, data)
         if dest is not None:
-            setattr(ctl, region, dest)
+            attributes[region] = dest
         return True
     fire.__name__ = fire.__qualname__ = trigger
     return fire
