@@ -30,7 +30,7 @@ ballot flows are kept to the minute (``coarse_time`` in the catalog). At close t
 compacted so that the file does not keep the order of writes. Records marked ``durable =
 false`` in the catalog are committed with the next durable one (two fsyncs per voter).
 
-Boot replays the journal through the same machines (no side effects) to rebuild the state and
+Boot replays the journal through the same triggers (no side effects) to rebuild the state and
 the counters, then finishes what the power loss interrupted: a close (from its last journaled
 stage), the flows of open polls, and a ballot in flight (``resolve_paper_at_power_on``: a
 recorded cast goes into the box, anything else back to the voter). So the sheets in the box
