@@ -37,6 +37,7 @@ from sim.day.fingerprint_day import checkin_with_finger, fingerprint_step_for
 from sim.day.voters import Scenario, Visitor, plan_station_day
 
 FIDELITIES = ("logical", "image", "full")
+_AT_ENTRY = ScannerEventKind.PAPER_AT_ENTRY  # (an enum member named costs a class lookup: read once)
 MAX_ATTEMPTS = 4  # a voter whose sheet keeps coming back gives up after this many tries
 
 
@@ -281,7 +282,7 @@ def _feed(day: StationDay):
         event = scanner.poll_event(timeout=2.0)
         if event is None:
             raise RuntimeError("the scanner never reported the inserted sheet")
-        if event.kind is ScannerEventKind.PAPER_AT_ENTRY:
+        if event.kind is _AT_ENTRY:
             return day.controller.handle_paper()
 
 
