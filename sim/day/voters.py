@@ -21,7 +21,7 @@ from pathlib import Path
 
 from device.election.definition import Election
 from device.election.identity import barcode_payload
-from device.election.voter_roll import Voter, VoterRoll
+from device.election.voter_roll import Voter, VoterRoll, VoterRollError
 from sim.day.fingerprint_day import FingerprintScenario, FingerprintScenarioError, parse_fingerprint
 
 FORMAT = "ballotbox-scenario/1"
@@ -295,10 +295,10 @@ def plan_station_day(election: Election, station_id: str, registered: int, scena
         picks = [_other_station(election, station_id, i % n_others) for i in range(n_other)]
         neighbours = [Voter(f"{other}-W{i:06d}", number, other)
                       for i, (other, number) in enumerate(zip(picks, _document_numbers(rng, n_other)))]
-    numbers = [v.document_number for v in voters + neighbours]
-    if len(set(numbers)) != len(numbers):  # document numbers must be unique on the roll
-        raise ScenarioError("document-number collision; use another seed")
-    roll = VoterRoll(voters + neighbours, election)
+    try:  # the roll refuses a document number drawn twice (ids and stations are right by construction)
+        roll = VoterRoll(voters + neighbours, election)
+    except VoterRollError as exc:
+        raise ScenarioError(f"document-number collision; use another seed ({exc})") from None
 
     visitors: list[Visitor] = []
     draw = rng.random
