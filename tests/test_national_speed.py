@@ -103,19 +103,20 @@ def test_logical_frames_are_values_read_once(national):
 
 
 # --- the per-ballot cost, counted (sim/bench/national_cost.py) -----------------------------
-# Bounds a little above what the code does today (172.2 firmware calls: device/ 163.6 +
-# transitions 8.6, the C calls that replaced Python ones counted; 241.1 in all; 451-458k
-# instructions, which vary ~1 % run to run with string hashing); the code before issue 23 §3's
-# third round made 167.0 firmware calls, 263.5 in all and 497,196 instructions per ballot
-# (the second round's start: 315.2 firmware calls, 433.6 in all, 665,775 instructions).
-FIRMWARE_CALLS_PER_BALLOT = 175
-ALL_CALLS_PER_BALLOT = 250
-INSTRUCTIONS_PER_BALLOT = 472_000
+# Bounds a little above what the code does today (118.7 firmware calls, none in transitions:
+# the controller's bound triggers, device/station/journaled_triggers.py; 176.7 in all; 317.6k
+# instructions); the code before issue 23 §3's fourth round made 172.3 firmware calls (163.7 in
+# device/, 8.6 in transitions), 242.4 in all and 451-458k instructions per ballot (the third
+# round's start: 167.0 firmware, 263.5 in all, 497,196 instructions; the second's: 315.2, 433.6,
+# 665,775).
+FIRMWARE_CALLS_PER_BALLOT = 125
+ALL_CALLS_PER_BALLOT = 185
+INSTRUCTIONS_PER_BALLOT = 340_000
 
 
 def test_python_calls_per_ballot_stay_bounded():
     """Python calls per ballot cast over 5 seeded Cambodian station days: deterministic, so a
-    bound that fails when the per-ballot path grows (old code: 167.0 firmware, 263.5 in all)."""
+    bound that fails when the per-ballot path grows (old code: 172.3 firmware, 242.4 in all)."""
     from sim.bench.national_cost import calls_per_ballot
 
     calls = calls_per_ballot(5)
@@ -127,7 +128,7 @@ def test_python_calls_per_ballot_stay_bounded():
 @pytest.mark.slow
 def test_instructions_per_ballot_stay_bounded():
     """CPU instructions per ballot under cachegrind, 15 station days (two valgrind runs, ~2 min;
-    old code: 497,196)."""
+    old code: 451-458k)."""
     import shutil
 
     from sim.bench.national_cost import instructions_per_ballot

@@ -43,21 +43,22 @@ class ContestTally:
     def empty(cls, contest: Contest) -> ContestTally:
         return cls(contest.id, contest.vote_for, {c: 0 for c in contest.choice_ids()})
 
-    def add(self, selections: tuple[str, ...], status: str) -> None:
+    def add(self, selections: tuple[str, ...], status: str, ballots: int = 1) -> None:
+        """Count ``ballots`` ballots that read ``selections`` with ``status`` in this contest."""
         if status == INVALID:
-            self.invalid += 1
+            self.invalid += ballots
             return
-        self.ballots_counted += 1
+        self.ballots_counted += ballots
         if status == OVERVOTE:
-            self.overvotes += self.vote_for
+            self.overvotes += self.vote_for * ballots
             return
         if status == BLANK:
-            self.blank += 1
+            self.blank += ballots
         elif status not in (VALID, UNDERVOTE):
             raise ValueError(f"unknown contest status {status!r}")
         for choice in selections:
-            self.votes[choice] += 1
-        self.undervotes += self.vote_for - len(selections)
+            self.votes[choice] += ballots
+        self.undervotes += (self.vote_for - len(selections)) * ballots
 
     def merge(self, other: ContestTally) -> None:
         for c, n in other.votes.items():
@@ -108,14 +109,38 @@ class Results:
     contests: dict[str, ContestTally] = field(default_factory=dict)
     ballots_cast: int = 0
 
-    def add_cvr(self, cvr: CastVoteRecord) -> None:
-        self.ballots_cast += 1
+    def add_cvr(self, cvr: CastVoteRecord, ballots: int = 1) -> None:
+        """Count ``ballots`` ballots that read as ``cvr`` does."""
+        self.ballots_cast += ballots
         contests = self.contests  # (a station's tally adds every cast record: one lookup each)
         for cid, (selections, status) in cvr.contests.items():
             tally = contests.get(cid)
             if tally is None:
                 tally = contests[cid] = ContestTally.empty(self.election.contests[cid])
-            tally.add(selections, status)
+            tally.add(selections, status, ballots)
+
+    def add_cvrs(self, cvrs: Iterable[CastVoteRecord]) -> None:
+        """``add_cvr`` for each of ``cvrs``, counting the records that read alike together (a
+        station's few hundred ballots read a few dozen ways): the same figures, and the same
+        order of contests, since each reading is counted where it first appears."""
+        alike: dict[tuple, list] = {}  # the contests as a tuple -> [a record, how many]
+        for cvr in cvrs:
+            try:
+                seen = alike.get(key := tuple(cvr.contests.items()))
+            except TypeError:  # selections that are not tuples (a list read back from JSON)
+                self._flush(alike)
+                alike = {}
+                self.add_cvr(cvr)
+                continue
+            if seen is None:
+                alike[key] = [cvr, 1]
+            else:
+                seen[1] += 1
+        self._flush(alike)
+
+    def _flush(self, alike: dict[tuple, list]) -> None:
+        for cvr, ballots in alike.values():
+            self.add_cvr(cvr, ballots)
 
     def merge(self, other: Results) -> None:
         self.ballots_cast += other.ballots_cast
@@ -190,8 +215,7 @@ def tally_station(election: Election, station_id: str, cvrs: Iterable[CastVoteRe
     station = election.stations[station_id]
     results = Results(election, f"station:{station_id}", station.district,
                       {c.id: ContestTally.empty(c) for c in election.contests_at_station(station_id)})
-    for cvr in cvrs:
-        results.add_cvr(cvr)
+    results.add_cvrs(cvrs)
     results.check()
     return results
 

@@ -102,7 +102,7 @@ class BallotBox(StoreFaults, Triggers):
             msg = message("polls_not_open") if self.polls not in ("polls_open", "testing") else \
                 message("busy", state=self.ballot)
             return BallotOutcome(BallotStatus.REFUSED, msg, "not_ready")
-        if (refusal := self.store_refusal()) is not None:
+        if self.store_fault is not None and (refusal := self.store_refusal()) is not None:
             return BallotOutcome(BallotStatus.REFUSED, refusal, "store")
         try:
             return self._scan()

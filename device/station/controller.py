@@ -16,9 +16,11 @@ asks ``access.require(action)`` (``roles.py``: the policy, PINs, sessions, locko
 journal record. Simulations pass their own access (``sim/unit/access.py``); the firmware has no
 PIN-less path. Lockouts are rebuilt from the journal at boot.
 
-Write-ahead journaling: every transition writes its journal record in the machines'
-``before_state_change`` callback — if the write fails, the state does not change. The rules
-across regions (``CROSS_REGION`` in ``machine.py``) are checked there too.
+Write-ahead journaling: every transition writes its journal record before the state changes
+— if the write fails, the state does not change. The rules across regions (``CROSS_REGION`` in
+``machine.py``) are checked there too. Each trigger method is bound once per controller with its
+journal step (``journaled_triggers.py``: what the machines' ``before_state_change`` callback
+does, without building an ``EventData`` per transition).
 
 Secrecy of the journal: a check-in record carries the voter's keyed pseudonym, never an id; no
 record says anything about a ballot's content or validity — an OK ballot and one waiting for
@@ -28,7 +30,7 @@ ballot flows are kept to the minute (``coarse_time`` in the catalog). At close t
 compacted so that the file does not keep the order of writes. Records marked ``durable =
 false`` in the catalog are committed with the next durable one (two fsyncs per voter).
 
-Boot replays the journal through the same machines (no side effects) to rebuild the state and
+Boot replays the journal through the same triggers (no side effects) to rebuild the state and
 the counters, then finishes what the power loss interrupted: a close (from its last journaled
 stage), the flows of open polls, and a ballot in flight (``resolve_paper_at_power_on``: a
 recorded cast goes into the box, anything else back to the voter). So the sheets in the box
@@ -40,7 +42,7 @@ import random
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from transitions import EventData
+from transitions import EventData, Machine
 
 from device.ballots.decide import BoxPolicy
 from device.election.definition import Election
@@ -51,20 +53,23 @@ from device.results.tally import Results, tally_station
 from device.station.ballot_box import BallotBox, BallotOutcome, BallotStatus
 from device.station.closing import CloseStage, PollsClosing, UnitMode, close_stage_after
 from device.station.counters import Counters
-from device.station.events import (ControllerError, OperatorMessage, coarse_time_events, durable_events,
-                                   message)
+from device.station.events import ControllerError, OperatorMessage, message
 from device.station.id_desk import (Answer, CheckInOutcome, CheckInResult, DocumentIdentity, IdDesk,
                                     IdentitySource, SourceAnswer)
-from device.station.machine import CROSS_REGION, build_machines, cross_region_violation, region_of_trigger
+from device.station.journaled_triggers import bind_journaled_triggers, initial_states
+from device.station.machine import build_machines, region_of_trigger
 from device.station.reports import paused_slip, zero_report_slip
 from device.station.roles import ACCESS_EVENTS, StationAccess
 from device.station.store_faults import store_guarded as _store_guarded
-from device.station.test_mode import TEST_TALLY_TRIGGERS, TestModeActions, TestTally
+from device.station.test_mode import TestModeActions, TestTally
 from device.store.journal import StationStore, StoreWriteError
 from hardware.interfaces import Camera, IdRecord, PeripheralError, Printer, ScannerTransport, Slip
 
 if TYPE_CHECKING:  # the interpreter's module loads OpenCV: not at the controller's import
     from device.ballots.interpreter import SheetInterpreter
+
+# Read once: an enum member costs a class lookup each time it is named (once per voter here).
+_REFUSED, _NEXT_STEP = Answer.REFUSED, Answer.NEXT_STEP
 
 __all__ = ["BallotOutcome", "BallotStatus", "CheckInOutcome", "CheckInResult", "ControllerError",
            "StationController", "UnitMode"]
@@ -106,48 +111,38 @@ class StationController(BallotBox, PollsClosing, TestModeActions):
         self.invalid_compartment = sum(c.invalid for c in store.cast_vote_records())
         self.review_reason = None  # overvote | blank while the voter decides
         self.printer_fault: OperatorMessage | None = None  # the last slip that could not print
-        self.polls = self.voter = self.ballot = ""  # set by the machines
+        self.polls, self.voter, self.ballot = initial_states().values()  # the machines' initial states
         self._pending = None  # decided, not yet cast
         self.store_fault = None  # device/station/store_faults.py
         self._unwritten_fault = None
         self._replaying = False
         self._close_stage: CloseStage | None = None  # how far the last close got (closing.py)
         self._regions = region_of_trigger()
-        self._durable = durable_events()
-        self._coarse = coarse_time_events()
-        self.machines = build_machines(self)
-        for m in self.machines.values():
-            m.before_state_change = [self._journal_transition]
+        self._machines: dict[str, Machine] | None = None  # built when first needed (``machines``)
+        bind_journaled_triggers(self)
         self._boot()
 
-    # --- journal ------------------------------------------------------------------------
+    # --- journal (device/station/journaled_triggers.py) ----------------------------------
+    @property
+    def machines(self) -> dict[str, Machine]:
+        """The three regions' ``transitions`` machines bound to this controller, built the first
+        time a trigger is not on the short path (one its state does not allow: transitions
+        raises) or someone asks: they keep the states the controller is in."""
+        if self._machines is None:
+            states = self.state
+            self._machines = build_machines(self)  # (sets the initial states: restored below)
+            for region, state in states.items():
+                setattr(self, region, state)
+            for m in self._machines.values():
+                m.before_state_change = [self._journal_transition]
+        return self._machines
+
     def _journal_transition(self, event: EventData) -> None:
-        """Write-ahead: the record is durable before the state changes (or the change fails)."""
-        trigger, data = event.event.name, event.kwargs.get("data", {})
-        if not self._replaying:
-            if trigger in CROSS_REGION and (problem := cross_region_violation(self, trigger)) is not None:
-                raise ControllerError(message("busy", state=problem))
-            at = self.clock()
-            if trigger in self._coarse:  # to the minute, never before the last record
-                at -= at % 60
-                last = self.store.head_at
-                if at < last:
-                    at = last
-            if trigger == "ballot_cast":
-                cvr = event.kwargs["cvr"]
-                self.store.cast_ballot(cvr, data, at)
-                self.invalid_compartment += cvr.invalid
-            else:
-                try:
-                    self.store.append_event(trigger, data, at, durable=trigger in self._durable)
-                except StoreWriteError as exc:
-                    if trigger != "fault":
-                        raise
-                    self.note_store_failure(exc)  # the fault is entered even if it cannot be
-                    self._unwritten_fault = (data, at)  # written: journaled at recovery
-        self.counters.apply(trigger, data)
-        if trigger in TEST_TALLY_TRIGGERS:
-            self.test_tally.apply(trigger, data)
+        """Write-ahead: the record is durable before the state changes (or the change fails).
+        The machines' ``before_state_change``, for a trigger fired through ``transitions``: the
+        controller's own trigger method in its journal-only mode."""
+        kwargs = event.kwargs
+        getattr(self, event.event.name)(kwargs.get("data", {}), kwargs.get("cvr"), _journal_only=True)
 
     def _time(self, coarse: bool) -> float:
         """The time of a new record: to the minute for the voter and ballot flows (``coarse``),
@@ -212,7 +207,8 @@ class StationController(BallotBox, PollsClosing, TestModeActions):
     # --- the ID desk (device/station/id_desk.py) -------------------------------------------
     def present_id(self, record: IdRecord) -> CheckInResult:
         """A voter's ID document was read: the desk's sources from the first."""
-        if (closed := self._desk_closed()) is not None:
+        if (self.polls != "polls_open" or self.voter == "inactive" or self.store_fault is not None) \
+                and (closed := self._desk_closed()) is not None:
             return closed
         try:
             return self._desk_answered(self.desk.start(record))
@@ -248,7 +244,7 @@ class StationController(BallotBox, PollsClosing, TestModeActions):
         """Why the desk takes no voter now (polls not open, a store fault), or None."""
         if self.polls != "polls_open" or self.voter == "inactive":
             return CheckInResult(CheckInOutcome.POLLS_NOT_OPEN, message("polls_not_open"))
-        if (refusal := self.store_refusal()) is not None:
+        if self.store_fault is not None and (refusal := self.store_refusal()) is not None:
             return CheckInResult(CheckInOutcome.STORE_FAULT, refusal)
         return None
 
@@ -261,11 +257,11 @@ class StationController(BallotBox, PollsClosing, TestModeActions):
         the check-in; show the id on screen."""
         who = answer.voter
         voter_id = who.voter.voter_id if who else None
-        if answer.answer is Answer.REFUSED:
+        if answer.answer is _REFUSED:
             assert answer.reason is not None and answer.message is not None
             self.refuse(data={"reason": str(answer.reason), **answer.journal})
             return CheckInResult(answer.reason, answer.message, voter_id)
-        if answer.answer is Answer.NEXT_STEP:
+        if answer.answer is _NEXT_STEP:
             assert answer.message is not None
             return CheckInResult(CheckInOutcome.IDENTIFYING, answer.message, voter_id)
         if who is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 
 @dataclass
@@ -29,27 +29,62 @@ class Counters:
     by_commission: Counter[str] = field(default_factory=Counter)  # voters identified by the commission, by reason
 
     def apply(self, trigger: str, data: dict[str, Any]) -> None:
-        if trigger == "authorise":
-            self.checked_in.add(data["voter"])
-            self.outstanding += 1
-            if "identified_by" in data:
-                self.by_commission[data["reason"]] += 1
-        elif trigger == "refuse":
-            self.refused[data["reason"]] += 1
-        elif trigger == "ballot_cast":
-            self.cast += 1
-            self.outstanding -= 1
-            self.drop_pending = True
-        elif trigger == "ballot_dropped" or (trigger in ("jam_cleared", "fault_cleared")
-                                             and data.get("resolution") == "placed_in_box"):
-            self.dropped += 1
-            self.drop_pending = False
-        elif trigger == "ballot_rejected":
-            self.rejected[data["reason"]] += 1
-        elif trigger == "ballot_returned":
-            self.returned += 1
-        elif trigger == "reopen_polls":
-            self.reopened += 1
-        elif trigger == "ballot_box_swapped":
-            self.box_swaps += 1
-            self.sheets_sealed += data["sheets"]
+        """Count one transition (any trigger without a rule in ``COUNTING_RULES`` counts nothing)."""
+        rule = COUNTING_RULES.get(trigger)
+        if rule is not None:
+            rule(self, data)
+
+
+# --- the counting rules, one per trigger that counts (the controller binds each to its trigger once)
+
+def _authorised(c: Counters, data: dict[str, Any]) -> None:
+    c.checked_in.add(data["voter"])
+    c.outstanding += 1
+    if "identified_by" in data:
+        c.by_commission[data["reason"]] += 1
+
+
+def _refused(c: Counters, data: dict[str, Any]) -> None:
+    c.refused[data["reason"]] += 1
+
+
+def _cast(c: Counters, data: dict[str, Any]) -> None:
+    c.cast += 1
+    c.outstanding -= 1
+    c.drop_pending = True
+
+
+def _dropped(c: Counters, data: dict[str, Any]) -> None:
+    c.dropped += 1
+    c.drop_pending = False
+
+
+def _cleared(c: Counters, data: dict[str, Any]) -> None:
+    """A jam or fault cleared: the sheet of a recorded cast went into the box (or back)."""
+    if data.get("resolution") == "placed_in_box":
+        _dropped(c, data)
+
+
+def _rejected(c: Counters, data: dict[str, Any]) -> None:
+    c.rejected[data["reason"]] += 1
+
+
+def _returned(c: Counters, data: dict[str, Any]) -> None:
+    c.returned += 1
+
+
+def _reopened(c: Counters, data: dict[str, Any]) -> None:
+    c.reopened += 1
+
+
+def _box_swapped(c: Counters, data: dict[str, Any]) -> None:
+    c.box_swaps += 1
+    c.sheets_sealed += data["sheets"]
+
+
+CountingRule = Callable[[Counters, dict[str, Any]], None]
+COUNTING_RULES: dict[str, CountingRule] = {
+    "authorise": _authorised, "refuse": _refused, "ballot_cast": _cast, "ballot_dropped": _dropped,
+    "jam_cleared": _cleared, "fault_cleared": _cleared, "ballot_rejected": _rejected,
+    "ballot_returned": _returned, "reopen_polls": _reopened, "ballot_box_swapped": _box_swapped,
+}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from string import Formatter
 
 from device.event_catalog import catalog as catalog
 from device.event_catalog import coarse_time_events as coarse_time_events
@@ -46,7 +47,28 @@ def message(name: str, **fields: object) -> OperatorMessage:
         return _plain_message(name, language())
     severity, text = _template(name, language())  # looked up and translated once per language
     items = tuple(fields.items())
-    return OperatorMessage(name, severity, text.format(**fields), items if len(items) == 1 else tuple(sorted(items)))
+    around = _one_field(text)
+    if around is not None and len(items) == 1:  # e.g. "authorised", once per voter
+        before, field, after = around
+        formatted = before + format(fields[field]) + after  # what text.format(**fields) writes
+    else:
+        formatted = text.format(**fields)
+    return OperatorMessage(name, severity, formatted, items if len(items) == 1 else tuple(sorted(items)))
+
+
+@lru_cache(maxsize=256)
+def _one_field(text: str) -> tuple[str, str, str] | None:
+    """(before, field, after) when ``text`` has exactly one ``{field}`` (a plain name, no
+    conversion or format spec): ``before + format(value) + after`` is then what
+    ``text.format(field=value)`` writes. None for any other text."""
+    parts = list(Formatter().parse(text))
+    named = [i for i, (_, field, _, _) in enumerate(parts) if field is not None]
+    if len(named) != 1 or named[0] != 0:
+        return None
+    before, field, spec, conversion = parts[0]
+    if spec or conversion is not None or not str(field).isidentifier():
+        return None
+    return before, str(field), "".join(literal for literal, _, _, _ in parts[1:])
 
 
 @lru_cache(maxsize=256)

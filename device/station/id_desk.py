@@ -79,6 +79,7 @@ class Answer(StrEnum):
 
 # Read once: an enum member costs a class lookup each time it is named (the check-in's hot path).
 _AUTHORISED, _CHECKED_IN = Answer.AUTHORISED, CheckInOutcome.AUTHORISED
+_NOTHING_SAID = (None, None)  # an answer's message and reason when it says nothing more
 
 
 class Identified(NamedTuple):
@@ -246,6 +247,7 @@ class IdDesk:
 
     def _run(self, voter: Identified | None, index: int, evidence: object) -> SourceAnswer:
         sources = self.sources
+        answer = None
         while index < len(sources):
             answer = sources[index].identify(voter, evidence)
             found = answer.voter or voter
@@ -254,4 +256,7 @@ class IdDesk:
                     self.pending = PendingVoter(found, index, answer.commission_reason)
                 return answer if answer.voter is found else answer._replace(voter=found)
             voter, index, evidence = found, index + 1, None
-        return SourceAnswer(_AUTHORISED, voter=voter)  # (SourceAnswer.authorised(voter), once per voter)
+        if answer is not None and answer.voter is voter and answer[1:3] == _NOTHING_SAID \
+                and answer.journal is NOTHING_MORE and answer.commission_reason is None:
+            return answer  # the last source's own answer is the desk's (once per voter: not built again)
+        return SourceAnswer(_AUTHORISED, voter=voter)  # (SourceAnswer.authorised(voter))

@@ -9,7 +9,9 @@ form of a hierarchical machine with parallel children: the voter and ballot regi
 paused or closed. (HierarchicalMachine costs ~3x per trigger; a national simulation runs
 tens of millions of triggers.) The machines are ``LeanMachine``s
 (``device/station/lean_machine.py``): ``transitions``' ``Machine`` with a short path that skips
-the per-trigger work these tables never use (~1 µs per trigger instead of ~6).
+the per-trigger work these tables never use (~1 µs per trigger instead of ~6). The controller
+fires its triggers through ``journaled_triggers.py``, which takes the same short path with the
+journal record in one call and leaves the rest (an invalid trigger) to these machines.
 
 Every trigger is also a journal event type (see ``device/event_catalog.toml``), so the journal
 is the sequence of transitions and ``replay`` can run it back through these same tables.
@@ -127,8 +129,13 @@ def cross_region_violation(model: Any, trigger: str) -> str | None:
     for region, allowed in rule.items():
         state = getattr(model, region)
         if state not in allowed:
-            return f"{trigger} while the {region} region is {state}"
+            return cross_region_problem(trigger, region, state)
     return None
+
+
+def cross_region_problem(trigger: str, region: str, state: str) -> str:
+    """What a broken rule across regions says (the controller's refusal, the replay's finding)."""
+    return f"{trigger} while the {region} region is {state}"
 
 
 def region_of_trigger() -> dict[str, str]:

@@ -6,8 +6,10 @@ From one run it reports: the CPU time per ballot of whole station days of
 volume (7,394,427 ballots, 23,602 stations) on 2 cores, the floor — bare ``transitions``
 triggers x the transitions journaled per ballot + one record hash each — and the ratio to it
 (also with the station's ``LeanMachine``, whose bare trigger is cheaper than stock ``transitions``),
-the per-station fixed cost step by step (``national_fixed.py``: planning the day, building the
-unit, open, close, the station's result, freeing it, collecting garbage), and the Dask speed-up
+the journaled transition split into its parts and the rest of a ballot's firmware work
+(``national_transition.py``), the per-station fixed cost step by step (``national_fixed.py``:
+planning the day, building the unit, open, close, the station's result, freeing it, collecting
+garbage), and the Dask speed-up
 from 1 to 2 workers on the same batches (``LocalCluster``,
 one thread per worker). Then where the time goes (``national_profile.py``): the profile's top
 ten functions (cProfile, own time) and the CPU split by category (controller logic, simulated
@@ -218,6 +220,8 @@ def main(quick: bool = False) -> None:
     print(f"the station's LeanMachine (device/station/lean_machine.py): {lean * 1e6:.2f} us per bare trigger "
           f"({trigger / lean:.1f}x faster than stock transitions); with it the floor is "
           f"{per_voter * (lean + record) * 1e6:.0f} us per ballot, ratio {cpu / (per_voter * (lean + record)):.2f}")
+    from sim.bench.national_transition import describe as describe_transition, transition_breakdown
+    print("\n".join(describe_transition(transition_breakdown(1000 if quick else 4000), per_voter)))
     print_profile(ids[: 40 if quick else 300], cpu)
     from sim.bench.national_fixed import describe, station_fixed_cost
     print("\n".join(describe(station_fixed_cost(ids[: 40 if quick else 200]))))

@@ -36,9 +36,6 @@ class MemoryScanner(ScannerTransport):
         self.returned: Sheet | None = None
         self.events: deque[ScannerEvent] = deque()
 
-    def _fault(self, rate: float) -> bool:
-        return rate > 0 and self.rng.random() < rate
-
     def status(self, timeout: float = 1.0) -> ScannerStatus:
         return ScannerStatus(self.entry is not None, self.path is not None, False, self.jammed)
 
@@ -51,10 +48,11 @@ class MemoryScanner(ScannerTransport):
         if self.entry is None:
             raise PeripheralTimeout("no sheet at the entry")
         self.path, self.entry = self.entry, None
-        if self._fault(self.double_feed_rate):
+        # a fault at its rate (a station without faults draws nothing)
+        if self.double_feed_rate > 0 and self.rng.random() < self.double_feed_rate:
             self.jammed = True
             raise DoubleFeed("double feed detected")
-        if self._fault(self.jam_rate):
+        if self.jam_rate > 0 and self.rng.random() < self.jam_rate:
             self.jammed = True
             raise ScannerJam("sheet stuck in the path")
 
@@ -63,7 +61,7 @@ class MemoryScanner(ScannerTransport):
             raise ScannerJam("transport is jammed")
         if self.path is None:
             raise PeripheralTimeout("no sheet in the path")
-        if dest is not None and self._fault(self.jam_rate):
+        if dest is not None and self.jam_rate > 0 and self.rng.random() < self.jam_rate:
             self.jammed = True
             raise ScannerJam("sheet stuck before the exit sensor")
         sheet, self.path = self.path, None

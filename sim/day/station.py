@@ -37,6 +37,7 @@ from sim.day.fingerprint_day import checkin_with_finger, fingerprint_step_for
 from sim.day.voters import Scenario, Visitor, plan_station_day
 
 FIDELITIES = ("logical", "image", "full")
+_AT_ENTRY = ScannerEventKind.PAPER_AT_ENTRY  # (an enum member named costs a class lookup: read once)
 MAX_ATTEMPTS = 4  # a voter whose sheet keeps coming back gives up after this many tries
 
 
@@ -121,7 +122,7 @@ class StationDay:
     paper: Any = None
     rngs: dict[str, random.Random] = field(default_factory=dict)
     clock: SimClock | None = None
-    truth_cvrs: list[CastVoteRecord] = field(default_factory=list)
+    truth_cvrs: list[CastVoteRecord] = field(default_factory=list)  # what the voters meant (_truth)
     notices: list[dict] = field(default_factory=list)  # operator messages worth showing
     fingerprint: Any = None  # the ID desk's fingerprint step (sim/day/fingerprint_day.py), if any
 
@@ -281,7 +282,7 @@ def _feed(day: StationDay):
         event = scanner.poll_event(timeout=2.0)
         if event is None:
             raise RuntimeError("the scanner never reported the inserted sheet")
-        if event.kind is ScannerEventKind.PAPER_AT_ENTRY:
+        if event.kind is _AT_ENTRY:
             return day.controller.handle_paper()
 
 
@@ -311,24 +312,28 @@ def _corrected(election: Election, style: str, marks: dict, rng: random.Random) 
     return fixed
 
 
-# (election hash, style, marks) -> voters_intent(...): a national run meets the same few marked
-# sheets millions of times, and the intent depends on nothing else (shared, never modified)
-_INTENTS: dict[tuple[str, str, tuple], dict] = {}
+# (election hash, style, marks) -> the record of what such a sheet's voter meant: a national run
+# meets the same few marked sheets millions of times, and the intent depends on nothing else. The
+# record is shared by every such ballot (immutable; its id names the intent, not a ballot: truth
+# records are only ever counted)
+_TRUTHS: dict[tuple[str, str, tuple], CastVoteRecord] = {}
 
 
 def _truth(day: StationDay, style: str, marks: dict) -> CastVoteRecord:
     key = (day.election.hash, style, tuple(marks.items()))
     try:
-        intent = _INTENTS.get(key)
+        truth = _TRUTHS.get(key)
     except TypeError:  # marks that are not tuples: read them every time
-        key, intent = None, None
-    if intent is None:
+        key, truth = None, None
+    if truth is None:
         intent = voters_intent(day.election, style, marks)
+        named = hashlib.sha256(repr((style, sorted(intent.items()))).encode()).hexdigest()[:16]
+        truth = CastVoteRecord(f"truth-{named}", style, intent)
         if key is not None:
-            if len(_INTENTS) >= 100_000:
-                _INTENTS.clear()
-            _INTENTS[key] = intent
-    return CastVoteRecord(f"truth-{len(day.truth_cvrs):08d}", style, intent)
+            if len(_TRUTHS) >= 100_000:
+                _TRUTHS.clear()
+            _TRUTHS[key] = truth
+    return truth
 
 
 def write_station_files(day: StationDay, report: dict, out_dir: Path) -> dict[str, str]:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from device.election.definition import Election
 from device.election.identity import barcode_payload
-from device.election.voter_roll import Voter, VoterRoll
+from device.election.voter_roll import Voter, VoterRoll, VoterRollError
 from sim.day.fingerprint_day import FingerprintScenario, FingerprintScenarioError, parse_fingerprint
 
 FORMAT = "ballotbox-scenario/1"
@@ -45,6 +45,7 @@ class Scenario:
     fingerprint: FingerprintScenario | None = None  # the ID desk's fingerprint step (sim/day/fingerprint_day.py)
     # (election hash, district, contest) -> (choices, cumulative weights): the draw of one mark
     _draws: dict = field(default_factory=dict, compare=False, repr=False)
+    _drawers: dict = field(default_factory=dict, compare=False, repr=False)  # (hash, station) -> _MarkDrawer
 
     def __post_init__(self) -> None:
         # each rate as a plain attribute, resolved once: a visit reads several per voter, and a
@@ -203,47 +204,55 @@ def _other_station(election: Election, station_id: str, i: int) -> str:
     return ids[i] if i < position[station_id] else ids[i + 1]
 
 
-@dataclass(frozen=True)
-class _BallotPlan:
-    """What ``choose_marks`` needs of a station's ballot, looked up once per station."""
+class _MarkDrawer:
+    """``choose_marks`` for one station under one scenario, its lookups made once: the station's
+    contests, their draw tables and the scenario's rates (a station day draws the marks of every
+    visitor; cached per scenario, election and station)."""
 
-    district: str
-    contests: tuple[tuple[str, int, bool], ...]  # (id, vote_for, can be overvoted)
+    __slots__ = ("election", "district", "scenario", "contests", "blank", "overvote", "undervote")
+
+    def __init__(self, election: Election, station_id: str, scenario: Scenario):
+        self.election, self.scenario = election, scenario
+        self.district = district = election.stations[station_id].district
+        self.blank, self.overvote, self.undervote = \
+            scenario.blank_rate, scenario.overvote_rate, scenario.undervote_rate
+        # (id, vote_for, can be overvoted, the draw table of one mark)
+        self.contests = tuple((c.id, c.vote_for, c.vote_for < len(c.choices),
+                               scenario.draw_table(election, district, c.id))
+                              for c in election.contests_at_station(station_id))
+
+    def marks(self, rng: random.Random, allow_spoil: bool = True) -> dict[str, tuple[str, ...]]:
+        draw = rng.random
+        if allow_spoil and draw() < self.blank:
+            return {cid: () for cid, _, _, _ in self.contests}
+        marks = {}
+        for cid, vote_for, can_overvote, (names, cum) in self.contests:
+            if allow_spoil and draw() < self.overvote and can_overvote:
+                k = vote_for + 1
+            elif vote_for > 1 and draw() < self.undervote:
+                k = rng.randint(0, vote_for - 1)
+            else:
+                k = vote_for
+            if k == 1:  # the common case: rng.choices(names, cum_weights=cum)[0], inlined (same draw)
+                marks[cid] = (names[bisect.bisect(cum, draw() * (cum[-1] + 0.0), 0, len(cum) - 1)],)
+            else:
+                marks[cid] = _weighted_sample(self.scenario.weights(self.election, self.district, cid), k, rng)
+        return marks
 
 
-_BALLOT_PLANS: dict[tuple[str, str], _BallotPlan] = {}
-
-
-def _ballot_plan(election: Election, station_id: str) -> _BallotPlan:
+def _mark_drawer(election: Election, station_id: str, scenario: Scenario) -> _MarkDrawer:
     key = (election.hash, station_id)
-    plan = _BALLOT_PLANS.get(key)
-    if plan is None:
-        contests = tuple((c.id, c.vote_for, c.vote_for < len(c.choices))
-                         for c in election.contests_at_station(station_id))
-        plan = _BALLOT_PLANS[key] = _BallotPlan(election.stations[station_id].district, contests)
-    return plan
+    drawer = scenario._drawers.get(key)
+    if drawer is None:
+        if len(scenario._drawers) >= 4096:  # a national run's workers meet each station once
+            scenario._drawers.clear()
+        drawer = scenario._drawers[key] = _MarkDrawer(election, station_id, scenario)
+    return drawer
 
 
 def choose_marks(election: Election, station_id: str, scenario: Scenario, rng: random.Random,
                  allow_spoil: bool = True) -> dict[str, tuple[str, ...]]:
-    plan = _ballot_plan(election, station_id)
-    draw = rng.random
-    if allow_spoil and draw() < scenario.blank_rate:
-        return {cid: () for cid, _, _ in plan.contests}
-    marks = {}
-    for cid, vote_for, can_overvote in plan.contests:
-        if allow_spoil and draw() < scenario.overvote_rate and can_overvote:
-            k = vote_for + 1
-        elif vote_for > 1 and draw() < scenario.undervote_rate:
-            k = rng.randint(0, vote_for - 1)
-        else:
-            k = vote_for
-        if k == 1:  # the common case: rng.choices(names, cum_weights=cum)[0], inlined (same draw)
-            names, cum = scenario.draw_table(election, plan.district, cid)
-            marks[cid] = (names[bisect.bisect(cum, draw() * (cum[-1] + 0.0), 0, len(cum) - 1)],)
-        else:
-            marks[cid] = _weighted_sample(scenario.weights(election, plan.district, cid), k, rng)
-    return marks
+    return _mark_drawer(election, station_id, scenario).marks(rng, allow_spoil)
 
 
 def _weighted_sample(weights: dict[str, float], k: int, rng: random.Random) -> tuple[str, ...]:
@@ -260,13 +269,25 @@ def _weighted_sample(weights: dict[str, float], k: int, rng: random.Random) -> t
     return tuple(sorted(chosen))
 
 
+_VOTER_SUFFIXES: list[str] = []
+
+
+def _voter_suffixes(count: int) -> list[str]:
+    """``[f"-V{i:06d}" for i in range(count)]``, made once per process (every station's roll
+    numbers its voters from 0: formatting each number again cost ~0.3 us a voter)."""
+    if len(_VOTER_SUFFIXES) < count:
+        _VOTER_SUFFIXES.extend(f"-V{i:06d}" for i in range(len(_VOTER_SUFFIXES), count))
+    return _VOTER_SUFFIXES[:count]
+
+
 def plan_station_day(election: Election, station_id: str, registered: int, scenario: Scenario,
                      rng: random.Random) -> tuple[VoterRoll, list[Visitor]]:
     """The roll (this station's voters plus some of a neighbour's) and the day's visitors."""
     if registered < 1:
         raise ScenarioError("a station needs at least one registered voter")
-    voters = [Voter(f"{station_id}-V{i:06d}", number, station_id)
-              for i, number in enumerate(_document_numbers(rng, registered))]
+    suffixes = _voter_suffixes(registered)  # the voter ids f"{station_id}-V{i:06d}", by concatenation
+    voters = list(map(Voter, map(station_id.__add__, suffixes), _document_numbers(rng, registered),
+                      itertools.repeat(station_id, registered)))
     n_others = len(election.stations) - 1
     neighbours = []
     if n_others:
@@ -274,22 +295,23 @@ def plan_station_day(election: Election, station_id: str, registered: int, scena
         picks = [_other_station(election, station_id, i % n_others) for i in range(n_other)]
         neighbours = [Voter(f"{other}-W{i:06d}", number, other)
                       for i, (other, number) in enumerate(zip(picks, _document_numbers(rng, n_other)))]
-    numbers = [v.document_number for v in voters + neighbours]
-    if len(set(numbers)) != len(numbers):  # document numbers must be unique on the roll
-        raise ScenarioError("document-number collision; use another seed")
-    roll = VoterRoll(voters + neighbours, election)
+    try:  # the roll refuses a document number drawn twice (ids and stations are right by construction)
+        roll = VoterRoll(voters + neighbours, election)
+    except VoterRollError as exc:
+        raise ScenarioError(f"document-number collision; use another seed ({exc})") from None
 
     visitors: list[Visitor] = []
     draw = rng.random
     turnout, corrects, wrong_sheet = scenario.turnout, scenario.corrects_after_return, \
         scenario.wrong_election_sheet_rate
+    marks = _mark_drawer(election, station_id, scenario).marks
     for v in voters:
         if draw() >= turnout:
             continue
-        visitors.append(Visitor("voter", ("barcode", barcode_payload(v.document_number)),
-                                choose_marks(election, station_id, scenario, rng), v.voter_id,
-                                corrects=draw() < corrects,
-                                sheet_kind="wrong_election" if draw() < wrong_sheet else "ballot"))
+        chosen = marks(rng)
+        takes_back = draw() < corrects  # (drawn before the sheet's kind, as always)
+        visitors.append(Visitor("voter", ("barcode", barcode_payload(v.document_number)), chosen, v.voter_id,
+                                "wrong_election" if draw() < wrong_sheet else "ballot", takes_back))
     extra: list[Visitor] = []
     n = len(visitors)
     for _ in range(_count(n, scenario.repeat_voter_rate, rng)):

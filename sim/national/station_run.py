@@ -138,9 +138,14 @@ def run_station(national: NationalElection, station_id: str, seed: int, profile_
             assert isinstance(store, CuttableStore)
             store.arm([cut_rng.randrange(1, max(2, writes)) for _ in range(profile["cuts_per_station"])])
         gap = 11 * 3600 / max(1, len(day.visitors))
+        clock, arrival, rate = day.clock, day.rngs["clock"].expovariate, 1 / gap
+        cuts = faults["power_cut"]  # (a visit is watched for power cuts only where they happen)
         for visitor in day.visitors:
-            day.clock.advance(day.rngs["clock"].expovariate(1 / gap))
-            reboots += _visit_through_power_cuts(day, visitor)
+            clock.now += arrival(rate)  # (clock.advance: the same sum)
+            if cuts:
+                reboots += _visit_through_power_cuts(day, visitor)
+            else:
+                visit(day, visitor)
         if isinstance(store, CuttableStore):
             store.arm([])
         device = day.controller.close()  # the unit's tally of its cast vote records, as printed

@@ -61,11 +61,12 @@ class LogicalPaper:
     def __init__(self, election: Election):
         self.election = election
         self.interpreter = LogicalInterpreter(election)
+        self._prefix = election.hash_prefix  # (printed on every sheet: read once)
 
     def make_sheet(self, style_id: str, marks: dict[str, tuple[str, ...]], rng: random.Random,
                    kind: str = "ballot") -> LogicalFrame:
         if kind not in SHEET_KINDS:
             raise ValueError(f"unknown sheet kind {kind!r}")
-        prefix = self.election.hash_prefix if kind != "wrong_election" else "f" * len(self.election.hash_prefix)
+        prefix = self._prefix if kind != "wrong_election" else "f" * len(self._prefix)
         return LogicalFrame(kind, prefix, style_id, tuple([(cid, sel if type(sel) is tuple else tuple(sel))
                                                           for cid, sel in sorted(marks.items())]))
