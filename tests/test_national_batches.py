@@ -35,3 +35,11 @@ def test_the_whole_country_ends_with_small_batches(cambodia, workers):
 def test_a_small_run_is_not_cut_further(cambodia):
     ids = cambodia.station_ids[:10]
     assert [s for b in make_batches(cambodia, ids, 2) for s in b] == ids
+
+
+def test_the_bench_reports_the_runs_tail():
+    from sim.bench.national import describe_tail
+
+    (line,) = describe_tail(10.0, [12.5, 40.0, 70.0, 71.25], 72.0, 4)
+    assert "first batch back 2.5 s" in line and "tail 1.25 s" in line and "pool's stop 0.75 s" in line
+    assert describe_tail(0.0, [], 1.0, 0) == ["tail: no batch came back"]
