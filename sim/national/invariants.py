@@ -49,6 +49,12 @@ def _sum(parts: Iterable[Counter]) -> Counter:
     return total
 
 
+def _same(a: Counter, b: Counter) -> bool:
+    """``a == b`` (a figure missing from one is zero in it), as plain dicts first: the figures of
+    a station's device and intent have the same keys, and a Counter compares in Python."""
+    return dict.__eq__(a, b) or a == b
+
+
 def _differ(a: Counter, b: Counter) -> list[str]:
     keys = sorted(k for k in set(a) | set(b) if a.get(k, 0) != b.get(k, 0))
     return [f"{k} {a.get(k, 0):,} vs {b.get(k, 0):,}" for k in keys[:3]] + (["..."] if len(keys) > 3 else [])
@@ -126,11 +132,11 @@ def _verdict_violations(national, document, ok, device, intent, device_sums, int
             out.append(f"verdicts_follow_intent: {what} says {'matches' if said else 'does not match'} "
                        f"intent; its device and intent sums say {'it does' if truth else 'it does not'}")
 
-    station_truth = {sid: device[sid] == intent[sid] and r["paper_matches_records"] for sid, r in ok.items()}
+    station_truth = {sid: _same(device[sid], intent[sid]) and r["paper_matches_records"] for sid, r in ok.items()}
     for sid, r in sorted(ok.items()):
         agree(f"station {sid}", bool(r["matches_intent"] and r["paper_matches_records"]), station_truth[sid])
     for d, doc in sorted(document["districts"].items()):
-        agree(f"district {d}", doc["matches_intent"], device_sums.get(d, Counter()) == intent_sums.get(d, Counter()))
+        agree(f"district {d}", doc["matches_intent"], _same(device_sums.get(d, Counter()), intent_sums.get(d, Counter())))
     by_province: dict[str, list[str]] = {}  # (one pass: a scan of every district per province was ~25x)
     for d in device_sums:
         by_province.setdefault(national.province_of[d], []).append(d)
