@@ -131,16 +131,23 @@ class ChainWriter:
             self._seq, self._hash, self._at = seq, rec.hash, at
         return rec
 
-    def append_kept(self, type_: str, data: dict[str, Any], at: float, kept: list[JournalRecord]) -> JournalRecord:
+    def kept_writer(self, kept: list[JournalRecord]) -> Callable[..., JournalRecord]:
         """``append`` for a store whose records are the list ``kept`` (in memory: the write cannot
-        fail), without building a list per record: the path of every in-memory journal write."""
-        if self._staged or self._canonical or type(at) is not float:
-            return self.append(type_, data, at, kept.extend)
-        seq, prev = self._seq + 1, self._hash
-        hash_ = sha256(canonical_record_bytes(seq, type_, at, data, prev)).hexdigest()
-        kept.append(rec := JournalRecord(seq, type_, at, data, prev, hash_))
-        self._seq, self._hash, self._at = seq, hash_, at
-        return rec
+        fail), as one function ``(type_, data, at, *, durable=True)``, without a list per record:
+        the path of every in-memory journal write (its store offers it as its ``append_event``
+        itself: one call a record, not two)."""
+        append = self.append
+
+        def append_kept(type_: str, data: dict[str, Any], at: float, *, durable: bool = True) -> JournalRecord:
+            if self._staged or self._canonical or type(at) is not float:
+                return append(type_, data, at, kept.extend)
+            seq, prev = self._seq + 1, self._hash
+            hash_ = sha256(canonical_record_bytes(seq, type_, at, data, prev)).hexdigest()
+            kept.append(rec := JournalRecord(seq, type_, at, data, prev, hash_))
+            self._seq, self._hash, self._at = seq, hash_, at
+            return rec
+
+        return append_kept
 
     def _record(self, seq: int, type_: str, data: dict[str, Any], at: float, prev: str) -> JournalRecord:
         ta = type(at)
@@ -266,15 +273,18 @@ class MemoryStore(WrittenByChainWriter, StationStore):
         self._records: list[JournalRecord] = []
         self._cvrs: dict[str, CastVoteRecord] = {}
         self._chain = ChainWriter(canonical=False)
+        self._append = self._chain.kept_writer(self._records)
+        if type(self).append_event is MemoryStore.append_event:  # (a subclass's own stays its own)
+            self.__dict__["append_event"] = self._append  # the same write, one call a record, not two
 
     def append_event(self, type_: str, data: dict[str, Any], at: float, *,
                      durable: bool = True) -> JournalRecord:
-        return self._chain.append_kept(type_, data, at, self._records)
+        return self._append(type_, data, at)
 
     def cast_ballot(self, cvr: CastVoteRecord, event_data: dict[str, Any], at: float) -> JournalRecord:
         if cvr.id in self._cvrs:
             raise StoreWriteError(f"cast vote record id {cvr.id} already exists")
-        rec = self._chain.append_kept("ballot_cast", event_data, at, self._records)
+        rec = self._append("ballot_cast", event_data, at)
         self._cvrs[cvr.id] = cvr
         return rec
 

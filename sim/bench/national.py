@@ -142,8 +142,10 @@ def whole_country() -> None:
     load_before = os.getloadavg()[0]
     t0, c0 = time.perf_counter(), time.process_time()
     pool = _MeteredPool(CORES)
-    run = run_national(national, 1, pool)
-    wall, parent = time.perf_counter() - t0, time.process_time() - c0
+    arrivals: list[float] = []  # when each batch's results reached the parent
+    run = run_national(national, 1, pool, on_progress=lambda stations, ballots: arrivals.append(time.perf_counter()))
+    end = time.perf_counter()
+    wall, parent = end - t0, time.process_time() - c0
     ballots = run.tally.ballots
     verdict = "MATCHES INTENT" if run.document["matches_intent"] else "DOES NOT MATCH"
     print(f"whole country, run once ({len(run.stations):,} stations, {ballots:,} ballots, {verdict}) on "
@@ -156,6 +158,19 @@ def whole_country() -> None:
           f"all in {(pool.worker_cpu + parent) / max(1, ballots) * 1e6:.0f} us CPU per ballot = "
           f"{(pool.worker_cpu + parent) / CORES / 60:.1f} min on {CORES} free cores; load average "
           f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after, on {os.cpu_count()} cores")
+    print("\n".join(describe_tail(t0, arrivals, end, run.batches)))
+
+
+def describe_tail(start: float, arrivals: list[float], end: float, batches: int) -> list[str]:
+    """The run's ends (wall seconds): the first batch back after the pool started (workers'
+    start-up and one batch), the tail — from the last-but-one batch back (a worker idle from
+    then on) to the last — and the national document after it (the parent alone)."""
+    if not arrivals:
+        return ["tail: no batch came back"]
+    tail = arrivals[-1] - arrivals[-2] if len(arrivals) > 1 else 0.0
+    return [f"the run's ends ({batches} batches): first batch back {arrivals[0] - start:.1f} s after the pool "
+            f"started; tail {tail:.2f} s from the last-but-one batch back to the last (one worker idle); "
+            f"then the national document and the pool's stop {end - arrivals[-1]:.2f} s"]
 
 
 def print_profile(stations: list[str], cpu_per_ballot: float) -> None:

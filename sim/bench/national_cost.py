@@ -17,7 +17,7 @@ seeded Cambodian station days as a worker plays them (``run_station``):
 from __future__ import annotations
 
 import cProfile
-import pstats
+import gc
 import re
 import shutil
 import subprocess
@@ -60,17 +60,23 @@ def calls_per_ballot(stations: int = 5) -> dict[str, float]:
     """Python function calls per ballot by where the called code lives (C functions count for
     their caller's place), and ``all``."""
     _warm_up()
+    gc.collect()  # what earlier work left (a test's ptys, threads) is finalised now, not counted
     profiler = cProfile.Profile()
     profiler.enable()
     ballots = _play(stations)
     profiler.disable()
     counts: Counter[str] = Counter()
-    for (filename, _, _), (_, calls, _, _, callers) in pstats.Stats(profiler).stats.items():  # type: ignore[attr-defined]
-        if filename == "~":  # a C function: counted where it was called from
-            for (caller, _, _), row in callers.items():
-                counts[_where(caller)] += row[1]
-        else:
-            counts[_where(filename)] += calls
+    # counted per code object (cProfile's raw entries): pstats keys functions by file, line and
+    # name, and the generated __init__ of every dataclass is "<string>", line 2, "__init__" —
+    # they overwrote each other there, in an order that depended on what ran before
+    for entry in profiler.getstats():
+        code = entry.code
+        place = "other" if isinstance(code, str) else _where(code.co_filename)
+        if not isinstance(code, str):
+            counts[place] += entry.callcount
+        for sub in entry.calls or ():
+            if isinstance(sub.code, str):  # a C function: counted where it was called from
+                counts[place] += sub.callcount
     out = {name: counts[name] / ballots for name, _ in WHERE}
     out["other"] = counts["other"] / ballots
     out["all"] = sum(counts.values()) / ballots

@@ -124,6 +124,13 @@ class MemoryWorld(World):
     def present_document(self, kind: str, payload: str) -> None:
         self.reader.queue.append(IdRecord(kind, payload))
 
+    def insert_sheet(self, frame: Any) -> None:
+        """``World.insert_sheet`` and ``_put_at_entry`` in one call (every sheet fed)."""
+        self._serial += 1
+        scanner = self.scanner
+        scanner.entry = Sheet(self._serial, frame)
+        scanner.events.append(_AT_ENTRY)
+
     def _put_at_entry(self, sheet: Sheet) -> None:
         self.scanner.entry = sheet
         self.scanner.events.append(_AT_ENTRY)

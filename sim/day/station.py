@@ -203,9 +203,10 @@ def play_station_day(day: StationDay, progress: Callable[[int, int], None] | Non
     try:
         ctl.open()
         gap = 11 * 3600 / max(1, len(visitors))
+        one = visitor_at(day)
         for i, visitor in enumerate(visitors):
             clock.advance(day.rngs["clock"].expovariate(1 / gap))
-            visit(day, visitor)
+            one(visitor)
             if progress:
                 progress(i + 1, len(visitors))
         ctl.close()
@@ -223,26 +224,61 @@ def run_station_day(election: Election, station_id: str | None = None, *,
 
 def visit(day: StationDay, visitor: Visitor) -> None:
     """One visitor at the ID desk (if they bring a document) and at the ballot box."""
-    ctl, world, paper, rng = day.controller, day.peripherals.world, day.paper, day.rngs["paper"]
-    style = day.election.stations[day.station_id].ballot_style
-    if visitor.document is not None:
-        world.present_document(*visitor.document)
-        record = day.peripherals.id_reader.read(timeout=2.0)
-        if record is None:
-            day.notices.append({"visitor": visitor.kind, "event": "id_not_read"})
-            return
-        checkin = ctl.present_id(record)
-        if day.fingerprint is not None:
-            checkin = checkin_with_finger(day, visitor, checkin)
-        if not checkin.authorised:
-            day.notices.append({"visitor": visitor.kind, "event": checkin.outcome,
+    visitor_at(day)(visitor)
+
+
+_CAST = ("cast", "cast_invalid")
+
+
+def visitor_at(day: StationDay) -> Callable[[Visitor], None]:
+    """``visit(day, ·)`` with the day's lookups made once: a day lets every visitor through the
+    function this returns. It holds the day's controller: after a reboot (a new controller),
+    take a new one (``visit`` does, every time). The common turn — the document reads, the voter
+    is authorised, the first sheet casts — runs here; any other goes on in ``_at_the_box``."""
+    ctl, peripherals, paper, rng = day.controller, day.peripherals, day.paper, day.rngs["paper"]
+    world, read_id, poll = peripherals.world, peripherals.id_reader.read, peripherals.scanner.poll_event
+    present_document, insert_sheet, make_sheet = world.present_document, world.insert_sheet, paper.make_sheet
+    present_id, handle_paper = ctl.present_id, ctl.handle_paper
+    election, finger, notices, truths = day.election, day.fingerprint, day.notices, day.truth_cvrs
+    style = election.stations[day.station_id].ballot_style
+
+    def one(visitor: Visitor) -> None:
+        if visitor.document is not None:
+            present_document(*visitor.document)
+            record = read_id(timeout=2.0)
+            if record is None:
+                notices.append({"visitor": visitor.kind, "event": "id_not_read"})
+                return
+            checkin = present_id(record)
+            if finger is not None:
+                checkin = checkin_with_finger(day, visitor, checkin)
+            if not checkin.authorised:
+                notices.append({"visitor": visitor.kind, "event": checkin.outcome,
                                 "message": checkin.message.text})
+                return
+        marks, kind = visitor.marks, visitor.sheet_kind  # (read only: a correction makes new marks)
+        insert_sheet(make_sheet(style, marks, rng, kind))
+        while (event := poll(timeout=2.0)) is not None and event.kind is not _AT_ENTRY:
+            pass
+        if event is None:
+            raise RuntimeError("the scanner never reported the inserted sheet")
+        outcome = handle_paper()
+        if outcome.status in _CAST:
+            truths.append(truth_of(election, style, marks))
             return
-    marks = dict(visitor.marks)
-    kind = visitor.sheet_kind
-    for _attempt in range(MAX_ATTEMPTS):
-        world.insert_sheet(paper.make_sheet(style, marks, rng, kind))
-        outcome = _feed(day)
+        _at_the_box(day, visitor, style, marks, kind, outcome)
+
+    return one
+
+
+def _at_the_box(day: StationDay, visitor: Visitor, style: str, marks: dict, kind: str, outcome) -> None:
+    """The rest of a visit at the ballot box, from what the unit did with the first sheet
+    (``outcome``): a review, a jam, a return and the next try, up to ``MAX_ATTEMPTS`` sheets."""
+    ctl, world, paper, rng = day.controller, day.peripherals.world, day.paper, day.rngs["paper"]
+    for attempt in range(MAX_ATTEMPTS):
+        if attempt:
+            world.insert_sheet(paper.make_sheet(style, marks, rng, kind))
+            outcome = _feed(day)
         if outcome.status == "needs_review":
             day.notices.append({"visitor": visitor.kind, "event": f"needs_review:{outcome.reason}",
                                 "message": outcome.message.text})
@@ -258,7 +294,7 @@ def visit(day: StationDay, visitor: Visitor) -> None:
                 day.truth_cvrs.append(_truth(day, style, marks))
                 return
             continue  # the sheet went back to the voter, who inserts it again
-        if outcome.status in ("cast", "cast_invalid"):
+        if outcome.status in _CAST:
             day.truth_cvrs.append(_truth(day, style, marks))
             return
         if outcome.status == "returned":
@@ -320,13 +356,18 @@ _TRUTHS: dict[tuple[str, str, tuple], CastVoteRecord] = {}
 
 
 def _truth(day: StationDay, style: str, marks: dict) -> CastVoteRecord:
-    key = (day.election.hash, style, tuple(marks.items()))
+    return truth_of(day.election, style, marks)
+
+
+def truth_of(election: Election, style: str, marks: dict) -> CastVoteRecord:
+    """The record of what the voter who marked ``marks`` on a sheet of ``style`` meant (shared)."""
+    key = (election.hash, style, tuple(marks.items()))
     try:
         truth = _TRUTHS.get(key)
     except TypeError:  # marks that are not tuples: read them every time
         key, truth = None, None
     if truth is None:
-        intent = voters_intent(day.election, style, marks)
+        intent = voters_intent(election, style, marks)
         named = hashlib.sha256(repr((style, sorted(intent.items()))).encode()).hexdigest()[:16]
         truth = CastVoteRecord(f"truth-{named}", style, intent)
         if key is not None:

@@ -131,7 +131,7 @@ def load_scenario(name_or_path: str | None, election: Election, election_name: s
     return parse_scenario(doc, election, str(path.name))
 
 
-@dataclass
+@dataclass(slots=True)  # (made and read once or twice a ballot)
 class Visitor:
     """Someone who comes to the station. ``kind``: voter, repeat, wrong_station, stranger,
     bad_document, stuffer (feeds a sheet without checking in)."""

@@ -49,6 +49,12 @@ def _sum(parts: Iterable[Counter]) -> Counter:
     return total
 
 
+def _same(a: Counter, b: Counter) -> bool:
+    """``a == b`` (a figure missing from one is zero in it), as plain dicts first: the figures of
+    a station's device and intent have the same keys, and a Counter compares in Python."""
+    return dict.__eq__(a, b) or a == b
+
+
 def _differ(a: Counter, b: Counter) -> list[str]:
     keys = sorted(k for k in set(a) | set(b) if a.get(k, 0) != b.get(k, 0))
     return [f"{k} {a.get(k, 0):,} vs {b.get(k, 0):,}" for k in keys[:3]] + (["..."] if len(keys) > 3 else [])
@@ -74,18 +80,22 @@ def check_invariants(national, document: dict, stations: dict[str, dict]) -> lis
     by_district: dict[str, list[str]] = {}
     for sid, r in sorted(ok.items()):
         by_district.setdefault(r["district"], []).append(sid)
+    # each station's figures are added once a kind, into its district; provinces and the nation
+    # add the districts' sums (integer sums: the same totals, ~4x fewer additions)
+    device_sums = {d: _sum(device[s] for s in sids) for d, sids in by_district.items()}
+    intent_sums = {d: _sum(intent[s] for s in sids) for d, sids in by_district.items()}
     for d in sorted(set(by_district) | set(document["districts"])):
         _check(out, "stations_sum_to_districts", f"district {d}", doc_figures.get(("district", d), Counter()),
-               _sum(device[s] for s in by_district.get(d, [])))
+               device_sums.get(d, Counter()))
     for p in sorted(set(document["provinces"]) | {national.province_of[d] for d in document["districts"]}):
         districts = [d for d in document["districts"] if national.province_of[d] == p]
         _check(out, "districts_sum_to_provinces", f"province {p}", doc_figures.get(("province", p), Counter()),
                _sum(doc_figures[("district", d)] for d in districts))
     _check(out, "provinces_sum_to_nation", "nation", nation,
            _sum(doc_figures[("province", p)] for p in document["provinces"]))
-    _check(out, "stations_sum_to_nation", "nation", nation, _sum(device.values()))
+    _check(out, "stations_sum_to_nation", "nation", nation, _sum(device_sums.values()))
     out += _seat_violations(national, document)
-    out += _verdict_violations(national, document, ok, device, intent, by_district)
+    out += _verdict_violations(national, document, ok, device, intent, device_sums, intent_sums)
     if len(ok) < len(stations) and document["matches_intent"]:
         out.append(f"verdicts_follow_intent: the run says it matches intent with "
                    f"{len(stations) - len(ok)} station(s) that failed to run")
@@ -113,7 +123,8 @@ def _seat_violations(national, document: dict) -> list[str]:
     return out
 
 
-def _verdict_violations(national, document, ok, device, intent, by_district) -> list[str]:
+def _verdict_violations(national, document, ok, device, intent, device_sums, intent_sums) -> list[str]:
+    """Every verdict against its device and intent sums (``*_sums``: per district, of its stations)."""
     out = []
 
     def agree(what: str, said: bool, truth: bool) -> None:
@@ -121,21 +132,19 @@ def _verdict_violations(national, document, ok, device, intent, by_district) -> 
             out.append(f"verdicts_follow_intent: {what} says {'matches' if said else 'does not match'} "
                        f"intent; its device and intent sums say {'it does' if truth else 'it does not'}")
 
-    station_truth = {sid: device[sid] == intent[sid] and r["paper_matches_records"] for sid, r in ok.items()}
+    station_truth = {sid: _same(device[sid], intent[sid]) and r["paper_matches_records"] for sid, r in ok.items()}
     for sid, r in sorted(ok.items()):
         agree(f"station {sid}", bool(r["matches_intent"] and r["paper_matches_records"]), station_truth[sid])
     for d, doc in sorted(document["districts"].items()):
-        sids = by_district.get(d, [])
-        agree(f"district {d}", doc["matches_intent"],
-              _sum(device[s] for s in sids) == _sum(intent[s] for s in sids))
-    by_province: dict[str, list[str]] = {}  # (one pass: a scan of every station per province was ~25x)
-    for s, r in ok.items():
-        by_province.setdefault(national.province_of[r["district"]], []).append(s)
+        agree(f"district {d}", doc["matches_intent"], _same(device_sums.get(d, Counter()), intent_sums.get(d, Counter())))
+    by_province: dict[str, list[str]] = {}  # (one pass: a scan of every district per province was ~25x)
+    for d in device_sums:
+        by_province.setdefault(national.province_of[d], []).append(d)
     for p, doc in sorted(document["provinces"].items()):
-        sids = by_province.get(p, [])
+        districts = by_province.get(p, [])
         agree(f"province {p}", doc["matches_intent"],
-              _sum(device[s] for s in sids) == _sum(intent[s] for s in sids))
-    nation_truth = _sum(device.values()) == _sum(intent.values())
+              _sum(device_sums[d] for d in districts) == _sum(intent_sums[d] for d in districts))
+    nation_truth = _sum(device_sums.values()) == _sum(intent_sums.values())
     agree("the nation", document["national"]["matches_intent"], nation_truth)
     if document["matches_intent"]:
         agree("the run", True, nation_truth and all(station_truth.values()))

@@ -29,6 +29,7 @@ from sim.national.invariants import INVARIANTS, check_invariants
 from sim.national.station_run import fault_profiles
 
 MAX_BATCH = 300  # stations per batch at most: a batch that reaches it is cut, even inside a district
+TAIL_BATCHES_PER_WORKER, TAIL_PIECES = 2, 8  # the run's last batches, cut smaller (make_batches)
 
 
 class NationalRunError(ValueError):
@@ -68,8 +69,9 @@ def select_stations(national: NationalElection, seed: int, stations: int | None 
 
 def make_batches(national: NationalElection, station_ids: list[str], workers: int) -> list[list[str]]:
     """Consecutive stations, cut at district boundaries, each batch <= ``size`` stations (about 24
-    batches per worker); the heaviest batches (registered voters) first, so that the last batches
-    to finish are small and no worker idles long at the end."""
+    batches per worker); the heaviest batches (registered voters) first, and the last two batches
+    a worker's worth cut in eight pieces each, so that the last batches to finish are small and no
+    worker idles long at the end (a station's result does not depend on its batch)."""
     size = max(1, min(MAX_BATCH, len(station_ids) // max(1, 24 * workers)))
     elections = national.election.stations
     batches: list[list[str]] = [[]]
@@ -81,7 +83,19 @@ def make_batches(national: NationalElection, station_ids: list[str], workers: in
         batches[-1].append(sid)
         last = district
     registered = national.registered
-    return sorted((b for b in batches if b), key=lambda b: -sum(registered[s] for s in b))
+
+    def weight(batch: list[str]) -> int:
+        return -sum(registered[s] for s in batch)
+
+    ordered = sorted((b for b in batches if b), key=weight)
+    # the last TAIL_BATCHES_PER_WORKER batches a worker, cut in TAIL_PIECES: the run ends when the last
+    # batch does, and a whole one (~4 s of CPU on Cambodia) left one worker idle for up to its length
+    tail = TAIL_BATCHES_PER_WORKER * max(1, workers)
+    if len(ordered) <= tail:
+        return ordered
+    pieces = [b[i:i + step] for b in ordered[-tail:] for step in [-(-len(b) // TAIL_PIECES)]
+              for i in range(0, len(b), step)]
+    return ordered[:-tail] + sorted(pieces, key=weight)
 
 
 def run_national(national: NationalElection, seed: int, executor, *, stations: int | None = None,

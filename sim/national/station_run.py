@@ -26,6 +26,7 @@ import hashlib
 import json
 import random
 import time
+from math import log
 from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
@@ -38,7 +39,7 @@ from device.store.journal import JournalRecord, MemoryStore, StationStore
 from sim.day.fingerprint_day import FingerprintScenario, parse_fingerprint
 from sim.national.generator import NationalElection
 from sim.national.miscount import MISCOUNT_KINDS, MiscountingStore, miscount_kind
-from sim.day.station import StationDay, _truth, build_station_day, operator_clears, visit
+from sim.day.station import StationDay, _truth, build_station_day, operator_clears, visit, visitor_at
 from device.results.tally import tally_station
 from sim.results.results_feed import unit_signer
 from sim.day.voters import Visitor
@@ -138,14 +139,15 @@ def run_station(national: NationalElection, station_id: str, seed: int, profile_
             assert isinstance(store, CuttableStore)
             store.arm([cut_rng.randrange(1, max(2, writes)) for _ in range(profile["cuts_per_station"])])
         gap = 11 * 3600 / max(1, len(day.visitors))
-        clock, arrival, rate = day.clock, day.rngs["clock"].expovariate, 1 / gap
+        clock, draw, rate = day.clock, day.rngs["clock"].random, 1 / gap
         cuts = faults["power_cut"]  # (a visit is watched for power cuts only where they happen)
+        one = visitor_at(day)  # (its controller is the day's: a reboot makes another, visit takes it)
         for visitor in day.visitors:
-            clock.now += arrival(rate)  # (clock.advance: the same sum)
+            clock.now += -log(1.0 - draw()) / rate  # (clock.advance(expovariate(rate)): its draw and sum)
             if cuts:
                 reboots += _visit_through_power_cuts(day, visitor)
             else:
-                visit(day, visitor)
+                one(visitor)
         if isinstance(store, CuttableStore):
             store.arm([])
         device = day.controller.close()  # the unit's tally of its cast vote records, as printed

@@ -62,11 +62,23 @@ class LogicalPaper:
         self.election = election
         self.interpreter = LogicalInterpreter(election)
         self._prefix = election.hash_prefix  # (printed on every sheet: read once)
+        # (kind, style, marks as given) -> its frame: a value, and a station meets the same few
+        self._frames: dict[tuple, LogicalFrame] = {}
 
     def make_sheet(self, style_id: str, marks: dict[str, tuple[str, ...]], rng: random.Random,
                    kind: str = "ballot") -> LogicalFrame:
-        if kind not in SHEET_KINDS:
-            raise ValueError(f"unknown sheet kind {kind!r}")
-        prefix = self._prefix if kind != "wrong_election" else "f" * len(self._prefix)
-        return LogicalFrame(kind, prefix, style_id, tuple([(cid, sel if type(sel) is tuple else tuple(sel))
-                                                          for cid, sel in sorted(marks.items())]))
+        try:
+            frame = self._frames.get(key := (kind, style_id, tuple(marks.items())))
+        except TypeError:  # marks that are not tuples: made every time
+            key, frame = None, None
+        if frame is None:
+            if kind not in SHEET_KINDS:
+                raise ValueError(f"unknown sheet kind {kind!r}")
+            prefix = self._prefix if kind != "wrong_election" else "f" * len(self._prefix)
+            frame = LogicalFrame(kind, prefix, style_id, tuple([(cid, sel if type(sel) is tuple else tuple(sel))
+                                                                for cid, sel in sorted(marks.items())]))
+            if key is not None:
+                if len(self._frames) >= 4096:
+                    self._frames.clear()
+                self._frames[key] = frame
+        return frame

@@ -17,7 +17,7 @@ from typing import Any
 from hardware.interfaces import Camera, IdReader, Printer, ScannerTransport, Slip
 
 
-@dataclass
+@dataclass(slots=True)  # (made and read once or twice a ballot)
 class Sheet:
     """A physical sheet in the simulation: a serial number and the frame the camera sees."""
 
