@@ -52,7 +52,7 @@ LONGEST_FIRST = (
     "test_national.py", "test_station_sim.py", "test_first_hour.py", "test_firmware_wheel.py",
     "test_secrecy.py", "test_central_browser.py", "test_central_processes.py", "test_power_loss.py",
     "test_roles_cli.py", "test_slips_i18n.py", "test_unit_sends_results.py", "test_peripheral_contract.py",
-    "test_send_after_unload.py", "test_rla_drill_report.py", "test_console_conditions.py",
+    "test_send_after_unload.py", "test_console_conditions.py",
     "test_tape_central.py", "test_fingerprint_flow_day.py", "test_tape_photos_misread.py",
 )
 

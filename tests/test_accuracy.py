@@ -26,10 +26,11 @@ _TRUE = {"council": ("GRN",), "mayor": ("m-bolat",), "parks": ("p-dara", "p-elif
 
 
 def test_small_campaign_has_no_misreads():
-    report = run_accuracy(DENSE, 80, seed=11)  # 2,720 positions, mixed marks, moderate scans
-    assert report.positions >= 2700 and report.definite_marks > 300
+    # 1,020 positions, mixed marks, moderate scans (a vote threshold of 0.30 misreads 2 of them)
+    report = run_accuracy(DENSE, 30, seed=11)
+    assert report.positions >= 1000 and report.definite_marks > 150
     assert report.misreads == 0, report.misread_examples
-    assert report.non_ballot_votes == 0 and report.non_ballot_sheets == 4
+    assert report.non_ballot_votes == 0 and report.non_ballot_sheets == 2
     assert report.ambiguous_marks > 0 and report.marginal_flags > 0
 
 
