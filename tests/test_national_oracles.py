@@ -100,14 +100,14 @@ def test_a_miscount_that_moves_seats_names_the_seats(miscount_run, cambodia):
 @pytest.mark.parametrize("profile, fidelity", [("miscount-full", "full"), ("miscount-image", "image")])
 def test_a_miscount_at_full_and_image_fidelity_is_caught_too(cambodia, profile, fidelity):
     """Full: the real drivers over ptys with the noisy profile; image: rendered, distorted sheets
-    read by the real interpreter. Small stations (a dozen voters each)."""
+    read by the real interpreter. Small stations (six voters each, the clean one four)."""
     first = cambodia.station_ids[:16]
     corrupted = _corrupted(cambodia, first, profile)
     move = next(s for s, k in corrupted.items() if k == "move_vote")
     drop = next(s for s, k in corrupted.items() if k == "drop_record")
     clean = next(s for s in first if s not in corrupted and
                  cambodia.election.stations[s].district == cambodia.election.stations[move].district)
-    small = dataclasses.replace(cambodia, registered={**cambodia.registered, move: 14, drop: 14, clean: 14})
+    small = dataclasses.replace(cambodia, registered={**cambodia.registered, move: 6, drop: 6, clean: 4})
     results = [run_station(small, sid, 1, profile) for sid in (move, drop, clean)]
     assert {r["fidelity"] for r in results} == {fidelity}
     assert [r["matches_intent"] for r in results] == [False, False, True]
