@@ -51,8 +51,8 @@ def _busy_scenario(election_name: str):
 @pytest.mark.parametrize("election, fidelity, voters", [
     ("demo", "logical", 150),            # policy: return (second chance), voters may cast anyway
     ("kyrgyzstan-2017", "logical", 150),  # policy: accept-invalid (invalid compartment)
-    ("demo", "full", 40),                 # the real drivers over ptys
-    ("cambodia-2022", "full", 40),
+    ("demo", "full", 20),                 # the real drivers over ptys
+    ("cambodia-2022", "full", 20),
 ])
 def test_an_exported_station_day_names_no_voter_and_no_ballot_content(tmp_path, election, fidelity, voters):
     export, day, report = exported_station_day(tmp_path, election=election, voters=voters, seed=5,
