@@ -88,8 +88,8 @@ def test_bad_scenario_names_the_field():
 def test_image_fidelity_gives_the_same_tally_as_logical_for_the_same_seed():
     e = load_election("kyrgyzstan-2017")  # Cyrillic labels through the real renderer
     sc = load_scenario(None, e, "kyrgyzstan-2017")
-    logical = run_station_day(e, None, registered=60, seed=11, scenario=sc, fidelity="logical").report()
-    image = run_station_day(e, None, registered=60, seed=11, scenario=sc, fidelity="image").report()
+    logical = run_station_day(e, None, registered=30, seed=11, scenario=sc, fidelity="logical").report()
+    image = run_station_day(e, None, registered=30, seed=11, scenario=sc, fidelity="image").report()
     assert image["matches_ground_truth"] and image["paper_matches_records"]
     assert image["results"] == logical["results"]
     assert image["reconciliation"] == logical["reconciliation"]
