@@ -39,7 +39,7 @@ def _files(folder) -> bytes:
 
 def test_a_simulated_biometric_day_exports_no_template_and_names_no_voter(tmp_path):
     election = load_election("kyrgyzstan-2017")
-    export, day, report = exported_station_day(tmp_path, election="kyrgyzstan-2017", voters=120, seed=5,
+    export, day, report = exported_station_day(tmp_path, election="kyrgyzstan-2017", voters=40, seed=5,
                                                scenario=load_scenario(None, election, "kyrgyzstan-2017"))
     assert report["matches_ground_truth"] and report["fingerprint"]["voters"] > 0
     here = VoterRoll([v for v in day.controller.roll.voters if v.station_id == day.station_id])
