@@ -120,7 +120,7 @@ def test_station_results_slip_shows_votes_and_no_seat_allocation(tmp_path, capsy
 
 # --- sim accuracy passes only on what it promises ------------------------------------------------
 def test_accuracy_reports_read_rate_and_fails_when_most_ballots_are_rejected(capsys):
-    args = ["sim", "accuracy", "--election", "kyrgyzstan-2017", "--ballots", "6",
+    args = ["sim", "accuracy", "--election", "kyrgyzstan-2017", "--ballots", "3",
             "--distortion", "severe", "--workers", "1"]
     assert main(args + ["--json"]) == 1
     report = json.loads(capsys.readouterr().out)
