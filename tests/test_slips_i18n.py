@@ -141,7 +141,7 @@ def _name_template(name: str, size: int) -> np.ndarray:
 
 
 def test_kyrgyz_full_fidelity_day_prints_and_reads_cyrillic_names(tmp_path):
-    election, day = play("kyrgyzstan-2017", "ky", station="bishkek-1001", registered=40,
+    election, day = play("kyrgyzstan-2017", "ky", station="bishkek-1001", registered=8,
                          fidelity="full", printed_dir=tmp_path)
     twin = day.peripherals.extras["twins"]["printer"]
     results = next(s for s in twin.slips if s.to_slip().kind == "results")
