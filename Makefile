@@ -118,26 +118,30 @@ PYTEST_SCHEDULE := -n 4 --dist loadfile --no-loadscope-reorder
 # suite's CPU time in the subprocess-heavy files). The .pyc files are in .gitignore.
 # The test modules' rewritten asserts are cached once too (tests/assert_cache.py): each of the
 # four workers rewrote all ~130 of them, ~2.5 CPU-s each.
+# python-escpos parses its printer database (YAML) at every import, ~0.15 CPU-s, unless told where
+# to keep a pickle of it (it then makes a temporary folder per process that the pickle never
+# reaches): the tests' processes share one in the venv, written here before any of them starts.
+ESCPOS_CACHE := ESCPOS_CAPABILITIES_PICKLE_DIR=$(abspath $(VENV))/escpos
 COMPILE_SOURCES := $(PY) -m compileall -q -j 0 device hardware sim central tests >/dev/null && \
-	$(PY) tests/assert_cache.py
+	$(PY) tests/assert_cache.py && mkdir -p $(VENV)/escpos && $(ESCPOS_CACHE) $(PY) -c "import escpos.capabilities"
 
 test: install
 	$(VENV)/bin/ruff check .
 	@$(COMPILE_SOURCES)
 	@echo "mypy (beside pytest; its report follows the tests')"
 	@$(VENV)/bin/mypy > $(VENV)/mypy.out 2>&1 & types=$$!; \
-	$(PY) -m pytest -q $(PYTEST_SCHEDULE) -p no:cacheprovider; tests=$$?; \
+	$(ESCPOS_CACHE) $(PY) -m pytest -q $(PYTEST_SCHEDULE) -p no:cacheprovider; tests=$$?; \
 	wait $$types; typed=$$?; echo "== mypy"; cat $(VENV)/mypy.out; \
 	test $$tests = 0 && test $$typed = 0
 
 test-slow: install
 	@$(COMPILE_SOURCES)
-	$(PY) -m pytest -q $(PYTEST_SCHEDULE) -p no:cacheprovider --runslow
+	$(ESCPOS_CACHE) $(PY) -m pytest -q $(PYTEST_SCHEDULE) -p no:cacheprovider --runslow
 
 # `make test`'s tests with the 30 slowest of the run listed (LONGEST_FIRST in tests/conftest.py).
 test-durations: install
 	@$(COMPILE_SOURCES)
-	$(PY) -m pytest -q $(PYTEST_SCHEDULE) -p no:cacheprovider --durations=30
+	$(ESCPOS_CACHE) $(PY) -m pytest -q $(PYTEST_SCHEDULE) -p no:cacheprovider --durations=30
 
 bench: install
 	$(PY) -m sim.bench
