@@ -4,6 +4,8 @@
 # Both install first (Python venv + dependencies, the Debian packages in DEB_PACKAGES).
 
 PYTHON ?= python3
+# Bytecode is written where Python would write it by default (see install, below).
+unexport PYTHONDONTWRITEBYTECODE
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -29,12 +31,16 @@ install: $(STAMP) $(SYSTEM_STAMP) $(MO_FILES)
 # links the ~120 packages in parallel (about 20 s from a fresh clone, against 45 s for pip). It
 # takes them from PyPI, as pip does here; uv does not read pip.conf (set UV_INDEX_URL or uv.toml
 # for another index). If uv cannot be installed or its install fails, pip does the same install.
-# Either way the venv has an up-to-date pip, and every module is compiled once here, as pip does:
-# where Python is told not to write bytecode (PYTHONDONTWRITEBYTECODE) each process would
-# otherwise compile numpy, Textual, OpenCV's wrappers... again on every start. pytest's plugins
-# (Hypothesis, anyio, syrupy, xdist...) are compiled from an assert-rewritten tree that pytest
-# keeps only where it may write bytecode: `pytest --version`, allowed to, writes it once (each
-# pytest process and xdist worker rewrote about 130 plugin modules again: ~1 CPU-s each).
+# Either way the venv has an up-to-date pip. Python compiles a module to bytecode the first time a
+# process imports it and keeps it (__pycache__) for the next, unless told not to
+# (PYTHONDONTWRITEBYTECODE, set on some machines, this one included): then every process compiled
+# numpy, Textual, OpenCV's wrappers... again on every start. So make's recipes run without it
+# (`unexport` below): each module is compiled once, by the first process that needs it. Not all
+# of them at install (`--compile-bytecode`, ~17 CPU-s, 10 s here): the tests and the demo import
+# ~2,700 of the venv's ~7,100 modules (6 CPU-s). The command line's own start is compiled here
+# (`ballotbox --help`, which also checks that it starts). pytest's plugins (Hypothesis, anyio,
+# syrupy, xdist...) are kept assert-rewritten in the same way: `pytest --version` writes them once
+# (each pytest process and xdist worker rewrote about 130 plugin modules again: ~1 CPU-s each).
 # The venv is made without pip (ensurepip took 3 s): the pip of $(PYTHON) puts uv in it
 # (`pip --python`, pip 22.3 and later), and uv installs pip with the rest. Where that pip is older
 # or missing, the venv gets its own pip first, as before.
@@ -44,14 +50,15 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv --without-pip $(VENV)
 	@if { test -x $(UV) || $(PYTHON) -m pip -q --disable-pip-version-check --python $(PY) install uv >/dev/null 2>&1 \
 		|| { $(PY) -m ensurepip >/dev/null 2>&1; $(PIP) install uv >/dev/null 2>&1; }; } && \
-		$(UV) pip install -q --compile-bytecode --python $(PY) --upgrade-package pip pip -e ".[dev,sim,central]"; then \
+		$(UV) pip install -q --python $(PY) --upgrade-package pip pip -e ".[dev,sim,central]"; then \
 		echo "installed with uv"; \
 	else \
 		echo "installing with pip"; \
 		$(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip >/dev/null; \
 		$(PIP) install --upgrade pip && $(PIP) install -e ".[dev,sim,central]"; \
 	fi
-	@PYTHONDONTWRITEBYTECODE= $(PY) -m pytest --version >/dev/null
+	@$(PY) -m pytest --version >/dev/null
+	@$(VENV)/bin/ballotbox --help >/dev/null
 	@touch $(STAMP)
 
 # Debian packages: the zbar library (pyzbar), fonts for ballots and slips (DejaVu; Noto for
@@ -112,10 +119,9 @@ PYTEST_SCHEDULE := -n 4 --dist loadfile --no-loadscope-reorder
 # ([tool.mypy]) beside pytest: it is one process, and run alone it left one of the two cores idle
 # for its ~10 s. Its report is printed after the tests', and either failing fails `make test`.
 # The layer rules are a test (tests/test_layers.py).
-# The project's modules are compiled once before the tests: the two workers and the hundreds of
-# `ballotbox` subprocesses the tests start then read them instead of each compiling them again
-# (Python writes no bytecode itself where PYTHONDONTWRITEBYTECODE is set; about 20 % of the
-# suite's CPU time in the subprocess-heavy files). The .pyc files are in .gitignore.
+# The project's modules are compiled once before the tests (in parallel, -j 0), not by the four
+# workers at once as each imports them; the hundreds of `ballotbox` subprocesses the tests start
+# then read them. The .pyc files are in .gitignore.
 # The test modules' rewritten asserts are cached once too (tests/assert_cache.py): each of the
 # four workers rewrote all ~130 of them, ~2.5 CPU-s each.
 # python-escpos parses its printer database (YAML) at every import, ~0.15 CPU-s, unless told where
