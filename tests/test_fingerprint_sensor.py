@@ -323,6 +323,39 @@ def test_a_lost_port_is_a_disconnect(rig):
         endpoint.close()
 
 
+def test_a_client_dropped_while_the_twin_waits_does_not_stop_the_twin(monkeypatch):
+    """The cable is pulled (``drop_client``, the test's thread) just after the twin's thread listed
+    the connection to wait on: its ``select`` then meets a closed socket. The twin must carry on
+    and serve the next connection (its thread once died there, and every later probe timed out)."""
+    import select as select_module
+
+    import sim.twins.endpoints as endpoints
+    twin = FingerprintTwin(rng=random.Random(1))
+    endpoint = TcpEndpoint(twin)
+    real_select = select_module.select
+    pulled = []
+
+    def select_after_the_pull(rlist, wlist, xlist, *timeout):
+        client = endpoint.client
+        if client is not None and client in rlist and not pulled:
+            pulled.append(client)
+            endpoint.drop_client()  # in the gap between making the list and waiting on it
+        return real_select(rlist, wlist, xlist, *timeout)
+
+    sensor = FingerprintSensor(endpoint.url, timeout=GENEROUS)
+    try:
+        monkeypatch.setattr(endpoints.select, "select", select_after_the_pull)
+        with pytest.raises(FingerprintDisconnected):
+            sensor.probe()
+        assert pulled and endpoint._thread is not None and endpoint._thread.is_alive()
+        sensor.close()
+        sensor = FingerprintSensor(endpoint.url, timeout=GENEROUS)  # the cable plugged back in
+        sensor.probe()
+    finally:
+        sensor.close()
+        endpoint.close()
+
+
 def test_over_a_socket_as_well():
     twin = FingerprintTwin(rng=random.Random(1))
     endpoint = TcpEndpoint(twin)

@@ -137,7 +137,12 @@ class TcpEndpoint(_Served):
     def _serve(self) -> None:
         while True:
             fds = [self.server, self._stop_r] + ([self.client] if self.client else [])
-            ready, _, _ = select.select(fds, [], [])
+            try:
+                ready, _, _ = select.select(fds, [], [])
+            except (OSError, ValueError):  # the client was dropped (``drop_client``, another
+                if self._closed:           # thread) after the list was made: make it again
+                    return
+                continue
             if self._stop_r in ready:
                 return
             if self.server in ready:
