@@ -122,8 +122,8 @@ PYTEST_SCHEDULE := -n 4 --dist loadfile --no-loadscope-reorder
 # The project's modules are compiled once before the tests (in parallel, -j 0), not by the four
 # workers at once as each imports them; the hundreds of `ballotbox` subprocesses the tests start
 # then read them. The .pyc files are in .gitignore.
-# The test modules' rewritten asserts are cached once too (tests/assert_cache.py): each of the
-# four workers rewrote all ~130 of them, ~2.5 CPU-s each.
+# The test modules' rewritten asserts are cached once too (tests/assert_cache.py): the four
+# workers start together, and each would rewrite the ~130 modules no other had written yet.
 # python-escpos parses its printer database (YAML) at every import, ~0.15 CPU-s, unless told where
 # to keep a pickle of it (it then makes a temporary folder per process that the pickle never
 # reaches): the tests' processes share one in the venv, written here before any of them starts.

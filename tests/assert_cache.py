@@ -4,8 +4,10 @@ its workers: ``python tests/assert_cache.py``.
 pytest compiles each test module (``test_*.py``, ``conftest.py``) from an assert-rewritten syntax
 tree, and keeps the result beside the module's bytecode (``__pycache__/*-pytest-X.Y.pyc``), but
 only where Python may write bytecode. Where ``PYTHONDONTWRITEBYTECODE`` is set (this machine,
-many CI images) every xdist worker rewrote all ~130 test modules again on each run: about 2.5
-CPU-s per worker, 10 of the suite's CPU-seconds with four workers. This writes the same files,
+many CI images; ``make`` unsets it for its recipes) every xdist worker rewrote all ~130 test
+modules again on each run: about 2.5 CPU-s per worker, 10 of the suite's CPU-seconds with four
+workers. Where it may write them, the four workers start at once, and a module none has written
+yet is rewritten by each that imports it meanwhile. This writes the same files,
 with pytest's own rewriter and writer, in a process per core; pytest reads them as it reads
 those it wrote itself (it checks each against its source's size and time, so an edited test is
 rewritten as before). A file already up to date is left alone. If this pytest has no such
