@@ -4,7 +4,6 @@ file is valid; a restart rebuilds the same totals; central/ never imports sim/."
 from __future__ import annotations
 
 import ast
-import json
 import re
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from device.election.definition import load_election
 from device.results.seats import allocate_seats, lot_seed_for
 from sim.results.results_feed import synthetic_signed
 from tests.central_kit import published, running_service, served_for
+from tests.nist_schemas import nist_schema
 
 SEED = 5
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,11 +109,7 @@ def test_station_page_shows_the_tape_figures_and_the_signed_message(run):
 
 def test_national_file_is_valid_nist_1500_100(run):
     nist = run[5]["nist"]
-    found = [d / "shared/schemas/nist/NIST_V2_election_results_reporting.json" for d in (ROOT.parent, ROOT.parent.parent)]
-    found = [f for f in found if f.exists()]  # beside the checkout, or beside its worktree folder
-    if not found:
-        pytest.skip("the NIST schemas (shared/schemas/nist) are not beside this checkout")
-    schema = json.loads(found[0].read_text())
+    schema = nist_schema("NIST_V2_election_results_reporting.json")
     jsonschema.validate(nist, schema)
     assert nist["Status"] == "unofficial-complete"
     seats = {c["@id"]: sum(vc["Count"] for sel in c["ContestSelection"] for vc in sel["VoteCounts"]

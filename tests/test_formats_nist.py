@@ -5,10 +5,8 @@ overlap; each validates against the official schema. Before one builder, the cen
 the simulation gave a province two different ids (``ru-province-бишкек`` / ``-bishkek``)."""
 from __future__ import annotations
 
-import json
 import re
 from collections import defaultdict
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -23,9 +21,8 @@ from sim.national.generator import national_election
 from sim.national.outputs import national_nist
 from sim.national.runner import run_national
 from sim.results.results_feed import signed_results_for, unit_signer
+from tests.nist_schemas import nist_schema
 
-SCHEMAS = [d / "shared/schemas/nist/NIST_V2_election_results_reporting.json"
-           for d in Path(__file__).resolve().parents[2:4]]  # beside the checkout, or its worktree folder
 AT = 1_800_000_000.0
 
 
@@ -77,10 +74,7 @@ def counts(report: dict) -> dict[tuple[str, str, str, str], int]:
 
 
 def schema_validator() -> jsonschema.Draft4Validator:
-    found = [f for f in SCHEMAS if f.exists()]
-    if not found:
-        pytest.skip("the NIST schemas (shared/schemas/nist) are not beside this checkout")
-    return jsonschema.Draft4Validator(json.loads(found[0].read_text(encoding="utf-8")),
+    return jsonschema.Draft4Validator(nist_schema("NIST_V2_election_results_reporting.json"),
                                       format_checker=jsonschema.FormatChecker())
 
 

@@ -4,7 +4,6 @@ runs in ``make bench`` and ``make test-slow``)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -14,8 +13,8 @@ from device.results.exports import json_doc
 from sim.national.executors import DaskExecutor, InlineExecutor, PoolExecutor
 from sim.national.generator import expected_seats, national_election
 from sim.national.runner import NationalRunError, run_national, select_stations
+from tests.nist_schemas import nist_schema
 
-SCHEMAS = Path(__file__).resolve().parent.parent.parent / "shared" / "schemas" / "nist"
 CAMBODIA, KYRGYZSTAN = "cambodia-2022-national", "kyrgyzstan-2017-national"
 
 
@@ -111,9 +110,7 @@ def test_cli_json_and_outputs_validate(tmp_path, capsys):
     assert full["national"]["contests"]["president"]["ballots_counted"] > 0
     lines = (out / "stations.jsonl").read_text().splitlines()
     assert [json.loads(x)["station"] for x in lines] == sorted(json.loads(x)["station"] for x in lines)
-    if not SCHEMAS.exists():
-        pytest.skip("NIST schemas not found")
-    schema = json.loads((SCHEMAS / "NIST_V2_election_results_reporting.json").read_text())
+    schema = nist_schema("NIST_V2_election_results_reporting.json")
     nist = json.loads((out / "nist/election_results.json").read_text())
     jsonschema.Draft4Validator(schema, format_checker=jsonschema.FormatChecker()).validate(nist)
     sel = nist["Election"][0]["Contest"][0]["ContestSelection"]
@@ -128,10 +125,8 @@ def test_cli_json_and_outputs_validate(tmp_path, capsys):
 def test_cambodia_party_contests_validate_against_nist(tmp_path, cambodia):
     from sim.national.outputs import national_nist
 
-    if not SCHEMAS.exists():
-        pytest.skip("NIST schemas not found")
     run = run_national(cambodia, 1, InlineExecutor(), stations=2)
-    schema = json.loads((SCHEMAS / "NIST_V2_election_results_reporting.json").read_text())
+    schema = nist_schema("NIST_V2_election_results_reporting.json")
     jsonschema.Draft4Validator(schema).validate(national_nist(cambodia, run))
 
 

@@ -47,7 +47,6 @@ def test_checkpoint_signs_the_head_and_verifies():
 import csv  # noqa: E402
 import io  # noqa: E402
 import json  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import jsonschema  # noqa: E402
 import pytest  # noqa: E402
@@ -57,8 +56,8 @@ from device.cli.main import main  # noqa: E402
 from device.election.definition import load_election  # noqa: E402
 from device.results.exports import ExportError, export_unit  # noqa: E402
 from tests.unit_exports import exported_day  # noqa: E402
+from tests.nist_schemas import nist_schema  # noqa: E402
 
-SCHEMAS = Path(__file__).resolve().parent.parent.parent / "shared" / "schemas" / "nist"
 NIST = {"nist/event_log.json": "NIST_V1_election_event_logging.json",
         "nist/event_log_documentation.json": "NIST_V1_election_event_logging.json",
         "nist/cast_vote_records.json": "NIST_V0_cast_vote_records.json",
@@ -66,9 +65,7 @@ NIST = {"nist/event_log.json": "NIST_V1_election_event_logging.json",
 
 
 def validator(schema_file: str) -> jsonschema.Draft4Validator:
-    if not SCHEMAS.is_dir():
-        pytest.skip(f"NIST schemas not found at {SCHEMAS} (the shared/ folder beside the repo)")
-    schema = json.loads((SCHEMAS / schema_file).read_text(encoding="utf-8"))
+    schema = nist_schema(schema_file)
     return jsonschema.Draft4Validator(schema, format_checker=jsonschema.FormatChecker())
 
 

@@ -13,7 +13,7 @@
   row per batch (the box and the invalid-ballot compartment) with its number of ballots.
 
 The journal's ``at`` is the unit's clock in POSIX seconds; NIST times are UTC ISO 8601.
-Tests validate each document against the official schemas in ``../shared/schemas/nist``.
+Tests validate each document against the official schemas (``tests/schemas/nist/``).
 """
 from __future__ import annotations
 

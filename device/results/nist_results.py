@@ -30,7 +30,7 @@ equal but for who issued them and when. Its shape, chosen by the schema and the 
   with its counts for the nation and for every district where it is on the ballot;
 - ``Status`` ``unofficial-partial`` until every station has reported; ``IsTest`` and
   ``TestType`` (the package's mode) unless the package is live.
-Tests validate each report against the official schema in ``../shared/schemas/nist``.
+Tests validate each report against the official schema (``tests/schemas/nist/``).
 """
 from __future__ import annotations
 
